@@ -1,0 +1,186 @@
+import type { Clock, TimerHandle } from '../clock.ts';
+
+/**
+ * One scheduler for every device's next deadline (late or offline), with one timer.
+ *
+ * Why not a setTimeout per device: each costs ~216 B and a million of them take 1.6 s to
+ * create (DESIGN.md). Why not a periodic sweep: a sweep every N seconds detects up to N
+ * seconds late and touches every device each time. Here a binary min-heap lives in typed
+ * arrays indexed by a device's slot number:
+ *
+ *   heap[i]      slot at heap position i          (Int32, 4 B)
+ *   due[slot]    deadline of that slot, epoch ms  (Float64, 8 B)
+ *   pos[slot]    heap position of slot, or -1     (Int32, 4 B)
+ *
+ * 16 B per device, O(log n) per heartbeat. Only the heap top has a timer; it is re-armed when
+ * an earlier deadline arrives, and a timer that fires early (its deadline was moved later)
+ * simply re-arms. Due deadlines are handled in chunks so 100 000 devices expiring in the same
+ * second never block the event loop for long.
+ */
+export class DeadlineScheduler {
+  private heap: Int32Array;
+  private due: Float64Array;
+  private pos: Int32Array;
+  private count = 0;
+  private timer: TimerHandle | null = null;
+  private armedAt = Infinity;
+  private stopped = false;
+
+  /**
+   * @param onDue called once per due slot with its deadline (not "now": the deadline is the
+   *   true time of the transition). It may call `set` for the same slot to schedule the next one.
+   * @param chunk how many due slots to handle before yielding to the event loop.
+   */
+  constructor(
+    private clock: Clock,
+    private onDue: (slot: number, deadline: number) => void,
+    initialCapacity = 1024,
+    private chunk = 5000,
+  ) {
+    this.heap = new Int32Array(initialCapacity);
+    this.due = new Float64Array(initialCapacity);
+    this.pos = new Int32Array(initialCapacity).fill(-1);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The deadline of `slot`, or undefined when none is scheduled. */
+  deadlineOf(slot: number): number | undefined {
+    return slot < this.pos.length && this.pos[slot] >= 0 ? this.due[slot] : undefined;
+  }
+
+  /** Schedule or move the deadline of `slot` to `at` (epoch ms). */
+  set(slot: number, at: number): void {
+    this.ensureCapacity(slot + 1);
+    const p = this.pos[slot];
+    if (p < 0) {
+      this.due[slot] = at;
+      this.heap[this.count] = slot;
+      this.pos[slot] = this.count;
+      this.count++;
+      this.up(this.count - 1);
+    } else {
+      const before = this.due[slot];
+      this.due[slot] = at;
+      if (at < before) this.up(p);
+      else this.down(p);
+    }
+    if (at < this.armedAt) this.arm();
+  }
+
+  cancel(slot: number): void {
+    if (slot >= this.pos.length) return;
+    const p = this.pos[slot];
+    if (p < 0) return;
+    this.removeAt(p);
+    // The armed timer may now be early; it re-arms itself when it fires.
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.armedAt = Infinity;
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    if (this.timer !== null) this.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.armedAt = Infinity;
+    if (this.count === 0) return;
+    const at = this.due[this.heap[0]];
+    this.armedAt = at;
+    // setTimeout caps at ~24.8 days; a far deadline is reached by re-arming on the way.
+    const delay = Math.min(at - this.clock.now(), 3_600_000);
+    this.timer = this.clock.setTimer(() => this.fire(), delay);
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.armedAt = Infinity;
+    const now = this.clock.now();
+    let handled = 0;
+    while (this.count > 0 && handled < this.chunk) {
+      const slot = this.heap[0];
+      const at = this.due[slot];
+      if (at > now) break;
+      this.removeAt(0);
+      handled++;
+      this.onDue(slot, at);
+    }
+    if (this.stopped) return;
+    if (handled === this.chunk && this.count > 0 && this.due[this.heap[0]] <= now) {
+      // More are due: yield a tick so heartbeats and HTTP are served between chunks.
+      this.armedAt = now;
+      this.timer = this.clock.setTimer(() => this.fire(), 0);
+      return;
+    }
+    this.arm();
+  }
+
+  private removeAt(p: number): void {
+    const slot = this.heap[p];
+    this.pos[slot] = -1;
+    this.count--;
+    if (p === this.count) return;
+    const last = this.heap[this.count];
+    this.heap[p] = last;
+    this.pos[last] = p;
+    this.up(p);
+    this.down(this.pos[last]);
+  }
+
+  private up(p: number): void {
+    const { heap, due, pos } = this;
+    const slot = heap[p];
+    const at = due[slot];
+    while (p > 0) {
+      const parent = (p - 1) >> 1;
+      const ps = heap[parent];
+      if (due[ps] <= at) break;
+      heap[p] = ps;
+      pos[ps] = p;
+      p = parent;
+    }
+    heap[p] = slot;
+    pos[slot] = p;
+  }
+
+  private down(p: number): void {
+    const { heap, due, pos } = this;
+    const n = this.count;
+    const slot = heap[p];
+    const at = due[slot];
+    for (;;) {
+      const l = 2 * p + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const c = r < n && due[heap[r]] < due[heap[l]] ? r : l;
+      const cs = heap[c];
+      if (due[cs] >= at) break;
+      heap[p] = cs;
+      pos[cs] = p;
+      p = c;
+    }
+    heap[p] = slot;
+    pos[slot] = p;
+  }
+
+  private ensureCapacity(n: number): void {
+    if (n <= this.pos.length) return;
+    let cap = this.pos.length;
+    while (cap < n) cap *= 2;
+    const heap = new Int32Array(cap);
+    heap.set(this.heap);
+    const due = new Float64Array(cap);
+    due.set(this.due);
+    const pos = new Int32Array(cap).fill(-1);
+    pos.set(this.pos);
+    this.heap = heap;
+    this.due = due;
+    this.pos = pos;
+  }
+}

@@ -1,0 +1,37 @@
+import type { ConnectionState, DeviceStatus, StoredHeartbeat } from '../types.ts';
+
+/**
+ * Something that happened to a device, kept beside its heartbeats so a timeline and a
+ * diagnosis can be built from the store alone.
+ */
+export type DeviceEvent =
+  | { deviceId: string; customerId: string; at: number; kind: 'status'; from: DeviceStatus; to: DeviceStatus }
+  | { deviceId: string; customerId: string; at: number; kind: 'connection'; connection: ConnectionState; reason?: string };
+
+export interface HistoryQuery {
+  deviceId: string;
+  /** Inclusive lower bound on receive time (epoch ms). */
+  from?: number;
+  /** Inclusive upper bound on receive time (epoch ms). */
+  to?: number;
+  /** At most this many rows, newest first. */
+  limit?: number;
+}
+
+/**
+ * The narrow interface every time-series backend implements (SQLite now, InfluxDB later).
+ * Writes are fire-and-forget into a batch; `flush` commits what is buffered. Reads return
+ * newest first. Liveness never waits on any of this.
+ */
+export interface TimeSeriesStore {
+  /** e.g. "sqlite", "influxdb://host:8086/lastseen" (no credentials). */
+  readonly name: string;
+  writeHeartbeat(hb: StoredHeartbeat): void;
+  writeEvent(event: DeviceEvent): void;
+  /** Commit everything written so far. */
+  flush(): Promise<void>;
+  heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]>;
+  events(q: HistoryQuery): Promise<DeviceEvent[]>;
+  /** Flush and release resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+/** CONTRACT §5. */
+export type DeviceStatus = 'unknown' | 'online' | 'late' | 'offline';
+export const DEVICE_STATUSES: readonly DeviceStatus[] = ['unknown', 'online', 'late', 'offline'];
+
+/** CONTRACT §5: `disconnected` is a clean MQTT DISCONNECT; `lost` is everything else. */
+export type ConnectionState = 'never' | 'connected' | 'disconnected' | 'lost';
+
+export type SimState = 'test' | 'activation_ready' | 'activated' | 'deactivated' | 'retired';
+export const SIM_STATES: readonly SimState[] = ['test', 'activation_ready', 'activated', 'deactivated', 'retired'];
+
+export type Role = 'admin' | 'agent' | 'customer';
+
+export interface Customer {
+  id: string;
+  name: string;
+  /** Default seconds of silence before a device is offline, for devices without their own. */
+  offlineAfter: number | null;
+  language: string;
+  channels: ChannelConfig[];
+  createdAt: number;
+}
+
+export type ChannelConfig =
+  | { type: 'webhook'; url: string; secret: string }
+  | { type: 'email'; to: string }
+  | { type: 'mqtt' };
+
+/** A device as the registry holds it: identity and configuration, not liveness. */
+export interface Device {
+  id: string;
+  customerId: string;
+  name: string | null;
+  iccid: string | null;
+  imsi: string | null;
+  msisdn: string | null;
+  /** Seconds between heartbeats the device was configured with at onboarding. */
+  interval: number | null;
+  /** Seconds of silence before offline, set at onboarding. */
+  offlineAfter: number | null;
+  species: string | null;
+  simState: SimState;
+  custom: Record<string, unknown>;
+  createdAt: number;
+}
+
+/** A validated heartbeat (CONTRACT §4), `ts` normalised to epoch ms. */
+export interface Heartbeat {
+  ts?: number;
+  seq?: number;
+  interval?: number;
+  lat?: number;
+  lon?: number;
+  alt?: number;
+  battery?: number;
+  rssi?: number;
+  rat?: string;
+  mcc?: number;
+  mnc?: number;
+  cellId?: number;
+  iccid?: string;
+  temp?: number;
+  activity?: number;
+  bytesUp?: number;
+  bytesDown?: number;
+}
+
+/** One stored heartbeat: what the device sent plus when we received it. */
+export interface StoredHeartbeat extends Heartbeat {
+  deviceId: string;
+  customerId: string;
+  /** Server receive time, epoch ms: this, not the device clock, decides liveness. */
+  receivedAt: number;
+}
