@@ -1,0 +1,167 @@
+import Database from 'better-sqlite3';
+import type { Router } from 'express';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server as NetServer } from 'node:net';
+import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import { closeBroker, createBroker } from '../broker/broker.ts';
+import { resolveAdminToken } from '../monitor/admin-token.ts';
+import { systemClock, type Clock } from '../monitor/clock.ts';
+import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
+import { recordEvents } from '../monitor/event-recorder.ts';
+import { EventBus } from '../monitor/events.ts';
+import { Ingest } from '../monitor/ingest.ts';
+import { LivenessTracker } from '../monitor/liveness/tracker.ts';
+import { createLogger, type Logger } from '../monitor/logger.ts';
+import { createMetrics } from '../monitor/metrics.ts';
+import { Registry } from '../monitor/registry/registry.ts';
+import { Snapshotter } from '../monitor/snapshotter.ts';
+import { createStore } from '../monitor/store/factory.ts';
+import type { TimeSeriesStore } from '../monitor/store/store.ts';
+import type { Device } from '../monitor/types.ts';
+import { createApp } from '../web/app.ts';
+import { createHttpServer } from '../web/server.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface StartOptions {
+  /** Configuration; defaults to the environment (CONTRACT §2). */
+  config?: Partial<Config>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Use this store instead of the one LASTSEEN_STORE names (tests of other adapters). */
+  store?: TimeSeriesStore;
+}
+
+export type RunningSystem = Awaited<ReturnType<typeof startSystem>>;
+
+/**
+ * The all-in-one composition root: registry → store → liveness → broker → web.
+ * Everything below receives what it needs as arguments; nothing reads the environment.
+ */
+export async function startSystem(opts: StartOptions = {}) {
+  const config: Config = { ...loadConfig(), ...opts.config };
+  prepareDataDir(config.dataDir);
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const clock = opts.clock ?? systemClock;
+
+  const db = new Database(join(config.dataDir, 'registry.db'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  const registry = new Registry(db, clock.now);
+  const admin = resolveAdminToken(config.dataDir, config.adminToken);
+  registry.ensureAdminKey(admin.token);
+
+  const store = opts.store ?? createStore(config.store, config.dataDir);
+  const bus = new EventBus(log);
+  const liveness = new LivenessTracker(clock, bus);
+  const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
+
+  const timingOf = (d: Device) => ({
+    offlineAfter: d.offlineAfter,
+    interval: d.interval,
+    customerOfflineAfter: registry.getCustomer(d.customerId)?.offlineAfter ?? null,
+  });
+  const track = (d: Device) => liveness.track(d.id, d.customerId, timingOf(d));
+  const retimeCustomer = (customerId: string) => {
+    for (const d of registry.allDevices()) if (d.customerId === customerId) liveness.configure(d.id, timingOf(d));
+  };
+
+  // Restore last known state before any device can connect, so a restart does not forget
+  // lastSeen; deadlines that passed while we were down fire at once, with their true times.
+  const stopRecording = recordEvents(bus, store);
+  const saved = registry.loadStates();
+  for (const d of registry.allDevices()) liveness.track(d.id, d.customerId, timingOf(d), saved.get(d.id));
+  const snapshotter = new Snapshotter(liveness, registry, log);
+  snapshotter.start();
+
+  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
+  const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock });
+
+  let mqttPort = config.mqttPort;
+  let httpPort = config.httpPort;
+  const extraApi: Router[] = [];
+  const app = createApp({
+    registry,
+    liveness,
+    store,
+    metrics,
+    log,
+    version: VERSION,
+    ports: () => ({ mqttPort, httpPort }),
+    track,
+    retimeCustomer,
+    extraApi,
+    publicConfig: { tileUrl: config.tileUrl },
+  });
+  const http = createHttpServer(app, aedes);
+  const tcp = createServer(aedes.handle);
+
+  try {
+    mqttPort = await listen(tcp, config.mqttPort, config.host, 'LASTSEEN_MQTT_PORT');
+    httpPort = await listen(http, config.httpPort, config.host, 'LASTSEEN_HTTP_PORT');
+  } catch (err) {
+    tcp.close();
+    await closeBroker(aedes);
+    liveness.stop();
+    snapshotter.stop();
+    await store.close();
+    db.close();
+    throw err;
+  }
+  log.info({ mqttPort, httpPort, host: config.host, store: store.name, devices: liveness.size }, 'lastseen is up');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping: closing listeners, flushing writes');
+      tcp.close();
+      http.closeAllConnections();
+      await Promise.all([closeBroker(aedes), new Promise<void>((r) => http.close(() => r()))]);
+      liveness.stop();
+      stopRecording();
+      snapshotter.stop();
+      await store.close();
+      db.close();
+      log.info('stopped');
+    })());
+
+  return {
+    config,
+    log,
+    clock,
+    registry,
+    store,
+    bus,
+    liveness,
+    metrics,
+    ingest,
+    aedes,
+    app,
+    http,
+    extraApi,
+    get mqttPort() {
+      return mqttPort;
+    },
+    get httpPort() {
+      return httpPort;
+    },
+    adminToken: admin.token,
+    adminTokenGenerated: admin.generated,
+    track,
+    stop,
+  };
+}
+
+/** Listen and resolve the bound port; an error names the variable that chose the port. */
+function listen(server: NetServer | HttpServer, port: number, host: string, variable: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(new Error(`${variable}=${port}: cannot listen on ${host}:${port} (${err.code ?? err.message})`));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as { port: number }).port);
+    });
+  });
+}

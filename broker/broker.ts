@@ -1,0 +1,144 @@
+import { Aedes, type AedesOptions, type Client } from 'aedes';
+import type { Clock } from '../monitor/clock.ts';
+import type { Ingest } from '../monitor/ingest.ts';
+import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
+import type { Logger } from '../monitor/logger.ts';
+import type { Metrics } from '../monitor/metrics.ts';
+import type { Registry } from '../monitor/registry/registry.ts';
+import { heartbeatDevice, mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
+
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
+const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+interface LastseenClient extends Client {
+  lastseen?: MqttIdentity;
+  lastseenEndReason?: string;
+}
+
+export interface BrokerDeps {
+  registry: Registry;
+  ingest: Ingest;
+  liveness: LivenessTracker;
+  metrics: Metrics;
+  log: Logger;
+  clock: Clock;
+}
+
+function authError(message: string, returnCode: number) {
+  return Object.assign(new Error(message), { returnCode });
+}
+
+/**
+ * The embedded aedes broker with lastseen's login, topic ACL and connection events.
+ * Heartbeats are ingested in `authorizePublish`, before aedes acknowledges a QoS 1 publish, so
+ * the ingest path can later hold the PUBACK until the heartbeat is durable (issue 7).
+ */
+export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
+  const { registry, ingest, liveness, metrics, log, clock } = deps;
+  // Sessions per device: a device counts as connected while any of its sessions is.
+  const sessions = new Map<string, number>();
+
+  const opts: AedesOptions = {
+    // Without it one subscriber that stops reading stalls delivery to everyone (aedes docs).
+    drainTimeout: 10_000,
+    connectTimeout: 10_000,
+    heartbeatInterval: 60_000,
+
+    authenticate(client, username, password, done) {
+      const c = client as LastseenClient;
+      const user = username ?? '';
+      const pass = password?.toString('utf8') ?? '';
+      if (user.startsWith('customer:')) {
+        const customerId = user.slice('customer:'.length);
+        const principal = pass ? registry.principalFor(pass) : null;
+        if (principal?.role === 'customer' && principal.customerId === customerId) {
+          c.lastseen = { kind: 'customer', customerId };
+          return done(null, true);
+        }
+        metrics.authFailures.inc({ interface: 'mqtt', reason: 'bad_key' });
+        log.warn({ username: user, clientId: client.id }, 'MQTT login refused: wrong API key for customer');
+        return done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), null);
+      }
+      const auth = registry.authenticateDevice(user, pass);
+      if (!auth.ok) {
+        metrics.authFailures.inc({ interface: 'mqtt', reason: auth.reason });
+        log.warn({ username: user, clientId: client.id, reason: auth.reason }, 'MQTT login refused');
+        const code = auth.reason === 'bad_token' ? BAD_USERNAME_OR_PASSWORD : NOT_AUTHORIZED;
+        return done(authError(auth.reason, code), null);
+      }
+      c.lastseen = { kind: 'device', deviceId: auth.device.id, customerId: auth.device.customerId };
+      done(null, true);
+    },
+
+    authorizePublish(client, packet, done) {
+      const who = (client as LastseenClient | null)?.lastseen;
+      if (!who || !mayPublish(who, packet.topic)) {
+        metrics.mqttDenied.inc({ action: 'publish' });
+        log.warn({ clientId: client?.id, topic: packet.topic }, 'MQTT publish refused by ACL');
+        // MQTT 3.1.1 has no negative PUBACK: aedes closes the offender's connection.
+        return done(new Error(`not allowed to publish to ${packet.topic}`));
+      }
+      const deviceId = heartbeatDevice(packet.topic);
+      // A rejected heartbeat is counted and logged by ingest; the connection stays up (CONTRACT §4).
+      if (deviceId !== null) ingest.heartbeat(deviceId, packet.payload as Buffer);
+      done(null);
+    },
+
+    authorizeSubscribe(client, sub, done) {
+      const who = (client as LastseenClient).lastseen;
+      if (!who || !maySubscribe(who, sub.topic)) {
+        metrics.mqttDenied.inc({ action: 'subscribe' });
+        log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused by ACL');
+        // A null subscription is a SUBACK failure (0x80); the client stays connected.
+        return done(null, null);
+      }
+      done(null, sub);
+    },
+  };
+
+  const aedes = await Aedes.createBroker(opts);
+
+  aedes.on('clientReady', (client: LastseenClient) => {
+    metrics.mqttConnections.inc();
+    const who = client.lastseen;
+    if (who?.kind !== 'device') return;
+    const n = (sessions.get(who.deviceId) ?? 0) + 1;
+    sessions.set(who.deviceId, n);
+    if (n === 1) liveness.connection(who.deviceId, 'connected', clock.now());
+  });
+
+  aedes.on('clientError', (client: LastseenClient, err: Error) => {
+    client.lastseenEndReason ??= err.message;
+  });
+  aedes.on('keepaliveTimeout', (client: LastseenClient) => {
+    client.lastseenEndReason = 'keepalive timeout';
+  });
+
+  aedes.on('clientDisconnect', (client: LastseenClient) => {
+    metrics.mqttConnections.dec();
+    const who = client.lastseen;
+    if (who?.kind !== 'device') return;
+    const n = (sessions.get(who.deviceId) ?? 1) - 1;
+    if (n > 0) {
+      sessions.set(who.deviceId, n);
+      return;
+    }
+    sessions.delete(who.deviceId);
+    // aedes sets _disconnected only when a DISCONNECT packet arrived: a clean goodbye.
+    const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
+    if (clean) liveness.connection(who.deviceId, 'disconnected', clock.now());
+    else liveness.connection(who.deviceId, 'lost', clock.now(), client.lastseenEndReason ?? 'connection closed without DISCONNECT');
+  });
+
+  aedes.on('connectionError', (client: Client, err: Error) => {
+    log.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error before login');
+  });
+
+  return aedes;
+}
+
+/** Close the broker and all its client connections. */
+export function closeBroker(aedes: Aedes): Promise<void> {
+  return new Promise((resolve) => aedes.close(() => resolve()));
+}

@@ -1,0 +1,89 @@
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/** CONTRACT §2. Every setting is an environment variable; units are in the names' docs. */
+export interface Config {
+  /** MQTT over TCP; 0 = pick a free port. */
+  mqttPort: number;
+  /** REST, socket.io, the map and MQTT over WebSocket at /mqtt; 0 = pick a free port. */
+  httpPort: number;
+  host: string;
+  dataDir: string;
+  /** `sqlite`, `influxdb://…` or `influxdb2://…`. */
+  store: string;
+  adminToken: string | null;
+  smtpUrl: string | null;
+  logLevel: string;
+  /** Base-map tile URL template for the web map. */
+  tileUrl: string;
+}
+
+export class ConfigError extends Error {}
+
+const port = (name: string) =>
+  z.coerce
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be a whole number`)
+    .min(0, `${name} must be between 0 and 65535`)
+    .max(65535, `${name} must be between 0 and 65535`);
+
+const STORE_SCHEMES = ['sqlite', 'influxdb:', 'influxdb2:'];
+
+const envSchema = z.object({
+  LASTSEEN_MQTT_PORT: port('LASTSEEN_MQTT_PORT').default(1883),
+  LASTSEEN_HTTP_PORT: port('LASTSEEN_HTTP_PORT').default(8080),
+  LASTSEEN_HOST: z.string().min(1, 'LASTSEEN_HOST must not be empty').default('127.0.0.1'),
+  LASTSEEN_DATA_DIR: z.string().min(1, 'LASTSEEN_DATA_DIR must not be empty').default('./data'),
+  LASTSEEN_STORE: z
+    .string()
+    .default('sqlite')
+    .refine(
+      (s) => s === 'sqlite' || STORE_SCHEMES.some((p) => p !== 'sqlite' && s.startsWith(p + '//')),
+      'LASTSEEN_STORE must be "sqlite", "influxdb://host:port/database" or "influxdb2://host:port?org=O&bucket=B&token=T"',
+    ),
+  LASTSEEN_ADMIN_TOKEN: z.string().min(16, 'LASTSEEN_ADMIN_TOKEN must be at least 16 characters').optional(),
+  LASTSEEN_SMTP_URL: z
+    .string()
+    .refine((s) => /^smtps?:\/\//.test(s), 'LASTSEEN_SMTP_URL must start with smtp:// or smtps://')
+    .optional(),
+  LASTSEEN_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      error: 'LASTSEEN_LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    })
+    .default('info'),
+  LASTSEEN_TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+});
+
+/**
+ * Read configuration from the environment. Throws ConfigError whose message is one line per
+ * problem, each naming the variable, so start-up can stop before anything is half-started.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => i.message).join('\n'));
+  }
+  const e = parsed.data;
+  return {
+    mqttPort: e.LASTSEEN_MQTT_PORT,
+    httpPort: e.LASTSEEN_HTTP_PORT,
+    host: e.LASTSEEN_HOST,
+    dataDir: resolve(e.LASTSEEN_DATA_DIR),
+    store: e.LASTSEEN_STORE,
+    adminToken: e.LASTSEEN_ADMIN_TOKEN ?? null,
+    smtpUrl: e.LASTSEEN_SMTP_URL ?? null,
+    logLevel: e.LASTSEEN_LOG_LEVEL,
+    tileUrl: e.LASTSEEN_TILE_URL,
+  };
+}
+
+/** Create the data dir if needed and check it is writable; ConfigError otherwise. */
+export function prepareDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    throw new ConfigError(`LASTSEEN_DATA_DIR ${dir} is not a writable directory (${(err as NodeJS.ErrnoException).code})`);
+  }
+}

@@ -1,0 +1,60 @@
+import type { Clock } from './clock.ts';
+import { parseHeartbeat, type RejectReason } from './heartbeat.ts';
+import type { LivenessTracker } from './liveness/tracker.ts';
+import type { Logger } from './logger.ts';
+import type { Metrics } from './metrics.ts';
+import type { Registry } from './registry/registry.ts';
+import type { TimeSeriesStore } from './store/store.ts';
+
+export type IngestResult =
+  | { ok: true; duplicate: boolean }
+  | { ok: false; reason: RejectReason | 'unknown_device'; detail: string };
+
+/**
+ * The heartbeat's way through the monitor: parse and validate, check it against the registry,
+ * apply it to liveness, hand it to the store's batch. Synchronous, no promise per message.
+ * A rejected heartbeat is logged with the device id and counted, and never marks the device alive.
+ */
+export class Ingest {
+  constructor(
+    private deps: {
+      registry: Registry;
+      liveness: LivenessTracker;
+      store: TimeSeriesStore;
+      metrics: Metrics;
+      log: Logger;
+      clock: Clock;
+    },
+  ) {}
+
+  heartbeat(deviceId: string, payload: Buffer | string, receivedAt = this.deps.clock.now()): IngestResult {
+    const { registry, liveness, store, metrics, log } = this.deps;
+    const device = registry.getDevice(deviceId);
+    if (!device) return this.reject(deviceId, 'unknown_device', `device ${deviceId} is not in the registry`);
+    const parsed = parseHeartbeat(payload);
+    if (!parsed.ok) return this.reject(deviceId, parsed.reason, parsed.detail);
+    const hb = parsed.heartbeat;
+    if (hb.iccid !== undefined && device.iccid !== null && hb.iccid !== device.iccid) {
+      return this.reject(deviceId, 'iccid_mismatch', `ICCID ${hb.iccid} does not match the registry's ${device.iccid}`);
+    }
+    const outcome = liveness.heartbeat(deviceId, hb, receivedAt);
+    if (outcome === 'duplicate') {
+      metrics.heartbeatsDuplicate.inc();
+      log.debug({ deviceId, seq: hb.seq }, 'duplicate heartbeat ignored');
+      return { ok: true, duplicate: true };
+    }
+    if (outcome === 'unknown_device') {
+      return this.reject(deviceId, 'unknown_device', `device ${deviceId} is not tracked`);
+    }
+    store.writeHeartbeat({ ...hb, deviceId, customerId: device.customerId, receivedAt });
+    metrics.heartbeatsAccepted.inc();
+    metrics.storeRows.inc({ kind: 'heartbeat' });
+    return { ok: true, duplicate: false };
+  }
+
+  private reject(deviceId: string, reason: RejectReason | 'unknown_device', detail: string): IngestResult {
+    this.deps.metrics.heartbeatsRejected.inc({ reason });
+    this.deps.log.warn({ deviceId, reason, detail }, 'heartbeat rejected');
+    return { ok: false, reason, detail };
+  }
+}

@@ -1,0 +1,66 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { DEVICE_STATUSES, type DeviceStatus } from './types.ts';
+
+/**
+ * Every counter the monitor exposes at /metrics, in one non-global prom-client registry so
+ * two systems in one process (tests) do not share counts.
+ */
+export function createMetrics(sources: { statusCounts: () => Readonly<Record<DeviceStatus, number>> }) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'lastseen_process_' });
+  const metrics = {
+    registry,
+    heartbeatsAccepted: new Counter({
+      name: 'lastseen_heartbeats_accepted_total',
+      help: 'Valid heartbeats applied to liveness and written to the store',
+      registers: [registry],
+    }),
+    heartbeatsRejected: new Counter({
+      name: 'lastseen_heartbeats_rejected_total',
+      help: 'Heartbeats rejected, by reason (too_large, not_json, not_object, invalid_field, iccid_mismatch)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    heartbeatsDuplicate: new Counter({
+      name: 'lastseen_heartbeats_duplicate_total',
+      help: 'Heartbeats ignored because their seq was seen recently (replays, QoS 1 redeliveries)',
+      registers: [registry],
+    }),
+    authFailures: new Counter({
+      name: 'lastseen_auth_failures_total',
+      help: 'Refused logins, by interface (mqtt, http) and reason',
+      labelNames: ['interface', 'reason'] as const,
+      registers: [registry],
+    }),
+    mqttDenied: new Counter({
+      name: 'lastseen_mqtt_denied_total',
+      help: 'MQTT publishes and subscriptions refused by the topic ACL',
+      labelNames: ['action'] as const,
+      registers: [registry],
+    }),
+    mqttConnections: new Gauge({
+      name: 'lastseen_mqtt_connections',
+      help: 'Currently connected MQTT clients',
+      registers: [registry],
+    }),
+    storeRows: new Counter({
+      name: 'lastseen_store_writes_total',
+      help: 'Rows handed to the time-series store',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+  };
+  new Gauge({
+    name: 'lastseen_devices',
+    help: 'Tracked devices by status',
+    labelNames: ['status'] as const,
+    registers: [registry],
+    collect() {
+      const counts = sources.statusCounts();
+      for (const s of DEVICE_STATUSES) this.set({ status: s }, counts[s]);
+    },
+  });
+  return metrics;
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,350 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { DeviceState } from '../liveness/tracker.ts';
+import type { ChannelConfig, Customer, Device, Role, SimState } from '../types.ts';
+import { REGISTRY_SCHEMA } from './schema.sql.ts';
+import { hashToken, newToken } from './tokens.ts';
+
+/** A registry refusal with the HTTP status the REST layer should answer with. */
+export class RegistryError extends Error {
+  constructor(
+    readonly status: 404 | 409 | 422,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Principal {
+  role: Role;
+  /** Set for the `customer` role: the only customer this caller may see. */
+  customerId?: string;
+}
+
+export interface NewCustomer {
+  id: string;
+  name: string;
+  offlineAfter?: number | null;
+  language?: string;
+  channels?: ChannelConfig[];
+}
+
+export interface NewDevice {
+  id: string;
+  customerId: string;
+  name?: string | null;
+  iccid?: string | null;
+  imsi?: string | null;
+  msisdn?: string | null;
+  interval?: number | null;
+  offlineAfter?: number | null;
+  species?: string | null;
+  simState?: SimState;
+  custom?: Record<string, unknown>;
+}
+
+export type DevicePatch = Partial<Pick<Device, 'name' | 'interval' | 'offlineAfter' | 'simState' | 'species'>> & {
+  custom?: Record<string, unknown>;
+};
+
+export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'unknown_device' | 'bad_token' | 'sim_blocked' };
+
+interface DeviceRow {
+  id: string;
+  customer_id: string;
+  name: string | null;
+  iccid: string | null;
+  imsi: string | null;
+  msisdn: string | null;
+  interval: number | null;
+  offline_after: number | null;
+  species: string | null;
+  sim_state: SimState;
+  custom: string;
+  token_hash: string;
+  created_at: number;
+}
+
+interface CustomerRow {
+  id: string;
+  name: string;
+  offline_after: number | null;
+  language: string;
+  channels: string;
+  created_at: number;
+}
+
+/**
+ * Customers, devices and API keys in SQLite, with devices and customers also held in memory:
+ * MQTT logins and every heartbeat look a device up, and that must not be a disk read.
+ */
+export class Registry {
+  private devices = new Map<string, { device: Device; tokenHash: string }>();
+  private customers = new Map<string, Customer>();
+  private stmt: Record<string, Statement>;
+
+  constructor(
+    private db: Database,
+    private now: () => number = Date.now,
+  ) {
+    db.exec(REGISTRY_SCHEMA);
+    this.stmt = {
+      insertCustomer: db.prepare(
+        'INSERT INTO customers (id, name, offline_after, language, channels, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      updateCustomer: db.prepare('UPDATE customers SET name = ?, offline_after = ?, language = ?, channels = ? WHERE id = ?'),
+      insertDevice: db.prepare(
+        `INSERT INTO devices (id, customer_id, name, iccid, imsi, msisdn, interval, offline_after, species, sim_state, custom, token_hash, created_at)
+         VALUES (@id, @customerId, @name, @iccid, @imsi, @msisdn, @interval, @offlineAfter, @species, @simState, @custom, @tokenHash, @createdAt)`,
+      ),
+      updateDevice: db.prepare(
+        'UPDATE devices SET name = @name, interval = @interval, offline_after = @offlineAfter, sim_state = @simState, species = @species, custom = @custom WHERE id = @id',
+      ),
+      insertKey: db.prepare('INSERT INTO api_keys (token_hash, role, customer_id, created_at) VALUES (?, ?, ?, ?)'),
+      keyByHash: db.prepare('SELECT role, customer_id FROM api_keys WHERE token_hash = ? AND revoked_at IS NULL'),
+      saveState: db.prepare('INSERT INTO device_state (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state'),
+    };
+    this.load();
+  }
+
+  private load(): void {
+    for (const r of this.db.prepare('SELECT * FROM customers').all() as CustomerRow[]) {
+      this.customers.set(r.id, customerFromRow(r));
+    }
+    for (const r of this.db.prepare('SELECT * FROM devices').iterate() as IterableIterator<DeviceRow>) {
+      this.devices.set(r.id, { device: deviceFromRow(r), tokenHash: r.token_hash });
+    }
+  }
+
+  // --- customers ---------------------------------------------------------------
+
+  createCustomer(c: NewCustomer): Customer {
+    if (this.customers.has(c.id)) throw new RegistryError(409, `customer ${c.id} already exists`);
+    const customer: Customer = {
+      id: c.id,
+      name: c.name,
+      offlineAfter: c.offlineAfter ?? null,
+      language: c.language ?? 'en',
+      channels: c.channels ?? [],
+      createdAt: this.now(),
+    };
+    this.stmt.insertCustomer.run(
+      customer.id,
+      customer.name,
+      customer.offlineAfter,
+      customer.language,
+      JSON.stringify(customer.channels),
+      customer.createdAt,
+    );
+    this.customers.set(customer.id, customer);
+    return customer;
+  }
+
+  getCustomer(id: string): Customer | undefined {
+    return this.customers.get(id);
+  }
+
+  updateCustomer(id: string, patch: Partial<Omit<NewCustomer, 'id'>>): Customer {
+    const c = this.customers.get(id);
+    if (!c) throw new RegistryError(404, `customer ${id} not found`);
+    const next: Customer = {
+      ...c,
+      name: patch.name ?? c.name,
+      offlineAfter: patch.offlineAfter !== undefined ? patch.offlineAfter : c.offlineAfter,
+      language: patch.language ?? c.language,
+      channels: patch.channels ?? c.channels,
+    };
+    this.stmt.updateCustomer.run(next.name, next.offlineAfter, next.language, JSON.stringify(next.channels), id);
+    this.customers.set(id, next);
+    return next;
+  }
+
+  customerCount(): number {
+    return this.customers.size;
+  }
+
+  // --- devices -----------------------------------------------------------------
+
+  /** Create a device; returns it with its token, which is never stored or shown again. */
+  createDevice(d: NewDevice): { device: Device; token: string } {
+    if (!this.customers.has(d.customerId)) throw new RegistryError(422, `customer ${d.customerId} does not exist`);
+    if (this.devices.has(d.id)) throw new RegistryError(409, `device ${d.id} already exists`);
+    const token = newToken();
+    const device: Device = {
+      id: d.id,
+      customerId: d.customerId,
+      name: d.name ?? null,
+      iccid: d.iccid ?? null,
+      imsi: d.imsi ?? null,
+      msisdn: d.msisdn ?? null,
+      interval: d.interval ?? null,
+      offlineAfter: d.offlineAfter ?? null,
+      species: d.species ?? null,
+      simState: d.simState ?? 'activated',
+      custom: d.custom ?? {},
+      createdAt: this.now(),
+    };
+    const tokenHash = hashToken(token);
+    try {
+      this.stmt.insertDevice.run({ ...device, custom: JSON.stringify(device.custom), tokenHash });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+        throw new RegistryError(409, `ICCID ${d.iccid} already belongs to another device`);
+      }
+      throw err;
+    }
+    this.devices.set(device.id, { device, tokenHash });
+    return { device, token };
+  }
+
+  getDevice(id: string): Device | undefined {
+    return this.devices.get(id)?.device;
+  }
+
+  updateDevice(id: string, patch: DevicePatch): Device {
+    const entry = this.devices.get(id);
+    if (!entry) throw new RegistryError(404, `device ${id} not found`);
+    const d = entry.device;
+    const next: Device = {
+      ...d,
+      name: patch.name !== undefined ? patch.name : d.name,
+      interval: patch.interval !== undefined ? patch.interval : d.interval,
+      offlineAfter: patch.offlineAfter !== undefined ? patch.offlineAfter : d.offlineAfter,
+      simState: patch.simState ?? d.simState,
+      species: patch.species !== undefined ? patch.species : d.species,
+      custom: patch.custom ? { ...d.custom, ...patch.custom } : d.custom,
+    };
+    this.stmt.updateDevice.run({ ...next, custom: JSON.stringify(next.custom) });
+    entry.device = next;
+    return next;
+  }
+
+  deviceCount(): number {
+    return this.devices.size;
+  }
+
+  *allDevices(): IterableIterator<Device> {
+    for (const e of this.devices.values()) yield e.device;
+  }
+
+  /**
+   * Devices ordered by id, after `cursor`, optionally of one customer and matching `q`
+   * (a substring of id, name, ICCID, IMSI or MSISDN). `accept` filters further (status).
+   */
+  listDevices(opts: {
+    customerId?: string;
+    q?: string;
+    cursor?: string;
+    limit: number;
+    accept?: (d: Device) => boolean;
+  }): { items: Device[]; next: string | null } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (opts.customerId) {
+      where.push('customer_id = ?');
+      params.push(opts.customerId);
+    }
+    if (opts.q) {
+      where.push("(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR iccid LIKE ? ESCAPE '\\' OR imsi LIKE ? ESCAPE '\\' OR msisdn LIKE ? ESCAPE '\\')");
+      const like = `%${opts.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+      params.push(like, like, like, like, like);
+    }
+    if (opts.cursor) {
+      where.push('id > ?');
+      params.push(opts.cursor);
+    }
+    const sql = `SELECT id FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
+    const items: Device[] = [];
+    let next: string | null = null;
+    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<{ id: string }>) {
+      const d = this.devices.get(row.id)?.device;
+      if (!d || (opts.accept && !opts.accept(d))) continue;
+      if (items.length === opts.limit) {
+        next = items[items.length - 1].id;
+        break;
+      }
+      items.push(d);
+    }
+    return { items, next };
+  }
+
+  /** MQTT login: username = device id, password = its token (CONTRACT §3). */
+  authenticateDevice(id: string, password: string): DeviceAuth {
+    const entry = this.devices.get(id);
+    if (!entry) return { ok: false, reason: 'unknown_device' };
+    if (hashToken(password) !== entry.tokenHash) return { ok: false, reason: 'bad_token' };
+    if (entry.device.simState === 'deactivated' || entry.device.simState === 'retired') {
+      return { ok: false, reason: 'sim_blocked' };
+    }
+    return { ok: true, device: entry.device };
+  }
+
+  // --- API keys ----------------------------------------------------------------
+
+  createApiKey(role: Role, customerId?: string): string {
+    if (role === 'customer' && (!customerId || !this.customers.has(customerId))) {
+      throw new RegistryError(422, `a customer key needs an existing customerId`);
+    }
+    const token = newToken();
+    this.stmt.insertKey.run(hashToken(token), role, role === 'customer' ? customerId : null, this.now());
+    return token;
+  }
+
+  /** Make sure `token` is an admin key (idempotent; used for the configured or generated admin token). */
+  ensureAdminKey(token: string): void {
+    this.db
+      .prepare("INSERT OR IGNORE INTO api_keys (token_hash, role, customer_id, created_at) VALUES (?, 'admin', NULL, ?)")
+      .run(hashToken(token), this.now());
+  }
+
+  principalFor(token: string): Principal | null {
+    const row = this.stmt.keyByHash.get(hashToken(token)) as { role: Role; customer_id: string | null } | undefined;
+    if (!row) return null;
+    return row.customer_id ? { role: row.role, customerId: row.customer_id } : { role: row.role };
+  }
+
+  // --- last known state snapshot ---------------------------------------------------
+
+  saveStates(states: DeviceState[]): void {
+    if (states.length === 0) return;
+    const save = this.stmt.saveState;
+    this.db.transaction(() => {
+      for (const s of states) save.run(s.id, JSON.stringify(s));
+    })();
+  }
+
+  loadStates(): Map<string, DeviceState> {
+    const out = new Map<string, DeviceState>();
+    for (const r of this.db.prepare('SELECT id, state FROM device_state').iterate() as IterableIterator<{ id: string; state: string }>) {
+      out.set(r.id, JSON.parse(r.state) as DeviceState);
+    }
+    return out;
+  }
+}
+
+function deviceFromRow(r: DeviceRow): Device {
+  return {
+    id: r.id,
+    customerId: r.customer_id,
+    name: r.name,
+    iccid: r.iccid,
+    imsi: r.imsi,
+    msisdn: r.msisdn,
+    interval: r.interval,
+    offlineAfter: r.offline_after,
+    species: r.species,
+    simState: r.sim_state,
+    custom: JSON.parse(r.custom) as Record<string, unknown>,
+    createdAt: r.created_at,
+  };
+}
+
+function customerFromRow(r: CustomerRow): Customer {
+  return {
+    id: r.id,
+    name: r.name,
+    offlineAfter: r.offline_after,
+    language: r.language,
+    channels: JSON.parse(r.channels) as ChannelConfig[],
+    createdAt: r.created_at,
+  };
+}

@@ -1,0 +1,81 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
+import type { Logger } from '../monitor/logger.ts';
+import type { Metrics } from '../monitor/metrics.ts';
+import { RegistryError, type Registry } from '../monitor/registry/registry.ts';
+import type { TimeSeriesStore } from '../monitor/store/store.ts';
+import type { Device } from '../monitor/types.ts';
+import { bearerAuth } from './auth.ts';
+import { HttpError } from './http-error.ts';
+import { customerRoutes } from './routes/customers.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { keyRoutes } from './routes/keys.ts';
+
+export interface AppDeps {
+  registry: Registry;
+  liveness: LivenessTracker;
+  store: TimeSeriesStore;
+  metrics: Metrics;
+  log: Logger;
+  version: string;
+  /** Ports as bound (after port 0 was resolved). */
+  ports: () => { mqttPort: number; httpPort: number };
+  track(device: Device): void;
+  retimeCustomer(customerId: string): void;
+  /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
+  extraApi?: Router[];
+  /** Public config for the web page (tile URL). */
+  publicConfig?: Record<string, unknown>;
+}
+
+const DIST = fileURLToPath(new URL('./dist/', import.meta.url));
+
+/** Largest JSON request body accepted (bulk onboarding has its own, larger, limit). */
+export const JSON_BODY_LIMIT = '1mb';
+
+export function createApp(deps: AppDeps) {
+  const { registry, liveness, store, metrics, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    const { mqttPort, httpPort } = deps.ports();
+    res.json({ status: 'ok', mqttPort, httpPort, store: store.name, devices: liveness.size, version: deps.version });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  const api = express.Router();
+  api.use(express.json({ limit: JSON_BODY_LIMIT }));
+  api.use(bearerAuth(registry, metrics));
+  api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
+  api.use(customerRoutes(registry, deps.retimeCustomer));
+  api.use(keyRoutes(registry));
+  api.use(deviceRoutes({ registry, liveness, store, track: deps.track }));
+  for (const r of deps.extraApi ?? []) api.use(r);
+  api.use((_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
+  app.use('/api', api);
+
+  if (existsSync(DIST)) app.use(express.static(DIST, { index: 'index.html' }));
+
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const { status, message } = toHttp(err);
+    if (status >= 500) log.error({ err, path: req.path }, 'request failed');
+    res.status(status).json({ error: message });
+  });
+
+  return app;
+}
+
+function toHttp(err: unknown): { status: number; message: string } {
+  if (err instanceof HttpError || err instanceof RegistryError) return { status: err.status, message: err.message };
+  const e = err as { type?: string; status?: number; limit?: number };
+  if (e?.type === 'entity.too.large') return { status: 413, message: `The request body is larger than the limit of ${e.limit} bytes.` };
+  if (e?.type === 'entity.parse.failed') return { status: 400, message: 'The request body is not valid JSON.' };
+  if (e?.status && e.status >= 400 && e.status < 500) return { status: e.status, message: String((err as Error).message) };
+  return { status: 500, message: 'Internal error; it has been logged.' };
+}

@@ -1,0 +1,37 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Metrics } from '../monitor/metrics.ts';
+import type { Principal, Registry } from '../monitor/registry/registry.ts';
+import { authorize, type Action } from './authz.ts';
+import { HttpError } from './http-error.ts';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    principal?: Principal;
+  }
+}
+
+/** Reads `Authorization: Bearer <token>`; 401 without a valid one. */
+export function bearerAuth(registry: Registry, metrics: Metrics) {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const header = req.headers.authorization ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) {
+      metrics.authFailures.inc({ interface: 'http', reason: 'missing_token' });
+      return next(new HttpError(401, 'Send an API token as "Authorization: Bearer <token>".'));
+    }
+    const principal = registry.principalFor(match[1]);
+    if (!principal) {
+      metrics.authFailures.inc({ interface: 'http', reason: 'bad_token' });
+      return next(new HttpError(401, 'The API token is not valid.'));
+    }
+    req.principal = principal;
+    next();
+  };
+}
+
+/** Throws the right HttpError when the caller may not do `action` on an object of `owner`. */
+export function check(req: Request, action: Action, owner?: string, what = 'object'): void {
+  const decision = authorize(req.principal!, action, owner);
+  if (decision === 'forbidden') throw new HttpError(403, `The ${req.principal!.role} role may not do this (${action}).`);
+  if (decision === 'not_found') throw new HttpError(404, `${what} not found`);
+}

@@ -1,0 +1,60 @@
+import type { Principal } from '../monitor/registry/registry.ts';
+
+/**
+ * The one authorization decision for REST, socket.io and MQTT-facing admin actions.
+ *
+ *   action            admin  agent  customer
+ *   ----------------  -----  -----  -------------------------
+ *   customer:create   yes    no     no
+ *   customer:read     yes    yes    own customer only
+ *   customer:update   yes    no     own customer only (name, channels)
+ *   key:create        yes    no     no
+ *   device:create     yes    no     no
+ *   device:read       yes    yes    own devices only
+ *   device:update     yes    no     own devices only
+ *   alert:read        yes    yes    own alerts only
+ *   alert:ack         yes    yes    no
+ *
+ * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
+ * who fails only on ownership must be answered 404, never 403, so that a customer cannot
+ * learn that another customer's device exists (CONTRACT §6).
+ */
+export type Action =
+  | 'customer:create'
+  | 'customer:read'
+  | 'customer:update'
+  | 'key:create'
+  | 'device:create'
+  | 'device:read'
+  | 'device:update'
+  | 'alert:read'
+  | 'alert:ack';
+
+const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
+  admin: new Set<Action>([
+    'customer:create',
+    'customer:read',
+    'customer:update',
+    'key:create',
+    'device:create',
+    'device:read',
+    'device:update',
+    'alert:read',
+    'alert:ack',
+  ]),
+  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack']),
+  customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read']),
+};
+
+export type Decision = 'allow' | 'forbidden' | 'not_found';
+
+export function authorize(p: Principal, action: Action, owner?: string): Decision {
+  if (!ROLE_ACTIONS[p.role].has(action)) return 'forbidden';
+  if (p.role === 'customer' && owner !== undefined && owner !== p.customerId) return 'not_found';
+  return 'allow';
+}
+
+/** The customer a list must be limited to, or undefined for "all" (admin, agent). */
+export function listScope(p: Principal, requested?: string): string | undefined {
+  return p.role === 'customer' ? p.customerId : requested;
+}

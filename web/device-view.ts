@@ -1,0 +1,46 @@
+import type { DeviceState, LivenessTracker } from '../monitor/liveness/tracker.ts';
+import type { Device, StoredHeartbeat } from '../monitor/types.ts';
+
+const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
+
+/** A device as the REST API shows it (CONTRACT §6): registry identity + live state. */
+export function deviceView(d: Device, liveness: LivenessTracker) {
+  const s: DeviceState | undefined = liveness.get(d.id);
+  return {
+    id: d.id,
+    customerId: d.customerId,
+    name: d.name,
+    iccid: d.iccid,
+    imsi: d.imsi,
+    msisdn: d.msisdn,
+    species: d.species,
+    simState: d.simState,
+    custom: d.custom,
+    status: s?.status ?? 'unknown',
+    statusSince: iso(s?.statusSince),
+    connection: s?.connection ?? 'never',
+    connectionSince: iso(s?.connectionSince),
+    lastSeen: iso(s?.lastSeen),
+    lastPosition: s?.lastPosition ? { lat: s.lastPosition.lat, lon: s.lastPosition.lon, ts: iso(s.lastPosition.ts) } : null,
+    battery: s?.last.battery ?? null,
+    rssi: s?.last.rssi ?? null,
+    rat: s?.last.rat ?? null,
+    mcc: s?.last.mcc ?? null,
+    mnc: s?.last.mnc ?? null,
+    cellId: s?.last.cellId ?? null,
+    temp: s?.last.temp ?? null,
+    activity: s?.last.activity ?? null,
+    seq: s?.lastSeq ?? null,
+    /** Seconds: the interval the device declared, else the one configured at onboarding. */
+    interval: s?.declaredInterval ?? d.interval,
+    /** Seconds of silence after which the device is offline (the effective value, CONTRACT §5). */
+    offlineAfter: liveness.offlineAfterOf(d.id) ?? null,
+    nextDeadline: iso(liveness.nextDeadlineOf(d.id)),
+    createdAt: iso(d.createdAt),
+  };
+}
+
+export function heartbeatView(hb: StoredHeartbeat) {
+  const { receivedAt, ts, customerId: _c, ...rest } = hb;
+  return { ...rest, ts: iso(ts), receivedAt: iso(receivedAt) };
+}

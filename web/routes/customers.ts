@@ -1,0 +1,45 @@
+import { Router } from 'express';
+import type { Registry } from '../../monitor/registry/registry.ts';
+import { check } from '../auth.ts';
+import { HttpError } from '../http-error.ts';
+import { customerCreateSchema, customerPatchSchema, parseOr } from '../schemas.ts';
+
+/** A customer as the API shows it: webhook secrets are write-only. */
+function customerView(c: ReturnType<Registry['getCustomer']> & object) {
+  return {
+    ...c,
+    channels: c.channels.map((ch) => (ch.type === 'webhook' ? { type: ch.type, url: ch.url, secret: '***' } : ch)),
+    createdAt: new Date(c.createdAt).toISOString(),
+  };
+}
+
+/** @param onTimingChange called when a customer's default offlineAfter changed, to re-time its devices. */
+export function customerRoutes(registry: Registry, onTimingChange: (customerId: string) => void) {
+  const r = Router();
+
+  r.post('/customers', (req, res) => {
+    check(req, 'customer:create');
+    const body = parseOr(customerCreateSchema, req.body, 'customer');
+    if (!body.ok) throw new HttpError(422, body.error);
+    const c = registry.createCustomer(body.value);
+    res.status(201).json(customerView(c));
+  });
+
+  r.get('/customers/:id', (req, res) => {
+    const c = registry.getCustomer(req.params.id);
+    check(req, 'customer:read', c?.id ?? req.params.id, 'customer');
+    if (!c) throw new HttpError(404, 'customer not found');
+    res.json(customerView(c));
+  });
+
+  r.patch('/customers/:id', (req, res) => {
+    check(req, 'customer:update', req.params.id, 'customer');
+    const body = parseOr(customerPatchSchema, req.body, 'customer');
+    if (!body.ok) throw new HttpError(422, body.error);
+    const c = registry.updateCustomer(req.params.id, body.value);
+    if (body.value.offlineAfter !== undefined) onTimingChange(c.id);
+    res.json(customerView(c));
+  });
+
+  return r;
+}

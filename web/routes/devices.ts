@@ -1,0 +1,77 @@
+import { Router } from 'express';
+import type { LivenessTracker } from '../../monitor/liveness/tracker.ts';
+import type { Registry } from '../../monitor/registry/registry.ts';
+import type { TimeSeriesStore } from '../../monitor/store/store.ts';
+import type { Device } from '../../monitor/types.ts';
+import { check } from '../auth.ts';
+import { listScope } from '../authz.ts';
+import { deviceView, heartbeatView } from '../device-view.ts';
+import { HttpError } from '../http-error.ts';
+import { deviceCreateSchema, deviceListQuery, devicePatchSchema, heartbeatsQuery, parseOr } from '../schemas.ts';
+
+export interface DeviceRouteDeps {
+  registry: Registry;
+  liveness: LivenessTracker;
+  store: TimeSeriesStore;
+  /** Start tracking a new device or re-time a changed one. */
+  track(device: Device): void;
+}
+
+export function deviceRoutes({ registry, liveness, store, track }: DeviceRouteDeps) {
+  const r = Router();
+
+  /** The device if the caller may see it; 404 otherwise (also for another customer's device). */
+  const visible = (req: Parameters<typeof check>[0], id: string, action: 'device:read' | 'device:update' = 'device:read') => {
+    const d = registry.getDevice(id);
+    check(req, action, d?.customerId ?? '\u0000', 'device');
+    if (!d) throw new HttpError(404, 'device not found');
+    return d;
+  };
+
+  r.post('/devices', (req, res) => {
+    check(req, 'device:create');
+    const body = parseOr(deviceCreateSchema, req.body, 'device');
+    if (!body.ok) throw new HttpError(422, body.error);
+    const { device, token } = registry.createDevice(body.value as Parameters<Registry['createDevice']>[0]);
+    track(device);
+    res.status(201).json({ ...deviceView(device, liveness), token });
+  });
+
+  r.get('/devices', (req, res) => {
+    check(req, 'device:read');
+    const q = parseOr(deviceListQuery, req.query, 'query');
+    if (!q.ok) throw new HttpError(400, q.error);
+    const { status, customerId, q: search, limit, cursor } = q.value;
+    const page = registry.listDevices({
+      customerId: listScope(req.principal!, customerId),
+      q: search,
+      cursor,
+      limit,
+      accept: status ? (d) => (liveness.get(d.id)?.status ?? 'unknown') === status : undefined,
+    });
+    res.json({ items: page.items.map((d) => deviceView(d, liveness)), next: page.next });
+  });
+
+  r.get('/devices/:id', (req, res) => {
+    res.json(deviceView(visible(req, req.params.id), liveness));
+  });
+
+  r.patch('/devices/:id', (req, res) => {
+    visible(req, req.params.id, 'device:update');
+    const body = parseOr(devicePatchSchema, req.body, 'device');
+    if (!body.ok) throw new HttpError(422, body.error);
+    const d = registry.updateDevice(req.params.id, body.value as Parameters<Registry['updateDevice']>[1]);
+    track(d);
+    res.json(deviceView(d, liveness));
+  });
+
+  r.get('/devices/:id/heartbeats', async (req, res) => {
+    const d = visible(req, req.params.id);
+    const q = parseOr(heartbeatsQuery, req.query, 'query');
+    if (!q.ok) throw new HttpError(400, q.error);
+    const rows = await store.heartbeats({ deviceId: d.id, from: q.value.from, to: q.value.to, limit: q.value.limit });
+    res.json({ items: rows.map(heartbeatView) });
+  });
+
+  return r;
+}

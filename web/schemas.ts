@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { SIM_STATES } from '../monitor/types.ts';
+
+/**
+ * Request bodies and queries of the REST API (CONTRACT §6). The same schemas validate
+ * requests and will describe them in the OpenAPI document.
+ */
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits, ".", "_", ":" and "-"');
+// Device ids become MQTT topic levels and usernames: no "/", "+", "#" and no "customer:" prefix clash.
+const deviceId = id.refine((s) => !s.startsWith('customer:'), 'must not start with "customer:"');
+const seconds = z.number().positive().max(30 * 86400);
+
+export const channelSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('webhook'),
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    secret: z.string().min(8, 'must be at least 8 characters'),
+  }),
+  z.object({ type: z.literal('email'), to: z.email('must be an e-mail address') }),
+  z.object({ type: z.literal('mqtt') }),
+]);
+
+export const customerCreateSchema = z.object({
+  id,
+  name: z.string().min(1).max(200),
+  offlineAfter: seconds.nullish(),
+  language: z.enum(['en', 'de', 'sv']).optional(),
+  channels: z.array(channelSchema).max(20).optional(),
+});
+
+export const customerPatchSchema = customerCreateSchema.omit({ id: true }).partial();
+
+export const keyCreateSchema = z
+  .object({ role: z.enum(['admin', 'agent', 'customer']), customerId: id.optional() })
+  .refine((k) => k.role !== 'customer' || k.customerId, { message: 'customerId is required for the customer role', path: ['customerId'] });
+
+export const deviceCreateSchema = z.object({
+  id: deviceId,
+  customerId: id,
+  name: z.string().max(200).nullish(),
+  iccid: z.string().regex(/^\d{18,22}$/, 'must be 18 to 22 digits').nullish(),
+  imsi: z.string().regex(/^\d{6,15}$/, 'must be 6 to 15 digits').nullish(),
+  msisdn: z.string().regex(/^\+?\d{6,15}$/, 'must be 6 to 15 digits, optionally with a leading +').nullish(),
+  interval: seconds.nullish(),
+  offlineAfter: seconds.nullish(),
+  species: z.string().max(100).nullish(),
+  simState: z.enum(SIM_STATES as [string, ...string[]]).optional(),
+  custom: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const devicePatchSchema = z
+  .object({
+    name: z.string().max(200).nullable(),
+    interval: seconds.nullable(),
+    offlineAfter: seconds.nullable(),
+    species: z.string().max(100).nullable(),
+    simState: z.enum(SIM_STATES as [string, ...string[]]),
+    custom: z.record(z.string(), z.unknown()),
+  })
+  .partial();
+
+/** A time bound in a query string: ISO-8601 or epoch milliseconds. */
+const timeParam = z
+  .string()
+  .transform((s, ctx) => {
+    const n = /^\d+$/.test(s) ? Number(s) : Date.parse(s);
+    if (Number.isNaN(n)) {
+      ctx.addIssue({ code: 'custom', message: 'must be ISO-8601 or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return n;
+  })
+  .optional();
+
+export const deviceListQuery = z.object({
+  status: z.enum(['unknown', 'online', 'late', 'offline']).optional(),
+  customerId: id.optional(),
+  q: z.string().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(200).optional(),
+});
+
+export const heartbeatsQuery = z.object({
+  from: timeParam,
+  to: timeParam,
+  limit: z.coerce.number().int().min(1).max(10000).default(100),
+});
+
+/** Parse or throw a 400/422-worthy message naming the first bad field. */
+export function parseOr<T>(schema: z.ZodType<T>, value: unknown, where: string): { ok: true; value: T } | { ok: false; error: string } {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data };
+  const issue = r.error.issues[0];
+  const field = issue.path.join('.');
+  return { ok: false, error: `${where}${field ? ` field "${field}"` : ''}: ${issue.message}` };
+}

@@ -1,0 +1,24 @@
+import type { Aedes } from 'aedes';
+import { createServer, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Express } from 'express';
+
+/**
+ * The HTTP listener: the express app, plus MQTT over WebSocket at /mqtt (CONTRACT §2) handed
+ * to the same aedes instance as the TCP listener.
+ */
+export function createHttpServer(app: Express, aedes: Aedes): Server {
+  const server = createServer(app);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  server.on('upgrade', (req, socket: Duplex, head) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path !== '/mqtt') return; // other upgrades (socket.io) have their own listeners
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws);
+      stream.on('error', () => stream.destroy());
+      aedes.handle(stream, req);
+    });
+  });
+  return server;
+}
