@@ -1,0 +1,234 @@
+/**
+ * The map's in-memory picture of every device's last known place and status, updated one
+ * event at a time (never rebuilt per heartbeat) and read by viewport queries (./viewport.ts).
+ *
+ * Layout, per device "slot" (≈ 70 B each, so 1 M devices ≈ 70 MB):
+ * - columns in typed arrays: status code, customer number, lat/lon, fix time, status since,
+ *   last seen, and the device's cell on the GRID_LEVEL grid;
+ * - buckets: the devices of each non-empty GRID_LEVEL cell as a doubly linked list through
+ *   `next`/`prev`, so a move is O(1) and a close-up viewport visits only nearby devices.
+ *   GRID_LEVEL 12 cells are ~9.8 km wide at the equator;
+ * - pyramids (./pyramid.ts): counts and centroid sums per cell for levels 0 … 9 over all
+ *   devices, and 0 … 8 per customer, for clusters at low zoom.
+ *
+ * A position or status change costs about (levels) array or Map updates: ~1–3 µs.
+ */
+
+import type { DeviceStatus } from '../../monitor/types.ts';
+import { cellOf, mercX, mercY } from './mercator.ts';
+import { DensePyramid, SparsePyramid, STATUS_CODE } from './pyramid.ts';
+
+/** Level of the bucket grid: 4096 × 4096 cells. */
+export const GRID_LEVEL = 12;
+/** Deepest pyramid level over all devices (a zoom-7 map with 64 px clusters). */
+export const ALL_MAX_LEVEL = 9;
+/** Deepest pyramid level per customer: sparse, so kept shallower to bound memory. */
+export const CUSTOMER_MAX_LEVEL = 8;
+
+/** What the index needs to know about one device (a subset of monitor's DeviceState). */
+export interface MapDeviceState {
+  id: string;
+  customerId: string;
+  status: DeviceStatus;
+  statusSince: number | null;
+  lastSeen: number | null;
+  lastPosition: { lat: number; lon: number; ts: number } | null;
+}
+
+export class MapIndex {
+  readonly all = new DensePyramid(ALL_MAX_LEVEL);
+  readonly byCustomer: SparsePyramid[] = [];
+  readonly customers: string[] = [];
+  /** Devices per status code, all devices with or without a position; per customer number. */
+  readonly totals: Float64Array[] = [];
+  readonly allTotals = new Float64Array(4);
+
+  ids: string[] = [];
+  cust = new Uint32Array(0);
+  status = new Uint8Array(0);
+  hasPos = new Uint8Array(0);
+  gx = new Uint16Array(0);
+  gy = new Uint16Array(0);
+  lat = new Float64Array(0);
+  lon = new Float64Array(0);
+  ts = new Float64Array(0);
+  statusSince = new Float64Array(0);
+  lastSeen = new Float64Array(0);
+  next = new Int32Array(0);
+  prev = new Int32Array(0);
+  /** Bucket key gy * 4096 + gx → first slot of that cell's list. */
+  readonly buckets = new Map<number, number>();
+
+  private slots = new Map<string, number>();
+  private customerNumbers = new Map<string, number>();
+  private freeSlots: number[] = [];
+  private used = 0;
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Slots ever handed out (including freed ones): the bound of a full scan. */
+  get slotCount(): number {
+    return this.used;
+  }
+
+  slotOf(id: string): number | undefined {
+    return this.slots.get(id);
+  }
+
+  customerNumber(customerId: string): number | undefined {
+    return this.customerNumbers.get(customerId);
+  }
+
+  /** Insert or overwrite a device from a full state (start-up load, resync). */
+  upsert(s: MapDeviceState): void {
+    const slot = this.ensure(s.id, s.customerId);
+    this.setStatusAt(slot, s.status, s.statusSince, s.lastSeen);
+    if (s.lastPosition) this.setPositionAt(slot, s.lastPosition.lat, s.lastPosition.lon, s.lastPosition.ts);
+  }
+
+  /** A new fix (monitor's `position` event). Older fixes than the one held are ignored. */
+  setPosition(id: string, customerId: string, lat: number, lon: number, ts: number): void {
+    const slot = this.ensure(id, customerId);
+    if (this.hasPos[slot] && ts < this.ts[slot]) return;
+    this.setPositionAt(slot, lat, lon, ts);
+  }
+
+  /** A status change (monitor's `status` event). */
+  setStatus(id: string, customerId: string, status: DeviceStatus, at: number, lastSeen: number | null): void {
+    const slot = this.ensure(id, customerId);
+    this.setStatusAt(slot, status, at, lastSeen);
+  }
+
+  remove(id: string): void {
+    const slot = this.slots.get(id);
+    if (slot === undefined) return;
+    if (this.hasPos[slot]) this.unplace(slot);
+    this.totals[this.cust[slot]][this.status[slot]]--;
+    this.allTotals[this.status[slot]]--;
+    this.slots.delete(id);
+    this.ids[slot] = '';
+    this.freeSlots.push(slot);
+  }
+
+  private ensure(id: string, customerId: string): number {
+    let slot = this.slots.get(id);
+    const c = this.customerNo(customerId);
+    if (slot !== undefined) {
+      if (this.cust[slot] !== c) this.moveCustomer(slot, c);
+      return slot;
+    }
+    slot = this.freeSlots.pop() ?? this.used++;
+    if (slot >= this.cust.length) this.grow(Math.max(1024, this.cust.length * 2));
+    this.slots.set(id, slot);
+    this.ids[slot] = id;
+    this.cust[slot] = c;
+    this.status[slot] = STATUS_CODE.unknown;
+    this.hasPos[slot] = 0;
+    this.statusSince[slot] = NaN;
+    this.lastSeen[slot] = NaN;
+    this.ts[slot] = NaN;
+    this.totals[c][STATUS_CODE.unknown]++;
+    this.allTotals[STATUS_CODE.unknown]++;
+    return slot;
+  }
+
+  private customerNo(customerId: string): number {
+    let c = this.customerNumbers.get(customerId);
+    if (c === undefined) {
+      c = this.customers.length;
+      this.customers.push(customerId);
+      this.customerNumbers.set(customerId, c);
+      this.byCustomer.push(new SparsePyramid(CUSTOMER_MAX_LEVEL));
+      this.totals.push(new Float64Array(4));
+    }
+    return c;
+  }
+
+  private moveCustomer(slot: number, c: number): void {
+    const placed = this.hasPos[slot] === 1;
+    if (placed) this.unplace(slot);
+    this.totals[this.cust[slot]][this.status[slot]]--;
+    this.cust[slot] = c;
+    this.totals[c][this.status[slot]]++;
+    if (placed) this.place(slot);
+  }
+
+  private setStatusAt(slot: number, status: DeviceStatus, since: number | null, lastSeen: number | null): void {
+    const code = STATUS_CODE[status];
+    const old = this.status[slot];
+    this.statusSince[slot] = since ?? NaN;
+    this.lastSeen[slot] = lastSeen ?? NaN;
+    if (old === code) return;
+    const placed = this.hasPos[slot] === 1;
+    if (placed) this.unplace(slot);
+    this.totals[this.cust[slot]][old]--;
+    this.allTotals[old]--;
+    this.status[slot] = code;
+    this.totals[this.cust[slot]][code]++;
+    this.allTotals[code]++;
+    if (placed) this.place(slot);
+  }
+
+  private setPositionAt(slot: number, lat: number, lon: number, ts: number): void {
+    if (this.hasPos[slot]) this.unplace(slot);
+    this.lat[slot] = lat;
+    this.lon[slot] = lon;
+    this.ts[slot] = ts;
+    this.gx[slot] = cellOf(mercX(lon), GRID_LEVEL);
+    this.gy[slot] = cellOf(mercY(lat), GRID_LEVEL);
+    this.hasPos[slot] = 1;
+    this.place(slot);
+  }
+
+  /** Put a positioned slot into its bucket and the pyramids. */
+  private place(slot: number): void {
+    const key = this.gy[slot] * 4096 + this.gx[slot];
+    const head = this.buckets.get(key);
+    this.prev[slot] = -1;
+    this.next[slot] = head ?? -1;
+    if (head !== undefined) this.prev[head] = slot;
+    this.buckets.set(key, slot);
+    this.aggregate(slot, 1);
+  }
+
+  private unplace(slot: number): void {
+    const key = this.gy[slot] * 4096 + this.gx[slot];
+    const p = this.prev[slot];
+    const n = this.next[slot];
+    if (n >= 0) this.prev[n] = p;
+    if (p >= 0) this.next[p] = n;
+    else if (n >= 0) this.buckets.set(key, n);
+    else this.buckets.delete(key);
+    this.aggregate(slot, -1);
+  }
+
+  private aggregate(slot: number, sign: 1 | -1): void {
+    const mx = mercX(this.lon[slot]);
+    const my = mercY(this.lat[slot]);
+    const st = this.status[slot];
+    this.all.apply(GRID_LEVEL, this.gx[slot], this.gy[slot], st, mx, my, sign);
+    this.byCustomer[this.cust[slot]].apply(GRID_LEVEL, this.gx[slot], this.gy[slot], st, mx, my, sign);
+  }
+
+  private grow(n: number): void {
+    const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, make: (n: number) => T): T => {
+      const b = make(n);
+      b.set(a as unknown as ArrayLike<number>);
+      return b;
+    };
+    this.cust = g(this.cust, (k) => new Uint32Array(k));
+    this.status = g(this.status, (k) => new Uint8Array(k));
+    this.hasPos = g(this.hasPos, (k) => new Uint8Array(k));
+    this.gx = g(this.gx, (k) => new Uint16Array(k));
+    this.gy = g(this.gy, (k) => new Uint16Array(k));
+    this.lat = g(this.lat, (k) => new Float64Array(k));
+    this.lon = g(this.lon, (k) => new Float64Array(k));
+    this.ts = g(this.ts, (k) => new Float64Array(k));
+    this.statusSince = g(this.statusSince, (k) => new Float64Array(k));
+    this.lastSeen = g(this.lastSeen, (k) => new Float64Array(k));
+    this.next = g(this.next, (k) => new Int32Array(k));
+    this.prev = g(this.prev, (k) => new Int32Array(k));
+  }
+}
