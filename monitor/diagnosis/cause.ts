@@ -1,0 +1,160 @@
+import type { Facts } from './facts.ts';
+import { duration, num, signed, utc } from './format.ts';
+import { isCorrelatedSilence, type NeighbourCount } from './neighbourhood.ts';
+import type { Thresholds } from './thresholds.ts';
+import type { Cause, Confidence } from './types.ts';
+
+export interface CauseDecision {
+  cause: Cause;
+  confidence: Confidence;
+  /** One sentence per fact behind the cause, strongest first. */
+  evidence: string[];
+}
+
+/**
+ * The probable cause of a silence, from the facts alone. First matching rule wins; the order
+ * puts what the device cannot help (registry, network) before what it can, so a cell outage
+ * is never blamed on twenty collars' batteries.
+ *
+ *   #  status         condition                                                  cause             confidence
+ *   -  -------------  ---------------------------------------------------------  ----------------  ----------
+ *   0  online         (nothing to explain)                                       unknown           none
+ *   1  not online     simState deactivated or retired                            sim_deactivated   high
+ *   2  unknown        never heard                                                never_reported    high
+ *   3  late/offline   cell: ≥ outageMinSilentNeighbours others silent within the
+ *                     neighbour window and ≥ outageMinSilentShare of the cell    network_outage    high
+ *   4  late/offline   the same on the whole mcc/mnc                              network_outage    medium
+ *   5  late/offline   last battery ≤ criticalBatteryPercent                      battery_depleted  high
+ *   6  late/offline   last battery ≤ lowBatteryPercent, falling, and the trend
+ *                     projected to now is ≤ criticalBatteryPercent               battery_depleted  medium
+ *   7  late/offline   last rssi ≤ criticalSignalDbm                              coverage_lost     high
+ *   8  late/offline   last rssi ≤ weakSignalDbm and fell ≥ fadingSignalDropDb   coverage_lost     medium
+ *   9  late/offline   activity 0 for ≥ noMotionHours up to the last heartbeat    no_motion         medium
+ *  10  late/offline   clean disconnect at/after the last heartbeat, and the
+ *                     device does not normally disconnect between heartbeats    powered_off       high
+ *  11  late/offline   connection lost at/after the last heartbeat                connection_lost   medium
+ *  12  late/offline   none of the above                                          unknown           low
+ *
+ * A `late` device is only overdue, so rules 3–11 lose one step of confidence for it
+ * (high → medium, medium → low). Worked example: battery 3 % at 14:02, offline at 14:32 →
+ * rule 5, battery_depleted, high; the same at 14:17 while late → medium.
+ */
+export function decideCause(f: Facts, t: Thresholds): CauseDecision {
+  if (f.status === 'online') return { cause: 'unknown', confidence: 'none', evidence: [] };
+  if (f.simState === 'deactivated' || f.simState === 'retired') {
+    return {
+      cause: 'sim_deactivated',
+      confidence: 'high',
+      evidence: [`SIM ${f.iccid ?? '(no ICCID)'} is ${f.simState} in the registry`, ...silence(f)],
+    };
+  }
+  if (f.status === 'unknown' || f.lastSeen === null) {
+    return {
+      cause: 'never_reported',
+      confidence: 'high',
+      evidence: [`no heartbeat since onboarding at ${utc(f.createdAt, f.now)}`, `SIM state ${f.simState}`],
+    };
+  }
+  const d = deviceRules(f, t);
+  return f.status === 'late' ? { ...d, confidence: lower(d.confidence) } : d;
+}
+
+function deviceRules(f: Facts, t: Thresholds): CauseDecision {
+  const n = f.neighbourhood;
+  if (n && isCorrelatedSilence(n.cell, t.outageMinSilentNeighbours, t.outageMinSilentShare)) {
+    return { cause: 'network_outage', confidence: 'high', evidence: [together(n.cell!, `on cell ${n.cell!.cellId}`, f), ...silence(f)] };
+  }
+  if (n && isCorrelatedSilence(n.network, t.outageMinSilentNeighbours, t.outageMinSilentShare)) {
+    const where = `on network ${n.network!.mcc}/${n.network!.mnc}`;
+    return { cause: 'network_outage', confidence: 'medium', evidence: [together(n.network!, where, f), ...silence(f)] };
+  }
+  const b = f.battery;
+  const bt = f.batteryTrend;
+  if (b && b.value <= t.criticalBatteryPercent) {
+    return { cause: 'battery_depleted', confidence: 'high', evidence: [batteryText(f), ...silence(f)] };
+  }
+  if (b && bt && b.value <= t.lowBatteryPercent && bt.perHour < 0) {
+    const projected = b.value + (bt.perHour * (f.now - b.at)) / 3_600_000;
+    if (projected <= t.criticalBatteryPercent) {
+      return {
+        cause: 'battery_depleted',
+        confidence: 'medium',
+        evidence: [batteryText(f), `at that rate it reached ${num(Math.max(0, projected))} % by ${utc(f.now, f.now)}`, ...silence(f)],
+      };
+    }
+  }
+  const r = f.rssi;
+  const fading = f.rssiTrend !== null && f.rssiTrend.change <= -t.fadingSignalDropDb;
+  if (r && r.value <= t.criticalSignalDbm) {
+    return { cause: 'coverage_lost', confidence: 'high', evidence: [signalText(f, fading), ...silence(f)] };
+  }
+  if (r && r.value <= t.weakSignalDbm && fading) {
+    return { cause: 'coverage_lost', confidence: 'medium', evidence: [signalText(f, fading), ...silence(f)] };
+  }
+  const m = f.motion;
+  if (m && m.last.value === 0 && m.stillHours >= t.noMotionHours) {
+    const since = m.lastMovedAt === null ? '' : ` (last motion ${utc(m.lastMovedAt, f.now)})`;
+    return {
+      cause: 'no_motion',
+      confidence: 'medium',
+      evidence: [`activity 0 for ${m.atLeast ? 'at least ' : ''}${duration(m.stillHours * 3_600_000)} up to ${utc(m.last.at, f.now)}${since}`, ...silence(f)],
+    };
+  }
+  if (f.sessionEndedAfterLastBeat && f.connection === 'disconnected' && !f.disconnectsBetweenBeats) {
+    return {
+      cause: 'powered_off',
+      confidence: 'high',
+      evidence: [`clean MQTT disconnect at ${utc(f.connectionSince!, f.now)} after the last heartbeat; no reconnect`, ...healthy(f, t), ...silence(f)],
+    };
+  }
+  if (f.sessionEndedAfterLastBeat && f.connection === 'lost') {
+    const why = f.lostReason ? ` (${f.lostReason})` : '';
+    return {
+      cause: 'connection_lost',
+      confidence: 'medium',
+      evidence: [`connection dropped at ${utc(f.connectionSince!, f.now)} without a clean disconnect${why}`, ...healthy(f, t), ...silence(f)],
+    };
+  }
+  return { cause: 'unknown', confidence: 'low', evidence: [...healthy(f, t), ...silence(f)] };
+}
+
+function lower(c: Confidence): Confidence {
+  return c === 'high' ? 'medium' : c === 'medium' ? 'low' : c;
+}
+
+function silence(f: Facts): string[] {
+  if (f.lastSeen === null) return [];
+  return [`silent since ${utc(f.lastSeen, f.now)} (${duration(f.now - f.lastSeen)}; expected every ${duration(f.cadenceS * 1000)})`];
+}
+
+function together(c: NeighbourCount, where: string, f: Facts): string {
+  const span =
+    c.firstSilentAt !== null && c.lastSilentAt !== null
+      ? ` between ${utc(c.firstSilentAt, f.now)} and ${utc(c.lastSilentAt, f.now)}`
+      : '';
+  return `${c.silent} of ${c.total} other devices ${where} went silent${span}`;
+}
+
+export function batteryText(f: Facts): string {
+  const b = f.battery!;
+  const tr = f.batteryTrend;
+  const trend = tr && tr.change <= -1 ? `, down ${num(-tr.change)} points in ${duration(tr.spanHours * 3_600_000)} (${signed(tr.perHour)} %/h)` : '';
+  return `last battery ${num(b.value)} % at ${utc(b.at, f.now)}${trend}`;
+}
+
+export function signalText(f: Facts, fading: boolean): string {
+  const r = f.rssi!;
+  const peak = f.rssiPeak;
+  const from = fading && peak ? `, down from ${num(peak.value)} dBm at ${utc(peak.at, f.now)}` : '';
+  return `last signal ${num(r.value)} dBm at ${utc(r.at, f.now)}${from}`;
+}
+
+/** Readings that rule out the device-side causes, to show the agent they were looked at. */
+function healthy(f: Facts, t: Thresholds): string[] {
+  const out: string[] = [];
+  const b = f.battery;
+  const r = f.rssi;
+  if (b) out.push(`battery ${b.value > t.lowBatteryPercent ? 'was fine' : 'was low'}: ${num(b.value)} % at ${utc(b.at, f.now)}`);
+  if (r) out.push(`signal ${r.value > t.weakSignalDbm ? 'was fine' : 'was weak'}: ${num(r.value)} dBm at ${utc(r.at, f.now)}`);
+  return out;
+}

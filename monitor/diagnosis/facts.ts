@@ -1,0 +1,154 @@
+import type { Position } from '../liveness/tracker.ts';
+import type { ConnectionState, StoredHeartbeat } from '../types.ts';
+import type { Neighbourhood } from './neighbourhood.ts';
+import { observedCadenceSeconds, readings, trend, type Reading, type Trend } from './series.ts';
+import type { Thresholds } from './thresholds.ts';
+import type { DiagnosisInput } from './types.ts';
+
+/** Motion from the activity counter (a per-interval count: 0 = no motion since the last beat). */
+export interface Motion {
+  /** Receive time of the newest heartbeat reporting activity > 0, null if none in the history. */
+  lastMovedAt: number | null;
+  /** Newest activity reading. */
+  last: Reading;
+  /** Hours without motion up to the newest reading (0 when it moved). */
+  stillHours: number;
+  /** True when no reading in the history showed motion: stillHours is a lower bound. */
+  atLeast: boolean;
+}
+
+/**
+ * What the history says, computed once, read by the checks, the cause and the next step.
+ * Times are epoch ms; every derived number is here so the decision functions stay tiny.
+ */
+export interface Facts {
+  now: number;
+  deviceId: string;
+  name: string | null;
+  /** "collar" for a device with a species, "device" otherwise: how the next step speaks. */
+  noun: 'collar' | 'device';
+  status: DiagnosisInput['state']['status'];
+  statusSince: number | null;
+  createdAt: number;
+  lastSeen: number | null;
+  silenceMs: number | null;
+  /** Expected seconds between heartbeats and where that number came from. */
+  cadenceS: number;
+  cadenceSource: 'declared' | 'configured' | 'observed' | 'offlineAfter';
+  offlineAfterS: number;
+  simState: DiagnosisInput['device']['simState'];
+  iccid: string | null;
+  connection: ConnectionState;
+  connectionSince: number | null;
+  /** Reason given with the newest `lost` event, if any. */
+  lostReason: string | null;
+  /** The session ended (cleanly or not) at or after the last heartbeat: it went quiet with it. */
+  sessionEndedAfterLastBeat: boolean;
+  /** The device normally disconnects cleanly between heartbeats (power saving, CONTRACT §3). */
+  disconnectsBetweenBeats: boolean;
+  battery: Reading | null;
+  batteryTrend: Trend | null;
+  rssi: Reading | null;
+  rssiTrend: Trend | null;
+  /** The strongest rssi in the signal window, to say "fell from −85 to −121 dBm". */
+  rssiPeak: Reading | null;
+  motion: Motion | null;
+  position: Position | null;
+  network: { mcc?: number; mnc?: number; rat?: string; cellId?: number };
+  neighbourhood: Neighbourhood | null;
+  heartbeatCount: number;
+}
+
+const HOUR = 3_600_000;
+
+export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
+  const { device, state, heartbeats, now } = input;
+  const hbs = [...heartbeats].sort((a, b) => a.receivedAt - b.receivedAt);
+  const cadence = cadenceOf(input, hbs);
+  const battery = readings(hbs, 'battery');
+  const rssi = readings(hbs, 'rssi');
+  const rssiWindow = rssi.length ? rssi.filter((r) => r.at >= rssi[rssi.length - 1].at - t.signalTrendHours * HOUR) : [];
+  const conn = [...input.events].filter((e) => e.kind === 'connection').sort((a, b) => a.at - b.at);
+  const lost = conn.filter((e) => e.kind === 'connection' && e.connection === 'lost').pop();
+  return {
+    now,
+    deviceId: device.id,
+    name: device.name,
+    noun: device.species ? 'collar' : 'device',
+    status: state.status,
+    statusSince: state.statusSince,
+    createdAt: device.createdAt,
+    lastSeen: state.lastSeen,
+    silenceMs: state.lastSeen === null ? null : now - state.lastSeen,
+    cadenceS: cadence.seconds,
+    cadenceSource: cadence.source,
+    offlineAfterS: input.offlineAfter,
+    simState: device.simState,
+    iccid: device.iccid,
+    connection: state.connection,
+    connectionSince: state.connectionSince,
+    lostReason: lost && lost.kind === 'connection' ? (lost.reason ?? null) : null,
+    sessionEndedAfterLastBeat:
+      (state.connection === 'disconnected' || state.connection === 'lost') &&
+      state.connectionSince !== null &&
+      state.lastSeen !== null &&
+      state.connectionSince >= state.lastSeen,
+    disconnectsBetweenBeats: disconnectsBetweenBeats(hbs, conn.filter((e) => e.kind === 'connection' && e.connection === 'disconnected').map((e) => e.at)),
+    battery: battery.at(-1) ?? null,
+    batteryTrend: trend(battery, t.batteryTrendHours),
+    rssi: rssi.at(-1) ?? null,
+    rssiTrend: trend(rssi, t.signalTrendHours),
+    rssiPeak: rssiWindow.reduce<Reading | null>((best, r) => (best === null || r.value > best.value ? r : best), null),
+    motion: motionOf(readings(hbs, 'activity')),
+    position: state.lastPosition,
+    network: { mcc: state.last.mcc, mnc: state.last.mnc, rat: state.last.rat, cellId: state.last.cellId },
+    neighbourhood: input.neighbourhood,
+    heartbeatCount: hbs.length,
+  };
+}
+
+/** Declared in the heartbeat, else set at onboarding, else observed, else offlineAfter / 3 (as liveness assumes). */
+export function cadenceOf(input: DiagnosisInput, hbs: StoredHeartbeat[]): { seconds: number; source: Facts['cadenceSource'] } {
+  if (input.state.declaredInterval != null) return { seconds: input.state.declaredInterval, source: 'declared' };
+  if (input.device.interval != null) return { seconds: input.device.interval, source: 'configured' };
+  const observed = observedCadenceSeconds(hbs);
+  if (observed !== null) return { seconds: observed, source: 'observed' };
+  return { seconds: input.offlineAfter / 3, source: 'offlineAfter' };
+}
+
+/**
+ * True when at least half of the last (up to 6) gaps between heartbeats contain a clean
+ * disconnect, with at least 2 such gaps: the connect-publish-disconnect pattern, where a
+ * clean disconnect after the last beat says nothing about a power-off.
+ */
+function disconnectsBetweenBeats(hbs: StoredHeartbeat[], disconnects: number[]): boolean {
+  const from = Math.max(1, hbs.length - 6);
+  let gaps = 0;
+  let withDisconnect = 0;
+  for (let i = from; i < hbs.length; i++) {
+    gaps++;
+    const a = hbs[i - 1].receivedAt;
+    const b = hbs[i].receivedAt;
+    if (disconnects.some((d) => d >= a && d <= b)) withDisconnect++;
+  }
+  return withDisconnect >= 2 && withDisconnect * 2 >= gaps;
+}
+
+function motionOf(activity: Reading[]): Motion | null {
+  if (activity.length === 0) return null;
+  const last = activity[activity.length - 1];
+  let lastMoved: Reading | null = null;
+  for (let i = activity.length - 1; i >= 0; i--) {
+    if (activity[i].value > 0) {
+      lastMoved = activity[i];
+      break;
+    }
+  }
+  const since = lastMoved?.at ?? activity[0].at;
+  return {
+    lastMovedAt: lastMoved?.at ?? null,
+    last,
+    stillHours: (last.at - since) / HOUR,
+    atLeast: lastMoved === null,
+  };
+}

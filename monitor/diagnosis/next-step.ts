@@ -1,0 +1,84 @@
+import { batteryText, signalText, type CauseDecision } from './cause.ts';
+import type { Facts } from './facts.ts';
+import { duration, num, utc } from './format.ts';
+import type { Check } from './types.ts';
+
+/**
+ * One concrete instruction for a support agent, with the numbers and UTC times they will be
+ * asked for on the phone. Pure: the same facts give the same sentence.
+ *
+ *   cause             the agent should…
+ *   ----------------  ------------------------------------------------------------------
+ *   (online)          do nothing (but hear about any red check, e.g. no motion for 30 h)
+ *   battery_depleted  ask the customer to charge or replace the battery
+ *   coverage_lost     wait for the device to return to coverage; field check if it does not
+ *   no_motion         ask for a field check at the last position (mortality, dropped collar)
+ *   powered_off       ask whether it was switched off or its power removed
+ *   connection_lost   check the data session with the carrier, then a power-cycle
+ *   sim_deactivated   reactivate the SIM if the device should be in service
+ *   network_outage    not the device: check the carrier, tell no customer to act
+ *   never_reported    check power, SIM activation and the credentials configured
+ *   unknown (late)    wait until the offline deadline
+ *   unknown           power-cycle, then escalate with this diagnosis attached
+ */
+export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]): string {
+  const it = `the ${f.noun}`;
+  const at = where(f);
+  switch (d.cause) {
+    case 'battery_depleted':
+      return `Ask the customer to check ${it}'s charge and recharge or replace its battery; ${batteryText(f)}${silent(f)}.${at ? ` Last position ${at}.` : ''}`;
+    case 'coverage_lost':
+      return `Likely out of coverage: ${signalText(f, true)}${silent(f)}. It should report again once back in coverage${at ? ` (last position ${at})` : ''}; if it is still silent at ${utc(f.now + 24 * 3_600_000, f.now)}, ask the customer for a field check.`;
+    case 'no_motion':
+      return `Ask the customer for a field check at the last position${at ? ` ${at}` : ''}: no motion for ${duration(f.motion!.stillHours * 3_600_000)} before it went silent${silent(f)}; the animal may have died or shed ${it}.`;
+    case 'powered_off':
+      return `Ask the customer whether ${it} was switched off or its power removed: it disconnected cleanly at ${utc(f.connectionSince!, f.now)}${battery(f)} and has not reconnected.`;
+    case 'connection_lost':
+      return `Check ${sim(f)}'s data session with the carrier, then ask the customer to power-cycle ${it}: the connection dropped at ${utc(f.connectionSince!, f.now)}${f.lostReason ? ` (${f.lostReason})` : ''}${battery(f)}${signal(f)}.`;
+    case 'sim_deactivated':
+      return `Reactivate ${sim(f)} if ${it} should be in service: it is ${f.simState} in the registry${silent(f)}.`;
+    case 'network_outage':
+      return `No action with the customer: ${d.evidence[0]}, a network outage rather than this ${f.noun}. Check the carrier's status page${network(f)}; it should report again when the network recovers.`;
+    case 'never_reported':
+      return `Check with the customer that ${it} is switched on, that ${sim(f)} is activated (now ${f.simState}), and that it logs in as "${f.deviceId}" with the token issued at onboarding (${utc(f.createdAt, f.now)}).`;
+    case 'unknown':
+      break;
+  }
+  if (f.status === 'online') {
+    const red = checks.filter((c) => c.level === 'red').map((c) => `${c.name}: ${c.finding}`);
+    const base = `No action needed: last heartbeat ${utc(f.lastSeen!, f.now)} (${duration(f.now - f.lastSeen!)} ago).`;
+    return red.length ? `${base} But note ${red.join('; ')}.` : base;
+  }
+  if (f.status === 'late') {
+    const offlineAt = f.lastSeen! + f.offlineAfterS * 1000;
+    return `Wait: ${it} is overdue (last heartbeat ${utc(f.lastSeen!, f.now)}, expected every ${duration(f.cadenceS * 1000)}); it will be reported offline at ${utc(offlineAt, f.now)} if nothing arrives.`;
+  }
+  return `No clear cause: ask the customer to power-cycle ${it}, and escalate with this diagnosis if it is still silent; last heartbeat ${utc(f.lastSeen!, f.now)}${battery(f)}${signal(f)}, MQTT ${f.connection}.`;
+}
+
+function where(f: Facts): string | null {
+  const p = f.position;
+  return p ? `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)} (fix ${utc(p.ts, f.now)})` : null;
+}
+
+function silent(f: Facts): string {
+  return f.lastSeen === null ? '' : `; silent since ${utc(f.lastSeen, f.now)}`;
+}
+
+function battery(f: Facts): string {
+  return f.battery ? `; battery ${num(f.battery.value)} % at ${utc(f.battery.at, f.now)}` : '';
+}
+
+function signal(f: Facts): string {
+  return f.rssi ? `, signal ${num(f.rssi.value)} dBm` : '';
+}
+
+function sim(f: Facts): string {
+  return f.iccid ? `the SIM (ICCID ${f.iccid})` : 'the SIM';
+}
+
+function network(f: Facts): string {
+  const { mcc, mnc, cellId } = f.network;
+  if (mcc === undefined) return '';
+  return ` for mcc ${mcc} / mnc ${mnc ?? '?'}${cellId !== undefined ? `, cell ${cellId}` : ''}`;
+}

@@ -1,0 +1,77 @@
+import type { StoredHeartbeat } from '../types.ts';
+
+/** One numeric reading and when it was received (epoch ms). */
+export interface Reading {
+  value: number;
+  at: number;
+}
+
+/** A least-squares line through readings. */
+export interface Trend {
+  /** Units per hour (% /h for battery, dB/h for signal). */
+  perHour: number;
+  /** Hours from the first to the last reading used. */
+  spanHours: number;
+  /** perHour × spanHours: how much the fitted line moved over the window. */
+  change: number;
+  samples: number;
+}
+
+const HOUR = 3_600_000;
+
+/** Readings of one field, oldest first, from heartbeats in any order. Receive time, not device ts. */
+export function readings(heartbeats: readonly StoredHeartbeat[], field: 'battery' | 'rssi' | 'activity'): Reading[] {
+  const out: Reading[] = [];
+  for (const hb of heartbeats) {
+    const v = hb[field];
+    if (typeof v === 'number') out.push({ value: v, at: hb.receivedAt });
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+/**
+ * Fit a line through the readings of the last `windowHours` before the newest one. A least-
+ * squares slope rides over the ±5 dB noise of rssi where first-minus-last would not. Null with
+ * fewer than 3 readings or under 6 minutes of span (too little to call a trend).
+ */
+export function trend(series: readonly Reading[], windowHours: number): Trend | null {
+  if (series.length === 0) return null;
+  const end = series[series.length - 1].at;
+  const pts = series.filter((r) => r.at >= end - windowHours * HOUR);
+  if (pts.length < 3) return null;
+  const spanHours = (end - pts[0].at) / HOUR;
+  if (spanHours < 0.1) return null;
+  let sx = 0;
+  let sy = 0;
+  for (const p of pts) {
+    sx += (p.at - end) / HOUR;
+    sy += p.value;
+  }
+  const mx = sx / pts.length;
+  const my = sy / pts.length;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of pts) {
+    const dx = (p.at - end) / HOUR - mx;
+    sxy += dx * (p.value - my);
+    sxx += dx * dx;
+  }
+  const perHour = sxx === 0 ? 0 : sxy / sxx;
+  return { perHour, spanHours, change: perHour * spanHours, samples: pts.length };
+}
+
+/**
+ * The device's usual gap between heartbeats (s) from receive times: the median, so lost beats
+ * (double gaps) and store-and-forward bursts (near-zero gaps) do not move it. Null with fewer
+ * than 4 heartbeats.
+ */
+export function observedCadenceSeconds(heartbeats: readonly StoredHeartbeat[]): number | null {
+  if (heartbeats.length < 4) return null;
+  const times = heartbeats.map((h) => h.receivedAt).sort((a, b) => a - b);
+  const gaps: number[] = [];
+  for (let i = 1; i < times.length; i++) gaps.push(times[i] - times[i - 1]);
+  gaps.sort((a, b) => a - b);
+  const mid = gaps.length >> 1;
+  const median = gaps.length % 2 ? gaps[mid] : (gaps[mid - 1] + gaps[mid]) / 2;
+  return median > 0 ? median / 1000 : null;
+}

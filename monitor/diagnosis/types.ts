@@ -1,0 +1,102 @@
+import type { DeviceEvent } from '../store/store.ts';
+import type { DeviceState } from '../liveness/tracker.ts';
+import type { Device, StoredHeartbeat } from '../types.ts';
+import type { Neighbourhood } from './neighbourhood.ts';
+import type { ThresholdOverrides } from './thresholds.ts';
+
+/** CONTRACT §7: the probable-cause vocabulary shared by diagnosis and `device.offline` alerts. */
+export type Cause =
+  | 'battery_depleted'
+  | 'coverage_lost'
+  | 'no_motion'
+  | 'powered_off'
+  | 'connection_lost'
+  | 'sim_deactivated'
+  | 'network_outage'
+  | 'never_reported'
+  | 'unknown';
+
+export const CAUSES: readonly Cause[] = [
+  'battery_depleted',
+  'coverage_lost',
+  'no_motion',
+  'powered_off',
+  'connection_lost',
+  'sim_deactivated',
+  'network_outage',
+  'never_reported',
+  'unknown',
+];
+
+/** Causes that put the blame on the device or its owner, not on the network or the registry. */
+export const DEVICE_SIDE_CAUSES: readonly Cause[] = [
+  'battery_depleted',
+  'coverage_lost',
+  'no_motion',
+  'powered_off',
+  'connection_lost',
+];
+
+/** Traffic light of one check; grey = no data to judge. */
+export type Level = 'green' | 'yellow' | 'red' | 'grey';
+
+/** How sure the diagnosis is: `none` only for devices that need no diagnosis (online). */
+export type Confidence = 'high' | 'medium' | 'low' | 'none';
+
+export interface Check {
+  /** Stable id: sim, session, heartbeat, gps, battery, signal, motion, network, neighbours. */
+  name: string;
+  level: Level;
+  /** One line for a support agent, with numbers and UTC times. */
+  finding: string;
+  /** The numbers behind the finding, for a UI or a ticket (times as ISO-8601). */
+  evidence?: Record<string, string | number | boolean | null>;
+}
+
+/** CONTRACT §6 `GET /api/devices/:id/diagnosis`, plus context fields. */
+export interface Diagnosis {
+  deviceId: string;
+  status: DeviceState['status'];
+  /** ISO-8601 receive time of the last valid heartbeat, or null if never heard. */
+  lastSeen: string | null;
+  /** ISO-8601 time the diagnosis was made. */
+  at: string;
+  cause: Cause;
+  confidence: Confidence;
+  nextStep: string;
+  checks: Check[];
+  /** Why this cause: one short sentence per fact, strongest first. */
+  evidence?: string[];
+}
+
+export type TimelineKind = 'connected' | 'disconnected' | 'lost' | 'gap' | 'status';
+
+export interface TimelineEntry {
+  /** ISO-8601. For a gap: the receive time of the heartbeat before it. */
+  at: string;
+  kind: TimelineKind;
+  detail: string;
+  /** Gaps only: ISO-8601 end of the gap (the next heartbeat), or null while it lasts. */
+  until?: string | null;
+}
+
+/**
+ * A device's recent history: everything the diagnosis reads. The lead's loader builds it from
+ * the registry, the liveness tracker and the store (see `historyWindow` for how far back).
+ */
+export interface DiagnosisInput {
+  device: Device;
+  state: DeviceState;
+  /** Effective seconds of silence before offline (LivenessTracker.offlineAfterOf). */
+  offlineAfter: number;
+  /** Recent heartbeats, newest first (as the store returns them). */
+  heartbeats: StoredHeartbeat[];
+  /** Recent status and connection events, any order. */
+  events: DeviceEvent[];
+  /** Who else went silent around the same time (computeNeighbourhood); null when unknown. */
+  neighbourhood: Neighbourhood | null;
+  /** Per-customer threshold overrides, merged over the defaults. */
+  overrides?: ThresholdOverrides | null;
+  /** Epoch ms. */
+  now: number;
+}
