@@ -19,6 +19,8 @@ import type { Check } from './types.ts';
  *   network_outage    not the device: check the carrier, tell no customer to act
  *   never_reported    check power, SIM activation and the credentials configured
  *   unknown (late)    wait until the offline deadline
+ *   unknown, silent   recheck at lastSeen + 2 × offlineAfter (a 10 min collar: 60 min after
+ *     < 2×offlineAfter  its last beat); two lost beats in a row look exactly like this
  *   unknown           power-cycle, then escalate with this diagnosis attached
  */
 export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]): string {
@@ -52,6 +54,10 @@ export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]
   if (f.status === 'late') {
     const offlineAt = f.lastSeen! + f.offlineAfterS * 1000;
     return `Wait: ${it} is overdue (last heartbeat ${utc(f.lastSeen!, f.now)}, expected every ${duration(f.cadenceS * 1000)}); it will be reported offline at ${utc(offlineAt, f.now)} if nothing arrives.`;
+  }
+  const recheck = f.lastSeen! + 2 * f.offlineAfterS * 1000;
+  if (f.now < recheck) {
+    return `Wait: no clear cause and its last readings were fine (last heartbeat ${utc(f.lastSeen!, f.now)}${battery(f)}${signal(f)}); recheck at ${utc(recheck, f.now)} and, if it is still silent, ask the customer to power-cycle ${it}.`;
   }
   return `No clear cause: ask the customer to power-cycle ${it}, and escalate with this diagnosis if it is still silent; last heartbeat ${utc(f.lastSeen!, f.now)}${battery(f)}${signal(f)}, MQTT ${f.connection}.`;
 }

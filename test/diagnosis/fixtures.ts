@@ -77,6 +77,8 @@ export interface CadenceOptions {
   jitter?: number;
   /** Share of heartbeats lost on the way (never received), independently: 0.05 = 5 %. */
   loss?: number;
+  /** Never lose two heartbeats in a row (a retry gets the next one through). */
+  isolatedLosses?: boolean;
   seed?: number;
   /** Readings of beat i; `p` runs 0 → 1 over the sequence. */
   fields?: (i: number, p: number) => Heartbeat;
@@ -87,9 +89,11 @@ export function cadence(o: CadenceOptions): Beat[] {
   const rand = rng(o.seed ?? 1);
   const out: Beat[] = [];
   let at = o.start;
+  let lostPrev = false;
   for (let i = 0; i < o.count; i++) {
     if (i > 0) at += o.intervalS * 1000 * (1 + (o.jitter ?? 0) * (2 * rand() - 1));
-    const lost = (o.loss ?? 0) > 0 && rand() < o.loss!;
+    const lost: boolean = (o.loss ?? 0) > 0 && rand() < o.loss! && !(o.isolatedLosses && lostPrev);
+    lostPrev = lost;
     if (lost) continue;
     const p = o.count > 1 ? i / (o.count - 1) : 0;
     out.push({ at: Math.round(at), hb: { seq: i, interval: o.intervalS, ...(o.fields?.(i, p) ?? {}) } });
