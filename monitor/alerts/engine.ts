@@ -1,0 +1,337 @@
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { StatusChange } from '../events.ts';
+import type { Logger } from '../logger.ts';
+import type { Channel } from './channels/channel.ts';
+import { correlate, incidentOver, type Held } from './correlate.ts';
+import { alertId, decide, emptyState, settle, type DeviceAlertState, type Effect, type Outage } from './decide.ts';
+import { languageOf, render, type AlertDraft } from './messages/render.ts';
+import type { Outbox } from './outbox.ts';
+import type { AlertState, AlertStore, IncidentRecord } from './store.ts';
+import { DEFAULT_POLICY, policyFor, type AlertPolicy, type Cause, type CustomerInfo, type Diagnose, type DeviceInfo } from './types.ts';
+
+export interface AlertEngineOptions {
+  store: AlertStore;
+  clock: Clock;
+  log: Logger;
+  /** Device details at the time of the alert (registry + liveness: name, ICCID, position, battery, rssi, mcc/mnc/cell). */
+  lookup: (deviceId: string) => DeviceInfo | undefined;
+  customer: (customerId: string) => CustomerInfo | undefined;
+  /** Probable cause, when the diagnosis module is wired in; otherwise every cause is "unknown". */
+  diagnose?: Diagnose;
+  /** Queued, retried channels (webhook, e-mail, MQTT). */
+  outbox?: Outbox;
+  /** Fire-and-forget live channels (socket.io). */
+  live?: Channel[];
+  /** Server-wide defaults; a customer's alertPolicy overrides them. */
+  policy?: Partial<AlertPolicy>;
+}
+
+/**
+ * Turns status changes into alerts. Decisions are the pure functions in ./decide.ts and
+ * ./correlate.ts; this class holds their state (persisted in the AlertStore, so a restart
+ * knows what was already reported), runs the hold and stable timers on the injected clock,
+ * and hands rendered alerts to the channels. Subscribe it to the bus before the liveness
+ * tracker restores its snapshot, so deadlines that passed while we were down reach it.
+ */
+export class AlertEngine {
+  private states = new Map<string, DeviceAlertState>();
+  private held = new Map<string, Held>();
+  private incidents = new Map<string, IncidentRecord>();
+  private stableTimers = new Map<string, TimerHandle>();
+  private settleTimers = new Map<string, TimerHandle>();
+  private holdTimer: TimerHandle | null = null;
+  private holdAt = Infinity;
+  private dirty = new Set<string>();
+  private chain: Promise<void> = Promise.resolve();
+  private global: AlertPolicy;
+  private startedAt: number;
+  private stopped = false;
+
+  constructor(private o: AlertEngineOptions) {
+    this.global = { ...DEFAULT_POLICY, ...(o.policy ?? {}) };
+    this.startedAt = o.clock.now();
+  }
+
+  /** Load persisted state; offlines that were still held when we stopped wait out a restart grace. */
+  start(): void {
+    this.startedAt = this.o.clock.now();
+    for (const inc of this.o.store.loadOpenIncidents()) this.incidents.set(inc.id, inc);
+    for (const s of this.o.store.loadDeviceStates()) {
+      this.states.set(s.deviceId, s);
+      if (s.outage?.report === 'pending') {
+        const releaseAt = Math.max(s.outage.releaseAt ?? 0, this.startedAt + this.policyOf(s.customerId).restartGraceMs);
+        s.outage = { ...s.outage, releaseAt };
+        this.hold(s, s.outage, true);
+      }
+      if (s.flapping) this.watchStable(s.deviceId, (s.flips[s.flips.length - 1] ?? this.startedAt) + this.policyOf(s.customerId).flapStableMs);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.holdTimer !== null) this.o.clock.clearTimer(this.holdTimer);
+    for (const t of [...this.stableTimers.values(), ...this.settleTimers.values()]) this.o.clock.clearTimer(t);
+    this.stableTimers.clear();
+    this.settleTimers.clear();
+  }
+
+  /** Resolves when every alert decided so far has been rendered, stored and queued. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Bus listener for `status` events. */
+  onStatus(change: StatusChange): void {
+    if (this.stopped) return;
+    const prev = this.states.get(change.deviceId) ?? emptyState(change.deviceId, change.customerId);
+    const policy = this.policyOf(change.customerId);
+    const { state, effects } = decide(prev, change, policy, { startedAt: this.startedAt, now: this.o.clock.now() });
+    if (state === prev && effects.length === 0) return;
+    this.setState(state);
+    this.apply(state, effects, policy);
+    this.persist();
+  }
+
+  private policyOf(customerId: string): AlertPolicy {
+    return policyFor(this.o.customer(customerId), this.global);
+  }
+
+  private setState(s: DeviceAlertState): void {
+    this.states.set(s.deviceId, s);
+    this.dirty.add(s.deviceId);
+  }
+
+  private apply(s: DeviceAlertState, effects: Effect[], policy: AlertPolicy): void {
+    const now = this.o.clock.now();
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'hold':
+          this.hold(s, e.outage, e.outage.at < this.startedAt);
+          break;
+        case 'cancel':
+          this.held.delete(s.deviceId);
+          break;
+        case 'resolve':
+          this.later(() => this.o.store.resolve(e.alertId, now));
+          break;
+        case 'online':
+          this.sendOnline(s, e.outage, now);
+          break;
+        case 'incident-back':
+          this.incidentBack(s, e.outage, now);
+          break;
+        case 'flapping':
+          this.publish({ ...this.deviceDraft(s, e.alertId, 'device.flapping', e.since, e.lastSeen), flips: s.flips.length, windowMs: policy.flapWindowMs }, 'firing');
+          break;
+        case 'watch-stable':
+          this.watchStable(s.deviceId, e.at);
+          break;
+      }
+    }
+  }
+
+  private hold(s: DeviceAlertState, outage: Outage, restart: boolean): void {
+    this.held.set(s.deviceId, { deviceId: s.deviceId, customerId: s.customerId, releaseAt: outage.releaseAt!, device: undefined, restart });
+    this.armHold();
+  }
+
+  private armHold(): void {
+    let next = Infinity;
+    for (const h of this.held.values()) next = Math.min(next, h.releaseAt);
+    if (next === this.holdAt || this.stopped) return;
+    if (this.holdTimer !== null) this.o.clock.clearTimer(this.holdTimer);
+    this.holdTimer = null;
+    this.holdAt = next;
+    if (next === Infinity) return;
+    this.holdTimer = this.o.clock.setTimer(() => {
+      this.holdTimer = null;
+      this.holdAt = Infinity;
+      this.release();
+    }, next - this.o.clock.now());
+  }
+
+  /** The earliest hold ended: decide, for everything held, between incident and single alerts. */
+  private release(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    const held = [...this.held.values()].map((h) => ({ ...h, device: this.o.lookup(h.deviceId) }));
+    const open = [...this.incidents.values()].filter((i) => i.resolvedAt === null);
+    const c = correlate(held, open, now, this.global, (id) => this.policyOf(id));
+    for (const j of c.joins) {
+      const inc = this.incidents.get(j.incidentId)!;
+      for (const id of j.deviceIds) {
+        inc.members[id] = false;
+        this.markReported(id, 'incident', inc.id);
+      }
+      this.later(() => this.o.store.saveIncident(inc));
+    }
+    for (const g of c.opens) {
+      const inc: IncidentRecord = {
+        id: alertId('incident', g.customerId, g.scope, g.key, now),
+        customerId: g.customerId,
+        scope: g.scope,
+        key: g.key,
+        openedAt: now,
+        members: Object.fromEntries(g.deviceIds.map((id) => [id, false])),
+        resolvedAt: null,
+      };
+      this.incidents.set(inc.id, inc);
+      for (const id of g.deviceIds) this.markReported(id, 'incident', inc.id);
+      this.later(() => this.o.store.saveIncident(inc));
+      this.publish(this.incidentDraft(inc, 'incident.opened', now), 'firing');
+    }
+    for (const { deviceId, hint } of c.singles) {
+      const s = this.states.get(deviceId)!;
+      const outage = s.outage!;
+      this.markReported(deviceId, 'sent');
+      const cause: Cause = hint === 'network' ? 'network_outage' : hint === 'cell' ? 'coverage_lost' : 'unknown';
+      this.publish(this.deviceDraft(s, outage.id, 'device.offline', outage.at, outage.lastSeen, cause), 'firing', true);
+    }
+    this.persist();
+    this.armHold();
+  }
+
+  private markReported(deviceId: string, report: 'sent' | 'incident', incidentId?: string): void {
+    this.held.delete(deviceId);
+    const s = this.states.get(deviceId);
+    if (!s?.outage) return;
+    this.setState({ ...s, outage: { ...s.outage, report, releaseAt: undefined, ...(incidentId ? { incidentId } : {}) } });
+  }
+
+  private sendOnline(s: DeviceAlertState, outage: Outage, now: number): void {
+    this.later(() => this.o.store.resolve(outage.id, now));
+    const draft = this.deviceDraft(s, alertId('device.online', s.deviceId, outage.lastSeen), 'device.online', now, outage.lastSeen);
+    this.publish({ ...draft, relatesTo: outage.id }, 'resolved');
+  }
+
+  /** A member of an incident is back: count it, and end the incident once enough are back. */
+  private incidentBack(s: DeviceAlertState, outage: Outage, now: number): void {
+    const inc = outage.incidentId ? this.incidents.get(outage.incidentId) : undefined;
+    if (!inc || inc.resolvedAt !== null) {
+      // Listed as still offline when its incident ended: it was reported, so say it is back.
+      this.sendOnline(s, outage, now);
+      return;
+    }
+    inc.members[s.deviceId] = true;
+    const ids = Object.keys(inc.members);
+    const back = ids.filter((id) => inc.members[id]).length;
+    const policy = this.policyOf(inc.customerId);
+    if (back === ids.length) this.resolveIncident(inc, now);
+    else if (incidentOver(back, ids.length, policy.incidentResolveRatio) && !this.settleTimers.has(inc.id)) {
+      // Most are back; give stragglers a moment so they are not each announced separately.
+      this.settleTimers.set(
+        inc.id,
+        this.o.clock.setTimer(() => {
+          this.settleTimers.delete(inc.id);
+          if (inc.resolvedAt === null && !this.stopped) {
+            this.resolveIncident(inc, this.o.clock.now());
+            this.persist();
+          }
+        }, policy.incidentSettleMs),
+      );
+    }
+    this.later(() => this.o.store.saveIncident(inc));
+  }
+
+  private resolveIncident(inc: IncidentRecord, now: number): void {
+    inc.resolvedAt = now;
+    this.incidents.delete(inc.id);
+    const t = this.settleTimers.get(inc.id);
+    if (t !== undefined) this.o.clock.clearTimer(t);
+    this.settleTimers.delete(inc.id);
+    const openedId = alertId('incident.opened', inc.customerId, inc.scope, inc.key, inc.openedAt);
+    this.later(() => {
+      this.o.store.resolve(openedId, now);
+      this.o.store.saveIncident(inc);
+    });
+    this.publish({ ...this.incidentDraft(inc, 'incident.resolved', now), relatesTo: openedId }, 'resolved');
+  }
+
+  private watchStable(deviceId: string, at: number): void {
+    const old = this.stableTimers.get(deviceId);
+    if (old !== undefined) this.o.clock.clearTimer(old);
+    const t = this.o.clock.setTimer(() => {
+      this.stableTimers.delete(deviceId);
+      const s = this.states.get(deviceId);
+      if (!s || this.stopped) return;
+      const policy = this.policyOf(s.customerId);
+      const d = settle(s, policy, this.o.clock.now());
+      if (d.state === s) return;
+      this.setState(d.state);
+      this.apply(d.state, d.effects, policy);
+      this.persist();
+    }, at - this.o.clock.now());
+    this.stableTimers.set(deviceId, t);
+  }
+
+  private deviceDraft(s: DeviceAlertState, id: string, type: AlertDraft['type'], at: number, lastSeen: number | null, cause: Cause = 'unknown'): AlertDraft {
+    const customer = this.customerOf(s.customerId);
+    const device = this.o.lookup(s.deviceId) ?? bareDevice(s.deviceId, s.customerId);
+    return { id, type, at, customerId: s.customerId, customerName: customer.name, device, lastSeen, cause };
+  }
+
+  private incidentDraft(inc: IncidentRecord, type: 'incident.opened' | 'incident.resolved', now: number): AlertDraft {
+    const customer = this.customerOf(inc.customerId);
+    const ids = Object.keys(inc.members);
+    const info = (id: string) => this.o.lookup(id) ?? bareDevice(id, inc.customerId);
+    return {
+      id: alertId(type, inc.customerId, inc.scope, inc.key, inc.openedAt),
+      type,
+      at: type === 'incident.opened' ? inc.openedAt : now,
+      customerId: inc.customerId,
+      customerName: customer.name,
+      lastSeen: null,
+      cause: inc.scope === 'customer' ? 'unknown' : 'network_outage',
+      incident: {
+        id: inc.id,
+        scope: inc.scope,
+        key: inc.key,
+        openedAt: inc.openedAt,
+        ...(type === 'incident.resolved' ? { resolvedAt: now } : {}),
+        members: ids.map(info),
+        stillOffline: type === 'incident.resolved' ? ids.filter((id) => !inc.members[id]).map(info) : [],
+      },
+    };
+  }
+
+  private customerOf(id: string): CustomerInfo {
+    return this.o.customer(id) ?? { id, name: id, language: 'en', channels: [] };
+  }
+
+  /** Render, record and hand out one alert, in decision order. Diagnosis may be async. */
+  private publish(draft: AlertDraft, state: AlertState, diagnose = false): void {
+    this.later(async () => {
+      if (diagnose && this.o.diagnose && draft.device) {
+        try {
+          const d = await this.o.diagnose(draft.device.id);
+          if (d) Object.assign(draft, { cause: d.cause, nextStep: d.nextStep });
+        } catch (err) {
+          this.o.log.warn({ err, deviceId: draft.device.id }, 'diagnosis failed; alerting with cause unknown');
+        }
+      }
+      const customer = this.customerOf(draft.customerId);
+      const event = render(draft, languageOf(customer.language), this.o.clock.now());
+      if (!this.o.store.insert(event, state, draft.at)) return; // already sent before a restart
+      this.o.outbox?.enqueue(event, customer);
+      for (const ch of this.o.live ?? []) ch.send(event, customer).catch((err) => this.o.log.warn({ err }, 'live alert channel failed'));
+      this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert');
+    });
+  }
+
+  private persist(): void {
+    this.later(() => {
+      const states = [...this.dirty].map((id) => this.states.get(id)!).filter(Boolean);
+      this.dirty.clear();
+      this.o.store.saveDeviceStates(states);
+    });
+  }
+
+  /** Serialise store writes and sends behind earlier ones, so history keeps decision order. */
+  private later(fn: () => void | Promise<void>): void {
+    this.chain = this.chain.then(fn).catch((err) => this.o.log.error({ err }, 'alert engine step failed'));
+  }
+}
+
+function bareDevice(id: string, customerId: string): DeviceInfo {
+  return { id, name: null, customerId, iccid: null, lastPosition: null };
+}

@@ -1,0 +1,76 @@
+import type { Templates, View } from './templates.ts';
+
+const where = (v: View) => (v.position ? (v.place ? `${v.place} (${v.position})` : v.position) : 'unbekannter Position');
+const u = (s: string | null) => s ?? 'unbekannt';
+
+export const de: Templates = {
+  units: ['Tg.', 'Std.', 'Min.', 'weniger als einer Minute'],
+  labels: {
+    device: 'Gerät',
+    iccid: 'ICCID',
+    lastSeen: 'Zuletzt gesehen',
+    lastPosition: 'Letzte Position',
+    battery: 'Akku',
+    signal: 'Signal',
+    cause: 'Vermutliche Ursache',
+    nextStep: 'Nächster Schritt',
+    devices: 'Geräte',
+    stillOffline: 'Noch offline',
+    alertId: 'Alarm-ID',
+    unknown: 'unbekannt',
+    never: 'nie',
+    andMore: (n) => `… und ${n} weitere`,
+  },
+  causes: {
+    battery_depleted: 'Akku leer',
+    coverage_lost: 'kein Mobilfunkempfang',
+    no_motion: 'seit Langem keine Bewegung (Halsband abgefallen oder Tier reglos)',
+    powered_off: 'ausgeschaltet',
+    connection_lost: 'Verbindung zum Netz verloren',
+    sim_deactivated: 'SIM-Karte deaktiviert',
+    network_outage: 'Ausfall des Mobilfunknetzes',
+    never_reported: 'hat sich noch nie gemeldet',
+    unknown: 'noch unbekannt',
+  },
+  nextSteps: {
+    battery_depleted: 'Akku tauschen oder laden; das Gerät meldet sich wieder, sobald es Strom hat.',
+    coverage_lost: 'Abwarten, bis das Gerät wieder Empfang hat; bleibt es länger als einen Tag stumm, die Gegend auf der Karte prüfen.',
+    no_motion: 'Tier bzw. Halsband an der letzten Position überprüfen.',
+    powered_off: 'Prüfen, ob das Gerät absichtlich ausgeschaltet wurde, und es wieder einschalten.',
+    connection_lost: 'Behebt sich meist innerhalb von Minuten von selbst; sonst Stromversorgung und Antenne des Geräts prüfen.',
+    sim_deactivated: 'SIM-Karte im Konnektivitätsportal wieder aktivieren.',
+    network_outage: 'An den Geräten ist nichts zu tun: Sie melden sich, sobald das Netz wieder da ist. Statusseite des Mobilfunkanbieters prüfen.',
+    never_reported: 'Prüfen, ob das Gerät eingeschaltet und mit der richtigen Serveradresse und den richtigen Zugangsdaten eingerichtet ist.',
+    unknown: 'Meldet es sich nicht bald wieder, Stromversorgung und Empfang an der letzten bekannten Position prüfen.',
+  },
+  scope: {
+    customer: (name) => `von ${name}`,
+    network: (key) => `im Mobilfunknetz ${key}`,
+    cell: (key) => `in der Funkzelle ${key}`,
+  },
+  offline: {
+    subject: (v) => `Offline: ${v.device} seit ${v.silentFor} ohne Meldung`,
+    message: (v) =>
+      `${v.device} (ICCID ${v.iccid}) meldet sich seit ${v.since ?? 'der Einrichtung'} nicht mehr (seit ${v.silentFor}); ` +
+      `zuletzt gesehen bei ${where(v)}, Akku ${u(v.battery)}, Signal ${u(v.signal)}; vermutliche Ursache: ${v.cause}.`,
+  },
+  online: {
+    subject: (v) => `Wieder online: ${v.device} nach ${v.silentFor}`,
+    message: (v) => `${v.device} (ICCID ${v.iccid}) meldet sich wieder, nach ${v.silentFor} ohne Meldung.`,
+  },
+  flapping: {
+    subject: (v) => `Instabil: ${v.device} wechselt ständig zwischen online und offline`,
+    message: (v) =>
+      `${v.device} (ICCID ${v.iccid}) war innerhalb von ${v.window} ${v.flips}-mal abwechselnd offline und online; ` +
+      `bis die Verbindung stabil ist, melden wir uns dazu nicht mehr, außer wenn es offline bleibt.`,
+  },
+  incidentOpened: {
+    subject: (v) => `Störung: ${v.count} Geräte offline (${v.scope})`,
+    message: (v) => `${v.count} Geräte ${v.scope} sind innerhalb weniger Sekunden offline gegangen; vermutliche Ursache: ${v.cause}.`,
+  },
+  incidentResolved: {
+    subject: (v) => `Störung behoben: ${v.count - v.stillOffline} von ${v.count} Geräten wieder online`,
+    message: (v) =>
+      `Die Störung ${v.scope} ist vorbei: ${v.count - v.stillOffline} von ${v.count} Geräten melden sich wieder, ${v.stillOffline} noch offline.`,
+  },
+};

@@ -1,0 +1,76 @@
+import type { Templates, View } from './templates.ts';
+
+const where = (v: View) => (v.position ? (v.place ? `${v.place} (${v.position})` : v.position) : 'an unknown position');
+const u = (s: string | null) => s ?? 'unknown';
+
+export const en: Templates = {
+  units: ['d', 'h', 'min', 'less than a minute'],
+  labels: {
+    device: 'Device',
+    iccid: 'ICCID',
+    lastSeen: 'Last seen',
+    lastPosition: 'Last position',
+    battery: 'Battery',
+    signal: 'Signal',
+    cause: 'Probable cause',
+    nextStep: 'Next step',
+    devices: 'Devices',
+    stillOffline: 'Still offline',
+    alertId: 'Alert id',
+    unknown: 'unknown',
+    never: 'never',
+    andMore: (n) => `… and ${n} more`,
+  },
+  causes: {
+    battery_depleted: 'battery depleted',
+    coverage_lost: 'out of mobile coverage',
+    no_motion: 'no motion for a long time (collar dropped or animal not moving)',
+    powered_off: 'switched off',
+    connection_lost: 'connection to the network lost',
+    sim_deactivated: 'SIM card deactivated',
+    network_outage: 'mobile network outage',
+    never_reported: 'it has never reported',
+    unknown: 'not yet known',
+  },
+  nextSteps: {
+    battery_depleted: 'Replace or recharge the battery; the device reports again once it has power.',
+    coverage_lost: 'Wait for the device to move back into coverage; if it stays silent for more than a day, check the area on the map.',
+    no_motion: 'Check on the animal or the collar at the last position.',
+    powered_off: 'Check whether the device was switched off on purpose, and switch it on again.',
+    connection_lost: 'This usually clears by itself within minutes; if not, check the power supply and antenna of the device.',
+    sim_deactivated: 'Reactivate the SIM card in your connectivity portal.',
+    network_outage: 'Nothing to do on the devices: they report again when the network is back. Check your mobile operator’s status page.',
+    never_reported: 'Check that the device is switched on and set up with the right server address and credentials.',
+    unknown: 'If it does not report again soon, check its power and coverage at the last known position.',
+  },
+  scope: {
+    customer: (name) => `of ${name}`,
+    network: (key) => `on mobile network ${key}`,
+    cell: (key) => `in radio cell ${key}`,
+  },
+  offline: {
+    subject: (v) => `Offline: ${v.device} silent for ${v.silentFor}`,
+    message: (v) =>
+      `${v.device} (ICCID ${v.iccid}) has been silent since ${v.since ?? 'it was set up'} (for ${v.silentFor}); ` +
+      `last seen at ${where(v)}, battery ${u(v.battery)}, signal ${u(v.signal)}; probable cause: ${v.cause}.`,
+  },
+  online: {
+    subject: (v) => `Back online: ${v.device} after ${v.silentFor}`,
+    message: (v) => `${v.device} (ICCID ${v.iccid}) is reporting again after ${v.silentFor} of silence.`,
+  },
+  flapping: {
+    subject: (v) => `Unstable: ${v.device} keeps switching between online and offline`,
+    message: (v) =>
+      `${v.device} (ICCID ${v.iccid}) went offline and online ${v.flips} times within ${v.window}; ` +
+      `we will not alert about it again until its connection is stable, unless it stays offline.`,
+  },
+  incidentOpened: {
+    subject: (v) => `Outage: ${v.count} devices offline (${v.scope})`,
+    message: (v) => `${v.count} devices ${v.scope} went offline within a few seconds of each other; probable cause: ${v.cause}.`,
+  },
+  incidentResolved: {
+    subject: (v) => `Outage over: ${v.count - v.stillOffline} of ${v.count} devices back online`,
+    message: (v) =>
+      `The outage ${v.scope} is over: ${v.count - v.stillOffline} of ${v.count} devices are reporting again, ${v.stillOffline} still offline.`,
+  },
+};

@@ -1,0 +1,76 @@
+import type { Templates, View } from './templates.ts';
+
+const where = (v: View) => (v.position ? (v.place ? `${v.place} (${v.position})` : v.position) : 'okänd position');
+const u = (s: string | null) => s ?? 'okänt';
+
+export const sv: Templates = {
+  units: ['d', 'tim', 'min', 'mindre än en minut'],
+  labels: {
+    device: 'Enhet',
+    iccid: 'ICCID',
+    lastSeen: 'Senast sedd',
+    lastPosition: 'Senaste position',
+    battery: 'Batteri',
+    signal: 'Signal',
+    cause: 'Trolig orsak',
+    nextStep: 'Nästa steg',
+    devices: 'Enheter',
+    stillOffline: 'Fortfarande offline',
+    alertId: 'Larm-id',
+    unknown: 'okänt',
+    never: 'aldrig',
+    andMore: (n) => `… och ${n} till`,
+  },
+  causes: {
+    battery_depleted: 'batteriet är slut',
+    coverage_lost: 'ingen mobiltäckning',
+    no_motion: 'ingen rörelse på länge (halsbandet har lossnat eller djuret rör sig inte)',
+    powered_off: 'avstängd',
+    connection_lost: 'anslutningen till nätet bröts',
+    sim_deactivated: 'SIM-kortet är avaktiverat',
+    network_outage: 'avbrott i mobilnätet',
+    never_reported: 'den har aldrig rapporterat',
+    unknown: 'ännu okänd',
+  },
+  nextSteps: {
+    battery_depleted: 'Byt eller ladda batteriet; enheten rapporterar igen när den har ström.',
+    coverage_lost: 'Vänta tills enheten är inom täckning igen; är den tyst mer än ett dygn, kontrollera området på kartan.',
+    no_motion: 'Kontrollera djuret eller halsbandet vid den senaste positionen.',
+    powered_off: 'Kontrollera om enheten stängdes av med avsikt och slå på den igen.',
+    connection_lost: 'Det löser sig oftast av sig självt inom några minuter; annars, kontrollera enhetens strömförsörjning och antenn.',
+    sim_deactivated: 'Återaktivera SIM-kortet i er konnektivitetsportal.',
+    network_outage: 'Inget att göra på enheterna: de rapporterar igen när nätet är tillbaka. Se mobiloperatörens driftstatus.',
+    never_reported: 'Kontrollera att enheten är påslagen och konfigurerad med rätt serveradress och inloggningsuppgifter.',
+    unknown: 'Om den inte hörs av snart, kontrollera ström och täckning vid den senast kända positionen.',
+  },
+  scope: {
+    customer: (name) => `hos ${name}`,
+    network: (key) => `i mobilnätet ${key}`,
+    cell: (key) => `i radiocellen ${key}`,
+  },
+  offline: {
+    subject: (v) => `Offline: ${v.device} tyst i ${v.silentFor}`,
+    message: (v) =>
+      `${v.device} (ICCID ${v.iccid}) har inte hörts av sedan ${v.since ?? 'den installerades'} (i ${v.silentFor}); ` +
+      `senast sedd vid ${where(v)}, batteri ${u(v.battery)}, signal ${u(v.signal)}; trolig orsak: ${v.cause}.`,
+  },
+  online: {
+    subject: (v) => `Online igen: ${v.device} efter ${v.silentFor}`,
+    message: (v) => `${v.device} (ICCID ${v.iccid}) rapporterar igen efter ${v.silentFor} utan kontakt.`,
+  },
+  flapping: {
+    subject: (v) => `Instabil: ${v.device} växlar hela tiden mellan online och offline`,
+    message: (v) =>
+      `${v.device} (ICCID ${v.iccid}) har växlat mellan offline och online ${v.flips} gånger inom ${v.window}; ` +
+      `vi larmar inte om den igen förrän anslutningen är stabil, utom om den förblir offline.`,
+  },
+  incidentOpened: {
+    subject: (v) => `Störning: ${v.count} enheter offline (${v.scope})`,
+    message: (v) => `${v.count} enheter ${v.scope} gick offline inom några sekunder från varandra; trolig orsak: ${v.cause}.`,
+  },
+  incidentResolved: {
+    subject: (v) => `Störningen är över: ${v.count - v.stillOffline} av ${v.count} enheter online igen`,
+    message: (v) =>
+      `Störningen ${v.scope} är över: ${v.count - v.stillOffline} av ${v.count} enheter rapporterar igen, ${v.stillOffline} är fortfarande offline.`,
+  },
+};

@@ -1,0 +1,55 @@
+import type { Cause } from '../types.ts';
+
+/** What a sentence template gets: every value already formatted for the reader. */
+export interface View {
+  /** "Kito (collar-17)", or just the id when the device has no name. */
+  device: string;
+  iccid: string;
+  /** Absolute UTC time of the last heartbeat, or null if never heard. */
+  since: string | null;
+  /** "2 h 10 min": silent until now (offline), or how long the outage lasted (online). */
+  silentFor: string;
+  /** "-1.29210, 36.82190", or null when no fix is known. */
+  position: string | null;
+  place: string | null;
+  battery: string | null;
+  signal: string | null;
+  cause: string;
+  nextStep: string;
+  /** Incidents: how many devices, on what, and (resolved) how many are still offline. */
+  count: number;
+  scope: string;
+  stillOffline: number;
+  /** Flapping: how many changes inside how long. */
+  flips: number;
+  window: string;
+}
+
+/** One language. Sentences are whole functions so each language orders words its own way. */
+export interface Templates {
+  units: readonly [string, string, string, string];
+  labels: {
+    device: string;
+    iccid: string;
+    lastSeen: string;
+    lastPosition: string;
+    battery: string;
+    signal: string;
+    cause: string;
+    nextStep: string;
+    devices: string;
+    stillOffline: string;
+    alertId: string;
+    unknown: string;
+    never: string;
+    andMore: (n: number) => string;
+  };
+  causes: Record<Cause, string>;
+  nextSteps: Record<Cause, string>;
+  scope: { customer: (name: string) => string; network: (key: string) => string; cell: (key: string) => string };
+  offline: { subject: (v: View) => string; message: (v: View) => string };
+  online: { subject: (v: View) => string; message: (v: View) => string };
+  flapping: { subject: (v: View) => string; message: (v: View) => string };
+  incidentOpened: { subject: (v: View) => string; message: (v: View) => string };
+  incidentResolved: { subject: (v: View) => string; message: (v: View) => string };
+}

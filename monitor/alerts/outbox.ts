@@ -1,0 +1,209 @@
+import type Database from 'better-sqlite3';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import type { ChannelConfig } from '../types.ts';
+import type { Channel } from './channels/channel.ts';
+import { channelKey } from './channels/validate.ts';
+import type { AlertEvent, CustomerInfo } from './types.ts';
+
+export interface OutboxOptions {
+  /** The AlertStore's database: alerts and their queued deliveries live in one file. */
+  db: Database.Database;
+  clock: Clock;
+  log: Logger;
+  /** Build the channel for one configured entry; null when that kind is not enabled here (e.g. no SMTP). */
+  channelFor: (config: ChannelConfig) => Channel | null;
+  registry?: Registry;
+  /** Backoff: base × 2^(attempt−1), capped, then "equal jitter" (a random 50–100 %). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** After this many failed attempts the delivery is dropped (and counted). 30 ≈ 6 h with the defaults. */
+  maxAttempts?: number;
+  random?: () => number;
+}
+
+interface Row {
+  id: number;
+  alert_id: string;
+  channel: string;
+  customer: string;
+  event: string;
+  attempts: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS alert_outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  alert_id TEXT NOT NULL,
+  channel_key TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  customer TEXT NOT NULL,
+  event TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,
+  last_error TEXT,
+  UNIQUE (alert_id, channel_key)
+);
+CREATE INDEX IF NOT EXISTS alert_outbox_due ON alert_outbox (next_at);
+`;
+
+/** Deliveries attempted at once: enough to not let one slow webhook hold up the rest. */
+const BATCH = 32;
+
+/**
+ * At-least-once delivery. Each (alert, configured channel) is a row in SQLite until the channel
+ * accepts it; a failed attempt is retried at base × 2^(n−1) ms with jitter (1 s, 2 s, 4 s … capped
+ * at 15 min, each 50–100 % of that), so a receiver that is down for an hour gets ~10 retries, and
+ * thousands of queued alerts do not all retry in the same second. Rows survive a kill -9: a new
+ * Outbox on the same file picks them up. A receiver may therefore see an alert id twice.
+ */
+export class Outbox {
+  private timer: TimerHandle | null = null;
+  private timerAt = Infinity;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private deliveries: Counter<'channel' | 'result'>;
+  private base: number;
+  private cap: number;
+  private maxAttempts: number;
+  private random: () => number;
+
+  constructor(private o: OutboxOptions) {
+    o.db.exec(SCHEMA);
+    this.base = o.baseDelayMs ?? 1000;
+    this.cap = o.maxDelayMs ?? 15 * 60_000;
+    this.maxAttempts = o.maxAttempts ?? 30;
+    this.random = o.random ?? Math.random;
+    const name = 'lastseen_alert_deliveries_total';
+    const existing = o.registry?.getSingleMetric(name) as Counter<'channel' | 'result'> | undefined;
+    this.deliveries =
+      existing ??
+      new Counter({
+        name,
+        help: 'Alert deliveries per channel type; result is delivered, failed (will retry) or dropped (gave up).',
+        labelNames: ['channel', 'result'],
+        registers: o.registry ? [o.registry] : [],
+      });
+    if (o.registry && !o.registry.getSingleMetric('lastseen_alert_queue_depth')) {
+      const db = o.db;
+      new Gauge({
+        name: 'lastseen_alert_queue_depth',
+        help: 'Alert deliveries waiting for a channel to accept them.',
+        registers: [o.registry],
+        collect() {
+          if (db.open) this.set((db.prepare('SELECT count(*) AS n FROM alert_outbox').get() as { n: number }).n);
+        },
+      });
+    }
+  }
+
+  /** Queue one delivery per configured channel of the customer. Returns how many were queued. */
+  enqueue(alert: AlertEvent, customer: CustomerInfo): number {
+    const now = this.o.clock.now();
+    const put = this.o.db.prepare(
+      'INSERT OR IGNORE INTO alert_outbox (alert_id, channel_key, channel, customer, event, next_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    const event = JSON.stringify(alert);
+    const cust = JSON.stringify({ id: customer.id, name: customer.name, language: customer.language, channels: [] });
+    let n = 0;
+    this.o.db.transaction(() => {
+      for (const c of customer.channels) n += put.run(alert.id, channelKey(c), JSON.stringify(c), cust, event, now).changes;
+    })();
+    if (n) this.arm(now);
+    return n;
+  }
+
+  /** Pick up what a previous process left queued. */
+  start(): void {
+    this.stopped = false;
+    const row = this.o.db.prepare('SELECT min(next_at) AS at FROM alert_outbox').get() as { at: number | null };
+    if (row.at !== null) this.arm(row.at);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.o.clock.clearTimer(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
+  }
+
+  /** How many deliveries are waiting. */
+  depth(): number {
+    return (this.o.db.prepare('SELECT count(*) AS n FROM alert_outbox').get() as { n: number }).n;
+  }
+
+  /** Attempt every delivery that is due now; resolves when those attempts have finished. */
+  runDue(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.attemptDue();
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = null;
+      const row = this.o.db.open ? (this.o.db.prepare('SELECT min(next_at) AS at FROM alert_outbox').get() as { at: number | null }) : { at: null };
+      if (row.at !== null) this.arm(row.at);
+    });
+    return this.running;
+  }
+
+  private async attemptDue(): Promise<void> {
+    for (;;) {
+      if (this.stopped || !this.o.db.open) return;
+      const now = this.o.clock.now();
+      const rows = this.o.db
+        .prepare('SELECT id, alert_id, channel, customer, event, attempts FROM alert_outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?')
+        .all(now, BATCH) as Row[];
+      if (rows.length === 0) return;
+      await Promise.all(rows.map((r) => this.attempt(r)));
+    }
+  }
+
+  private async attempt(r: Row): Promise<void> {
+    const config = JSON.parse(r.channel) as ChannelConfig;
+    const channel = this.o.channelFor(config);
+    let error: string | null = null;
+    try {
+      if (!channel) throw new Error(`${config.type} alerts are not enabled on this server`);
+      await channel.send(JSON.parse(r.event), JSON.parse(r.customer));
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    if (!this.o.db.open) return;
+    if (error === null) {
+      this.o.db.prepare('DELETE FROM alert_outbox WHERE id = ?').run(r.id);
+      this.deliveries.inc({ channel: config.type, result: 'delivered' });
+      return;
+    }
+    const attempts = r.attempts + 1;
+    if (attempts >= this.maxAttempts) {
+      this.o.db.prepare('DELETE FROM alert_outbox WHERE id = ?').run(r.id);
+      this.deliveries.inc({ channel: config.type, result: 'dropped' });
+      this.o.log.error({ alertId: r.alert_id, channel: config.type, attempts, error }, 'alert delivery dropped after too many attempts');
+      return;
+    }
+    const delay = Math.min(this.cap, this.base * 2 ** (attempts - 1)) * (0.5 + 0.5 * this.random());
+    this.o.db
+      .prepare('UPDATE alert_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?')
+      .run(attempts, Math.round(this.o.clock.now() + delay), error, r.id);
+    this.deliveries.inc({ channel: config.type, result: 'failed' });
+    this.o.log.warn({ alertId: r.alert_id, channel: config.type, attempts, retryInMs: Math.round(delay), error }, 'alert delivery failed, will retry');
+  }
+
+  private arm(at: number): void {
+    if (this.stopped || at >= this.timerAt) return;
+    if (this.timer !== null) this.o.clock.clearTimer(this.timer);
+    this.timerAt = at;
+    this.timer = this.o.clock.setTimer(() => {
+      this.timer = null;
+      this.timerAt = Infinity;
+      void this.runDue();
+    }, at - this.o.clock.now());
+  }
+}

@@ -1,0 +1,170 @@
+import Database from 'better-sqlite3';
+import type { DeviceAlertState } from './decide.ts';
+import type { AlertEvent, AlertType, IncidentInfo } from './types.ts';
+
+export type AlertState = 'firing' | 'resolved';
+
+/** One row of alert history, as `GET /api/alerts` returns it. */
+export interface AlertRecord {
+  id: string;
+  type: AlertType;
+  customerId: string;
+  deviceId: string | null;
+  state: AlertState;
+  at: string;
+  resolvedAt: string | null;
+  ack: { by: string; at: string } | null;
+  event: AlertEvent;
+}
+
+export interface AlertQuery {
+  state?: AlertState;
+  customerId?: string;
+  deviceId?: string;
+  /** Newest first; default 100, at most 1 000. */
+  limit?: number;
+}
+
+/** An incident as the engine keeps it (persisted so a restart resumes it). */
+export interface IncidentRecord {
+  id: string;
+  customerId: string;
+  scope: IncidentInfo['scope'];
+  key: string;
+  openedAt: number;
+  /** deviceId → true once it is back online. */
+  members: Record<string, boolean>;
+  resolvedAt: number | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS alerts (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  device_id TEXT,
+  state TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  ack_by TEXT,
+  ack_at INTEGER,
+  event TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_customer ON alerts (customer_id, at);
+CREATE INDEX IF NOT EXISTS alerts_device ON alerts (device_id, at);
+CREATE TABLE IF NOT EXISTS alert_device_state (device_id TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alert_incidents (id TEXT PRIMARY KEY, open INTEGER NOT NULL, data TEXT NOT NULL);
+`;
+
+interface AlertRow {
+  id: string;
+  type: AlertType;
+  customer_id: string;
+  device_id: string | null;
+  state: AlertState;
+  at: number;
+  resolved_at: number | null;
+  ack_by: string | null;
+  ack_at: number | null;
+  event: string;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * Alert history, per-device alert state and incidents in one SQLite file (better-sqlite3,
+ * WAL). The delivery outbox lives in the same file (./outbox.ts uses `db`), so an alert and
+ * its queued deliveries are written together and survive a kill -9 together.
+ */
+export class AlertStore {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+  }
+
+  /** Record a new alert. False when one with this id exists already (a re-fired event): send nothing then. */
+  insert(event: AlertEvent, state: AlertState, at: number): boolean {
+    const r = this.db
+      .prepare(
+        'INSERT OR IGNORE INTO alerts (id, type, customer_id, device_id, state, at, resolved_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(event.id, event.type, event.customerId, event.device?.id ?? null, state, at, state === 'resolved' ? at : null, JSON.stringify(event));
+    return r.changes === 1;
+  }
+
+  has(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM alerts WHERE id = ?').get(id) !== undefined;
+  }
+
+  /** Mark a firing alert resolved (the device is back, the incident is over). */
+  resolve(id: string, at: number): void {
+    this.db.prepare("UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state = 'firing'").run(at, id);
+  }
+
+  /** Acknowledge: who took it and when. Returns the updated record, or undefined if unknown. */
+  ack(id: string, by: string, at: number): AlertRecord | undefined {
+    this.db.prepare('UPDATE alerts SET ack_by = ?, ack_at = ? WHERE id = ? AND ack_by IS NULL').run(by, at, id);
+    return this.get(id);
+  }
+
+  get(id: string): AlertRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined;
+    return row && toRecord(row);
+  }
+
+  list(q: AlertQuery = {}): AlertRecord[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.state) (where.push('state = ?'), args.push(q.state));
+    if (q.customerId) (where.push('customer_id = ?'), args.push(q.customerId));
+    if (q.deviceId) (where.push('device_id = ?'), args.push(q.deviceId));
+    const limit = Math.min(Math.max(1, q.limit ?? 100), 1000);
+    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, rowid DESC LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(...args) as AlertRow[]).map(toRecord);
+  }
+
+  loadDeviceStates(): DeviceAlertState[] {
+    return (this.db.prepare('SELECT state FROM alert_device_state').all() as { state: string }[]).map((r) => JSON.parse(r.state));
+  }
+
+  /** Persist changed device states in one transaction (a burst of 1 000 offlines is one write). */
+  saveDeviceStates(states: DeviceAlertState[]): void {
+    if (states.length === 0) return;
+    const put = this.db.prepare('INSERT OR REPLACE INTO alert_device_state (device_id, state) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const s of states) put.run(s.deviceId, JSON.stringify(s));
+    })();
+  }
+
+  loadOpenIncidents(): IncidentRecord[] {
+    return (this.db.prepare('SELECT data FROM alert_incidents WHERE open = 1').all() as { data: string }[]).map((r) => JSON.parse(r.data));
+  }
+
+  saveIncident(inc: IncidentRecord): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO alert_incidents (id, open, data) VALUES (?, ?, ?)')
+      .run(inc.id, inc.resolvedAt === null ? 1 : 0, JSON.stringify(inc));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function toRecord(r: AlertRow): AlertRecord {
+  return {
+    id: r.id,
+    type: r.type,
+    customerId: r.customer_id,
+    deviceId: r.device_id,
+    state: r.state,
+    at: iso(r.at)!,
+    resolvedAt: iso(r.resolved_at),
+    ack: r.ack_by === null ? null : { by: r.ack_by, at: iso(r.ack_at)! },
+    event: JSON.parse(r.event),
+  };
+}
