@@ -1,0 +1,56 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/lastseen.js', import.meta.url));
+
+export interface LastseenProcess {
+  child: ChildProcess;
+  mqttPort: number;
+  httpPort: number;
+  output: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+/** Run `lastseen <args>` as a real process and wait until it logs that it is up. */
+export function spawnLastseen(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<LastseenProcess> {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, LASTSEEN_MQTT_PORT: '0', LASTSEEN_HTTP_PORT: '0', LASTSEEN_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`lastseen did not come up in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      // Up when the log says so and the banner (ports, admin token) has been printed.
+      if (!out.includes('  data dir:')) return;
+      for (const line of out.split('\n')) {
+        if (!line.includes('"lastseen is up"')) continue;
+        const up = JSON.parse(line) as { mqttPort: number; httpPort: number };
+        clearTimeout(timer);
+        resolve({ child, mqttPort: up.mqttPort, httpPort: up.httpPort, output: () => out, exited });
+        return;
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`lastseen exited with ${code} before coming up:\n${out}`));
+    });
+  });
+}
+
+/** Run `lastseen <args>` to completion; returns exit code and output. */
+export function runLastseen(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
