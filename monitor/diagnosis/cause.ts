@@ -25,17 +25,27 @@ export interface CauseDecision {
  *                     neighbour window and ≥ outageMinSilentShare of the cell    network_outage    high
  *   4  late/offline   the same on the whole mcc/mnc                              network_outage    medium
  *   5  late/offline   last battery ≤ criticalBatteryPercent                      battery_depleted  high
- *   6  late/offline   last battery ≤ lowBatteryPercent, falling, and the trend
- *                     projected to now is ≤ criticalBatteryPercent               battery_depleted  medium
+ *   6  late/offline   last battery ≤ lowBatteryPercent, falling, and the steeper
+ *                     of the day trend and the last-6-readings trend, projected
+ *                     to now, is ≤ criticalBatteryPercent                        battery_depleted  medium
  *   7  late/offline   last rssi ≤ criticalSignalDbm                              coverage_lost     high
  *   8  late/offline   last rssi ≤ weakSignalDbm and fell ≥ fadingSignalDropDb   coverage_lost     medium
  *   9  late/offline   activity 0 for ≥ noMotionHours up to the last heartbeat    no_motion         medium
- *  10  late/offline   clean disconnect at/after the last heartbeat, and the
+ *  10  late/offline   a session opened after the last heartbeat: alive, but no
+ *                     heartbeat got through (rejected?)                          unknown           low
+ *  11  late/offline   clean disconnect at/after the last heartbeat, and the
  *                     device does not normally disconnect between heartbeats    powered_off       high
- *  11  late/offline   connection lost at/after the last heartbeat                connection_lost   medium
- *  12  late/offline   none of the above                                          unknown           low
+ *  12  late/offline   connection lost at/after the last heartbeat                connection_lost   medium
+ *  13  offline        clean disconnect after the last heartbeat from a device
+ *                     that disconnects between heartbeats (power saving), all
+ *                     readings fine, silent ≥ 2 × offlineAfter                   powered_off       low
+ *  14  late/offline   none of the above                                          unknown           low
  *
- * A `late` device is only overdue, so rules 3–11 lose one step of confidence for it
+ * Rule 13 waits for 2 × offlineAfter because, for a power-saving device, the routine clean
+ * disconnect says nothing: two lost heartbeats in a row look the same for a while, and a
+ * switched-off collar is the likeliest story only once the silence has lasted.
+ *
+ * A `late` device is only overdue, so rules 3–13 lose one step of confidence for it
  * (high → medium, medium → low). Worked example: battery 3 % at 14:02, offline at 14:32 →
  * rule 5, battery_depleted, high; the same at 14:17 while late → medium.
  */
@@ -73,8 +83,9 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
   if (b && b.value <= t.criticalBatteryPercent) {
     return { cause: 'battery_depleted', confidence: 'high', evidence: [batteryText(f), ...silence(f)] };
   }
-  if (b && bt && b.value <= t.lowBatteryPercent && bt.perHour < 0) {
-    const projected = b.value + (bt.perHour * (f.now - b.at)) / 3_600_000;
+  const steepest = [bt, f.batteryRecentTrend].reduce((m, x) => (x && x.perHour < m ? x.perHour : m), 0);
+  if (b && b.value <= t.lowBatteryPercent && steepest < 0) {
+    const projected = b.value + (steepest * (f.now - b.at)) / 3_600_000;
     if (projected <= t.criticalBatteryPercent) {
       return {
         cause: 'battery_depleted',
@@ -100,6 +111,13 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
       evidence: [`activity 0 for ${m.atLeast ? 'at least ' : ''}${duration(m.stillHours * 3_600_000)} up to ${utc(m.last.at, f.now)}${since}`, ...silence(f)],
     };
   }
+  if (f.connectedAfterLastBeat !== null) {
+    return {
+      cause: 'unknown',
+      confidence: 'low',
+      evidence: [`it connected at ${utc(f.connectedAfterLastBeat, f.now)}, after its last heartbeat, but no valid heartbeat arrived`, ...silence(f)],
+    };
+  }
   if (f.sessionEndedAfterLastBeat && f.connection === 'disconnected' && !f.disconnectsBetweenBeats) {
     return {
       cause: 'powered_off',
@@ -113,6 +131,25 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
       cause: 'connection_lost',
       confidence: 'medium',
       evidence: [`connection dropped at ${utc(f.connectionSince!, f.now)} without a clean disconnect${why}`, ...healthy(f, t), ...silence(f)],
+    };
+  }
+  if (
+    f.status === 'offline' &&
+    f.sessionEndedAfterLastBeat &&
+    f.connection === 'disconnected' &&
+    f.lastSeen !== null &&
+    f.now - f.lastSeen >= 2 * f.offlineAfterS * 1000 &&
+    (!b || b.value > t.lowBatteryPercent) &&
+    (!r || r.value > t.weakSignalDbm)
+  ) {
+    return {
+      cause: 'powered_off',
+      confidence: 'low',
+      evidence: [
+        `its routine clean disconnect at ${utc(f.connectionSince!, f.now)} was the last sign of it; nothing since`,
+        ...healthy(f, t),
+        ...silence(f),
+      ],
     };
   }
   return { cause: 'unknown', confidence: 'low', evidence: [...healthy(f, t), ...silence(f)] };

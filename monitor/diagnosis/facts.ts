@@ -1,7 +1,7 @@
 import type { Position } from '../liveness/tracker.ts';
 import type { ConnectionState, StoredHeartbeat } from '../types.ts';
 import type { Neighbourhood } from './neighbourhood.ts';
-import { observedCadenceSeconds, readings, trend, type Reading, type Trend } from './series.ts';
+import { observedCadenceSeconds, readings, recentTrend, trend, type Reading, type Trend } from './series.ts';
 import type { Thresholds } from './thresholds.ts';
 import type { DiagnosisInput } from './types.ts';
 
@@ -46,8 +46,12 @@ export interface Facts {
   sessionEndedAfterLastBeat: boolean;
   /** The device normally disconnects cleanly between heartbeats (power saving, CONTRACT §3). */
   disconnectsBetweenBeats: boolean;
+  /** It opened a session after its last valid heartbeat: alive, but no heartbeat got through. */
+  connectedAfterLastBeat: number | null;
   battery: Reading | null;
   batteryTrend: Trend | null;
+  /** Fitted over the last 6 readings only (a battery collapsing in its last hours). */
+  batteryRecentTrend: Trend | null;
   rssi: Reading | null;
   rssiTrend: Trend | null;
   /** The strongest rssi in the signal window, to say "fell from −85 to −121 dBm". */
@@ -94,8 +98,13 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
       state.lastSeen !== null &&
       state.connectionSince >= state.lastSeen,
     disconnectsBetweenBeats: disconnectsBetweenBeats(hbs, conn.filter((e) => e.kind === 'connection' && e.connection === 'disconnected').map((e) => e.at)),
+    connectedAfterLastBeat:
+      state.lastSeen === null
+        ? null
+        : (conn.find((e) => e.kind === 'connection' && e.connection === 'connected' && e.at > state.lastSeen!)?.at ?? null),
     battery: battery.at(-1) ?? null,
     batteryTrend: trend(battery, t.batteryTrendHours),
+    batteryRecentTrend: recentTrend(battery, 6),
     rssi: rssi.at(-1) ?? null,
     rssiTrend: trend(rssi, t.signalTrendHours),
     rssiPeak: rssiWindow.reduce<Reading | null>((best, r) => (best === null || r.value > best.value ? r : best), null),

@@ -18,6 +18,7 @@ import type { Check } from './types.ts';
  *   sim_deactivated   reactivate the SIM if the device should be in service
  *   network_outage    not the device: check the carrier, tell no customer to act
  *   never_reported    check power, SIM activation and the credentials configured
+ *   unknown, connected after its last heartbeat: look for rejected heartbeats in the log
  *   unknown (late)    wait until the offline deadline
  *   unknown, silent   recheck at lastSeen + 2 × offlineAfter (a 10 min collar: 60 min after
  *     < 2×offlineAfter  its last beat); two lost beats in a row look exactly like this
@@ -45,6 +46,9 @@ export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]
       return `Check with the customer that ${it} is switched on, that ${sim(f)} is activated (now ${f.simState}), and that it logs in as "${f.deviceId}" with the token issued at onboarding (${utc(f.createdAt, f.now)}).`;
     case 'unknown':
       break;
+  }
+  if (f.status !== 'online' && f.connectedAfterLastBeat !== null) {
+    return `Look in the log for heartbeats rejected from "${f.deviceId}" since ${utc(f.connectedAfterLastBeat, f.now)} (invalid fields, an ICCID that does not match the registry): it connected then but no valid heartbeat arrived; ask the customer about a recent firmware or configuration change.`;
   }
   if (f.status === 'online') {
     const red = checks.filter((c) => c.level === 'red').map((c) => `${c.name}: ${c.finding}`);

@@ -60,6 +60,14 @@ export function trend(series: readonly Reading[], windowHours: number): Trend | 
   return { perHour, spanHours, change: perHour * spanHours, samples: pts.length };
 }
 
+/** The trend of the last `n` readings only: a collapse at the end that a day-long fit would dilute. */
+export function recentTrend(series: readonly Reading[], n: number): Trend | null {
+  if (series.length < 3) return null;
+  const tail = series.slice(-n);
+  const hours = (tail[tail.length - 1].at - tail[0].at) / HOUR;
+  return trend(tail, hours);
+}
+
 /**
  * The device's usual gap between heartbeats (s) from receive times: the median, so lost beats
  * (double gaps) and store-and-forward bursts (near-zero gaps) do not move it. Null with fewer

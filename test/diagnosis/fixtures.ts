@@ -131,6 +131,16 @@ export function session(beats: Beat[], end?: { afterMs: number; connection: Conn
   return out;
 }
 
+/**
+ * A power-saving device (CONTRACT §3): connect 2 s before each beat, clean DISCONNECT 1 s after.
+ * A lost beat (never received) still had its wake-up, so pass `wakeUps` to include those.
+ */
+export function powerSaving(beats: Beat[], wakeUps: number[] = beats.map((b) => b.at)): SessionEvent[] {
+  const out: SessionEvent[] = [];
+  for (const at of wakeUps) out.push({ at: at - 2000, connection: 'connected' }, { at: at + 1000, connection: 'disconnected' });
+  return out;
+}
+
 export interface Replayed {
   tracker: LivenessTracker;
   inputs: Map<string, DiagnosisInput>;

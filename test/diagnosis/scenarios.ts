@@ -3,7 +3,7 @@
  * giraffe collar's heartbeats every 30 min (declared `interval` 1800 s, so offline after 90 min)
  * and ends with the event that explains the silence. `end` is the last heartbeat's receive time.
  */
-import { cadence, collar, device, HOUR, lerp, MIN, session, T0, type Track } from './fixtures.ts';
+import { cadence, collar, device, HOUR, lerp, MIN, powerSaving, session, T0, type Track } from './fixtures.ts';
 
 const INTERVAL_S = 1800;
 /** 48 h of beats at 30 min. */
@@ -102,4 +102,32 @@ export function cellOutage(silentCount = 7, total = 9): Track[] {
     });
   }
   return out;
+}
+
+/** Power-saving collar (disconnects after every beat) switched off after its last beat. */
+export function switchedOffPowerSaving(id = 'twiga-50'): Track {
+  const b = beats((i) => collar(i));
+  return { device: device({ id, species: 'giraffe' }), beats: b, sessions: powerSaving(b) };
+}
+
+/** Power-saving collar whose battery collapses from 85 % to 17 % over its last 5 beats. */
+export function batteryCollapses(id = 'twiga-51'): Track {
+  const b = beats((i) => collar(i, { battery: i < COUNT - 5 ? 85 : Math.round(lerp(85, 17, (i - (COUNT - 6)) / 5)) }));
+  return { device: device({ id, species: 'giraffe' }), beats: b, sessions: powerSaving(b) };
+}
+
+/** Power-saving collar that vanishes between two beats with healthy readings (a valley, a burrow). */
+export function vanishesWithHealthyReadings(id = 'twiga-52'): Track {
+  return { ...switchedOffPowerSaving(id) };
+}
+
+/** Persistent session dropped after the last beat; it reconnects an hour later but sends nothing valid. */
+export function reconnectsButSendsNothing(id = 'twiga-53'): Track {
+  const b = beats((i) => collar(i));
+  const last = b.at(-1)!.at;
+  return {
+    device: device({ id, species: 'giraffe' }),
+    beats: b,
+    sessions: [...session(b, { afterMs: MIN, connection: 'lost', reason: 'socket error: ECONNRESET' }), { at: last + HOUR, connection: 'connected' }],
+  };
 }
