@@ -1,5 +1,5 @@
 /**
- * HTTP endpoints of the map (express 5 Router), mounted at the app root:
+ * HTTP endpoints of the map (express 5 Router), mounted under `/api` (after bearer auth):
  *
  *   GET /api/map?bbox=w,s,e,n&zoom=z&customerId=&status=online,late
  *       → { mode: 'clusters', count, clusters: [{ lat, lon, count, byStatus }] }
@@ -64,7 +64,7 @@ export function createMapRouter(opts: MapRouterOptions): MapRouter {
     return want === undefined || want === c.customerId ? c.customerId : null;
   };
 
-  router.get('/api/map', async (req, res) => {
+  router.get('/map', async (req, res) => {
     const c = await caller(req, res);
     if (!c) return;
     const bbox = String(req.query.bbox ?? '-180,-85,180,85').split(',').map(Number);
@@ -96,7 +96,7 @@ export function createMapRouter(opts: MapRouterOptions): MapRouter {
     res.json({ mode: 'points', count: r.count, points: r.slots.map((s) => pointOf(index, opts.source, s)) });
   });
 
-  router.get('/api/map/summary', async (req, res) => {
+  router.get('/map/summary', async (req, res) => {
     const c = await caller(req, res);
     if (!c) return;
     const only = scope(c, req.query.customerId);
@@ -116,7 +116,7 @@ export function createMapRouter(opts: MapRouterOptions): MapRouter {
     res.json({ total, byStatus, customers });
   });
 
-  router.get('/api/map/devices', async (req, res) => {
+  router.get('/map/devices', async (req, res) => {
     const c = await caller(req, res);
     if (!c) return;
     const statuses = parseStatuses(req.query.status);

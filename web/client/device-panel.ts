@@ -1,0 +1,210 @@
+/**
+ * The device panel: what an agent needs to decide why a device is quiet. Each section loads
+ * on its own; an endpoint the server does not have (yet) shows "not available".
+ */
+
+import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, post } from './api.ts';
+import { smallChart } from './charts.ts';
+import { byId, el, fill } from './dom.ts';
+import type { MapView } from './map-view.ts';
+import { statusColour } from './status.ts';
+import { ago, toMs, utc } from './time.ts';
+
+interface DeviceDetail {
+  id: string;
+  customerId: string;
+  name: string | null;
+  iccid?: string | null;
+  imsi?: string | null;
+  msisdn?: string | null;
+  species?: string | null;
+  status: string;
+  statusSince: string | null;
+  connection?: string;
+  connectionSince?: string | null;
+  lastSeen: string | null;
+  lastPosition: { lat: number; lon: number; ts: string | null } | null;
+  battery?: number | null;
+  rssi?: number | null;
+  rat?: string | null;
+}
+
+interface HeartbeatRow {
+  receivedAt: string;
+  ts?: string | null;
+  lat?: number;
+  lon?: number;
+  battery?: number;
+  rssi?: number;
+}
+
+type Row = Record<string, unknown>;
+
+export class DevicePanel {
+  current: string | null = null;
+  private root = byId('panel');
+
+  constructor(private map: MapView) {
+    byId('panel-close').addEventListener('click', () => this.close());
+  }
+
+  close(): void {
+    this.current = null;
+    this.root.hidden = true;
+    this.map.clearTrail();
+    this.map.select(null);
+  }
+
+  async show(id: string): Promise<void> {
+    this.current = id;
+    this.root.hidden = false;
+    const body = byId('panel-body');
+    fill(body, el('div', { class: 'muted' }, 'Loading…'));
+    const d = await getOptional<DeviceDetail>(`/api/devices/${encodeURIComponent(id)}`);
+    if (this.current !== id) return;
+    if (d === NOT_AVAILABLE) {
+      fill(body, el('div', { class: 'muted' }, 'This device is not available.'));
+      return;
+    }
+    const sections = {
+      charts: el('section', {}, el('h3', {}, 'Battery and signal'), el('div', { class: 'muted' }, 'Loading…')),
+      timeline: el('section', {}, el('h3', {}, 'Connection timeline'), el('div', { class: 'muted' }, 'Loading…')),
+      diagnosis: el('section', {}, el('h3', {}, 'Diagnosis'), el('div', { class: 'muted' }, 'Loading…')),
+      alerts: el('section', {}, el('h3', {}, 'Alerts'), el('div', { class: 'muted' }, 'Loading…')),
+    };
+    fill(body, this.header(d), sections.charts, sections.diagnosis, sections.timeline, sections.alerts);
+    if (d.lastPosition) this.map.flyTo(d.lastPosition.lat, d.lastPosition.lon, id);
+    const guard = (section: HTMLElement, p: Promise<Node[]>) =>
+      p
+        .then((nodes) => this.current === id && section.replaceChildren(section.firstChild!, ...nodes))
+        .catch((err: Error) => this.current === id && section.replaceChildren(section.firstChild!, el('div', { class: 'error' }, err.message)));
+    void guard(sections.charts, this.charts(id));
+    void guard(sections.timeline, this.timeline(id));
+    void guard(sections.diagnosis, this.diagnosis(id));
+    void guard(sections.alerts, this.alerts(id));
+  }
+
+  private header(d: DeviceDetail): HTMLElement {
+    const chip = el('span', { class: 'chip', attrs: { 'data-status': d.status } }, d.status);
+    chip.style.background = statusColour(d.status);
+    const facts: [string, string | Node][] = [
+      ['Status', el('span', {}, chip, ` since ${ago(d.statusSince)} (${utc(d.statusSince)})`)],
+      ['Connection', d.connection ? `${d.connection} since ${ago(d.connectionSince)} (${utc(d.connectionSince)})` : '—'],
+      ['Last seen', `${ago(d.lastSeen)} (${utc(d.lastSeen)})`],
+      [
+        'Last position',
+        d.lastPosition
+          ? `${d.lastPosition.lat.toFixed(5)}, ${d.lastPosition.lon.toFixed(5)} · fix ${ago(d.lastPosition.ts)} (${utc(d.lastPosition.ts)})`
+          : 'none',
+      ],
+      ['Battery', d.battery == null ? '—' : `${d.battery} %`],
+      ['Signal', d.rssi == null ? '—' : `${d.rssi} dBm${d.rat ? ` (${d.rat})` : ''}`],
+      ['Customer', d.customerId],
+      ['ICCID', d.iccid ?? '—'],
+      ['IMSI', d.imsi ?? '—'],
+      ['MSISDN', d.msisdn ?? '—'],
+    ];
+    const dl = el('dl', { class: 'facts' });
+    for (const [k, v] of facts) dl.append(el('dt', {}, k), el('dd', {}, v));
+    return el('header', {}, el('h2', { class: 'device-name' }, d.name ?? d.id), el('div', { class: 'muted' }, d.id), dl);
+  }
+
+  private async charts(id: string): Promise<Node[]> {
+    const hb = await getOptional<unknown>(`/api/devices/${encodeURIComponent(id)}/heartbeats?limit=500`);
+    if (hb === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
+    const rows = itemsOf<HeartbeatRow>(hb).slice().reverse(); // oldest first
+    const trail = rows.filter((r) => typeof r.lat === 'number' && typeof r.lon === 'number').map((r) => [r.lat!, r.lon!] as [number, number]);
+    if (this.current === id) this.map.showTrail(trail);
+    if (rows.length === 0) return [el('div', { class: 'muted' }, 'no heartbeats stored')];
+    const xs = rows.map((r) => (toMs(r.receivedAt) ?? 0) / 1000);
+    return [
+      smallChart('Battery', '%', xs, rows.map((r) => r.battery ?? null), '#2e9d4b'),
+      smallChart('Signal', 'dBm', xs, rows.map((r) => r.rssi ?? null), '#1b4dd8'),
+    ];
+  }
+
+  private async timeline(id: string): Promise<Node[]> {
+    const t = await getOptional<unknown>(`/api/devices/${encodeURIComponent(id)}/timeline`);
+    if (t === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
+    const items = itemsOf<Row>(t);
+    if (items.length === 0) return [el('div', { class: 'muted' }, 'no events')];
+    return [
+      el(
+        'ol',
+        { class: 'timeline' },
+        ...items.slice(0, 50).map((e) => {
+          const at = e.at ?? e.ts ?? e.time ?? e.from;
+          const kind = String(e.type ?? e.kind ?? e.event ?? e.connection ?? '');
+          const detail = e.detail ?? e.reason ?? e.message ?? (e.durationMs ? `${Math.round(Number(e.durationMs) / 1000)} s` : '');
+          return el('li', { attrs: { 'data-kind': kind } }, el('span', { class: 'when' }, utc(at)), el('strong', {}, kind), detail ? ` ${String(detail)}` : '');
+        }),
+      ),
+    ];
+  }
+
+  private async diagnosis(id: string): Promise<Node[]> {
+    const d = await getOptional<{ cause: string; confidence: unknown; nextStep: string; checks?: { name: string; level: string; finding: string }[] }>(
+      `/api/devices/${encodeURIComponent(id)}/diagnosis`,
+    );
+    if (d === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
+    const conf = typeof d.confidence === 'number' ? `${Math.round(d.confidence * (d.confidence <= 1 ? 100 : 1))} %` : String(d.confidence ?? '');
+    return [
+      el('div', { class: 'cause' }, el('strong', {}, d.cause), conf ? ` (confidence ${conf})` : ''),
+      el('div', {}, `Next step: ${d.nextStep}`),
+      el(
+        'ul',
+        { class: 'checks' },
+        ...(d.checks ?? []).map((c) => el('li', { class: `level-${c.level}` }, el('span', { class: 'lamp' }), el('strong', {}, c.name), ` ${c.finding}`)),
+      ),
+    ];
+  }
+
+  private async alerts(id: string): Promise<Node[]> {
+    const a = await getOptional<unknown>(`/api/alerts?deviceId=${encodeURIComponent(id)}`);
+    if (a === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
+    const items = itemsOf<Row>(a);
+    if (items.length === 0) return [el('div', { class: 'muted' }, 'no alerts')];
+    return [
+      el(
+        'ul',
+        { class: 'alerts' },
+        ...items.slice(0, 50).map((al) => {
+          const acked = Boolean(al.ackedAt ?? al.acknowledgedAt ?? al.acknowledged ?? al.ackedBy);
+          const li = el(
+            'li',
+            { attrs: { 'data-alert': String(al.id) } },
+            el('span', { class: 'when' }, utc(al.at ?? al.firedAt ?? al.createdAt)),
+            el('strong', {}, String(al.type ?? '')),
+            ` ${String(al.state ?? '')} `,
+            el('div', {}, String(al.message ?? '')),
+          );
+          if (acked) li.append(el('span', { class: 'muted' }, 'acknowledged'));
+          else {
+            const b = el('button', { class: 'ack' }, 'Acknowledge');
+            b.addEventListener('click', async () => {
+              b.disabled = true;
+              try {
+                await post(`/api/alerts/${encodeURIComponent(String(al.id))}/ack`);
+                b.replaceWith(el('span', { class: 'muted' }, 'acknowledged'));
+              } catch (err) {
+                b.disabled = false;
+                const msg = err instanceof ApiError && err.status === 403 ? 'not allowed for this login' : (err as Error).message;
+                b.after(el('span', { class: 'error' }, ` ${msg}`));
+              }
+            });
+            li.append(b);
+          }
+          return li;
+        }),
+      ),
+    ];
+  }
+
+  /** A live change of the shown device: redraw the header (status, since, last seen). */
+  async refreshIf(id: string): Promise<void> {
+    if (this.current !== id) return;
+    const d = await getOptional<DeviceDetail>(`/api/devices/${encodeURIComponent(id)}`);
+    const old = this.root.querySelector('#panel-body > header');
+    if (this.current === id && d !== NOT_AVAILABLE && old) old.replaceWith(this.header(d));
+  }
+}

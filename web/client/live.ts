@@ -1,0 +1,67 @@
+/**
+ * Live updates over socket.io. The server sends every change as it happens
+ * (web/map/live.ts: `device:status`, `device:position`); a fleet-wide outage can send
+ * thousands a second, so changes are merged per device and applied at most every FLUSH_MS.
+ * After a reconnect the page re-fetches its snapshot: events missed while away are gone.
+ */
+
+import { io } from 'socket.io-client';
+
+export interface StatusEvent {
+  id: string;
+  status: string;
+  at: string | null;
+  lastSeen: string | null;
+}
+
+export interface PositionEvent {
+  id: string;
+  lat: number;
+  lon: number;
+  ts: string | null;
+}
+
+export interface Coalesced {
+  id: string;
+  status?: StatusEvent;
+  position?: PositionEvent;
+}
+
+export interface LiveHandlers {
+  apply(batch: Coalesced[]): void;
+  /** Connected again after a drop: re-fetch everything shown. */
+  resync(): void;
+  state(s: 'live' | 'offline'): void;
+}
+
+const FLUSH_MS = 250;
+
+export function connectLive(token: string, h: LiveHandlers): () => void {
+  const pending = new Map<string, Coalesced>();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    const batch = [...pending.values()];
+    pending.clear();
+    h.apply(batch);
+  };
+  const add = (id: string, patch: Partial<Coalesced>) => {
+    const c = pending.get(id) ?? { id };
+    Object.assign(c, patch);
+    pending.set(id, c);
+    timer ??= setTimeout(flush, FLUSH_MS);
+  };
+
+  const socket = io({ auth: { token }, transports: ['websocket', 'polling'] });
+  let connectedBefore = false;
+  socket.on('connect', () => {
+    h.state('live');
+    if (connectedBefore) h.resync();
+    connectedBefore = true;
+  });
+  socket.on('disconnect', () => h.state('offline'));
+  socket.on('connect_error', () => h.state('offline'));
+  socket.on('device:status', (e: StatusEvent) => add(e.id, { status: e }));
+  socket.on('device:position', (e: PositionEvent) => add(e.id, { position: e }));
+  return () => socket.disconnect();
+}
