@@ -37,7 +37,7 @@ export function monitorProcess(opts: {
   engine?: Partial<AlertEngineOptions>;
 }) {
   const bus = new EventBus(silentLogger);
-  const store = new AlertStore(opts.file);
+  const store = opts.engine?.store ?? new AlertStore(opts.file);
   const live = recorder();
   const engine = new AlertEngine({
     store,

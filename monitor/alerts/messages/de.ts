@@ -51,17 +51,17 @@ export const de: Templates = {
   offline: {
     subject: (v) => `Offline: ${v.device} seit ${v.silentFor} ohne Meldung`,
     message: (v) =>
-      `${v.device} (ICCID ${v.iccid}) meldet sich seit ${v.since ?? 'der Einrichtung'} nicht mehr (seit ${v.silentFor}); ` +
+      `${v.who} meldet sich seit ${v.since ?? 'der Einrichtung'} nicht mehr (seit ${v.silentFor}); ` +
       `zuletzt gesehen bei ${where(v)}, Akku ${u(v.battery)}, Signal ${u(v.signal)}; vermutliche Ursache: ${v.cause}.`,
   },
   online: {
     subject: (v) => `Wieder online: ${v.device} nach ${v.silentFor}`,
-    message: (v) => `${v.device} (ICCID ${v.iccid}) meldet sich wieder, nach ${v.silentFor} ohne Meldung.`,
+    message: (v) => `${v.who} meldet sich wieder, nach ${v.silentFor} ohne Meldung.`,
   },
   flapping: {
     subject: (v) => `Instabil: ${v.device} wechselt ständig zwischen online und offline`,
     message: (v) =>
-      `${v.device} (ICCID ${v.iccid}) war innerhalb von ${v.window} ${v.flips}-mal abwechselnd offline und online; ` +
+      `${v.who} war innerhalb von ${v.window} ${v.flips}-mal abwechselnd offline und online; ` +
       `bis die Verbindung stabil ist, melden wir uns dazu nicht mehr, außer wenn es offline bleibt.`,
   },
   incidentOpened: {

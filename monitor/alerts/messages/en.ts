@@ -51,17 +51,17 @@ export const en: Templates = {
   offline: {
     subject: (v) => `Offline: ${v.device} silent for ${v.silentFor}`,
     message: (v) =>
-      `${v.device} (ICCID ${v.iccid}) has been silent since ${v.since ?? 'it was set up'} (for ${v.silentFor}); ` +
+      `${v.who} has been silent since ${v.since ?? 'it was set up'} (for ${v.silentFor}); ` +
       `last seen at ${where(v)}, battery ${u(v.battery)}, signal ${u(v.signal)}; probable cause: ${v.cause}.`,
   },
   online: {
     subject: (v) => `Back online: ${v.device} after ${v.silentFor}`,
-    message: (v) => `${v.device} (ICCID ${v.iccid}) is reporting again after ${v.silentFor} of silence.`,
+    message: (v) => `${v.who} is reporting again after ${v.silentFor} of silence.`,
   },
   flapping: {
     subject: (v) => `Unstable: ${v.device} keeps switching between online and offline`,
     message: (v) =>
-      `${v.device} (ICCID ${v.iccid}) went offline and online ${v.flips} times within ${v.window}; ` +
+      `${v.who} went offline and online ${v.flips} times within ${v.window}; ` +
       `we will not alert about it again until its connection is stable, unless it stays offline.`,
   },
   incidentOpened: {

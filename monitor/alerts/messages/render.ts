@@ -41,6 +41,11 @@ export function alertDevice(d: DeviceInfo): AlertDevice {
 }
 
 const label = (d: DeviceInfo) => (d.name && d.name !== d.id ? `${d.name} (${d.id})` : d.id);
+const who = (d: DeviceInfo) => {
+  const inner = [d.name && d.name !== d.id ? d.id : null, d.iccid ? `ICCID ${d.iccid}` : null].filter(Boolean).join(', ');
+  const name = d.name && d.name !== d.id ? d.name : d.id;
+  return inner ? `${name} (${inner})` : name;
+};
 
 /**
  * Render an alert once, in the customer's language: the one-sentence `message`, an e-mail
@@ -57,6 +62,7 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
   const scope = inc ? (inc.scope === 'customer' ? t.scope.customer(draft.customerName) : t.scope[inc.scope](inc.key)) : '';
   const v: View = {
     device: d ? label(d) : '',
+    who: d ? who(d) : '',
     iccid: d?.iccid ?? t.labels.unknown,
     since: draft.lastSeen === null ? null : utc(draft.lastSeen),
     silentFor: duration(silentMs, t.units),

@@ -51,17 +51,17 @@ export const sv: Templates = {
   offline: {
     subject: (v) => `Offline: ${v.device} tyst i ${v.silentFor}`,
     message: (v) =>
-      `${v.device} (ICCID ${v.iccid}) har inte hörts av sedan ${v.since ?? 'den installerades'} (i ${v.silentFor}); ` +
+      `${v.who} har inte hörts av sedan ${v.since ?? 'den installerades'} (i ${v.silentFor}); ` +
       `senast sedd vid ${where(v)}, batteri ${u(v.battery)}, signal ${u(v.signal)}; trolig orsak: ${v.cause}.`,
   },
   online: {
     subject: (v) => `Online igen: ${v.device} efter ${v.silentFor}`,
-    message: (v) => `${v.device} (ICCID ${v.iccid}) rapporterar igen efter ${v.silentFor} utan kontakt.`,
+    message: (v) => `${v.who} rapporterar igen efter ${v.silentFor} utan kontakt.`,
   },
   flapping: {
     subject: (v) => `Instabil: ${v.device} växlar hela tiden mellan online och offline`,
     message: (v) =>
-      `${v.device} (ICCID ${v.iccid}) har växlat mellan offline och online ${v.flips} gånger inom ${v.window}; ` +
+      `${v.who} har växlat mellan offline och online ${v.flips} gånger inom ${v.window}; ` +
       `vi larmar inte om den igen förrän anslutningen är stabil, utom om den förblir offline.`,
   },
   incidentOpened: {

@@ -4,6 +4,8 @@ import type { Cause } from '../types.ts';
 export interface View {
   /** "Kito (collar-17)", or just the id when the device has no name. */
   device: string;
+  /** "Kito (collar-17, ICCID 8944…)": the device as the first words of a sentence name it. */
+  who: string;
   iccid: string;
   /** Absolute UTC time of the last heartbeat, or null if never heard. */
   since: string | null;
