@@ -33,10 +33,17 @@ export function customersOf(devices: SimDevice[]): SimCustomer[] {
 export async function onboardFleet(
   api: ApiClient,
   devices: SimDevice[],
-  opts: { speed?: number; concurrency?: number; onProgress?: (done: number, total: number) => void } = {},
-): Promise<OnboardResult> {
+  opts: {
+    speed?: number;
+    concurrency?: number;
+    onProgress?: (done: number, total: number) => void;
+    /** A device that already exists: stop with an error (default), or leave it out of the result. */
+    existing?: 'fail' | 'skip';
+  } = {},
+): Promise<OnboardResult & { skipped: string[] }> {
   await ensureCustomers(api, customersOf(devices));
   const tokens = new Map<string, string>();
+  const skipped: string[] = [];
   let next = 0;
   let done = 0;
   const worker = async () => {
@@ -50,6 +57,10 @@ export async function onboardFleet(
         interval: wallInterval(d, opts.speed),
         species: d.kind,
       });
+      if (res.status === 409 && opts.existing === 'skip') {
+        skipped.push(d.id);
+        continue;
+      }
       if (res.status === 409) {
         throw new Error(`device ${d.id} already exists on the server; its token is shown only once — use --prefix for a fresh fleet`);
       }
@@ -59,7 +70,7 @@ export async function onboardFleet(
     }
   };
   await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 8, devices.length) }, worker));
-  return { tokens, created: tokens.size };
+  return { tokens, created: tokens.size, skipped };
 }
 
 /** SIM state changes from a scenario, applied the way an operator would: PATCH the device. */
