@@ -20,6 +20,7 @@ export function diagnose(input: DiagnosisInput, base: Readonly<Thresholds> = DEF
   const decision = decideCause(facts, t);
   const out: Diagnosis = {
     deviceId: input.device.id,
+    name: input.device.name,
     status: input.state.status,
     lastSeen: isoOrNull(input.state.lastSeen),
     at: iso(input.now),

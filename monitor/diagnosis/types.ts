@@ -56,6 +56,7 @@ export interface Check {
 /** CONTRACT §6 `GET /api/devices/:id/diagnosis`, plus context fields. */
 export interface Diagnosis {
   deviceId: string;
+  name: string | null;
   status: DeviceState['status'];
   /** ISO-8601 receive time of the last valid heartbeat, or null if never heard. */
   lastSeen: string | null;

@@ -96,7 +96,7 @@ export function cadence(o: CadenceOptions): Beat[] {
     lostPrev = lost;
     if (lost) continue;
     const p = o.count > 1 ? i / (o.count - 1) : 0;
-    out.push({ at: Math.round(at), hb: { seq: i, interval: o.intervalS, ...(o.fields?.(i, p) ?? {}) } });
+    out.push({ at: Math.round(at / 1000) * 1000, hb: { seq: i, interval: o.intervalS, ...(o.fields?.(i, p) ?? {}) } });
   }
   return out;
 }
@@ -109,8 +109,8 @@ export function lerp(a: number, b: number, p: number): number {
 /** A giraffe collar in Tsavo on Safaricom LTE-M: position wanders, readings healthy by default. */
 export function collar(i: number, over: Heartbeat = {}): Heartbeat {
   return {
-    lat: -2.98 + 0.001 * Math.sin(i / 7),
-    lon: 38.46 + 0.001 * Math.cos(i / 9),
+    lat: Math.round((-2.98 + 0.001 * Math.sin(i / 7)) * 1e6) / 1e6,
+    lon: Math.round((38.46 + 0.001 * Math.cos(i / 9)) * 1e6) / 1e6,
     battery: 80,
     rssi: -85 + ((i * 7) % 5) - 2,
     rat: 'LTE-M',

@@ -131,3 +131,16 @@ export function reconnectsButSendsNothing(id = 'twiga-53'): Track {
     sessions: [...session(b, { afterMs: MIN, connection: 'lost', reason: 'socket error: ECONNRESET' }), { at: last + HOUR, connection: 'connected' }],
   };
 }
+
+/**
+ * The README's example (docs/diagnosis.md): Twiga 07's collar battery runs out while three
+ * collars of her herd on the same cell keep reporting. Diagnosed 3 h after her last beat.
+ */
+export function giraffeDocExample(): { tracks: Track[]; deviceId: string; now: number } {
+  const twiga = batteryRunsOut('twiga-07');
+  const herd = [1, 2, 3].map((k) => {
+    const b = cadence({ start: T0 + k * MIN, intervalS: INTERVAL_S, count: COUNT + 6, jitter: 0.1, seed: 200 + k, fields: (i) => collar(i + k) });
+    return { device: device({ id: `twiga-0${k}`, species: 'giraffe' }), beats: b, sessions: session(b) };
+  });
+  return { tracks: [twiga, ...herd], deviceId: 'twiga-07', now: endOf(twiga) + 3 * HOUR };
+}

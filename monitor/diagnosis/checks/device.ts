@@ -66,7 +66,7 @@ export function gpsCheck(f: Facts, t: Thresholds): Check {
   if (!p) return { name: 'gps', level: 'grey', finding: 'no GPS fix reported' };
   const ref = f.lastSeen ?? f.now;
   const ageMs = Math.max(0, ref - p.ts);
-  const evidence = { lat: p.lat, lon: p.lon, at: iso(p.ts), ageAtLastHeartbeatMinutes: Math.round(ageMs / 60_000) };
+  const evidence = { lat: round6(p.lat), lon: round6(p.lon), at: iso(p.ts), ageAtLastHeartbeatMinutes: Math.round(ageMs / 60_000) };
   const where = `${p.lat.toFixed(5)}, ${p.lon.toFixed(5)}`;
   const age = ageMs < 60_000 ? 'with the last heartbeat' : `${duration(ageMs)} before the last heartbeat`;
   const finding = `last fix ${utc(p.ts, f.now)} at ${where}, ${age}`;
@@ -92,6 +92,10 @@ export function motionCheck(f: Facts, t: Thresholds): Check {
   if (m.stillHours >= t.noMotionHours) return { name: 'motion', level: 'red', finding, evidence };
   if (m.stillHours >= t.noMotionHours / 2) return { name: 'motion', level: 'yellow', finding, evidence };
   return { name: 'motion', level: 'green', finding, evidence };
+}
+
+function round6(x: number): number {
+  return Math.round(x * 1e6) / 1e6;
 }
 
 function round2(x: number): number {

@@ -38,8 +38,8 @@ export function sessionCheck(f: Facts): Check {
   const at = f.connectionSince === null ? '' : ` at ${utc(f.connectionSince, f.now)}`;
   const evidence = {
     connection: f.connection,
-    since: isoOrNull(f.connectionSince),
-    reason: f.lostReason,
+    at: isoOrNull(f.connectionSince),
+    reason: f.connection === 'lost' ? f.lostReason : null,
     disconnectsBetweenBeats: f.disconnectsBetweenBeats,
   };
   const quiet = f.status === 'late' || f.status === 'offline';
