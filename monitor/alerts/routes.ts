@@ -1,0 +1,67 @@
+import express, { type Request, type Response, Router } from 'express';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import type { Role } from '../types.ts';
+import type { AlertRecord, AlertStore } from './store.ts';
+
+/** Who is calling, as the web layer's auth decided. `name` is recorded as who acknowledged. */
+export interface Caller {
+  role: Role;
+  customerId?: string;
+  name?: string;
+}
+
+/** Supplied by the web layer: the caller of a request, or null/undefined when not authenticated. */
+export type Authorize = (req: Request) => Caller | null | undefined | Promise<Caller | null | undefined>;
+
+const visible = (c: Caller, a: AlertRecord) => c.role !== 'customer' || a.customerId === c.customerId;
+
+/**
+ * `GET /api/alerts?state=&customerId=&deviceId=&limit=` → `{ items }`, newest first;
+ * `GET /api/alerts/:id`; `POST /api/alerts/:id/ack` (admin and agent only; body `{ by? }`).
+ * A customer sees only its own alerts: a list is filtered, a single other alert is a 404 (CONTRACT §6).
+ */
+export function alertRoutes(store: AlertStore, authorize: Authorize, clock: Clock = systemClock): Router {
+  const r = Router();
+  const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
+  const caller = async (req: Request, res: Response) => {
+    const c = await authorize(req);
+    if (!c) fail(res, 401, 'A valid bearer token is required.');
+    return c ?? null;
+  };
+
+  r.get('/api/alerts', async (req, res) => {
+    const c = await caller(req, res);
+    if (!c) return;
+    const q = req.query as Record<string, string | undefined>;
+    if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved') return fail(res, 400, 'state must be firing or resolved.');
+    const limit = q.limit === undefined ? undefined : Number(q.limit);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return fail(res, 400, 'limit must be a positive integer.');
+    let customerId = q.customerId;
+    if (c.role === 'customer') {
+      if (customerId !== undefined && customerId !== c.customerId) return void res.json({ items: [] });
+      customerId = c.customerId ?? '\u0000none';
+    }
+    res.json({ items: store.list({ state: q.state as 'firing' | 'resolved' | undefined, customerId, deviceId: q.deviceId, limit }) });
+  });
+
+  r.get('/api/alerts/:id', async (req, res) => {
+    const c = await caller(req, res);
+    if (!c) return;
+    const a = store.get(String(req.params.id));
+    if (!a || !visible(c, a)) return fail(res, 404, 'No such alert.');
+    res.json(a);
+  });
+
+  r.post('/api/alerts/:id/ack', express.json({ limit: '4kb' }), async (req, res) => {
+    const c = await caller(req, res);
+    if (!c) return;
+    const a = store.get(String(req.params.id));
+    if (!a || !visible(c, a)) return fail(res, 404, 'No such alert.');
+    if (c.role !== 'admin' && c.role !== 'agent') return fail(res, 403, 'Only admins and support agents can acknowledge alerts.');
+    const by = typeof req.body?.by === 'string' && req.body.by.trim() ? req.body.by.trim().slice(0, 200) : (c.name ?? c.role);
+    res.json(store.ack(a.id, by, clock.now()));
+  });
+
+  return r;
+}
