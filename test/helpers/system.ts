@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,10 +92,10 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 5000, ste
 /** SUBACK return codes for each filter (128 = refused); mqtt.js turns any refusal into an error. */
 export function subackCodes(client: MqttClient, filters: string[]): Promise<number[]> {
   return new Promise((resolve) => {
-    const onPacket = (p: { cmd: string; granted?: (number | { qos: number })[] }) => {
+    const onPacket = (p: Packet) => {
       if (p.cmd !== 'suback') return;
       client.off('packetreceive', onPacket);
-      resolve((p.granted ?? []).map((g) => (typeof g === 'number' ? g : g.qos)));
+      resolve((p.granted as (number | { qos: number })[]).map((g) => (typeof g === 'number' ? g : g.qos)));
     };
     client.on('packetreceive', onPacket);
     client.subscribe(filters, () => undefined);

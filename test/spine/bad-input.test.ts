@@ -68,7 +68,7 @@ describe('bad input is rejected with a reason, counted, and loses nothing else',
     await sys.addDevice('victim', 'acme');
     const tidy = await sys.connect('tidy2', await sys.addDevice('tidy2', 'acme'));
     const denied = await metric('lastseen_mqtt_denied_total', 'action="publish"');
-    const closed = new Promise((r) => mallory.once('close', r));
+    const closed = new Promise<void>((r) => mallory.once('close', () => r()));
     mallory.publish('devices/victim/heartbeat', '{}', { qos: 1 });
     await closed;
     expect(await metric('lastseen_mqtt_denied_total', 'action="publish"')).toBe(denied + 1);
