@@ -54,7 +54,7 @@ interface DeviceSession {
  */
 export class MqttDriver extends EventEmitter<{ outcome: [ActionOutcome] }> {
   readonly stats: DriverStats = { connects: 0, refused: 0, connectErrors: 0, published: 0, acked: 0, failed: 0, disconnects: 0, drops: 0 };
-  /** PUBACK latencies in ms (QoS 1 only). */
+  /** PUBACK latencies in ms (QoS 1 only; the first million). */
   readonly latencies: number[] = [];
   private readonly sessions = new Map<string, DeviceSession>();
   private readonly clock: Clock;
@@ -137,7 +137,8 @@ export class MqttDriver extends EventEmitter<{ outcome: [ActionOutcome] }> {
         const latencyMs = performance.now() - t0;
         if (qos === 1) {
           this.stats.acked++;
-          this.latencies.push(latencyMs);
+          // Bounded: a fleet left running for days must not grow without limit.
+          if (this.latencies.length < 1_000_000) this.latencies.push(latencyMs);
         }
         return { action: a, ok: true, latencyMs };
       }
