@@ -17,11 +17,14 @@ export type Authorize = (req: Request) => Caller | null | undefined | Promise<Ca
 const visible = (c: Caller, a: AlertRecord) => c.role !== 'customer' || a.customerId === c.customerId;
 
 /**
- * `GET /api/alerts?state=&customerId=&deviceId=&limit=` → `{ items }`, newest first;
+ * `prefix` is '' (default) for mounting inside the authenticated `/api` router (AppDeps.extraApi),
+ * or '/api' to mount on the app itself. `GET /api/alerts?state=&customerId=&deviceId=&limit=` → `{ items }`, newest first;
  * `GET /api/alerts/:id`; `POST /api/alerts/:id/ack` (admin and agent only; body `{ by? }`).
  * A customer sees only its own alerts: a list is filtered, a single other alert is a 404 (CONTRACT §6).
  */
-export function alertRoutes(store: AlertStore, authorize: Authorize, clock: Clock = systemClock): Router {
+export function alertRoutes(store: AlertStore, authorize: Authorize, opts: { clock?: Clock; prefix?: string } = {}): Router {
+  const clock = opts.clock ?? systemClock;
+  const prefix = opts.prefix ?? '';
   const r = Router();
   const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
   const caller = async (req: Request, res: Response) => {
@@ -30,7 +33,7 @@ export function alertRoutes(store: AlertStore, authorize: Authorize, clock: Cloc
     return c ?? null;
   };
 
-  r.get('/api/alerts', async (req, res) => {
+  r.get(`${prefix}/alerts`, async (req, res) => {
     const c = await caller(req, res);
     if (!c) return;
     const q = req.query as Record<string, string | undefined>;
@@ -45,7 +48,7 @@ export function alertRoutes(store: AlertStore, authorize: Authorize, clock: Cloc
     res.json({ items: store.list({ state: q.state as 'firing' | 'resolved' | undefined, customerId, deviceId: q.deviceId, limit }) });
   });
 
-  r.get('/api/alerts/:id', async (req, res) => {
+  r.get(`${prefix}/alerts/:id`, async (req, res) => {
     const c = await caller(req, res);
     if (!c) return;
     const a = store.get(String(req.params.id));
@@ -53,7 +56,7 @@ export function alertRoutes(store: AlertStore, authorize: Authorize, clock: Cloc
     res.json(a);
   });
 
-  r.post('/api/alerts/:id/ack', express.json({ limit: '4kb' }), async (req, res) => {
+  r.post(`${prefix}/alerts/:id/ack`, express.json({ limit: '4kb' }), async (req, res) => {
     const c = await caller(req, res);
     if (!c) return;
     const a = store.get(String(req.params.id));

@@ -30,7 +30,7 @@ beforeEach(async () => {
   store.resolve('a_kws2', AT + 5000);
   store.insert(ev('a_oth1', 'other', 'd1'), 'firing', AT + 2000);
   const app = express();
-  app.use(alertRoutes(store, (req) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')], new ManualClock(AT + 60_000)));
+  app.use('/api', alertRoutes(store, (req) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')], { clock: new ManualClock(AT + 60_000) }));
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -1,0 +1,107 @@
+import type { Registry as PromRegistry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { EventBus } from '../events.ts';
+import type { DeviceState } from '../liveness/tracker.ts';
+import type { Logger } from '../logger.ts';
+import type { ChannelConfig, Customer, Device } from '../types.ts';
+import type { Channel } from './channels/channel.ts';
+import { EmailChannel, smtpTransport } from './channels/email.ts';
+import { MqttChannel, type MqttPublish } from './channels/mqtt.ts';
+import { SocketChannel, type SocketEmit } from './channels/socketio.ts';
+import { WebhookChannel } from './channels/webhook.ts';
+import { AlertEngine } from './engine.ts';
+import { Outbox } from './outbox.ts';
+import { alertRoutes, type Authorize } from './routes.ts';
+import { AlertStore } from './store.ts';
+import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
+
+export { validateChannels, ChannelConfigError } from './channels/validate.ts';
+export { signature } from './channels/webhook.ts';
+export type { AlertEvent, AlertPolicy, CustomerInfo, DeviceInfo } from './types.ts';
+
+export interface AlertsOptions {
+  /** SQLite file for history, alert state and the delivery queue, e.g. `<dataDir>/alerts.db`. */
+  file: string;
+  clock: Clock;
+  log: Logger;
+  /** prom-client registry that /metrics serves: lastseen_alert_deliveries_total, lastseen_alert_queue_depth. */
+  registry?: PromRegistry;
+  lookup: (deviceId: string) => DeviceInfo | undefined;
+  customer: (customerId: string) => CustomerInfo | undefined;
+  diagnose?: Diagnose;
+  /** LASTSEEN_SMTP_URL; without it e-mail channels fail (and are retried) with a clear reason. */
+  smtpUrl?: string;
+  smtpFrom?: string;
+  /** QoS 1 publish; may be bound late (the broker starts after the alerts). */
+  mqttPublish?: MqttPublish;
+  socketEmit?: SocketEmit;
+  policy?: Partial<AlertPolicy>;
+}
+
+/** Registry device + liveness state → what an alert names. */
+export function deviceInfo(d: Device, s: DeviceState | undefined): DeviceInfo {
+  return {
+    id: d.id,
+    name: d.name,
+    customerId: d.customerId,
+    iccid: d.iccid,
+    lastPosition: s?.lastPosition ?? null,
+    battery: s?.last.battery ?? null,
+    rssi: s?.last.rssi ?? null,
+    mcc: s?.last.mcc ?? null,
+    mnc: s?.last.mnc ?? null,
+    cellId: s?.last.cellId ?? null,
+  };
+}
+
+export function customerInfo(c: Customer, alertPolicy?: Partial<AlertPolicy>): CustomerInfo {
+  return { id: c.id, name: c.name, language: c.language, channels: c.channels, ...(alertPolicy ? { alertPolicy } : {}) };
+}
+
+/**
+ * Issue 3 in one piece: history store, delivery outbox, channels and the engine. Call
+ * `start(bus)` before the liveness tracker restores its snapshot (restart grace needs to see
+ * the deadlines that passed while the monitor was down), and `stop()` on shutdown.
+ */
+export function createAlerts(o: AlertsOptions) {
+  const store = new AlertStore(o.file);
+  const transport = o.smtpUrl ? smtpTransport(o.smtpUrl) : null;
+  const channelFor = (c: ChannelConfig): Channel | null => {
+    if (c.type === 'webhook') return new WebhookChannel(c);
+    if (c.type === 'email') return transport ? new EmailChannel(c, transport, o.smtpFrom) : null;
+    return o.mqttPublish ? new MqttChannel(o.mqttPublish) : null;
+  };
+  const outbox = new Outbox({ db: store.db, clock: o.clock, log: o.log, channelFor, registry: o.registry });
+  const engine = new AlertEngine({
+    store,
+    clock: o.clock,
+    log: o.log,
+    lookup: o.lookup,
+    customer: o.customer,
+    diagnose: o.diagnose,
+    outbox,
+    live: o.socketEmit ? [new SocketChannel(o.socketEmit)] : [],
+    policy: o.policy,
+  });
+  let off: (() => void) | null = null;
+  return {
+    store,
+    outbox,
+    engine,
+    start(bus: Pick<EventBus, 'on'>): void {
+      engine.start();
+      outbox.start();
+      off = bus.on('status', (c) => engine.onStatus(c));
+    },
+    routes: (authorize: Authorize, prefix = '') => alertRoutes(store, authorize, { clock: o.clock, prefix }),
+    async stop(): Promise<void> {
+      off?.();
+      engine.stop();
+      outbox.stop();
+      // Deliveries in flight stay queued in the file and are retried by the next process.
+      await engine.idle();
+      transport?.close();
+      store.close();
+    },
+  };
+}
