@@ -29,6 +29,8 @@ export interface LoadOptions {
   /** Without onboarding: MQTT username/password per device (default id / "sim"). */
   credentials?: (deviceId: string) => { username: string; password: string };
   onProgress?: (p: LoadProgress) => void;
+  /** Called at each phase change, e.g. so a benchmark samples counters only while loading. */
+  onPhase?: (phase: LoadProgress['phase']) => void;
   clock?: Clock;
   signal?: AbortSignal;
 }
@@ -136,6 +138,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     const rampS = (clock.now() - rampStart) / 1000;
 
     phase = 'load';
+    o.onPhase?.(phase);
     const t0 = clock.now();
     const end = t0 + o.durationS * 1000;
     const stopCount = Math.min(o.stop ?? 0, fleet.length);
@@ -168,6 +171,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
       });
     }
     const loadEnd = Math.min(clock.now(), end);
+    o.onPhase?.('detect');
     await Promise.race([driver.idle(), sleep(10_000)]);
 
     let detection: LoadSummary['detection'] = null;

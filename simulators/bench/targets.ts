@@ -1,0 +1,138 @@
+import Database from 'better-sqlite3';
+import mqtt from 'mqtt';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureDebianBinary } from '../../test/helpers/debian.ts';
+import { freePort } from '../../test/helpers/ports.ts';
+
+/** A broker under test: where to publish, how many heartbeats it has taken so far, how to stop it. */
+export interface BenchTarget {
+  name: string;
+  mqttUrl: string;
+  /** With both, the load generator onboards its devices through the API. */
+  serverUrl?: string;
+  adminToken?: string;
+  /** Heartbeats counted at the far end so far (subscriber deliveries, or accepted by lastseen). */
+  count(): Promise<number>;
+  /** Stop; lastseen reports the heartbeat rows found in its store after the flush. */
+  stop(): Promise<{ persisted?: number }>;
+}
+
+function waitExit(child: ChildProcess, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve();
+    }, ms);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Debian's Mosquitto on a free port, anonymous, no persistence, one subscriber on
+ * `devices/+/heartbeat` counting deliveries: the bare fan-in baseline.
+ */
+export async function startMosquitto(): Promise<BenchTarget> {
+  const bin = ensureDebianBinary('mosquitto', 'mosquitto');
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'lastseen-bench-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(conf, [
+    `listener ${port} 127.0.0.1`,
+    'allow_anonymous true',
+    'persistence false',
+    // 0 = no limit: a subscriber that falls behind must not make the baseline drop messages.
+    'max_queued_messages 0',
+    'log_dest stderr',
+    'log_type error',
+    '',
+  ].join('\n'));
+  const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const mqttUrl = `mqtt://127.0.0.1:${port}`;
+  let subscriber: mqtt.MqttClient | null = null;
+  for (let i = 0; i < 50 && !subscriber; i++) {
+    subscriber = await mqtt.connectAsync(mqttUrl, { clientId: 'bench-counter', reconnectPeriod: 0 }).catch(() => null);
+    if (!subscriber) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!subscriber) throw new Error(`mosquitto did not accept connections on ${mqttUrl}`);
+  let received = 0;
+  subscriber.on('message', () => received++);
+  await subscriber.subscribeAsync('devices/+/heartbeat', { qos: 0 });
+  return {
+    name: 'mosquitto',
+    mqttUrl,
+    count: async () => received,
+    async stop() {
+      await subscriber!.endAsync(true);
+      child.kill('SIGTERM');
+      await waitExit(child, 5000);
+      rmSync(dir, { recursive: true, force: true });
+      return {};
+    },
+  };
+}
+
+/**
+ * lastseen all-in-one as `npm start` runs it, in its own process (as Mosquitto is), on free
+ * ports with a temporary data dir. Counts `lastseen_heartbeats_accepted_total` from /metrics;
+ * after SIGTERM (which flushes) counts the rows in the SQLite store.
+ */
+export async function startLastseen(): Promise<BenchTarget> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'lastseen-bench-'));
+  const adminToken = randomBytes(24).toString('hex');
+  const entry = fileURLToPath(new URL('../../bin/lastseen.js', import.meta.url));
+  const child = spawn(process.execPath, [entry, 'start'], {
+    env: {
+      ...process.env,
+      LASTSEEN_DATA_DIR: dataDir,
+      LASTSEEN_MQTT_PORT: '0',
+      LASTSEEN_HTTP_PORT: '0',
+      LASTSEEN_HOST: '127.0.0.1',
+      LASTSEEN_ADMIN_TOKEN: adminToken,
+      LASTSEEN_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const out = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    const t = setTimeout(() => reject(new Error(`lastseen did not start within 30 s:\n${text}`)), 30_000);
+    child.stdout!.on('data', (b: Buffer) => {
+      text += b.toString();
+      if (/mqtt:\/\/[^\s]+:\d+/.test(text) && /http:\/\/[^\s]+:\d+/.test(text)) {
+        clearTimeout(t);
+        resolve(text);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`lastseen exited with ${code} before it was up:\n${text}`)));
+  });
+  child.stdout!.resume();
+  const serverUrl = /(http:\/\/[^\s/]+:\d+)/.exec(out)![1];
+  const mqttUrl = /(mqtt:\/\/[^\s]+:\d+)/.exec(out)![1];
+  return {
+    name: 'lastseen',
+    mqttUrl,
+    serverUrl,
+    adminToken,
+    async count() {
+      const text = await (await fetch(`${serverUrl}/metrics`)).text();
+      return Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(text)?.[1] ?? 0);
+    },
+    async stop() {
+      child.kill('SIGTERM');
+      await waitExit(child, 30_000);
+      const db = new Database(join(dataDir, 'timeseries.db'), { readonly: true });
+      const persisted = (db.prepare('SELECT count(*) AS n FROM heartbeats').get() as { n: number }).n;
+      db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      return { persisted };
+    },
+  };
+}
