@@ -20,6 +20,8 @@ export const de: Templates = {
     unknown: 'unbekannt',
     never: 'nie',
     andMore: (n) => `… und ${n} weitere`,
+    ago: (d) => `vor ${d}`,
+    backOnline: 'Wieder online',
   },
   causes: {
     battery_depleted: 'Akku leer',

@@ -20,6 +20,8 @@ export const en: Templates = {
     unknown: 'unknown',
     never: 'never',
     andMore: (n) => `… and ${n} more`,
+    ago: (d) => `${d} ago`,
+    backOnline: 'Back online',
   },
   causes: {
     battery_depleted: 'battery depleted',

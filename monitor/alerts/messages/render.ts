@@ -92,7 +92,8 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
   if (d) {
     row(t.labels.device, v.device);
     row(t.labels.iccid, v.iccid);
-    row(t.labels.lastSeen, v.since ? `${v.since} (${v.silentFor})` : t.labels.never);
+    row(t.labels.lastSeen, v.since ? (draft.type === 'device.online' ? v.since : `${v.since} (${t.labels.ago(v.silentFor)})`) : t.labels.never);
+    if (draft.type === 'device.online') row(t.labels.backOnline, `${utc(draft.at)} (${v.silentFor})`);
     row(t.labels.lastPosition, pos ? `${v.place ? v.place + ', ' : ''}${v.position} (${utc(pos.ts)}) ${mapLink(pos.lat, pos.lon)}` : t.labels.unknown);
     row(t.labels.battery, v.battery ?? t.labels.unknown);
     row(t.labels.signal, v.signal ?? t.labels.unknown);

@@ -20,6 +20,8 @@ export const sv: Templates = {
     unknown: 'okänt',
     never: 'aldrig',
     andMore: (n) => `… och ${n} till`,
+    ago: (d) => `för ${d} sedan`,
+    backOnline: 'Online igen',
   },
   causes: {
     battery_depleted: 'batteriet är slut',

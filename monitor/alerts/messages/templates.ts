@@ -45,6 +45,8 @@ export interface Templates {
     unknown: string;
     never: string;
     andMore: (n: number) => string;
+    ago: (d: string) => string;
+    backOnline: string;
   };
   causes: Record<Cause, string>;
   nextSteps: Record<Cause, string>;
