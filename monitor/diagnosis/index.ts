@@ -5,6 +5,8 @@ export { decideCause, type CauseDecision } from './cause.ts';
 export { factsOf, type Facts } from './facts.ts';
 export { computeNeighbourhood, isCorrelatedSilence, type Neighbourhood, type NeighbourCount } from './neighbourhood.ts';
 export { historyWindow } from './history.ts';
+export { loadDiagnosisInput, type HistorySources } from './load.ts';
+export { diagnosisRouter, type DiagnosisLoader, type DiagnosisRoutesOptions } from './routes.ts';
 export {
   DEFAULT_THRESHOLDS,
   mergeThresholds,

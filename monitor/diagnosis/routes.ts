@@ -14,17 +14,21 @@ export interface DiagnosisRoutesOptions {
   load: DiagnosisLoader;
   /** Thresholds before per-customer overrides; defaults to DEFAULT_THRESHOLDS. */
   thresholds?: Thresholds;
+  /** Path prefix, '' (default) or '/api'. */
+  prefix?: string;
 }
 
 /**
- *   GET /api/devices/:id/diagnosis → Diagnosis (CONTRACT §6)
- *   GET /api/devices/:id/timeline  → TimelineEntry[], oldest first
- * Mount after the auth middleware: `app.use(diagnosisRouter({ load }))`.
+ *   GET {prefix}/devices/:id/diagnosis → Diagnosis (CONTRACT §6)
+ *   GET {prefix}/devices/:id/timeline  → TimelineEntry[], oldest first
+ * `prefix` defaults to '' for mounting inside the authenticated `/api` router (AppDeps.extraApi);
+ * pass '/api' to mount on the app itself.
  */
 export function diagnosisRouter(opts: DiagnosisRoutesOptions): Router {
   const base = opts.thresholds ?? DEFAULT_THRESHOLDS;
+  const prefix = opts.prefix ?? '';
   const router = Router();
-  router.get('/api/devices/:id/diagnosis', async (req, res) => {
+  router.get(`${prefix}/devices/:id/diagnosis`, async (req, res) => {
     const input = await opts.load(req.params.id, req);
     if (!input) {
       res.status(404).json({ error: `Device ${req.params.id} not found.` });
@@ -32,7 +36,7 @@ export function diagnosisRouter(opts: DiagnosisRoutesOptions): Router {
     }
     res.json(diagnose(input, base));
   });
-  router.get('/api/devices/:id/timeline', async (req, res) => {
+  router.get(`${prefix}/devices/:id/timeline`, async (req, res) => {
     const input = await opts.load(req.params.id, req);
     if (!input) {
       res.status(404).json({ error: `Device ${req.params.id} not found.` });

@@ -16,6 +16,7 @@ describe('diagnosis routes', () => {
   beforeAll(async () => {
     const app = express();
     app.use(
+      '/api',
       diagnosisRouter({
         load: async (id, req) => {
           asked.push(`${id}:${req.get('x-test') ?? ''}`);
