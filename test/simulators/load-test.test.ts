@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runLoad } from '../../simulators/load/load-test.ts';
+import { startTestSystem, type TestSystem } from '../helpers/system.ts';
+
+let sys: TestSystem;
+beforeAll(async () => {
+  sys = await startTestSystem();
+});
+afterAll(async () => {
+  await sys?.close();
+});
+
+const accepted = async () => Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(await (await fetch(`${sys.url}/metrics`)).text())?.[1]);
+
+describe('load test against lastseen', () => {
+  it('paces heartbeats, counts PUBACKs and measures how fast stopped devices go offline', async () => {
+    const before = await accepted();
+    // 40 devices at 80 heartbeats/s: each reports every 0.5 s, so offline comes 1.5 s after silence.
+    const s = await runLoad({
+      mqttUrl: sys.mqttUrl, serverUrl: sys.url, adminToken: sys.adminToken,
+      devices: 40, rate: 80, durationS: 4, qos: 1, stop: 3, prefix: 'lt1-',
+    });
+    expect(s.connected).toBe(40);
+    expect(s.sent).toBeGreaterThan(80 * 4 * 0.8);
+    expect(s.sent).toBeLessThanOrEqual(80 * 4 + 1);
+    expect(s.acknowledged).toBe(s.sent);
+    expect(s.failed).toBe(0);
+    expect(s.latencyMs!.p50).toBeGreaterThan(0);
+    expect(await accepted()).toBe(before + s.sent);
+    expect(s.detection).toMatchObject({ stopped: 3, detected: 3, offlineAfterS: 1.5 });
+    // CONTRACT §5: offline at lastSeen + offlineAfter, within 1 s.
+    expect(s.detection!.serverLatenessMs!.max).toBeLessThanOrEqual(1000);
+    expect(s.detection!.silenceToObservedMs!.p50).toBeGreaterThanOrEqual(1400);
+  });
+
+  it('reports no latency at QoS 0 and keeps every device connected', async () => {
+    const s = await runLoad({ mqttUrl: sys.mqttUrl, serverUrl: sys.url, adminToken: sys.adminToken, devices: 10, rate: 50, durationS: 1, qos: 0, prefix: 'lt2-' });
+    expect(s.latencyMs).toBeNull();
+    expect(s.connected).toBe(10);
+    expect(s.sent).toBeGreaterThanOrEqual(40);
+    expect(s.detection).toBeNull();
+  });
+});
