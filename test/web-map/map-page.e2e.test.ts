@@ -64,7 +64,7 @@ beforeAll(async () => {
 
   const devices: { id: string; customer: string; lat: number; lon: number; extra: Record<string, unknown> }[] = [];
   for (let i = 0; i < GIRAFFES; i++) {
-    const extra: Record<string, unknown> = { name: `Giraffe ${i}`, offlineAfter: i === 0 ? 60 : 86400 };
+    const extra: Record<string, unknown> = { name: `Giraffe ${i}`, offlineAfter: i === 0 ? 60 : i === 1 ? 600 : 86400 };
     if (i === 7) extra.name = XSS_NAME;
     devices.push({ id: `giraffe-${i}`, customer: 'kws', lat: -1.5 + (i % 6) * 0.3, lon: 36 + Math.floor(i / 6) * 0.3, extra });
   }
@@ -132,6 +132,23 @@ describe('map page in Chromium', () => {
     // The other devices were not touched.
     expect((await shown(page)).filter((d) => d.status === 'offline').map((d) => d.id)).toEqual(['giraffe-0']);
     await page.screenshot({ path: `${ARTIFACTS}/device-offline-live.png` });
+    await page.close();
+  });
+
+  it('re-fetches its snapshot after a reconnect, showing changes made while disconnected', async () => {
+    const page = await openMap(adminToken);
+    await page.waitForFunction(() => window.lastseen.live === 'live');
+    const statusOf = async () => (await shown(page)).find((d) => d.id === 'giraffe-1')?.status;
+    expect(await statusOf()).toBe('online');
+    // Drop every socket, then let giraffe-1 (offlineAfter 600 s) go offline while the page is
+    // away: its event reaches nobody, only the snapshot after the reconnect can show it.
+    // Closing the transport (not a socket.io DISCONNECT) is what a network drop looks like.
+    for (const socket of ms.io.sockets.sockets.values()) socket.conn.close();
+    await page.waitForFunction(() => window.lastseen.live !== 'live');
+    ms.clock.advance(600_000);
+    expect(ms.system.liveness.get('giraffe-1')?.status).toBe('offline');
+    await page.waitForFunction(() => window.lastseen.live === 'live', undefined, { timeout: 10000 });
+    await waitFor(async () => (await statusOf()) === 'offline', 5000);
     await page.close();
   });
 

@@ -21,6 +21,7 @@ export interface MapSystem {
   url: string;
   system: TestSystem;
   clock: ManualClock;
+  io: SocketServer;
   close(): Promise<void>;
 }
 
@@ -57,6 +58,7 @@ export async function startMapSystem(): Promise<MapSystem> {
     url: `http://127.0.0.1:${port}`,
     system,
     clock,
+    io,
     async close() {
       stopLive();
       map.close();

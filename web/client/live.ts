@@ -59,7 +59,12 @@ export function connectLive(token: string, h: LiveHandlers): () => void {
     if (connectedBefore) h.resync();
     connectedBefore = true;
   });
-  socket.on('disconnect', () => h.state('offline'));
+  socket.on('disconnect', (reason) => {
+    h.state('offline');
+    // socket.io retries by itself after a drop, but not after the server said goodbye (a
+    // restart behind a proxy can look like that): try again, a wrong token just fails.
+    if (reason === 'io server disconnect') setTimeout(() => socket.connect(), 2000);
+  });
   socket.on('connect_error', () => h.state('offline'));
   socket.on('device:status', (e: StatusEvent) => add(e.id, { status: e }));
   socket.on('device:position', (e: PositionEvent) => add(e.id, { position: e }));

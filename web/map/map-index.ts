@@ -2,9 +2,9 @@
  * The map's in-memory picture of every device's last known place and status, updated one
  * event at a time (never rebuilt per heartbeat) and read by viewport queries (./viewport.ts).
  *
- * Layout, per device "slot" (≈ 70 B each, so 1 M devices ≈ 70 MB):
+ * Layout, per device "slot" (≈ 80 B each, so 1 M devices ≈ 80 MB):
  * - columns in typed arrays: status code, customer number, lat/lon, fix time, status since,
- *   last seen, and the device's cell on the GRID_LEVEL grid;
+ *   last seen, mercator x/y, and the device's cell on the GRID_LEVEL grid;
  * - buckets: the devices of each non-empty GRID_LEVEL cell as a doubly linked list through
  *   `next`/`prev`, so a move is O(1) and a close-up viewport visits only nearby devices.
  *   GRID_LEVEL 12 cells are ~9.8 km wide at the equator;
@@ -51,6 +51,9 @@ export class MapIndex {
   gy = new Uint16Array(0);
   lat = new Float64Array(0);
   lon = new Float64Array(0);
+  /** Mercator x, y in [0, 1): float32 is ~1 px exact at zoom 16, enough for cluster centroids. */
+  mx = new Float32Array(0);
+  my = new Float32Array(0);
   ts = new Float64Array(0);
   statusSince = new Float64Array(0);
   lastSeen = new Float64Array(0);
@@ -176,8 +179,12 @@ export class MapIndex {
     this.lat[slot] = lat;
     this.lon[slot] = lon;
     this.ts[slot] = ts;
-    this.gx[slot] = cellOf(mercX(lon), GRID_LEVEL);
-    this.gy[slot] = cellOf(mercY(lat), GRID_LEVEL);
+    const x = mercX(lon);
+    const y = mercY(lat);
+    this.mx[slot] = x;
+    this.my[slot] = y;
+    this.gx[slot] = cellOf(x, GRID_LEVEL);
+    this.gy[slot] = cellOf(y, GRID_LEVEL);
     this.hasPos[slot] = 1;
     this.place(slot);
   }
@@ -205,8 +212,8 @@ export class MapIndex {
   }
 
   private aggregate(slot: number, sign: 1 | -1): void {
-    const mx = mercX(this.lon[slot]);
-    const my = mercY(this.lat[slot]);
+    const mx = this.mx[slot];
+    const my = this.my[slot];
     const st = this.status[slot];
     this.all.apply(GRID_LEVEL, this.gx[slot], this.gy[slot], st, mx, my, sign);
     this.byCustomer[this.cust[slot]].apply(GRID_LEVEL, this.gx[slot], this.gy[slot], st, mx, my, sign);
@@ -225,6 +232,8 @@ export class MapIndex {
     this.gy = g(this.gy, (k) => new Uint16Array(k));
     this.lat = g(this.lat, (k) => new Float64Array(k));
     this.lon = g(this.lon, (k) => new Float64Array(k));
+    this.mx = g(this.mx, (k) => new Float32Array(k));
+    this.my = g(this.my, (k) => new Float32Array(k));
     this.ts = g(this.ts, (k) => new Float64Array(k));
     this.statusSince = g(this.statusSince, (k) => new Float64Array(k));
     this.lastSeen = g(this.lastSeen, (k) => new Float64Array(k));

@@ -9,8 +9,9 @@
  * Two storages with the same interface:
  * - DensePyramid: one Float64Array per level. Level k has 4^k cells × 6 × 8 B, so levels
  *   0 … 9 take 4^10/3 × 48 B ≈ 16.8 MB whatever the fleet size. Used for "all customers".
- * - SparsePyramid: a Map from (level, cell) to its six numbers, holding only occupied cells.
- *   Used per customer, where most cells are empty; at most devices × (maxLevel + 1) entries.
+ * - SparsePyramid: a Map from (level, cell) to the offset of its six numbers in one pooled
+ *   Float64Array, holding only occupied cells (≈ 80 B each). Used per customer, where most
+ *   cells are empty; at most min(devices, 4^k) cells per level k.
  */
 
 import type { DeviceStatus } from '../../monitor/types.ts';
@@ -57,7 +58,12 @@ export class DensePyramid implements Pyramid {
 }
 
 export class SparsePyramid implements Pyramid {
-  private cells = new Map<number, Float64Array>();
+  /** (level, cell) → offset of its STRIDE numbers in `pool`. Small-integer keys and values. */
+  private cells = new Map<number, number>();
+  /** All cells' numbers side by side: one allocation, not one typed array per cell. */
+  private pool = new Float64Array(64 * STRIDE);
+  private used = 0;
+  private free: number[] = [];
   /** Index of the first cell of level k in one flat numbering of all levels: (4^k − 1) / 3. */
   private offsets: number[] = [];
 
@@ -68,25 +74,46 @@ export class SparsePyramid implements Pyramid {
   apply(gridLevel: number, gx: number, gy: number, status: number, mx: number, my: number, sign: 1 | -1): void {
     for (let k = 0; k <= this.maxLevel; k++) {
       const shift = gridLevel - k;
-      const key = this.offsets[k] + (gy >> shift) * 2 ** k + (gx >> shift);
-      let c = this.cells.get(key);
-      if (!c) {
-        c = new Float64Array(STRIDE);
-        this.cells.set(key, c);
+      const key = this.offsets[k] + ((gy >> shift) << k) + (gx >> shift);
+      let o = this.cells.get(key);
+      if (o === undefined) {
+        o = this.allocate();
+        this.cells.set(key, o);
       }
-      c[status] += sign;
-      c[SUM_X] += sign * mx;
-      c[SUM_Y] += sign * my;
-      if (sign < 0 && c[0] + c[1] + c[2] + c[3] === 0) this.cells.delete(key);
+      const c = this.pool;
+      c[o + status] += sign;
+      c[o + SUM_X] += sign * mx;
+      c[o + SUM_Y] += sign * my;
+      if (sign < 0 && c[o] + c[o + 1] + c[o + 2] + c[o + 3] === 0) {
+        this.cells.delete(key);
+        this.free.push(o);
+      }
     }
   }
 
   cell(level: number, cx: number, cy: number): Float64Array | undefined {
-    return this.cells.get(this.offsets[level] + cy * 2 ** level + cx);
+    const o = this.cells.get(this.offsets[level] + ((cy << level) + cx));
+    return o === undefined ? undefined : this.pool.subarray(o, o + STRIDE);
   }
 
   get size(): number {
     return this.cells.size;
+  }
+
+  private allocate(): number {
+    const o = this.free.pop();
+    if (o !== undefined) {
+      this.pool.fill(0, o, o + STRIDE);
+      return o;
+    }
+    if (this.used + STRIDE > this.pool.length) {
+      const bigger = new Float64Array(this.pool.length * 2);
+      bigger.set(this.pool);
+      this.pool = bigger;
+    }
+    const at = this.used;
+    this.used += STRIDE;
+    return at;
   }
 }
 

@@ -154,27 +154,36 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
   return { mode: 'clusters', count: slots.length, clusters: binSlots(index, slots, level) };
 }
 
-/** Group devices into level-`level` cells: the clusters below the pyramid's depth. */
+/**
+ * Group devices into level-`level` cells: the clusters below the pyramid's depth. Bin keys are
+ * relative to the first device's cell so they stay small integers (fast Map keys).
+ */
 function binSlots(index: MapIndex, slots: number[], level: number): Cluster[] {
   const n = 2 ** level;
-  const bins = new Map<number, Float64Array>();
+  const bins = new Map<number, number>();
+  const sums: number[] = [];
+  const x0 = Math.floor(index.mx[slots[0]] * n) - 4096;
+  const y0 = Math.floor(index.my[slots[0]] * n) - 4096;
   for (const s of slots) {
-    const mx = mercX(index.lon[s]);
-    const my = mercY(index.lat[s]);
-    const key = cellOf(mx, level) * n + cellOf(my, level);
-    let b = bins.get(key);
-    if (!b) {
-      b = new Float64Array(STRIDE);
-      bins.set(key, b);
+    const mx = index.mx[s];
+    const my = index.my[s];
+    // A viewport spans < 8192 cells of its cluster level (1920 px / 64 px = 30 in practice).
+    const key = (Math.floor(mx * n) - x0) * 16384 + (Math.floor(my * n) - y0);
+    let o = bins.get(key);
+    if (o === undefined) {
+      o = sums.length;
+      sums.push(0, 0, 0, 0, 0, 0);
+      bins.set(key, o);
     }
-    b[index.status[s]]++;
-    b[4] += mx;
-    b[5] += my;
+    sums[o + index.status[s]]++;
+    sums[o + 4] += mx;
+    sums[o + 5] += my;
   }
   const out: Cluster[] = [];
-  for (const b of bins.values()) {
-    const all = b[0] + b[1] + b[2] + b[3];
-    out.push(makeCluster(b, 15, b[4] / all, b[5] / all));
+  for (const o of bins.values()) {
+    const c = Float64Array.from(sums.slice(o, o + STRIDE));
+    const all = c[0] + c[1] + c[2] + c[3];
+    out.push(makeCluster(c, 15, c[4] / all, c[5] / all));
   }
   return out;
 }
