@@ -311,8 +311,13 @@ export class AlertEngine {
       }
       const customer = this.customerOf(draft.customerId);
       const event = render(draft, languageOf(customer.language), this.o.clock.now());
-      if (!this.o.store.insert(event, state, draft.at)) return; // already sent before a restart
-      this.o.outbox?.enqueue(event, customer);
+      // History and queued deliveries in one transaction: a kill -9 leaves both or neither.
+      const fresh = this.o.store.db.transaction(() => {
+        if (!this.o.store.insert(event, state, draft.at)) return false; // already sent before a restart
+        this.o.outbox?.enqueue(event, customer);
+        return true;
+      })();
+      if (!fresh) return;
       for (const ch of this.o.live ?? []) ch.send(event, customer).catch((err) => this.o.log.warn({ err }, 'live alert channel failed'));
       this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert');
     });

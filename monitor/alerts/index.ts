@@ -10,6 +10,7 @@ import { MqttChannel, type MqttPublish } from './channels/mqtt.ts';
 import { SocketChannel, type SocketEmit } from './channels/socketio.ts';
 import { WebhookChannel } from './channels/webhook.ts';
 import { AlertEngine } from './engine.ts';
+import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
 import { alertRoutes, type Authorize } from './routes.ts';
 import { AlertStore } from './store.ts';
@@ -80,7 +81,7 @@ export function createAlerts(o: AlertsOptions) {
     customer: o.customer,
     diagnose: o.diagnose,
     outbox,
-    live: o.socketEmit ? [new SocketChannel(o.socketEmit)] : [],
+    live: o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [],
     policy: o.policy,
   });
   let off: (() => void) | null = null;
@@ -102,6 +103,21 @@ export function createAlerts(o: AlertsOptions) {
       await engine.idle();
       transport?.close();
       store.close();
+    },
+  };
+}
+
+/** Count a live channel's sends like the outbox counts queued ones (live sends are not retried). */
+function counted(name: string, ch: Channel, counter: ReturnType<typeof deliveryCounter>): Channel {
+  return {
+    async send(alert, customer) {
+      try {
+        await ch.send(alert, customer);
+        counter.inc({ channel: name, result: 'delivered' });
+      } catch (err) {
+        counter.inc({ channel: name, result: 'dropped' });
+        throw err;
+      }
     },
   };
 }

@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import type { ChannelConfig } from '../types.ts';
 import type { Channel } from './channels/channel.ts';
 import { channelKey } from './channels/validate.ts';
+import { deliveryCounter, type DeliveryCounter } from './metrics.ts';
 import type { AlertEvent, CustomerInfo } from './types.ts';
 
 export interface OutboxOptions {
@@ -64,7 +65,7 @@ export class Outbox {
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
-  private deliveries: Counter<'channel' | 'result'>;
+  private deliveries: DeliveryCounter;
   private base: number;
   private cap: number;
   private maxAttempts: number;
@@ -76,16 +77,7 @@ export class Outbox {
     this.cap = o.maxDelayMs ?? 15 * 60_000;
     this.maxAttempts = o.maxAttempts ?? 30;
     this.random = o.random ?? Math.random;
-    const name = 'lastseen_alert_deliveries_total';
-    const existing = o.registry?.getSingleMetric(name) as Counter<'channel' | 'result'> | undefined;
-    this.deliveries =
-      existing ??
-      new Counter({
-        name,
-        help: 'Alert deliveries per channel type; result is delivered, failed (will retry) or dropped (gave up).',
-        labelNames: ['channel', 'result'],
-        registers: o.registry ? [o.registry] : [],
-      });
+    this.deliveries = deliveryCounter(o.registry);
     if (o.registry && !o.registry.getSingleMetric('lastseen_alert_queue_depth')) {
       const db = o.db;
       new Gauge({
@@ -166,10 +158,11 @@ export class Outbox {
   }
 
   private async attempt(r: Row): Promise<void> {
-    const config = JSON.parse(r.channel) as ChannelConfig;
-    const channel = this.o.channelFor(config);
+    let config: ChannelConfig = { type: 'mqtt' };
     let error: string | null = null;
     try {
+      config = JSON.parse(r.channel) as ChannelConfig;
+      const channel = this.o.channelFor(config);
       if (!channel) throw new Error(`${config.type} alerts are not enabled on this server`);
       await channel.send(JSON.parse(r.event), JSON.parse(r.customer));
     } catch (err) {
@@ -203,7 +196,7 @@ export class Outbox {
     this.timer = this.o.clock.setTimer(() => {
       this.timer = null;
       this.timerAt = Infinity;
-      void this.runDue();
+      this.runDue().catch((err) => this.o.log.error({ err }, 'alert delivery run failed'));
     }, at - this.o.clock.now());
   }
 }

@@ -29,7 +29,9 @@ describe('createAlerts', () => {
     const customer: Customer = { id: 'otters', name: 'Sea Otters FR', offlineAfter: null, language: 'sv', channels: [{ type: 'webhook', url: rx.url, secret: 's3cret-value' }], createdAt: T0 };
     const dev: Device = { id: 'o1', customerId: 'otters', name: 'Loutre', iccid: '89330123456789012345', imsi: null, msisdn: null, interval: 60, offlineAfter: 180, species: 'otter', simState: 'activated', custom: {}, createdAt: T0 };
     const registry = new Registry();
+    const live: { rooms: string[]; event: string; id: string }[] = [];
     const alerts = createAlerts({
+      socketEmit: (rooms, event, payload) => void live.push({ rooms, event, id: payload.id }),
       file: t.file, clock, log: silentLogger, registry,
       lookup: (id) => (id === dev.id ? deviceInfo(dev, liveness.get(id)) : undefined),
       customer: (id) => (id === customer.id ? customerInfo(customer) : undefined),
@@ -50,5 +52,7 @@ describe('createAlerts', () => {
     expect(alerts.store.list({ customerId: 'otters', state: 'firing' }).map((r) => r.id)).toEqual([a.id]);
     expect(await registry.metrics()).toContain('lastseen_alert_deliveries_total{channel="webhook",result="delivered"} 1');
     expect(await registry.metrics()).toContain('lastseen_alert_queue_depth 0');
+    expect(live).toEqual([{ rooms: ['staff', 'customer:otters'], event: 'alert', id: a.id }]);
+    expect(await registry.metrics()).toContain('lastseen_alert_deliveries_total{channel="socketio",result="delivered"} 1');
   });
 });
