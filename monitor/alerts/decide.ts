@@ -70,8 +70,10 @@ export function alertId(...parts: (string | number | null)[]): string {
  *   state before                       transition        effect                          state after
  *   ---------------------------------  ----------------  ------------------------------  ------------------
  *   any                                → late / unknown  none                            unchanged
- *   outage with the same id            → offline         none (deadline re-fired after   unchanged
- *                                                        a restart: already handled)
+ *   outage, lastSeen not newer         → offline         none (deadline re-fired from a   unchanged
+ *                                                        stale snapshot: already handled)
+ *   outage, newer lastSeen             → offline         close the old one silently,     (as no outage)
+ *                                                        then as "no outage" below
  *   not flapping, flips in window > N  a flip            device.flapping once; a pending flapping, outage
  *     (counting this one)                                offline is cancelled, a sent    silent or closed
  *                                                        one resolved without a message
@@ -101,8 +103,9 @@ export function decide(prev: DeviceAlertState, change: StatusChange, policy: Ale
   const state: DeviceAlertState = { ...prev, flips: prev.flips.filter((t) => t > change.at - policy.flapWindowMs) };
 
   if (isOffline) {
-    const id = alertId('device.offline', change.deviceId, change.lastSeen);
-    if (prev.outage?.id === id) return { state: prev, effects: [] };
+    // Same or older lastSeen than the open outage: the same outage seen again (a deadline re-fired
+    // from a snapshot older than our alert state). Only a newer lastSeen is a new outage.
+    if (prev.outage && (change.lastSeen ?? -Infinity) <= (prev.outage.lastSeen ?? -Infinity)) return { state: prev, effects: [] };
     if (prev.outage) {
       // A new outage while an old one is open: the device reported in between and we missed
       // the recovery. Close the old one in history only.
