@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../monitor/config.ts';
 import { runDemo } from './demo.ts';
+import { onboardFile } from './onboard.ts';
 import { startSystem, type RunningSystem } from './start.ts';
 
 const program = new Command();
@@ -26,6 +27,37 @@ program
     announce(system);
     const stopFleet = await runDemo(system);
     stopOnSignals(system, stopFleet);
+  });
+
+program
+  .command('onboard')
+  .description('Bulk-onboard devices from a CSV file (header: deviceId,customerId,name,iccid,imsi,msisdn,interval,offlineAfter,species) through a running server')
+  .argument('<file>', 'CSV file, one device a line')
+  .option('--server <url>', 'lastseen server', `http://127.0.0.1:${process.env.LASTSEEN_HTTP_PORT ?? 8080}`)
+  .option('--token <token>', 'admin API token (default: $LASTSEEN_ADMIN_TOKEN)', process.env.LASTSEEN_ADMIN_TOKEN)
+  .option('--credentials <out.csv>', 'write the new devices\' tokens here (mode 600): deviceId,token')
+  .action(async (file: string, o: { server: string; token?: string; credentials?: string }) => {
+    if (!o.token) {
+      process.stderr.write('lastseen: give an admin token with --token or LASTSEEN_ADMIN_TOKEN\n');
+      process.exit(2);
+    }
+    const started = Date.now();
+    try {
+      const s = await onboardFile(file, { server: o.server, token: o.token, credentials: o.credentials, progress: process.stderr.isTTY === true }, (l) =>
+        process.stderr.write(l + '\n'),
+      );
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      process.stdout.write(
+        `created ${s.created}, rejected ${s.rejected}${s.duplicates ? ` (${s.duplicates} already onboarded)` : ''} in ${secs} s` +
+          (o.credentials && s.created ? `; credentials in ${o.credentials}` : '') + '\n',
+      );
+      // Non-zero only when nothing could be onboarded; a re-run where every line already exists is fine.
+      const failed = s.created === 0 && s.rejected > s.duplicates;
+      process.exit(failed ? 1 : 0);
+    } catch (err) {
+      process.stderr.write(`lastseen: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
   });
 
 await program.parseAsync(process.argv);

@@ -48,7 +48,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const db = new Database(join(config.dataDir, 'registry.db'));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  const registry = new Registry(db, clock.now);
+  const registry = new Registry(db, () => clock.now());
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
   registry.ensureAdminKey(admin.token);
 

@@ -12,6 +12,7 @@ import { HttpError } from './http-error.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { keyRoutes } from './routes/keys.ts';
+import { onboardingRoutes } from './routes/onboarding.ts';
 
 export interface AppDeps {
   registry: Registry;
@@ -50,8 +51,10 @@ export function createApp(deps: AppDeps) {
   });
 
   const api = express.Router();
-  api.use(express.json({ limit: JSON_BODY_LIMIT }));
   api.use(bearerAuth(registry, metrics));
+  // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
+  api.use(onboardingRoutes(registry, deps.track));
+  api.use(express.json({ limit: JSON_BODY_LIMIT }));
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
   api.use(customerRoutes(registry, deps.retimeCustomer));
   api.use(keyRoutes(registry));

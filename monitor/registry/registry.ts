@@ -46,6 +46,8 @@ export type DevicePatch = Partial<Pick<Device, 'name' | 'interval' | 'offlineAft
   custom?: Record<string, unknown>;
 };
 
+export type CreateResult = { ok: true; device: Device; token: string } | { ok: false; status: 409 | 422; error: string };
+
 export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'unknown_device' | 'bad_token' | 'sim_blocked' };
 
 interface DeviceRow {
@@ -79,6 +81,8 @@ interface CustomerRow {
  */
 export class Registry {
   private devices = new Map<string, { device: Device; tokenHash: string }>();
+  /** ICCID → device id, so a duplicate ICCID is found without a failed INSERT. */
+  private iccids = new Map<string, string>();
   private customers = new Map<string, Customer>();
   private stmt: Record<string, Statement>;
 
@@ -112,6 +116,7 @@ export class Registry {
     }
     for (const r of this.db.prepare('SELECT * FROM devices').iterate() as IterableIterator<DeviceRow>) {
       this.devices.set(r.id, { device: deviceFromRow(r), tokenHash: r.token_hash });
+      if (r.iccid) this.iccids.set(r.iccid, r.id);
     }
   }
 
@@ -166,34 +171,56 @@ export class Registry {
 
   /** Create a device; returns it with its token, which is never stored or shown again. */
   createDevice(d: NewDevice): { device: Device; token: string } {
-    if (!this.customers.has(d.customerId)) throw new RegistryError(422, `customer ${d.customerId} does not exist`);
-    if (this.devices.has(d.id)) throw new RegistryError(409, `device ${d.id} already exists`);
-    const token = newToken();
-    const device: Device = {
-      id: d.id,
-      customerId: d.customerId,
-      name: d.name ?? null,
-      iccid: d.iccid ?? null,
-      imsi: d.imsi ?? null,
-      msisdn: d.msisdn ?? null,
-      interval: d.interval ?? null,
-      offlineAfter: d.offlineAfter ?? null,
-      species: d.species ?? null,
-      simState: d.simState ?? 'activated',
-      custom: d.custom ?? {},
-      createdAt: this.now(),
-    };
-    const tokenHash = hashToken(token);
-    try {
-      this.stmt.insertDevice.run({ ...device, custom: JSON.stringify(device.custom), tokenHash });
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-        throw new RegistryError(409, `ICCID ${d.iccid} already belongs to another device`);
+    const [r] = this.createDevices([d]);
+    if (!r.ok) throw new RegistryError(r.status, r.error);
+    return r;
+  }
+
+  /**
+   * Create many devices in one transaction (bulk onboarding: one commit per batch instead of
+   * one per device). Each item succeeds or fails on its own; a duplicate id or ICCID is a 409
+   * for that item only, so re-running the same file creates nothing twice.
+   */
+  createDevices(items: NewDevice[]): CreateResult[] {
+    const results: CreateResult[] = [];
+    const now = this.now();
+    this.db.transaction(() => {
+      for (const d of items) {
+        if (!this.customers.has(d.customerId)) {
+          results.push({ ok: false, status: 422, error: `customer ${d.customerId} does not exist` });
+          continue;
+        }
+        if (this.devices.has(d.id)) {
+          results.push({ ok: false, status: 409, error: `device ${d.id} already exists` });
+          continue;
+        }
+        if (d.iccid && this.iccids.has(d.iccid)) {
+          results.push({ ok: false, status: 409, error: `ICCID ${d.iccid} already belongs to device ${this.iccids.get(d.iccid)}` });
+          continue;
+        }
+        const token = newToken();
+        const device: Device = {
+          id: d.id,
+          customerId: d.customerId,
+          name: d.name ?? null,
+          iccid: d.iccid ?? null,
+          imsi: d.imsi ?? null,
+          msisdn: d.msisdn ?? null,
+          interval: d.interval ?? null,
+          offlineAfter: d.offlineAfter ?? null,
+          species: d.species ?? null,
+          simState: d.simState ?? 'activated',
+          custom: d.custom ?? {},
+          createdAt: now,
+        };
+        const tokenHash = hashToken(token);
+        this.stmt.insertDevice.run({ ...device, custom: JSON.stringify(device.custom), tokenHash });
+        this.devices.set(device.id, { device, tokenHash });
+        if (device.iccid) this.iccids.set(device.iccid, device.id);
+        results.push({ ok: true, device, token });
       }
-      throw err;
-    }
-    this.devices.set(device.id, { device, tokenHash });
-    return { device, token };
+    })();
+    return results;
   }
 
   getDevice(id: string): Device | undefined {
