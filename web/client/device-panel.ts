@@ -132,10 +132,11 @@ export class DevicePanel {
       el(
         'ol',
         { class: 'timeline' },
-        ...items.slice(0, 50).map((e) => {
-          const at = e.at ?? e.ts ?? e.time ?? e.from;
-          const kind = String(e.type ?? e.kind ?? e.event ?? e.connection ?? '');
-          const detail = e.detail ?? e.reason ?? e.message ?? (e.durationMs ? `${Math.round(Number(e.durationMs) / 1000)} s` : '');
+        ...items.slice(-50).reverse().map((e) => {
+          const at = e.at ?? e.ts;
+          const kind = String(e.kind ?? e.type ?? '');
+          const until = e.until === null ? ' (still silent)' : e.until ? ` until ${utc(e.until)}` : '';
+          const detail = `${String(e.detail ?? e.reason ?? e.message ?? '')}${until}`;
           return el('li', { attrs: { 'data-kind': kind } }, el('span', { class: 'when' }, utc(at)), el('strong', {}, kind), detail ? ` ${String(detail)}` : '');
         }),
       ),
@@ -169,16 +170,18 @@ export class DevicePanel {
         'ul',
         { class: 'alerts' },
         ...items.slice(0, 50).map((al) => {
-          const acked = Boolean(al.ackedAt ?? al.acknowledgedAt ?? al.acknowledged ?? al.ackedBy);
+          // monitor/alerts: { id, type, state, at, resolvedAt, ack: { by, at } | null, event: { message, cause } }
+          const ack = al.ack as { by?: string; at?: string } | null | undefined;
+          const event = (al.event ?? {}) as Row;
           const li = el(
             'li',
             { attrs: { 'data-alert': String(al.id) } },
-            el('span', { class: 'when' }, utc(al.at ?? al.firedAt ?? al.createdAt)),
-            el('strong', {}, String(al.type ?? '')),
-            ` ${String(al.state ?? '')} `,
-            el('div', {}, String(al.message ?? '')),
+            el('span', { class: 'when' }, utc(al.at)),
+            el('strong', {}, String(al.type ?? event.type ?? '')),
+            ` ${String(al.state ?? '')}${event.cause ? ` · ${String(event.cause)}` : ''} `,
+            el('div', {}, String(al.message ?? event.message ?? '')),
           );
-          if (acked) li.append(el('span', { class: 'muted' }, 'acknowledged'));
+          if (ack) li.append(el('span', { class: 'muted' }, `acknowledged${ack.by ? ` by ${ack.by}` : ''} ${ago(ack.at)}`));
           else {
             const b = el('button', { class: 'ack' }, 'Acknowledge');
             b.addEventListener('click', async () => {

@@ -219,9 +219,10 @@ function clusterElement(c: Cluster, size: number): HTMLElement {
     stops.push(`${statusColour(s)} ${from.toFixed(2)}% ${to.toFixed(2)}%`);
     from = to;
   }
+  // A red ring only where a fifth or more is late or offline: a ring on every cluster says nothing.
   const problems = (c.byStatus.offline ?? 0) + (c.byStatus.late ?? 0);
   const disc = el('div', {
-    class: problems > 0 ? 'cluster has-problems' : 'cluster',
+    class: problems >= c.count / 5 ? 'cluster has-problems' : 'cluster',
     title: STATUSES.map((s) => `${s}: ${c.byStatus[s] ?? 0}`).join('\n'),
   }, el('span', {}, c.count >= 10000 ? `${Math.round(c.count / 1000)}k` : c.count));
   disc.style.width = disc.style.height = `${size}px`;

@@ -135,6 +135,8 @@ async function benchBrowser(n: number): Promise<void> {
     await page.goto(`http://127.0.0.1:${port}/#token=bench`);
     await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, { timeout: 60000 });
     times.push(await page.evaluate(() => (window as unknown as { lastseen: { firstRenderMs: number } }).lastseen.firstRenderMs));
+    const shot = arg('--screenshot');
+    if (k === 0 && shot) await page.screenshot({ path: shot });
     await page.close();
   }
   await browser.close();
