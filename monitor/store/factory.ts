@@ -1,11 +1,89 @@
 import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../clock.ts';
 import { ConfigError } from '../config.ts';
+import type { Logger } from '../logger.ts';
+import { InfluxV1Sink, type InfluxV1Options } from './influx-v1.ts';
+import { InfluxV2Sink, type InfluxV2Options } from './influx-v2.ts';
+import { SpoolingStore } from './spooling-store.ts';
 import { SqliteStore } from './sqlite-store.ts';
 import type { TimeSeriesStore } from './store.ts';
 
-/** Build the store named by LASTSEEN_STORE (CONTRACT §2). */
-export function createStore(spec: string, dataDir: string): TimeSeriesStore {
-  if (spec === 'sqlite') return new SqliteStore(join(dataDir, 'timeseries.db'));
-  const scheme = spec.split('://')[0];
-  throw new ConfigError(`LASTSEEN_STORE scheme "${scheme}://" is not available in this build; use "sqlite"`);
+export type StoreSpec = { kind: 'sqlite' } | ({ kind: 'influxdb' } & InfluxV1Options) | ({ kind: 'influxdb2' } & InfluxV2Options);
+
+export interface StoreDeps {
+  log?: Logger;
+  clock?: Clock;
+  /** The /metrics registry: spool gauges and write-failure counters are registered here. */
+  metrics?: Registry;
+  /** Called when the spool is full and heartbeats start being dropped (operator alert). */
+  onFull?: (info: { rows: number; dropped: number }) => void;
+  /** Spool bound in rows (default 2 000 000). */
+  maxSpoolRows?: number;
+}
+
+/**
+ * Build the store named by LASTSEEN_STORE (CONTRACT §2). InfluxDB stores sit behind the
+ * on-disk spool in `<dataDir>/spool`, so an outage costs disk, not heartbeats.
+ */
+export function createStore(spec: string, dataDir: string, deps: StoreDeps = {}): TimeSeriesStore {
+  const parsed = parseStoreUrl(spec);
+  if (parsed.kind === 'sqlite') return new SqliteStore(join(dataDir, 'timeseries.db'));
+  const { kind, ...opts } = parsed;
+  const sink = kind === 'influxdb' ? new InfluxV1Sink(opts as InfluxV1Options) : new InfluxV2Sink(opts as InfluxV2Options);
+  return new SpoolingStore({
+    sink,
+    spoolDir: join(dataDir, 'spool'),
+    log: deps.log,
+    clock: deps.clock,
+    metrics: deps.metrics,
+    onFull: deps.onFull,
+    maxSpoolRows: deps.maxSpoolRows,
+  });
+}
+
+/**
+ * Parse LASTSEEN_STORE:
+ *   sqlite
+ *   influxdb://[user:pass@]host:port/database          (port defaults to 8086)
+ *   influxdb2://host:port?org=O&bucket=B&token=T
+ * Anything else is a ConfigError of one line naming LASTSEEN_STORE.
+ */
+export function parseStoreUrl(spec: string): StoreSpec {
+  if (spec === 'sqlite') return { kind: 'sqlite' };
+  const bad = (problem: string) => new ConfigError(`LASTSEEN_STORE: ${problem}`);
+  const scheme = /^([a-z0-9+.-]+):\/\//i.exec(spec)?.[1]?.toLowerCase();
+  if (scheme !== 'influxdb' && scheme !== 'influxdb2') {
+    throw bad(`unknown store "${redact(spec)}"; use "sqlite", "influxdb://host:port/database" or "influxdb2://host:port?org=O&bucket=B&token=T"`);
+  }
+  let url: URL;
+  try {
+    url = new URL(spec);
+  } catch {
+    throw bad(`"${redact(spec)}" is not a valid URL`);
+  }
+  if (!url.hostname) throw bad(`"${redact(spec)}" has no host`);
+  const port = url.port === '' ? 8086 : Number(url.port);
+  if (scheme === 'influxdb') {
+    const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
+    if (!database || database.includes('/')) throw bad(`"${redact(spec)}" must name one database, as in influxdb://host:8086/lastseen`);
+    return {
+      kind: 'influxdb',
+      host: url.hostname,
+      port,
+      database,
+      ...(url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
+    };
+  }
+  const org = url.searchParams.get('org');
+  const bucket = url.searchParams.get('bucket');
+  const token = url.searchParams.get('token');
+  const missing = [!org && 'org', !bucket && 'bucket', !token && 'token'].filter(Boolean);
+  if (missing.length > 0) throw bad(`"${redact(spec)}" lacks ${missing.join(', ')}, as in influxdb2://host:8086?org=O&bucket=B&token=T`);
+  return { kind: 'influxdb2', url: `http://${url.host.includes(':') ? url.host : `${url.hostname}:${port}`}`, org: org!, bucket: bucket!, token: token! };
+}
+
+/** The spec without password or token, for error messages and logs. */
+function redact(spec: string): string {
+  return spec.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@').replace(/([?&]token=)[^&]*/, '$1***');
 }

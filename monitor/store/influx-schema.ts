@@ -1,0 +1,106 @@
+import type { StoredHeartbeat } from '../types.ts';
+import type { Row } from './rows.ts';
+import type { DeviceEvent } from './store.ts';
+
+/**
+ * The InfluxDB schema, shared by the 1.x and 2.x adapters so both write identical points.
+ *
+ *   heartbeat,device=<id>,customer=<id> receivedAt=<ms>i,seq=12i,battery=81.5,rat="LTE-M",… <µs>
+ *   device_event,device=<id>,customer=<id>,kind=status from="online",to="offline",at=<ms>i <µs>
+ *
+ * Tags have bounded cardinality (device and customer ids, the event kind); everything else,
+ * including the free-text `reason`, is a field. Field types are fixed here because InfluxDB
+ * refuses a field whose type changes (a float `seq` after an integer one is a 400).
+ */
+export type FieldType = 'int' | 'float' | 'string';
+
+export const HEARTBEAT_MEASUREMENT = 'heartbeat';
+export const EVENT_MEASUREMENT = 'device_event';
+
+export const HEARTBEAT_FIELDS: Readonly<Record<string, FieldType>> = {
+  receivedAt: 'int',
+  ts: 'int',
+  seq: 'int',
+  interval: 'float',
+  lat: 'float',
+  lon: 'float',
+  alt: 'float',
+  battery: 'float',
+  rssi: 'float',
+  rat: 'string',
+  mcc: 'int',
+  mnc: 'int',
+  cellId: 'int',
+  iccid: 'string',
+  temp: 'float',
+  activity: 'int',
+  bytesUp: 'int',
+  bytesDown: 'int',
+};
+
+export const EVENT_FIELDS: Readonly<Record<string, FieldType>> = {
+  at: 'int',
+  from: 'string',
+  to: 'string',
+  connection: 'string',
+  reason: 'string',
+};
+
+export interface InfluxPoint {
+  measurement: string;
+  tags: Record<string, string>;
+  /** Only fields that are present; values already of the declared type. */
+  fields: Record<string, number | string>;
+  /** Epoch µs. */
+  time: number;
+}
+
+/** Map a row to its point. Integer fields are truncated so a stray fraction cannot change a type. */
+export function rowToPoint(row: Row): InfluxPoint {
+  if (row.k === 'h') {
+    const { deviceId, customerId, ...rest } = row.hb;
+    return {
+      measurement: HEARTBEAT_MEASUREMENT,
+      tags: { device: deviceId, customer: customerId },
+      fields: typedFields(rest as Record<string, unknown>, HEARTBEAT_FIELDS),
+      time: row.t,
+    };
+  }
+  const { deviceId, customerId, kind, ...rest } = row.ev;
+  return {
+    measurement: EVENT_MEASUREMENT,
+    tags: { device: deviceId, customer: customerId, kind },
+    fields: typedFields(rest as Record<string, unknown>, EVENT_FIELDS),
+    time: row.t,
+  };
+}
+
+function typedFields(values: Record<string, unknown>, types: Readonly<Record<string, FieldType>>): Record<string, number | string> {
+  const out: Record<string, number | string> = {};
+  for (const key in types) {
+    const v = values[key];
+    if (v === undefined || v === null) continue;
+    const type = types[key];
+    if (type === 'string') out[key] = String(v);
+    else if (typeof v === 'number' && Number.isFinite(v)) out[key] = type === 'int' ? Math.trunc(v) : v;
+  }
+  return out;
+}
+
+/** Build a heartbeat from a query result row (column name → value; nulls are absent fields). */
+export function heartbeatFromColumns(r: Record<string, unknown>): StoredHeartbeat {
+  const hb: Record<string, unknown> = { deviceId: r.device, customerId: r.customer };
+  for (const key in HEARTBEAT_FIELDS) if (r[key] !== null && r[key] !== undefined) hb[key] = r[key];
+  return hb as unknown as StoredHeartbeat;
+}
+
+export function eventFromColumns(r: Record<string, unknown>): DeviceEvent {
+  const ev: Record<string, unknown> = { deviceId: r.device, customerId: r.customer, at: r.at, kind: r.kind };
+  for (const key of ['from', 'to', 'connection', 'reason']) if (r[key] !== null && r[key] !== undefined) ev[key] = r[key];
+  return ev as unknown as DeviceEvent;
+}
+
+/** A Flux string literal (2.x reads). */
+export function fluxString(s: string): string {
+  return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}
