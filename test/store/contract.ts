@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceEvent, TimeSeriesStore } from '../../monitor/store/store.ts';
+import type { StoredHeartbeat } from '../../monitor/types.ts';
+
+/** A fresh, empty store; `reopen` opens a second store on the same data (after close). */
+export interface StoreUnderTest {
+  store: TimeSeriesStore;
+  reopen(): Promise<TimeSeriesStore>;
+  cleanup?(): Promise<void>;
+}
+
+const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
+
+const hb = (deviceId: string, receivedAt: number, extra: Partial<StoredHeartbeat> = {}): StoredHeartbeat => ({
+  deviceId,
+  customerId: 'kws',
+  receivedAt,
+  ...extra,
+});
+
+/**
+ * The behaviour every TimeSeriesStore must have, registered as describe/it blocks. Run it once
+ * per adapter (SQLite, influxdb:// against a real influxd, …).
+ */
+export function storeContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`TimeSeriesStore contract: ${name}`, () => {
+    const opened: StoreUnderTest[] = [];
+    const extra: TimeSeriesStore[] = [];
+    const open = async () => {
+      const s = await makeStore();
+      opened.push(s);
+      return s;
+    };
+    afterEach(async () => {
+      for (const s of extra.splice(0)) await s.close();
+      for (const s of opened.splice(0)) {
+        await s.store.close();
+        await s.cleanup?.();
+      }
+    });
+
+    it('returns flushed heartbeats newest first', async () => {
+      const { store } = await open();
+      for (let i = 0; i < 5; i++) store.writeHeartbeat(hb('giraffe-1', T0 + i * 1000, { seq: i }));
+      await store.flush();
+      const rows = await store.heartbeats({ deviceId: 'giraffe-1' });
+      expect(rows.map((r) => r.seq)).toEqual([4, 3, 2, 1, 0]);
+      expect(rows[0]).toEqual(hb('giraffe-1', T0 + 4000, { seq: 4 }));
+    });
+
+    it('applies inclusive from/to bounds and the limit to heartbeats', async () => {
+      const { store } = await open();
+      for (let i = 0; i < 10; i++) store.writeHeartbeat(hb('giraffe-2', T0 + i * 1000, { seq: i }));
+      await store.flush();
+      const bounded = await store.heartbeats({ deviceId: 'giraffe-2', from: T0 + 2000, to: T0 + 6000 });
+      expect(bounded.map((r) => r.seq)).toEqual([6, 5, 4, 3, 2]);
+      const limited = await store.heartbeats({ deviceId: 'giraffe-2', from: T0 + 2000, to: T0 + 6000, limit: 2 });
+      expect(limited.map((r) => r.seq)).toEqual([6, 5]);
+      const onlyLimit = await store.heartbeats({ deviceId: 'giraffe-2', limit: 3 });
+      expect(onlyLimit.map((r) => r.seq)).toEqual([9, 8, 7]);
+    });
+
+    it('round-trips every optional heartbeat field and leaves absent fields absent', async () => {
+      const { store } = await open();
+      const full = hb('otter-1', T0, {
+        ts: T0 - 1500,
+        seq: 42,
+        interval: 300,
+        lat: -1.2921,
+        lon: 36.8219,
+        alt: 1795.5,
+        battery: 81.5,
+        rssi: -97,
+        rat: 'LTE-M',
+        mcc: 639,
+        mnc: 2,
+        cellId: 123456789,
+        iccid: '8925402000000000017',
+        temp: 21.25,
+        activity: 0,
+        bytesUp: 1024,
+        bytesDown: 2048,
+      });
+      store.writeHeartbeat(full);
+      store.writeHeartbeat(hb('otter-1', T0 + 1000));
+      await store.flush();
+      const [empty, back] = await store.heartbeats({ deviceId: 'otter-1' });
+      expect(back).toEqual(full);
+      expect(empty).toEqual(hb('otter-1', T0 + 1000));
+    });
+
+    it('keeps arrival order for heartbeats with the same receive time', async () => {
+      const { store } = await open();
+      for (let i = 0; i < 20; i++) store.writeHeartbeat(hb('otter-2', T0, { seq: i }));
+      await store.flush();
+      const rows = await store.heartbeats({ deviceId: 'otter-2' });
+      expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 19 - i));
+    });
+
+    it('keeps devices apart, also for ids with quotes and regex characters', async () => {
+      const { store } = await open();
+      const tricky = "x' OR device =~ /.+/ --";
+      store.writeHeartbeat(hb('collar-a', T0, { seq: 1 }));
+      store.writeHeartbeat(hb('collar-b', T0, { seq: 2 }));
+      store.writeHeartbeat(hb(tricky, T0, { seq: 3 }));
+      await store.flush();
+      expect((await store.heartbeats({ deviceId: 'collar-a' })).map((r) => r.seq)).toEqual([1]);
+      expect((await store.heartbeats({ deviceId: tricky })).map((r) => r.seq)).toEqual([3]);
+      expect(await store.heartbeats({ deviceId: "collar-a' OR '1'='1" })).toEqual([]);
+      expect(await store.heartbeats({ deviceId: 'never-seen' })).toEqual([]);
+    });
+
+    it('returns status and connection events newest first within bounds', async () => {
+      const { store } = await open();
+      const events: DeviceEvent[] = [
+        { deviceId: 'tracker-1', customerId: 'kws', at: T0, kind: 'connection', connection: 'connected' },
+        { deviceId: 'tracker-1', customerId: 'kws', at: T0, kind: 'status', from: 'unknown', to: 'online' },
+        { deviceId: 'tracker-1', customerId: 'kws', at: T0 + 5000, kind: 'connection', connection: 'lost', reason: 'keepalive timeout' },
+        { deviceId: 'tracker-1', customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'offline' },
+        { deviceId: 'tracker-2', customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'late' },
+      ];
+      for (const e of events) store.writeEvent(e);
+      await store.flush();
+      expect(await store.events({ deviceId: 'tracker-1' })).toEqual([events[3], events[2], events[1], events[0]]);
+      expect(await store.events({ deviceId: 'tracker-1', from: T0 + 1, to: T0 + 5000 })).toEqual([events[2]]);
+      expect(await store.events({ deviceId: 'tracker-1', limit: 1 })).toEqual([events[3]]);
+    });
+
+    it('commits buffered writes on close, readable by the next store on the same data', async () => {
+      const s = await open();
+      s.store.writeHeartbeat(hb('giraffe-9', T0, { seq: 7 }));
+      s.store.writeEvent({ deviceId: 'giraffe-9', customerId: 'kws', at: T0, kind: 'status', from: 'unknown', to: 'online' });
+      await s.store.close();
+      const next = await s.reopen();
+      extra.push(next);
+      expect((await next.heartbeats({ deviceId: 'giraffe-9' })).map((r) => r.seq)).toEqual([7]);
+      expect(await next.events({ deviceId: 'giraffe-9' })).toHaveLength(1);
+    });
+
+    it('stores a batch larger than one write (12 000 heartbeats) completely and in order', async () => {
+      const { store } = await open();
+      for (let i = 0; i < 12_000; i++) store.writeHeartbeat(hb(`bulk-${i % 3}`, T0 + Math.floor(i / 3), { seq: i }));
+      await store.flush();
+      const rows = await store.heartbeats({ deviceId: 'bulk-1', limit: 10_000 });
+      expect(rows).toHaveLength(4000);
+      expect(rows[0].seq).toBe(11_998);
+      expect(rows.every((r, i) => i === 0 || r.seq! < rows[i - 1].seq!)).toBe(true);
+    });
+  });
+}
