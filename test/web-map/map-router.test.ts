@@ -8,7 +8,6 @@ import { silentLogger } from '../../monitor/logger.ts';
 import type { MapDeviceState } from '../../web/map/map-index.ts';
 import { attachMapLive } from '../../web/map/live.ts';
 import { createMapRouter, type Caller } from '../../web/map/router.ts';
-import { waitFor } from '../helpers/system.ts';
 
 const CALLERS: Record<string, Caller> = {
   admin: { role: 'admin' },
@@ -25,6 +24,14 @@ const states: MapDeviceState[] = [
 ];
 
 const opened: { close(): void }[] = [];
+
+async function waitFor(ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 afterEach(() => {
   for (const o of opened.splice(0)) o.close();
 });
