@@ -24,15 +24,13 @@ export function spawnLastseen(args: string[], env: Record<string, string>, timeo
     const timer = setTimeout(() => reject(new Error(`lastseen did not come up in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      // Up when the log says so and the banner (ports, admin token) has been printed.
+      // Up when the banner (ports, admin token) has been printed, whatever the log level.
       if (!out.includes('  data dir:')) return;
-      for (const line of out.split('\n')) {
-        if (!line.includes('"lastseen is up"')) continue;
-        const up = JSON.parse(line) as { mqttPort: number; httpPort: number };
-        clearTimeout(timer);
-        resolve({ child, mqttPort: up.mqttPort, httpPort: up.httpPort, output: () => out, exited });
-        return;
-      }
+      const http = /map and API:\s+http:\/\/[^:]+:(\d+)/.exec(out);
+      const mqtt = /MQTT:\s+mqtt:\/\/[^:]+:(\d+)/.exec(out);
+      if (!http || !mqtt) return;
+      clearTimeout(timer);
+      resolve({ child, mqttPort: Number(mqtt[1]), httpPort: Number(http[1]), output: () => out, exited });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
