@@ -9,6 +9,9 @@ import type { Outbox } from './outbox.ts';
 import type { AlertState, AlertStore, IncidentRecord } from './store.ts';
 import { DEFAULT_POLICY, policyFor, type AlertPolicy, type Cause, type CustomerInfo, type Diagnose, type DeviceInfo } from './types.ts';
 
+/** Hold releases are batched: at most one correlation pass per second. */
+const RELEASE_EVERY_MS = 1000;
+
 export interface AlertEngineOptions {
   store: AlertStore;
   clock: Clock;
@@ -41,7 +44,11 @@ export class AlertEngine {
   private settleTimers = new Map<string, TimerHandle>();
   private holdTimer: TimerHandle | null = null;
   private holdAt = Infinity;
+  private lastRelease = -Infinity;
   private dirty = new Set<string>();
+  /** Per open incident: [members, back]. Kept as counts so each return is O(1), not O(members). */
+  private tally = new Map<string, [number, number]>();
+  private dirtyIncidents = new Set<IncidentRecord>();
   private chain: Promise<void> = Promise.resolve();
   private global: AlertPolicy;
   private startedAt: number;
@@ -55,7 +62,11 @@ export class AlertEngine {
   /** Load persisted state; offlines that were still held when we stopped wait out a restart grace. */
   start(): void {
     this.startedAt = this.o.clock.now();
-    for (const inc of this.o.store.loadOpenIncidents()) this.incidents.set(inc.id, inc);
+    for (const inc of this.o.store.loadOpenIncidents()) {
+      this.incidents.set(inc.id, inc);
+      const v = Object.values(inc.members);
+      this.tally.set(inc.id, [v.length, v.filter(Boolean).length]);
+    }
     for (const s of this.o.store.loadDeviceStates()) {
       this.states.set(s.deviceId, s);
       if (s.outage?.report === 'pending') {
@@ -132,38 +143,47 @@ export class AlertEngine {
 
   private hold(s: DeviceAlertState, outage: Outage, restart: boolean): void {
     this.held.set(s.deviceId, { deviceId: s.deviceId, customerId: s.customerId, releaseAt: outage.releaseAt!, device: undefined, restart });
-    this.armHold();
+    // O(1) per offline: only an earlier release moves the timer (a burst of 100 000 holds is linear).
+    if (outage.releaseAt! < this.holdAt) this.armAt(outage.releaseAt!);
   }
 
+  /** Re-arm for the earliest remaining hold, at most once a second so a burst is handled in batches. */
   private armHold(): void {
     let next = Infinity;
     for (const h of this.held.values()) next = Math.min(next, h.releaseAt);
-    if (next === this.holdAt || this.stopped) return;
+    this.armAt(next);
+  }
+
+  private armAt(at: number): void {
+    if (this.stopped) return;
     if (this.holdTimer !== null) this.o.clock.clearTimer(this.holdTimer);
     this.holdTimer = null;
-    this.holdAt = next;
-    if (next === Infinity) return;
+    this.holdAt = at;
+    if (at === Infinity) return;
+    const fireAt = Math.max(at, this.lastRelease + RELEASE_EVERY_MS);
     this.holdTimer = this.o.clock.setTimer(() => {
       this.holdTimer = null;
       this.holdAt = Infinity;
       this.release();
-    }, next - this.o.clock.now());
+    }, fireAt - this.o.clock.now());
   }
 
   /** The earliest hold ended: decide, for everything held, between incident and single alerts. */
   private release(): void {
     if (this.stopped) return;
     const now = this.o.clock.now();
+    this.lastRelease = now;
     const held = [...this.held.values()].map((h) => ({ ...h, device: this.o.lookup(h.deviceId) }));
     const open = [...this.incidents.values()].filter((i) => i.resolvedAt === null);
     const c = correlate(held, open, now, this.global, (id) => this.policyOf(id));
     for (const j of c.joins) {
       const inc = this.incidents.get(j.incidentId)!;
       for (const id of j.deviceIds) {
+        if (!(id in inc.members)) this.tally.get(inc.id)![0]++;
         inc.members[id] = false;
         this.markReported(id, 'incident', inc.id);
       }
-      this.later(() => this.o.store.saveIncident(inc));
+      this.dirtyIncidents.add(inc);
     }
     for (const g of c.opens) {
       const inc: IncidentRecord = {
@@ -176,8 +196,9 @@ export class AlertEngine {
         resolvedAt: null,
       };
       this.incidents.set(inc.id, inc);
+      this.tally.set(inc.id, [g.deviceIds.length, 0]);
       for (const id of g.deviceIds) this.markReported(id, 'incident', inc.id);
-      this.later(() => this.o.store.saveIncident(inc));
+      this.dirtyIncidents.add(inc);
       this.publish(this.incidentDraft(inc, 'incident.opened', now), 'firing');
     }
     for (const { deviceId, hint } of c.singles) {
@@ -212,12 +233,14 @@ export class AlertEngine {
       this.sendOnline(s, outage, now);
       return;
     }
+    const t = this.tally.get(inc.id)!;
+    if (inc.members[s.deviceId] === false) t[1]++;
     inc.members[s.deviceId] = true;
-    const ids = Object.keys(inc.members);
-    const back = ids.filter((id) => inc.members[id]).length;
+    this.dirtyIncidents.add(inc);
+    const [members, back] = t;
     const policy = this.policyOf(inc.customerId);
-    if (back === ids.length) this.resolveIncident(inc, now);
-    else if (incidentOver(back, ids.length, policy.incidentResolveRatio) && !this.settleTimers.has(inc.id)) {
+    if (back === members) this.resolveIncident(inc, now);
+    else if (incidentOver(back, members, policy.incidentResolveRatio) && !this.settleTimers.has(inc.id)) {
       // Most are back; give stragglers a moment so they are not each announced separately.
       this.settleTimers.set(
         inc.id,
@@ -230,20 +253,18 @@ export class AlertEngine {
         }, policy.incidentSettleMs),
       );
     }
-    this.later(() => this.o.store.saveIncident(inc));
   }
 
   private resolveIncident(inc: IncidentRecord, now: number): void {
     inc.resolvedAt = now;
     this.incidents.delete(inc.id);
+    this.tally.delete(inc.id);
+    this.dirtyIncidents.add(inc);
     const t = this.settleTimers.get(inc.id);
     if (t !== undefined) this.o.clock.clearTimer(t);
     this.settleTimers.delete(inc.id);
     const openedId = alertId('incident.opened', inc.customerId, inc.scope, inc.key, inc.openedAt);
-    this.later(() => {
-      this.o.store.resolve(openedId, now);
-      this.o.store.saveIncident(inc);
-    });
+    this.later(() => this.o.store.resolve(openedId, now));
     this.publish({ ...this.incidentDraft(inc, 'incident.resolved', now), relatesTo: openedId }, 'resolved');
   }
 
@@ -328,6 +349,8 @@ export class AlertEngine {
       const states = [...this.dirty].map((id) => this.states.get(id)!).filter(Boolean);
       this.dirty.clear();
       this.o.store.saveDeviceStates(states);
+      for (const inc of this.dirtyIncidents) this.o.store.saveIncident(inc);
+      this.dirtyIncidents.clear();
     });
   }
 
