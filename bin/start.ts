@@ -19,7 +19,9 @@ import { Snapshotter } from '../monitor/snapshotter.ts';
 import { createStore } from '../monitor/store/factory.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
+import { loadDiagnosisInput, diagnosisRouter } from '../monitor/diagnosis/index.ts';
 import { createApp } from '../web/app.ts';
+import { check } from '../web/auth.ts';
 import { createHttpServer } from '../web/server.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -81,6 +83,20 @@ export async function startSystem(opts: StartOptions = {}) {
   let mqttPort = config.mqttPort;
   let httpPort = config.httpPort;
   const extraApi: Router[] = [];
+
+  // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
+  const diagnosisInput = (id: string) => {
+    const d = registry.getDevice(id);
+    return d ? loadDiagnosisInput(d, { liveness, store }, clock.now()) : Promise.resolve(null);
+  };
+  extraApi.push(
+    diagnosisRouter({
+      load: (id, req) => {
+        check(req, 'device:read', registry.getDevice(id)?.customerId ?? '\u0000', 'device');
+        return diagnosisInput(id);
+      },
+    }),
+  );
   const app = createApp({
     registry,
     liveness,

@@ -68,3 +68,15 @@ describe('roles and customer scope on the REST API', () => {
     await expect(sys.connect('customer:zoo', acmeKey)).rejects.toThrow();
   });
 });
+
+describe('diagnosis and timeline endpoints', () => {
+  it('diagnoses an own device, and answers 404 for a foreign one', async () => {
+    const own = await sys.api('GET', '/api/devices/acme-1/diagnosis', undefined, acmeKey);
+    expect(own.status).toBe(200);
+    expect(own.body.cause).toBe('never_reported');
+    expect(own.body.checks.length).toBeGreaterThan(3);
+    expect((await sys.api('GET', '/api/devices/zoo-1/diagnosis', undefined, acmeKey)).status).toBe(404);
+    expect((await sys.api('GET', '/api/devices/zoo-1/timeline', undefined, acmeKey)).status).toBe(404);
+    expect((await sys.api('GET', '/api/devices/zoo-1/timeline', undefined, agentKey)).status).toBe(200);
+  });
+});
