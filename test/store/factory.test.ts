@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../monitor/config.ts';
+import { parseStoreUrl } from '../../monitor/store/factory.ts';
+
+describe('LASTSEEN_STORE parsing', () => {
+  it('reads an influxdb:// URL with credentials, host, port and database', () => {
+    expect(parseStoreUrl('influxdb://grafana:s%40cret@influx.example:8087/lastseen')).toEqual({
+      kind: 'influxdb',
+      host: 'influx.example',
+      port: 8087,
+      database: 'lastseen',
+      username: 'grafana',
+      password: 's@cret',
+    });
+  });
+
+  it('defaults the influxdb:// port to 8086 and needs no credentials', () => {
+    expect(parseStoreUrl('influxdb://127.0.0.1/lastseen')).toEqual({ kind: 'influxdb', host: '127.0.0.1', port: 8086, database: 'lastseen' });
+  });
+
+  it('reads an influxdb2:// URL with org, bucket and token', () => {
+    expect(parseStoreUrl('influxdb2://10.0.0.5:8086?org=wildlife&bucket=lastseen&token=abc%3D%3D')).toEqual({
+      kind: 'influxdb2',
+      url: 'http://10.0.0.5:8086',
+      org: 'wildlife',
+      bucket: 'lastseen',
+      token: 'abc==',
+    });
+  });
+
+  it.each([
+    ['mongodb://localhost/db', /unknown store/],
+    ['influxdb://localhost:8086/', /must name one database/],
+    ['influxdb://localhost:8086/a/b', /must name one database/],
+    ['influxdb://localhost:99999/db', /not a valid URL/],
+    ['influxdb2://localhost:8086?org=o&bucket=b', /lacks token/],
+    ['influxdb2://localhost:8086', /lacks org, bucket, token/],
+  ])('refuses %s with one line naming LASTSEEN_STORE', (spec, problem) => {
+    let err: unknown;
+    try {
+      parseStoreUrl(spec);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const message = (err as Error).message;
+    expect(message).toMatch(/^LASTSEEN_STORE: /);
+    expect(message).toMatch(problem);
+    expect(message).not.toContain('\n');
+  });
+
+  it('never repeats a password or token in its error line', () => {
+    expect(() => parseStoreUrl('influxdb://u:hunter2@localhost:8086/')).toThrow(/u:\*\*\*@/);
+    expect(() => parseStoreUrl('influxdb://u:hunter2@localhost:8086/')).not.toThrow(/hunter2/);
+    expect(() => parseStoreUrl('influxdb2://h:1?token=tok123&org=o')).not.toThrow(/tok123/);
+  });
+});
