@@ -162,6 +162,8 @@ describe('map page in Chromium', () => {
     expect(await page.textContent('#panel h2.device-name')).toBe('Otter 3');
     expect(await page.textContent('#panel .facts')).toContain(ICCID);
     await page.waitForSelector('#panel .chart canvas', { timeout: 5000 });
+    // Every section settles: content, or "not available" where a server lacks the endpoint.
+    await waitFor(async () => !(await page.textContent('#panel-body'))?.includes('Loading…'), 5000);
     // The map flew to the otter.
     await page.waitForFunction(() => window.lastseen.shown().some((d) => d.id === 'otter-3'));
     await page.waitForTimeout(900); // let the fly animation settle for the screenshot

@@ -2,7 +2,8 @@
  * The real all-in-one (startTestSystem) with the map wired in front of it, the way the
  * composition root is asked to wire it: the map router under /api, socket.io live events,
  * and web/dist served at /. Every other request goes on to the system's own app.
- * When bin/start.ts mounts the map itself, tests can use system.url directly.
+ * As soon as bin/start.ts mounts the map itself (and exposes its socket.io server as `io`),
+ * the tests run against system.url unchanged.
  */
 
 import express from 'express';
@@ -32,6 +33,9 @@ export async function startMapSystem(): Promise<MapSystem> {
   // bin/start.ts hands `clock.now` to the Registry unbound; a ManualClock needs its `this`.
   clock.now = clock.now.bind(clock);
   const system = await startTestSystem({ clock, config: { tileUrl: '' } });
+  // Once bin/start.ts wires the map (router, socket.io as `io`), test the system as shipped.
+  const wired = (system as unknown as { io?: SocketServer }).io;
+  if (wired) return { url: system.url, system, clock, io: wired, close: () => system.close() };
   const principalOf = (header: string | undefined) => {
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
     return m ? system.registry.principalFor(m[1]) : null;

@@ -43,6 +43,7 @@ type Row = Record<string, unknown>;
 export class DevicePanel {
   current: string | null = null;
   private root = byId('panel');
+  private alertSection: HTMLElement | null = null;
 
   constructor(private map: MapView) {
     byId('panel-close').addEventListener('click', () => this.close());
@@ -82,6 +83,14 @@ export class DevicePanel {
     void guard(sections.timeline, this.timeline(id));
     void guard(sections.diagnosis, this.diagnosis(id));
     void guard(sections.alerts, this.alerts(id));
+    this.alertSection = sections.alerts;
+  }
+
+  /** A live alert for the shown device: reload its alert history. */
+  refreshAlertsIf(id: string): void {
+    const section = this.alertSection;
+    if (this.current !== id || !section) return;
+    void this.alerts(id).then((nodes) => this.current === id && section.replaceChildren(section.firstChild!, ...nodes));
   }
 
   private header(d: DeviceDetail): HTMLElement {

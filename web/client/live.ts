@@ -32,6 +32,8 @@ export interface LiveHandlers {
   /** Connected again after a drop: re-fetch everything shown. */
   resync(): void;
   state(s: 'live' | 'offline'): void;
+  /** An alert event (CONTRACT §7) from monitor/alerts' socket.io channel. */
+  alert(deviceId: string): void;
 }
 
 const FLUSH_MS = 250;
@@ -68,5 +70,6 @@ export function connectLive(token: string, h: LiveHandlers): () => void {
   socket.on('connect_error', () => h.state('offline'));
   socket.on('device:status', (e: StatusEvent) => add(e.id, { status: e }));
   socket.on('device:position', (e: PositionEvent) => add(e.id, { position: e }));
+  socket.on('alert', (a: { device?: { id?: string } }) => a.device?.id && h.alert(a.device.id));
   return () => socket.disconnect();
 }

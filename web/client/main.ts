@@ -83,6 +83,7 @@ async function start(): Promise<void> {
       byId('live').className = s;
     },
     resync: () => void snapshot(),
+    alert: (deviceId) => panel.refreshAlertsIf(deviceId),
     apply: (batch) => {
       let missed = false;
       for (const c of batch) {
