@@ -19,7 +19,7 @@ export interface OutboxOptions {
   /** Backoff: base × 2^(attempt−1), capped, then "equal jitter" (a random 50–100 %). */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** After this many failed attempts the delivery is dropped (and counted). 30 ≈ 6 h with the defaults. */
+  /** After this many failed attempts the delivery is dropped (and counted). 30 ≈ 4–5 h with the defaults (10 doublings to 17 min, then ~11–15 min apart). */
   maxAttempts?: number;
   random?: () => number;
 }
@@ -55,7 +55,7 @@ const BATCH = 32;
 /**
  * At-least-once delivery. Each (alert, configured channel) is a row in SQLite until the channel
  * accepts it; a failed attempt is retried at base × 2^(n−1) ms with jitter (1 s, 2 s, 4 s … capped
- * at 15 min, each 50–100 % of that), so a receiver that is down for an hour gets ~10 retries, and
+ * at 15 min, each 50–100 % of that), so a receiver that is down for an hour gets ~13 retries, and
  * thousands of queued alerts do not all retry in the same second. Rows survive a kill -9: a new
  * Outbox on the same file picks them up. A receiver may therefore see an alert id twice.
  */
