@@ -3,7 +3,7 @@
  * to first render in headless Chromium.
  *
  *   npx tsx web/map/bench.ts                    100 k and 1 M devices, 2 000 queries each
- *   npx tsx web/map/bench.ts --sizes 100000 --queries 500 --browser
+ *   npx tsx web/map/bench.ts --sizes 100000 --queries 500 --http --browser [--screenshot F.png]
  *
  * Fleet: 70 % of devices in 40 "parks" of ~1° (herds), 30 % spread over land-ish latitudes;
  * statuses 85 % online, 7 % late, 6 % offline, 2 % unknown. Viewports are 1920 × 1080 px at
@@ -106,14 +106,11 @@ function benchSize(n: number, queries: number): void {
   }
 }
 
-async function benchBrowser(n: number): Promise<void> {
+/** The map router over a synthetic fleet on 127.0.0.1, with web/dist at `/`; token "bench". */
+async function serveFleet(n: number) {
   const { default: express } = await import('express');
-  const { chromium } = await import('playwright-core');
-  const { ensureDebianBinary } = await import('../../test/helpers/debian.ts');
-  const { buildWeb } = await import('../build.ts');
   const { createMapRouter } = await import('./router.ts');
   const { fileURLToPath } = await import('node:url');
-  await buildWeb();
   const fleet = syntheticFleet(n);
   const map = createMapRouter({
     source: { all: () => fleet, name: (id) => id, bus: { on: () => () => undefined } },
@@ -125,6 +122,37 @@ async function benchBrowser(n: number): Promise<void> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const port = (server.address() as { port: number }).port;
+  return { port, close: () => (server.closeAllConnections(), server.close(), map.close()) };
+}
+
+/** The same viewport queries over HTTP (keep-alive fetch, one at a time): what a browser waits for. */
+async function benchHttp(n: number, queries: number): Promise<void> {
+  const { port, close } = await serveFleet(n);
+  const r = rng(11);
+  const times: number[] = [];
+  for (let q = 0; q < queries; q++) {
+    const zoom = 2 + Math.floor(r() * 15);
+    const c = { lat: r() * 100 - 45, lon: r() * 340 - 170 };
+    const w = ((1920 / 256) * 360) / 2 ** zoom;
+    const h = Math.min(170, (w * 1080) / 1920);
+    const bbox = [c.lon - w / 2, Math.max(-85, c.lat - h / 2), c.lon + w / 2, Math.min(85, c.lat + h / 2)].map((v) => v.toFixed(4)).join(',');
+    const start = performance.now();
+    const res = await fetch(`http://127.0.0.1:${port}/api/map?bbox=${bbox}&zoom=${zoom}`, { headers: { authorization: 'Bearer bench' } });
+    await res.text();
+    times.push(performance.now() - start);
+  }
+  close();
+  times.sort((a, b) => a - b);
+  console.log(`
+HTTP GET /api/map, ${n.toLocaleString('en')} devices, ${queries} queries: p50 ${percentile(times, 50).toFixed(2)} ms, p95 ${percentile(times, 95).toFixed(2)} ms, p99 ${percentile(times, 99).toFixed(2)} ms`);
+}
+
+async function benchBrowser(n: number): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  const { ensureDebianBinary } = await import('../../test/helpers/debian.ts');
+  const { buildWeb } = await import('../build.ts');
+  await buildWeb();
+  const { port, close } = await serveFleet(n);
   const browser = await chromium.launch({
     executablePath: ensureDebianBinary('chromium', 'chromium'),
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
@@ -140,8 +168,7 @@ async function benchBrowser(n: number): Promise<void> {
     await page.close();
   }
   await browser.close();
-  server.close();
-  map.close();
+  close();
   times.sort((a, b) => a - b);
   console.log(`\nbrowser first render with ${n.toLocaleString('en')} devices (navigation start → map drawn, 1920×1080, 5 loads): median ${times[2]} ms, max ${times[4]} ms`);
 }
@@ -152,5 +179,8 @@ const arg = (name: string) => {
 };
 const sizes = (arg('--sizes') ?? '100000,1000000').split(',').map(Number);
 const queries = Number(arg('--queries') ?? 2000);
-for (const n of sizes) benchSize(n, queries);
+for (const n of sizes) {
+  benchSize(n, queries);
+  if (process.argv.includes('--http')) await benchHttp(n, Math.min(queries, 1000));
+}
 if (process.argv.includes('--browser')) await benchBrowser(Number(arg('--browser-devices') ?? 100000));
