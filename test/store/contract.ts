@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceEvent, TimeSeriesStore } from '../../monitor/store/store.ts';
 import type { StoredHeartbeat } from '../../monitor/types.ts';
@@ -10,6 +11,12 @@ export interface StoreUnderTest {
 }
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
+/**
+ * Device ids are unique per run, so a store that cannot be emptied between tests (a shared
+ * InfluxDB 2 bucket) still gives each test only its own rows.
+ */
+const RUN = randomUUID().slice(0, 8);
+const id = (name: string) => `${RUN}-${name}`;
 
 const hb = (deviceId: string, receivedAt: number, extra: Partial<StoredHeartbeat> = {}): StoredHeartbeat => ({
   deviceId,
@@ -41,28 +48,28 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
 
     it('returns flushed heartbeats newest first', async () => {
       const { store } = await open();
-      for (let i = 0; i < 5; i++) store.writeHeartbeat(hb('giraffe-1', T0 + i * 1000, { seq: i }));
+      for (let i = 0; i < 5; i++) store.writeHeartbeat(hb(id('giraffe-1'), T0 + i * 1000, { seq: i }));
       await store.flush();
-      const rows = await store.heartbeats({ deviceId: 'giraffe-1' });
+      const rows = await store.heartbeats({ deviceId: id('giraffe-1') });
       expect(rows.map((r) => r.seq)).toEqual([4, 3, 2, 1, 0]);
-      expect(rows[0]).toEqual(hb('giraffe-1', T0 + 4000, { seq: 4 }));
+      expect(rows[0]).toEqual(hb(id('giraffe-1'), T0 + 4000, { seq: 4 }));
     });
 
     it('applies inclusive from/to bounds and the limit to heartbeats', async () => {
       const { store } = await open();
-      for (let i = 0; i < 10; i++) store.writeHeartbeat(hb('giraffe-2', T0 + i * 1000, { seq: i }));
+      for (let i = 0; i < 10; i++) store.writeHeartbeat(hb(id('giraffe-2'), T0 + i * 1000, { seq: i }));
       await store.flush();
-      const bounded = await store.heartbeats({ deviceId: 'giraffe-2', from: T0 + 2000, to: T0 + 6000 });
+      const bounded = await store.heartbeats({ deviceId: id('giraffe-2'), from: T0 + 2000, to: T0 + 6000 });
       expect(bounded.map((r) => r.seq)).toEqual([6, 5, 4, 3, 2]);
-      const limited = await store.heartbeats({ deviceId: 'giraffe-2', from: T0 + 2000, to: T0 + 6000, limit: 2 });
+      const limited = await store.heartbeats({ deviceId: id('giraffe-2'), from: T0 + 2000, to: T0 + 6000, limit: 2 });
       expect(limited.map((r) => r.seq)).toEqual([6, 5]);
-      const onlyLimit = await store.heartbeats({ deviceId: 'giraffe-2', limit: 3 });
+      const onlyLimit = await store.heartbeats({ deviceId: id('giraffe-2'), limit: 3 });
       expect(onlyLimit.map((r) => r.seq)).toEqual([9, 8, 7]);
     });
 
     it('round-trips every optional heartbeat field and leaves absent fields absent', async () => {
       const { store } = await open();
-      const full = hb('otter-1', T0, {
+      const full = hb(id('otter-1'), T0, {
         ts: T0 - 1500,
         seq: 42,
         interval: 300,
@@ -82,66 +89,66 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
         bytesDown: 2048,
       });
       store.writeHeartbeat(full);
-      store.writeHeartbeat(hb('otter-1', T0 + 1000));
+      store.writeHeartbeat(hb(id('otter-1'), T0 + 1000));
       await store.flush();
-      const [empty, back] = await store.heartbeats({ deviceId: 'otter-1' });
+      const [empty, back] = await store.heartbeats({ deviceId: id('otter-1') });
       expect(back).toEqual(full);
-      expect(empty).toEqual(hb('otter-1', T0 + 1000));
+      expect(empty).toEqual(hb(id('otter-1'), T0 + 1000));
     });
 
     it('keeps arrival order for heartbeats with the same receive time', async () => {
       const { store } = await open();
-      for (let i = 0; i < 20; i++) store.writeHeartbeat(hb('otter-2', T0, { seq: i }));
+      for (let i = 0; i < 20; i++) store.writeHeartbeat(hb(id('otter-2'), T0, { seq: i }));
       await store.flush();
-      const rows = await store.heartbeats({ deviceId: 'otter-2' });
+      const rows = await store.heartbeats({ deviceId: id('otter-2') });
       expect(rows.map((r) => r.seq)).toEqual(Array.from({ length: 20 }, (_, i) => 19 - i));
     });
 
     it('keeps devices apart, also for ids with quotes and regex characters', async () => {
       const { store } = await open();
-      const tricky = "x' OR device =~ /.+/ --";
-      store.writeHeartbeat(hb('collar-a', T0, { seq: 1 }));
-      store.writeHeartbeat(hb('collar-b', T0, { seq: 2 }));
+      const tricky = id("x' OR device =~ /.+/ --");
+      store.writeHeartbeat(hb(id('collar-a'), T0, { seq: 1 }));
+      store.writeHeartbeat(hb(id('collar-b'), T0, { seq: 2 }));
       store.writeHeartbeat(hb(tricky, T0, { seq: 3 }));
       await store.flush();
-      expect((await store.heartbeats({ deviceId: 'collar-a' })).map((r) => r.seq)).toEqual([1]);
+      expect((await store.heartbeats({ deviceId: id('collar-a') })).map((r) => r.seq)).toEqual([1]);
       expect((await store.heartbeats({ deviceId: tricky })).map((r) => r.seq)).toEqual([3]);
-      expect(await store.heartbeats({ deviceId: "collar-a' OR '1'='1" })).toEqual([]);
-      expect(await store.heartbeats({ deviceId: 'never-seen' })).toEqual([]);
+      expect(await store.heartbeats({ deviceId: id("collar-a' OR '1'='1") })).toEqual([]);
+      expect(await store.heartbeats({ deviceId: id('never-seen') })).toEqual([]);
     });
 
     it('returns status and connection events newest first within bounds', async () => {
       const { store } = await open();
       const events: DeviceEvent[] = [
-        { deviceId: 'tracker-1', customerId: 'kws', at: T0, kind: 'connection', connection: 'connected' },
-        { deviceId: 'tracker-1', customerId: 'kws', at: T0, kind: 'status', from: 'unknown', to: 'online' },
-        { deviceId: 'tracker-1', customerId: 'kws', at: T0 + 5000, kind: 'connection', connection: 'lost', reason: 'keepalive timeout' },
-        { deviceId: 'tracker-1', customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'offline' },
-        { deviceId: 'tracker-2', customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'late' },
+        { deviceId: id('tracker-1'), customerId: 'kws', at: T0, kind: 'connection', connection: 'connected' },
+        { deviceId: id('tracker-1'), customerId: 'kws', at: T0, kind: 'status', from: 'unknown', to: 'online' },
+        { deviceId: id('tracker-1'), customerId: 'kws', at: T0 + 5000, kind: 'connection', connection: 'lost', reason: 'keepalive timeout' },
+        { deviceId: id('tracker-1'), customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'offline' },
+        { deviceId: id('tracker-2'), customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'late' },
       ];
       for (const e of events) store.writeEvent(e);
       await store.flush();
-      expect(await store.events({ deviceId: 'tracker-1' })).toEqual([events[3], events[2], events[1], events[0]]);
-      expect(await store.events({ deviceId: 'tracker-1', from: T0 + 1, to: T0 + 5000 })).toEqual([events[2]]);
-      expect(await store.events({ deviceId: 'tracker-1', limit: 1 })).toEqual([events[3]]);
+      expect(await store.events({ deviceId: id('tracker-1') })).toEqual([events[3], events[2], events[1], events[0]]);
+      expect(await store.events({ deviceId: id('tracker-1'), from: T0 + 1, to: T0 + 5000 })).toEqual([events[2]]);
+      expect(await store.events({ deviceId: id('tracker-1'), limit: 1 })).toEqual([events[3]]);
     });
 
     it('commits buffered writes on close, readable by the next store on the same data', async () => {
       const s = await open();
-      s.store.writeHeartbeat(hb('giraffe-9', T0, { seq: 7 }));
-      s.store.writeEvent({ deviceId: 'giraffe-9', customerId: 'kws', at: T0, kind: 'status', from: 'unknown', to: 'online' });
+      s.store.writeHeartbeat(hb(id('giraffe-9'), T0, { seq: 7 }));
+      s.store.writeEvent({ deviceId: id('giraffe-9'), customerId: 'kws', at: T0, kind: 'status', from: 'unknown', to: 'online' });
       await s.store.close();
       const next = await s.reopen();
       extra.push(next);
-      expect((await next.heartbeats({ deviceId: 'giraffe-9' })).map((r) => r.seq)).toEqual([7]);
-      expect(await next.events({ deviceId: 'giraffe-9' })).toHaveLength(1);
+      expect((await next.heartbeats({ deviceId: id('giraffe-9') })).map((r) => r.seq)).toEqual([7]);
+      expect(await next.events({ deviceId: id('giraffe-9') })).toHaveLength(1);
     });
 
     it('stores a batch larger than one write (12 000 heartbeats) completely and in order', async () => {
       const { store } = await open();
-      for (let i = 0; i < 12_000; i++) store.writeHeartbeat(hb(`bulk-${i % 3}`, T0 + Math.floor(i / 3), { seq: i }));
+      for (let i = 0; i < 12_000; i++) store.writeHeartbeat(hb(id(`bulk-${i % 3}`), T0 + Math.floor(i / 3), { seq: i }));
       await store.flush();
-      const rows = await store.heartbeats({ deviceId: 'bulk-1', limit: 10_000 });
+      const rows = await store.heartbeats({ deviceId: id('bulk-1'), limit: 10_000 });
       expect(rows).toHaveLength(4000);
       expect(rows[0].seq).toBe(11_998);
       expect(rows.every((r, i) => i === 0 || r.seq! < rows[i - 1].seq!)).toBe(true);
