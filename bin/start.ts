@@ -1,5 +1,7 @@
+import type { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
 import type { Router } from 'express';
+import { Server as SocketServer } from 'socket.io';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
@@ -19,9 +21,12 @@ import { Snapshotter } from '../monitor/snapshotter.ts';
 import { createStore } from '../monitor/store/factory.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
-import { loadDiagnosisInput, diagnosisRouter } from '../monitor/diagnosis/index.ts';
+import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.ts';
+import { diagnose, diagnosisRouter, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
+import { attachMapLive } from '../web/map/live.ts';
+import { createMapRouter } from '../web/map/router.ts';
 import { createHttpServer } from '../web/server.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -64,10 +69,57 @@ export async function startSystem(opts: StartOptions = {}) {
     interval: d.interval,
     customerOfflineAfter: registry.getCustomer(d.customerId)?.offlineAfter ?? null,
   });
-  const track = (d: Device) => liveness.track(d.id, d.customerId, timingOf(d));
+  // The map index learns of devices from bus events; a new device has sent none yet.
+  let onTracked: (id: string) => void = () => undefined;
+  const track = (d: Device) => {
+    liveness.track(d.id, d.customerId, timingOf(d));
+    onTracked(d.id);
+  };
   const retimeCustomer = (customerId: string) => {
     for (const d of registry.allDevices()) if (d.customerId === customerId) liveness.configure(d.id, timingOf(d));
   };
+
+  // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
+  const diagnosisInput = (id: string) => {
+    const d = registry.getDevice(id);
+    return d ? loadDiagnosisInput(d, { liveness, store }, clock.now()) : Promise.resolve(null);
+  };
+
+  // Alerts are bound to the broker and socket.io once those exist; nothing is sent before the
+  // engine's 5 s correlation hold, long after start-up finished.
+  let aedesRef: Aedes | null = null;
+  let io: SocketServer | null = null;
+  const alerts = createAlerts({
+    file: join(config.dataDir, 'alerts.db'),
+    clock,
+    log,
+    registry: metrics.registry,
+    lookup: (id) => {
+      const d = registry.getDevice(id);
+      return d ? deviceInfo(d, liveness.get(id)) : undefined;
+    },
+    customer: (id) => {
+      const c = registry.getCustomer(id);
+      return c ? customerInfo(c) : undefined;
+    },
+    diagnose: async (id) => {
+      const input = await diagnosisInput(id);
+      if (!input) return null;
+      const d = diagnose(input);
+      return { cause: d.cause, nextStep: d.nextStep };
+    },
+    smtpUrl: config.smtpUrl ?? undefined,
+    mqttPublish: (topic, payload) =>
+      new Promise<void>((resolve, reject) => {
+        if (!aedesRef) return reject(new Error('broker not started'));
+        aedesRef.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) =>
+          e ? reject(e) : resolve(),
+        );
+      }),
+    socketEmit: (rooms, event, payload) => void io?.to(rooms).emit(event, payload),
+  });
+  // Before the restore: restart grace must see the deadlines that passed while we were down.
+  alerts.start(bus);
 
   // Restore last known state before any device can connect, so a restart does not forget
   // lastSeen; deadlines that passed while we were down fire at once, with their true times.
@@ -79,16 +131,12 @@ export async function startSystem(opts: StartOptions = {}) {
 
   const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
   const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock });
+  aedesRef = aedes;
 
   let mqttPort = config.mqttPort;
   let httpPort = config.httpPort;
   const extraApi: Router[] = [];
 
-  // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
-  const diagnosisInput = (id: string) => {
-    const d = registry.getDevice(id);
-    return d ? loadDiagnosisInput(d, { liveness, store }, clock.now()) : Promise.resolve(null);
-  };
   extraApi.push(
     diagnosisRouter({
       load: (id, req) => {
@@ -97,6 +145,18 @@ export async function startSystem(opts: StartOptions = {}) {
       },
     }),
   );
+  extraApi.push(alerts.routes((req) => req.principal ?? null));
+  const map = createMapRouter({
+    source: {
+      all: () => liveness.all(),
+      name: (id) => registry.getDevice(id)?.name ?? null,
+      customerName: (id) => registry.getCustomer(id)?.name ?? null,
+      bus,
+    },
+    authorize: (req) => req.principal ?? null,
+  });
+  extraApi.push(map.router);
+  onTracked = (id) => map.index.upsert(liveness.get(id)!);
   const app = createApp({
     registry,
     liveness,
@@ -111,6 +171,8 @@ export async function startSystem(opts: StartOptions = {}) {
     publicConfig: { tileUrl: config.tileUrl },
   });
   const http = createHttpServer(app, aedes);
+  io = new SocketServer(http, { serveClient: false });
+  const stopLive = attachMapLive(io, { bus, authorizeToken: (token) => registry.principalFor(token) });
   const tcp = createServer(aedes.handle);
 
   try {
@@ -118,8 +180,11 @@ export async function startSystem(opts: StartOptions = {}) {
     httpPort = await listen(http, config.httpPort, config.host, 'LASTSEEN_HTTP_PORT');
   } catch (err) {
     tcp.close();
+    stopLive();
+    map.close();
     await closeBroker(aedes);
     liveness.stop();
+    await alerts.stop();
     snapshotter.stop();
     await store.close();
     db.close();
@@ -132,9 +197,13 @@ export async function startSystem(opts: StartOptions = {}) {
     (stopping ??= (async () => {
       log.info('stopping: closing listeners, flushing writes');
       tcp.close();
+      stopLive();
+      map.close();
+      io?.disconnectSockets(true);
       http.closeAllConnections();
       await Promise.all([closeBroker(aedes), new Promise<void>((r) => http.close(() => r()))]);
       liveness.stop();
+      await alerts.stop();
       stopRecording();
       snapshotter.stop();
       await store.close();
@@ -156,6 +225,11 @@ export async function startSystem(opts: StartOptions = {}) {
     app,
     http,
     extraApi,
+    alerts,
+    map,
+    get io() {
+      return io!;
+    },
     get mqttPort() {
       return mqttPort;
     },

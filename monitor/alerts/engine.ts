@@ -205,7 +205,7 @@ export class AlertEngine {
       const s = this.states.get(deviceId)!;
       const outage = s.outage!;
       this.markReported(deviceId, 'sent');
-      const cause: Cause = hint === 'network' ? 'network_outage' : hint === 'cell' ? 'coverage_lost' : 'unknown';
+      const cause: Cause = hint === 'network' ? 'network_outage' : hint === 'cell' ? 'network_outage' : 'unknown';
       this.publish(this.deviceDraft(s, outage.id, 'device.offline', outage.at, outage.lastSeen, cause), 'firing', true);
     }
     this.persist();
