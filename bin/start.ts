@@ -82,7 +82,7 @@ export async function startSystem(opts: StartOptions = {}) {
   // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
   const diagnosisInput = (id: string) => {
     const d = registry.getDevice(id);
-    return d ? loadDiagnosisInput(d, { liveness, store }, clock.now()) : Promise.resolve(null);
+    return d ? loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : Promise.resolve(null);
   };
 
   // Alerts are bound to the broker and socket.io once those exist; nothing is sent before the
@@ -100,7 +100,7 @@ export async function startSystem(opts: StartOptions = {}) {
     },
     customer: (id) => {
       const c = registry.getCustomer(id);
-      return c ? customerInfo(c) : undefined;
+      return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
     },
     diagnose: async (id) => {
       const input = await diagnosisInput(id);

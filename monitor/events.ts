@@ -12,6 +12,8 @@ export interface StatusChange {
   at: number;
   /** Receive time of the last valid heartbeat, or null if never heard. */
   lastSeen: number | null;
+  /** The device's effective offlineAfter at the time, in ms (CONTRACT §5). */
+  offlineAfterMs?: number;
 }
 
 export interface ConnectionChange {

@@ -17,6 +17,15 @@ export interface Customer {
   offlineAfter: number | null;
   language: string;
   channels: ChannelConfig[];
+  /** Parent account (an operator's reseller or enterprise hierarchy), optional. */
+  parentId: string | null;
+  /** Named attributes as in operators' platforms (Control Center's communication and rate plans). */
+  communicationPlan: string | null;
+  ratePlan: string | null;
+  /** Alert damping overrides (monitor/alerts AlertPolicy fields, ms). */
+  alertPolicy: Record<string, number> | null;
+  /** Diagnosis threshold overrides (monitor/diagnosis/thresholds.ts fields). */
+  diagnosis: Record<string, number> | null;
   createdAt: number;
 }
 
@@ -38,6 +47,10 @@ export interface Device {
   /** Seconds of silence before offline, set at onboarding. */
   offlineAfter: number | null;
   species: string | null;
+  imei: string | null;
+  /** Animal trackers: the animal's nickname and the tag/collar model. */
+  nickname: string | null;
+  tagModel: string | null;
   simState: SimState;
   custom: Record<string, unknown>;
   createdAt: number;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { thresholdOverridesSchema } from '../monitor/diagnosis/thresholds.ts';
 import { SIM_STATES } from '../monitor/types.ts';
 
 /**
@@ -13,6 +14,7 @@ const id = z
 // Device ids become MQTT topic levels and usernames: no "/", "+", "#" and no "customer:" prefix clash.
 const deviceId = id.refine((s) => !s.startsWith('customer:'), 'must not start with "customer:"');
 const seconds = z.number().positive().max(30 * 86400);
+const imei = z.string().regex(/^\d{14,16}$/, 'must be 14 to 16 digits');
 
 export const channelSchema = z.discriminatedUnion('type', [
   z.object({
@@ -24,12 +26,36 @@ export const channelSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('mqtt') }),
 ]);
 
+const ms = z.number().int().positive().max(7 * 86400_000);
+/** Alert damping overrides (monitor/alerts/types.ts AlertPolicy); durations in ms. */
+export const alertPolicySchema = z
+  .object({
+    flapTransitions: z.number().int().min(1).max(1000),
+    flapWindowMs: ms,
+    flapStableMs: ms,
+    unstableHoldMs: ms,
+    holdMs: ms,
+    restartGraceMs: ms,
+    incidentCustomerMin: z.number().int().min(2).max(1_000_000),
+    incidentNetworkMin: z.number().int().min(2).max(1_000_000),
+    incidentCellMin: z.number().int().min(2).max(1_000_000),
+    incidentResolveRatio: z.number().min(0.1).max(1),
+    incidentSettleMs: ms,
+  })
+  .partial()
+  .strict();
+
 export const customerCreateSchema = z.object({
   id,
   name: z.string().min(1).max(200),
   offlineAfter: seconds.nullish(),
   language: z.enum(['en', 'de', 'sv']).optional(),
   channels: z.array(channelSchema).max(20).optional(),
+  parentId: id.nullish(),
+  communicationPlan: z.string().max(200).nullish(),
+  ratePlan: z.string().max(200).nullish(),
+  alertPolicy: alertPolicySchema.nullish(),
+  diagnosis: thresholdOverridesSchema.nullish(),
 });
 
 export const customerPatchSchema = customerCreateSchema.omit({ id: true }).partial();
@@ -48,6 +74,9 @@ export const deviceCreateSchema = z.object({
   interval: seconds.nullish(),
   offlineAfter: seconds.nullish(),
   species: z.string().max(100).nullish(),
+  imei: imei.nullish(),
+  nickname: z.string().max(200).nullish(),
+  tagModel: z.string().max(200).nullish(),
   simState: z.enum(SIM_STATES as [string, ...string[]]).optional(),
   custom: z.record(z.string(), z.unknown()).optional(),
 });
@@ -58,6 +87,9 @@ export const devicePatchSchema = z
     interval: seconds.nullable(),
     offlineAfter: seconds.nullable(),
     species: z.string().max(100).nullable(),
+    imei: imei.nullable(),
+    nickname: z.string().max(200).nullable(),
+    tagModel: z.string().max(200).nullable(),
     simState: z.enum(SIM_STATES as [string, ...string[]]),
     custom: z.record(z.string(), z.unknown()),
   })

@@ -137,9 +137,13 @@ export function decide(prev: DeviceAlertState, change: StatusChange, policy: Ale
   }
 
   if (isOffline) {
+    // An offline whose deadline passed while we were down is not yet known to be real: we
+    // were not listening. Wait for reconnects (restartGraceMs) and for at least half the
+    // device's own offline window — 1.5 × its interval, when one beat should have arrived —
+    // so a 15-minute collar that kept reporting is not alerted for our downtime.
     const releaseAt =
       change.at < ctx.startedAt
-        ? Math.max(ctx.startedAt + policy.restartGraceMs, ctx.now)
+        ? Math.max(ctx.startedAt + Math.max(policy.restartGraceMs, (change.offlineAfterMs ?? 0) / 2), ctx.now)
         : Math.max(change.at, ctx.now) + (unstable ? policy.unstableHoldMs : policy.holdMs);
     const outage: Outage = {
       id: alertId('device.offline', change.deviceId, change.lastSeen),

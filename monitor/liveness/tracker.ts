@@ -245,7 +245,8 @@ export class LivenessTracker {
   }
 
   private setStatus(slot: number, to: DeviceStatus, at: number): void {
-    const s = this.entries[slot].state;
+    const entry = this.entries[slot];
+    const s = entry.state;
     const from = s.status;
     if (from === to) return;
     this.counts[from]--;
@@ -253,6 +254,6 @@ export class LivenessTracker {
     s.status = to;
     s.statusSince = at;
     this.dirty.add(slot);
-    this.bus.emit('status', { deviceId: s.id, customerId: s.customerId, from, to, at, lastSeen: s.lastSeen });
+    this.bus.emit('status', { deviceId: s.id, customerId: s.customerId, from, to, at, lastSeen: s.lastSeen, offlineAfterMs: entry.offlineAfterS * 1000 });
   }
 }

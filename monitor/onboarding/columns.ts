@@ -6,7 +6,7 @@ import type { NewDevice } from '../registry/registry.ts';
 export const CSV_COLUMNS = ['deviceId', 'customerId', 'name', 'iccid', 'imsi', 'msisdn', 'interval', 'offlineAfter', 'species'] as const;
 export const REQUIRED_COLUMNS = ['deviceId', 'customerId'] as const;
 /** Columns lastseen also understands beyond the contract (operators' SIM exports carry them). */
-export const OPTIONAL_EXTRA_COLUMNS = ['simState'] as const;
+export const OPTIONAL_EXTRA_COLUMNS = ['simState', 'imei', 'nickname', 'tagModel'] as const;
 
 const empty = (v: unknown) => v === undefined || v === null || v === '';
 const text = (max: number) => z.preprocess((v) => (empty(v) ? undefined : v), z.string().max(max).optional());
@@ -34,6 +34,9 @@ export const onboardingRowSchema = z.object({
   interval: seconds,
   offlineAfter: seconds,
   species: text(100),
+  imei: digits(/^\d{14,16}$/, 'must be 14 to 16 digits'),
+  nickname: text(200),
+  tagModel: text(200),
   simState: z.preprocess(
     (v) => (empty(v) ? undefined : v),
     z.enum(['test', 'activation_ready', 'activated', 'deactivated', 'retired']).optional(),
@@ -63,6 +66,9 @@ export function validateRow(raw: unknown): { ok: true; device: NewDevice } | { o
       interval: v.interval ?? null,
       offlineAfter: v.offlineAfter ?? null,
       species: v.species ?? null,
+      imei: v.imei ?? null,
+      nickname: v.nickname ?? null,
+      tagModel: v.tagModel ?? null,
       simState: v.simState,
     },
   };

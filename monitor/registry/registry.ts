@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DeviceState } from '../liveness/tracker.ts';
 import type { ChannelConfig, Customer, Device, Role, SimState } from '../types.ts';
-import { REGISTRY_SCHEMA } from './schema.sql.ts';
+import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
 
 /** A registry refusal with the HTTP status the REST layer should answer with. */
@@ -26,6 +26,11 @@ export interface NewCustomer {
   offlineAfter?: number | null;
   language?: string;
   channels?: ChannelConfig[];
+  parentId?: string | null;
+  communicationPlan?: string | null;
+  ratePlan?: string | null;
+  alertPolicy?: Record<string, number> | null;
+  diagnosis?: Record<string, number> | null;
 }
 
 export interface NewDevice {
@@ -38,11 +43,14 @@ export interface NewDevice {
   interval?: number | null;
   offlineAfter?: number | null;
   species?: string | null;
+  imei?: string | null;
+  nickname?: string | null;
+  tagModel?: string | null;
   simState?: SimState;
   custom?: Record<string, unknown>;
 }
 
-export type DevicePatch = Partial<Pick<Device, 'name' | 'interval' | 'offlineAfter' | 'simState' | 'species'>> & {
+export type DevicePatch = Partial<Pick<Device, 'name' | 'interval' | 'offlineAfter' | 'simState' | 'species' | 'imei' | 'nickname' | 'tagModel'>> & {
   custom?: Record<string, unknown>;
 };
 
@@ -60,6 +68,9 @@ interface DeviceRow {
   interval: number | null;
   offline_after: number | null;
   species: string | null;
+  imei: string | null;
+  nickname: string | null;
+  tag_model: string | null;
   sim_state: SimState;
   custom: string;
   token_hash: string;
@@ -72,6 +83,11 @@ interface CustomerRow {
   offline_after: number | null;
   language: string;
   channels: string;
+  parent_id: string | null;
+  communication_plan: string | null;
+  rate_plan: string | null;
+  alert_policy: string | null;
+  diagnosis: string | null;
   created_at: number;
 }
 
@@ -91,17 +107,26 @@ export class Registry {
     private now: () => number = Date.now,
   ) {
     db.exec(REGISTRY_SCHEMA);
+    for (const { table, column, type } of REGISTRY_COLUMNS) {
+      const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
+      if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+    }
     this.stmt = {
       insertCustomer: db.prepare(
-        'INSERT INTO customers (id, name, offline_after, language, channels, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        `INSERT INTO customers (id, name, offline_after, language, channels, parent_id, communication_plan, rate_plan, alert_policy, diagnosis, created_at)
+         VALUES (@id, @name, @offlineAfter, @language, @channels, @parentId, @communicationPlan, @ratePlan, @alertPolicy, @diagnosis, @createdAt)`,
       ),
-      updateCustomer: db.prepare('UPDATE customers SET name = ?, offline_after = ?, language = ?, channels = ? WHERE id = ?'),
+      updateCustomer: db.prepare(
+        `UPDATE customers SET name = @name, offline_after = @offlineAfter, language = @language, channels = @channels, parent_id = @parentId,
+         communication_plan = @communicationPlan, rate_plan = @ratePlan, alert_policy = @alertPolicy, diagnosis = @diagnosis WHERE id = @id`,
+      ),
       insertDevice: db.prepare(
-        `INSERT INTO devices (id, customer_id, name, iccid, imsi, msisdn, interval, offline_after, species, sim_state, custom, token_hash, created_at)
-         VALUES (@id, @customerId, @name, @iccid, @imsi, @msisdn, @interval, @offlineAfter, @species, @simState, @custom, @tokenHash, @createdAt)`,
+        `INSERT INTO devices (id, customer_id, name, iccid, imsi, msisdn, interval, offline_after, species, imei, nickname, tag_model, sim_state, custom, token_hash, created_at)
+         VALUES (@id, @customerId, @name, @iccid, @imsi, @msisdn, @interval, @offlineAfter, @species, @imei, @nickname, @tagModel, @simState, @custom, @tokenHash, @createdAt)`,
       ),
       updateDevice: db.prepare(
-        'UPDATE devices SET name = @name, interval = @interval, offline_after = @offlineAfter, sim_state = @simState, species = @species, custom = @custom WHERE id = @id',
+        `UPDATE devices SET name = @name, interval = @interval, offline_after = @offlineAfter, sim_state = @simState, species = @species,
+         imei = @imei, nickname = @nickname, tag_model = @tagModel, custom = @custom WHERE id = @id`,
       ),
       insertKey: db.prepare('INSERT INTO api_keys (token_hash, role, customer_id, created_at) VALUES (?, ?, ?, ?)'),
       keyByHash: db.prepare('SELECT role, customer_id FROM api_keys WHERE token_hash = ? AND revoked_at IS NULL'),
@@ -124,22 +149,21 @@ export class Registry {
 
   createCustomer(c: NewCustomer): Customer {
     if (this.customers.has(c.id)) throw new RegistryError(409, `customer ${c.id} already exists`);
+    if (c.parentId && !this.customers.has(c.parentId)) throw new RegistryError(422, `parent customer ${c.parentId} does not exist`);
     const customer: Customer = {
       id: c.id,
       name: c.name,
       offlineAfter: c.offlineAfter ?? null,
       language: c.language ?? 'en',
       channels: c.channels ?? [],
+      parentId: c.parentId ?? null,
+      communicationPlan: c.communicationPlan ?? null,
+      ratePlan: c.ratePlan ?? null,
+      alertPolicy: c.alertPolicy ?? null,
+      diagnosis: c.diagnosis ?? null,
       createdAt: this.now(),
     };
-    this.stmt.insertCustomer.run(
-      customer.id,
-      customer.name,
-      customer.offlineAfter,
-      customer.language,
-      JSON.stringify(customer.channels),
-      customer.createdAt,
-    );
+    this.stmt.insertCustomer.run(customerParams(customer));
     this.customers.set(customer.id, customer);
     return customer;
   }
@@ -151,14 +175,23 @@ export class Registry {
   updateCustomer(id: string, patch: Partial<Omit<NewCustomer, 'id'>>): Customer {
     const c = this.customers.get(id);
     if (!c) throw new RegistryError(404, `customer ${id} not found`);
+    if (patch.parentId && (patch.parentId === id || !this.customers.has(patch.parentId))) {
+      throw new RegistryError(422, `parent customer ${patch.parentId} does not exist or is the customer itself`);
+    }
+    const pick = <T>(v: T | undefined, cur: T): T => (v !== undefined ? v : cur);
     const next: Customer = {
       ...c,
       name: patch.name ?? c.name,
-      offlineAfter: patch.offlineAfter !== undefined ? patch.offlineAfter : c.offlineAfter,
+      offlineAfter: pick(patch.offlineAfter, c.offlineAfter),
       language: patch.language ?? c.language,
       channels: patch.channels ?? c.channels,
+      parentId: pick(patch.parentId, c.parentId),
+      communicationPlan: pick(patch.communicationPlan, c.communicationPlan),
+      ratePlan: pick(patch.ratePlan, c.ratePlan),
+      alertPolicy: pick(patch.alertPolicy, c.alertPolicy),
+      diagnosis: pick(patch.diagnosis, c.diagnosis),
     };
-    this.stmt.updateCustomer.run(next.name, next.offlineAfter, next.language, JSON.stringify(next.channels), id);
+    this.stmt.updateCustomer.run(customerParams(next));
     this.customers.set(id, next);
     return next;
   }
@@ -209,6 +242,9 @@ export class Registry {
           interval: d.interval ?? null,
           offlineAfter: d.offlineAfter ?? null,
           species: d.species ?? null,
+          imei: d.imei ?? null,
+          nickname: d.nickname ?? null,
+          tagModel: d.tagModel ?? null,
           simState: d.simState ?? 'activated',
           custom: d.custom ?? {},
           createdAt: now,
@@ -238,6 +274,9 @@ export class Registry {
       offlineAfter: patch.offlineAfter !== undefined ? patch.offlineAfter : d.offlineAfter,
       simState: patch.simState ?? d.simState,
       species: patch.species !== undefined ? patch.species : d.species,
+      imei: patch.imei !== undefined ? patch.imei : d.imei,
+      nickname: patch.nickname !== undefined ? patch.nickname : d.nickname,
+      tagModel: patch.tagModel !== undefined ? patch.tagModel : d.tagModel,
       custom: patch.custom ? { ...d.custom, ...patch.custom } : d.custom,
     };
     this.stmt.updateDevice.run({ ...next, custom: JSON.stringify(next.custom) });
@@ -271,9 +310,10 @@ export class Registry {
       params.push(opts.customerId);
     }
     if (opts.q) {
-      where.push("(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' OR iccid LIKE ? ESCAPE '\\' OR imsi LIKE ? ESCAPE '\\' OR msisdn LIKE ? ESCAPE '\\')");
+      const cols = ['id', 'name', 'iccid', 'imsi', 'msisdn', 'imei', 'nickname'];
+      where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
       const like = `%${opts.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
-      params.push(like, like, like, like, like);
+      for (const _ of cols) params.push(like);
     }
     if (opts.cursor) {
       where.push('id > ?');
@@ -359,6 +399,9 @@ function deviceFromRow(r: DeviceRow): Device {
     interval: r.interval,
     offlineAfter: r.offline_after,
     species: r.species,
+    imei: r.imei,
+    nickname: r.nickname,
+    tagModel: r.tag_model,
     simState: r.sim_state,
     custom: JSON.parse(r.custom) as Record<string, unknown>,
     createdAt: r.created_at,
@@ -372,6 +415,20 @@ function customerFromRow(r: CustomerRow): Customer {
     offlineAfter: r.offline_after,
     language: r.language,
     channels: JSON.parse(r.channels) as ChannelConfig[],
+    parentId: r.parent_id,
+    communicationPlan: r.communication_plan,
+    ratePlan: r.rate_plan,
+    alertPolicy: r.alert_policy ? (JSON.parse(r.alert_policy) as Record<string, number>) : null,
+    diagnosis: r.diagnosis ? (JSON.parse(r.diagnosis) as Record<string, number>) : null,
     createdAt: r.created_at,
+  };
+}
+
+function customerParams(c: Customer) {
+  return {
+    ...c,
+    channels: JSON.stringify(c.channels),
+    alertPolicy: c.alertPolicy ? JSON.stringify(c.alertPolicy) : null,
+    diagnosis: c.diagnosis ? JSON.stringify(c.diagnosis) : null,
   };
 }

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS customers (
   channels TEXT NOT NULL DEFAULT '[]',
   created_at INTEGER NOT NULL
 );
+
 CREATE TABLE IF NOT EXISTS devices (
   id TEXT PRIMARY KEY,
   customer_id TEXT NOT NULL REFERENCES customers(id),
@@ -36,3 +37,18 @@ CREATE TABLE IF NOT EXISTS device_state (
   state TEXT NOT NULL
 );
 `;
+
+/**
+ * Columns added after the first release, applied to older registry files at start-up
+ * (SQLite has no ADD COLUMN IF NOT EXISTS, so the registry checks table_info first).
+ */
+export const REGISTRY_COLUMNS: { table: string; column: string; type: string }[] = [
+  { table: 'customers', column: 'parent_id', type: 'TEXT' },
+  { table: 'customers', column: 'communication_plan', type: 'TEXT' },
+  { table: 'customers', column: 'rate_plan', type: 'TEXT' },
+  { table: 'customers', column: 'alert_policy', type: 'TEXT' },
+  { table: 'customers', column: 'diagnosis', type: 'TEXT' },
+  { table: 'devices', column: 'imei', type: 'TEXT' },
+  { table: 'devices', column: 'nickname', type: 'TEXT' },
+  { table: 'devices', column: 'tag_model', type: 'TEXT' },
+];

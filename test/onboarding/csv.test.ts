@@ -24,7 +24,7 @@ describe('onboarding CSV (CONTRACT §6a)', () => {
         ok: true,
         device: {
           id: 'g-1', customerId: 'kwt', name: 'Twiga', iccid: iccid(1), imsi: '639020000000001', msisdn: '+254700000001',
-          interval: 900, offlineAfter: 3600, species: 'giraffe', simState: undefined,
+          interval: 900, offlineAfter: 3600, species: 'giraffe', imei: null, nickname: null, tagModel: null, simState: undefined,
         },
       },
     ]);
