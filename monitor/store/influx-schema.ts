@@ -1,5 +1,4 @@
 import type { StoredHeartbeat } from '../types.ts';
-import type { Row } from './rows.ts';
 import type { DeviceEvent } from './store.ts';
 
 /**
@@ -46,46 +45,9 @@ export const EVENT_FIELDS: Readonly<Record<string, FieldType>> = {
   reason: 'string',
 };
 
-export interface InfluxPoint {
-  measurement: string;
-  tags: Record<string, string>;
-  /** Only fields that are present; values already of the declared type. */
-  fields: Record<string, number | string>;
-  /** Epoch µs. */
-  time: number;
-}
-
-/** Map a row to its point. Integer fields are truncated so a stray fraction cannot change a type. */
-export function rowToPoint(row: Row): InfluxPoint {
-  if (row.k === 'h') {
-    const { deviceId, customerId, ...rest } = row.hb;
-    return {
-      measurement: HEARTBEAT_MEASUREMENT,
-      tags: { device: deviceId, customer: customerId },
-      fields: typedFields(rest as Record<string, unknown>, HEARTBEAT_FIELDS),
-      time: row.t,
-    };
-  }
-  const { deviceId, customerId, kind, ...rest } = row.ev;
-  return {
-    measurement: EVENT_MEASUREMENT,
-    tags: { device: deviceId, customer: customerId, kind },
-    fields: typedFields(rest as Record<string, unknown>, EVENT_FIELDS),
-    time: row.t,
-  };
-}
-
-function typedFields(values: Record<string, unknown>, types: Readonly<Record<string, FieldType>>): Record<string, number | string> {
-  const out: Record<string, number | string> = {};
-  for (const key in types) {
-    const v = values[key];
-    if (v === undefined || v === null) continue;
-    const type = types[key];
-    if (type === 'string') out[key] = String(v);
-    else if (typeof v === 'number' && Number.isFinite(v)) out[key] = type === 'int' ? Math.trunc(v) : v;
-  }
-  return out;
-}
+/** The same tables as [key, type] pairs, in a fixed order, for the hot serialising loop. */
+export const HEARTBEAT_FIELD_LIST = Object.entries(HEARTBEAT_FIELDS) as readonly (readonly [string, FieldType])[];
+export const EVENT_FIELD_LIST = Object.entries(EVENT_FIELDS) as readonly (readonly [string, FieldType])[];
 
 /** Build a heartbeat from a query result row (column name → value; nulls are absent fields). */
 export function heartbeatFromColumns(r: Record<string, unknown>): StoredHeartbeat {

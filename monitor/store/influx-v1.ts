@@ -1,16 +1,9 @@
-import { FieldType, InfluxDB, type IPoint, type ISchemaOptions } from 'influx';
+import { InfluxDB } from 'influx';
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
 import type { StoredHeartbeat } from '../types.ts';
-import {
-  EVENT_FIELDS,
-  EVENT_MEASUREMENT,
-  HEARTBEAT_FIELDS,
-  HEARTBEAT_MEASUREMENT,
-  eventFromColumns,
-  heartbeatFromColumns,
-  rowToPoint,
-  type FieldType as OurFieldType,
-} from './influx-schema.ts';
-import { sanitizeTagValue } from './line-protocol.ts';
+import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, heartbeatFromColumns } from './influx-schema.ts';
+import { rowsToBody } from './line-protocol.ts';
 import { SinkError, isRetryableStatus, type BatchSink, type Row } from './rows.ts';
 import type { DeviceEvent, HistoryQuery } from './store.ts';
 
@@ -22,39 +15,44 @@ export interface InfluxV1Options {
   password?: string;
   /** Per request (ms); a write that takes longer counts as "unreachable" and is spooled. */
   requestTimeoutMs?: number;
+  /** Gzip write bodies (worth it across a WAN; on one host it only costs CPU). */
+  gzip?: boolean;
 }
 
-const INFLUX_TYPE: Record<OurFieldType, FieldType> = { int: FieldType.INTEGER, float: FieldType.FLOAT, string: FieldType.STRING };
-const schemaOf = (measurement: string, fields: Readonly<Record<string, OurFieldType>>, tags: string[]): ISchemaOptions => ({
-  measurement,
-  tags,
-  fields: Object.fromEntries(Object.entries(fields).map(([k, t]) => [k, INFLUX_TYPE[t]])),
-});
+const gzip = promisify(gzipCb);
 
 /**
- * The InfluxDB 1.x HTTP API (`/write`, InfluxQL `/query`) through the `influx` package; 2.x and
- * 3.x serve the same API for compatibility. Writes one batch per call at precision `u`
- * (see rows.ts for why not `ms`); buffering, ordering and outages are the SpoolingStore's job.
+ * The InfluxDB 1.x HTTP API (`/write`, InfluxQL `/query`); 2.x and 3.x serve it too, for
+ * compatibility. Queries and database creation go through the `influx` package (InfluxQL with
+ * bound parameters); writes POST our own line protocol (line-protocol.ts: the package's
+ * per-point serialiser was the bottleneck) at precision `u` (rows.ts says why not `ms`).
+ * Buffering, ordering and outages are the SpoolingStore's job.
  */
 export class InfluxV1Sink implements BatchSink {
   readonly name: string;
   private influx: InfluxDB;
   private database: string;
   private dbReady = false;
+  private writeUrl: string;
+  private headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  private timeoutMs: number;
+  private gzip: boolean;
 
   constructor(opts: InfluxV1Options) {
     this.name = `influxdb://${opts.host}:${opts.port}/${opts.database}`;
     this.database = opts.database;
+    this.writeUrl = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
+    if (opts.username !== undefined) {
+      this.headers.authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
+    }
+    this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.gzip = opts.gzip ?? false;
     this.influx = new InfluxDB({
       host: opts.host,
       port: opts.port,
       database: opts.database,
       username: opts.username,
       password: opts.password,
-      schema: [
-        schemaOf(HEARTBEAT_MEASUREMENT, HEARTBEAT_FIELDS, ['device', 'customer']),
-        schemaOf(EVENT_MEASUREMENT, EVENT_FIELDS, ['device', 'customer', 'kind']),
-      ],
       pool: {
         // Our spool retries; the package's own retry and host back-off would only hide an
         // outage from it ("No host available" for up to 10 s after one failure).
@@ -67,25 +65,32 @@ export class InfluxV1Sink implements BatchSink {
 
   async writeBatch(rows: readonly Row[]): Promise<void> {
     if (rows.length === 0) return;
-    const points: IPoint[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const p = rowToPoint(rows[i]);
-      for (const k in p.tags) p.tags[k] = sanitizeTagValue(p.tags[k]);
-      points[i] = { measurement: p.measurement, tags: p.tags, fields: p.fields, timestamp: p.time };
-    }
-    try {
-      if (!this.dbReady) {
-        // Idempotent in 1.x; needs admin rights when auth is on, so a refusal is not fatal:
-        // the write below then tells whether the database exists.
-        await this.influx.createDatabase(this.database).catch((err) => {
-          if (statusOf(err) === undefined) throw err;
-        });
-        this.dbReady = true;
+    const text = rowsToBody(rows);
+    if (!this.dbReady) {
+      // Idempotent in 1.x; needs admin rights when auth is on, so a refusal is not fatal:
+      // the write below then tells whether the database exists.
+      try {
+        await this.influx.createDatabase(this.database);
+      } catch (err) {
+        if (statusOf(err) === undefined) throw toSinkError(err);
       }
-      await this.influx.writePoints(points, { precision: 'u' });
-    } catch (err) {
-      throw toSinkError(err);
+      this.dbReady = true;
     }
+    const body = this.gzip ? await gzip(text) : text;
+    let res: Response;
+    try {
+      res = await fetch(this.writeUrl, {
+        method: 'POST',
+        headers: this.gzip ? { ...this.headers, 'content-encoding': 'gzip' } : this.headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw new SinkError(`InfluxDB unreachable: ${(err as Error).cause ?? (err as Error).message}`, true);
+    }
+    if (res.status === 204) return;
+    const detail = (await res.text().catch(() => '')).slice(0, 300);
+    throw new SinkError(`InfluxDB answered ${res.status} to a write of ${rows.length} rows: ${detail}`, isRetryableStatus(res.status));
   }
 
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {

@@ -1,7 +1,7 @@
 import { HttpError, InfluxDB, setLogger, type QueryApi, type WriteApi } from '@influxdata/influxdb-client';
 import type { StoredHeartbeat } from '../types.ts';
-import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, fluxString, heartbeatFromColumns, rowToPoint } from './influx-schema.ts';
-import { toLine } from './line-protocol.ts';
+import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, fluxString, heartbeatFromColumns } from './influx-schema.ts';
+import { rowToLine } from './line-protocol.ts';
 import { SinkError, isRetryableStatus, type BatchSink, type Row } from './rows.ts';
 import type { DeviceEvent, HistoryQuery } from './store.ts';
 
@@ -52,7 +52,7 @@ export class InfluxV2Sink implements BatchSink {
   async writeBatch(rows: readonly Row[]): Promise<void> {
     for (let i = 0; i < rows.length; i += MAX_ROWS) {
       const lines: string[] = [];
-      for (const row of rows.slice(i, i + MAX_ROWS)) lines.push(toLine(rowToPoint(row)));
+      for (const row of rows.slice(i, i + MAX_ROWS)) lines.push(rowToLine(row));
       this.writeApi.writeRecords(lines);
       try {
         await this.writeApi.flush();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { rowToPoint } from '../../monitor/store/influx-schema.ts';
-import { toLine } from '../../monitor/store/line-protocol.ts';
+import { HEARTBEAT_FIELD_LIST } from '../../monitor/store/influx-schema.ts';
+import { genericLine, rowToLine } from '../../monitor/store/line-protocol.ts';
 import { RowClock } from '../../monitor/store/rows.ts';
 
 const T0 = 1_764_331_200_000;
@@ -8,19 +8,19 @@ const T0 = 1_764_331_200_000;
 describe('line protocol', () => {
   it('writes tags sorted, integer fields with i, strings quoted, time in µs', () => {
     const row = new RowClock().heartbeat({ deviceId: 'g-1', customerId: 'kws', receivedAt: T0, seq: 3, battery: 81.5, rat: 'LTE-M' });
-    expect(toLine(rowToPoint(row))).toBe(`heartbeat,customer=kws,device=g-1 receivedAt=${T0}i,seq=3i,battery=81.5,rat="LTE-M" ${T0 * 1000}`);
+    expect(rowToLine(row)).toBe(`heartbeat,customer=kws,device=g-1 receivedAt=${T0}i,seq=3i,battery=81.5,rat="LTE-M" ${T0 * 1000}`);
   });
 
   it('escapes commas, equals signs and spaces in tags and quotes in strings', () => {
     const row = new RowClock().event({ deviceId: 'a b,c=d', customerId: 'k', at: T0, kind: 'connection', connection: 'lost', reason: 'said "bye" \\o/' });
-    expect(toLine(rowToPoint(row))).toBe(
+    expect(rowToLine(row)).toBe(
       `device_event,customer=k,device=a\\ b\\,c\\=d,kind=connection at=${T0}i,connection="lost",reason="said \\"bye\\" \\\\o/" ${T0 * 1000}`,
     );
   });
 
   it('cannot be made to start a second line (point injection) by a line break in an id', () => {
     const row = new RowClock().heartbeat({ deviceId: 'x\nheartbeat,device=victim receivedAt=1i 1', customerId: 'k\\', receivedAt: T0 });
-    const line = toLine(rowToPoint(row));
+    const line = rowToLine(row);
     expect(line.split('\n')).toHaveLength(1);
     expect(line.startsWith('heartbeat,customer=k,device=x\\ heartbeat\\,device\\=victim\\ receivedAt\\=1i\\ 1 ')).toBe(true);
   });
@@ -31,5 +31,19 @@ describe('line protocol', () => {
     expect(times).toEqual([T0 * 1000, T0 * 1000 + 1, T0 * 1000 + 2]);
     expect(clock.heartbeat({ deviceId: 'other', customerId: 'c', receivedAt: T0 }).t).toBe(T0 * 1000);
     expect(clock.heartbeat({ deviceId: 'd', customerId: 'c', receivedAt: T0 + 1 }).t).toBe((T0 + 1) * 1000);
+  });
+
+  it('writes heartbeats on the fast path exactly as the field table says', () => {
+    const clock = new RowClock();
+    const full = {
+      deviceId: 'g 1', customerId: 'kws', receivedAt: T0, ts: T0 - 1, seq: 1, interval: 300, lat: -1.5, lon: 36.25, alt: 1700,
+      battery: 81.5, rssi: -97, rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 99, iccid: '8925402000000000017', temp: 21.25,
+      activity: 0, bytesUp: 10, bytesDown: 20,
+    };
+    for (const hb of [full, { deviceId: 'g', customerId: 'k', receivedAt: T0, battery: Number.NaN, seq: 2.7 }]) {
+      const row = clock.heartbeat(hb);
+      const tags: [string, string][] = [['customer', hb.customerId], ['device', hb.deviceId]];
+      expect(rowToLine(row)).toBe(genericLine('heartbeat', tags, hb, HEARTBEAT_FIELD_LIST, row.t));
+    }
   });
 });
