@@ -45,7 +45,7 @@ export function createStore(spec: string, dataDir: string, deps: StoreDeps = {})
 /**
  * Parse LASTSEEN_STORE:
  *   sqlite
- *   influxdb://[user:pass@]host:port/database          (port defaults to 8086)
+ *   influxdb://[user:pass@]host:port/database[?gzip=true]   (port defaults to 8086)
  *   influxdb2://host:port?org=O&bucket=B&token=T
  * Anything else is a ConfigError of one line naming LASTSEEN_STORE.
  */
@@ -73,6 +73,7 @@ export function parseStoreUrl(spec: string): StoreSpec {
       port,
       database,
       ...(url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
+      ...(/^(1|true|yes)$/i.test(url.searchParams.get('gzip') ?? '') ? { gzip: true } : {}),
     };
   }
   const org = url.searchParams.get('org');

@@ -90,7 +90,15 @@ export class InfluxV1Sink implements BatchSink {
     }
     if (res.status === 204) return;
     const detail = (await res.text().catch(() => '')).slice(0, 300);
-    throw new SinkError(`InfluxDB answered ${res.status} to a write of ${rows.length} rows: ${detail}`, isRetryableStatus(res.status));
+    // The database was dropped (or never created, without admin rights): try creating it again.
+    if (res.status === 404) this.dbReady = false;
+    // 1.x keeps the valid points of a batch and answers 400 "partial write: … dropped=N".
+    const dropped = /dropped=(\d+)/.exec(detail)?.[1];
+    throw new SinkError(
+      `InfluxDB answered ${res.status} to a write of ${rows.length} rows: ${detail}`,
+      isRetryableStatus(res.status),
+      dropped === undefined ? undefined : Number(dropped),
+    );
   }
 
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {

@@ -35,6 +35,8 @@ export class SinkError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    /** Rows the store did not keep, when it says (InfluxDB "partial write: … dropped=N"); else all. */
+    readonly droppedRows?: number,
   ) {
     super(message);
   }

@@ -243,9 +243,10 @@ export class SpoolingStore implements TimeSeriesStore {
       const retryable = !(err instanceof SinkError) || err.retryable;
       this.counters.failures?.inc({ reason: retryable ? 'unreachable' : 'rejected' });
       if (!retryable) {
-        this.dropped += rows.length;
-        this.counters.rejected?.inc(rows.length);
-        this.log?.error({ err, rows: rows.length, store: this.name }, 'store refused a batch as invalid; dropped it');
+        const lost = (err as SinkError).droppedRows ?? rows.length;
+        this.dropped += lost;
+        this.counters.rejected?.inc(lost);
+        this.log?.error({ err: (err as Error).message, rows: rows.length, lost, store: this.name }, 'store refused rows as invalid; not retrying them');
         return 'rejected';
       }
       this.log?.warn({ err: (err as Error).message, retryInMs: this.retryDelay, store: this.name }, 'store unreachable; spooling');

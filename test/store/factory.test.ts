@@ -18,6 +18,10 @@ describe('LASTSEEN_STORE parsing', () => {
     expect(parseStoreUrl('influxdb://127.0.0.1/lastseen')).toEqual({ kind: 'influxdb', host: '127.0.0.1', port: 8086, database: 'lastseen' });
   });
 
+  it('turns on gzip for influxdb:// with ?gzip=true', () => {
+    expect(parseStoreUrl('influxdb://h:8086/db?gzip=true')).toMatchObject({ database: 'db', gzip: true });
+  });
+
   it('reads an influxdb2:// URL with org, bucket and token', () => {
     expect(parseStoreUrl('influxdb2://10.0.0.5:8086?org=wildlife&bucket=lastseen&token=abc%3D%3D')).toEqual({
       kind: 'influxdb2',

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStore } from '../../monitor/store/factory.ts';
 import { InfluxV1Sink } from '../../monitor/store/influx-v1.ts';
 import { SpoolingStore } from '../../monitor/store/spooling-store.ts';
 import { startInfluxd, type Influxd } from '../helpers/influxd.ts';
@@ -95,5 +96,34 @@ describe('influxdb:// through the spool', () => {
     // The line break did not start a second point for another device.
     expect(await influxd.query('types', `SELECT * FROM heartbeat WHERE device = 'victim'`)).toEqual([]);
     expect(await influxd.query('types', 'SELECT count(receivedAt) FROM heartbeat')).toMatchObject([{ count: 2 }]);
+  });
+
+  it('counts rows InfluxDB refuses as invalid and does not retry them, while the rest of the batch lands', async () => {
+    // Someone else's writer made `battery` a string field in this database (in the same shard,
+    // i.e. the same week) first.
+    await fetch(`${influxd.url}/query?q=${encodeURIComponent('CREATE DATABASE conflict')}`, { method: 'POST' });
+    const pre = await fetch(`${influxd.url}/write?db=conflict&precision=ms`, {
+      method: 'POST',
+      body: 'heartbeat,customer=k,device=other battery="high" 1764331100000',
+    });
+    expect(pre.status).toBe(204);
+    const metrics = new Registry();
+    const store = new SpoolingStore({ sink: sink('conflict'), spoolDir: tempDir(), metrics });
+    store.writeHeartbeat({ deviceId: 'g', customerId: 'k', receivedAt: 1_764_331_200_000, seq: 1, battery: 50 });
+    store.writeHeartbeat({ deviceId: 'g', customerId: 'k', receivedAt: 1_764_331_200_001, seq: 2 });
+    await store.flush();
+    expect(store.spoolRows).toBe(0);
+    const text = await metrics.metrics();
+    expect(text).toMatch(/^lastseen_store_rejected_rows_total 1$/m);
+    expect(text).toMatch(/^lastseen_store_write_failures_total\{reason="rejected"\} 1$/m);
+    expect((await store.heartbeats({ deviceId: 'g' })).map((r) => r.seq)).toEqual([2]);
+    await store.close();
+  });
+
+  it('writes gzipped bodies when the URL asks for ?gzip=true', async () => {
+    const store = createStore(`${influxd.storeUrl('gz')}?gzip=true`, tempDir());
+    for (let i = 0; i < 3000; i++) store.writeHeartbeat({ deviceId: `d${i % 3}`, customerId: 'k', receivedAt: 1_764_331_200_000 + i, seq: i });
+    await store.close();
+    expect(await influxd.query('gz', 'SELECT count(seq) FROM heartbeat')).toMatchObject([{ count: 3000 }]);
   });
 });
