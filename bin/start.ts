@@ -17,6 +17,8 @@ import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { createLogger, type Logger } from '../monitor/logger.ts';
 import { createMetrics } from '../monitor/metrics.ts';
 import { Registry } from '../monitor/registry/registry.ts';
+import { LoginGuard } from '../monitor/security/login-guard.ts';
+import { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import { Snapshotter } from '../monitor/snapshotter.ts';
 import { createStore } from '../monitor/store/factory.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
@@ -129,8 +131,10 @@ export async function startSystem(opts: StartOptions = {}) {
   const snapshotter = new Snapshotter(liveness, registry, log);
   snapshotter.start();
 
-  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
-  const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock });
+  const limiter = new RateLimiter(config.heartbeatRate, config.heartbeatBurst);
+  const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
+  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, limiter });
+  const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock, guard });
   aedesRef = aedes;
 
   let mqttPort = config.mqttPort;
@@ -163,6 +167,7 @@ export async function startSystem(opts: StartOptions = {}) {
     store,
     metrics,
     log,
+    guard,
     version: VERSION,
     ports: () => ({ mqttPort, httpPort }),
     track,

@@ -5,6 +5,7 @@ import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
 import type { Registry } from '../monitor/registry/registry.ts';
+import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import { heartbeatDevice, mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
@@ -23,6 +24,13 @@ export interface BrokerDeps {
   metrics: Metrics;
   log: Logger;
   clock: Clock;
+  guard: LoginGuard;
+}
+
+/** The client's address: the TCP socket's, or for MQTT over WebSocket the HTTP request's. */
+function sourceOf(client: Client): string {
+  const conn = client.conn as { remoteAddress?: string };
+  return conn.remoteAddress ?? client.req?.socket?.remoteAddress ?? 'unknown';
 }
 
 function authError(message: string, returnCode: number) {
@@ -35,7 +43,7 @@ function authError(message: string, returnCode: number) {
  * the ingest path can later hold the PUBACK until the heartbeat is durable (issue 7).
  */
 export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
-  const { registry, ingest, liveness, metrics, log, clock } = deps;
+  const { registry, ingest, liveness, metrics, log, clock, guard } = deps;
   // Sessions per device: a device counts as connected while any of its sessions is.
   const sessions = new Map<string, number>();
 
@@ -49,6 +57,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       const c = client as LastseenClient;
       const user = username ?? '';
       const pass = password?.toString('utf8') ?? '';
+      const source = sourceOf(client);
+      if (guard.isBlocked(source)) {
+        metrics.authFailures.inc({ interface: 'mqtt', reason: 'source_blocked' });
+        return done(authError('too many failed logins from this address', NOT_AUTHORIZED), null);
+      }
+      const failed = (reason: string) => {
+        if (guard.fail(source)) log.warn({ source }, 'source blocked after repeated failed logins');
+        metrics.authFailures.inc({ interface: 'mqtt', reason });
+      };
       if (user.startsWith('customer:')) {
         const customerId = user.slice('customer:'.length);
         const principal = pass ? registry.principalFor(pass) : null;
@@ -56,13 +73,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
           c.lastseen = { kind: 'customer', customerId };
           return done(null, true);
         }
-        metrics.authFailures.inc({ interface: 'mqtt', reason: 'bad_key' });
+        failed('bad_key');
         log.warn({ username: user, clientId: client.id }, 'MQTT login refused: wrong API key for customer');
         return done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), null);
       }
       const auth = registry.authenticateDevice(user, pass);
       if (!auth.ok) {
-        metrics.authFailures.inc({ interface: 'mqtt', reason: auth.reason });
+        failed(auth.reason);
         log.warn({ username: user, clientId: client.id, reason: auth.reason }, 'MQTT login refused');
         const code = auth.reason === 'bad_token' ? BAD_USERNAME_OR_PASSWORD : NOT_AUTHORIZED;
         return done(authError(auth.reason, code), null);

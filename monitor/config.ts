@@ -17,6 +17,12 @@ export interface Config {
   logLevel: string;
   /** Base-map tile URL template for the web map. */
   tileUrl: string;
+  /** Heartbeats per device per second, sustained (token bucket refill). */
+  heartbeatRate: number;
+  /** Heartbeats a device may send at once (store-and-forward bursts). */
+  heartbeatBurst: number;
+  /** Failed logins per source address per minute before it is blocked for 5 minutes. */
+  loginFailures: number;
 }
 
 export class ConfigError extends Error {}
@@ -53,6 +59,9 @@ const envSchema = z.object({
     })
     .default('info'),
   LASTSEEN_TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  LASTSEEN_HEARTBEAT_RATE: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_RATE must be a number' }).positive('LASTSEEN_HEARTBEAT_RATE must be > 0').default(2),
+  LASTSEEN_HEARTBEAT_BURST: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_BURST must be a number' }).int().min(1, 'LASTSEEN_HEARTBEAT_BURST must be ≥ 1').default(120),
+  LASTSEEN_LOGIN_FAILURES: z.coerce.number({ error: 'LASTSEEN_LOGIN_FAILURES must be a number' }).int().min(1, 'LASTSEEN_LOGIN_FAILURES must be ≥ 1').default(20),
 });
 
 /**
@@ -75,6 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.LASTSEEN_SMTP_URL ?? null,
     logLevel: e.LASTSEEN_LOG_LEVEL,
     tileUrl: e.LASTSEEN_TILE_URL,
+    heartbeatRate: e.LASTSEEN_HEARTBEAT_RATE,
+    heartbeatBurst: e.LASTSEEN_HEARTBEAT_BURST,
+    loginFailures: e.LASTSEEN_LOGIN_FAILURES,
   };
 }
 

@@ -42,7 +42,7 @@ export const heartbeatSchema = z
   });
 
 /** Short, stable labels for /metrics; the full reason goes to the log. */
-export type RejectReason = 'too_large' | 'not_json' | 'not_object' | 'invalid_field' | 'iccid_mismatch';
+export type RejectReason = 'too_large' | 'not_json' | 'not_object' | 'invalid_field' | 'iccid_mismatch' | 'rate_limited';
 
 export type ParseResult =
   | { ok: true; heartbeat: Heartbeat }

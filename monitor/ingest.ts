@@ -4,6 +4,7 @@ import type { LivenessTracker } from './liveness/tracker.ts';
 import type { Logger } from './logger.ts';
 import type { Metrics } from './metrics.ts';
 import type { Registry } from './registry/registry.ts';
+import type { RateLimiter } from './security/rate-limiter.ts';
 import type { TimeSeriesStore } from './store/store.ts';
 
 export type IngestResult =
@@ -24,6 +25,8 @@ export class Ingest {
       metrics: Metrics;
       log: Logger;
       clock: Clock;
+      /** Per-device throttle; a runaway device is held back without touching the others. */
+      limiter?: RateLimiter;
     },
   ) {}
 
@@ -31,6 +34,9 @@ export class Ingest {
     const { registry, liveness, store, metrics, log } = this.deps;
     const device = registry.getDevice(deviceId);
     if (!device) return this.reject(deviceId, 'unknown_device', `device ${deviceId} is not in the registry`);
+    if (this.deps.limiter && !this.deps.limiter.allow(deviceId, receivedAt)) {
+      return this.reject(deviceId, 'rate_limited', 'more heartbeats than the per-device limit (LASTSEEN_HEARTBEAT_RATE/BURST)');
+    }
     const parsed = parseHeartbeat(payload);
     if (!parsed.ok) return this.reject(deviceId, parsed.reason, parsed.detail);
     const hb = parsed.heartbeat;

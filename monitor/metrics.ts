@@ -17,7 +17,7 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
     }),
     heartbeatsRejected: new Counter({
       name: 'lastseen_heartbeats_rejected_total',
-      help: 'Heartbeats rejected, by reason (too_large, not_json, not_object, invalid_field, iccid_mismatch)',
+      help: 'Heartbeats rejected, by reason (too_large, not_json, not_object, invalid_field, iccid_mismatch, rate_limited, unknown_device)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

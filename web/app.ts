@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
+import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RegistryError, type Registry } from '../monitor/registry/registry.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
@@ -20,6 +21,7 @@ export interface AppDeps {
   store: TimeSeriesStore;
   metrics: Metrics;
   log: Logger;
+  guard: LoginGuard;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
   ports: () => { mqttPort: number; httpPort: number };
@@ -51,7 +53,7 @@ export function createApp(deps: AppDeps) {
   });
 
   const api = express.Router();
-  api.use(bearerAuth(registry, metrics));
+  api.use(bearerAuth(registry, metrics, deps.guard));
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
   api.use(onboardingRoutes(registry, deps.track));
   api.use(express.json({ limit: JSON_BODY_LIMIT }));

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Metrics } from '../monitor/metrics.ts';
 import type { Principal, Registry } from '../monitor/registry/registry.ts';
+import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import { authorize, type Action } from './authz.ts';
 import { HttpError } from './http-error.ts';
 
@@ -11,8 +12,13 @@ declare module 'express-serve-static-core' {
 }
 
 /** Reads `Authorization: Bearer <token>`; 401 without a valid one. */
-export function bearerAuth(registry: Registry, metrics: Metrics) {
+export function bearerAuth(registry: Registry, metrics: Metrics, guard: LoginGuard) {
   return (req: Request, _res: Response, next: NextFunction) => {
+    const source = req.socket.remoteAddress ?? 'unknown';
+    if (guard.isBlocked(source)) {
+      metrics.authFailures.inc({ interface: 'http', reason: 'source_blocked' });
+      return next(new HttpError(429, 'Too many failed logins from this address; try again in a few minutes.'));
+    }
     const header = req.headers.authorization ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match) {
@@ -21,6 +27,7 @@ export function bearerAuth(registry: Registry, metrics: Metrics) {
     }
     const principal = registry.principalFor(match[1]);
     if (!principal) {
+      guard.fail(source);
       metrics.authFailures.inc({ interface: 'http', reason: 'bad_token' });
       return next(new HttpError(401, 'The API token is not valid.'));
     }

@@ -1,0 +1,31 @@
+/**
+ * A token bucket per key (device id): `burst` heartbeats at once, refilled at `ratePerSec`.
+ *
+ * Why a bucket and not a fixed window: a collar that was out of coverage sends its stored
+ * heartbeats in one burst on return (store-and-forward), which is normal; a device stuck in a
+ * loop sending 1 000 a second is not. With burst 120 and 2/s, a 2-hour backlog at 1-minute
+ * cadence passes, and a runaway device is held to 2/s without touching anyone else.
+ */
+export class RateLimiter {
+  private buckets = new Map<string, { tokens: number; at: number }>();
+
+  constructor(
+    private ratePerSec: number,
+    private burst: number,
+  ) {}
+
+  /** Take one token for `key` at time `now` (ms); false when the bucket is empty. */
+  allow(key: string, now: number): boolean {
+    let b = this.buckets.get(key);
+    if (!b) {
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(key, b);
+    } else {
+      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.ratePerSec);
+      b.at = now;
+    }
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+}
