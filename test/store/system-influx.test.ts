@@ -38,10 +38,10 @@ describe('the all-in-one on influxdb:// (real broker, real influxd)', () => {
     });
     expect(res.items.map((h: { seq: number }) => h.seq)).toEqual([3, 2, 1]);
     expect(res.items[0]).toMatchObject({ battery: 87, rat: 'LTE-M' });
-    const events = await waitFor(async () => {
+    const events = (await waitFor(async () => {
       const rows = await influxd.query('lastseen', `SELECT * FROM device_event WHERE device = 'giraffe-i1'`);
       return rows.some((r) => r.kind === 'status' && r.to === 'online') && rows;
-    });
+    })) as Record<string, unknown>[];
     expect(events.some((r) => r.kind === 'connection' && r.connection === 'connected')).toBe(true);
   });
 
@@ -61,10 +61,10 @@ describe('the all-in-one on influxdb:// (real broker, real influxd)', () => {
     } finally {
       await influxd.start();
     }
-    const rows = await waitFor(async () => {
+    const rows = (await waitFor(async () => {
       const r = await influxd.query('lastseen', `SELECT seq FROM heartbeat WHERE device = 'otter-i2' ORDER BY time ASC`);
       return r.length === 5 && r;
-    }, 15_000, 100);
+    }, 15_000, 100)) as Record<string, unknown>[];
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 });
