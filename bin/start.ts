@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
-import { closeBroker, createBroker } from '../broker/broker.ts';
+import { closeBroker, createBroker, disconnectDevice } from '../broker/broker.ts';
 import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
@@ -16,6 +16,7 @@ import { Ingest } from '../monitor/ingest.ts';
 import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { createLogger, type Logger } from '../monitor/logger.ts';
 import { createMetrics } from '../monitor/metrics.ts';
+import { AuditLog } from '../monitor/registry/audit.ts';
 import { Registry } from '../monitor/registry/registry.ts';
 import { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RateLimiter } from '../monitor/security/rate-limiter.ts';
@@ -58,6 +59,7 @@ export async function startSystem(opts: StartOptions = {}) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   const registry = new Registry(db, () => clock.now());
+  const audit = new AuditLog(db, () => clock.now());
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
   registry.ensureAdminKey(admin.token);
 
@@ -168,6 +170,8 @@ export async function startSystem(opts: StartOptions = {}) {
     metrics,
     log,
     guard,
+    audit,
+    disconnectDevice: (id) => disconnectDevice(aedes, id),
     version: VERSION,
     ports: () => ({ mqttPort, httpPort }),
     track,

@@ -155,6 +155,20 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   return aedes;
 }
 
+/** Close every MQTT session of a device (token rotated or revoked, SIM deactivated). Returns how many. */
+export function disconnectDevice(aedes: Aedes, deviceId: string): number {
+  let n = 0;
+  for (const client of Object.values((aedes as unknown as { clients: Record<string, LastseenClient> }).clients)) {
+    const who = client.lastseen;
+    if (who?.kind === 'device' && who.deviceId === deviceId) {
+      client.lastseenEndReason = 'credentials revoked';
+      client.close();
+      n++;
+    }
+  }
+  return n;
+}
+
 /** Close the broker and all its client connections. */
 export function closeBroker(aedes: Aedes): Promise<void> {
   return new Promise((resolve) => aedes.close(() => resolve()));

@@ -5,6 +5,7 @@ import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
+import type { AuditLog } from '../monitor/registry/audit.ts';
 import { RegistryError, type Registry } from '../monitor/registry/registry.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
@@ -22,6 +23,9 @@ export interface AppDeps {
   metrics: Metrics;
   log: Logger;
   guard: LoginGuard;
+  audit: AuditLog;
+  /** Close a device's MQTT sessions. */
+  disconnectDevice(deviceId: string): void;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
   ports: () => { mqttPort: number; httpPort: number };
@@ -55,12 +59,12 @@ export function createApp(deps: AppDeps) {
   const api = express.Router();
   api.use(bearerAuth(registry, metrics, deps.guard));
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
-  api.use(onboardingRoutes(registry, deps.track));
+  api.use(onboardingRoutes(registry, deps.track, deps.audit));
   api.use(express.json({ limit: JSON_BODY_LIMIT }));
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
-  api.use(customerRoutes(registry, deps.retimeCustomer));
-  api.use(keyRoutes(registry));
-  api.use(deviceRoutes({ registry, liveness, store, track: deps.track }));
+  api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
+  api.use(keyRoutes(registry, deps.audit));
+  api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit, disconnect: deps.disconnectDevice }));
   for (const r of deps.extraApi ?? []) api.use(r);
   api.use((_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   app.use('/api', api);

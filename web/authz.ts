@@ -14,6 +14,9 @@ import type { Principal } from '../monitor/registry/registry.ts';
  *   device:update     yes    no     own devices only
  *   alert:read        yes    yes    own alerts only
  *   alert:ack         yes    yes    no
+ *   device:credentials yes   no     no       (rotate / revoke a device token)
+ *   key:manage        yes    no     no       (list / revoke API keys)
+ *   audit:read        yes    no     no
  *
  * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
  * who fails only on ownership must be answered 404, never 403, so that a customer cannot
@@ -28,7 +31,10 @@ export type Action =
   | 'device:read'
   | 'device:update'
   | 'alert:read'
-  | 'alert:ack';
+  | 'alert:ack'
+  | 'device:credentials'
+  | 'key:manage'
+  | 'audit:read';
 
 const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -41,6 +47,9 @@ const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
     'device:update',
     'alert:read',
     'alert:ack',
+    'device:credentials',
+    'key:manage',
+    'audit:read',
   ]),
   agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack']),
   customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read']),

@@ -18,7 +18,21 @@ export interface Principal {
   role: Role;
   /** Set for the `customer` role: the only customer this caller may see. */
   customerId?: string;
+  /** Which key this is (a prefix of its hash), for the audit log and revocation. */
+  keyId?: string;
 }
+
+/** A key as listed to admins: never the token, only its id. */
+export interface ApiKeyInfo {
+  id: string;
+  role: Role;
+  customerId: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** Characters of the token hash that name a key: 64 bits, enough to be unique, useless to an attacker. */
+const KEY_ID_LENGTH = 16;
 
 export interface NewCustomer {
   id: string;
@@ -364,9 +378,45 @@ export class Registry {
   }
 
   principalFor(token: string): Principal | null {
-    const row = this.stmt.keyByHash.get(hashToken(token)) as { role: Role; customer_id: string | null } | undefined;
+    const hash = hashToken(token);
+    const row = this.stmt.keyByHash.get(hash) as { role: Role; customer_id: string | null } | undefined;
     if (!row) return null;
-    return row.customer_id ? { role: row.role, customerId: row.customer_id } : { role: row.role };
+    const keyId = hash.slice(0, KEY_ID_LENGTH);
+    return row.customer_id ? { role: row.role, customerId: row.customer_id, keyId } : { role: row.role, keyId };
+  }
+
+  listApiKeys(): ApiKeyInfo[] {
+    const rows = this.db.prepare('SELECT token_hash, role, customer_id, created_at, revoked_at FROM api_keys ORDER BY created_at').all() as {
+      token_hash: string;
+      role: Role;
+      customer_id: string | null;
+      created_at: number;
+      revoked_at: number | null;
+    }[];
+    return rows.map((r) => ({ id: r.token_hash.slice(0, KEY_ID_LENGTH), role: r.role, customerId: r.customer_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  }
+
+  /** Revoke an API key by id; it stops working at its next use. */
+  revokeApiKey(keyId: string): ApiKeyInfo {
+    if (!/^[0-9a-f]{16}$/.test(keyId)) throw new RegistryError(404, `API key ${keyId} not found`);
+    const res = this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE substr(token_hash, 1, 16) = ? AND revoked_at IS NULL').run(this.now(), keyId);
+    if (res.changes === 0) throw new RegistryError(404, `API key ${keyId} not found or already revoked`);
+    return this.listApiKeys().find((k) => k.id === keyId)!;
+  }
+
+  /**
+   * Give a device a new token (the old one stops working at once) and return it. With
+   * `revokeOnly`, the device gets no usable token at all until it is rotated again.
+   */
+  rotateDeviceToken(id: string, revokeOnly = false): string | null {
+    const entry = this.devices.get(id);
+    if (!entry) throw new RegistryError(404, `device ${id} not found`);
+    const token = newToken();
+    // A revoked device's hash is of a token nobody was told: no login can match it.
+    const tokenHash = hashToken(token);
+    this.db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?').run(tokenHash, id);
+    entry.tokenHash = tokenHash;
+    return revokeOnly ? null : token;
   }
 
   // --- last known state snapshot ---------------------------------------------------

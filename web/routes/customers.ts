@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { AuditLog } from '../../monitor/registry/audit.ts';
 import type { Registry } from '../../monitor/registry/registry.ts';
 import { check } from '../auth.ts';
 import { HttpError } from '../http-error.ts';
@@ -14,7 +15,7 @@ function customerView(c: ReturnType<Registry['getCustomer']> & object) {
 }
 
 /** @param onTimingChange called when a customer's default offlineAfter changed, to re-time its devices. */
-export function customerRoutes(registry: Registry, onTimingChange: (customerId: string) => void) {
+export function customerRoutes(registry: Registry, audit: AuditLog, onTimingChange: (customerId: string) => void) {
   const r = Router();
 
   r.post('/customers', (req, res) => {
@@ -22,6 +23,7 @@ export function customerRoutes(registry: Registry, onTimingChange: (customerId: 
     const body = parseOr(customerCreateSchema, req.body, 'customer');
     if (!body.ok) throw new HttpError(422, body.error);
     const c = registry.createCustomer(body.value);
+    audit.record(req.principal, 'customer.create', c.id, { name: c.name });
     res.status(201).json(customerView(c));
   });
 
@@ -37,6 +39,7 @@ export function customerRoutes(registry: Registry, onTimingChange: (customerId: 
     const body = parseOr(customerPatchSchema, req.body, 'customer');
     if (!body.ok) throw new HttpError(422, body.error);
     const c = registry.updateCustomer(req.params.id, body.value);
+    audit.record(req.principal, 'customer.update', c.id, { fields: Object.keys(body.value) });
     if (body.value.offlineAfter !== undefined) onTimingChange(c.id);
     res.json(customerView(c));
   });

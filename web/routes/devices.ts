@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { LivenessTracker } from '../../monitor/liveness/tracker.ts';
 import type { Registry } from '../../monitor/registry/registry.ts';
 import type { TimeSeriesStore } from '../../monitor/store/store.ts';
+import type { AuditLog } from '../../monitor/registry/audit.ts';
 import type { Device } from '../../monitor/types.ts';
 import { check } from '../auth.ts';
 import { listScope } from '../authz.ts';
@@ -15,9 +16,12 @@ export interface DeviceRouteDeps {
   store: TimeSeriesStore;
   /** Start tracking a new device or re-time a changed one. */
   track(device: Device): void;
+  audit: AuditLog;
+  /** Close the device's MQTT sessions (credentials changed, SIM blocked). */
+  disconnect(deviceId: string): void;
 }
 
-export function deviceRoutes({ registry, liveness, store, track }: DeviceRouteDeps) {
+export function deviceRoutes({ registry, liveness, store, track, audit, disconnect }: DeviceRouteDeps) {
   const r = Router();
 
   /** The device if the caller may see it; 404 otherwise (also for another customer's device). */
@@ -34,6 +38,7 @@ export function deviceRoutes({ registry, liveness, store, track }: DeviceRouteDe
     if (!body.ok) throw new HttpError(422, body.error);
     const { device, token } = registry.createDevice(body.value as Parameters<Registry['createDevice']>[0]);
     track(device);
+    audit.record(req.principal, 'device.create', device.id, { customerId: device.customerId });
     res.status(201).json({ ...deviceView(device, liveness), token });
   });
 
@@ -62,7 +67,28 @@ export function deviceRoutes({ registry, liveness, store, track }: DeviceRouteDe
     if (!body.ok) throw new HttpError(422, body.error);
     const d = registry.updateDevice(req.params.id, body.value as Parameters<Registry['updateDevice']>[1]);
     track(d);
+    audit.record(req.principal, 'device.update', d.id, body.value as Record<string, unknown>);
+    // A deactivated or retired SIM may not stay connected on its old session.
+    if (d.simState === 'deactivated' || d.simState === 'retired') disconnect(d.id);
     res.json(deviceView(d, liveness));
+  });
+
+  r.post('/devices/:id/token', (req, res) => {
+    const d = visible(req, req.params.id, 'device:read');
+    check(req, 'device:credentials');
+    const token = registry.rotateDeviceToken(d.id)!;
+    disconnect(d.id);
+    audit.record(req.principal, 'device.token.rotate', d.id);
+    res.json({ id: d.id, token });
+  });
+
+  r.post('/devices/:id/revoke', (req, res) => {
+    const d = visible(req, req.params.id, 'device:read');
+    check(req, 'device:credentials');
+    registry.rotateDeviceToken(d.id, true);
+    disconnect(d.id);
+    audit.record(req.principal, 'device.token.revoke', d.id);
+    res.json({ id: d.id, revoked: true });
   });
 
   r.get('/devices/:id/heartbeats', async (req, res) => {

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { CsvHeaderError, readOnboardingCsv } from '../../monitor/onboarding/csv.ts';
 import { validateRow } from '../../monitor/onboarding/columns.ts';
 import { onboard, type OnboardingInput, type OnboardingOutcome } from '../../monitor/onboarding/onboard.ts';
+import type { AuditLog } from '../../monitor/registry/audit.ts';
 import type { Registry } from '../../monitor/registry/registry.ts';
 import type { Device } from '../../monitor/types.ts';
 import { check } from '../auth.ts';
@@ -25,7 +26,7 @@ async function* fromArray(items: unknown[]): AsyncGenerator<OnboardingInput> {
  * with `Accept: application/x-ndjson`, one JSON line per outcome and a final summary line, so
  * a million credentials never have to sit in memory on either side.
  */
-export function onboardingRoutes(registry: Registry, track: (d: Device) => void) {
+export function onboardingRoutes(registry: Registry, track: (d: Device) => void, audit: AuditLog) {
   const r = Router();
   r.post('/onboarding', express.json({ limit: JSON_ARRAY_LIMIT }), async (req: Request, res: Response) => {
     check(req, 'device:create');
@@ -37,7 +38,9 @@ export function onboardingRoutes(registry: Registry, track: (d: Device) => void)
     } else {
       throw new HttpError(415, 'Send the devices as a text/csv body (CONTRACT §6a) or as a JSON array.');
     }
-    const outcomes = onboard(rows, registry, track);
+    const outcomes = counted(onboard(rows, registry, track), (created, rejected) =>
+      audit.record(req.principal, 'onboarding', 'devices', { created, rejected }),
+    );
     const ndjson = (req.headers.accept ?? '').includes('application/x-ndjson');
     try {
       if (ndjson) await streamNdjson(outcomes, res);
@@ -52,6 +55,21 @@ export function onboardingRoutes(registry: Registry, track: (d: Device) => void)
     }
   });
   return r;
+}
+
+/** Pass outcomes through and report the totals once the stream is done. */
+async function* counted(outcomes: AsyncIterable<OnboardingOutcome>, done: (created: number, rejected: number) => void) {
+  let created = 0;
+  let rejected = 0;
+  try {
+    for await (const o of outcomes) {
+      if (o.ok) created++;
+      else rejected++;
+      yield o;
+    }
+  } finally {
+    done(created, rejected);
+  }
 }
 
 async function answerJson(outcomes: AsyncIterable<OnboardingOutcome>, res: Response) {
