@@ -157,10 +157,9 @@ export class SpoolingStore implements TimeSeriesStore {
   /** Everything written before this call is in the store or in the spool when it resolves. */
   async flush(): Promise<void> {
     const goal = this.taken + this.buffer.length;
-    if (this.committed >= goal) return;
-    const done = new Promise<void>((resolve) => this.waiters.push({ goal, resolve }));
-    void this.kick();
-    await done;
+    // Each pass of the loop either commits buffered rows or ends on an outage, and the next
+    // pass then spills them; awaiting a loop that is just finishing costs one more pass.
+    while (this.committed < goal && !this.closed) await this.kick();
   }
 
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
@@ -188,16 +187,9 @@ export class SpoolingStore implements TimeSeriesStore {
   private taken = 0;
   /** Of those, rows that reached the store or the spool (or were dropped, counted). */
   private committed = 0;
-  private waiters: { goal: number; resolve: () => void }[] = [];
 
   private commit(n: number): void {
     this.committed += n;
-    if (this.waiters.length === 0) return;
-    this.waiters = this.waiters.filter((w) => {
-      if (w.goal > this.committed) return true;
-      w.resolve();
-      return false;
-    });
   }
 
   /** Run the loop if it is not running; resolves when it goes idle. */
