@@ -13,6 +13,7 @@ import { bearerAuth } from './auth.ts';
 import { HttpError } from './http-error.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { deviceRoutes } from './routes/devices.ts';
+import { exportRoutes } from './routes/export.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
 
@@ -64,6 +65,7 @@ export function createApp(deps: AppDeps) {
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
   api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
   api.use(keyRoutes(registry, deps.audit));
+  api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit, disconnect: deps.disconnectDevice }));
   for (const r of deps.extraApi ?? []) api.use(r);
   api.use((_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));

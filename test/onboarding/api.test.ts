@@ -99,3 +99,40 @@ describe('lastseen onboard FILE.csv', () => {
     expect(rerun.code).toBe(1);
   }, 60_000);
 });
+
+describe('GET /api/devices.csv', () => {
+  it('exports the registry as an onboarding CSV that can be onboarded again elsewhere, scoped for customer keys', async () => {
+    await sys.api('POST', '/api/customers', { id: 'zoo', name: 'Zoo' });
+    await sys.api('POST', '/api/devices', { id: 'zoo-x', customerId: 'zoo', name: 'Quoted, "name"' });
+    const res = await fetch(`${sys.url}/api/devices.csv`, { headers: { authorization: `Bearer ${sys.adminToken}` } });
+    expect(res.headers.get('content-type')).toMatch(/text\/csv/);
+    const text = await res.text();
+    const lines = text.trim().split('\n');
+    expect(lines[0]).toBe('deviceId,customerId,name,iccid,imsi,msisdn,interval,offlineAfter,species,simState,imei,nickname,tagModel');
+    expect(text).toContain('zoo-x,zoo,"Quoted, ""name""",');
+    expect(text).toContain(`col-1,kwt,One,${iccid(1)},,,900,`);
+
+    // Round trip: the export is a valid onboarding file for a fresh system.
+    const { startTestSystem } = await import('../helpers/system.ts');
+    const other = await startTestSystem();
+    try {
+      await other.api('POST', '/api/customers', { id: 'kwt', name: 'K' });
+      await other.api('POST', '/api/customers', { id: 'zoo', name: 'Z' });
+      const r = await fetch(`${other.url}/api/onboarding`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${other.adminToken}`, 'content-type': 'text/csv' },
+        body: text,
+      });
+      const body = (await r.json()) as { created: number; rejected: unknown[] };
+      expect(body.rejected).toEqual([]);
+      expect(body.created).toBe(lines.length - 1);
+      expect(other.registry.getDevice('zoo-x')!.name).toBe('Quoted, "name"');
+    } finally {
+      await other.close();
+    }
+
+    const key = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'zoo' })).body.token;
+    const mine = await (await fetch(`${sys.url}/api/devices.csv`, { headers: { authorization: `Bearer ${key}` } })).text();
+    expect(mine.trim().split('\n').slice(1).map((l) => l.split(',')[0])).toEqual(['zoo-x']);
+  });
+});
