@@ -11,6 +11,7 @@ import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { bearerAuth } from './auth.ts';
 import { HttpError } from './http-error.ts';
+import { openApiDocument } from './openapi/document.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { exportRoutes } from './routes/export.ts';
@@ -56,6 +57,10 @@ export function createApp(deps: AppDeps) {
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  const openapi = openApiDocument(deps.version);
+  // Public, like /healthz: it describes the API, it holds no data.
+  app.get('/api/openapi.json', (_req, res) => res.json(openapi));
 
   const api = express.Router();
   api.use(bearerAuth(registry, metrics, deps.guard));

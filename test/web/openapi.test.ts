@@ -1,0 +1,85 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
+
+let sys: TestSystem;
+let doc: any;
+let ajv: Ajv2020;
+beforeAll(async () => {
+  sys = await startTestSystem();
+  doc = await (await fetch(`${sys.url}/api/openapi.json`)).json();
+  ajv = new Ajv2020({ strict: false, allErrors: true });
+  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+  for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
+});
+afterAll(async () => {
+  await sys?.close();
+});
+
+/** Check a real response against what the document says that operation answers with that status. */
+function conforms(path: string, method: string, status: number, body: unknown): void {
+  const op = doc.paths[path]?.[method];
+  expect(op, `${method.toUpperCase()} ${path} is described`).toBeTruthy();
+  const response = op.responses[String(status)];
+  expect(response, `${method.toUpperCase()} ${path} documents status ${status}`).toBeTruthy();
+  const ref = response.content?.['application/json']?.schema?.$ref as string | undefined;
+  if (!ref) return;
+  const validate = ajv.getSchema(ref)!;
+  const valid = validate(body);
+  expect(valid, `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 400)}`).toBe(true);
+}
+
+describe('OpenAPI description (/api/openapi.json)', () => {
+  it('is a public OpenAPI 3.1 document whose request schemas are the validating ones', () => {
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.components.schemas.DeviceCreate.properties.iccid).toBeTruthy();
+    expect(doc.components.schemas.DeviceCreate.required).toEqual(['id', 'customerId']);
+  });
+
+  it('describes every real response of a walk through the API', async () => {
+    conforms('/healthz', 'get', 200, await (await fetch(`${sys.url}/healthz`)).json());
+    let r = await sys.api('POST', '/api/customers', { id: 'kwt', name: 'KWT', channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/x', secret: 'abcdefgh' }] });
+    conforms('/api/customers', 'post', r.status, r.body);
+    r = await sys.api('POST', '/api/customers', { id: 'kwt', name: 'again' });
+    conforms('/api/customers', 'post', r.status, r.body);
+    r = await sys.api('POST', '/api/customers', { id: 'bad id', name: 'x' });
+    conforms('/api/customers', 'post', r.status, r.body);
+    r = await sys.api('GET', '/api/customers/kwt');
+    conforms('/api/customers/{id}', 'get', r.status, r.body);
+    r = await sys.api('PATCH', '/api/customers/kwt', { offlineAfter: 600 });
+    conforms('/api/customers/{id}', 'patch', r.status, r.body);
+    r = await sys.api('POST', '/api/devices', { id: 'g1', customerId: 'kwt', name: 'Twiga', iccid: '89254021234567890128', interval: 60 });
+    conforms('/api/devices', 'post', r.status, r.body);
+    const client = await mqtt.connectAsync(sys.mqttUrl, { username: 'g1', password: r.body.token, reconnectPeriod: 0 });
+    await client.publishAsync('devices/g1/heartbeat', JSON.stringify({ seq: 1, ts: Date.now(), lat: -1, lon: 36, battery: 50, rssi: -90, rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 7 }), { qos: 1 });
+    await client.endAsync();
+    await waitFor(async () => (await sys.api('GET', '/api/devices/g1')).body.status === 'online');
+    r = await sys.api('GET', '/api/devices/g1');
+    conforms('/api/devices/{id}', 'get', r.status, r.body);
+    r = await sys.api('GET', '/api/devices/nope');
+    conforms('/api/devices/{id}', 'get', r.status, r.body);
+    r = await sys.api('PATCH', '/api/devices/g1', { name: 'Twiga II', imei: '356938035643809' });
+    conforms('/api/devices/{id}', 'patch', r.status, r.body);
+    r = await sys.api('GET', '/api/devices?limit=10');
+    conforms('/api/devices', 'get', r.status, r.body);
+    r = await sys.api('GET', '/api/devices?limit=0');
+    conforms('/api/devices', 'get', r.status, r.body);
+    r = await sys.api('GET', '/api/devices/g1/heartbeats');
+    conforms('/api/devices/{id}/heartbeats', 'get', r.status, r.body);
+    expect(r.body.items).toHaveLength(1);
+    r = await sys.api('GET', '/api/devices/g1/diagnosis');
+    conforms('/api/devices/{id}/diagnosis', 'get', r.status, r.body);
+    r = await sys.api('POST', '/api/keys', { role: 'agent' });
+    conforms('/api/keys', 'post', r.status, r.body);
+    r = await sys.api('GET', '/api/keys');
+    conforms('/api/keys', 'get', r.status, r.body);
+    r = await sys.api('POST', '/api/onboarding', [{ deviceId: 'g2', customerId: 'kwt' }, { deviceId: 'g3' }]);
+    conforms('/api/onboarding', 'post', r.status, r.body);
+    r = await sys.api('GET', '/api/audit');
+    conforms('/api/audit', 'get', r.status, r.body);
+    r = await sys.api('GET', '/api/devices', undefined, 'wrong');
+    conforms('/api/devices', 'get', r.status, r.body);
+  });
+});

@@ -1,0 +1,112 @@
+import { z } from 'zod';
+import {
+  customerCreateSchema,
+  customerPatchSchema,
+  deviceCreateSchema,
+  devicePatchSchema,
+  keyCreateSchema,
+} from '../schemas.ts';
+import * as R from './responses.ts';
+
+type Schema = z.ZodType;
+
+const json = (s: Schema, io: 'input' | 'output') => z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+
+/** Named schemas of the document: requests (as validated) and responses (as checked by tests). */
+const REQUESTS: Record<string, Schema> = {
+  CustomerCreate: customerCreateSchema,
+  CustomerPatch: customerPatchSchema,
+  DeviceCreate: deviceCreateSchema,
+  DevicePatch: devicePatchSchema,
+  KeyCreate: keyCreateSchema,
+};
+const RESPONSES: Record<string, Schema> = {
+  Error: R.errorBody,
+  Health: R.health,
+  Customer: R.customerView,
+  Device: R.deviceView,
+  DeviceCreated: R.deviceCreated,
+  DeviceList: R.deviceList,
+  HeartbeatList: R.heartbeatList,
+  KeyCreated: R.keyCreated,
+  KeyList: R.keyList,
+  OnboardingResult: R.onboardingResult,
+  Diagnosis: R.diagnosisView,
+  AuditList: R.auditList,
+};
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const body = (name: string) => ({ required: true, content: { 'application/json': { schema: ref(name) } } });
+const ok = (name: string, code = '200') => ({ [code]: { description: 'OK', content: { 'application/json': { schema: ref(name) } } } });
+const errors = (...codes: number[]) =>
+  Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
+const q = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
+
+/** OpenAPI 3.1 description of the REST API, served at /api/openapi.json. */
+export function openApiDocument(version: string) {
+  const schemas: Record<string, unknown> = {};
+  for (const [name, s] of Object.entries(REQUESTS)) schemas[name] = json(s, 'input');
+  for (const [name, s] of Object.entries(RESPONSES)) schemas[name] = json(s, 'output');
+  for (const s of Object.values(schemas)) delete (s as { $schema?: string }).$schema;
+  return {
+    openapi: '3.1.0',
+    info: { title: 'lastseen', version, description: 'Connectivity monitor for IoT devices and animal trackers (CONTRACT §6).' },
+    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ bearer: [] }],
+    paths: {
+      '/healthz': { get: { summary: 'Health and bound ports', security: [], responses: ok('Health') } },
+      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
+      '/api/customers': { post: { summary: 'Create a customer', requestBody: body('CustomerCreate'), responses: { ...ok('Customer', '201'), ...errors(401, 403, 409, 422) } } },
+      '/api/customers/{id}': {
+        get: { parameters: [idParam], responses: { ...ok('Customer'), ...errors(401, 404) } },
+        patch: { parameters: [idParam], requestBody: body('CustomerPatch'), responses: { ...ok('Customer'), ...errors(401, 403, 404, 422) } },
+      },
+      '/api/keys': {
+        post: { summary: 'Create an API key (the token is shown once)', requestBody: body('KeyCreate'), responses: { ...ok('KeyCreated', '201'), ...errors(401, 403, 422) } },
+        get: { summary: 'List API keys (ids, never tokens)', responses: { ...ok('KeyList'), ...errors(401, 403) } },
+      },
+      '/api/keys/{id}': { delete: { summary: 'Revoke an API key', parameters: [idParam], responses: { '200': { description: 'revoked' }, ...errors(401, 403, 404) } } },
+      '/api/audit': { get: { summary: 'Audit log of administrative changes', parameters: [q('limit', 'at most this many, newest first', { type: 'integer' }), q('target', 'only this object')], responses: { ...ok('AuditList'), ...errors(401, 403) } } },
+      '/api/devices': {
+        post: { summary: 'Create a device; returns its token once', requestBody: body('DeviceCreate'), responses: { ...ok('DeviceCreated', '201'), ...errors(401, 403, 409, 422) } },
+        get: {
+          summary: 'List devices',
+          parameters: [
+            q('status', 'unknown | online | late | offline'),
+            q('customerId', 'only this customer (customer keys: always their own)'),
+            q('q', 'substring of id, name, ICCID, IMSI, MSISDN, IMEI, nickname'),
+            q('limit', '1–1000, default 100', { type: 'integer' }),
+            q('cursor', 'the `next` of the previous page'),
+          ],
+          responses: { ...ok('DeviceList'), ...errors(400, 401) },
+        },
+      },
+      '/api/devices.csv': { get: { summary: 'The registry as an onboarding CSV', responses: { '200': { description: 'text/csv' }, ...errors(401) } } },
+      '/api/devices/{id}': {
+        get: { parameters: [idParam], responses: { ...ok('Device'), ...errors(401, 404) } },
+        patch: { parameters: [idParam], requestBody: body('DevicePatch'), responses: { ...ok('Device'), ...errors(401, 403, 404, 422) } },
+      },
+      '/api/devices/{id}/heartbeats': {
+        get: {
+          parameters: [idParam, q('from', 'ISO-8601 or epoch ms'), q('to', 'ISO-8601 or epoch ms'), q('limit', '1–10000, default 100', { type: 'integer' })],
+          responses: { ...ok('HeartbeatList'), ...errors(400, 401, 404) },
+        },
+      },
+      '/api/devices/{id}/token': { post: { summary: 'Rotate the device token (closes its sessions)', parameters: [idParam], responses: { '200': { description: '{ id, token }' }, ...errors(401, 403, 404) } } },
+      '/api/devices/{id}/revoke': { post: { summary: 'Revoke the device token (closes its sessions)', parameters: [idParam], responses: { '200': { description: '{ id, revoked }' }, ...errors(401, 403, 404) } } },
+      '/api/devices/{id}/diagnosis': { get: { parameters: [idParam], responses: { ...ok('Diagnosis'), ...errors(401, 404) } } },
+      '/api/devices/{id}/timeline': { get: { parameters: [idParam], responses: { '200': { description: 'timeline entries, oldest first' }, ...errors(401, 404) } } },
+      '/api/onboarding': {
+        post: {
+          summary: 'Bulk onboarding: text/csv (CONTRACT §6a) or a JSON array; NDJSON answer with Accept: application/x-ndjson',
+          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
+          responses: { ...ok('OnboardingResult'), ...errors(400, 401, 403, 415) },
+        },
+      },
+      '/api/alerts': { get: { summary: 'Alert history', parameters: [q('state', 'firing | resolved'), q('customerId', ''), q('deviceId', '')], responses: { '200': { description: 'alerts' }, ...errors(401) } } },
+      '/api/alerts/{id}/ack': { post: { summary: 'Acknowledge an alert (admin, agent)', parameters: [idParam], responses: { '200': { description: 'acknowledged' }, ...errors(401, 403, 404) } } },
+      '/api/map': { get: { summary: 'Viewport clusters or points', parameters: [q('bbox', 'w,s,e,n'), q('zoom', '', { type: 'integer' })], responses: { '200': { description: 'clusters or points' } } } },
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+
+/**
+ * Response bodies of the REST API as schemas. They document the API (OpenAPI) and the test
+ * suite checks real responses against them, so the description cannot drift from the code.
+ */
+const isoOrNull = z.string().nullable().describe('ISO-8601 time, or null');
+const status = z.enum(['unknown', 'online', 'late', 'offline']);
+
+export const errorBody = z.object({ error: z.string().describe('one clear sentence') });
+
+export const health = z.object({
+  status: z.literal('ok'),
+  mqttPort: z.number().int(),
+  httpPort: z.number().int(),
+  store: z.string(),
+  devices: z.number().int(),
+  version: z.string(),
+});
+
+export const channelView = z.union([
+  z.object({ type: z.literal('webhook'), url: z.string(), secret: z.literal('***') }),
+  z.object({ type: z.literal('email'), to: z.string() }),
+  z.object({ type: z.literal('mqtt') }),
+]);
+
+export const customerView = z.object({
+  id: z.string(),
+  name: z.string(),
+  offlineAfter: z.number().nullable(),
+  language: z.string(),
+  channels: z.array(channelView),
+  parentId: z.string().nullable(),
+  communicationPlan: z.string().nullable(),
+  ratePlan: z.string().nullable(),
+  alertPolicy: z.record(z.string(), z.number()).nullable(),
+  diagnosis: z.record(z.string(), z.number()).nullable(),
+  createdAt: z.string(),
+});
+
+export const deviceView = z.object({
+  id: z.string(),
+  customerId: z.string(),
+  name: z.string().nullable(),
+  iccid: z.string().nullable(),
+  imsi: z.string().nullable(),
+  msisdn: z.string().nullable(),
+  species: z.string().nullable(),
+  imei: z.string().nullable(),
+  nickname: z.string().nullable(),
+  tagModel: z.string().nullable(),
+  simState: z.enum(['test', 'activation_ready', 'activated', 'deactivated', 'retired']),
+  custom: z.record(z.string(), z.unknown()),
+  status,
+  statusSince: isoOrNull,
+  connection: z.enum(['never', 'connected', 'disconnected', 'lost']),
+  connectionSince: isoOrNull,
+  lastSeen: isoOrNull,
+  lastPosition: z.object({ lat: z.number(), lon: z.number(), ts: isoOrNull }).nullable(),
+  battery: z.number().nullable(),
+  rssi: z.number().nullable(),
+  rat: z.string().nullable(),
+  mcc: z.number().nullable(),
+  mnc: z.number().nullable(),
+  cellId: z.number().nullable(),
+  temp: z.number().nullable(),
+  activity: z.number().nullable(),
+  seq: z.number().nullable(),
+  interval: z.number().nullable().describe('seconds'),
+  offlineAfter: z.number().nullable().describe('seconds (the effective value, CONTRACT §5)'),
+  nextDeadline: isoOrNull,
+  createdAt: isoOrNull,
+});
+
+export const deviceCreated = deviceView.extend({ token: z.string().describe('the device token, shown only here') });
+export const deviceList = z.object({ items: z.array(deviceView), next: z.string().nullable() });
+
+export const heartbeatView = z.object({
+  deviceId: z.string(),
+  ts: isoOrNull,
+  receivedAt: isoOrNull,
+  seq: z.number().int().optional(),
+  interval: z.number().optional(),
+  lat: z.number().optional(),
+  lon: z.number().optional(),
+  alt: z.number().optional(),
+  battery: z.number().optional(),
+  rssi: z.number().optional(),
+  rat: z.string().optional(),
+  mcc: z.number().optional(),
+  mnc: z.number().optional(),
+  cellId: z.number().optional(),
+  iccid: z.string().optional(),
+  temp: z.number().optional(),
+  activity: z.number().optional(),
+  bytesUp: z.number().optional(),
+  bytesDown: z.number().optional(),
+});
+export const heartbeatList = z.object({ items: z.array(heartbeatView) });
+
+export const keyCreated = z.object({ token: z.string(), id: z.string(), role: z.enum(['admin', 'agent', 'customer']), customerId: z.string().nullable() });
+export const keyInfo = z.object({
+  id: z.string(),
+  role: z.enum(['admin', 'agent', 'customer']),
+  customerId: z.string().nullable(),
+  createdAt: z.string(),
+  revokedAt: isoOrNull,
+});
+export const keyList = z.object({ items: z.array(keyInfo) });
+
+export const onboardingResult = z.object({
+  created: z.number().int(),
+  rejected: z.array(z.object({ line: z.number().int(), error: z.string(), status: z.number().int() })),
+  credentials: z.array(z.object({ id: z.string(), token: z.string() })),
+});
+
+/** The diagnosis carries evidence objects that vary by check; the documented core is fixed. */
+export const diagnosisView = z.looseObject({
+  deviceId: z.string(),
+  status: z.enum(['unknown', 'online', 'late', 'offline']),
+  cause: z.enum(['battery_depleted', 'coverage_lost', 'no_motion', 'powered_off', 'connection_lost', 'sim_deactivated', 'network_outage', 'never_reported', 'unknown']),
+  confidence: z.string(),
+  nextStep: z.string(),
+  checks: z.array(z.looseObject({ name: z.string(), level: z.enum(['green', 'yellow', 'red', 'grey']), finding: z.string() })),
+});
+
+export const auditList = z.object({
+  items: z.array(z.object({ at: z.string(), actor: z.string(), action: z.string(), target: z.string(), detail: z.record(z.string(), z.unknown()).nullable() })),
+});
