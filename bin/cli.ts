@@ -77,10 +77,12 @@ async function boot(start: () => Promise<RunningSystem>): Promise<RunningSystem>
 
 function announce(system: RunningSystem): void {
   const host = system.config.host;
+  const secure = system.config.tls !== null;
   const lines = [
     `lastseen is running`,
-    `  map and API:  http://${host}:${system.httpPort}/`,
-    `  MQTT:         mqtt://${host}:${system.mqttPort}  (WebSocket: ws://${host}:${system.httpPort}/mqtt)`,
+    `  map and API:  http${secure ? 's' : ''}://${host}:${system.httpPort}/`,
+    `  MQTT:         mqtt://${host}:${system.mqttPort}  (WebSocket: ws${secure ? 's' : ''}://${host}:${system.httpPort}/mqtt)`,
+    ...(system.mqttsPort !== null ? [`  MQTT TLS:     mqtts://${host}:${system.mqttsPort}`] : []),
     `  data dir:     ${system.config.dataDir}`,
   ];
   if (system.adminTokenGenerated) {

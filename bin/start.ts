@@ -4,6 +4,7 @@ import type { Router } from 'express';
 import { Server as SocketServer } from 'socket.io';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { closeBroker, createBroker, disconnectDevice } from '../broker/broker.ts';
@@ -173,22 +174,26 @@ export async function startSystem(opts: StartOptions = {}) {
     audit,
     disconnectDevice: (id) => disconnectDevice(aedes, id),
     version: VERSION,
-    ports: () => ({ mqttPort, httpPort }),
+    ports: () => ({ mqttPort, httpPort, ...(mqttsPort !== null ? { mqttsPort } : {}) }),
     track,
     retimeCustomer,
     extraApi,
     publicConfig: { tileUrl: config.tileUrl },
   });
-  const http = createHttpServer(app, aedes);
+  const http = createHttpServer(app, aedes, config.tls);
   io = new SocketServer(http, { serveClient: false });
   const stopLive = attachMapLive(io, { bus, authorizeToken: (token) => registry.principalFor(token) });
   const tcp = createServer(aedes.handle);
+  const mqtts = config.tls ? createTlsServer({ cert: config.tls.cert, key: config.tls.key }, aedes.handle) : null;
+  let mqttsPort: number | null = null;
 
   try {
     mqttPort = await listen(tcp, config.mqttPort, config.host, 'LASTSEEN_MQTT_PORT');
+    if (mqtts) mqttsPort = await listen(mqtts, config.mqttsPort, config.host, 'LASTSEEN_MQTTS_PORT');
     httpPort = await listen(http, config.httpPort, config.host, 'LASTSEEN_HTTP_PORT');
   } catch (err) {
     tcp.close();
+    mqtts?.close();
     stopLive();
     map.close();
     await closeBroker(aedes);
@@ -206,6 +211,7 @@ export async function startSystem(opts: StartOptions = {}) {
     (stopping ??= (async () => {
       log.info('stopping: closing listeners, flushing writes');
       tcp.close();
+      mqtts?.close();
       stopLive();
       map.close();
       io?.disconnectSockets(true);
@@ -244,6 +250,9 @@ export async function startSystem(opts: StartOptions = {}) {
     },
     get httpPort() {
       return httpPort;
+    },
+    get mqttsPort() {
+      return mqttsPort;
     },
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -23,6 +23,9 @@ export interface Config {
   heartbeatBurst: number;
   /** Failed logins per source address per minute before it is blocked for 5 minutes. */
   loginFailures: number;
+  /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
+  tls: { cert: Buffer; key: Buffer } | null;
+  mqttsPort: number;
 }
 
 export class ConfigError extends Error {}
@@ -61,6 +64,9 @@ const envSchema = z.object({
   LASTSEEN_TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   LASTSEEN_HEARTBEAT_RATE: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_RATE must be a number' }).positive('LASTSEEN_HEARTBEAT_RATE must be > 0').default(2),
   LASTSEEN_HEARTBEAT_BURST: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_BURST must be a number' }).int().min(1, 'LASTSEEN_HEARTBEAT_BURST must be ≥ 1').default(120),
+  LASTSEEN_TLS_CERT: z.string().min(1).optional(),
+  LASTSEEN_TLS_KEY: z.string().min(1).optional(),
+  LASTSEEN_MQTTS_PORT: port('LASTSEEN_MQTTS_PORT').default(8883),
   LASTSEEN_LOGIN_FAILURES: z.coerce.number({ error: 'LASTSEEN_LOGIN_FAILURES must be a number' }).int().min(1, 'LASTSEEN_LOGIN_FAILURES must be ≥ 1').default(20),
 });
 
@@ -87,7 +93,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatRate: e.LASTSEEN_HEARTBEAT_RATE,
     heartbeatBurst: e.LASTSEEN_HEARTBEAT_BURST,
     loginFailures: e.LASTSEEN_LOGIN_FAILURES,
+    tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
+    mqttsPort: e.LASTSEEN_MQTTS_PORT,
   };
+}
+
+function readTls(certPath?: string, keyPath?: string): Config['tls'] {
+  if (!certPath && !keyPath) return null;
+  if (!certPath || !keyPath) throw new ConfigError('LASTSEEN_TLS_CERT and LASTSEEN_TLS_KEY must be set together');
+  const read = (path: string, name: string) => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(`${name} ${path} cannot be read (${(err as NodeJS.ErrnoException).code})`);
+    }
+  };
+  return { cert: read(certPath, 'LASTSEEN_TLS_CERT'), key: read(keyPath, 'LASTSEEN_TLS_KEY') };
 }
 
 /** Create the data dir if needed and check it is writable; ConfigError otherwise. */

@@ -30,7 +30,7 @@ export interface AppDeps {
   disconnectDevice(deviceId: string): void;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
-  ports: () => { mqttPort: number; httpPort: number };
+  ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number };
   track(device: Device): void;
   retimeCustomer(customerId: string): void;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
@@ -50,8 +50,7 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
-    const { mqttPort, httpPort } = deps.ports();
-    res.json({ status: 'ok', mqttPort, httpPort, store: store.name, devices: liveness.size, version: deps.version });
+    res.json({ status: 'ok', ...deps.ports(), store: store.name, devices: liveness.size, version: deps.version });
   });
 
   app.get('/metrics', async (_req, res) => {

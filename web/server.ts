@@ -1,5 +1,6 @@
 import type { Aedes } from 'aedes';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Express } from 'express';
@@ -8,8 +9,8 @@ import type { Express } from 'express';
  * The HTTP listener: the express app, plus MQTT over WebSocket at /mqtt (CONTRACT §2) handed
  * to the same aedes instance as the TCP listener.
  */
-export function createHttpServer(app: Express, aedes: Aedes): Server {
-  const server = createServer(app);
+export function createHttpServer(app: Express, aedes: Aedes, tls: { cert: Buffer; key: Buffer } | null = null): Server {
+  const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createServer(app);
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
   server.on('upgrade', (req, socket: Duplex, head) => {
     const path = (req.url ?? '').split('?')[0];
