@@ -101,6 +101,11 @@ export class SpoolingStore implements TimeSeriesStore {
     return oldest === null ? 0 : Math.max(0, (this.clock.now() - oldest) / 1000);
   }
 
+  /** Rows written but not yet handed to the store or the spool. */
+  get bufferedRows(): number {
+    return this.buffer.length;
+  }
+
   /** Whether the last write attempt found the store away. */
   get storeAway(): boolean {
     return this.away;

@@ -90,14 +90,18 @@ async function raw(db: string, t0: number): Promise<number> {
   return performance.now() - start;
 }
 
-/** Through lastseen: writeHeartbeat at full speed (yielding every batch), then flush. */
+/**
+ * Through lastseen: writeHeartbeat as fast as the store drains, i.e. a producer that keeps at
+ * most two batches buffered (like ingest at the store's sustainable rate), then flush.
+ */
 async function adapter(db: string, t0: number): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lastseen-bench-'));
-  const store = createStore(`influxdb://${hostname}:${port}/${db}`, dataDir);
+  const store = createStore(`influxdb://${hostname}:${port}/${db}`, dataDir) as SpoolingStore;
   const start = performance.now();
   for (let from = 0; from < COUNT; from += BATCH) {
     for (let i = from; i < Math.min(COUNT, from + BATCH); i++) store.writeHeartbeat(heartbeat(i, t0));
-    await new Promise((r) => setImmediate(r));
+    do await new Promise((r) => setTimeout(r, 1));
+    while (store.bufferedRows > 2 * BATCH);
   }
   await store.flush();
   const ms = performance.now() - start;
@@ -134,7 +138,8 @@ async function throughput(): Promise<void> {
   const lost = results.filter((r) => r.landed !== COUNT);
   console.log(`\nmedian raw line protocol: ${rawRate} heartbeats/s`);
   console.log(`median through lastseen:  ${ourRate} heartbeats/s`);
-  console.log(`ratio lastseen/raw:       ${(ourRate / rawRate).toFixed(2)} (goal ≥ 0.90)`);
+  const paired = median(results.filter((r) => r.kind === 'raw').map((r, i) => results.filter((x) => x.kind === 'lastseen')[i].rate / r.rate));
+  console.log(`ratio lastseen/raw:       ${(ourRate / rawRate).toFixed(2)} of medians, ${paired.toFixed(2)} median of paired rounds (goal ≥ 0.90)`);
   if (lost.length) console.log(`WARNING: ${lost.length} runs did not land all ${COUNT} points`);
   if (lost.length) process.exitCode = 1;
 }
