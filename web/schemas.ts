@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { thresholdOverridesSchema } from '../monitor/diagnosis/thresholds.ts';
+import { luhnValid } from '../monitor/registry/luhn.ts';
 import { SIM_STATES } from '../monitor/types.ts';
 
 /**
@@ -68,7 +69,11 @@ export const deviceCreateSchema = z.object({
   id: deviceId,
   customerId: id,
   name: z.string().max(200).nullish(),
-  iccid: z.string().regex(/^\d{18,22}$/, 'must be 18 to 22 digits').nullish(),
+  iccid: z
+    .string()
+    .regex(/^\d{18,22}$/, 'must be 18 to 22 digits')
+    .refine(luhnValid, 'fails the Luhn check (a mistyped digit?)')
+    .nullish(),
   imsi: z.string().regex(/^\d{6,15}$/, 'must be 6 to 15 digits').nullish(),
   msisdn: z.string().regex(/^\+?\d{6,15}$/, 'must be 6 to 15 digits, optionally with a leading +').nullish(),
   interval: seconds.nullish(),

@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { luhnCheckDigit } from '../../monitor/registry/luhn.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../monitor/clock.ts';
 import { diagnose } from '../../monitor/diagnosis/diagnose.ts';
@@ -60,7 +61,8 @@ describe('diagnosis over the real pipeline (broker → ingest → liveness → s
     for (const [k, t] of tracks.entries()) {
       const d = t.device;
       // ICCIDs are unique in the registry: one per collar.
-      const iccid = `8925402000000${String(k).padStart(6, '0')}`;
+      const body = `892540200000${String(k).padStart(6, '0')}`;
+      const iccid = body + luhnCheckDigit(body);
       tokens.set(d.id, await sys.addDevice(d.id, d.customerId, { name: d.name, species: d.species, iccid }));
     }
     const clients = new Map<string, MqttClient>();

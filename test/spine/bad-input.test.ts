@@ -18,7 +18,7 @@ async function metric(name: string, labels = ''): Promise<number> {
 
 describe('bad input is rejected with a reason, counted, and loses nothing else', () => {
   it('rejects each malformed heartbeat, never marks the device alive, keeps its connection and the good device unaffected', async () => {
-    const badToken = await sys.addDevice('sloppy', 'acme', { iccid: '8946000000000000001' });
+    const badToken = await sys.addDevice('sloppy', 'acme', { iccid: '8946000000000000006' });
     const goodToken = await sys.addDevice('tidy', 'acme');
     const sloppy = await sys.connect('sloppy', badToken);
     const tidy = await sys.connect('tidy', goodToken);
@@ -31,7 +31,7 @@ describe('bad input is rejected with a reason, counted, and loses nothing else',
       ['invalid_field', '{"battery": "full"}'],
       ['too_large', Buffer.alloc(1024 * 1024, 0x61)],
       ['not_json', Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x00, 0xff])],
-      ['iccid_mismatch', '{"iccid": "8946000000000000099"}'],
+      ['iccid_mismatch', '{"iccid": "8946000000000000097"}'],
     ];
     const before: Record<string, number> = {};
     for (const reason of new Set(payloads.map((p) => p[0]))) before[reason] = await metric('lastseen_heartbeats_rejected_total', `reason="${reason}"`);
@@ -59,7 +59,7 @@ describe('bad input is rejected with a reason, counted, and loses nothing else',
     expect(stored).toHaveLength(payloads.length);
 
     // And the sloppy device is tracked as soon as it sends something valid.
-    await sloppy.publishAsync('devices/sloppy/heartbeat', '{"iccid": "8946000000000000001"}', { qos: 1 });
+    await sloppy.publishAsync('devices/sloppy/heartbeat', '{"iccid": "8946000000000000006"}', { qos: 1 });
     await waitFor(() => sys.liveness.get('sloppy')!.status === 'online');
   });
 

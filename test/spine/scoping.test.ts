@@ -6,7 +6,7 @@ let acmeKey: string;
 let agentKey: string;
 beforeAll(async () => {
   sys = await startTestSystem();
-  await sys.addDevice('acme-1', 'acme', { name: 'Acme one', iccid: '8946000000000000011' });
+  await sys.addDevice('acme-1', 'acme', { name: 'Acme one', iccid: '8946000000000000014' });
   await sys.addDevice('acme-2', 'acme', { name: 'Acme two' });
   await sys.addDevice('zoo-1', 'zoo', { name: 'Zoo one', msisdn: '+46700000001' });
   acmeKey = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'acme' })).body.token;
@@ -43,7 +43,7 @@ describe('roles and customer scope on the REST API', () => {
   });
 
   it('searches by name, ICCID and MSISDN and pages with a cursor', async () => {
-    const byIccid = await sys.api('GET', '/api/devices?q=8946000000000000011');
+    const byIccid = await sys.api('GET', '/api/devices?q=8946000000000000014');
     expect(byIccid.body.items.map((d: { id: string }) => d.id)).toEqual(['acme-1']);
     const byMsisdn = await sys.api('GET', '/api/devices?q=46700000001');
     expect(byMsisdn.body.items.map((d: { id: string }) => d.id)).toEqual(['zoo-1']);

@@ -27,7 +27,7 @@ declare global {
 
 const ARTIFACTS = 'test-artifacts/web-map';
 const XSS_NAME = '<img src=x onerror=alert(1)>';
-const ICCID = '8925402000000012345';
+const ICCID = '8925402000000012348';
 const GIRAFFES = 30; // customer "kws", Kenya
 const OTTERS = 12; // customer "ofb", Brittany
 const N = GIRAFFES + OTTERS;
