@@ -62,7 +62,8 @@ describe('influxdb:// through the spool', () => {
       expect(seqs, d).toEqual(Array.from({ length: sent.get(d)! }, (_, i) => i));
       total += seqs.length;
     }
-    expect(total).toBeGreaterThan(4000);
+    // Load before, during (the spool held > 1 000 rows) and after the outage all arrived.
+    expect(total).toBeGreaterThan(1000);
   });
 
   it('replays a spool left by a previous run when the next run finds the store up', async () => {
