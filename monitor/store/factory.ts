@@ -45,8 +45,9 @@ export function createStore(spec: string, dataDir: string, deps: StoreDeps = {})
 /**
  * Parse LASTSEEN_STORE:
  *   sqlite
- *   influxdb://[user:pass@]host:port/database[?gzip=true]   (port defaults to 8086)
- *   influxdb2://host:port?org=O&bucket=B&token=T
+ *   influxdb://[user:pass@]host:port/database[?gzip=true][&tls=true]   (port defaults to 8086)
+ *   influxdb2://host:port?org=O&bucket=B&token=T[&tls=true]
+ * `tls=true` speaks HTTPS (InfluxDB behind TLS, InfluxDB Cloud).
  * Anything else is a ConfigError of one line naming LASTSEEN_STORE.
  */
 export function parseStoreUrl(spec: string): StoreSpec {
@@ -73,7 +74,8 @@ export function parseStoreUrl(spec: string): StoreSpec {
       port,
       database,
       ...(url.username ? { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) } : {}),
-      ...(/^(1|true|yes)$/i.test(url.searchParams.get('gzip') ?? '') ? { gzip: true } : {}),
+      ...(flag(url, 'gzip') ? { gzip: true } : {}),
+      ...(flag(url, 'tls') ? { tls: true } : {}),
     };
   }
   const org = url.searchParams.get('org');
@@ -81,7 +83,13 @@ export function parseStoreUrl(spec: string): StoreSpec {
   const token = url.searchParams.get('token');
   const missing = [!org && 'org', !bucket && 'bucket', !token && 'token'].filter(Boolean);
   if (missing.length > 0) throw bad(`"${redact(spec)}" lacks ${missing.join(', ')}, as in influxdb2://host:8086?org=O&bucket=B&token=T`);
-  return { kind: 'influxdb2', url: `http://${url.host.includes(':') ? url.host : `${url.hostname}:${port}`}`, org: org!, bucket: bucket!, token: token! };
+  const scheme2 = flag(url, 'tls') ? 'https' : 'http';
+  return { kind: 'influxdb2', url: `${scheme2}://${url.hostname}:${port}`, org: org!, bucket: bucket!, token: token! };
+}
+
+/** `?name=true` (or 1, yes). */
+function flag(url: URL, name: string): boolean {
+  return /^(1|true|yes)$/i.test(url.searchParams.get(name) ?? '');
 }
 
 /** The spec without password or token, for error messages and logs. */

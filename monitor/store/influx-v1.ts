@@ -17,6 +17,8 @@ export interface InfluxV1Options {
   requestTimeoutMs?: number;
   /** Gzip write bodies (worth it across a WAN; on one host it only costs CPU). */
   gzip?: boolean;
+  /** HTTPS instead of HTTP (InfluxDB behind TLS, InfluxDB Cloud's v1 API). */
+  tls?: boolean;
 }
 
 const gzip = promisify(gzipCb);
@@ -41,7 +43,8 @@ export class InfluxV1Sink implements BatchSink {
   constructor(opts: InfluxV1Options) {
     this.name = `influxdb://${opts.host}:${opts.port}/${opts.database}`;
     this.database = opts.database;
-    this.writeUrl = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
+    const scheme = opts.tls ? 'https' : 'http';
+    this.writeUrl = `${scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
     if (opts.username !== undefined) {
       this.headers.authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
     }
@@ -50,6 +53,7 @@ export class InfluxV1Sink implements BatchSink {
     this.influx = new InfluxDB({
       host: opts.host,
       port: opts.port,
+      protocol: scheme,
       database: opts.database,
       username: opts.username,
       password: opts.password,
@@ -67,13 +71,10 @@ export class InfluxV1Sink implements BatchSink {
     if (rows.length === 0) return;
     const text = rowsToBody(rows);
     if (!this.dbReady) {
-      // Idempotent in 1.x; needs admin rights when auth is on, so a refusal is not fatal:
-      // the write below then tells whether the database exists.
-      try {
-        await this.influx.createDatabase(this.database);
-      } catch (err) {
-        if (statusOf(err) === undefined) throw toSinkError(err);
-      }
+      // CREATE DATABASE is idempotent on 1.x. It fails without admin rights, and InfluxDB 2/3's
+      // compatibility API does not have it (there a DBRP mapping names the bucket): neither is
+      // fatal, the write below tells whether the database exists (404 → we try again later).
+      await this.influx.createDatabase(this.database).catch(() => undefined);
       this.dbReady = true;
     }
     const body = this.gzip ? await gzip(text) : text;

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../monitor/config.ts';
-import { parseStoreUrl } from '../../monitor/store/factory.ts';
+import { createStore, parseStoreUrl } from '../../monitor/store/factory.ts';
 
 describe('LASTSEEN_STORE parsing', () => {
   it('reads an influxdb:// URL with credentials, host, port and database', () => {
@@ -20,6 +24,26 @@ describe('LASTSEEN_STORE parsing', () => {
 
   it('turns on gzip for influxdb:// with ?gzip=true', () => {
     expect(parseStoreUrl('influxdb://h:8086/db?gzip=true')).toMatchObject({ database: 'db', gzip: true });
+  });
+
+  it('speaks HTTPS with ?tls=true on both schemes', () => {
+    expect(parseStoreUrl('influxdb://h:443/db?tls=true')).toMatchObject({ port: 443, tls: true });
+    expect(parseStoreUrl('influxdb2://eu-central-1-1.aws.cloud2.influxdata.com:443?org=o&bucket=b&token=t&tls=1')).toMatchObject({
+      url: 'https://eu-central-1-1.aws.cloud2.influxdata.com:443',
+    });
+  });
+
+  it('registers the spool gauges and failure counters in the registry it is given', async () => {
+    const metrics = new Registry();
+    const dir = mkdtempSync(join(tmpdir(), 'lastseen-factory-'));
+    const store = createStore('influxdb://127.0.0.1:1/lastseen', dir, { metrics });
+    expect(store.name).toBe('influxdb://127.0.0.1:1/lastseen');
+    const text = await metrics.metrics();
+    for (const name of ['lastseen_spool_rows', 'lastseen_spool_oldest_seconds', 'lastseen_store_write_failures_total', 'lastseen_spool_dropped_total']) {
+      expect(text).toContain(`# TYPE ${name}`);
+    }
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('reads an influxdb2:// URL with org, bucket and token', () => {
