@@ -85,7 +85,7 @@ export async function startMosquitto(): Promise<BenchTarget> {
  * ports with a temporary data dir. Counts `lastseen_heartbeats_accepted_total` from /metrics;
  * after SIGTERM (which flushes) counts the rows in the SQLite store.
  */
-export async function startLastseen(): Promise<BenchTarget> {
+export async function startLastseen(env: Record<string, string> = {}): Promise<BenchTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lastseen-bench-'));
   const adminToken = randomBytes(24).toString('hex');
   const entry = fileURLToPath(new URL('../../bin/lastseen.js', import.meta.url));
@@ -98,6 +98,7 @@ export async function startLastseen(): Promise<BenchTarget> {
       LASTSEEN_HOST: '127.0.0.1',
       LASTSEEN_ADMIN_TOKEN: adminToken,
       LASTSEEN_LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -134,6 +134,12 @@ export class MqttDriver extends EventEmitter<{ outcome: [ActionOutcome] }> {
           this.stats.failed++;
           return { action: a, ok: false, error: err.message };
         }
+        // QoS 0 has no PUBACK to pace it: wait for the socket to drain, or a back-to-back
+        // publisher buffers without bound (145 k msg/s "sent", a few thousand delivered).
+        const stream = c.stream as { writableLength?: number; once(ev: 'drain', fn: () => void): void; destroyed?: boolean };
+        if (qos === 0 && (stream.writableLength ?? 0) > 64 * 1024 && !stream.destroyed) {
+          await new Promise<void>((resolve) => stream.once('drain', resolve));
+        }
         const latencyMs = performance.now() - t0;
         if (qos === 1) {
           this.stats.acked++;
