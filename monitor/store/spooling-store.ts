@@ -131,7 +131,7 @@ export class SpoolingStore implements TimeSeriesStore {
     });
     this.counters.failures = new Counter({
       name: 'lastseen_store_write_failures_total',
-      help: 'Batch writes to the store that failed, by reason (unreachable: spooled; rejected: dropped)',
+      help: 'Batch writes to the store that failed, by reason: unavailable (down, auth, database missing; spooled), rejected (invalid data; dropped)',
       labelNames: ['reason'] as const,
       registers: [registry],
     });
@@ -238,7 +238,7 @@ export class SpoolingStore implements TimeSeriesStore {
       return 'ok';
     } catch (err) {
       const retryable = !(err instanceof SinkError) || err.retryable;
-      this.counters.failures?.inc({ reason: retryable ? 'unreachable' : 'rejected' });
+      this.counters.failures?.inc({ reason: retryable ? 'unavailable' : 'rejected' });
       if (!retryable) {
         const lost = (err as SinkError).droppedRows ?? rows.length;
         this.dropped += lost;

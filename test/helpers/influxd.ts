@@ -23,9 +23,11 @@ export interface Influxd {
 
 /**
  * A real InfluxDB 1.x (Debian package `influxdb`, 1.6.7) on free ports with its meta, data
- * and WAL in a temporary directory; waits for /ping. Start-up takes 1–3 s, so share one per file.
+ * and WAL in a temporary directory; waits for /ping. Start-up takes 0.1–3 s, so share one per
+ * file. With `auth`, HTTP auth is on and no user exists yet: the first `CREATE USER … WITH ALL
+ * PRIVILEGES` is allowed without credentials.
  */
-export async function startInfluxd(): Promise<Influxd> {
+export async function startInfluxd(opts: { auth?: boolean } = {}): Promise<Influxd> {
   const binary = ensureDebianBinary('influxd', 'influxdb');
   const dir = mkdtempSync(join(tmpdir(), 'lastseen-influxd-'));
   const port = await freePort();
@@ -49,6 +51,7 @@ bind-address = "127.0.0.1:${rpcPort}"
   enabled = true
   bind-address = "127.0.0.1:${port}"
   log-enabled = false
+  auth-enabled = ${opts.auth ? 'true' : 'false'}
 [logging]
   level = "warn"
 [continuous_queries]

@@ -44,7 +44,7 @@ describe('influxdb:// through the spool', () => {
       await new Promise((r) => setTimeout(r, 800));
       await influxd.stop();
       await waitFor(() => store.spoolRows > 1000, 10_000);
-      expect(await metrics.metrics()).toMatch(/^lastseen_store_write_failures_total\{reason="unreachable"\} [1-9]/m);
+      expect(await metrics.metrics()).toMatch(/^lastseen_store_write_failures_total\{reason="unavailable"\} [1-9]/m);
       await influxd.start();
       await new Promise((r) => setTimeout(r, 800));
     } finally {

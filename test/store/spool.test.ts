@@ -88,7 +88,7 @@ describe('SpoolingStore with the store unreachable', () => {
     const text = await metrics.metrics();
     expect(text).toMatch(/^lastseen_spool_rows 1000$/m);
     expect(text).toMatch(/^lastseen_spool_oldest_seconds 90$/m);
-    expect(text).toMatch(/^lastseen_store_write_failures_total\{reason="unreachable"\} 1$/m);
+    expect(text).toMatch(/^lastseen_store_write_failures_total\{reason="unavailable"\} 1$/m);
     await store.close();
   });
 
