@@ -48,9 +48,15 @@ export class Spool {
       .sort();
     for (const name of names) {
       const file = join(opts.dir, name);
-      const { rows, first } = scanSegment(file);
       const seq = Number(NAME.exec(name)![1]);
       this.nextSeq = Math.max(this.nextSeq, seq + 1);
+      let scanned: { rows: number; first: Row | null };
+      try {
+        scanned = scanSegment(file);
+      } catch {
+        continue; // not a readable file (a directory by that name…): not ours to delete
+      }
+      const { rows, first } = scanned;
       if (rows === 0 || !first) {
         unlinkSync(file);
         continue;
@@ -108,6 +114,20 @@ export class Spool {
     this.segments.shift();
     this.total -= seg.rows;
     unlinkSync(seg.file);
+  }
+
+  /** Forget the oldest segment (unreadable); returns how many rows it held. */
+  discardOldest(): number {
+    const seg = this.segments.shift();
+    if (!seg) return 0;
+    if (this.open === seg) this.open = null;
+    this.total -= seg.rows;
+    try {
+      unlinkSync(seg.file);
+    } catch {
+      /* already gone */
+    }
+    return seg.rows;
   }
 
   private writable(first: Row): Segment {

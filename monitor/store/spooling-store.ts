@@ -200,9 +200,11 @@ export class SpoolingStore implements TimeSeriesStore {
   /** Run the loop if it is not running; resolves when it goes idle. */
   private kick(): Promise<void> {
     if (this.closed) return Promise.resolve();
-    this.loop ??= this.run().finally(() => {
-      this.loop = null;
-    });
+    this.loop ??= this.run()
+      .catch((err) => this.log?.error({ err, store: this.name }, 'store writer failed; retrying at the next tick'))
+      .finally(() => {
+        this.loop = null;
+      });
     return this.loop;
   }
 
@@ -215,7 +217,17 @@ export class SpoolingStore implements TimeSeriesStore {
       }
       if (this.away) return; // the retry timer kicks again
       if (this.spool.rows > 0) {
-        const seg = this.spool.peek()!;
+        let seg: { seq: number; rows: Row[] };
+        try {
+          seg = this.spool.peek()!;
+        } catch (err) {
+          // Unreadable segment (removed or damaged by hand): report its rows as lost and go on.
+          const lost = this.spool.discardOldest();
+          this.dropped += lost;
+          this.counters.dropped?.inc(lost);
+          this.log?.error({ err, lost, store: this.name }, 'cannot read a spool segment; its rows are lost');
+          continue;
+        }
         const outcome = await this.send(seg.rows);
         if (outcome === 'away') return;
         this.spool.ack(seg.seq);
@@ -246,7 +258,7 @@ export class SpoolingStore implements TimeSeriesStore {
         this.log?.error({ err: (err as Error).message, rows: rows.length, lost, store: this.name }, 'store refused rows as invalid; not retrying them');
         return 'rejected';
       }
-      this.log?.warn({ err: (err as Error).message, retryInMs: this.retryDelay, store: this.name }, 'store unreachable; spooling');
+      this.log?.warn({ err: (err as Error).message, retryInMs: this.retryDelay, store: this.name }, 'store unavailable; spooling');
       this.goAway();
       return 'away';
     }
@@ -266,7 +278,14 @@ export class SpoolingStore implements TimeSeriesStore {
   }
 
   private spill(rows: Row[]): void {
-    const lost = this.spool.append(rows);
+    let lost: number;
+    try {
+      lost = this.spool.append(rows);
+    } catch (err) {
+      // Disk full or not writable: as loud as a full spool (the operator must act).
+      this.log?.error({ err, rows: rows.length, store: this.name }, 'cannot write the spool');
+      lost = rows.length;
+    }
     this.commit(rows.length);
     if (lost === 0) {
       this.full = false;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -7,6 +7,7 @@ import { createStore } from '../../monitor/store/factory.ts';
 import { InfluxV1Sink } from '../../monitor/store/influx-v1.ts';
 import { SpoolingStore } from '../../monitor/store/spooling-store.ts';
 import { startInfluxd, type Influxd } from '../helpers/influxd.ts';
+import { freePort } from '../helpers/ports.ts';
 import { waitFor } from '../helpers/system.ts';
 
 let influxd: Influxd;
@@ -126,5 +127,30 @@ describe('influxdb:// through the spool', () => {
     for (let i = 0; i < 3000; i++) store.writeHeartbeat({ deviceId: `d${i % 3}`, customerId: 'k', receivedAt: 1_764_331_200_000 + i, seq: i });
     await store.close();
     expect(await influxd.query('gz', 'SELECT count(seq) FROM heartbeat')).toMatchObject([{ count: 3000 }]);
+  });
+
+  it('loses only the rows of a spool segment removed by hand, counts them, and replays the rest in order', async () => {
+    const spoolDir = tempDir();
+    const down = new InfluxV1Sink({ host: '127.0.0.1', port: await freePort(), database: 'damaged' });
+    const first = new SpoolingStore({ sink: down, spoolDir, batchSize: 10, retryMinMs: 60_000 });
+    for (let i = 0; i < 25; i++) first.writeHeartbeat({ deviceId: 'g', customerId: 'k', receivedAt: 1_764_331_200_000 + i, seq: i });
+    await first.close();
+    const segments = readdirSync(spoolDir).sort();
+    expect(segments).toHaveLength(3);
+    const metrics = new Registry();
+    await influxd.stop();
+    let second: SpoolingStore;
+    try {
+      second = new SpoolingStore({ sink: sink('damaged'), spoolDir, batchSize: 10, metrics, retryMinMs: 50, retryMaxMs: 100 });
+      await waitFor(() => second.storeAway);
+      // Removed after start-up found it, before the replay that succeeds reads it.
+      rmSync(join(spoolDir, segments[0]));
+    } finally {
+      await influxd.start();
+    }
+    await waitFor(() => second.spoolRows === 0, 10_000);
+    expect((await second.heartbeats({ deviceId: 'g', limit: 100 })).map((r) => r.seq)).toEqual(Array.from({ length: 15 }, (_, i) => 24 - i));
+    expect(await metrics.metrics()).toMatch(/^lastseen_spool_dropped_total 10$/m);
+    await second.close();
   });
 });

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -112,6 +112,21 @@ describe('SpoolingStore with the store unreachable', () => {
     expect(store.spoolRows).toBe(50);
     expect(full).toEqual([{ rows: 50, dropped: 20 }]);
     expect(await metrics.metrics()).toMatch(/^lastseen_spool_dropped_total 30$/m);
+    await store.close();
+  });
+
+  it('counts rows as dropped and alerts, without crashing, when the spool cannot be written', async () => {
+    const metrics = new Registry();
+    const dir = tempDir();
+    const full: unknown[] = [];
+    const store = new SpoolingStore({ sink: await unreachable(), spoolDir: join(dir, 'spool'), metrics, retryMinMs: 60_000, onFull: (i) => full.push(i) });
+    // The spool directory is replaced by a file: every append fails (like a full or read-only disk).
+    rmSync(join(dir, 'spool'), { recursive: true });
+    writeFileSync(join(dir, 'spool'), '');
+    for (let i = 0; i < 10; i++) store.writeHeartbeat({ deviceId: 'd', customerId: 'c', receivedAt: T0 + i });
+    await store.flush();
+    expect(await metrics.metrics()).toMatch(/^lastseen_spool_dropped_total 10$/m);
+    expect(full).toHaveLength(1);
     await store.close();
   });
 });
