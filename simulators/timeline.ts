@@ -63,9 +63,13 @@ export interface TimelineOptions {
 /** Readings kept for store-and-forward while out of coverage (oldest dropped beyond this). */
 export const MAX_STORED = 500;
 
-/** The wall-clock interval (whole seconds, ≥ 1) a device declares and is onboarded with. */
+/**
+ * The wall-clock interval in seconds a device declares and is onboarded with: whole seconds
+ * (900 / 90 → 10), or milliseconds precision below 1 s (load runs: 40 devices at 80/s → 0.5).
+ */
 export function wallInterval(d: SimDevice, speed = 1): number {
-  return Math.max(1, Math.round(d.declaredInterval / speed));
+  const s = d.declaredInterval / speed;
+  return s >= 1 ? Math.round(s) : Math.max(0.001, Math.round(s * 1000) / 1000);
 }
 
 const active = (s: Scenario, start: number, t: number) =>
