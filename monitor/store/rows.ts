@@ -65,27 +65,34 @@ export function isRetryableStatus(status: number | undefined): boolean {
  * server clock); if they did, a collision would overwrite one point, never fail.
  */
 export class RowClock {
-  private last = new Map<string, { ms: number; n: number }>();
-
-  time(key: string, ms: number): number {
-    const prev = this.last.get(key);
-    if (prev && prev.ms === ms) {
-      prev.n += 1;
-      // 1 000 rows from one device in one ms does not happen; past it we spill into the next
-      // ms rather than overwrite.
-      return ms * 1000 + prev.n;
-    }
-    this.last.set(key, { ms, n: 0 });
-    return ms * 1000;
-  }
+  /** Per device: the last receive ms seen and how many rows already had it. */
+  private readonly hb = new Map<string, { ms: number; n: number }>();
+  private readonly ev = new Map<string, { ms: number; n: number }>();
 
   heartbeat(hb: StoredHeartbeat): Row {
-    return { k: 'h', t: this.time('h' + hb.deviceId, hb.receivedAt), hb };
+    return { k: 'h', t: time(this.hb, hb.deviceId, hb.receivedAt), hb };
   }
 
   event(ev: DeviceEvent): Row {
-    return { k: 'e', t: this.time('e' + ev.deviceId, ev.at), ev };
+    return { k: 'e', t: time(this.ev, ev.deviceId, ev.at), ev };
   }
+}
+
+function time(last: Map<string, { ms: number; n: number }>, deviceId: string, ms: number): number {
+  const prev = last.get(deviceId);
+  if (prev === undefined) {
+    last.set(deviceId, { ms, n: 0 });
+    return ms * 1000;
+  }
+  if (prev.ms === ms) {
+    // 1 000 rows from one device in one ms does not happen; past it we spill into the next
+    // ms rather than overwrite.
+    prev.n += 1;
+    return ms * 1000 + prev.n;
+  }
+  prev.ms = ms;
+  prev.n = 0;
+  return ms * 1000;
 }
 
 /** The time of a row in epoch ms (for spool age). */
