@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../monitor/config.ts';
-import { runDemo } from './demo.ts';
+import { startDemoFleet } from '../simulators/demo.ts';
+import { registerSimulateCommand } from '../simulators/cli.ts';
 import { onboardFile } from './onboard.ts';
 import { startSystem, type RunningSystem } from './start.ts';
 
@@ -25,8 +26,21 @@ program
   .action(async () => {
     const system = await boot(() => startSystem());
     announce(system);
-    const stopFleet = await runDemo(system);
-    stopOnSignals(system, stopFleet);
+    const fleet = await startDemoFleet({
+      serverUrl: `http://127.0.0.1:${system.httpPort}`,
+      mqttUrl: `mqtt://127.0.0.1:${system.mqttPort}`,
+      adminToken: system.adminToken,
+      // The animals' world runs 90× faster so batteries die and herds move within a minute;
+      // heartbeat times and intervals stay real, so deadlines are real.
+      speed: 90,
+    });
+    if (fleet.skipped.length) {
+      process.stderr.write(
+        `${fleet.skipped.length} demo devices already exist in ${system.config.dataDir} (their tokens were shown once) and are not simulated; use a fresh LASTSEEN_DATA_DIR\n`,
+      );
+    }
+    process.stdout.write(`  demo fleet:   giraffes in Kenya and sea otters in France; open the map: http://${system.config.host}:${system.httpPort}/#token=${system.adminToken}\n`);
+    stopOnSignals(system, () => fleet.stop());
   });
 
 program
@@ -59,6 +73,8 @@ program
       process.exit(1);
     }
   });
+
+registerSimulateCommand(program);
 
 await program.parseAsync(process.argv);
 

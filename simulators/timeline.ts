@@ -100,6 +100,8 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
   let connected = false;
   let off = false; // powered off or crashed: no readings at all
   let dead = false; // battery empty: for good
+  let lastGasp = false; // the report sent as the battery dies
+  let lastBattery = 100;
   let simOff = false;
   let seq = 0;
   let lastT = start;
@@ -138,10 +140,14 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
     const until = s.duration === undefined ? Infinity : from + s.duration;
     switch (s.kind) {
       case 'battery':
-        // Dead at the end of the drain: a dead modem sends no DISCONNECT.
-        edges.push({ time: s.duration === undefined ? from + 5 * declared * 1000 : until, run: (t) => {
+        // Dead at the end of the drain. Trackers send a last low-battery report as the modem
+        // browns out (a "last gasp"), then nothing: a dead modem sends no DISCONNECT.
+        edges.push({ time: s.duration === undefined ? from + 5 * declared * 1000 : until, run: function* (t) {
+          lastGasp = true;
+          yield* report(t);
           off = dead = true;
-          return [...drop(t), ...expect(t, s)];
+          yield* drop(t);
+          yield* expect(t, s);
         } });
         break;
       case 'poweroff':
@@ -199,6 +205,17 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
       const left = batteryStart.get(s)! * Math.max(0, (deathAt - t) / (deathAt - start - s.at));
       battery = Math.min(battery, Math.round(left * 10) / 10);
     }
+    if (lastGasp) battery = Math.min(lastBattery, 1);
+    lastBattery = battery;
+    // Walking (or drifting) out of coverage is gradual: over the last three reports before the
+    // cut the signal fades toward the edge of reception (-125 dBm).
+    let rssi = reading.rssi;
+    for (const s of mine) {
+      if (s.kind !== 'coverage') continue;
+      const cut = start + s.at;
+      const lead = 3 * declared * 1000;
+      if (t >= cut - lead && t < cut) rssi = Math.round(rssi + ((-125 - rssi) * (t - (cut - lead))) / lead);
+    }
     const skew = mine.reduce((sum, s) => (s.kind === 'skew' && active(s, start, t) ? sum + (s.skewMs ?? 0) : sum), 0);
     const deviceTime = Math.round(t + skew);
     const hb: SimHeartbeat = {
@@ -209,7 +226,7 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
       lon: reading.lon,
       alt: reading.alt,
       battery,
-      rssi: reading.rssi,
+      rssi,
       rat: reading.rat,
       mcc: reading.mcc,
       mnc: reading.mnc,

@@ -18,7 +18,10 @@ export interface CauseDecision {
  *
  *   #  status         condition                                                  cause             confidence
  *   -  -------------  ---------------------------------------------------------  ----------------  ----------
- *   0  online         (nothing to explain)                                       unknown           none
+ *   0a online         activity 0 for ≥ noMotionHours up to the last heartbeat    no_motion         medium
+ *                     (the collar still reports but the animal does not move:
+ *                     mortality or a shed collar — the call agents most need)
+ *   0  online         (nothing else to explain)                                  unknown           none
  *   1  not online     simState deactivated or retired                            sim_deactivated   high
  *   2  unknown        never heard                                                never_reported    high
  *   3  late/offline   cell: ≥ outageMinSilentNeighbours others silent within the
@@ -50,7 +53,10 @@ export interface CauseDecision {
  * rule 5, battery_depleted, high; the same at 14:17 while late → medium.
  */
 export function decideCause(f: Facts, t: Thresholds): CauseDecision {
-  if (f.status === 'online') return { cause: 'unknown', confidence: 'none', evidence: [] };
+  if (f.status === 'online') {
+    const still = noMotion(f, t);
+    return still ?? { cause: 'unknown', confidence: 'none', evidence: [] };
+  }
   if (f.simState === 'deactivated' || f.simState === 'retired') {
     return {
       cause: 'sim_deactivated',
@@ -67,6 +73,18 @@ export function decideCause(f: Facts, t: Thresholds): CauseDecision {
   }
   const d = deviceRules(f, t);
   return f.status === 'late' ? { ...d, confidence: lower(d.confidence) } : d;
+}
+
+/** Rule 0a / 9: no motion for noMotionHours up to the last heartbeat. */
+function noMotion(f: Facts, t: Thresholds): CauseDecision | null {
+  const m = f.motion;
+  if (!m || m.last.value !== 0 || m.stillHours < t.noMotionHours) return null;
+  const since = m.lastMovedAt === null ? '' : ` (last motion ${utc(m.lastMovedAt, f.now)})`;
+  return {
+    cause: 'no_motion',
+    confidence: 'medium',
+    evidence: [`activity 0 for ${m.atLeast ? 'at least ' : ''}${duration(m.stillHours * 3_600_000)} up to ${utc(m.last.at, f.now)}${since}`, ...silence(f)],
+  };
 }
 
 function deviceRules(f: Facts, t: Thresholds): CauseDecision {
@@ -102,15 +120,8 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
   if (r && r.value <= t.weakSignalDbm && fading) {
     return { cause: 'coverage_lost', confidence: 'medium', evidence: [signalText(f, fading), ...silence(f)] };
   }
-  const m = f.motion;
-  if (m && m.last.value === 0 && m.stillHours >= t.noMotionHours) {
-    const since = m.lastMovedAt === null ? '' : ` (last motion ${utc(m.lastMovedAt, f.now)})`;
-    return {
-      cause: 'no_motion',
-      confidence: 'medium',
-      evidence: [`activity 0 for ${m.atLeast ? 'at least ' : ''}${duration(m.stillHours * 3_600_000)} up to ${utc(m.last.at, f.now)}${since}`, ...silence(f)],
-    };
-  }
+  const still = noMotion(f, t);
+  if (still) return still;
   if (f.connectedAfterLastBeat !== null) {
     return {
       cause: 'unknown',

@@ -47,6 +47,15 @@ describe('probable cause of an offline device', () => {
     expect(d.nextStep).toMatch(/field check at the last position -2\.9\d+, 38\.4\d+/);
   });
 
+  it('names no_motion for a collar that still reports but has not moved for over 24 h (mortality)', () => {
+    const track = stopsMoving();
+    // Ten minutes after its last beat the collar is online: reporting, but the animal is still.
+    const d = diagnose(replayOne(track, endOf(track) + 10 * MIN));
+    expect(d.status).toBe('online');
+    expect(d).toMatchObject({ cause: 'no_motion', confidence: 'medium' });
+    expect(d.nextStep).toMatch(/field check/);
+  });
+
   it('names powered_off after a clean disconnect from a persistent session', () => {
     const track = switchedOff();
     const d = diagnose(replayOne(track, endOf(track) + LATER));

@@ -10,8 +10,10 @@ describe('device stories for diagnosis and alert tests', () => {
     expect(s.device.id).toBe('giraffe-001');
     expect(s.expected).toEqual([{ at: start + 18 * HOUR, cause: 'battery_depleted' }]);
     const last = s.beats.at(-1)!;
-    expect(last.at).toBeLessThan(start + 18 * HOUR);
-    expect(last.hb.battery).toBeLessThan(5);
+    // The last gasp: a report at 1 % as the battery dies, then nothing.
+    expect(last.at).toBe(start + 18 * HOUR);
+    expect(last.hb.battery).toBe(1);
+    expect(s.beats.at(-2)!.hb.battery).toBeGreaterThanOrEqual(1);
     // Power-saving collar: every beat in its own session that ends with a clean DISCONNECT.
     expect(s.sessions.filter((x) => x.connection === 'connected')).toHaveLength(s.beats.length);
     expect(s.sessions.at(-1)!.connection).toBe('disconnected');
