@@ -120,3 +120,6 @@ export function prepareDataDir(dir: string): void {
     throw new ConfigError(`LASTSEEN_DATA_DIR ${dir} is not a writable directory (${(err as NodeJS.ErrnoException).code})`);
   }
 }
+
+/** Every environment variable lastseen reads (for deployment checks and docs). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(envSchema.shape);
