@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
 import { recordEvents } from '../monitor/event-recorder.ts';
 import { EventBus } from '../monitor/events.ts';
+import { CommitBarrier } from '../monitor/commit-barrier.ts';
 import { Ingest } from '../monitor/ingest.ts';
 import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { createLogger, type Logger } from '../monitor/logger.ts';
@@ -22,7 +23,8 @@ import { Registry } from '../monitor/registry/registry.ts';
 import { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import { Snapshotter } from '../monitor/snapshotter.ts';
-import { createStore } from '../monitor/store/factory.ts';
+import { createStore, parseStoreUrl } from '../monitor/store/factory.ts';
+import { SpoolingStore } from '../monitor/store/spooling-store.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.ts';
@@ -52,6 +54,8 @@ export type RunningSystem = Awaited<ReturnType<typeof startSystem>>;
  */
 export async function startSystem(opts: StartOptions = {}) {
   const config: Config = { ...loadConfig(), ...opts.config };
+  // A bad store URL stops start-up before anything is opened.
+  parseStoreUrl(config.store);
   prepareDataDir(config.dataDir);
   const log = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
@@ -64,10 +68,18 @@ export async function startSystem(opts: StartOptions = {}) {
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
   registry.ensureAdminKey(admin.token);
 
-  const store = opts.store ?? createStore(config.store, config.dataDir);
   const bus = new EventBus(log);
   const liveness = new LivenessTracker(clock, bus);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
+  const store =
+    opts.store ??
+    createStore(config.store, config.dataDir, {
+      log,
+      clock,
+      metrics: metrics.registry,
+      // Not silent loss: the operator sees it in the log, in /metrics and in /healthz.
+      onFull: ({ rows, dropped }) => log.error({ rows, dropped }, 'store spool is full: heartbeats are being dropped until the store returns'),
+    });
 
   const timingOf = (d: Device) => ({
     offlineAfter: d.offlineAfter,
@@ -137,7 +149,8 @@ export async function startSystem(opts: StartOptions = {}) {
   const limiter = new RateLimiter(config.heartbeatRate, config.heartbeatBurst);
   const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
   const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, limiter });
-  const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock, guard });
+  const barrier = new CommitBarrier(store);
+  const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock, guard, barrier });
   aedesRef = aedes;
 
   let mqttPort = config.mqttPort;
@@ -175,6 +188,7 @@ export async function startSystem(opts: StartOptions = {}) {
     disconnectDevice: (id) => disconnectDevice(aedes, id),
     version: VERSION,
     ports: () => ({ mqttPort, httpPort, ...(mqttsPort !== null ? { mqttsPort } : {}) }),
+    storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
     track,
     retimeCustomer,
     extraApi,

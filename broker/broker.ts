@@ -5,6 +5,7 @@ import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
 import type { Registry } from '../monitor/registry/registry.ts';
+import type { CommitBarrier } from '../monitor/commit-barrier.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import { heartbeatDevice, mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
 
@@ -25,6 +26,8 @@ export interface BrokerDeps {
   log: Logger;
   clock: Clock;
   guard: LoginGuard;
+  /** Holds QoS 1 PUBACKs until the heartbeat is durable (store or spool). */
+  barrier: CommitBarrier;
 }
 
 /** The client's address: the TCP socket's, or for MQTT over WebSocket the HTTP request's. */
@@ -43,7 +46,7 @@ function authError(message: string, returnCode: number) {
  * the ingest path can later hold the PUBACK until the heartbeat is durable (issue 7).
  */
 export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
-  const { registry, ingest, liveness, metrics, log, clock, guard } = deps;
+  const { registry, ingest, liveness, metrics, log, clock, guard, barrier } = deps;
   // Sessions per device: a device counts as connected while any of its sessions is.
   const sessions = new Map<string, number>();
 
@@ -97,8 +100,19 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         return done(new Error(`not allowed to publish to ${packet.topic}`));
       }
       const deviceId = heartbeatDevice(packet.topic);
+      if (deviceId === null) return done(null);
       // A rejected heartbeat is counted and logged by ingest; the connection stays up (CONTRACT §4).
-      if (deviceId !== null) ingest.heartbeat(deviceId, packet.payload as Buffer);
+      const result = ingest.heartbeat(deviceId, packet.payload as Buffer);
+      // aedes writes the PUBACK after this callback: for an accepted QoS 1 heartbeat, only once
+      // it is durable. The device retransmits anything unacknowledged after a crash.
+      if (packet.qos === 1 && result.ok && !result.duplicate) {
+        barrier.wait((err) => {
+          if (err) log.error({ err, deviceId }, 'heartbeat not durable; PUBACK withheld, the device will retransmit');
+          // Withholding the PUBACK on failure means closing the session (MQTT 3.1.1 has no NACK).
+          done(err ?? null);
+        });
+        return;
+      }
       done(null);
     },
 

@@ -7,6 +7,7 @@ import type { Metrics } from '../monitor/metrics.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import type { AuditLog } from '../monitor/registry/audit.ts';
 import { RegistryError, type Registry } from '../monitor/registry/registry.ts';
+import { SinkError } from '../monitor/store/rows.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { bearerAuth } from './auth.ts';
@@ -31,6 +32,8 @@ export interface AppDeps {
   version: string;
   /** Ports as bound (after port 0 was resolved). */
   ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number };
+  /** Extra health of the store (spool depth while InfluxDB is away). */
+  storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
   retimeCustomer(customerId: string): void;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
@@ -50,7 +53,7 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', ...deps.ports(), store: store.name, devices: liveness.size, version: deps.version });
+    res.json({ status: 'ok', ...deps.ports(), store: store.name, ...deps.storeHealth?.(), devices: liveness.size, version: deps.version });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -88,6 +91,7 @@ export function createApp(deps: AppDeps) {
 
 function toHttp(err: unknown): { status: number; message: string } {
   if (err instanceof HttpError || err instanceof RegistryError) return { status: err.status, message: err.message };
+  if (err instanceof SinkError) return { status: 503, message: 'The time-series store is unavailable; try again shortly.' };
   const e = err as { type?: string; status?: number; limit?: number };
   if (e?.type === 'entity.too.large') return { status: 413, message: `The request body is larger than the limit of ${e.limit} bytes.` };
   if (e?.type === 'entity.parse.failed') return { status: 400, message: 'The request body is not valid JSON.' };
