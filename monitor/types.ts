@@ -10,6 +10,20 @@ export const SIM_STATES: readonly SimState[] = ['test', 'activation_ready', 'act
 
 export type Role = 'admin' | 'agent' | 'customer';
 
+/** CONTRACT §7: the probable-cause vocabulary shared by diagnosis, alerts and the API. */
+export const CAUSES = [
+  'battery_depleted',
+  'coverage_lost',
+  'no_motion',
+  'powered_off',
+  'connection_lost',
+  'sim_deactivated',
+  'network_outage',
+  'never_reported',
+  'unknown',
+] as const;
+export type Cause = (typeof CAUSES)[number];
+
 export interface Customer {
   id: string;
   name: string;

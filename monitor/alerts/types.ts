@@ -1,19 +1,10 @@
-import type { ChannelConfig } from '../types.ts';
+import type { Cause, ChannelConfig } from '../types.ts';
 
 /** CONTRACT §7 types, plus the two damping outcomes (flapping, incidents) this module adds. */
 export type AlertType = 'device.offline' | 'device.online' | 'device.flapping' | 'incident.opened' | 'incident.resolved';
 
-/** CONTRACT §7 cause vocabulary. */
-export type Cause =
-  | 'battery_depleted'
-  | 'coverage_lost'
-  | 'no_motion'
-  | 'powered_off'
-  | 'connection_lost'
-  | 'sim_deactivated'
-  | 'network_outage'
-  | 'never_reported'
-  | 'unknown';
+/** CONTRACT §7 cause vocabulary (one definition, in monitor/types.ts). */
+export type { Cause } from '../types.ts';
 
 export type Language = 'en' | 'de' | 'sv';
 

@@ -4,29 +4,8 @@ import type { Device, StoredHeartbeat } from '../types.ts';
 import type { Neighbourhood } from './neighbourhood.ts';
 import type { ThresholdOverrides } from './thresholds.ts';
 
-/** CONTRACT §7: the probable-cause vocabulary shared by diagnosis and `device.offline` alerts. */
-export type Cause =
-  | 'battery_depleted'
-  | 'coverage_lost'
-  | 'no_motion'
-  | 'powered_off'
-  | 'connection_lost'
-  | 'sim_deactivated'
-  | 'network_outage'
-  | 'never_reported'
-  | 'unknown';
-
-export const CAUSES: readonly Cause[] = [
-  'battery_depleted',
-  'coverage_lost',
-  'no_motion',
-  'powered_off',
-  'connection_lost',
-  'sim_deactivated',
-  'network_outage',
-  'never_reported',
-  'unknown',
-];
+export { CAUSES, type Cause } from '../types.ts';
+import type { Cause } from '../types.ts';
 
 /** Causes that put the blame on the device or its owner, not on the network or the registry. */
 export const DEVICE_SIDE_CAUSES: readonly Cause[] = [

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHeartbeat } from '../../monitor/heartbeat.ts';
 import { buildFleet } from '../../simulators/fleet.ts';
 import { distanceM } from '../../simulators/geo.ts';
-import { isValidLuhn } from '../../simulators/iccid.ts';
+import { luhnValid } from '../../monitor/registry/luhn.ts';
 import { parseScenario } from '../../simulators/scenarios.ts';
 import type { SimAction } from '../../simulators/timeline.ts';
 import { deviceTimeline, fleetTimeline } from '../../simulators/timeline.ts';
@@ -51,7 +51,7 @@ describe('fleet timeline', () => {
     }
     for (const d of devices) {
       expect(d.iccid).toMatch(/^89\d{17,18}$/);
-      expect(isValidLuhn(d.iccid)).toBe(true);
+      expect(luhnValid(d.iccid)).toBe(true);
     }
     expect(devices.find((d) => d.kind === 'giraffe')!.network).toMatchObject({ mcc: 639, mnc: 2 });
     expect(devices.find((d) => d.kind === 'otter')!.network.mcc).toBe(208);

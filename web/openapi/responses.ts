@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CAUSES } from '../../monitor/types.ts';
 
 /**
  * Response bodies of the REST API as schemas. They document the API (OpenAPI) and the test
@@ -118,7 +119,7 @@ export const onboardingResult = z.object({
 export const diagnosisView = z.looseObject({
   deviceId: z.string(),
   status: z.enum(['unknown', 'online', 'late', 'offline']),
-  cause: z.enum(['battery_depleted', 'coverage_lost', 'no_motion', 'powered_off', 'connection_lost', 'sim_deactivated', 'network_outage', 'never_reported', 'unknown']),
+  cause: z.enum(CAUSES),
   confidence: z.string(),
   nextStep: z.string(),
   checks: z.array(z.looseObject({ name: z.string(), level: z.enum(['green', 'yellow', 'red', 'grey']), finding: z.string() })),
