@@ -66,7 +66,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const registry = new Registry(db, () => clock.now());
   const audit = new AuditLog(db, () => clock.now());
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
-  registry.ensureAdminKey(admin.token);
+  registry.keys.ensureAdmin(admin.token);
 
   const bus = new EventBus(log);
   const liveness = new LivenessTracker(clock, bus);
@@ -141,7 +141,7 @@ export async function startSystem(opts: StartOptions = {}) {
   // Restore last known state before any device can connect, so a restart does not forget
   // lastSeen; deadlines that passed while we were down fire at once, with their true times.
   const stopRecording = recordEvents(bus, store);
-  const saved = registry.loadStates();
+  const saved = registry.states.load();
   for (const d of registry.allDevices()) liveness.track(d.id, d.customerId, timingOf(d), saved.get(d.id));
   const snapshotter = new Snapshotter(liveness, registry, log);
   snapshotter.start();
@@ -196,7 +196,7 @@ export async function startSystem(opts: StartOptions = {}) {
   });
   const http = createHttpServer(app, aedes, config.tls);
   io = new SocketServer(http, { serveClient: false });
-  const stopLive = attachMapLive(io, { bus, authorizeToken: (token) => registry.principalFor(token) });
+  const stopLive = attachMapLive(io, { bus, authorizeToken: (token) => registry.keys.principalFor(token) });
   const tcp = createServer(aedes.handle);
   const mqtts = config.tls ? createTlsServer({ cert: config.tls.cert, key: config.tls.key }, aedes.handle) : null;
   let mqttsPort: number | null = null;

@@ -71,7 +71,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       };
       if (user.startsWith('customer:')) {
         const customerId = user.slice('customer:'.length);
-        const principal = pass ? registry.principalFor(pass) : null;
+        const principal = pass ? registry.keys.principalFor(pass) : null;
         if (principal?.role === 'customer' && principal.customerId === customerId) {
           c.lastseen = { kind: 'customer', customerId };
           return done(null, true);

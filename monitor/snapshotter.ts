@@ -25,7 +25,7 @@ export class Snapshotter {
 
   flush(): void {
     try {
-      this.registry.saveStates(this.liveness.drainDirty());
+      this.registry.states.save(this.liveness.drainDirty());
     } catch (err) {
       this.log.error({ err }, 'snapshot of device states failed');
     }

@@ -25,7 +25,7 @@ export function bearerAuth(registry: Registry, metrics: Metrics, guard: LoginGua
       metrics.authFailures.inc({ interface: 'http', reason: 'missing_token' });
       return next(new HttpError(401, 'Send an API token as "Authorization: Bearer <token>".'));
     }
-    const principal = registry.principalFor(match[1]);
+    const principal = registry.keys.principalFor(match[1]);
     if (!principal) {
       guard.fail(source);
       metrics.authFailures.inc({ interface: 'http', reason: 'bad_token' });

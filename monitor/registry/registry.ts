@@ -1,38 +1,13 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { DeviceState } from '../liveness/tracker.ts';
-import type { ChannelConfig, Customer, Device, Role, SimState } from '../types.ts';
+import type { ChannelConfig, Customer, Device, SimState } from '../types.ts';
+import { ApiKeys } from './api-keys.ts';
+import { RegistryError } from './errors.ts';
+import { DeviceStates } from './device-states.ts';
 import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
 
-/** A registry refusal with the HTTP status the REST layer should answer with. */
-export class RegistryError extends Error {
-  constructor(
-    readonly status: 404 | 409 | 422,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface Principal {
-  role: Role;
-  /** Set for the `customer` role: the only customer this caller may see. */
-  customerId?: string;
-  /** Which key this is (a prefix of its hash), for the audit log and revocation. */
-  keyId?: string;
-}
-
-/** A key as listed to admins: never the token, only its id. */
-export interface ApiKeyInfo {
-  id: string;
-  role: Role;
-  customerId: string | null;
-  createdAt: number;
-  revokedAt: number | null;
-}
-
-/** Characters of the token hash that name a key: 64 bits, enough to be unique, useless to an attacker. */
-const KEY_ID_LENGTH = 16;
+export { RegistryError } from './errors.ts';
+export type { ApiKeyInfo, Principal } from './api-keys.ts';
 
 export interface NewCustomer {
   id: string;
@@ -115,6 +90,10 @@ export class Registry {
   private iccids = new Map<string, string>();
   private customers = new Map<string, Customer>();
   private stmt: Record<string, Statement>;
+  /** API keys (admin, agent, customer), stored as hashes. */
+  readonly keys: ApiKeys;
+  /** Last known device states, snapshotted for restarts. */
+  readonly states: DeviceStates;
 
   constructor(
     private db: Database,
@@ -142,10 +121,9 @@ export class Registry {
         `UPDATE devices SET name = @name, interval = @interval, offline_after = @offlineAfter, sim_state = @simState, species = @species,
          imei = @imei, nickname = @nickname, tag_model = @tagModel, custom = @custom WHERE id = @id`,
       ),
-      insertKey: db.prepare('INSERT INTO api_keys (token_hash, role, customer_id, created_at) VALUES (?, ?, ?, ?)'),
-      keyByHash: db.prepare('SELECT role, customer_id FROM api_keys WHERE token_hash = ? AND revoked_at IS NULL'),
-      saveState: db.prepare('INSERT INTO device_state (id, state) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state'),
     };
+    this.keys = new ApiKeys(db, now, (id) => this.customers.has(id));
+    this.states = new DeviceStates(db);
     this.load();
   }
 
@@ -359,51 +337,6 @@ export class Registry {
     return { ok: true, device: entry.device };
   }
 
-  // --- API keys ----------------------------------------------------------------
-
-  createApiKey(role: Role, customerId?: string): string {
-    if (role === 'customer' && (!customerId || !this.customers.has(customerId))) {
-      throw new RegistryError(422, `a customer key needs an existing customerId`);
-    }
-    const token = newToken();
-    this.stmt.insertKey.run(hashToken(token), role, role === 'customer' ? customerId : null, this.now());
-    return token;
-  }
-
-  /** Make sure `token` is an admin key (idempotent; used for the configured or generated admin token). */
-  ensureAdminKey(token: string): void {
-    this.db
-      .prepare("INSERT OR IGNORE INTO api_keys (token_hash, role, customer_id, created_at) VALUES (?, 'admin', NULL, ?)")
-      .run(hashToken(token), this.now());
-  }
-
-  principalFor(token: string): Principal | null {
-    const hash = hashToken(token);
-    const row = this.stmt.keyByHash.get(hash) as { role: Role; customer_id: string | null } | undefined;
-    if (!row) return null;
-    const keyId = hash.slice(0, KEY_ID_LENGTH);
-    return row.customer_id ? { role: row.role, customerId: row.customer_id, keyId } : { role: row.role, keyId };
-  }
-
-  listApiKeys(): ApiKeyInfo[] {
-    const rows = this.db.prepare('SELECT token_hash, role, customer_id, created_at, revoked_at FROM api_keys ORDER BY created_at').all() as {
-      token_hash: string;
-      role: Role;
-      customer_id: string | null;
-      created_at: number;
-      revoked_at: number | null;
-    }[];
-    return rows.map((r) => ({ id: r.token_hash.slice(0, KEY_ID_LENGTH), role: r.role, customerId: r.customer_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
-  }
-
-  /** Revoke an API key by id; it stops working at its next use. */
-  revokeApiKey(keyId: string): ApiKeyInfo {
-    if (!/^[0-9a-f]{16}$/.test(keyId)) throw new RegistryError(404, `API key ${keyId} not found`);
-    const res = this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE substr(token_hash, 1, 16) = ? AND revoked_at IS NULL').run(this.now(), keyId);
-    if (res.changes === 0) throw new RegistryError(404, `API key ${keyId} not found or already revoked`);
-    return this.listApiKeys().find((k) => k.id === keyId)!;
-  }
-
   /**
    * Give a device a new token (the old one stops working at once) and return it. With
    * `revokeOnly`, the device gets no usable token at all until it is rotated again.
@@ -419,23 +352,6 @@ export class Registry {
     return revokeOnly ? null : token;
   }
 
-  // --- last known state snapshot ---------------------------------------------------
-
-  saveStates(states: DeviceState[]): void {
-    if (states.length === 0) return;
-    const save = this.stmt.saveState;
-    this.db.transaction(() => {
-      for (const s of states) save.run(s.id, JSON.stringify(s));
-    })();
-  }
-
-  loadStates(): Map<string, DeviceState> {
-    const out = new Map<string, DeviceState>();
-    for (const r of this.db.prepare('SELECT id, state FROM device_state').iterate() as IterableIterator<{ id: string; state: string }>) {
-      out.set(r.id, JSON.parse(r.state) as DeviceState);
-    }
-    return out;
-  }
 }
 
 function deviceFromRow(r: DeviceRow): Device {

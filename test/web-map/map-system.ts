@@ -38,7 +38,7 @@ export async function startMapSystem(): Promise<MapSystem> {
   if (wired) return { url: system.url, system, clock, io: wired, close: () => system.close() };
   const principalOf = (header: string | undefined) => {
     const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-    return m ? system.registry.principalFor(m[1]) : null;
+    return m ? system.registry.keys.principalFor(m[1]) : null;
   };
   const map = createMapRouter({
     source: {
@@ -55,7 +55,7 @@ export async function startMapSystem(): Promise<MapSystem> {
   app.use(system.app);
   const http = createServer(app);
   const io = new SocketServer(http);
-  const stopLive = attachMapLive(io, { bus: system.bus, authorizeToken: (t) => system.registry.principalFor(t) });
+  const stopLive = attachMapLive(io, { bus: system.bus, authorizeToken: (t) => system.registry.keys.principalFor(t) });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const port = (http.address() as { port: number }).port;
   return {

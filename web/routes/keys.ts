@@ -14,18 +14,18 @@ export function keyRoutes(registry: Registry, audit: AuditLog) {
     check(req, 'key:create');
     const body = parseOr(keyCreateSchema, req.body, 'key');
     if (!body.ok) throw new HttpError(422, body.error);
-    const token = registry.createApiKey(body.value.role, body.value.customerId);
-    const keyId = registry.principalFor(token)!.keyId!;
+    const token = registry.keys.create(body.value.role, body.value.customerId);
+    const keyId = registry.keys.principalFor(token)!.keyId!;
     audit.record(req.principal, 'key.create', keyId, { role: body.value.role, customerId: body.value.customerId ?? null });
     res.status(201).json({ token, id: keyId, role: body.value.role, customerId: body.value.customerId ?? null });
   });
   r.get('/keys', (req, res) => {
     check(req, 'key:manage');
-    res.json({ items: registry.listApiKeys().map((k) => ({ ...k, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt) })) });
+    res.json({ items: registry.keys.list().map((k) => ({ ...k, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt) })) });
   });
   r.delete('/keys/:id', (req, res) => {
     check(req, 'key:manage');
-    const k = registry.revokeApiKey(String(req.params.id));
+    const k = registry.keys.revoke(String(req.params.id));
     audit.record(req.principal, 'key.revoke', k.id);
     res.json({ ...k, createdAt: iso(k.createdAt), revokedAt: iso(k.revokedAt) });
   });

@@ -1,0 +1,9 @@
+/** A registry refusal with the HTTP status the REST layer should answer with. */
+export class RegistryError extends Error {
+  constructor(
+    readonly status: 404 | 409 | 422,
+    message: string,
+  ) {
+    super(message);
+  }
+}
