@@ -103,9 +103,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       if (deviceId === null) return done(null);
       // A rejected heartbeat is counted and logged by ingest; the connection stays up (CONTRACT §4).
       const result = ingest.heartbeat(deviceId, packet.payload as Buffer);
-      // aedes writes the PUBACK after this callback: for an accepted QoS 1 heartbeat, only once
+      // aedes writes the PUBACK (PUBREC) after this callback: for an accepted QoS 1 (2) heartbeat, only once
       // it is durable. The device retransmits anything unacknowledged after a crash.
-      if (packet.qos === 1 && result.ok && !result.duplicate) {
+      if (packet.qos > 0 && result.ok && !result.duplicate) {
         barrier.wait((err) => {
           if (err) log.error({ err, deviceId }, 'heartbeat not durable; PUBACK withheld, the device will retransmit');
           // Withholding the PUBACK on failure means closing the session (MQTT 3.1.1 has no NACK).
