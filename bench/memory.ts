@@ -1,0 +1,194 @@
+/**
+ * Benchmark P4 (issue 9): monitor memory per tracked device at 1 M devices, registry +
+ * liveness (with a last state) + map index, against ≤ 150 B/device above the empty process.
+ *
+ *   node --expose-gc --import tsx bench/memory.ts [--devices 1000000] [--no-docs]
+ *   node --expose-gc --import tsx bench/memory.ts --devices 50000 --shapes    (where the bytes go)
+ *
+ * Stages, each measured after two full GCs (heapUsed + external, and RSS):
+ *   registry  Registry on a temp SQLite file, createDevices in batches of 5 000, devices as the
+ *             onboarding benchmark makes them (name, ICCID, IMSI, MSISDN, interval, species);
+ *   liveness  LivenessTracker.track for every device (ids shared with the registry, as
+ *             bin/start.ts does) and one heartbeat each with position, battery, rssi, seq, ts;
+ *             the dirty set drained as the snapshotter would;
+ *   map       MapIndex.upsert of every device's state.
+ * With --shapes: a V8 heap snapshot after each stage, grouped by node type and constructor,
+ * and the per-device growth of each group printed (use a smaller --devices for this).
+ */
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
+import Database from 'better-sqlite3';
+import { systemClock } from '../monitor/clock.ts';
+import { EventBus } from '../monitor/events.ts';
+import { LivenessTracker } from '../monitor/liveness/tracker.ts';
+import { silentLogger } from '../monitor/logger.ts';
+import { Registry, type NewDevice } from '../monitor/registry/registry.ts';
+import { luhnCheckDigit } from '../monitor/registry/luhn.ts';
+import { MapIndex } from '../web/map/map-index.ts';
+import { machineDetails } from '../simulators/bench/machine.ts';
+
+const argv = process.argv.slice(2);
+const N = argv.includes('--devices') ? Number(argv[argv.indexOf('--devices') + 1]) : 1_000_000;
+const SHAPES = argv.includes('--shapes');
+const DOCS = argv.includes('--no-docs') || SHAPES ? null : fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc --import tsx bench/memory.ts');
+const dir = mkdtempSync(join(tmpdir(), 'lastseen-bench-mem-'));
+const fmt = (n: number) => Math.round(n).toLocaleString('en').replace(/,/g, ' ');
+
+interface Sample {
+  heap: number;
+  external: number;
+  rss: number;
+}
+function sample(): Sample {
+  gc!();
+  gc!();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, external: m.external, rss: m.rss };
+}
+
+/** Heap snapshot grouped by "type name" (strings and numbers by type only): bytes per group. */
+function snapshotGroups(label: string): Map<string, { bytes: number; count: number }> {
+  gc!();
+  const file = writeHeapSnapshot(join(dir, `${label}.heapsnapshot`));
+  const snap = JSON.parse(readFileSync(file, 'utf8'));
+  rmSync(file);
+  const f: string[] = snap.snapshot.meta.node_fields;
+  const types: string[] = snap.snapshot.meta.node_types[0];
+  const stride = f.length;
+  const [iType, iName, iSize] = ['type', 'name', 'self_size'].map((k) => f.indexOf(k));
+  const nodes: number[] = snap.nodes;
+  const strings: string[] = snap.strings;
+  const groups = new Map<string, { bytes: number; count: number }>();
+  for (let i = 0; i < nodes.length; i += stride) {
+    const type = types[nodes[i + iType]];
+    const byType = /string|number/.test(type);
+    const key = byType ? `(${type})` : `${type} ${strings[nodes[i + iName]].slice(0, 50)}`;
+    const g = groups.get(key) ?? { bytes: 0, count: 0 };
+    g.bytes += nodes[i + iSize];
+    g.count++;
+    groups.set(key, g);
+  }
+  return groups;
+}
+
+function diffGroups(before: Map<string, { bytes: number; count: number }>, after: Map<string, { bytes: number; count: number }>): string[] {
+  const rows: [string, number, number][] = [];
+  for (const [k, a] of after) {
+    const b = before.get(k) ?? { bytes: 0, count: 0 };
+    const db = a.bytes - b.bytes;
+    if (db > 0) rows.push([k, db / N, (a.count - b.count) / N]);
+  }
+  rows.sort((x, y) => y[1] - x[1]);
+  return rows.slice(0, 12).map(([k, bpd, cpd]) => `    ${bpd.toFixed(1).padStart(7)} B/device  ${cpd.toFixed(2).padStart(5)} objects/device  ${k}`);
+}
+
+function device(j: number): NewDevice {
+  const body = `8925402${String(j).padStart(12, '0')}`;
+  return {
+    id: `sim-${j}`,
+    customerId: `op-customer-${j % 100}`,
+    name: `Collar ${j}`,
+    iccid: `${body}${luhnCheckDigit(body)}`,
+    imsi: `63902${String(j).padStart(10, '0')}`,
+    msisdn: `+2547${String(j).padStart(8, '0')}`,
+    interval: 900,
+    species: j % 2 ? 'giraffe' : 'sea otter',
+  };
+}
+
+const machine = machineDetails();
+const shapes: string[] = [];
+let groups = SHAPES ? snapshotGroups('base') : null;
+const shapeStage = (label: string) => {
+  if (!SHAPES) return;
+  const g = snapshotGroups(label);
+  shapes.push(`  ${label}:`, ...diffGroups(groups!, g));
+  groups = g;
+};
+
+const base = sample();
+const db = new Database(join(dir, 'registry.db'));
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+const registry = new Registry(db);
+for (let c = 0; c < 100; c++) registry.createCustomer({ id: `op-customer-${c}`, name: `Operator customer ${c}` });
+const empty = sample();
+let t = performance.now();
+for (let i = 0; i < N; i += 5000) {
+  const batch: NewDevice[] = [];
+  for (let j = i; j < Math.min(N, i + 5000); j++) batch.push(device(j));
+  const res = registry.createDevices(batch);
+  if (res.some((r) => !r.ok)) throw new Error('createDevices refused a device');
+}
+const registrySecs = (performance.now() - t) / 1000;
+const afterRegistry = sample();
+shapeStage('registry');
+
+t = performance.now();
+const bus = new EventBus(silentLogger);
+const liveness = new LivenessTracker(systemClock, bus);
+const now = Date.now();
+let k = 0;
+for (const d of registry.allDevices()) {
+  liveness.track(d.id, d.customerId, { offlineAfter: d.offlineAfter, interval: d.interval, customerOfflineAfter: null });
+  liveness.heartbeat(d.id, { ts: now - 1000, seq: 1, lat: -1.3 + (k % 1000) / 1000, lon: 36.8 + (k % 997) / 1000, battery: 80 + (k % 20), rssi: -70 - (k % 30) }, now);
+  k++;
+}
+liveness.drainDirty();
+const livenessSecs = (performance.now() - t) / 1000;
+const afterLiveness = sample();
+shapeStage('liveness');
+
+t = performance.now();
+const map = new MapIndex();
+for (const s of liveness.all()) map.upsert(s);
+const mapSecs = (performance.now() - t) / 1000;
+const afterMap = sample();
+shapeStage('map');
+
+// Use every structure after the last sample: a dead local may be collected before it is measured.
+console.log(`held: ${registry.deviceCount()} registry devices, ${liveness.size} tracked, ${map.size} on the map`);
+liveness.stop();
+const perDevice = (a: Sample, b: Sample) => ({
+  heap: (b.heap + b.external - a.heap - a.external) / N,
+  rss: (b.rss - a.rss) / N,
+});
+const rows = [
+  ['registry (1 M devices in memory + SQLite handle)', perDevice(empty, afterRegistry), registrySecs],
+  ['liveness (tracker + last state + deadline heap)', perDevice(afterRegistry, afterLiveness), livenessSecs],
+  ['map index (MapIndex.upsert)', perDevice(afterLiveness, afterMap), mapSecs],
+  ['total above the empty process', perDevice(base, afterMap), registrySecs + livenessSecs + mapSecs],
+] as const;
+const result = {
+  machine,
+  devices: N,
+  baseMB: { heap: Math.round(base.heap / 2 ** 20), rss: Math.round(base.rss / 2 ** 20) },
+  finalMB: { heap: Math.round((afterMap.heap + afterMap.external) / 2 ** 20), rss: Math.round(afterMap.rss / 2 ** 20) },
+  rows: rows.map(([name, b, s]) => ({ name, heapBytesPerDevice: Math.round(b.heap), rssBytesPerDevice: Math.round(b.rss), seconds: +s.toFixed(1) })),
+};
+console.log(JSON.stringify(result, null, 2));
+if (SHAPES) console.log(`Heap growth per device by V8 node type and constructor (${N} devices):\n${shapes.join('\n')}`);
+db.close();
+rmSync(dir, { recursive: true, force: true });
+
+const total = rows[3][1];
+const section = `
+### Memory per tracked device (P4), ${machine.date.slice(0, 16).replace('T', ' ')} UTC
+
+${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start.
+\`node --expose-gc --import tsx bench/memory.ts\`: ${fmt(N)} devices, measured after two full GCs at each stage.
+The empty process (modules loaded) has ${result.baseMB.heap} MB heap, ${result.baseMB.rss} MB RSS; the full one ${result.finalMB.heap} MB heap + external, ${result.finalMB.rss} MB RSS.
+
+| component | heap + external B/device | RSS B/device | build time |
+| --- | --: | --: | --: |
+${rows.map(([name, b, s]) => `| ${name} | ${fmt(b.heap)} | ${fmt(b.rss)} | ${s.toFixed(1)} s |`).join('\n')}
+
+Target ≤ 150 B/device: heap ${(total.heap / 150).toFixed(1)}× the target, RSS ${(total.rss / 150).toFixed(1)}× (${total.heap <= 150 ? 'met' : `**missed** by ${fmt(total.heap - 150)} B/device on the heap`}).
+`;
+console.log(section);
+if (DOCS) appendFileSync(DOCS, section);
