@@ -29,13 +29,16 @@ export class DeadlineScheduler {
   /**
    * @param onDue called once per due slot with its deadline (not "now": the deadline is the
    *   true time of the transition). It may call `set` for the same slot to schedule the next one.
-   * @param chunk how many due slots to handle before yielding to the event loop.
+   * @param chunk how many due slots to handle at most before yielding to the event loop.
+   * @param budgetMs how long (wall ms) to work through due slots before yielding: 8 ms keeps the
+   *   event-loop lag of a 100 000-device burst far under 50 ms with every listener attached.
    */
   constructor(
     private clock: Clock,
     private onDue: (slot: number, deadline: number) => void,
     initialCapacity = 1024,
     private chunk = 5000,
+    private budgetMs = 8,
   ) {
     this.heap = new Int32Array(initialCapacity);
     this.due = new Float64Array(initialCapacity);
@@ -102,18 +105,26 @@ export class DeadlineScheduler {
     this.timer = null;
     this.armedAt = Infinity;
     const now = this.clock.now();
+    // Work for at most `budgetMs` of CPU (or `chunk` deadlines) per turn: the status listeners
+    // (store, map, alerts) run inside onDue, so a count alone cannot bound the event-loop lag.
+    const started = performance.now();
     let handled = 0;
-    while (this.count > 0 && handled < this.chunk) {
+    let yielded = false;
+    while (this.count > 0) {
       const slot = this.heap[0];
       const at = this.due[slot];
       if (at > now) break;
+      if (handled === this.chunk || ((handled & 63) === 63 && performance.now() - started > this.budgetMs)) {
+        yielded = true;
+        break;
+      }
       this.removeAt(0);
       handled++;
       this.onDue(slot, at);
     }
     if (this.stopped) return;
-    if (handled === this.chunk && this.count > 0 && this.due[this.heap[0]] <= now) {
-      // More are due: yield a tick so heartbeats and HTTP are served between chunks.
+    if (yielded) {
+      // More are due: yield a tick so heartbeats and HTTP are served between slices.
       this.armedAt = now;
       this.timer = this.clock.setTimer(() => this.fire(), 0);
       return;

@@ -70,6 +70,7 @@ export class SqliteStore implements TimeSeriesStore {
   private timer: NodeJS.Timeout;
   private batchSize: number;
   private closed = false;
+  private commitScheduled = false;
   /** Rows committed since start, for /metrics. */
   written = 0;
 
@@ -93,13 +94,26 @@ export class SqliteStore implements TimeSeriesStore {
     const row = new Array(HB_FIELDS.length);
     for (let i = 0; i < HB_FIELDS.length; i++) row[i] = (hb as unknown as Record<string, unknown>)[HB_FIELDS[i][0]] ?? null;
     this.hbBuffer.push(row);
-    if (this.hbBuffer.length >= this.batchSize) this.commit();
+    if (this.hbBuffer.length >= this.batchSize) this.commitSoon();
   }
 
   writeEvent(ev: DeviceEvent): void {
     const { deviceId, customerId, at, kind, ...data } = ev;
     this.evBuffer.push([deviceId, customerId, at, kind, JSON.stringify(data)]);
-    if (this.evBuffer.length >= this.batchSize) this.commit();
+    if (this.evBuffer.length >= this.batchSize) this.commitSoon();
+  }
+
+  /**
+   * A full batch is committed right after the current work, not inside the caller: a status
+   * listener or the heartbeat path must not pay a 5 000-row transaction (~20 ms) in its own turn.
+   */
+  private commitSoon(): void {
+    if (this.commitScheduled) return;
+    this.commitScheduled = true;
+    setImmediate(() => {
+      this.commitScheduled = false;
+      this.commit();
+    });
   }
 
   async flush(): Promise<void> {
