@@ -4,11 +4,16 @@
  */
 export interface ApiClient {
   call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** Where and as whom, for the live (socket.io) feed. */
+  readonly baseUrl?: string;
+  readonly token?: string;
 }
 
 export function apiClient(serverUrl: string, token: string): ApiClient {
   const base = serverUrl.replace(/\/+$/, '');
   return {
+    baseUrl: base,
+    token,
     async call(method, path, body) {
       const res = await fetch(base + path, {
         method,

@@ -65,12 +65,14 @@ export interface LoadSummary {
     stopped: number;
     detected: number;
     offlineAfterS: number | null;
-    /** Last heartbeat sent → offline first observed by polling (includes offlineAfter). */
+    /** Last heartbeat sent → offline first observed on the live feed (includes offlineAfter). */
     silenceToObservedMs: Record<string, number> | null;
     /** Server's offline time minus (lastSeen + offlineAfter): how exact the deadline was. */
     serverLatenessMs: Record<string, number> | null;
     /** Observed minus (lastSeen + offlineAfter): lateness as a client sees it (poll period included). */
     observedLatenessMs: Record<string, number> | null;
+    /** How many detections arrived on the live feed (the rest by polling). */
+    viaLive: number;
   };
 }
 
@@ -186,6 +188,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
         silenceToObservedMs: late((s) => (lastSentAt.has(s.deviceId) ? s.observedAt - lastSentAt.get(s.deviceId)! : null)),
         serverLatenessMs: late((s) => (s.statusSince !== null && s.lastSeen !== null && s.offlineAfter !== null ? s.statusSince - s.lastSeen - s.offlineAfter * 1000 : null)),
         observedLatenessMs: late((s) => (s.lastSeen !== null && s.offlineAfter !== null ? s.observedAt - s.lastSeen - s.offlineAfter * 1000 : null)),
+        viaLive: seen.filter((s) => s.via === 'live').length,
       };
     }
     phase = 'done';

@@ -31,6 +31,9 @@ describe('load test against lastseen', () => {
     // CONTRACT §5: offline at lastSeen + offlineAfter, within 1 s.
     expect(s.detection!.serverLatenessMs!.max).toBeLessThanOrEqual(1000);
     expect(s.detection!.silenceToObservedMs!.p50).toBeGreaterThanOrEqual(1400);
+    // The news arrives pushed over socket.io, as on an agent's map, not by polling.
+    expect(s.detection!.viaLive).toBe(3);
+    expect(s.detection!.observedLatenessMs!.max).toBeLessThan(500);
   });
 
   it('reports no latency at QoS 0 and keeps every device connected', async () => {
