@@ -6,6 +6,7 @@ import type { Metrics } from './metrics.ts';
 import type { Registry } from './registry/registry.ts';
 import type { RateLimiter } from './security/rate-limiter.ts';
 import type { TimeSeriesStore } from './store/store.ts';
+import type { StoredHeartbeat } from './types.ts';
 
 export type IngestResult =
   | { ok: true; duplicate: boolean }
@@ -52,7 +53,13 @@ export class Ingest {
     if (outcome === 'unknown_device') {
       return this.reject(deviceId, 'unknown_device', `device ${deviceId} is not tracked`);
     }
-    store.writeHeartbeat({ ...hb, deviceId, customerId: device.customerId, receivedAt });
+    // The parsed heartbeat is ours alone (a fresh object from the schema): complete it in place
+    // instead of copying it, one allocation fewer per message on the hot path.
+    const row = hb as StoredHeartbeat;
+    row.deviceId = deviceId;
+    row.customerId = device.customerId;
+    row.receivedAt = receivedAt;
+    store.writeHeartbeat(row);
     metrics.heartbeatsAccepted.inc();
     metrics.storeRows.inc({ kind: 'heartbeat' });
     return { ok: true, duplicate: false };
