@@ -14,6 +14,8 @@ export interface StatusChange {
   lastSeen: number | null;
   /** The device's effective offlineAfter at the time, in ms (CONTRACT §5). */
   offlineAfterMs?: number;
+  /** The device's reporting interval in ms (declared, else configured), when it has one. */
+  intervalMs?: number;
 }
 
 export interface ConnectionChange {

@@ -36,6 +36,7 @@ export const alertPolicySchema = z
     flapStableMs: ms,
     unstableHoldMs: ms,
     holdMs: ms,
+    confirmIntervals: z.number().min(0).max(10),
     restartGraceMs: ms,
     incidentCustomerMin: z.number().int().min(2).max(1_000_000),
     incidentNetworkMin: z.number().int().min(2).max(1_000_000),

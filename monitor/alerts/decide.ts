@@ -80,7 +80,9 @@ export function alertId(...parts: (string | number | null)[]): string {
  *   flapping                           a flip            none; re-arm the stable check   flapping
  *   no outage, `at` before start-up    → offline         hold until start + grace        outage pending
  *   no outage, a flip inside window    → offline         hold for unstableHoldMs         outage pending
- *   no outage                          → offline         hold for holdMs (correlation)   outage pending
+ *   no outage                          → offline         hold for holdMs (correlation),  outage pending
+ *                                                        or confirmIntervals × interval
+ *                                                        when longer
  *   outage pending                     → online          cancel: nothing was sent        no outage
  *   outage sent                        → online          device.online                   no outage
  *   outage reported in an incident     → online          counts towards incident end     no outage
@@ -144,7 +146,8 @@ export function decide(prev: DeviceAlertState, change: StatusChange, policy: Ale
     const releaseAt =
       change.at < ctx.startedAt
         ? Math.max(ctx.startedAt + Math.max(policy.restartGraceMs, (change.offlineAfterMs ?? 0) / 2), ctx.now)
-        : Math.max(change.at, ctx.now) + (unstable ? policy.unstableHoldMs : policy.holdMs);
+        : Math.max(change.at, ctx.now) +
+          Math.max(unstable ? policy.unstableHoldMs : policy.holdMs, policy.confirmIntervals * (change.intervalMs ?? 0));
     const outage: Outage = {
       id: alertId('device.offline', change.deviceId, change.lastSeen),
       at: change.at,

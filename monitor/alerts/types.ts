@@ -53,6 +53,12 @@ export interface AlertPolicy {
   unstableHoldMs: number;
   /** Every offline waits this long for others of the same customer/network/cell (correlation window). */
   holdMs: number;
+  /**
+   * An offline of a device with a known interval waits this many intervals (if longer than
+   * holdMs) for a late heartbeat before it is sent. 1 covers two lost heartbeats in a row with
+   * ±30 % jitter (a gap of up to 3.9 intervals against offline at 3); 0 = alert at the deadline.
+   */
+  confirmIntervals: number;
   /** After a restart, offlines whose deadline passed while we were down wait this long for a heartbeat. */
   restartGraceMs: number;
   /** Offline devices needed inside one hold window to open an incident, per scope. */
@@ -70,6 +76,7 @@ export const DEFAULT_POLICY: AlertPolicy = {
   flapStableMs: 10 * 60_000,
   unstableHoldMs: 2 * 60_000,
   holdMs: 5_000,
+  confirmIntervals: 1,
   restartGraceMs: 2 * 60_000,
   incidentCustomerMin: 10,
   incidentNetworkMin: 10,

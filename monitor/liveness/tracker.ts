@@ -254,6 +254,16 @@ export class LivenessTracker {
     s.status = to;
     s.statusSince = at;
     this.dirty.add(slot);
-    this.bus.emit('status', { deviceId: s.id, customerId: s.customerId, from, to, at, lastSeen: s.lastSeen, offlineAfterMs: entry.offlineAfterS * 1000 });
+    const interval = s.declaredInterval ?? entry.config.interval;
+    this.bus.emit('status', {
+      deviceId: s.id,
+      customerId: s.customerId,
+      from,
+      to,
+      at,
+      lastSeen: s.lastSeen,
+      offlineAfterMs: entry.offlineAfterS * 1000,
+      ...(interval !== null ? { intervalMs: interval * 1000 } : {}),
+    });
   }
 }

@@ -40,14 +40,15 @@ describe('createAlerts', () => {
     alerts.start(bus);
     liveness.track(dev.id, dev.customerId, { offlineAfter: 180, interval: 60, customerOfflineAfter: null });
     liveness.heartbeat('o1', { lat: 47.3, lon: -2.5, battery: 61, rssi: -101 }, T0);
-    clock.advance(185_000);
+    // Offline at 180 s; with an interval of 60 s the alert waits one interval for a late beat.
+    clock.advance(245_000);
     await alerts.engine.idle();
     await alerts.outbox.runDue();
     expect(rx.received).toHaveLength(1);
     const a = rx.received[0].body as AlertEvent;
     expect(rx.received[0].verified).toBe(true);
     expect(a.message).toBe(
-      'Loutre (o1, ICCID 89330123456789012345) har inte hörts av sedan 2026-01-01 08:00 UTC (i 3 min); senast sedd vid 47.30000, -2.50000, batteri 61 %, signal -101 dBm; trolig orsak: ännu okänd.',
+      'Loutre (o1, ICCID 89330123456789012345) har inte hörts av sedan 2026-01-01 08:00 UTC (i 4 min); senast sedd vid 47.30000, -2.50000, batteri 61 %, signal -101 dBm; trolig orsak: ännu okänd.',
     );
     expect(alerts.store.list({ customerId: 'otters', state: 'firing' }).map((r) => r.id)).toEqual([a.id]);
     expect(await registry.metrics()).toContain('lastseen_alert_deliveries_total{channel="webhook",result="delivered"} 1');
