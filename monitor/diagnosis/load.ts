@@ -33,7 +33,7 @@ export async function loadDiagnosisInput(
   const [heartbeats, events] = await Promise.all([src.store.heartbeats(q), src.store.events(q)]);
   return {
     device,
-    // A copy: the tracker mutates its state in place as heartbeats arrive.
+    // The tracker hands out copies already; cloning keeps this input independent of that detail.
     state: structuredClone(state),
     offlineAfter,
     heartbeats,
