@@ -67,3 +67,9 @@ export function deriveSeed(seed: number, name: string): number {
 export function rngFor(seed: number, name: string): Rng {
   return new Rng(deriveSeed(seed, name));
 }
+
+/** The same generator as a bare function, for code that only needs uniform draws in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  const r = new Rng(seed);
+  return () => r.next();
+}

@@ -12,6 +12,7 @@ import type { DeviceEvent } from '../../monitor/store/store.ts';
 import type { ConnectionState, Device, Heartbeat, StoredHeartbeat } from '../../monitor/types.ts';
 import { computeNeighbourhood } from '../../monitor/diagnosis/neighbourhood.ts';
 import type { DiagnosisInput } from '../../monitor/diagnosis/types.ts';
+import { mulberry32 } from '../../simulators/random.ts';
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
@@ -59,16 +60,7 @@ export function device(over: Partial<Device> = {}): Device {
 }
 
 /** Deterministic PRNG (mulberry32), so a "random" sequence is the same on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 export interface CadenceOptions {
   start: number;

@@ -2,17 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { heartbeatSchema } from '../../monitor/heartbeat.ts';
 import type { StatusChange } from '../../monitor/events.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
+import { mulberry32 } from '../../simulators/random.ts';
 
-/** mulberry32: a seeded PRNG so a failing run can be replayed with the same payloads. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const SEED = Number(process.env.LASTSEEN_FUZZ_SEED ?? 20261128);
 const PAYLOADS = 100_000;

@@ -3,19 +3,11 @@ import type { DeviceStatus } from '../../monitor/types.ts';
 import { MapIndex } from '../../web/map/map-index.ts';
 import { offlineLongest } from '../../web/map/ranking.ts';
 import { queryViewport, type ViewportQuery } from '../../web/map/viewport.ts';
+import { mulberry32 } from '../../simulators/random.ts';
 
 const STATUSES: DeviceStatus[] = ['unknown', 'online', 'late', 'offline'];
 
-/** A deterministic pseudo-random generator (mulberry32) so failures are reproducible. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Dev {
   id: string;

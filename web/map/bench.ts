@@ -15,16 +15,9 @@ import type { DeviceStatus } from '../../monitor/types.ts';
 import { MapIndex, type MapDeviceState } from './map-index.ts';
 import { STATUS_CODES } from './pyramid.ts';
 import { queryViewport } from './viewport.ts';
+import { mulberry32 } from '../../simulators/random.ts';
 
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 export function syntheticFleet(n: number, seed = 42): MapDeviceState[] {
   const r = rng(seed);
