@@ -33,16 +33,18 @@ export class Ingest {
 
   heartbeat(deviceId: string, payload: Buffer | string, receivedAt = this.deps.clock.now()): IngestResult {
     const { registry, liveness, store, metrics, log } = this.deps;
-    const device = registry.getDevice(deviceId);
-    if (!device) return this.reject(deviceId, 'unknown_device', `device ${deviceId} is not in the registry`);
+    // The registry's in-memory part (slot, customer, ICCID hash): no SQLite read per message.
+    const slot = registry.slotOf(deviceId);
+    if (slot < 0) return this.reject(deviceId, 'unknown_device', `device ${deviceId} is not in the registry`);
     if (this.deps.limiter && !this.deps.limiter.allow(deviceId, receivedAt)) {
       return this.reject(deviceId, 'rate_limited', 'more heartbeats than the per-device limit (LASTSEEN_HEARTBEAT_RATE/BURST)');
     }
     const parsed = parseHeartbeat(payload);
     if (!parsed.ok) return this.reject(deviceId, parsed.reason, parsed.detail);
     const hb = parsed.heartbeat;
-    if (hb.iccid !== undefined && device.iccid !== null && hb.iccid !== device.iccid) {
-      return this.reject(deviceId, 'iccid_mismatch', `ICCID ${hb.iccid} does not match the registry's ${device.iccid}`);
+    if (hb.iccid !== undefined && !registry.iccidMatches(slot, hb.iccid)) {
+      const held = registry.getDevice(deviceId)?.iccid;
+      return this.reject(deviceId, 'iccid_mismatch', `ICCID ${hb.iccid} does not match the registry's ${held}`);
     }
     const outcome = liveness.heartbeat(deviceId, hb, receivedAt);
     if (outcome === 'duplicate') {
@@ -57,7 +59,7 @@ export class Ingest {
     // instead of copying it, one allocation fewer per message on the hot path.
     const row = hb as StoredHeartbeat;
     row.deviceId = deviceId;
-    row.customerId = device.customerId;
+    row.customerId = registry.customerOfSlot(slot);
     row.receivedAt = receivedAt;
     store.writeHeartbeat(row);
     metrics.heartbeatsAccepted.inc();

@@ -5,6 +5,8 @@ import { RegistryError } from './errors.ts';
 import { DeviceStates } from './device-states.ts';
 import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
+import { DeviceIds } from '../device-ids.ts';
+import { customerFromRow, customerParams, deviceFromRow, type CustomerRow, type DeviceRow } from './rows.ts';
 
 export { RegistryError } from './errors.ts';
 export type { ApiKeyInfo, Principal } from './api-keys.ts';
@@ -47,48 +49,30 @@ export type CreateResult = { ok: true; device: Device; token: string } | { ok: f
 
 export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'unknown_device' | 'bad_token' | 'sim_blocked' };
 
-interface DeviceRow {
-  id: string;
-  customer_id: string;
-  name: string | null;
-  iccid: string | null;
-  imsi: string | null;
-  msisdn: string | null;
-  interval: number | null;
-  offline_after: number | null;
-  species: string | null;
-  imei: string | null;
-  nickname: string | null;
-  tag_model: string | null;
-  sim_state: SimState;
-  custom: string;
-  token_hash: string;
-  created_at: number;
-}
-
-interface CustomerRow {
-  id: string;
-  name: string;
-  offline_after: number | null;
-  language: string;
-  channels: string;
-  parent_id: string | null;
-  communication_plan: string | null;
-  rate_plan: string | null;
-  alert_policy: string | null;
-  diagnosis: string | null;
-  created_at: number;
-}
-
 /**
- * Customers, devices and API keys in SQLite, with devices and customers also held in memory:
- * MQTT logins and every heartbeat look a device up, and that must not be a disk read.
+ * Customers, devices and API keys in SQLite. Customers are also held in memory (few, read on
+ * every alert); of a device only what every heartbeat needs stays in memory, by slot of the
+ * process-wide `DeviceIds`:
+ *
+ *   id               DeviceIds (shared with liveness and the map index)   ~30 B
+ *   customer number  Uint32, an index into `customerIds`                     4 B
+ *   ICCID hash       Uint32 FNV-1a of the registered ICCID (0 = none)        4 B
+ *
+ * Everything else (name, IMSI, MSISDN, custom fields, token hash, SIM state) is read from
+ * SQLite by primary key when asked (~3 µs): MQTT logins, the REST API and alert texts are
+ * rare next to heartbeats. Holding whole Device objects cost ~600 B a device (docs/benchmarks.md,
+ * issue 9 P4): 600 MB of a 2-core box's memory at a million SIMs.
  */
 export class Registry {
-  private devices = new Map<string, { device: Device; tokenHash: string }>();
-  /** ICCID → device id, so a duplicate ICCID is found without a failed INSERT. */
-  private iccids = new Map<string, string>();
+  readonly ids: DeviceIds;
+  private customerNo = new Uint32Array(1024);
+  private iccidHash = new Uint32Array(1024);
+  /** Slots of this registry's devices (the shared DeviceIds may know ids it does not). */
+  private known = new Uint8Array(1024);
+  private deviceTotal = 0;
   private customers = new Map<string, Customer>();
+  private customerNumbers = new Map<string, number>();
+  private customerIds: string[] = [];
   private stmt: Record<string, Statement>;
   /** API keys (admin, agent, customer), stored as hashes. */
   readonly keys: ApiKeys;
@@ -98,7 +82,9 @@ export class Registry {
   constructor(
     private db: Database,
     private now: () => number = Date.now,
+    ids: DeviceIds = new DeviceIds(),
   ) {
+    this.ids = ids;
     db.exec(REGISTRY_SCHEMA);
     for (const { table, column, type } of REGISTRY_COLUMNS) {
       const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
@@ -121,6 +107,10 @@ export class Registry {
         `UPDATE devices SET name = @name, interval = @interval, offline_after = @offlineAfter, sim_state = @simState, species = @species,
          imei = @imei, nickname = @nickname, tag_model = @tagModel, custom = @custom WHERE id = @id`,
       ),
+      deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
+      iccidOwner: db.prepare('SELECT id FROM devices WHERE iccid = ?').pluck(),
+      devicePage: db.prepare('SELECT rowid AS rid, * FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+      setTokenHash: db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?'),
     };
     this.keys = new ApiKeys(db, now, (id) => this.customers.has(id));
     this.states = new DeviceStates(db);
@@ -131,10 +121,34 @@ export class Registry {
     for (const r of this.db.prepare('SELECT * FROM customers').all() as CustomerRow[]) {
       this.customers.set(r.id, customerFromRow(r));
     }
-    for (const r of this.db.prepare('SELECT * FROM devices').iterate() as IterableIterator<DeviceRow>) {
-      this.devices.set(r.id, { device: deviceFromRow(r), tokenHash: r.token_hash });
-      if (r.iccid) this.iccids.set(r.iccid, r.id);
+    const rows = this.db.prepare('SELECT id, customer_id, iccid FROM devices').raw().iterate() as IterableIterator<[string, string, string | null]>;
+    for (const [id, customerId, iccid] of rows) this.remember(id, customerId, iccid);
+  }
+
+  /** Hold a device's in-memory part (see the class comment). */
+  private remember(id: string, customerId: string, iccid: string | null): void {
+    const slot = this.ids.add(id);
+    if (slot >= this.known.length) {
+      let n = this.known.length;
+      while (n <= slot) n *= 2;
+      this.customerNo = grow(this.customerNo, n);
+      this.iccidHash = grow(this.iccidHash, n);
+      this.known = grow(this.known, n);
     }
+    if (!this.known[slot]) this.deviceTotal++;
+    this.known[slot] = 1;
+    this.customerNo[slot] = this.customerNumber(customerId);
+    this.iccidHash[slot] = iccid ? iccidHash(iccid) : 0;
+  }
+
+  private customerNumber(customerId: string): number {
+    let n = this.customerNumbers.get(customerId);
+    if (n === undefined) {
+      n = this.customerIds.length;
+      this.customerIds.push(customerId);
+      this.customerNumbers.set(customerId, n);
+    }
+    return n;
   }
 
   // --- customers ---------------------------------------------------------------
@@ -215,12 +229,8 @@ export class Registry {
           results.push({ ok: false, status: 422, error: `customer ${d.customerId} does not exist` });
           continue;
         }
-        if (this.devices.has(d.id)) {
+        if (this.slotOf(d.id) >= 0) {
           results.push({ ok: false, status: 409, error: `device ${d.id} already exists` });
-          continue;
-        }
-        if (d.iccid && this.iccids.has(d.iccid)) {
-          results.push({ ok: false, status: 409, error: `ICCID ${d.iccid} already belongs to device ${this.iccids.get(d.iccid)}` });
           continue;
         }
         const token = newToken();
@@ -241,24 +251,54 @@ export class Registry {
           custom: d.custom ?? {},
           createdAt: now,
         };
-        const tokenHash = hashToken(token);
-        this.stmt.insertDevice.run({ ...device, custom: JSON.stringify(device.custom), tokenHash });
-        this.devices.set(device.id, { device, tokenHash });
-        if (device.iccid) this.iccids.set(device.iccid, device.id);
+        try {
+          this.stmt.insertDevice.run({ ...device, custom: JSON.stringify(device.custom), tokenHash: hashToken(token) });
+        } catch (err) {
+          // The id was checked above, so a UNIQUE failure is the ICCID (SQLite's index finds
+          // it; no ICCID map in memory). ABORT undoes this statement only, not the batch.
+          if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || !device.iccid) throw err;
+          const owner = this.stmt.iccidOwner.get(device.iccid) as string | undefined;
+          results.push({ ok: false, status: 409, error: `ICCID ${device.iccid} already belongs to device ${owner}` });
+          continue;
+        }
+        this.remember(device.id, device.customerId, device.iccid);
         results.push({ ok: true, device, token });
       }
     })();
     return results;
   }
 
+  /** The device's slot in `ids`, or -1 if this registry does not know it. */
+  slotOf(id: string): number {
+    const slot = this.ids.slotOf(id);
+    return slot >= 0 && slot < this.known.length && this.known[slot] ? slot : -1;
+  }
+
+  /** Customer of a known device's slot, from memory (the heartbeat path's lookup). */
+  customerOfSlot(slot: number): string {
+    return this.customerIds[this.customerNo[slot]];
+  }
+
+  /**
+   * Whether `iccid` is the registered ICCID of the device in `slot`, or the device has none:
+   * compared by 32-bit hash, so a different ICCID passes only with odds of 1 in 4 billion —
+   * a SIM-swap check, not an authentication (that is the token).
+   */
+  iccidMatches(slot: number, iccid: string): boolean {
+    const held = this.iccidHash[slot];
+    return held === 0 || held === iccidHash(iccid);
+  }
+
+  /** A device read from SQLite: a fresh object on every call. */
   getDevice(id: string): Device | undefined {
-    return this.devices.get(id)?.device;
+    if (this.slotOf(id) < 0) return undefined;
+    const row = this.stmt.deviceById.get(id) as DeviceRow | undefined;
+    return row ? deviceFromRow(row) : undefined;
   }
 
   updateDevice(id: string, patch: DevicePatch): Device {
-    const entry = this.devices.get(id);
-    if (!entry) throw new RegistryError(404, `device ${id} not found`);
-    const d = entry.device;
+    const d = this.getDevice(id);
+    if (!d) throw new RegistryError(404, `device ${id} not found`);
     const next: Device = {
       ...d,
       name: patch.name !== undefined ? patch.name : d.name,
@@ -272,16 +312,25 @@ export class Registry {
       custom: patch.custom ? { ...d.custom, ...patch.custom } : d.custom,
     };
     this.stmt.updateDevice.run({ ...next, custom: JSON.stringify(next.custom) });
-    entry.device = next;
     return next;
   }
 
   deviceCount(): number {
-    return this.devices.size;
+    return this.deviceTotal;
   }
 
+  /**
+   * Every device, read from SQLite in pages of 10 000 by rowid: no statement stays open
+   * between pages, so the caller may write to the database while iterating.
+   */
   *allDevices(): IterableIterator<Device> {
-    for (const e of this.devices.values()) yield e.device;
+    let after = 0;
+    for (;;) {
+      const rows = this.stmt.devicePage.all(after, 10_000) as (DeviceRow & { rid: number })[];
+      for (const r of rows) yield deviceFromRow(r);
+      if (rows.length < 10_000) return;
+      after = rows[rows.length - 1].rid;
+    }
   }
 
   /**
@@ -311,12 +360,12 @@ export class Registry {
       where.push('id > ?');
       params.push(opts.cursor);
     }
-    const sql = `SELECT id FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
+    const sql = `SELECT * FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
     const items: Device[] = [];
     let next: string | null = null;
-    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<{ id: string }>) {
-      const d = this.devices.get(row.id)?.device;
-      if (!d || (opts.accept && !opts.accept(d))) continue;
+    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<DeviceRow>) {
+      const d = deviceFromRow(row);
+      if (opts.accept && !opts.accept(d)) continue;
       if (items.length === opts.limit) {
         next = items[items.length - 1].id;
         break;
@@ -326,15 +375,13 @@ export class Registry {
     return { items, next };
   }
 
-  /** MQTT login: username = device id, password = its token (CONTRACT §3). */
+  /** MQTT login: username = device id, password = its token (CONTRACT §3). One indexed read. */
   authenticateDevice(id: string, password: string): DeviceAuth {
-    const entry = this.devices.get(id);
-    if (!entry) return { ok: false, reason: 'unknown_device' };
-    if (hashToken(password) !== entry.tokenHash) return { ok: false, reason: 'bad_token' };
-    if (entry.device.simState === 'deactivated' || entry.device.simState === 'retired') {
-      return { ok: false, reason: 'sim_blocked' };
-    }
-    return { ok: true, device: entry.device };
+    const row = this.slotOf(id) >= 0 ? (this.stmt.deviceById.get(id) as DeviceRow | undefined) : undefined;
+    if (!row) return { ok: false, reason: 'unknown_device' };
+    if (hashToken(password) !== row.token_hash) return { ok: false, reason: 'bad_token' };
+    if (row.sim_state === 'deactivated' || row.sim_state === 'retired') return { ok: false, reason: 'sim_blocked' };
+    return { ok: true, device: deviceFromRow(row) };
   }
 
   /**
@@ -342,59 +389,23 @@ export class Registry {
    * `revokeOnly`, the device gets no usable token at all until it is rotated again.
    */
   rotateDeviceToken(id: string, revokeOnly = false): string | null {
-    const entry = this.devices.get(id);
-    if (!entry) throw new RegistryError(404, `device ${id} not found`);
+    if (this.slotOf(id) < 0) throw new RegistryError(404, `device ${id} not found`);
     const token = newToken();
     // A revoked device's hash is of a token nobody was told: no login can match it.
-    const tokenHash = hashToken(token);
-    this.db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?').run(tokenHash, id);
-    entry.tokenHash = tokenHash;
+    this.stmt.setTokenHash.run(hashToken(token), id);
     return revokeOnly ? null : token;
   }
-
 }
 
-function deviceFromRow(r: DeviceRow): Device {
-  return {
-    id: r.id,
-    customerId: r.customer_id,
-    name: r.name,
-    iccid: r.iccid,
-    imsi: r.imsi,
-    msisdn: r.msisdn,
-    interval: r.interval,
-    offlineAfter: r.offline_after,
-    species: r.species,
-    imei: r.imei,
-    nickname: r.nickname,
-    tagModel: r.tag_model,
-    simState: r.sim_state,
-    custom: JSON.parse(r.custom) as Record<string, unknown>,
-    createdAt: r.created_at,
-  };
+/** FNV-1a of an ICCID's digits, never 0 (0 marks "no ICCID registered"). */
+function iccidHash(iccid: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < iccid.length; i++) h = Math.imul(h ^ iccid.charCodeAt(i), 0x01000193);
+  return h >>> 0 || 1;
 }
 
-function customerFromRow(r: CustomerRow): Customer {
-  return {
-    id: r.id,
-    name: r.name,
-    offlineAfter: r.offline_after,
-    language: r.language,
-    channels: JSON.parse(r.channels) as ChannelConfig[],
-    parentId: r.parent_id,
-    communicationPlan: r.communication_plan,
-    ratePlan: r.rate_plan,
-    alertPolicy: r.alert_policy ? (JSON.parse(r.alert_policy) as Record<string, number>) : null,
-    diagnosis: r.diagnosis ? (JSON.parse(r.diagnosis) as Record<string, number>) : null,
-    createdAt: r.created_at,
-  };
-}
-
-function customerParams(c: Customer) {
-  return {
-    ...c,
-    channels: JSON.stringify(c.channels),
-    alertPolicy: c.alertPolicy ? JSON.stringify(c.alertPolicy) : null,
-    diagnosis: c.diagnosis ? JSON.stringify(c.diagnosis) : null,
-  };
+function grow<T extends Uint8Array | Uint32Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
 }
