@@ -131,12 +131,17 @@ shapeStage('registry');
 
 t = performance.now();
 const bus = new EventBus(silentLogger);
-const liveness = new LivenessTracker(systemClock, bus);
+const liveness = new LivenessTracker(systemClock, bus, registry.ids);
 const now = Date.now();
 let k = 0;
 for (const d of registry.allDevices()) {
   liveness.track(d.id, d.customerId, { offlineAfter: d.offlineAfter, interval: d.interval, customerOfflineAfter: null });
-  liveness.heartbeat(d.id, { ts: now - 1000, seq: 1, lat: -1.3 + (k % 1000) / 1000, lon: 36.8 + (k % 997) / 1000, battery: 80 + (k % 20), rssi: -70 - (k % 30) }, now);
+  // Readings as a device sends them: decimal text parsed from JSON (a fix with 5 decimals, ~1 m),
+  // not sums of doubles such as -1.3 + 0.001 = -1.2990000000000002 that no device sends.
+  const hb = JSON.parse(
+    `{"ts":${now - 1000},"seq":1,"lat":${(-1.3 + (k % 1000) / 1000).toFixed(5)},"lon":${(36.8 + (k % 997) / 1000).toFixed(5)},"battery":${80 + (k % 20)},"rssi":${-70 - (k % 30)}}`,
+  );
+  liveness.heartbeat(d.id, hb, now);
   k++;
 }
 liveness.drainDirty();
@@ -145,7 +150,7 @@ const afterLiveness = sample();
 shapeStage('liveness');
 
 t = performance.now();
-const map = new MapIndex();
+const map = new MapIndex(registry.ids);
 for (const s of liveness.all()) map.upsert(s);
 const mapSecs = (performance.now() - t) / 1000;
 const afterMap = sample();

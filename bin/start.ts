@@ -69,7 +69,7 @@ export async function startSystem(opts: StartOptions = {}) {
   registry.keys.ensureAdmin(admin.token);
 
   const bus = new EventBus(log);
-  const liveness = new LivenessTracker(clock, bus);
+  const liveness = new LivenessTracker(clock, bus, registry.ids);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
   const store =
     opts.store ??
@@ -174,6 +174,7 @@ export async function startSystem(opts: StartOptions = {}) {
       bus,
     },
     authorize: (req) => req.principal ?? null,
+    ids: registry.ids,
   });
   extraApi.push(map.router);
   onTracked = (id) => map.index.upsert(liveness.get(id)!);

@@ -1,60 +1,56 @@
 import type { ConnectionState, DeviceStatus } from '../types.ts';
+import { PackedColumn } from '../packed.ts';
 
 /**
  * The liveness state of every device as columns (struct of arrays) indexed by the device's
- * slot, instead of an object per device.
+ * slot in the process-wide DeviceIds, instead of an object per device.
  *
- * Why: Node 20 has no pointer compression, so the old layout (Entry, DeviceState, config,
- * `last`, `lastPosition`, a `recentSeqs` array and a HeapNumber per double) cost ~633 B per
- * device and a million live objects for the GC to trace (docs/benchmarks.md, issue 9 P4).
- * Here a device is:
+ * Why: Node 20 has no pointer compression, so an object per device cost ~633 B and a million
+ * live objects for the GC to trace (docs/benchmarks.md, issue 9 P4). Here a device is:
  *
- *   Uint8    status, connection, rat code, seq pushes, dirty flag            5 B
+ *   Uint8    status, connection, rat code, flags (tracked, dirty)            4 B
  *   Int16    mcc, mnc (-1 = not reported)                                     4 B
  *   Uint32   customer number (interned customer id)                          4 B
- *   Int32    dirty list entry                                                4 B
- *   Float64  statusSince, connectionSince, lastSeen, lastSeq, declared
- *            interval, lat, lon, fix ts, last ts, battery, rssi, temp, alt,
- *            cellId, activity, offlineAfterS, lateAfterS, and the three
- *            configured timings (NaN = null / not reported)                 20 × 8 = 160 B
- *   Int32    recent-seq ring, 8 per device                                   32 B
- *                                                                            ≈ 209 B
- * plus the id → slot Map entry (~37 B), the `ids` array (8 B) and the deadline heap (16 B).
- * Doubling from 1 024 leaves at most 2× slack; at 1 M devices the capacity is 1 048 576 (+5 %).
- *
- * Readings stay Float64 on purpose: battery, rssi, temp and alt are any JSON number in range
- * (3.7 V-style decimals do not round-trip through Float32), and the API returns what was sent.
- * cellId and activity are integers that can exceed 2^31, so Float64 as well.
+ *   Float64  statusSince, connectionSince, lastSeen, fix ts, last ts         40 B
+ *   packed   lastSeq, seq window top (u32), window mask (u32)                12 B
+ *   packed   declared interval, configured interval and offlineAfter, the
+ *            resulting offlineAfter (u32 milliseconds)                       16 B
+ *   packed   lat, lon (i32 × 1e7), battery (u16 × 100), rssi, temp
+ *            (i16 × 10), alt (i32 × 10), cellId, activity (u32)              26 B
+ *                                                                           ≈ 106 B
+ * plus the deadline heap (16 B) and, while changed since the last snapshot, a dirty-list
+ * entry (4 B). "packed" columns (../packed.ts) hold exact short decimals in 2–4 B and keep
+ * any other value exactly in a side Map, so the API still returns what was sent. The late
+ * threshold is derived (./timing.ts) and the customer's default offlineAfter is held per
+ * customer, so neither costs a column. Doubling from 1 024 leaves at most 2× slack.
  */
 export class StateColumns {
   capacity = 0;
   status = new Uint8Array(0);
   connection = new Uint8Array(0);
   rat = new Uint8Array(0);
-  dirty = new Uint8Array(0);
+  flags = new Uint8Array(0);
   mcc = new Int16Array(0);
   mnc = new Int16Array(0);
   customer = new Uint32Array(0);
   statusSince = new Float64Array(0);
   connectionSince = new Float64Array(0);
   lastSeen = new Float64Array(0);
-  lastSeq = new Float64Array(0);
-  declaredInterval = new Float64Array(0);
-  lat = new Float64Array(0);
-  lon = new Float64Array(0);
   posTs = new Float64Array(0);
   lastTs = new Float64Array(0);
-  battery = new Float64Array(0);
-  rssi = new Float64Array(0);
-  temp = new Float64Array(0);
-  alt = new Float64Array(0);
-  cellId = new Float64Array(0);
-  activity = new Float64Array(0);
-  offlineAfterS = new Float64Array(0);
-  lateAfterS = new Float64Array(0);
-  cfgOfflineAfter = new Float64Array(0);
-  cfgInterval = new Float64Array(0);
-  cfgCustomerOfflineAfter = new Float64Array(0);
+  lastSeq = new PackedColumn('u32', 1);
+  declaredInterval = new PackedColumn('u32', 1000);
+  cfgInterval = new PackedColumn('u32', 1000);
+  cfgOfflineAfter = new PackedColumn('u32', 1000);
+  offlineAfterS = new PackedColumn('u32', 1000);
+  lat = new PackedColumn('i32', 1e7);
+  lon = new PackedColumn('i32', 1e7);
+  battery = new PackedColumn('u16', 100);
+  rssi = new PackedColumn('i16', 10);
+  temp = new PackedColumn('i16', 10);
+  alt = new PackedColumn('i32', 10);
+  cellId = new PackedColumn('u32', 1);
+  activity = new PackedColumn('u32', 1);
 
   /** Make room for slots 0 … n-1; new slots read as "never heard" (NaN, -1, code 0). */
   ensure(n: number): void {
@@ -64,33 +60,26 @@ export class StateColumns {
     this.status = grown(this.status, cap, 0);
     this.connection = grown(this.connection, cap, 0);
     this.rat = grown(this.rat, cap, 0);
-    this.dirty = grown(this.dirty, cap, 0);
+    this.flags = grown(this.flags, cap, 0);
     this.mcc = grown(this.mcc, cap, -1);
     this.mnc = grown(this.mnc, cap, -1);
     this.customer = grown(this.customer, cap, 0);
     this.statusSince = grown(this.statusSince, cap, NaN);
     this.connectionSince = grown(this.connectionSince, cap, NaN);
     this.lastSeen = grown(this.lastSeen, cap, NaN);
-    this.lastSeq = grown(this.lastSeq, cap, NaN);
-    this.declaredInterval = grown(this.declaredInterval, cap, NaN);
-    this.lat = grown(this.lat, cap, NaN);
-    this.lon = grown(this.lon, cap, NaN);
     this.posTs = grown(this.posTs, cap, NaN);
     this.lastTs = grown(this.lastTs, cap, NaN);
-    this.battery = grown(this.battery, cap, NaN);
-    this.rssi = grown(this.rssi, cap, NaN);
-    this.temp = grown(this.temp, cap, NaN);
-    this.alt = grown(this.alt, cap, NaN);
-    this.cellId = grown(this.cellId, cap, NaN);
-    this.activity = grown(this.activity, cap, NaN);
-    this.offlineAfterS = grown(this.offlineAfterS, cap, NaN);
-    this.lateAfterS = grown(this.lateAfterS, cap, NaN);
-    this.cfgOfflineAfter = grown(this.cfgOfflineAfter, cap, NaN);
-    this.cfgInterval = grown(this.cfgInterval, cap, NaN);
-    this.cfgCustomerOfflineAfter = grown(this.cfgCustomerOfflineAfter, cap, NaN);
+    for (const p of [
+      this.lastSeq, this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter, this.offlineAfterS,
+      this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.cellId, this.activity,
+    ]) p.ensure(cap);
     this.capacity = cap;
   }
 }
+
+/** Bits of `StateColumns.flags`. */
+export const TRACKED = 1;
+export const DIRTY = 2;
 
 type NumberArray = Uint8Array | Int16Array | Uint32Array | Int32Array | Float64Array;
 
@@ -130,62 +119,53 @@ export class Interner {
   }
 }
 
-/** How many recent sequence numbers are remembered per device to spot duplicates and replays. */
-export const SEQ_MEMORY = 8;
+/** How many sequence numbers below the highest one seen are remembered to spot duplicates. */
+export const SEQ_WINDOW = 32;
 
 /**
- * The last 8 accepted sequence numbers of each device, for duplicate detection: one shared
- * Int32Array ring (32 B per device) instead of a JS array per device (~193 B: the first push
- * into `[]` reserves 17 slots). `pushes[slot]` counts 0 … 7 while the ring fills, then cycles
- * 8 … 15; the next write goes to position pushes % 8, which overwrites the oldest entry.
+ * Duplicate detection by sequence number, as IPsec and DTLS do it: the highest seq accepted
+ * (`top`) and a 32-bit mask of which of top, top-1, … top-31 were seen: 8 B a device instead
+ * of a list of recent values.
  *
- * Sequence numbers are any non-negative integer (CONTRACT §4), so a device that ever sends one
- * beyond 2^31 - 1 moves, with its window in order, to an exact JS array: rare, and exact.
+ *   seq           decision                      then
+ *   ------------  ----------------------------  -----------------------------------
+ *   none yet      new                           top = seq, mask = bit 0
+ *   > top         new                           shift the mask up by seq - top, top = seq
+ *   top-31 … top  duplicate if its bit is set   else new, set its bit
+ *   < top-31      new: the counter restarted     top = seq, mask = bit 0
+ *                 (a reboot), not a replay
+ *
+ * A QoS 1 redelivery or a store-and-forward replay comes within seconds of the original, so
+ * it is inside the window; 32 is 4× the 8 values the previous list remembered.
  */
 export class SeqWindows {
-  private ring = new Int32Array(0);
-  private pushes = new Uint8Array(0);
-  private wide = new Map<number, number[]>();
+  private top = new PackedColumn('u32', 1);
+  private mask = new Uint32Array(0);
 
   ensure(capacity: number): void {
-    if (capacity <= this.pushes.length) return;
-    this.ring = grown(this.ring, capacity * SEQ_MEMORY, 0);
-    this.pushes = grown(this.pushes, capacity, 0);
+    if (capacity <= this.mask.length) return;
+    this.top.ensure(capacity);
+    this.mask = grown(this.mask, capacity, 0);
   }
 
-  has(slot: number, seq: number): boolean {
-    const wide = this.wide.get(slot);
-    if (wide) return wide.includes(seq);
-    const n = Math.min(this.pushes[slot], SEQ_MEMORY);
-    const base = slot * SEQ_MEMORY;
-    // A seq outside Int32 never equals a ring entry, so no special case is needed here.
-    for (let i = 0; i < n; i++) if (this.ring[base + i] === seq) return true;
+  /** Whether `seq` was seen; if not, remember it. */
+  seen(slot: number, seq: number): boolean {
+    const top = this.top.get(slot);
+    if (top !== top || seq > top) {
+      const shift = top !== top ? SEQ_WINDOW : seq - top;
+      this.mask[slot] = shift >= SEQ_WINDOW ? 1 : ((this.mask[slot] << shift) | 1) >>> 0;
+      this.top.set(slot, seq);
+      return false;
+    }
+    const back = top - seq;
+    if (back >= SEQ_WINDOW) {
+      this.mask[slot] = 1;
+      this.top.set(slot, seq);
+      return false;
+    }
+    const bit = (1 << back) >>> 0;
+    if (this.mask[slot] & bit) return true;
+    this.mask[slot] = (this.mask[slot] | bit) >>> 0;
     return false;
-  }
-
-  push(slot: number, seq: number): void {
-    let wide = this.wide.get(slot);
-    if (!wide && (seq | 0) !== seq) {
-      wide = this.ordered(slot);
-      this.wide.set(slot, wide);
-    }
-    if (wide) {
-      wide.push(seq);
-      if (wide.length > SEQ_MEMORY) wide.shift();
-      return;
-    }
-    const p = this.pushes[slot];
-    this.ring[slot * SEQ_MEMORY + (p % SEQ_MEMORY)] = seq;
-    this.pushes[slot] = p + 1 < 2 * SEQ_MEMORY ? p + 1 : SEQ_MEMORY;
-  }
-
-  /** The window oldest first. */
-  private ordered(slot: number): number[] {
-    const p = this.pushes[slot];
-    const base = slot * SEQ_MEMORY;
-    if (p < SEQ_MEMORY) return Array.from(this.ring.subarray(base, base + p));
-    const out: number[] = [];
-    for (let i = 0; i < SEQ_MEMORY; i++) out.push(this.ring[base + ((p + i) % SEQ_MEMORY)]);
-    return out;
   }
 }

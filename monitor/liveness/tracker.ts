@@ -1,10 +1,12 @@
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import { DeviceIds } from '../device-ids.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
 import { DeadlineScheduler } from './deadlines.ts';
 import {
   CONNECTION_CODE,
   CONNECTIONS,
+  DIRTY,
   Interner,
   orNaN,
   orNull,
@@ -12,6 +14,7 @@ import {
   STATUS_CODE,
   STATUSES,
   StateColumns,
+  TRACKED,
 } from './state-arrays.ts';
 import { nextDeadline } from './status.ts';
 import { lateAfterSeconds, offlineAfterSeconds } from './timing.ts';
@@ -55,8 +58,9 @@ export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
  * single next deadline in the shared scheduler, and emits a status event on every change.
  * Decisions are in ./status.ts and ./timing.ts; this class only holds state and wires time.
  *
- * State lives in typed-array columns indexed by the device's slot (./state-arrays.ts: ~209 B
- * a device instead of ~633 B in six objects, and nothing per device for the GC to trace).
+ * State lives in typed-array columns indexed by the device's slot in the process-wide
+ * DeviceIds (./state-arrays.ts: ~106 B a device instead of ~633 B in six objects, and nothing
+ * per device for the GC to trace).
  * `get` and `all` build a fresh DeviceState from the columns on each call: a copy, so a
  * caller may keep or change it without touching the tracker, and it does not follow later
  * heartbeats — call `get` again.
@@ -64,9 +68,10 @@ export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
 export class LivenessTracker {
   private cols = new StateColumns();
   private seqs = new SeqWindows();
-  private slots = new Map<string, number>();
-  private ids: string[] = [];
+  private tracked = 0;
   private customers = new Interner();
+  /** The customer's default offlineAfter (s, NaN = none), by customer number. */
+  private customerOfflineAfter: number[] = [];
   private rats = new Interner();
   /** Slots changed since the last drain, in first-change order; `cols.dirty` de-duplicates. */
   private dirtyList = new Int32Array(1024);
@@ -77,22 +82,24 @@ export class LivenessTracker {
   constructor(
     private clock: Clock,
     private bus: EventBus,
+    /** Shared with the registry and the map index (bin/start.ts), so an id is held once. */
+    readonly ids: DeviceIds = new DeviceIds(),
   ) {
     this.scheduler = new DeadlineScheduler(clock, (slot, at) => this.onDeadline(slot, at));
   }
 
   /** Start tracking a device (at onboarding or start-up). `state` restores a snapshot. */
   track(id: string, customerId: string, config: DeviceTimingConfig, state?: DeviceState): void {
-    if (this.slots.has(id)) {
-      this.configure(id, config);
-      return;
-    }
-    const slot = this.ids.length;
+    const slot = this.ids.add(id);
     const c = this.cols;
     c.ensure(slot + 1);
     this.seqs.ensure(c.capacity);
-    this.ids.push(id);
-    this.slots.set(id, slot);
+    if (c.flags[slot] & TRACKED) {
+      this.configure(id, config);
+      return;
+    }
+    c.flags[slot] |= TRACKED;
+    this.tracked++;
     c.customer[slot] = this.customers.code(customerId);
     let status: DeviceStatus = 'unknown';
     if (state) {
@@ -106,12 +113,12 @@ export class LivenessTracker {
         c.connectionSince[slot] = this.clock.now();
       }
       c.lastSeen[slot] = orNaN(state.lastSeen);
-      c.lastSeq[slot] = orNaN(state.lastSeq);
-      if (state.lastSeq !== null) this.seqs.push(slot, state.lastSeq);
-      c.declaredInterval[slot] = orNaN(state.declaredInterval);
+      c.lastSeq.set(slot, orNaN(state.lastSeq));
+      if (state.lastSeq !== null) this.seqs.seen(slot, state.lastSeq);
+      c.declaredInterval.set(slot, orNaN(state.declaredInterval));
       if (state.lastPosition) {
-        c.lat[slot] = state.lastPosition.lat;
-        c.lon[slot] = state.lastPosition.lon;
+        c.lat.set(slot, state.lastPosition.lat);
+        c.lon.set(slot, state.lastPosition.lon);
         c.posTs[slot] = state.lastPosition.ts;
       }
       this.setReadings(slot, state.last ?? {});
@@ -125,36 +132,42 @@ export class LivenessTracker {
 
   /** Registry configuration changed (PATCH, customer default): recompute and reschedule. */
   configure(id: string, config: DeviceTimingConfig): void {
-    const slot = this.slots.get(id);
-    if (slot === undefined) return;
+    const slot = this.slotOf(id);
+    if (slot < 0) return;
     this.setConfig(slot, config);
     this.computeTiming(slot);
     this.schedule(slot);
   }
 
   has(id: string): boolean {
-    return this.slots.has(id);
+    return this.slotOf(id) >= 0;
+  }
+
+  /** The device's slot if it is tracked, else -1. */
+  slotOf(id: string): number {
+    const slot = this.ids.slotOf(id);
+    return slot >= 0 && slot < this.cols.capacity && this.cols.flags[slot] & TRACKED ? slot : -1;
   }
 
   /** A fresh copy of the device's state (see the class comment), or undefined if not tracked. */
   get(id: string): DeviceState | undefined {
-    const slot = this.slots.get(id);
-    return slot === undefined ? undefined : this.stateOf(slot);
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.stateOf(slot);
   }
 
   offlineAfterOf(id: string): number | undefined {
-    const slot = this.slots.get(id);
-    return slot === undefined ? undefined : this.cols.offlineAfterS[slot];
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.cols.offlineAfterS.get(slot);
   }
 
   /** The time of the device's next scheduled transition, if any. */
   nextDeadlineOf(id: string): number | undefined {
-    const slot = this.slots.get(id);
-    return slot === undefined ? undefined : this.scheduler.deadlineOf(slot);
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.scheduler.deadlineOf(slot);
   }
 
   get size(): number {
-    return this.ids.length;
+    return this.tracked;
   }
 
   countByStatus(): Readonly<Record<DeviceStatus, number>> {
@@ -163,23 +176,23 @@ export class LivenessTracker {
 
   /** Every device's state, one fresh object per step (start-up map load, neighbourhoods). */
   *all(): IterableIterator<DeviceState> {
-    for (let slot = 0; slot < this.ids.length; slot++) yield this.stateOf(slot);
+    const n = Math.min(this.ids.size, this.cols.capacity);
+    for (let slot = 0; slot < n; slot++) if (this.cols.flags[slot] & TRACKED) yield this.stateOf(slot);
   }
 
   /** Apply a valid heartbeat received at `receivedAt` (server time decides liveness). */
   heartbeat(id: string, hb: Heartbeat, receivedAt: number): HeartbeatOutcome {
-    const slot = this.slots.get(id);
-    if (slot === undefined) return 'unknown_device';
+    const slot = this.slotOf(id);
+    if (slot < 0) return 'unknown_device';
     const c = this.cols;
     if (hb.seq !== undefined) {
-      if (this.seqs.has(slot, hb.seq)) return 'duplicate';
-      this.seqs.push(slot, hb.seq);
-      c.lastSeq[slot] = hb.seq;
+      if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
+      c.lastSeq.set(slot, hb.seq);
     }
     c.lastSeen[slot] = receivedAt;
     // NaN (no declared interval) is unequal to everything, as null was to a number.
-    if (hb.interval !== undefined && hb.interval !== c.declaredInterval[slot]) {
-      c.declaredInterval[slot] = hb.interval;
+    if (hb.interval !== undefined && hb.interval !== c.declaredInterval.get(slot)) {
+      c.declaredInterval.set(slot, hb.interval);
       this.computeTiming(slot);
     }
     if (hb.lat !== undefined && hb.lon !== undefined) {
@@ -187,8 +200,8 @@ export class LivenessTracker {
       const heldTs = c.posTs[slot];
       // A store-and-forward burst delivers old fixes after new ones: keep the newest fix.
       if (heldTs !== heldTs || ts >= heldTs) {
-        c.lat[slot] = hb.lat;
-        c.lon[slot] = hb.lon;
+        c.lat.set(slot, hb.lat);
+        c.lon.set(slot, hb.lon);
         c.posTs[slot] = ts;
         this.bus.emit('position', { deviceId: id, customerId: this.customerOf(slot), lat: hb.lat, lon: hb.lon, ts });
       }
@@ -202,8 +215,8 @@ export class LivenessTracker {
 
   /** The MQTT session of a device changed. Connection is reported, not used for status. */
   connection(id: string, connection: ConnectionState, at: number, reason?: string): void {
-    const slot = this.slots.get(id);
-    if (slot === undefined) return;
+    const slot = this.slotOf(id);
+    if (slot < 0) return;
     const code = CONNECTION_CODE[connection];
     if (this.cols.connection[slot] === code) return;
     this.cols.connection[slot] = code;
@@ -217,7 +230,7 @@ export class LivenessTracker {
     const out: DeviceState[] = new Array(this.dirtyCount);
     for (let i = 0; i < this.dirtyCount; i++) {
       const slot = this.dirtyList[i];
-      this.cols.dirty[slot] = 0;
+      this.cols.flags[slot] &= ~DIRTY;
       out[i] = this.stateOf(slot);
     }
     this.dirtyCount = 0;
@@ -233,8 +246,8 @@ export class LivenessTracker {
   }
 
   private markDirty(slot: number): void {
-    if (this.cols.dirty[slot]) return;
-    this.cols.dirty[slot] = 1;
+    if (this.cols.flags[slot] & DIRTY) return;
+    this.cols.flags[slot] |= DIRTY;
     // At most one entry per device, so the list never outgrows the device count.
     if (this.dirtyCount === this.dirtyList.length) {
       const bigger = new Int32Array(this.dirtyList.length * 2);
@@ -248,16 +261,16 @@ export class LivenessTracker {
   private setReadings(slot: number, r: DeviceState['last']): void {
     const c = this.cols;
     if (r.ts !== undefined) c.lastTs[slot] = r.ts;
-    if (r.battery !== undefined) c.battery[slot] = r.battery;
-    if (r.rssi !== undefined) c.rssi[slot] = r.rssi;
+    if (r.battery !== undefined) c.battery.set(slot, r.battery);
+    if (r.rssi !== undefined) c.rssi.set(slot, r.rssi);
     // Code 0 is "never reported", so a RAT name is stored as its interned number + 1.
     if (r.rat !== undefined) c.rat[slot] = this.rats.code(r.rat) + 1;
     if (r.mcc !== undefined) c.mcc[slot] = r.mcc;
     if (r.mnc !== undefined) c.mnc[slot] = r.mnc;
-    if (r.cellId !== undefined) c.cellId[slot] = r.cellId;
-    if (r.temp !== undefined) c.temp[slot] = r.temp;
-    if (r.activity !== undefined) c.activity[slot] = r.activity;
-    if (r.alt !== undefined) c.alt[slot] = r.alt;
+    if (r.cellId !== undefined) c.cellId.set(slot, r.cellId);
+    if (r.temp !== undefined) c.temp.set(slot, r.temp);
+    if (r.activity !== undefined) c.activity.set(slot, r.activity);
+    if (r.alt !== undefined) c.alt.set(slot, r.alt);
   }
 
   /** Materialise one device's state; `last` carries only the fields ever reported, as before. */
@@ -265,54 +278,68 @@ export class LivenessTracker {
     const c = this.cols;
     const last: DeviceState['last'] = {};
     if (c.lastTs[slot] === c.lastTs[slot]) last.ts = c.lastTs[slot];
-    if (c.battery[slot] === c.battery[slot]) last.battery = c.battery[slot];
-    if (c.rssi[slot] === c.rssi[slot]) last.rssi = c.rssi[slot];
+    const battery = c.battery.get(slot);
+    if (battery === battery) last.battery = battery;
+    const rssi = c.rssi.get(slot);
+    if (rssi === rssi) last.rssi = rssi;
     if (c.rat[slot] !== 0) last.rat = this.rats.values[c.rat[slot] - 1] as Heartbeat['rat'];
     if (c.mcc[slot] >= 0) last.mcc = c.mcc[slot];
     if (c.mnc[slot] >= 0) last.mnc = c.mnc[slot];
-    if (c.cellId[slot] === c.cellId[slot]) last.cellId = c.cellId[slot];
-    if (c.temp[slot] === c.temp[slot]) last.temp = c.temp[slot];
-    if (c.activity[slot] === c.activity[slot]) last.activity = c.activity[slot];
-    if (c.alt[slot] === c.alt[slot]) last.alt = c.alt[slot];
+    const cellId = c.cellId.get(slot);
+    if (cellId === cellId) last.cellId = cellId;
+    const temp = c.temp.get(slot);
+    if (temp === temp) last.temp = temp;
+    const activity = c.activity.get(slot);
+    if (activity === activity) last.activity = activity;
+    const alt = c.alt.get(slot);
+    if (alt === alt) last.alt = alt;
     const posTs = c.posTs[slot];
     return {
-      id: this.ids[slot],
+      id: this.ids.idOf(slot),
       customerId: this.customerOf(slot),
       status: STATUSES[c.status[slot]],
       statusSince: orNull(c.statusSince[slot]),
       connection: CONNECTIONS[c.connection[slot]],
       connectionSince: orNull(c.connectionSince[slot]),
       lastSeen: orNull(c.lastSeen[slot]),
-      lastSeq: orNull(c.lastSeq[slot]),
-      declaredInterval: orNull(c.declaredInterval[slot]),
-      lastPosition: posTs === posTs ? { lat: c.lat[slot], lon: c.lon[slot], ts: posTs } : null,
+      lastSeq: orNull(c.lastSeq.get(slot)),
+      declaredInterval: orNull(c.declaredInterval.get(slot)),
+      lastPosition: posTs === posTs ? { lat: c.lat.get(slot), lon: c.lon.get(slot), ts: posTs } : null,
       last,
     };
   }
 
   private setConfig(slot: number, config: DeviceTimingConfig): void {
-    this.cols.cfgOfflineAfter[slot] = orNaN(config.offlineAfter);
-    this.cols.cfgInterval[slot] = orNaN(config.interval);
-    this.cols.cfgCustomerOfflineAfter[slot] = orNaN(config.customerOfflineAfter);
+    this.cols.cfgOfflineAfter.set(slot, orNaN(config.offlineAfter));
+    this.cols.cfgInterval.set(slot, orNaN(config.interval));
+    // The same for every device of the customer: the registry gives each its customer's value.
+    this.customerOfflineAfter[this.cols.customer[slot]] = orNaN(config.customerOfflineAfter);
   }
 
   private computeTiming(slot: number): void {
     const c = this.cols;
-    const declared = orNull(c.declaredInterval[slot]);
-    const configured = orNull(c.cfgInterval[slot]);
-    const offlineAfterS = offlineAfterSeconds({
-      deviceOfflineAfter: orNull(c.cfgOfflineAfter[slot]),
-      declaredInterval: declared,
-      configuredInterval: configured,
-      customerOfflineAfter: orNull(c.cfgCustomerOfflineAfter[slot]),
-    });
-    c.offlineAfterS[slot] = offlineAfterS;
-    c.lateAfterS[slot] = orNaN(lateAfterSeconds(offlineAfterS, declared ?? configured));
+    c.offlineAfterS.set(
+      slot,
+      offlineAfterSeconds({
+        deviceOfflineAfter: orNull(c.cfgOfflineAfter.get(slot)),
+        declaredInterval: orNull(c.declaredInterval.get(slot)),
+        configuredInterval: orNull(c.cfgInterval.get(slot)),
+        customerOfflineAfter: orNull(this.customerOfflineAfter[c.customer[slot]] ?? NaN),
+      }),
+    );
+  }
+
+  /** The interval liveness expects (s): declared in the latest heartbeat, else configured. */
+  private intervalOf(slot: number): number | null {
+    return orNull(this.cols.declaredInterval.get(slot)) ?? orNull(this.cols.cfgInterval.get(slot));
   }
 
   private deadlineOf(slot: number) {
     const c = this.cols;
-    return nextDeadline(STATUSES[c.status[slot]], orNull(c.lastSeen[slot]), c.offlineAfterS[slot], orNull(c.lateAfterS[slot]));
+    const offlineAfterS = c.offlineAfterS.get(slot);
+    // The late threshold is derived, not stored: one column fewer per device.
+    const lateAfterS = lateAfterSeconds(offlineAfterS, this.intervalOf(slot));
+    return nextDeadline(STATUSES[c.status[slot]], orNull(c.lastSeen[slot]), offlineAfterS, lateAfterS);
   }
 
   private schedule(slot: number): void {
@@ -343,15 +370,15 @@ export class LivenessTracker {
     c.status[slot] = STATUS_CODE[to];
     c.statusSince[slot] = at;
     this.markDirty(slot);
-    const interval = orNull(c.declaredInterval[slot]) ?? orNull(c.cfgInterval[slot]);
+    const interval = this.intervalOf(slot);
     this.bus.emit('status', {
-      deviceId: this.ids[slot],
+      deviceId: this.ids.idOf(slot),
       customerId: this.customerOf(slot),
       from,
       to,
       at,
       lastSeen: orNull(c.lastSeen[slot]),
-      offlineAfterMs: c.offlineAfterS[slot] * 1000,
+      offlineAfterMs: c.offlineAfterS.get(slot) * 1000,
       ...(interval !== null ? { intervalMs: interval * 1000 } : {}),
     });
   }

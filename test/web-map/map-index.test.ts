@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../../monitor/types.ts';
+import { DeviceIds } from '../../monitor/device-ids.ts';
 import { MapIndex } from '../../web/map/map-index.ts';
 import { offlineLongest } from '../../web/map/ranking.ts';
 import { queryViewport, type ViewportQuery } from '../../web/map/viewport.ts';
@@ -47,7 +48,7 @@ function inBox(d: Dev, w: number, s: number, e: number, n: number): boolean {
 function pointIds(index: MapIndex, q: ViewportQuery): string[] {
   const r = queryViewport(index, q);
   if (r.mode !== 'points') throw new Error(`expected points, got ${r.mode}`);
-  return r.slots.map((s) => index.ids[s]).sort();
+  return r.slots.map((s) => index.idOf(s)).sort();
 }
 
 describe('map index viewport queries', () => {
@@ -167,6 +168,26 @@ describe('map index incremental updates', () => {
 });
 
 describe('offline-longest ranking', () => {
+  it('shares the id index with other modules but counts, scans and ranks only the devices it holds', () => {
+    const ids = new DeviceIds();
+    for (let i = 0; i < 5_000; i++) ids.add(`registry-only-${i}`);
+    const index = new MapIndex(ids);
+    index.setStatus('z1', 'c', 'offline', 1_000, 500);
+    index.setPosition('z1', 'c', -1.2921, 36.8219, 400);
+    index.setStatus('z2', 'c', 'online', 2_000, 2_000);
+    expect(index.size).toBe(2);
+    expect(index.slotOf('registry-only-7')).toBeUndefined();
+    expect(index.slotOf('z1')).toBe(ids.slotOf('z1'));
+    expect(offlineLongest(index, { limit: 10 }).map((s) => index.idOf(s))).toEqual(['z1', 'z2']);
+    const world = queryViewport(index, { west: -180, south: -85, east: 180, north: 85, zoom: 12 });
+    expect(world.mode === 'points' && world.slots.map((s) => index.idOf(s))).toEqual(['z1']);
+    // Exact position back out of the packed columns.
+    expect([index.lat.get(index.slotOf('z1')!), index.lon.get(index.slotOf('z1')!)]).toEqual([-1.2921, 36.8219]);
+    index.remove('z1');
+    expect(index.size).toBe(1);
+    expect(offlineLongest(index, { limit: 10 }).map((s) => index.idOf(s))).toEqual(['z2']);
+  });
+
   it('puts the longest-offline devices first, then late, unknown and online', () => {
     const index = new MapIndex();
     const put = (id: string, status: DeviceStatus, since: number, customerId = 'c') =>
@@ -177,7 +198,7 @@ describe('offline-longest ranking', () => {
     put('off-longest', 'offline', 10);
     put('never', 'unknown', 0);
     put('other-customer', 'offline', 1, 'd');
-    const ids = (o: Parameters<typeof offlineLongest>[1]) => offlineLongest(index, o).map((s) => index.ids[s]);
+    const ids = (o: Parameters<typeof offlineLongest>[1]) => offlineLongest(index, o).map((s) => index.idOf(s));
     expect(ids({ limit: 10, customerId: 'c' })).toEqual(['off-longest', 'off-recent', 'late', 'never', 'on-old']);
     expect(ids({ limit: 2 })).toEqual(['other-customer', 'off-longest']);
     expect(ids({ limit: 10, statuses: ['online'] })).toEqual(['on-old']);

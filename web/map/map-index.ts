@@ -2,9 +2,11 @@
  * The map's in-memory picture of every device's last known place and status, updated one
  * event at a time (never rebuilt per heartbeat) and read by viewport queries (./viewport.ts).
  *
- * Layout, per device "slot" (≈ 80 B each, so 1 M devices ≈ 80 MB):
- * - columns in typed arrays: status code, customer number, lat/lon, fix time, status since,
- *   last seen, mercator x/y, and the device's cell on the GRID_LEVEL grid;
+ * Layout, per device "slot" of the process-wide DeviceIds (shared with the registry and
+ * liveness, so ids are not held again here; ≈ 60 B each, so 1 M devices ≈ 60 MB):
+ * - columns in typed arrays: status code, customer number, lat/lon (packed 1e-7 degrees,
+ *   exact: monitor/packed.ts), fix time, status since, last seen, mercator x/y, and the
+ *   device's cell on the GRID_LEVEL grid;
  * - buckets: the devices of each non-empty GRID_LEVEL cell as a doubly linked list through
  *   `next`/`prev`, so a move is O(1) and a close-up viewport visits only nearby devices.
  *   GRID_LEVEL 12 cells are ~9.8 km wide at the equator;
@@ -14,6 +16,8 @@
  * A position or status change costs about (levels) array or Map updates: ~1–3 µs.
  */
 
+import { DeviceIds } from '../../monitor/device-ids.ts';
+import { PackedColumn } from '../../monitor/packed.ts';
 import type { DeviceStatus } from '../../monitor/types.ts';
 import { cellOf, mercX, mercY } from './mercator.ts';
 import { DensePyramid, SparsePyramid, STATUS_CODE } from './pyramid.ts';
@@ -43,14 +47,15 @@ export class MapIndex {
   readonly totals: Float64Array[] = [];
   readonly allTotals = new Float64Array(4);
 
-  ids: string[] = [];
   cust = new Uint32Array(0);
   status = new Uint8Array(0);
+  /** 1 for a slot this index holds (the shared ids also number devices it has not seen). */
+  present = new Uint8Array(0);
   hasPos = new Uint8Array(0);
   gx = new Uint16Array(0);
   gy = new Uint16Array(0);
-  lat = new Float64Array(0);
-  lon = new Float64Array(0);
+  lat = new PackedColumn('i32', 1e7);
+  lon = new PackedColumn('i32', 1e7);
   /** Mercator x, y in [0, 1): float32 is ~1 px exact at zoom 16, enough for cluster centroids. */
   mx = new Float32Array(0);
   my = new Float32Array(0);
@@ -62,22 +67,27 @@ export class MapIndex {
   /** Bucket key gy * 4096 + gx → first slot of that cell's list. */
   readonly buckets = new Map<number, number>();
 
-  private slots = new Map<string, number>();
   private customerNumbers = new Map<string, number>();
-  private freeSlots: number[] = [];
-  private used = 0;
+  private count = 0;
+
+  constructor(readonly ids: DeviceIds = new DeviceIds()) {}
 
   get size(): number {
-    return this.slots.size;
+    return this.count;
   }
 
-  /** Slots ever handed out (including freed ones): the bound of a full scan. */
+  /** The bound of a full scan: slots below it may be present (check `present`). */
   get slotCount(): number {
-    return this.used;
+    return Math.min(this.ids.size, this.cust.length);
   }
 
   slotOf(id: string): number | undefined {
-    return this.slots.get(id);
+    const slot = this.ids.slotOf(id);
+    return slot >= 0 && slot < this.present.length && this.present[slot] ? slot : undefined;
+  }
+
+  idOf(slot: number): string {
+    return this.ids.idOf(slot);
   }
 
   customerNumber(customerId: string): number | undefined {
@@ -105,27 +115,30 @@ export class MapIndex {
   }
 
   remove(id: string): void {
-    const slot = this.slots.get(id);
+    const slot = this.slotOf(id);
     if (slot === undefined) return;
     if (this.hasPos[slot]) this.unplace(slot);
     this.totals[this.cust[slot]][this.status[slot]]--;
     this.allTotals[this.status[slot]]--;
-    this.slots.delete(id);
-    this.ids[slot] = '';
-    this.freeSlots.push(slot);
+    this.present[slot] = 0;
+    this.hasPos[slot] = 0;
+    this.count--;
   }
 
   private ensure(id: string, customerId: string): number {
-    let slot = this.slots.get(id);
+    const slot = this.ids.add(id);
     const c = this.customerNo(customerId);
-    if (slot !== undefined) {
+    if (slot >= this.cust.length) {
+      let n = Math.max(1024, this.cust.length);
+      while (n <= slot) n *= 2;
+      this.grow(n);
+    }
+    if (this.present[slot]) {
       if (this.cust[slot] !== c) this.moveCustomer(slot, c);
       return slot;
     }
-    slot = this.freeSlots.pop() ?? this.used++;
-    if (slot >= this.cust.length) this.grow(Math.max(1024, this.cust.length * 2));
-    this.slots.set(id, slot);
-    this.ids[slot] = id;
+    this.present[slot] = 1;
+    this.count++;
     this.cust[slot] = c;
     this.status[slot] = STATUS_CODE.unknown;
     this.hasPos[slot] = 0;
@@ -176,8 +189,8 @@ export class MapIndex {
 
   private setPositionAt(slot: number, lat: number, lon: number, ts: number): void {
     if (this.hasPos[slot]) this.unplace(slot);
-    this.lat[slot] = lat;
-    this.lon[slot] = lon;
+    this.lat.set(slot, lat);
+    this.lon.set(slot, lon);
     this.ts[slot] = ts;
     const x = mercX(lon);
     const y = mercY(lat);
@@ -227,11 +240,12 @@ export class MapIndex {
     };
     this.cust = g(this.cust, (k) => new Uint32Array(k));
     this.status = g(this.status, (k) => new Uint8Array(k));
+    this.present = g(this.present, (k) => new Uint8Array(k));
     this.hasPos = g(this.hasPos, (k) => new Uint8Array(k));
     this.gx = g(this.gx, (k) => new Uint16Array(k));
     this.gy = g(this.gy, (k) => new Uint16Array(k));
-    this.lat = g(this.lat, (k) => new Float64Array(k));
-    this.lon = g(this.lon, (k) => new Float64Array(k));
+    this.lat.ensure(n);
+    this.lon.ensure(n);
     this.mx = g(this.mx, (k) => new Float32Array(k));
     this.my = g(this.my, (k) => new Float32Array(k));
     this.ts = g(this.ts, (k) => new Float64Array(k));

@@ -36,7 +36,7 @@ export function offlineLongest(
   }
   const ranks: number[][] = [[], [], [], []];
   for (let s = 0; s < index.slotCount; s++) {
-    if (index.ids[s] === '') continue;
+    if (!index.present[s]) continue;
     if (customer >= 0 && index.cust[s] !== customer) continue;
     const st = index.status[s];
     if (!(mask & (1 << st))) continue;
@@ -53,7 +53,9 @@ export function offlineLongest(
       const nb = Number.isNaN(kb);
       if (na !== nb) return na ? 1 : -1;
       if (!na && ka !== kb) return ka - kb;
-      return index.ids[a] < index.ids[b] ? -1 : index.ids[a] > index.ids[b] ? 1 : 0;
+      const ia = index.idOf(a);
+      const ib = index.idOf(b);
+      return ia < ib ? -1 : ia > ib ? 1 : 0;
     });
     for (const s of list) {
       if (out.length >= opts.limit) break;

@@ -15,6 +15,7 @@
 
 import { Router, type Request, type Response } from 'express';
 import { DEVICE_STATUSES, type DeviceStatus, type Role } from '../../monitor/types.ts';
+import type { DeviceIds } from '../../monitor/device-ids.ts';
 import { MapIndex } from './map-index.ts';
 import { STATUS_CODES } from './pyramid.ts';
 import { followSource, type MapSource } from './source.ts';
@@ -31,6 +32,8 @@ export interface MapRouterOptions {
   /** Who is calling; null (or a throw) means not authenticated → 401. */
   authorize(req: Request): Caller | null | Promise<Caller | null>;
   pointLimit?: number;
+  /** The process-wide id index (bin/start.ts passes the registry's), so ids are held once. */
+  ids?: DeviceIds;
 }
 
 export interface MapRouter {
@@ -41,7 +44,7 @@ export interface MapRouter {
 }
 
 export function createMapRouter(opts: MapRouterOptions): MapRouter {
-  const index = new MapIndex();
+  const index = new MapIndex(opts.ids);
   const close = followSource(index, opts.source);
   const router = Router();
 
@@ -147,13 +150,13 @@ function parseStatuses(v: unknown): DeviceStatus[] | undefined | 'bad' {
 const iso = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
 
 function pointOf(index: MapIndex, source: MapSource, s: number) {
-  const id = index.ids[s];
+  const id = index.idOf(s);
   return {
     id,
     name: source.name(id),
     customerId: index.customers[index.cust[s]],
-    lat: index.lat[s],
-    lon: index.lon[s],
+    lat: index.lat.get(s),
+    lon: index.lon.get(s),
     status: STATUS_CODES[index.status[s]],
     ts: iso(index.ts[s]),
     lastSeen: iso(index.lastSeen[s]),
@@ -162,7 +165,7 @@ function pointOf(index: MapIndex, source: MapSource, s: number) {
 }
 
 function deviceOf(index: MapIndex, source: MapSource, s: number) {
-  const id = index.ids[s];
+  const id = index.idOf(s);
   return {
     id,
     name: source.name(id),
@@ -170,6 +173,6 @@ function deviceOf(index: MapIndex, source: MapSource, s: number) {
     status: STATUS_CODES[index.status[s]],
     statusSince: iso(index.statusSince[s]),
     lastSeen: iso(index.lastSeen[s]),
-    lastPosition: index.hasPos[s] ? { lat: index.lat[s], lon: index.lon[s], ts: iso(index.ts[s]) } : null,
+    lastPosition: index.hasPos[s] ? { lat: index.lat.get(s), lon: index.lon.get(s), ts: iso(index.ts[s]) } : null,
   };
 }

@@ -138,8 +138,8 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
         for (let s = index.buckets.get(by * 4096 + bx) ?? -1; s >= 0; s = index.next[s]) {
           if (customer >= 0 && index.cust[s] !== customer) continue;
           if (!(mask & (1 << index.status[s]))) continue;
-          const lat = index.lat[s];
-          const lon = index.lon[s];
+          const lat = index.lat.get(s);
+          const lon = index.lon.get(s);
           if (lat < r.south || lat > r.north || lon < r.west || lon > r.east) continue;
           slots.push(s);
         }
