@@ -13,8 +13,9 @@
  *   lat 36.821945678 → 368 219 456.78 is not whole    → kept in the Map              spilled
  *   battery 87.5     → Uint16 8 750 (× 100)           → 87.5                         packed
  *
- * NaN is "never reported" (null), as in the Float64 columns it replaces. Two codes of each
- * array are reserved: the array's first value for null and the second for "in the Map".
+ * NaN is "never reported" (null), as in the Float64 columns it replaces. The two largest codes
+ * of each array are reserved, far from real readings: the largest for null and the next for
+ * "in the Map" (for Int16 tenths of a dBm that is +3276.7 and +3276.6).
  */
 
 type IntArray = Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -43,10 +44,10 @@ export class PackedColumn {
   ) {
     const r = RANGES[kind];
     this.make = r.make;
-    this.NULL = r.min;
-    this.SPILLED = r.min + 1;
-    this.lo = r.min + 2;
-    this.hi = r.max;
+    this.NULL = r.max;
+    this.SPILLED = r.max - 1;
+    this.lo = r.min;
+    this.hi = r.max - 2;
     this.values = r.make(0);
   }
 

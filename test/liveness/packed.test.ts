@@ -13,18 +13,25 @@ describe('PackedColumn', () => {
     expect(lat.get(values.length)).toBeNaN();
     // 36.821945678 (9 decimals), 1e-9 and 0.30000000000000004 are not whole multiples of 1e-7.
     expect(lat.spilled).toBe(3);
+    // Small unsigned values (a seq of 0 or 1) are packed, not taken for reserved codes.
+    const seq = new PackedColumn('u32', 1);
+    seq.ensure(3);
+    [0, 1, 2].forEach((v) => seq.set(v, v));
+    expect([0, 1, 2].map((i) => seq.get(i))).toEqual([0, 1, 2]);
+    expect(seq.spilled).toBe(0);
   });
 
   it('spills what is out of range or collides with the reserved codes, and forgets a spill when overwritten', () => {
     const rssi = new PackedColumn('i16', 10);
     rssi.ensure(4);
-    rssi.set(0, -3276.8); // -32768: the null code
-    rssi.set(1, -3276.7); // -32767: the spill code
-    rssi.set(2, 4000); // 40000 is beyond Int16
+    rssi.set(0, 3276.7); // 32767: the null code
+    rssi.set(1, 3276.6); // 32766: the spill code
+    rssi.set(2, -4000); // -40000 is beyond Int16
     rssi.set(3, -71.5);
-    expect([0, 1, 2, 3].map((i) => rssi.get(i))).toEqual([-3276.8, -3276.7, 4000, -71.5]);
+    expect([0, 1, 2, 3].map((i) => rssi.get(i))).toEqual([3276.7, 3276.6, -4000, -71.5]);
     expect(rssi.spilled).toBe(3);
     rssi.set(2, -80);
+    expect(rssi.get(3)).toBe(-71.5);
     rssi.set(1, NaN);
     expect(rssi.get(2)).toBe(-80);
     expect(rssi.get(1)).toBeNaN();
