@@ -150,7 +150,7 @@ const afterLiveness = sample();
 shapeStage('liveness');
 
 t = performance.now();
-const map = new MapIndex(registry.ids);
+const map = new MapIndex(registry.ids, liveness.columns);
 for (const s of liveness.all()) map.upsert(s);
 const mapSecs = (performance.now() - t) / 1000;
 const afterMap = sample();

@@ -175,6 +175,7 @@ export async function startSystem(opts: StartOptions = {}) {
     },
     authorize: (req) => req.principal ?? null,
     ids: registry.ids,
+    place: liveness.columns,
   });
   extraApi.push(map.router);
   onTracked = (id) => map.index.upsert(liveness.get(id)!);

@@ -139,6 +139,14 @@ export class LivenessTracker {
     this.schedule(slot);
   }
 
+  /**
+   * The columns themselves, for readers that share slots (the map index reads place and times
+   * from here instead of keeping copies). Read-only by convention: only the tracker writes.
+   */
+  get columns(): StateColumns {
+    return this.cols;
+  }
+
   has(id: string): boolean {
     return this.slotOf(id) >= 0;
   }

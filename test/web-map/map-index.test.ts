@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceStatus } from '../../monitor/types.ts';
+import { ManualClock } from '../../monitor/clock.ts';
 import { DeviceIds } from '../../monitor/device-ids.ts';
+import { EventBus } from '../../monitor/events.ts';
+import { LivenessTracker } from '../../monitor/liveness/tracker.ts';
+import { silentLogger } from '../../monitor/logger.ts';
+import { followSource } from '../../web/map/source.ts';
 import { MapIndex } from '../../web/map/map-index.ts';
 import { offlineLongest } from '../../web/map/ranking.ts';
 import { queryViewport, type ViewportQuery } from '../../web/map/viewport.ts';
@@ -186,6 +191,41 @@ describe('offline-longest ranking', () => {
     index.remove('z1');
     expect(index.size).toBe(1);
     expect(offlineLongest(index, { limit: 10 }).map((s) => index.idOf(s))).toEqual(['z2']);
+  });
+
+  it('reads place and times from liveness columns it shares, keeping buckets and counts right as devices move and go offline', () => {
+    const clock = new ManualClock(Date.UTC(2026, 10, 29, 8));
+    const bus = new EventBus(silentLogger);
+    const ids = new DeviceIds();
+    const live = new LivenessTracker(clock, bus, ids);
+    const index = new MapIndex(ids, live.columns);
+    live.track('g1', 'zoo', { offlineAfter: 60, interval: null, customerOfflineAfter: null });
+    live.track('g2', 'zoo', { offlineAfter: 60, interval: null, customerOfflineAfter: null });
+    const stop = followSource(index, { all: () => live.all(), name: () => null, bus });
+    const t0 = clock.now();
+    live.heartbeat('g1', { lat: -1.2921, lon: 36.8219, ts: t0 }, t0);
+    live.heartbeat('g2', { lat: 48.8566, lon: 2.3522, ts: t0 }, t0);
+    // An older fix delivered late (store and forward) moves nothing: liveness keeps the newest.
+    live.heartbeat('g1', { lat: 10, lon: 10, ts: t0 - 60_000 }, t0 + 1);
+    const g1 = index.slotOf('g1')!;
+    expect([index.lat.get(g1), index.lon.get(g1), index.ts[g1], index.lastSeen[g1]]).toEqual([-1.2921, 36.8219, t0, t0 + 1]);
+    const kenya = { west: 30, south: -5, east: 40, north: 5, zoom: 12 };
+    const ids1 = (q: ViewportQuery): string[] | string => {
+      const r = queryViewport(index, q);
+      return r.mode === 'points' ? r.slots.map((s) => index.idOf(s)).sort().reverse() : r.mode;
+    };
+    expect(ids1(kenya)).toEqual(['g1']);
+    // g1 walks to France: the bucket and the pyramids follow, the old cell empties.
+    clock.advance(1_000);
+    live.heartbeat('g1', { lat: 48.85, lon: 2.35, ts: clock.now() }, clock.now());
+    expect(ids1(kenya)).toEqual([]);
+    expect(ids1({ west: 2, south: 48, east: 3, north: 49, zoom: 12 })).toEqual(['g2', 'g1']);
+    clock.advance(61_000);
+    expect(index.allTotals[STATUSES.indexOf('offline')]).toBe(2);
+    expect(index.statusSince[g1]).toBe(t0 + 1_000 + 60_000);
+    expect(offlineLongest(index, { limit: 5 }).map((s) => index.idOf(s))).toEqual(['g2', 'g1']);
+    stop();
+    live.stop();
   });
 
   it('puts the longest-offline devices first, then late, unknown and online', () => {

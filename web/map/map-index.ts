@@ -3,10 +3,13 @@
  * event at a time (never rebuilt per heartbeat) and read by viewport queries (./viewport.ts).
  *
  * Layout, per device "slot" of the process-wide DeviceIds (shared with the registry and
- * liveness, so ids are not held again here; ≈ 60 B each, so 1 M devices ≈ 60 MB):
- * - columns in typed arrays: status code, customer number, lat/lon (packed 1e-7 degrees,
- *   exact: monitor/packed.ts), fix time, status since, last seen, mercator x/y, and the
- *   device's cell on the GRID_LEVEL grid;
+ * liveness, so ids are not held again here):
+ * - place and times (`PlaceColumns`: lat/lon packed to 1e-7 degrees and exact, fix time,
+ *   status since, last seen): in the running system these are liveness's own columns, read
+ *   here and never copied (bin/start.ts passes them), so they cost the map nothing and are
+ *   always as fresh as liveness; a standalone index (tests, web/map/bench.ts) owns a set;
+ * - its own columns, what keeping buckets and pyramids right needs (≈ 27 B a device): status
+ *   code and customer number as last indexed, mercator x/y, and the cell on the GRID_LEVEL grid;
  * - buckets: the devices of each non-empty GRID_LEVEL cell as a doubly linked list through
  *   `next`/`prev`, so a move is O(1) and a close-up viewport visits only nearby devices.
  *   GRID_LEVEL 12 cells are ~9.8 km wide at the equator;
@@ -28,6 +31,45 @@ export const GRID_LEVEL = 12;
 export const ALL_MAX_LEVEL = 9;
 /** Deepest pyramid level per customer: sparse, so kept shallower to bound memory. */
 export const CUSTOMER_MAX_LEVEL = 8;
+
+/**
+ * Where the index reads each device's place and times, by slot. Liveness's StateColumns
+ * (monitor/liveness/state-arrays.ts) has exactly these, so the running system shares them.
+ */
+export interface PlaceColumns {
+  statusSince: Float64Array;
+  lastSeen: Float64Array;
+  /** Time of the fix (epoch ms). */
+  posTs: Float64Array;
+  lat: PackedColumn;
+  lon: PackedColumn;
+  ensure(n: number): void;
+}
+
+/** The place columns of an index that has no liveness to read them from. */
+class OwnPlaceColumns implements PlaceColumns {
+  private capacity = 0;
+  statusSince = new Float64Array(0);
+  lastSeen = new Float64Array(0);
+  posTs = new Float64Array(0);
+  lat = new PackedColumn('i32', 1e7);
+  lon = new PackedColumn('i32', 1e7);
+
+  ensure(n: number): void {
+    if (n <= this.capacity) return;
+    const f = (a: Float64Array) => {
+      const b = new Float64Array(n).fill(NaN);
+      b.set(a);
+      return b;
+    };
+    this.statusSince = f(this.statusSince);
+    this.lastSeen = f(this.lastSeen);
+    this.posTs = f(this.posTs);
+    this.lat.ensure(n);
+    this.lon.ensure(n);
+    this.capacity = n;
+  }
+}
 
 /** What the index needs to know about one device (a subset of monitor's DeviceState). */
 export interface MapDeviceState {
@@ -54,14 +96,9 @@ export class MapIndex {
   hasPos = new Uint8Array(0);
   gx = new Uint16Array(0);
   gy = new Uint16Array(0);
-  lat = new PackedColumn('i32', 1e7);
-  lon = new PackedColumn('i32', 1e7);
   /** Mercator x, y in [0, 1): float32 is ~1 px exact at zoom 16, enough for cluster centroids. */
   mx = new Float32Array(0);
   my = new Float32Array(0);
-  ts = new Float64Array(0);
-  statusSince = new Float64Array(0);
-  lastSeen = new Float64Array(0);
   next = new Int32Array(0);
   prev = new Int32Array(0);
   /** Bucket key gy * 4096 + gx → first slot of that cell's list. */
@@ -70,7 +107,38 @@ export class MapIndex {
   private customerNumbers = new Map<string, number>();
   private count = 0;
 
-  constructor(readonly ids: DeviceIds = new DeviceIds()) {}
+  private readonly placeCols: PlaceColumns;
+  /** Whether this index writes the place columns (standalone) or only reads them (shared). */
+  private readonly ownsPlace: boolean;
+
+  /**
+   * `ids` and `place` come from the running system (bin/start.ts: the registry's DeviceIds and
+   * liveness's columns); without them the index keeps its own.
+   */
+  constructor(
+    readonly ids: DeviceIds = new DeviceIds(),
+    place?: PlaceColumns,
+  ) {
+    this.placeCols = place ?? new OwnPlaceColumns();
+    this.ownsPlace = !place;
+  }
+
+  get lat(): PackedColumn {
+    return this.placeCols.lat;
+  }
+  get lon(): PackedColumn {
+    return this.placeCols.lon;
+  }
+  /** Time of the fix. */
+  get ts(): Float64Array {
+    return this.placeCols.posTs;
+  }
+  get statusSince(): Float64Array {
+    return this.placeCols.statusSince;
+  }
+  get lastSeen(): Float64Array {
+    return this.placeCols.lastSeen;
+  }
 
   get size(): number {
     return this.count;
@@ -104,7 +172,8 @@ export class MapIndex {
   /** A new fix (monitor's `position` event). Older fixes than the one held are ignored. */
   setPosition(id: string, customerId: string, lat: number, lon: number, ts: number): void {
     const slot = this.ensure(id, customerId);
-    if (this.hasPos[slot] && ts < this.ts[slot]) return;
+    // Shared columns: liveness already kept the newest fix and only reports a newer one.
+    if (this.ownsPlace && this.hasPos[slot] && ts < this.ts[slot]) return;
     this.setPositionAt(slot, lat, lon, ts);
   }
 
@@ -140,11 +209,13 @@ export class MapIndex {
     this.present[slot] = 1;
     this.count++;
     this.cust[slot] = c;
+    if (this.ownsPlace) {
+      this.placeCols.statusSince[slot] = NaN;
+      this.placeCols.lastSeen[slot] = NaN;
+      this.placeCols.posTs[slot] = NaN;
+    }
     this.status[slot] = STATUS_CODE.unknown;
     this.hasPos[slot] = 0;
-    this.statusSince[slot] = NaN;
-    this.lastSeen[slot] = NaN;
-    this.ts[slot] = NaN;
     this.totals[c][STATUS_CODE.unknown]++;
     this.allTotals[STATUS_CODE.unknown]++;
     return slot;
@@ -174,8 +245,10 @@ export class MapIndex {
   private setStatusAt(slot: number, status: DeviceStatus, since: number | null, lastSeen: number | null): void {
     const code = STATUS_CODE[status];
     const old = this.status[slot];
-    this.statusSince[slot] = since ?? NaN;
-    this.lastSeen[slot] = lastSeen ?? NaN;
+    if (this.ownsPlace) {
+      this.placeCols.statusSince[slot] = since ?? NaN;
+      this.placeCols.lastSeen[slot] = lastSeen ?? NaN;
+    }
     if (old === code) return;
     const placed = this.hasPos[slot] === 1;
     if (placed) this.unplace(slot);
@@ -189,9 +262,11 @@ export class MapIndex {
 
   private setPositionAt(slot: number, lat: number, lon: number, ts: number): void {
     if (this.hasPos[slot]) this.unplace(slot);
-    this.lat.set(slot, lat);
-    this.lon.set(slot, lon);
-    this.ts[slot] = ts;
+    if (this.ownsPlace) {
+      this.placeCols.lat.set(slot, lat);
+      this.placeCols.lon.set(slot, lon);
+      this.placeCols.posTs[slot] = ts;
+    }
     const x = mercX(lon);
     const y = mercY(lat);
     this.mx[slot] = x;
@@ -244,13 +319,10 @@ export class MapIndex {
     this.hasPos = g(this.hasPos, (k) => new Uint8Array(k));
     this.gx = g(this.gx, (k) => new Uint16Array(k));
     this.gy = g(this.gy, (k) => new Uint16Array(k));
-    this.lat.ensure(n);
-    this.lon.ensure(n);
     this.mx = g(this.mx, (k) => new Float32Array(k));
     this.my = g(this.my, (k) => new Float32Array(k));
-    this.ts = g(this.ts, (k) => new Float64Array(k));
-    this.statusSince = g(this.statusSince, (k) => new Float64Array(k));
-    this.lastSeen = g(this.lastSeen, (k) => new Float64Array(k));
+    // New slots read as NaN; a shared set is liveness's and already holds its devices.
+    this.placeCols.ensure(n);
     this.next = g(this.next, (k) => new Int32Array(k));
     this.prev = g(this.prev, (k) => new Int32Array(k));
   }

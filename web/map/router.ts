@@ -16,7 +16,7 @@
 import { Router, type Request, type Response } from 'express';
 import { DEVICE_STATUSES, type DeviceStatus, type Role } from '../../monitor/types.ts';
 import type { DeviceIds } from '../../monitor/device-ids.ts';
-import { MapIndex } from './map-index.ts';
+import { MapIndex, type PlaceColumns } from './map-index.ts';
 import { STATUS_CODES } from './pyramid.ts';
 import { followSource, type MapSource } from './source.ts';
 import { offlineLongest } from './ranking.ts';
@@ -34,6 +34,8 @@ export interface MapRouterOptions {
   pointLimit?: number;
   /** The process-wide id index (bin/start.ts passes the registry's), so ids are held once. */
   ids?: DeviceIds;
+  /** Liveness's columns, read for place and times instead of copied (monitor/liveness). */
+  place?: PlaceColumns;
 }
 
 export interface MapRouter {
@@ -44,7 +46,7 @@ export interface MapRouter {
 }
 
 export function createMapRouter(opts: MapRouterOptions): MapRouter {
-  const index = new MapIndex(opts.ids);
+  const index = new MapIndex(opts.ids, opts.place);
   const close = followSource(index, opts.source);
   const router = Router();
 
