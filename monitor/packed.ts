@@ -1,21 +1,22 @@
 /**
- * A number column that stores each value as a small scaled integer when that is exact, and
- * keeps the rare value that is not (or is out of range) in a side Map, so every value reads
- * back exactly as it was written.
+ * A number column stored as small scaled integers: 2–4 B a value instead of a Float64's 8, in
+ * a million devices the difference between fitting the memory budget and not (docs/benchmarks.md,
+ * issue 9 P4). Two modes:
  *
- * Why: a reading is any JSON number, but real ones are short decimals — battery 87 or 87.5 %,
- * rssi -71 dBm, a GPS fix with 7 decimals. Int16 tenths of a dBm or Int32 1e-7 degrees hold
- * those in 2–4 B instead of a Float64's 8, and in a million devices those bytes are the budget
- * (docs/benchmarks.md, issue 9 P4). Exactness is checked, not assumed: a value is packed only
- * if unpacking gives the same double back (`q / scale === v`), e.g.
+ * - `exact`: a value is packed only if unpacking gives the same double back (`q / scale === v`),
+ *   else it is kept exactly in a side Map. For values that are whole or short decimals by
+ *   nature (sequence numbers, configured intervals in ms):
+ *     interval 600 s   → u32 600 000 (× 1000)   → 600       packed
+ *     interval 0.0005  → 0.5 is not whole         → Map       spilled, still exact
+ * - `round`: a value is rounded to the column's resolution, for physical readings whose sensors
+ *   are far coarser than the resolution and which firmware often prints with 15 digits
+ *   (36.821945000000004): lat/lon to 1e-7 degree (1.1 cm), battery to 0.01 %, rssi to 0.1 dB.
+ *   The time-series store keeps every heartbeat exactly as sent; this is the in-memory last state.
  *
- *   lat 36.8219      → Int32 368 219 000 (× 1e7)     → 368219000 / 1e7 = 36.8219   packed
- *   lat 36.821945678 → 368 219 456.78 is not whole    → kept in the Map              spilled
- *   battery 87.5     → Uint16 8 750 (× 100)           → 87.5                         packed
- *
- * NaN is "never reported" (null), as in the Float64 columns it replaces. The two largest codes
- * of each array are reserved, far from real readings: the largest for null and the next for
- * "in the Map" (for Int16 tenths of a dBm that is +3276.7 and +3276.6).
+ * In both modes a value beyond the array's range goes to the Map, exactly. NaN is "never
+ * reported" (null), as in the Float64 columns this replaces. The two largest codes of each
+ * array are reserved, far from real readings: the largest for null and the next for "in the
+ * Map" (for Int16 tenths of a dB: +3276.7 and +3276.6).
  */
 
 type IntArray = Int16Array | Uint16Array | Int32Array | Uint32Array;
@@ -41,6 +42,7 @@ export class PackedColumn {
   constructor(
     kind: IntArrayKind,
     private readonly scale: number,
+    private readonly mode: 'exact' | 'round' = 'exact',
   ) {
     const r = RANGES[kind];
     this.make = r.make;
@@ -74,7 +76,7 @@ export class PackedColumn {
       return;
     }
     const q = Math.round(v * this.scale);
-    if (q >= this.lo && q <= this.hi && q / this.scale === v) {
+    if (q >= this.lo && q <= this.hi && (this.mode === 'round' || q / this.scale === v)) {
       this.values[slot] = q;
     } else {
       this.values[slot] = this.SPILLED;

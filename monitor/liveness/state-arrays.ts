@@ -11,16 +11,17 @@ import { PackedColumn } from '../packed.ts';
  *   Uint8    status, connection, rat code, flags (tracked, dirty)            4 B
  *   Int16    mcc, mnc (-1 = not reported)                                     4 B
  *   Uint32   customer number (interned customer id)                          4 B
- *   Float64  statusSince, connectionSince, lastSeen, fix ts, last ts         40 B
+ *   Float64  statusSince, connectionSince, lastSeen, fix ts, last ts, cellId  48 B
  *   packed   lastSeq, seq window top (u32), window mask (u32)                12 B
  *   packed   declared interval, configured interval and offlineAfter, the
  *            resulting offlineAfter (u32 milliseconds)                       16 B
- *   packed   lat, lon (i32 × 1e7), battery (u16 × 100), rssi, temp
- *            (i16 × 10), alt (i32 × 10), cellId, activity (u32)              26 B
- *                                                                           ≈ 106 B
+ *   packed   lat, lon (i32, 1e-7°), battery (u16, 0.01 %), rssi (i16, 0.1 dB),
+ *            temp (i16, 0.01 °C), alt (i32, 0.01 m), activity (u32)          22 B
+ *                                                                           ≈ 110 B
  * plus the deadline heap (16 B) and, while changed since the last snapshot, a dirty-list
- * entry (4 B). "packed" columns (../packed.ts) hold exact short decimals in 2–4 B and keep
- * any other value exactly in a side Map, so the API still returns what was sent. The late
+ * entry (4 B). "packed" columns (../packed.ts) hold intervals and counters exactly, and
+ * physical readings rounded to a resolution finer than their sensors (the time-series store
+ * keeps each heartbeat exactly as sent). The late
  * threshold is derived (./timing.ts) and the customer's default offlineAfter is held per
  * customer, so neither costs a column. Doubling from 1 024 leaves at most 2× slack.
  */
@@ -42,14 +43,16 @@ export class StateColumns {
   declaredInterval = new PackedColumn('u32', 1000);
   cfgInterval = new PackedColumn('u32', 1000);
   cfgOfflineAfter = new PackedColumn('u32', 1000);
-  offlineAfterS = new PackedColumn('u32', 1000);
-  lat = new PackedColumn('i32', 1e7);
-  lon = new PackedColumn('i32', 1e7);
-  battery = new PackedColumn('u16', 100);
-  rssi = new PackedColumn('i16', 10);
-  temp = new PackedColumn('i16', 10);
-  alt = new PackedColumn('i32', 10);
-  cellId = new PackedColumn('u32', 1);
+  /** Rounded to the ms: deadlines are whole milliseconds (lastSeen is). */
+  offlineAfterS = new PackedColumn('u32', 1000, 'round');
+  lat = new PackedColumn('i32', 1e7, 'round');
+  lon = new PackedColumn('i32', 1e7, 'round');
+  battery = new PackedColumn('u16', 100, 'round');
+  rssi = new PackedColumn('i16', 10, 'round');
+  temp = new PackedColumn('i16', 100, 'round');
+  alt = new PackedColumn('i32', 100, 'round');
+  /** Float64: 5G NR cell identities have 36 bits. */
+  cellId = new Float64Array(0);
   activity = new PackedColumn('u32', 1);
 
   /** Make room for slots 0 … n-1; new slots read as "never heard" (NaN, -1, code 0). */
@@ -69,9 +72,10 @@ export class StateColumns {
     this.lastSeen = grown(this.lastSeen, cap, NaN);
     this.posTs = grown(this.posTs, cap, NaN);
     this.lastTs = grown(this.lastTs, cap, NaN);
+    this.cellId = grown(this.cellId, cap, NaN);
     for (const p of [
       this.lastSeq, this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter, this.offlineAfterS,
-      this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.cellId, this.activity,
+      this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.activity,
     ]) p.ensure(cap);
     this.capacity = cap;
   }

@@ -275,7 +275,7 @@ export class LivenessTracker {
     if (r.rat !== undefined) c.rat[slot] = this.rats.code(r.rat) + 1;
     if (r.mcc !== undefined) c.mcc[slot] = r.mcc;
     if (r.mnc !== undefined) c.mnc[slot] = r.mnc;
-    if (r.cellId !== undefined) c.cellId.set(slot, r.cellId);
+    if (r.cellId !== undefined) c.cellId[slot] = r.cellId;
     if (r.temp !== undefined) c.temp.set(slot, r.temp);
     if (r.activity !== undefined) c.activity.set(slot, r.activity);
     if (r.alt !== undefined) c.alt.set(slot, r.alt);
@@ -293,7 +293,7 @@ export class LivenessTracker {
     if (c.rat[slot] !== 0) last.rat = this.rats.values[c.rat[slot] - 1] as Heartbeat['rat'];
     if (c.mcc[slot] >= 0) last.mcc = c.mcc[slot];
     if (c.mnc[slot] >= 0) last.mnc = c.mnc[slot];
-    const cellId = c.cellId.get(slot);
+    const cellId = c.cellId[slot];
     if (cellId === cellId) last.cellId = cellId;
     const temp = c.temp.get(slot);
     if (temp === temp) last.temp = temp;

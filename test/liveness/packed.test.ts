@@ -38,6 +38,21 @@ describe('PackedColumn', () => {
     expect(rssi.spilled).toBe(1);
   });
 
+  it('rounds readings to the resolution in round mode, without a Map even for 15-digit values', () => {
+    const lat = new PackedColumn('i32', 1e7, 'round');
+    const battery = new PackedColumn('u16', 100, 'round');
+    lat.ensure(4);
+    battery.ensure(4);
+    lat.set(0, 36.821945000000004); // what firmware computing degrees + minutes / 60 prints
+    lat.set(1, -1.29214999);
+    lat.set(2, 400); // 4e9 is beyond Int32: kept exactly
+    battery.set(0, 87.33333333333333);
+    expect([lat.get(0), lat.get(1), lat.get(2)]).toEqual([36.821945, -1.2921500, 400]);
+    expect(battery.get(0)).toBe(87.33);
+    expect(lat.spilled).toBe(1);
+    expect(battery.spilled).toBe(0);
+  });
+
   it('keeps values across growth and matches a Float64 reference over 20 000 random writes', () => {
     const col = new PackedColumn('u16', 100);
     const ref = new Float64Array(2048).fill(NaN);

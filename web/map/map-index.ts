@@ -4,7 +4,7 @@
  *
  * Layout, per device "slot" of the process-wide DeviceIds (shared with the registry and
  * liveness, so ids are not held again here):
- * - place and times (`PlaceColumns`: lat/lon packed to 1e-7 degrees and exact, fix time,
+ * - place and times (`PlaceColumns`: lat/lon packed to 1e-7 degrees (1.1 cm), fix time,
  *   status since, last seen): in the running system these are liveness's own columns, read
  *   here and never copied (bin/start.ts passes them), so they cost the map nothing and are
  *   always as fresh as liveness; a standalone index (tests, web/map/bench.ts) owns a set;
@@ -52,8 +52,8 @@ class OwnPlaceColumns implements PlaceColumns {
   statusSince = new Float64Array(0);
   lastSeen = new Float64Array(0);
   posTs = new Float64Array(0);
-  lat = new PackedColumn('i32', 1e7);
-  lon = new PackedColumn('i32', 1e7);
+  lat = new PackedColumn('i32', 1e7, 'round');
+  lon = new PackedColumn('i32', 1e7, 'round');
 
   ensure(n: number): void {
     if (n <= this.capacity) return;
