@@ -13,6 +13,8 @@ export interface IngestBenchOptions {
   targets: ('mosquitto' | 'lastseen')[];
   /** Markdown file the results are appended to; null = print only. */
   docs: string | null;
+  /** Node flags for the lastseen server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
+  serverNodeArgs?: string[];
 }
 
 export interface IngestResult {
@@ -101,7 +103,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
     // may (LASTSEEN_HEARTBEAT_RATE, default 2/s): lift the per-device limit to measure ingest itself.
     const target = name === 'mosquitto'
       ? await startMosquitto()
-      : await startLastseen({ LASTSEEN_HEARTBEAT_RATE: '1000000', LASTSEEN_HEARTBEAT_BURST: '1000000' });
+      : await startLastseen({ LASTSEEN_HEARTBEAT_RATE: '1000000', LASTSEEN_HEARTBEAT_BURST: '1000000' }, o.serverNodeArgs);
     results.push(await measure(target, o));
   }
   const rows = results.map((r) =>
@@ -132,7 +134,10 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
   return results;
 }
 
-/** `node --import tsx simulators/bench/ingest.ts [--clients 200] [--duration 10] [--qos 1] [--only mosquitto|lastseen] [--no-docs]` */
+/**
+ * `node --import tsx simulators/bench/ingest.ts [--clients 200] [--duration 10] [--qos 1] [--only mosquitto|lastseen] [--no-docs | --docs FILE]
+ *  [--server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"]` (the last only for the lastseen process, e.g. to profile it)
+ */
 export function parseBenchArgs(argv: string[]): IngestBenchOptions {
   const get = (flag: string) => {
     const i = argv.indexOf(flag);
@@ -146,7 +151,8 @@ export function parseBenchArgs(argv: string[]): IngestBenchOptions {
     durationS: Number(get('--duration') ?? 10),
     qos,
     targets: only ? [only as 'mosquitto' | 'lastseen'] : ['mosquitto', 'lastseen'],
-    docs: argv.includes('--no-docs') ? null : fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url)),
+    docs: argv.includes('--no-docs') ? null : (get('--docs') ?? fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))),
+    serverNodeArgs: get('--server-node-args')?.split(' ').filter(Boolean),
   };
 }
 

@@ -36,6 +36,13 @@ function waitExit(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
+/** If the bench itself dies (a failed onboarding, an exception), do not leave the server running. */
+function killWithBench(child: ChildProcess): void {
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
+}
+
 /**
  * Debian's Mosquitto on a free port, anonymous, no persistence, one subscriber on
  * `devices/+/heartbeat` counting deliveries: the bare fan-in baseline.
@@ -56,6 +63,7 @@ export async function startMosquitto(): Promise<BenchTarget> {
     '',
   ].join('\n'));
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+  killWithBench(child);
   const mqttUrl = `mqtt://127.0.0.1:${port}`;
   let subscriber: mqtt.MqttClient | null = null;
   for (let i = 0; i < 50 && !subscriber; i++) {
@@ -85,11 +93,11 @@ export async function startMosquitto(): Promise<BenchTarget> {
  * ports with a temporary data dir. Counts `lastseen_heartbeats_accepted_total` from /metrics;
  * after SIGTERM (which flushes) counts the rows in the SQLite store.
  */
-export async function startLastseen(env: Record<string, string> = {}): Promise<BenchTarget> {
+export async function startLastseen(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), 'lastseen-bench-'));
   const adminToken = randomBytes(24).toString('hex');
   const entry = fileURLToPath(new URL('../../bin/lastseen.js', import.meta.url));
-  const child = spawn(process.execPath, [entry, 'start'], {
+  const child = spawn(process.execPath, [...nodeArgs, entry, 'start'], {
     env: {
       ...process.env,
       LASTSEEN_DATA_DIR: dataDir,
@@ -102,6 +110,7 @@ export async function startLastseen(env: Record<string, string> = {}): Promise<B
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  killWithBench(child);
   const out = await new Promise<string>((resolve, reject) => {
     let text = '';
     const t = setTimeout(() => reject(new Error(`lastseen did not start within 30 s:\n${text}`)), 30_000);
