@@ -93,7 +93,8 @@ export async function startSystem(opts: StartOptions = {}) {
     onTracked(d.id);
   };
   const retimeCustomer = (customerId: string) => {
-    for (const d of registry.allDevices()) if (d.customerId === customerId) liveness.configure(d.id, timingOf(d));
+    const customerOfflineAfter = registry.getCustomer(customerId)?.offlineAfter ?? null;
+    for (const [id, offlineAfter, interval] of registry.timingsOf(customerId)) liveness.configure(id, { offlineAfter, interval, customerOfflineAfter });
   };
 
   // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.

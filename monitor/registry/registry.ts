@@ -111,6 +111,7 @@ export class Registry {
       iccidOwner: db.prepare('SELECT id FROM devices WHERE iccid = ?').pluck(),
       devicePage: db.prepare('SELECT rowid AS rid, * FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       setTokenHash: db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?'),
+      timingsOf: db.prepare('SELECT id, offline_after, interval FROM devices WHERE customer_id = ?'),
     };
     this.keys = new ApiKeys(db, now, (id) => this.customers.has(id));
     this.states = new DeviceStates(db);
@@ -331,6 +332,15 @@ export class Registry {
       if (rows.length < 10_000) return;
       after = rows[rows.length - 1].rid;
     }
+  }
+
+  /**
+   * The timing configuration of every device of one customer, as [id, offlineAfter, interval]
+   * (seconds or null), for re-timing them when the customer's default changes: only the
+   * columns needed, through the customer index, without building Device objects.
+   */
+  timingsOf(customerId: string): [string, number | null, number | null][] {
+    return this.stmt.timingsOf.raw().all(customerId) as [string, number | null, number | null][];
   }
 
   /**
