@@ -142,8 +142,7 @@ export async function startSystem(opts: StartOptions = {}) {
   // Restore last known state before any device can connect, so a restart does not forget
   // lastSeen; deadlines that passed while we were down fire at once, with their true times.
   const stopRecording = recordEvents(bus, store);
-  const saved = registry.states.load();
-  for (const d of registry.allDevices()) liveness.track(d.id, d.customerId, timingOf(d), saved.get(d.id));
+  for (const [d, saved] of registry.allDevicesWithState()) liveness.track(d.id, d.customerId, timingOf(d), saved);
   const snapshotter = new Snapshotter(liveness, registry, log);
   snapshotter.start();
 

@@ -3,7 +3,8 @@ import type { DeviceState } from '../liveness/tracker.ts';
 
 /**
  * Last known device states (lastSeen, position, status, readings) in the registry database, so
- * a restart restores them without reading the time series. Written in batches by the snapshotter.
+ * a restart restores them without reading the time series. Written in batches by the snapshotter;
+ * read back with the devices in one paged join (Registry.allDevicesWithState).
  */
 export class DeviceStates {
   private upsert: Statement;
@@ -17,13 +18,5 @@ export class DeviceStates {
     this.db.transaction(() => {
       for (const s of states) this.upsert.run(s.id, JSON.stringify(s));
     })();
-  }
-
-  load(): Map<string, DeviceState> {
-    const out = new Map<string, DeviceState>();
-    for (const r of this.db.prepare('SELECT id, state FROM device_state').iterate() as IterableIterator<{ id: string; state: string }>) {
-      out.set(r.id, JSON.parse(r.state) as DeviceState);
-    }
-    return out;
   }
 }

@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import type { DeviceState } from '../liveness/tracker.ts';
 import type { ChannelConfig, Customer, Device, SimState } from '../types.ts';
 import { ApiKeys } from './api-keys.ts';
 import { RegistryError } from './errors.ts';
@@ -110,6 +111,9 @@ export class Registry {
       deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
       iccidOwner: db.prepare('SELECT id FROM devices WHERE iccid = ?').pluck(),
       devicePage: db.prepare('SELECT rowid AS rid, * FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?'),
+      devicePageWithState: db.prepare(
+        'SELECT d.rowid AS rid, d.*, s.state FROM devices d LEFT JOIN device_state s ON s.id = d.id WHERE d.rowid > ? ORDER BY d.rowid LIMIT ?',
+      ),
       setTokenHash: db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?'),
       timingsOf: db.prepare('SELECT id, offline_after, interval FROM devices WHERE customer_id = ?'),
     };
@@ -329,6 +333,20 @@ export class Registry {
     for (;;) {
       const rows = this.stmt.devicePage.all(after, 10_000) as (DeviceRow & { rid: number })[];
       for (const r of rows) yield deviceFromRow(r);
+      if (rows.length < 10_000) return;
+      after = rows[rows.length - 1].rid;
+    }
+  }
+
+  /**
+   * Every device with its last snapshotted state (or undefined), for the restore at start-up:
+   * one pass over a LEFT JOIN in pages, so a million states are never held at once.
+   */
+  *allDevicesWithState(): IterableIterator<[Device, DeviceState | undefined]> {
+    let after = 0;
+    for (;;) {
+      const rows = this.stmt.devicePageWithState.all(after, 10_000) as (DeviceRow & { rid: number; state: string | null })[];
+      for (const r of rows) yield [deviceFromRow(r), r.state ? (JSON.parse(r.state) as DeviceState) : undefined];
       if (rows.length < 10_000) return;
       after = rows[rows.length - 1].rid;
     }
