@@ -1,29 +1,18 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DeviceState } from '../liveness/tracker.ts';
-import type { ChannelConfig, Customer, Device, SimState } from '../types.ts';
+import type { Customer, Device, SimState } from '../types.ts';
 import { ApiKeys } from './api-keys.ts';
 import { RegistryError } from './errors.ts';
 import { DeviceStates } from './device-states.ts';
 import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
 import { DeviceIds } from '../device-ids.ts';
-import { customerFromRow, customerParams, deviceFromRow, type CustomerRow, type DeviceRow } from './rows.ts';
+import { Customers, type NewCustomer } from './customers.ts';
+import { deviceFromRow, type DeviceRow } from './rows.ts';
 
 export { RegistryError } from './errors.ts';
+export type { NewCustomer } from './customers.ts';
 export type { ApiKeyInfo, Principal } from './api-keys.ts';
-
-export interface NewCustomer {
-  id: string;
-  name: string;
-  offlineAfter?: number | null;
-  language?: string;
-  channels?: ChannelConfig[];
-  parentId?: string | null;
-  communicationPlan?: string | null;
-  ratePlan?: string | null;
-  alertPolicy?: Record<string, number> | null;
-  diagnosis?: Record<string, number> | null;
-}
 
 export interface NewDevice {
   id: string;
@@ -71,7 +60,7 @@ export class Registry {
   /** Slots of this registry's devices (the shared DeviceIds may know ids it does not). */
   private known = new Uint8Array(1024);
   private deviceTotal = 0;
-  private customers = new Map<string, Customer>();
+  private customerTable: Customers;
   private customerNumbers = new Map<string, number>();
   private customerIds: string[] = [];
   private stmt: Record<string, Statement>;
@@ -92,14 +81,6 @@ export class Registry {
       if (!cols.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
     }
     this.stmt = {
-      insertCustomer: db.prepare(
-        `INSERT INTO customers (id, name, offline_after, language, channels, parent_id, communication_plan, rate_plan, alert_policy, diagnosis, created_at)
-         VALUES (@id, @name, @offlineAfter, @language, @channels, @parentId, @communicationPlan, @ratePlan, @alertPolicy, @diagnosis, @createdAt)`,
-      ),
-      updateCustomer: db.prepare(
-        `UPDATE customers SET name = @name, offline_after = @offlineAfter, language = @language, channels = @channels, parent_id = @parentId,
-         communication_plan = @communicationPlan, rate_plan = @ratePlan, alert_policy = @alertPolicy, diagnosis = @diagnosis WHERE id = @id`,
-      ),
       insertDevice: db.prepare(
         `INSERT INTO devices (id, customer_id, name, iccid, imsi, msisdn, interval, offline_after, species, imei, nickname, tag_model, sim_state, custom, token_hash, created_at)
          VALUES (@id, @customerId, @name, @iccid, @imsi, @msisdn, @interval, @offlineAfter, @species, @imei, @nickname, @tagModel, @simState, @custom, @tokenHash, @createdAt)`,
@@ -117,15 +98,13 @@ export class Registry {
       setTokenHash: db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?'),
       timingsOf: db.prepare('SELECT id, offline_after, interval FROM devices WHERE customer_id = ?'),
     };
-    this.keys = new ApiKeys(db, now, (id) => this.customers.has(id));
+    this.customerTable = new Customers(db, now);
+    this.keys = new ApiKeys(db, now, (id) => this.customerTable.has(id));
     this.states = new DeviceStates(db);
     this.load();
   }
 
   private load(): void {
-    for (const r of this.db.prepare('SELECT * FROM customers').all() as CustomerRow[]) {
-      this.customers.set(r.id, customerFromRow(r));
-    }
     const rows = this.db.prepare('SELECT id, customer_id, iccid FROM devices').raw().iterate() as IterableIterator<[string, string, string | null]>;
     for (const [id, customerId, iccid] of rows) this.remember(id, customerId, iccid);
   }
@@ -156,59 +135,22 @@ export class Registry {
     return n;
   }
 
-  // --- customers ---------------------------------------------------------------
+  // --- customers (./customers.ts) -----------------------------------------------
 
   createCustomer(c: NewCustomer): Customer {
-    if (this.customers.has(c.id)) throw new RegistryError(409, `customer ${c.id} already exists`);
-    if (c.parentId && !this.customers.has(c.parentId)) throw new RegistryError(422, `parent customer ${c.parentId} does not exist`);
-    const customer: Customer = {
-      id: c.id,
-      name: c.name,
-      offlineAfter: c.offlineAfter ?? null,
-      language: c.language ?? 'en',
-      channels: c.channels ?? [],
-      parentId: c.parentId ?? null,
-      communicationPlan: c.communicationPlan ?? null,
-      ratePlan: c.ratePlan ?? null,
-      alertPolicy: c.alertPolicy ?? null,
-      diagnosis: c.diagnosis ?? null,
-      createdAt: this.now(),
-    };
-    this.stmt.insertCustomer.run(customerParams(customer));
-    this.customers.set(customer.id, customer);
-    return customer;
+    return this.customerTable.create(c);
   }
 
   getCustomer(id: string): Customer | undefined {
-    return this.customers.get(id);
+    return this.customerTable.get(id);
   }
 
   updateCustomer(id: string, patch: Partial<Omit<NewCustomer, 'id'>>): Customer {
-    const c = this.customers.get(id);
-    if (!c) throw new RegistryError(404, `customer ${id} not found`);
-    if (patch.parentId && (patch.parentId === id || !this.customers.has(patch.parentId))) {
-      throw new RegistryError(422, `parent customer ${patch.parentId} does not exist or is the customer itself`);
-    }
-    const pick = <T>(v: T | undefined, cur: T): T => (v !== undefined ? v : cur);
-    const next: Customer = {
-      ...c,
-      name: patch.name ?? c.name,
-      offlineAfter: pick(patch.offlineAfter, c.offlineAfter),
-      language: patch.language ?? c.language,
-      channels: patch.channels ?? c.channels,
-      parentId: pick(patch.parentId, c.parentId),
-      communicationPlan: pick(patch.communicationPlan, c.communicationPlan),
-      ratePlan: pick(patch.ratePlan, c.ratePlan),
-      alertPolicy: pick(patch.alertPolicy, c.alertPolicy),
-      diagnosis: pick(patch.diagnosis, c.diagnosis),
-    };
-    this.stmt.updateCustomer.run(customerParams(next));
-    this.customers.set(id, next);
-    return next;
+    return this.customerTable.update(id, patch);
   }
 
   customerCount(): number {
-    return this.customers.size;
+    return this.customerTable.count;
   }
 
   // --- devices -----------------------------------------------------------------
@@ -230,7 +172,7 @@ export class Registry {
     const now = this.now();
     this.db.transaction(() => {
       for (const d of items) {
-        if (!this.customers.has(d.customerId)) {
+        if (!this.customerTable.has(d.customerId)) {
           results.push({ ok: false, status: 422, error: `customer ${d.customerId} does not exist` });
           continue;
         }
