@@ -7,7 +7,8 @@ import type { Metrics } from '../monitor/metrics.ts';
 import type { Registry } from '../monitor/registry/registry.ts';
 import type { CommitBarrier } from '../monitor/commit-barrier.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
-import { heartbeatDevice, mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
+import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
+import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
 const BAD_USERNAME_OR_PASSWORD = 4;
@@ -15,6 +16,8 @@ const NOT_AUTHORIZED = 5;
 
 interface LastseenClient extends Client {
   lastseen?: MqttIdentity;
+  /** `devices/{id}/heartbeat` of a device client, built once at CONNECT: the per-message test is one string comparison. */
+  lastseenHeartbeatTopic?: string;
   lastseenEndReason?: string;
 }
 
@@ -49,6 +52,26 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   const { registry, ingest, liveness, metrics, log, clock, guard, barrier } = deps;
   // Sessions per device: a device counts as connected while any of its sessions is.
   const sessions = new Map<string, number>();
+  const routing = new HeartbeatRouting();
+
+  /**
+   * A device's heartbeat: ingest it, then let aedes acknowledge it. A rejected heartbeat is
+   * counted and logged by ingest; the connection stays up (CONTRACT §4). aedes writes the PUBACK
+   * (PUBREC) after `done`: for an accepted QoS 1 (2) heartbeat, only once it is durable. The
+   * device retransmits anything unacknowledged after a crash.
+   */
+  const heartbeat = (deviceId: string, packet: { payload: Buffer | string; qos: number }, done: (err: Error | null) => void) => {
+    const result = ingest.heartbeat(deviceId, packet.payload as Buffer);
+    if (packet.qos > 0 && result.ok && !result.duplicate) {
+      barrier.wait((err) => {
+        if (err) log.error({ err, deviceId }, 'heartbeat not durable; PUBACK withheld, the device will retransmit');
+        // Withholding the PUBACK on failure means closing the session (MQTT 3.1.1 has no NACK).
+        done(err ?? null);
+      });
+      return;
+    }
+    done(null);
+  };
 
   const opts: AedesOptions = {
     // Without it one subscriber that stops reading stalls delivery to everyone (aedes docs).
@@ -88,31 +111,24 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         return done(authError(auth.reason, code), null);
       }
       c.lastseen = { kind: 'device', deviceId: auth.device.id, customerId: auth.device.customerId };
+      c.lastseenHeartbeatTopic = heartbeatTopic(auth.device.id);
       done(null, true);
     },
 
     authorizePublish(client, packet, done) {
-      const who = (client as LastseenClient | null)?.lastseen;
+      const c = client as LastseenClient | null;
+      // The hot path: a device publishing to its own heartbeat topic (mayPublish holds for it).
+      if (c?.lastseenHeartbeatTopic !== undefined && packet.topic === c.lastseenHeartbeatTopic) {
+        return heartbeat((c.lastseen as { deviceId: string }).deviceId, packet, done);
+      }
+      const who = c?.lastseen;
       if (!who || !mayPublish(who, packet.topic)) {
         metrics.mqttDenied.inc({ action: 'publish' });
         log.warn({ clientId: client?.id, topic: packet.topic }, 'MQTT publish refused by ACL');
         // MQTT 3.1.1 has no negative PUBACK: aedes closes the offender's connection.
         return done(new Error(`not allowed to publish to ${packet.topic}`));
       }
-      const deviceId = heartbeatDevice(packet.topic);
-      if (deviceId === null) return done(null);
-      // A rejected heartbeat is counted and logged by ingest; the connection stays up (CONTRACT §4).
-      const result = ingest.heartbeat(deviceId, packet.payload as Buffer);
-      // aedes writes the PUBACK (PUBREC) after this callback: for an accepted QoS 1 (2) heartbeat, only once
-      // it is durable. The device retransmits anything unacknowledged after a crash.
-      if (packet.qos > 0 && result.ok && !result.duplicate) {
-        barrier.wait((err) => {
-          if (err) log.error({ err, deviceId }, 'heartbeat not durable; PUBACK withheld, the device will retransmit');
-          // Withholding the PUBACK on failure means closing the session (MQTT 3.1.1 has no NACK).
-          done(err ?? null);
-        });
-        return;
-      }
+      // Any other topic of its own (status, …): routed by aedes as published.
       done(null);
     },
 
@@ -124,11 +140,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         // A null subscription is a SUBACK failure (0x80); the client stays connected.
         return done(null, null);
       }
+      if (who.kind === 'device') routing.subscribed(who.deviceId, sub.topic);
       done(null, sub);
     },
   };
 
   const aedes = await Aedes.createBroker(opts);
+  skipUnwatchedHeartbeats(aedes, routing);
 
   aedes.on('clientReady', (client: LastseenClient) => {
     metrics.mqttConnections.inc();
@@ -167,6 +185,29 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   });
 
   return aedes;
+}
+
+type PublishFn = (packet: { topic: string; retain?: boolean }, client: LastseenClient | null, done?: (err?: Error | null) => void) => void;
+
+/**
+ * A device's heartbeat has been ingested in authorizePublish; aedes's own publish (packet copy,
+ * offline-subscriber lookup, mqemitter fan-out, `publish` event) runs only when routing.ts says
+ * someone may receive it. aedes calls `broker.publish(packet, client, done)` after the PUBACK.
+ */
+function skipUnwatchedHeartbeats(aedes: Aedes, routing: HeartbeatRouting): void {
+  const broker = aedes as unknown as { publish: PublishFn };
+  const publish = broker.publish;
+  broker.publish = function (this: unknown, packet, client, done) {
+    if (
+      client !== null && typeof client === 'object' && client.lastseenHeartbeatTopic !== undefined &&
+      packet.retain !== true && packet.topic === client.lastseenHeartbeatTopic &&
+      !routing.mustRoute((client.lastseen as { deviceId: string }).deviceId)
+    ) {
+      done?.(null);
+      return;
+    }
+    return publish.call(this, packet, client, done);
+  };
 }
 
 /** Close every MQTT session of a device (token rotated or revoked, SIM deactivated). Returns how many. */
