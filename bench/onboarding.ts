@@ -4,6 +4,10 @@
  * SIMs/s and peak memory (VmHWM) of the server and of the CLI.
  *
  *   node --import tsx bench/onboarding.ts [--devices 1000000]
+ *
+ * Then restarts the server on the same data directory and times the restore of all N devices
+ * (registry, last states, liveness, map index) until the banner, and the restarted process's
+ * resident memory once it is up: what an operator waits for after an upgrade.
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -70,6 +74,15 @@ const serverPeak = peakKb(server.child.pid!);
 server.child.kill('SIGTERM');
 await server.exited;
 
+const restartAt = performance.now();
+const again = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: join(dir, 'data'), LASTSEEN_ADMIN_TOKEN: token, LASTSEEN_LOG_LEVEL: 'warn' });
+const restartSecs = (performance.now() - restartAt) / 1000;
+const health = (await (await fetch(`http://127.0.0.1:${again.httpPort}/healthz`)).json()) as { devices: number };
+const vmRss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${again.child.pid}/status`, 'utf8'))?.[1]);
+const restartPeak = peakKb(again.child.pid!);
+again.child.kill('SIGTERM');
+await again.exited;
+
 const result = {
   devices: n,
   csvMB: +(size / 1e6).toFixed(1),
@@ -79,6 +92,7 @@ const result = {
   serverPeakMB: Math.round(serverPeak / 1024),
   serverIdleMB: Math.round(idleRss / 1024),
   cliPeakMB: Math.round(cliPeak / 1024),
+  restart: { seconds: +restartSecs.toFixed(1), devices: health.devices, rssMB: Math.round(vmRss / 1024), peakMB: Math.round(restartPeak / 1024) },
   cliExit: code,
   cliSaid: out.trim(),
   machine: `${cpus().length} × ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,
