@@ -169,7 +169,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const map = createMapRouter({
     source: {
       all: () => liveness.all(),
-      name: (id) => registry.getDevice(id)?.name ?? null,
+      name: (id) => registry.nameOf(id),
       customerName: (id) => registry.getCustomer(id)?.name ?? null,
       bus,
     },

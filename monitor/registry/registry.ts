@@ -61,6 +61,7 @@ export class Registry {
   private known = new Uint8Array(1024);
   private deviceTotal = 0;
   private customerTable: Customers;
+  private names = new Map<string, string | null>();
   private customerNumbers = new Map<string, number>();
   private customerIds: string[] = [];
   private stmt: Record<string, Statement>;
@@ -90,6 +91,7 @@ export class Registry {
          imei = @imei, nickname = @nickname, tag_model = @tagModel, custom = @custom WHERE id = @id`,
       ),
       deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
+      nameById: db.prepare('SELECT name FROM devices WHERE id = ?').pluck(),
       iccidOwner: db.prepare('SELECT id FROM devices WHERE iccid = ?').pluck(),
       devicePage: db.prepare('SELECT rowid AS rid, * FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       devicePageWithState: db.prepare(
@@ -243,6 +245,21 @@ export class Registry {
     return row ? deviceFromRow(row) : undefined;
   }
 
+  /**
+   * A device's display name, for the map's points (up to 3 000 per answer): one column by
+   * primary key, remembered in a bounded cache since panning asks for the same devices again.
+   */
+  nameOf(id: string): string | null {
+    const hit = this.names.get(id);
+    if (hit !== undefined) return hit;
+    if (this.slotOf(id) < 0) return null;
+    const name = (this.stmt.nameById.get(id) as string | null | undefined) ?? null;
+    // Cleared when full rather than LRU: 50 000 entries (~5 MB) cover any working set of viewports.
+    if (this.names.size >= 50_000) this.names.clear();
+    this.names.set(id, name);
+    return name;
+  }
+
   updateDevice(id: string, patch: DevicePatch): Device {
     const d = this.getDevice(id);
     if (!d) throw new RegistryError(404, `device ${id} not found`);
@@ -259,6 +276,7 @@ export class Registry {
       custom: patch.custom ? { ...d.custom, ...patch.custom } : d.custom,
     };
     this.stmt.updateDevice.run({ ...next, custom: JSON.stringify(next.custom) });
+    this.names.delete(id);
     return next;
   }
 

@@ -87,6 +87,17 @@ describe('Registry with devices read from SQLite', () => {
     expect(registry.getDevice('d12345')?.name).toBe('renamed while iterating');
   });
 
+  it('answers display names from SQLite and forgets a cached one when the device is renamed', () => {
+    const { registry } = open();
+    registry.createCustomer({ id: 'zoo', name: 'Zoo' });
+    registry.createDevices([{ id: 'g1', customerId: 'zoo', name: 'Twiga' }, { id: 'g2', customerId: 'zoo' }]);
+    expect(registry.nameOf('g1')).toBe('Twiga');
+    expect(registry.nameOf('g2')).toBeNull();
+    expect(registry.nameOf('nobody')).toBeNull();
+    registry.updateDevice('g1', { name: 'Twiga II' });
+    expect(registry.nameOf('g1')).toBe('Twiga II');
+  });
+
   it('authenticates against the token hash in SQLite, and a rotated token replaces the old one at once', () => {
     const { registry } = open();
     registry.createCustomer({ id: 'zoo', name: 'Zoo' });
