@@ -6,11 +6,13 @@
  * V8 string (~32 B for "giraffe-000123") and each module's own copy cost ~70 B a device per
  * module, and Node 20 has no pointer compression (docs/benchmarks.md, issue 9 P4). Here:
  *
- *   bytes    id as UTF-8 in one growing byte slab                 ~ length B (ids are ASCII, ≤ 128)
+ *   bytes    id as UTF-8 in one byte slab grown by 1.25×         ~ 1.0–1.25 × length B (ASCII, ≤ 128)
  *   starts   Uint32 offset of each slot's id in the slab          4 B
  *   table    open addressing, linear probing, slot + 1 (0 = empty),
  *            load ≤ 0.5, so 2–4 entries of 4 B per id                8–16 B
- *                                                              ≈ 25–35 B a device for 10–14-char ids
+ *                                                              ≈ 25–30 B a device for 10–14-char ids
+ * No hash is stored per id: a probe compares the bytes (the length first), and growing the
+ * table re-hashes from the slab.
  *
  * Slots are dense (0, 1, 2, …) and never reused: devices are retired, not deleted. `idOf`
  * makes a fresh string from the slab on each call; callers on hot paths keep the slot.
@@ -19,7 +21,6 @@ export class DeviceIds {
   private bytes = Buffer.alloc(1 << 16);
   private used = 0;
   private starts = new Uint32Array(1024);
-  private hashes = new Uint32Array(1024);
   private table = new Int32Array(2048);
   private count = 0;
   /** Encoded key of the last lookup that was not plain ASCII (rare: ids are ASCII by schema). */
@@ -36,8 +37,7 @@ export class DeviceIds {
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const e = this.table[i];
       if (e === 0) return -1;
-      const slot = e - 1;
-      if (this.hashes[slot] === h && this.equals(slot, id)) return slot;
+      if (this.equals(e - 1, id)) return e - 1;
     }
   }
 
@@ -49,18 +49,16 @@ export class DeviceIds {
     if (slot === this.starts.length - 1) this.growSlots();
     const len = Buffer.byteLength(id);
     if (this.used + len > this.bytes.length) {
-      const bigger = Buffer.alloc(Math.max(this.bytes.length * 2, this.used + len));
+      const bigger = Buffer.alloc(Math.max(Math.ceil(this.bytes.length * 1.25), this.used + len));
       this.bytes.copy(bigger, 0, 0, this.used);
       this.bytes = bigger;
     }
     this.starts[slot] = this.used;
     this.used += this.bytes.write(id, this.used, 'utf8');
     this.starts[slot + 1] = this.used;
-    const h = this.hash(id);
-    this.hashes[slot] = h;
     this.count++;
     if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
-    else this.insert(slot, h);
+    else this.insert(slot, this.hash(id));
     return slot;
   }
 
@@ -72,7 +70,7 @@ export class DeviceIds {
 
   /** Bytes held, for the memory benchmark's breakdown. */
   get byteSize(): number {
-    return this.bytes.length + this.starts.byteLength + this.hashes.byteLength + this.table.byteLength;
+    return this.bytes.length + this.starts.byteLength + this.table.byteLength;
   }
 
   private insert(slot: number, h: number): void {
@@ -84,7 +82,7 @@ export class DeviceIds {
 
   private rehash(size: number): void {
     this.table = new Int32Array(size);
-    for (let s = 0; s < this.count; s++) this.insert(s, this.hashes[s]);
+    for (let s = 0; s < this.count; s++) this.insert(s, this.hashSlab(this.starts[s], this.starts[s + 1]));
   }
 
   private growSlots(): void {
@@ -92,9 +90,6 @@ export class DeviceIds {
     const starts = new Uint32Array(n);
     starts.set(this.starts);
     this.starts = starts;
-    const hashes = new Uint32Array(n);
-    hashes.set(this.hashes);
-    this.hashes = hashes;
   }
 
   /**
@@ -114,6 +109,13 @@ export class DeviceIds {
   private hashBytes(n: number): number {
     let h = 0x811c9dc5;
     for (let i = 0; i < n; i++) h = Math.imul(h ^ this.scratch[i], 0x01000193);
+    return h >>> 0;
+  }
+
+  /** The same hash over an id's bytes in the slab (for ASCII, bytes are the char codes). */
+  private hashSlab(start: number, end: number): number {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ this.bytes[i], 0x01000193);
     return h >>> 0;
   }
 

@@ -18,8 +18,7 @@ import { PackedColumn } from '../packed.ts';
  *   packed   lat, lon (i32, 1e-7°), battery (u16, 0.01 %), rssi (i16, 0.1 dB),
  *            temp (i16, 0.01 °C), alt (i32, 0.01 m), activity (u32)          22 B
  *                                                                           ≈ 110 B
- * plus the deadline heap (16 B) and, while changed since the last snapshot, a dirty-list
- * entry (4 B). "packed" columns (../packed.ts) hold intervals and counters exactly, and
+ * plus the deadline heap (16 B). "packed" columns (../packed.ts) hold intervals and counters exactly, and
  * physical readings rounded to a resolution finer than their sensors (the time-series store
  * keeps each heartbeat exactly as sent). The late
  * threshold is derived (./timing.ts) and the customer's default offlineAfter is held per

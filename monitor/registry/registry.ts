@@ -55,10 +55,10 @@ export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'un
  */
 export class Registry {
   readonly ids: DeviceIds;
-  private customerNo = new Uint32Array(1024);
+  /** NOT_HERE for a slot of the shared ids that is not one of this registry's devices. */
+  private customerNo = new Uint32Array(1024).fill(NOT_HERE);
   private iccidHash = new Uint32Array(1024);
   /** Slots of this registry's devices (the shared DeviceIds may know ids it does not). */
-  private known = new Uint8Array(1024);
   private deviceTotal = 0;
   private customerTable: Customers;
   private names = new Map<string, string | null>();
@@ -114,15 +114,15 @@ export class Registry {
   /** Hold a device's in-memory part (see the class comment). */
   private remember(id: string, customerId: string, iccid: string | null): void {
     const slot = this.ids.add(id);
-    if (slot >= this.known.length) {
-      let n = this.known.length;
+    if (slot >= this.customerNo.length) {
+      const old = this.customerNo.length;
+      let n = old;
       while (n <= slot) n *= 2;
       this.customerNo = grow(this.customerNo, n);
+      this.customerNo.fill(NOT_HERE, old);
       this.iccidHash = grow(this.iccidHash, n);
-      this.known = grow(this.known, n);
     }
-    if (!this.known[slot]) this.deviceTotal++;
-    this.known[slot] = 1;
+    if (this.customerNo[slot] === NOT_HERE) this.deviceTotal++;
     this.customerNo[slot] = this.customerNumber(customerId);
     this.iccidHash[slot] = iccid ? iccidHash(iccid) : 0;
   }
@@ -220,7 +220,7 @@ export class Registry {
   /** The device's slot in `ids`, or -1 if this registry does not know it. */
   slotOf(id: string): number {
     const slot = this.ids.slotOf(id);
-    return slot >= 0 && slot < this.known.length && this.known[slot] ? slot : -1;
+    return slot >= 0 && slot < this.customerNo.length && this.customerNo[slot] !== NOT_HERE ? slot : -1;
   }
 
   /** Customer of a known device's slot, from memory (the heartbeat path's lookup). */
@@ -385,6 +385,9 @@ export class Registry {
   }
 }
 
+/** Customer number of a slot this registry does not hold (the shared ids number others too). */
+const NOT_HERE = 0xffffffff;
+
 /** FNV-1a of an ICCID's digits, never 0 (0 marks "no ICCID registered"). */
 function iccidHash(iccid: string): number {
   let h = 0x811c9dc5;
@@ -392,7 +395,7 @@ function iccidHash(iccid: string): number {
   return h >>> 0 || 1;
 }
 
-function grow<T extends Uint8Array | Uint32Array>(a: T, n: number): T {
+function grow<T extends Uint32Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
   return b;

@@ -117,6 +117,26 @@ describe('LivenessTracker', () => {
     expect(live.get('g1')!.statusSince).toBe(t0 + 20_000);
   });
 
+  it('hands each changed device to the snapshotter once, until it changes again', () => {
+    const { clock, live, t0 } = setup();
+    for (const id of ['a', 'b', 'c', 'd']) live.track(id, 'c1', noConfig);
+    expect(live.drainDirty()).toEqual([]);
+    live.heartbeat('c', { battery: 50 }, t0);
+    live.heartbeat('a', { battery: 40 }, t0);
+    live.heartbeat('c', { battery: 49 }, t0 + 1);
+    live.connection('d', 'connected', t0);
+    const first = live.drainDirty();
+    expect(first.map((s) => s.id)).toEqual(['a', 'c', 'd']);
+    expect(first.find((s) => s.id === 'c')!.last.battery).toBe(49);
+    expect(live.drainDirty()).toEqual([]);
+    // A deadline is a change too: offline at 900 s (the default) is snapshotted.
+    clock.advance(901_000);
+    expect(live.drainDirty().map((s) => [s.id, s.status])).toEqual([
+      ['a', 'offline'],
+      ['c', 'offline'],
+    ]);
+  });
+
   it('counts devices by status', () => {
     const { clock, live, t0 } = setup();
     for (let i = 0; i < 10; i++) live.track(`d${i}`, 'c', { ...noConfig, offlineAfter: 10 + i });
