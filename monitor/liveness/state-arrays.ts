@@ -12,17 +12,17 @@ import { PackedColumn } from '../packed.ts';
  *   Int16    mcc, mnc (-1 = not reported)                                     4 B
  *   Uint32   customer number (interned customer id)                          4 B
  *   Float64  statusSince, connectionSince, lastSeen, fix ts, last ts, cellId  48 B
- *   packed   lastSeq, seq window top (u32), window mask (u32)                12 B
- *   packed   declared interval, configured interval and offlineAfter, the
- *            resulting offlineAfter (u32 milliseconds)                       16 B
+ *   packed   seq window: highest seq (u32) and mask (u32)                     8 B
+ *   packed   declared interval, configured interval and offlineAfter
+ *            (u32 milliseconds)                                              12 B
  *   packed   lat, lon (i32, 1e-7°), battery (u16, 0.01 %), rssi (i16, 0.1 dB),
  *            temp (i16, 0.01 °C), alt (i32, 0.01 m), activity (u32)          22 B
- *                                                                           ≈ 110 B
+ *                                                                           ≈ 102 B
  * plus the deadline heap (16 B). "packed" columns (../packed.ts) hold intervals and counters exactly, and
  * physical readings rounded to a resolution finer than their sensors (the time-series store
  * keeps each heartbeat exactly as sent). The late
- * threshold is derived (./timing.ts) and the customer's default offlineAfter is held per
- * customer, so neither costs a column. Doubling from 1 024 leaves at most 2× slack.
+ * threshold and offlineAfter itself are derived on use (./timing.ts) and the customer's default
+ * offlineAfter is held per customer, so none of them costs a column. Doubling from 1 024 leaves at most 2× slack.
  */
 export class StateColumns {
   capacity = 0;
@@ -38,12 +38,9 @@ export class StateColumns {
   lastSeen = new Float64Array(0);
   posTs = new Float64Array(0);
   lastTs = new Float64Array(0);
-  lastSeq = new PackedColumn('u32', 1);
   declaredInterval = new PackedColumn('u32', 1000);
   cfgInterval = new PackedColumn('u32', 1000);
   cfgOfflineAfter = new PackedColumn('u32', 1000);
-  /** Rounded to the ms: deadlines are whole milliseconds (lastSeen is). */
-  offlineAfterS = new PackedColumn('u32', 1000, 'round');
   lat = new PackedColumn('i32', 1e7, 'round');
   lon = new PackedColumn('i32', 1e7, 'round');
   battery = new PackedColumn('u16', 100, 'round');
@@ -73,7 +70,7 @@ export class StateColumns {
     this.lastTs = grown(this.lastTs, cap, NaN);
     this.cellId = grown(this.cellId, cap, NaN);
     for (const p of [
-      this.lastSeq, this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter, this.offlineAfterS,
+      this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter,
       this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.activity,
     ]) p.ensure(cap);
     this.capacity = cap;
@@ -144,6 +141,11 @@ export const SEQ_WINDOW = 32;
 export class SeqWindows {
   private top = new PackedColumn('u32', 1);
   private mask = new Uint32Array(0);
+
+  /** The highest seq accepted, NaN if none: the device's `lastSeq`. */
+  topOf(slot: number): number {
+    return this.top.get(slot);
+  }
 
   ensure(capacity: number): void {
     if (capacity <= this.mask.length) return;

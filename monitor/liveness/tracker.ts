@@ -36,6 +36,7 @@ export interface DeviceState {
   connectionSince: number | null;
   /** Receive time of the last valid heartbeat (epoch ms). */
   lastSeen: number | null;
+  /** The highest sequence number accepted (out-of-order arrivals do not lower it). */
   lastSeq: number | null;
   /** Interval the device declared in its latest heartbeat (s). */
   declaredInterval: number | null;
@@ -112,7 +113,6 @@ export class LivenessTracker {
         c.connectionSince[slot] = this.clock.now();
       }
       c.lastSeen[slot] = orNaN(state.lastSeen);
-      c.lastSeq.set(slot, orNaN(state.lastSeq));
       if (state.lastSeq !== null) this.seqs.seen(slot, state.lastSeq);
       c.declaredInterval.set(slot, orNaN(state.declaredInterval));
       if (state.lastPosition) {
@@ -125,7 +125,6 @@ export class LivenessTracker {
     c.status[slot] = STATUS_CODE[status];
     this.counts[status]++;
     this.setConfig(slot, config);
-    this.computeTiming(slot);
     this.schedule(slot);
   }
 
@@ -134,7 +133,6 @@ export class LivenessTracker {
     const slot = this.slotOf(id);
     if (slot < 0) return;
     this.setConfig(slot, config);
-    this.computeTiming(slot);
     this.schedule(slot);
   }
 
@@ -164,7 +162,7 @@ export class LivenessTracker {
 
   offlineAfterOf(id: string): number | undefined {
     const slot = this.slotOf(id);
-    return slot < 0 ? undefined : this.cols.offlineAfterS.get(slot);
+    return slot < 0 ? undefined : this.offlineAfterOfSlot(slot);
   }
 
   /** The time of the device's next scheduled transition, if any. */
@@ -194,14 +192,12 @@ export class LivenessTracker {
     const c = this.cols;
     if (hb.seq !== undefined) {
       if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
-      c.lastSeq.set(slot, hb.seq);
     }
     c.lastSeen[slot] = receivedAt;
     // NaN (no declared interval) is unequal to everything, as null was to a number.
     if (hb.interval !== undefined && hb.interval !== c.declaredInterval.get(slot)) {
       c.declaredInterval.set(slot, hb.interval);
-      this.computeTiming(slot);
-    }
+      }
     if (hb.lat !== undefined && hb.lon !== undefined) {
       const ts = hb.ts ?? receivedAt;
       const heldTs = c.posTs[slot];
@@ -306,7 +302,7 @@ export class LivenessTracker {
       connection: CONNECTIONS[c.connection[slot]],
       connectionSince: orNull(c.connectionSince[slot]),
       lastSeen: orNull(c.lastSeen[slot]),
-      lastSeq: orNull(c.lastSeq.get(slot)),
+      lastSeq: orNull(this.seqs.topOf(slot)),
       declaredInterval: orNull(c.declaredInterval.get(slot)),
       lastPosition: posTs === posTs ? { lat: c.lat.get(slot), lon: c.lon.get(slot), ts: posTs } : null,
       last,
@@ -320,17 +316,18 @@ export class LivenessTracker {
     this.customerOfflineAfter[this.cols.customer[slot]] = orNaN(config.customerOfflineAfter);
   }
 
-  private computeTiming(slot: number): void {
+  /**
+   * offlineAfter (s) by CONTRACT §5's precedence (./timing.ts), computed from the columns on
+   * each use rather than stored: a few reads and a multiply, and 4 B a device fewer.
+   */
+  private offlineAfterOfSlot(slot: number): number {
     const c = this.cols;
-    c.offlineAfterS.set(
-      slot,
-      offlineAfterSeconds({
-        deviceOfflineAfter: orNull(c.cfgOfflineAfter.get(slot)),
-        declaredInterval: orNull(c.declaredInterval.get(slot)),
-        configuredInterval: orNull(c.cfgInterval.get(slot)),
-        customerOfflineAfter: orNull(this.customerOfflineAfter[c.customer[slot]] ?? NaN),
-      }),
-    );
+    return offlineAfterSeconds({
+      deviceOfflineAfter: orNull(c.cfgOfflineAfter.get(slot)),
+      declaredInterval: orNull(c.declaredInterval.get(slot)),
+      configuredInterval: orNull(c.cfgInterval.get(slot)),
+      customerOfflineAfter: orNull(this.customerOfflineAfter[c.customer[slot]] ?? NaN),
+    });
   }
 
   /** The interval liveness expects (s): declared in the latest heartbeat, else configured. */
@@ -340,7 +337,7 @@ export class LivenessTracker {
 
   private deadlineOf(slot: number) {
     const c = this.cols;
-    const offlineAfterS = c.offlineAfterS.get(slot);
+    const offlineAfterS = this.offlineAfterOfSlot(slot);
     // The late threshold is derived, not stored: one column fewer per device.
     const lateAfterS = lateAfterSeconds(offlineAfterS, this.intervalOf(slot));
     return nextDeadline(STATUSES[c.status[slot]], orNull(c.lastSeen[slot]), offlineAfterS, lateAfterS);
@@ -382,7 +379,7 @@ export class LivenessTracker {
       to,
       at,
       lastSeen: orNull(c.lastSeen[slot]),
-      offlineAfterMs: c.offlineAfterS.get(slot) * 1000,
+      offlineAfterMs: this.offlineAfterOfSlot(slot) * 1000,
       ...(interval !== null ? { intervalMs: interval * 1000 } : {}),
     });
   }

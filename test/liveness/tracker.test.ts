@@ -55,7 +55,8 @@ describe('LivenessTracker', () => {
     live.track('a', 'c', { offlineAfter: 45, interval: 100, customerOfflineAfter: 600 });
     live.track('b', 'c', { offlineAfter: null, interval: 100, customerOfflineAfter: 600 });
     live.track('c', 'c', { offlineAfter: null, interval: null, customerOfflineAfter: 600 });
-    live.track('d', 'c', noConfig);
+    // The customer default is the customer's: a device of another customer without one gets 900 s.
+    live.track('d', 'other', noConfig);
     for (const id of ['a', 'b', 'c', 'd']) live.heartbeat(id, {}, t0);
     expect(['a', 'b', 'c', 'd'].map((id) => live.offlineAfterOf(id))).toEqual([45, 300, 600, 900]);
     // The interval a heartbeat declares takes over from the configured one.
@@ -74,6 +75,10 @@ describe('LivenessTracker', () => {
     expect(live.get('g1')!.status).toBe('offline');
     // A device that rebooted and restarted its counter is not a duplicate of old beats.
     expect(live.heartbeat('g1', { seq: 0 }, clock.now())).toBe('accepted');
+    // lastSeq is the highest accepted: a late, older beat is accepted but does not lower it.
+    expect(live.heartbeat('g1', { seq: 7 }, clock.now())).toBe('accepted');
+    expect(live.heartbeat('g1', { seq: 6 }, clock.now())).toBe('accepted');
+    expect(live.get('g1')!.lastSeq).toBe(7);
   });
 
   it('keeps the newest position when a store-and-forward burst delivers older fixes', () => {
