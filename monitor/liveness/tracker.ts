@@ -60,7 +60,7 @@ export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
  * Decisions are in ./status.ts and ./timing.ts; this class only holds state and wires time.
  *
  * State lives in typed-array columns indexed by the device's slot in the process-wide
- * DeviceIds (./state-arrays.ts: ~106 B a device instead of ~633 B in six objects, and nothing
+ * DeviceIds (./state-arrays.ts: ~100 B a device instead of ~633 B in six objects, and nothing
  * per device for the GC to trace).
  * `get` and `all` build a fresh DeviceState from the columns on each call: a copy, so a
  * caller may keep or change it without touching the tracker, and it does not follow later
@@ -195,9 +195,7 @@ export class LivenessTracker {
     }
     c.lastSeen[slot] = receivedAt;
     // NaN (no declared interval) is unequal to everything, as null was to a number.
-    if (hb.interval !== undefined && hb.interval !== c.declaredInterval.get(slot)) {
-      c.declaredInterval.set(slot, hb.interval);
-      }
+    if (hb.interval !== undefined && hb.interval !== c.declaredInterval.get(slot)) c.declaredInterval.set(slot, hb.interval);
     if (hb.lat !== undefined && hb.lon !== undefined) {
       const ts = hb.ts ?? receivedAt;
       const heldTs = c.posTs[slot];
