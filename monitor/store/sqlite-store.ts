@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import type { StoredHeartbeat } from '../types.ts';
 import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from './store.ts';
+import { RowQueue } from './row-queue.ts';
+import { WalCheckpointer } from './wal-checkpointer.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS heartbeats (
@@ -51,31 +53,51 @@ const HB_FIELDS = [
 export interface SqliteStoreOptions {
   /** Commit at least this often (ms). */
   flushIntervalMs?: number;
-  /** Commit as soon as this many rows are buffered. */
+  /** Start committing in the background as soon as this many rows are buffered. */
   batchSize?: number;
-  /** Rows per background transaction; flush() and close() commit everything at once. */
+  /** Wall time (ms) one background transaction may spend inserting before it commits and yields. */
+  sliceBudgetMs?: number;
+  /** Rows per background transaction at most, whatever the time. */
   sliceRows?: number;
+  /** WAL length (4 KiB pages) past which commits wait for a complete checkpoint (wal-checkpointer.ts). */
+  walHoldFrames?: number;
 }
 
 /**
- * The embedded time-series store. Rows are buffered and committed in one transaction per
- * batch: WAL + batched transactions sustain ~190 k rows/s here (docs/benchmarks.md), against a
- * few thousand with a transaction per row. In WAL with synchronous = NORMAL a commit does not
- * fsync, so 2 000-row slices cost the same throughput as 5 000-row ones and stall less.
+ * The embedded time-series store. Rows are buffered and committed in batched transactions:
+ * WAL + batched transactions sustain ~190 k rows/s here (docs/benchmarks.md), against a few
+ * thousand with a transaction per row. In WAL with synchronous = NORMAL a commit does not
+ * fsync, so small transactions cost little throughput and stall the event loop less.
+ *
+ * No caller ever pays a transaction in its own turn, and no turn pays a long one: commits run
+ * in background slices of at most `sliceBudgetMs` of inserting (`sliceRows` at most), with the
+ * event loop served between slices. A count alone cannot bound a slice: an event row for a
+ * device whose index page is cold costs ~5–15 µs (a 4 KiB page of its own written to the WAL),
+ * a heartbeat appended to a hot page ~3–5 µs. WAL checkpoints (copying pages into the database
+ * file, two fsyncs) run on a worker thread, not inside these commits (wal-checkpointer.ts).
+ * `flush()` resolves once every row written before it is committed, after however many slices.
  */
 export class SqliteStore implements TimeSeriesStore {
   readonly name = 'sqlite';
   private db: Database.Database;
-  private hbBuffer: unknown[][] = [];
-  private evBuffer: unknown[][] = [];
+  private hbQueue = new RowQueue();
+  private evQueue = new RowQueue();
   private insertHb: Statement;
   private insertEv: Statement;
   private timer: NodeJS.Timeout;
   private batchSize: number;
+  private sliceBudgetMs: number;
+  private sliceRows: number;
   private closed = false;
   private commitScheduled = false;
-  private sliceRows: number;
-  /** Rows committed since start, for /metrics. */
+  /** Rows ever queued / committed (both tables): a flush waits for `committed` to pass its mark. */
+  private queued = 0;
+  private committed = 0;
+  private flushWaiters: { mark: number; resolve: () => void; reject: (err: Error) => void }[] = [];
+  private runSlice: (budgetMs: number, maxRows: number) => void;
+  private checkpointer: WalCheckpointer;
+  private eventsFirst = false;
+  /** Heartbeat rows committed since start, for /metrics. */
   written = 0;
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
@@ -84,16 +106,40 @@ export class SqliteStore implements TimeSeriesStore {
     // NORMAL is durable against process crashes in WAL mode; only an OS crash can lose the
     // last commits, which is the trade every embedded TSDB makes.
     this.db.pragma('synchronous = NORMAL');
+    // Checkpoints run on a worker thread (wal-checkpointer.ts), not inside our commits.
+    this.db.pragma('wal_autocheckpoint = 0');
+    this.checkpointer = new WalCheckpointer(
+      path,
+      {
+        onRelease: () => this.commitSoon(),
+        onFailure: () => {
+          if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
+        },
+        checkpointHere: () => {
+          if (!this.closed) this.db.pragma('wal_checkpoint(PASSIVE)');
+        },
+      },
+      opts.walHoldFrames,
+    );
     this.db.exec(SCHEMA);
     this.insertHb = this.db.prepare(
       `INSERT INTO heartbeats (${HB_FIELDS.map((f) => f[1]).join(', ')}) VALUES (${HB_FIELDS.map(() => '?').join(', ')})`,
     );
     this.insertEv = this.db.prepare('INSERT INTO device_events (device_id, customer_id, at, kind, data) VALUES (?, ?, ?, ?, ?)');
+    this.runSlice = this.db.transaction((budgetMs: number, maxRows: number) => {
+      // The two tables take turns going first, so a steady heartbeat backlog cannot starve events.
+      const [first, firstInsert, second, secondInsert] = (this.eventsFirst = !this.eventsFirst)
+        ? [this.evQueue, this.insertEv, this.hbQueue, this.insertHb]
+        : [this.hbQueue, this.insertHb, this.evQueue, this.insertEv];
+      const started = performance.now();
+      const n = first.insertFront(firstInsert, maxRows, started, budgetMs);
+      if (n < maxRows && performance.now() - started <= budgetMs) second.insertFront(secondInsert, maxRows - n, started, budgetMs);
+    });
     this.batchSize = opts.batchSize ?? 2000;
-    this.sliceRows = opts.sliceRows ?? 2000;
+    this.sliceBudgetMs = opts.sliceBudgetMs ?? 4;
+    this.sliceRows = opts.sliceRows ?? 5000;
     this.timer = setInterval(() => {
-      this.commit(this.sliceRows);
-      if (this.hbBuffer.length > 0 || this.evBuffer.length > 0) this.commitSoon();
+      if (this.pending() > 0) this.commitSoon();
     }, opts.flushIntervalMs ?? 200);
     this.timer.unref();
   }
@@ -101,39 +147,55 @@ export class SqliteStore implements TimeSeriesStore {
   writeHeartbeat(hb: StoredHeartbeat): void {
     const row = new Array(HB_FIELDS.length);
     for (let i = 0; i < HB_FIELDS.length; i++) row[i] = (hb as unknown as Record<string, unknown>)[HB_FIELDS[i][0]] ?? null;
-    this.hbBuffer.push(row);
-    if (this.hbBuffer.length >= this.batchSize) this.commitSoon();
+    this.hbQueue.push(row);
+    this.queued++;
+    if (this.hbQueue.length >= this.batchSize) this.commitSoon();
   }
 
   writeEvent(ev: DeviceEvent): void {
     const { deviceId, customerId, at, kind, ...data } = ev;
-    this.evBuffer.push([deviceId, customerId, at, kind, JSON.stringify(data)]);
-    if (this.evBuffer.length >= this.batchSize) this.commitSoon();
+    this.evQueue.push([deviceId, customerId, at, kind, JSON.stringify(data)]);
+    this.queued++;
+    if (this.evQueue.length >= this.batchSize) this.commitSoon();
+  }
+
+  /** Resolves once every row written before the call is committed (the QoS 1 barrier's wait). */
+  flush(): Promise<void> {
+    if (this.closed || this.committed === this.queued) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.flushWaiters.push({ mark: this.queued, resolve, reject });
+      this.commitSoon();
+    });
+  }
+
+  private pending(): number {
+    return this.hbQueue.length + this.evQueue.length;
   }
 
   /**
-   * A full batch is committed right after the current work, not inside the caller: a status
-   * listener or the heartbeat path must not pay a transaction in its own turn. Background
-   * commits take at most `sliceRows` rows (~2 000 rows ≈ 5–7 ms here) and yield between slices:
-   * 100 000 devices going offline in one second write 100 000 event rows, and one 10 000-row
-   * transaction would stall the event loop for 40–80 ms.
+   * Commit the next slice right after the current work, then keep going slice by slice (one
+   * per event-loop turn) until nothing is buffered: 100 000 devices going offline in one second
+   * write 100 000 event rows, and one 10 000-row transaction stalled the loop for 40–80 ms.
    */
   private commitSoon(): void {
     if (this.commitScheduled || this.closed) return;
     this.commitScheduled = true;
     setImmediate(() => {
       this.commitScheduled = false;
-      this.commit(this.sliceRows);
-      if (this.hbBuffer.length >= this.batchSize || this.evBuffer.length >= this.batchSize) this.commitSoon();
+      // The WAL is too long: wait for the checkpoint worker (it calls commitSoon on release).
+      if (this.closed || this.checkpointer.holding) return;
+      try {
+        this.commitSlice(this.sliceBudgetMs, this.sliceRows);
+      } catch (err) {
+        this.failWaiters(err as Error);
+        throw err;
+      }
+      if (this.pending() > 0) this.commitSoon();
     });
   }
 
-  async flush(): Promise<void> {
-    this.commit();
-  }
-
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
-    this.commit();
+    await this.flush();
     const rows = this.db
       .prepare(
         `SELECT * FROM heartbeats WHERE device_id = ? AND received_at >= ? AND received_at <= ?
@@ -148,7 +210,7 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async events(q: HistoryQuery): Promise<DeviceEvent[]> {
-    this.commit();
+    await this.flush();
     const rows = this.db
       .prepare(
         `SELECT device_id, customer_id, at, kind, data FROM device_events WHERE device_id = ? AND at >= ? AND at <= ?
@@ -167,23 +229,32 @@ export class SqliteStore implements TimeSeriesStore {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
-    this.commit();
+    await this.checkpointer.close();
+    // Shutting down: one turn for everything left, nothing else is waiting on the loop now.
+    while (this.pending() > 0) this.commitSlice(Infinity, Infinity);
     this.closed = true;
     this.db.close();
   }
 
-  /** Commit buffered rows: all of them, or at most `maxRows` of each kind (oldest first). */
-  private commit(maxRows = Infinity): void {
-    if (this.closed || (this.hbBuffer.length === 0 && this.evBuffer.length === 0)) return;
-    const take = (buf: unknown[][]) => (buf.length <= maxRows ? buf.splice(0) : buf.splice(0, maxRows));
-    const hbs = take(this.hbBuffer);
-    const evs = take(this.evBuffer);
-    this.db.transaction(() => {
-      // Positional arguments, not one array argument: ~8 % faster binds in better-sqlite3.
-      for (const r of hbs) this.insertHb.run(...r);
-      for (const r of evs) this.insertEv.run(...r);
-    })();
-    this.written += hbs.length;
+  /** One transaction of the oldest buffered rows (see runSlice), then wake the finished flushes. */
+  private commitSlice(budgetMs: number, maxRows: number): void {
+    let hbs = 0;
+    let evs = 0;
+    try {
+      this.runSlice(budgetMs, maxRows);
+    } finally {
+      // On failure the slice was rolled back: dropped as well; the error reaches the waiting
+      // flushes (commitSoon) or close().
+      hbs = this.hbQueue.dropTried();
+      evs = this.evQueue.dropTried();
+      this.committed += hbs + evs;
+    }
+    this.written += hbs;
+    this.checkpointer.committed(hbs + evs);
+    while (this.flushWaiters.length > 0 && this.flushWaiters[0].mark <= this.committed) this.flushWaiters.shift()!.resolve();
   }
 
+  private failWaiters(err: Error): void {
+    for (const w of this.flushWaiters.splice(0)) w.reject(err);
+  }
 }
