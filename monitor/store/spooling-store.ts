@@ -12,6 +12,8 @@ export interface SpoolingStoreOptions {
   spoolDir: string;
   /** Rows per write (InfluxDB's recommended 5 000). */
   batchSize?: number;
+  /** Direct writes in flight at most (2: the next batch is serialised while InfluxDB parses one). */
+  writeConcurrency?: number;
   /** Send what is buffered at least this often (ms). */
   flushIntervalMs?: number;
   /** Spool bound in rows (default 2 000 000 ≈ 500 MB; ~7 min at 5 000 heartbeats/s, ~23 days at 1/s). */
@@ -42,7 +44,16 @@ export interface SpoolingStoreOptions {
  * "Away" starts at a retryable SinkError and ends when the back-off timer lets the next attempt
  * through. A non-retryable error (the store refused the data itself) drops that batch with an
  * error log and a count: replaying it would fail forever and block everything behind it.
- * While one direct send is in flight the buffer grows; that is bounded by the request timeout.
+ *
+ * Direct sends are pipelined: while one is in flight, a second starts as soon as a full batch
+ * is buffered (`writeConcurrency`, default 2), so lastseen serialises batch N+1 while InfluxDB
+ * parses batch N instead of taking turns with it (docs/benchmarks.md, issue 9 P2). Two batches
+ * may then land in either order, or one land and the other be spooled: harmless, because a
+ * row's point time is fixed when it is written (rows.ts) and InfluxDB orders by time. Replay
+ * from the spool stays one segment at a time, after the direct sends have finished. `flush()`
+ * counts a prefix: it resolves when every row written before it has landed or been spooled,
+ * whatever order the batches finished in. While sends are in flight the buffer grows; that is
+ * bounded by the request timeout.
  */
 export class SpoolingStore implements TimeSeriesStore {
   readonly name: string;
@@ -61,6 +72,12 @@ export class SpoolingStore implements TimeSeriesStore {
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly flushTimer: NodeJS.Timeout;
   private loop: Promise<void> | null = null;
+  private readonly writeConcurrency: number;
+  /** Direct sends in flight, and the loop waiting for one of them to finish. */
+  private inFlight = 0;
+  private wake: (() => void) | null = null;
+  /** Batches taken from the buffer and not yet finished, in take order (see `finish`). */
+  private pending: { end: number; done: boolean }[] = [];
   private full = false;
   private closed = false;
   private closing: Promise<void> | null = null;
@@ -75,6 +92,7 @@ export class SpoolingStore implements TimeSeriesStore {
     this.name = opts.sink.name;
     this.spool = new Spool({ dir: opts.spoolDir, maxRows: opts.maxSpoolRows ?? 2_000_000, segmentRows: opts.batchSize ?? 5000 });
     this.batchSize = opts.batchSize ?? 5000;
+    this.writeConcurrency = opts.writeConcurrency ?? 2;
     this.retryMinMs = opts.retryMinMs ?? 500;
     this.retryMaxMs = opts.retryMaxMs ?? 10_000;
     this.retryDelay = this.retryMinMs;
@@ -190,11 +208,16 @@ export class SpoolingStore implements TimeSeriesStore {
 
   /** Rows removed from the buffer head since start. */
   private taken = 0;
-  /** Of those, rows that reached the store or the spool (or were dropped, counted). */
+  /**
+   * Of those, the rows up to which every batch reached the store or the spool (or was dropped,
+   * counted): a prefix, so a flush is not fooled by a later batch finishing first.
+   */
   private committed = 0;
 
-  private commit(n: number): void {
-    this.committed += n;
+  /** A batch taken from the buffer has landed, been spooled or been dropped. */
+  private finish(batch: { end: number; done: boolean }): void {
+    batch.done = true;
+    while (this.pending.length > 0 && this.pending[0].done) this.committed = this.pending.shift()!.end;
   }
 
   /** Run the loop if it is not running; resolves when it goes idle. */
@@ -208,15 +231,31 @@ export class SpoolingStore implements TimeSeriesStore {
     return this.loop;
   }
 
+  /** Until one of the direct sends in flight finishes. */
+  private sendFinished(): Promise<void> {
+    return new Promise((resolve) => (this.wake = resolve));
+  }
+
   private async run(): Promise<void> {
     for (;;) {
       if (this.closed) return;
       if (this.buffer.length > 0 && (this.spool.rows > 0 || this.away)) {
-        this.spill(this.takeAll());
+        const rows = this.takeAll();
+        this.spill(rows.rows);
+        this.finish(rows.batch);
         continue;
       }
-      if (this.away) return; // the retry timer kicks again
+      // Never leave with a send in flight: flush() and close() wait on this loop.
+      if (this.away) {
+        if (this.inFlight === 0) return; // the retry timer kicks again
+        await this.sendFinished();
+        continue;
+      }
       if (this.spool.rows > 0) {
+        if (this.inFlight > 0) {
+          await this.sendFinished();
+          continue;
+        }
         let seg: { seq: number; rows: Row[] };
         try {
           seg = this.spool.peek()!;
@@ -234,11 +273,31 @@ export class SpoolingStore implements TimeSeriesStore {
         if (outcome === 'ok') this.log?.info({ rows: seg.rows.length, left: this.spool.rows }, 'replayed spooled rows into the store');
         continue;
       }
-      if (this.buffer.length === 0) return;
-      const batch = this.buffer.length <= this.batchSize ? this.takeAll() : this.take(this.batchSize);
-      if ((await this.send(batch)) === 'away') this.spill(batch);
-      else this.commit(batch.length);
+      // A second send only for a full batch; a trickle waits for the one in flight.
+      const canSend = this.inFlight === 0 ? this.buffer.length > 0 : this.inFlight < this.writeConcurrency && this.buffer.length >= this.batchSize;
+      if (!canSend) {
+        if (this.inFlight === 0) return;
+        await this.sendFinished();
+        continue;
+      }
+      this.sendDirect(this.buffer.length <= this.batchSize ? this.takeAll() : this.take(this.batchSize));
     }
+  }
+
+  /** One direct send, not awaited by the loop: it spools the batch if the store is away. */
+  private sendDirect({ rows, batch }: { rows: Row[]; batch: { end: number; done: boolean } }): void {
+    this.inFlight++;
+    void this.send(rows)
+      .then((outcome) => {
+        if (outcome === 'away') this.spill(rows);
+      })
+      .finally(() => {
+        this.finish(batch);
+        this.inFlight--;
+        const wake = this.wake;
+        this.wake = null;
+        wake?.();
+      });
   }
 
   private async send(rows: Row[]): Promise<'ok' | 'away' | 'rejected'> {
@@ -286,7 +345,6 @@ export class SpoolingStore implements TimeSeriesStore {
       this.log?.error({ err, rows: rows.length, store: this.name }, 'cannot write the spool');
       lost = rows.length;
     }
-    this.commit(rows.length);
     if (lost === 0) {
       this.full = false;
       return;
@@ -300,17 +358,22 @@ export class SpoolingStore implements TimeSeriesStore {
     }
   }
 
-  private takeAll(): Row[] {
+  private takeAll(): { rows: Row[]; batch: { end: number; done: boolean } } {
     const rows = this.buffer;
     this.buffer = [];
-    this.taken += rows.length;
-    return rows;
+    return { rows, batch: this.track(rows.length) };
   }
 
-  private take(n: number): Row[] {
+  private take(n: number): { rows: Row[]; batch: { end: number; done: boolean } } {
     const rows = this.buffer.slice(0, n);
     this.buffer = this.buffer.slice(n);
-    this.taken += rows.length;
-    return rows;
+    return { rows, batch: this.track(n) };
+  }
+
+  private track(n: number): { end: number; done: boolean } {
+    this.taken += n;
+    const batch = { end: this.taken, done: false };
+    this.pending.push(batch);
+    return batch;
   }
 }

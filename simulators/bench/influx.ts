@@ -3,9 +3,13 @@
  * `influx` package) beside raw line-protocol POSTs of the same points to the same influxd, in
  * the same run, alternating so both see the same machine load.
  *
- *   node --import tsx simulators/bench/influx.ts [--count 100000] [--rounds 7] [--url http://127.0.0.1:8086]
+ *   node --import tsx simulators/bench/influx.ts [--count 100000] [--rounds 7] [--url http://127.0.0.1:8086] [--no-docs]
  *
- * Round 0 is a warm-up; the figures are medians of the counted rounds.
+ * Round 0 is a warm-up; the figures are medians of the counted rounds, appended to
+ * docs/benchmarks.md unless --no-docs. Three sides each round, in rotating order:
+ *   raw       hand-built line protocol, one 5 000-point POST at a time (the baseline of P2)
+ *   raw ×2    the same with two POSTs in flight (the stricter baseline: what lastseen does)
+ *   lastseen  SpoolingStore → InfluxV1Sink (two writes in flight, spooling-store.ts)
  *
  * Outage mode (the issue's "stop influxd for a few minutes under steady load"):
  *
@@ -15,18 +19,20 @@
  * starts it again, writes 10 s more, then checks every device's heartbeats in InfluxDB: all
  * there, in order, none twice.
  *
- * Without --url it starts a throw-away influxd (Debian `influxdb`) on a free port. Both sides
- * send 5 000 points a request, one request at a time, precision µs; the figure is points that
- * influxd acknowledged per second of wall time, serialisation included.
+ * Without --url it starts a throw-away influxd (Debian `influxdb`) on a free port. Every side
+ * sends 5 000 points a request, precision µs; the figure is points that influxd acknowledged
+ * per second of wall time, serialisation included.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createStore } from '../../monitor/store/factory.ts';
 import type { SpoolingStore } from '../../monitor/store/spooling-store.ts';
 import type { StoredHeartbeat } from '../../monitor/types.ts';
 import { startInfluxd } from '../../test/helpers/influxd.ts';
+import { machineDetails } from './machine.ts';
 
 const { values } = parseArgs({
   options: {
@@ -36,8 +42,10 @@ const { values } = parseArgs({
     outage: { type: 'string' },
     rate: { type: 'string', default: '2000' },
     devices: { type: 'string', default: '100' },
+    'no-docs': { type: 'boolean', default: false },
   },
 });
+const DOCS = values['no-docs'] ? null : fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
 if (values.outage && values.url) throw new Error('--outage needs the benchmark to start (and stop) its own influxd: drop --url');
 const COUNT = Number(values.count);
 const ROUNDS = Number(values.rounds);
@@ -72,10 +80,11 @@ async function countIn(db: string): Promise<number> {
   return body.results[0].series?.[0].values[0][1] ?? 0;
 }
 
-/** Raw: hand-built line protocol, fetch POST, one 5 000-line request at a time. */
-async function raw(db: string, t0: number): Promise<number> {
+/** Raw: hand-built line protocol, fetch POST, 5 000 lines a request, `inFlight` requests at a time. */
+async function raw(db: string, t0: number, inFlight = 1): Promise<number> {
   await query(db, `CREATE DATABASE "${db}"`);
   const start = performance.now();
+  const outstanding: Promise<void>[] = [];
   for (let from = 0; from < COUNT; from += BATCH) {
     let body = '';
     for (let i = from; i < Math.min(COUNT, from + BATCH); i++) {
@@ -84,9 +93,14 @@ async function raw(db: string, t0: number): Promise<number> {
         `heartbeat,customer=${h.customerId},device=${h.deviceId} receivedAt=${h.receivedAt}i,ts=${h.ts}i,seq=${h.seq}i,` +
         `interval=${h.interval},lat=${h.lat},lon=${h.lon},battery=${h.battery},rssi=${h.rssi},rat="${h.rat}" ${h.receivedAt * 1000}\n`;
     }
-    const res = await fetch(`${base}/write?db=${db}&precision=u`, { method: 'POST', body });
-    if (res.status !== 204) throw new Error(`raw write: ${res.status} ${await res.text()}`);
+    outstanding.push(
+      fetch(`${base}/write?db=${db}&precision=u`, { method: 'POST', body }).then(async (res) => {
+        if (res.status !== 204) throw new Error(`raw write: ${res.status} ${await res.text()}`);
+      }),
+    );
+    if (outstanding.length >= inFlight) await outstanding.shift();
   }
+  await Promise.all(outstanding);
   return performance.now() - start;
 }
 
@@ -116,17 +130,20 @@ await influxd?.close();
 process.exit(process.exitCode ?? 0);
 
 async function throughput(): Promise<void> {
+  const machine = machineDetails();
   const results: { kind: string; round: number; ms: number; rate: number; landed: number }[] = [];
   const t0 = Date.now() - 3_600_000;
+  const sides = [
+    ['raw', (db: string, t: number) => raw(db, t, 1)],
+    ['raw ×2', (db: string, t: number) => raw(db, t, 2)],
+    ['lastseen', adapter],
+  ] as const;
   // Round 0 warms up the JIT, influxd's caches and the sockets; it is printed but not counted.
   for (let round = 0; round <= ROUNDS; round++) {
-    // Alternate who goes first, so a neighbour's load spike does not always hit the same side.
-    const order = [
-      ['raw', raw],
-      ['lastseen', adapter],
-    ] as const;
-    for (const [kind, fn] of round % 2 ? order : [...order].reverse()) {
-      const db = `bench_${kind}_${round}_${Date.now()}`;
+    // Rotate who goes first, so a neighbour's load spike does not always hit the same side.
+    const order = [...sides.slice(round % sides.length), ...sides.slice(0, round % sides.length)];
+    for (const [kind, fn] of order) {
+      const db = `bench_${kind.replace(/\W/g, '')}_${round}_${Date.now()}`;
       const ms = await fn(db, t0 + round * 10_000_000);
       const landed = await countIn(db);
       if (round > 0) results.push({ kind, round, ms, rate: Math.round((COUNT / ms) * 1000), landed });
@@ -134,16 +151,41 @@ async function throughput(): Promise<void> {
       await query(db, `DROP DATABASE "${db}"`);
     }
   }
-  const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const rawRate = median(results.filter((r) => r.kind === 'raw').map((r) => r.rate));
-  const ourRate = median(results.filter((r) => r.kind === 'lastseen').map((r) => r.rate));
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const rates = (kind: string) => results.filter((r) => r.kind === kind).map((r) => r.rate);
+  const ours = rates('lastseen');
+  const ratio = (kind: string) => {
+    const theirs = rates(kind);
+    return { medians: median(ours) / median(theirs), paired: median(theirs.map((r, i) => ours[i] / r)) };
+  };
+  const vsRaw = ratio('raw');
+  const vsRaw2 = ratio('raw ×2');
   const lost = results.filter((r) => r.landed !== COUNT);
-  console.log(`\nmedian raw line protocol: ${rawRate} heartbeats/s`);
-  console.log(`median through lastseen:  ${ourRate} heartbeats/s`);
-  const paired = median(results.filter((r) => r.kind === 'raw').map((r, i) => results.filter((x) => x.kind === 'lastseen')[i].rate / r.rate));
-  console.log(`ratio lastseen/raw:       ${(ourRate / rawRate).toFixed(2)} of medians, ${paired.toFixed(2)} median of paired rounds (goal ≥ 0.90)`);
+  console.log(`\nmedian raw line protocol:    ${median(rates('raw'))} heartbeats/s`);
+  console.log(`median raw, 2 in flight:     ${median(rates('raw ×2'))} heartbeats/s`);
+  console.log(`median through lastseen:     ${median(ours)} heartbeats/s`);
+  console.log(`ratio lastseen/raw:          ${vsRaw.medians.toFixed(2)} of medians, ${vsRaw.paired.toFixed(2)} median of paired rounds (goal ≥ 0.90)`);
+  console.log(`ratio lastseen/raw ×2:       ${vsRaw2.medians.toFixed(2)} of medians, ${vsRaw2.paired.toFixed(2)} median of paired rounds`);
   if (lost.length) console.log(`WARNING: ${lost.length} runs did not land all ${COUNT} points`);
   if (lost.length) process.exitCode = 1;
+  const fmt = (n: number) => n.toLocaleString('en').replace(/,/g, ' ');
+  const row = (label: string, kind: string) => `| ${label} | ${rates(kind).map(fmt).join(' / ')} | ${fmt(median(rates(kind)))} |`;
+  const section = `
+### InfluxDB through lastseen vs raw line protocol (P2), ${machine.date.slice(0, 16).replace('T', ' ')} UTC
+
+${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start.
+\`npm run bench:influx -- --count ${COUNT} --rounds ${ROUNDS}\`: a throw-away \`influxd\` on a free port, ${fmt(COUNT)} heartbeats per side per round, 5 000 points a request, precision µs, the three sides in rotating order each round after a warm-up round; "landed" checked (${lost.length === 0 ? 'all landed' : `**${lost.length} runs short**`}).
+
+| side | heartbeats/s per round | median |
+| --- | --- | --: |
+${row('raw line protocol, 1 request in flight', 'raw')}
+${row('raw line protocol, 2 requests in flight', 'raw ×2')}
+${row('through lastseen (SpoolingStore → InfluxV1Sink, 2 writes in flight)', 'lastseen')}
+
+lastseen / raw: **${vsRaw.medians.toFixed(2)}** of medians, ${vsRaw.paired.toFixed(2)} median of paired rounds (goal ≥ 0.9, ${vsRaw.medians >= 0.9 ? 'met' : '**missed**'}); lastseen / raw with 2 in flight: ${vsRaw2.medians.toFixed(2)} of medians, ${vsRaw2.paired.toFixed(2)} paired.
+`;
+  console.log(section);
+  if (DOCS) appendFileSync(DOCS, section);
 }
 
 async function outage(seconds: number, rate: number, deviceCount: number): Promise<void> {
