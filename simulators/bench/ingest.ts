@@ -32,6 +32,10 @@ export interface IngestResult {
   counted: number;
   /** lastseen: heartbeat rows in SQLite after the SIGTERM flush. */
   persisted?: number;
+  /** CPU time per heartbeat counted, from the start of the load until the far end drained: the
+   *  server process, and this process (the load generator, plus Mosquitto's counting subscriber). */
+  serverCpuUsPerHeartbeat: number;
+  generatorCpuUsPerHeartbeat: number;
 }
 
 /**
@@ -41,7 +45,13 @@ export interface IngestResult {
  */
 async function measure(target: BenchTarget, o: IngestBenchOptions): Promise<IngestResult> {
   const samples: { t: number; n: number }[] = [];
+  let cpuAtStart = { server: NaN, generator: NaN };
+  const generatorCpu = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
   const sample = async () => {
+    cpuAtStart = { server: target.cpuSeconds(), generator: generatorCpu() };
     const t0 = Date.now();
     const n = await target.count();
     samples.push({ t: (t0 + Date.now()) / 2, n });
@@ -81,6 +91,9 @@ async function measure(target: BenchTarget, o: IngestBenchOptions): Promise<Inge
     }
   }
   const counted = last.n;
+  const perHeartbeat = (seconds: number) => Math.round((seconds * 1e6 * 10) / Math.max(1, last.n - first.n)) / 10;
+  const serverCpuUsPerHeartbeat = perHeartbeat(target.cpuSeconds() - cpuAtStart.server);
+  const generatorCpuUsPerHeartbeat = perHeartbeat(generatorCpu() - cpuAtStart.generator);
   const { persisted } = await target.stop();
   return {
     target: target.name,
@@ -92,6 +105,8 @@ async function measure(target: BenchTarget, o: IngestBenchOptions): Promise<Inge
     sent: summary.sent,
     counted,
     persisted,
+    serverCpuUsPerHeartbeat,
+    generatorCpuUsPerHeartbeat,
   };
 }
 
@@ -107,7 +122,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
     results.push(await measure(target, o));
   }
   const rows = results.map((r) =>
-    `| ${r.target} | ${r.clients} | ${r.qos} | ${fmt(r.publishRate)} | ${fmt(r.endToEndRate)} | ${r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99}` : '—'} | ${fmt(r.sent)} | ${fmt(r.counted)} | ${r.persisted === undefined ? '—' : fmt(r.persisted)} |`);
+    `| ${r.target} | ${r.clients} | ${r.qos} | ${fmt(r.publishRate)} | ${fmt(r.endToEndRate)} | ${r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99}` : '—'} | ${fmt(r.sent)} | ${fmt(r.counted)} | ${r.persisted === undefined ? '—' : fmt(r.persisted)} | ${r.serverCpuUsPerHeartbeat} / ${r.generatorCpuUsPerHeartbeat} |`);
   const mosq = results.find((r) => r.target === 'mosquitto');
   const ls = results.find((r) => r.target === 'lastseen');
   const ratio = mosq && ls && mosq.endToEndRate > 0 ? ls.endToEndRate / mosq.endToEndRate : null;
@@ -118,8 +133,8 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
     `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start; ` +
       `${o.clients} clients, QoS ${o.qos}, ${o.durationS} s per target.`,
     '',
-    '| target | clients | QoS | publishes/s | end-to-end heartbeats/s | PUBACK p50 / p99 ms | sent | counted | rows in store |',
-    '| --- | --: | --: | --: | --: | --: | --: | --: | --: |',
+    '| target | clients | QoS | publishes/s | end-to-end heartbeats/s | PUBACK p50 / p99 ms | sent | counted | rows in store | CPU µs per heartbeat: server / bench process |',
+    '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
     ...rows,
     '',
     ratio === null ? '' : `lastseen / Mosquitto end-to-end: **${ratio.toFixed(2)}**.`,

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,21 @@ export interface BenchTarget {
   count(): Promise<number>;
   /** Stop; lastseen reports the heartbeat rows found in its store after the flush. */
   stop(): Promise<{ persisted?: number }>;
+  /** CPU seconds (user + system) the server process has used so far. */
+  cpuSeconds(): number;
+}
+
+/** user + system CPU seconds of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s). */
+export function processCpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 function waitExit(child: ChildProcess, ms: number): Promise<void> {
@@ -78,6 +93,7 @@ export async function startMosquitto(): Promise<BenchTarget> {
     name: 'mosquitto',
     mqttUrl,
     count: async () => received,
+    cpuSeconds: () => processCpuSeconds(child.pid),
     async stop() {
       await subscriber!.endAsync(true);
       child.kill('SIGTERM');
@@ -131,6 +147,7 @@ export async function startLastseen(env: Record<string, string> = {}, nodeArgs: 
     mqttUrl,
     serverUrl,
     adminToken,
+    cpuSeconds: () => processCpuSeconds(child.pid),
     async count() {
       const text = await (await fetch(`${serverUrl}/metrics`)).text();
       return Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(text)?.[1] ?? 0);
