@@ -168,13 +168,24 @@ export class SpoolingStore implements TimeSeriesStore {
   writeHeartbeat(hb: StoredHeartbeat): void {
     if (this.closed) return;
     this.buffer.push(this.rowClock.heartbeat(hb));
-    if (this.buffer.length >= this.batchSize && !this.loop) this.kick();
+    if (this.buffer.length >= this.batchSize) this.fullBatch();
   }
 
   writeEvent(ev: DeviceEvent): void {
     if (this.closed) return;
     this.buffer.push(this.rowClock.event(ev));
-    if (this.buffer.length >= this.batchSize && !this.loop) this.kick();
+    if (this.buffer.length >= this.batchSize) this.fullBatch();
+  }
+
+  /** A full batch is waiting: start the loop, or wake it to start a second write beside the first. */
+  private fullBatch(): void {
+    if (!this.loop) {
+      void this.kick();
+    } else if (this.inFlight > 0 && this.inFlight < this.writeConcurrency && this.wake) {
+      const wake = this.wake;
+      this.wake = null;
+      wake();
+    }
   }
 
   /** Everything written before this call is in the store or in the spool when it resolves. */
@@ -231,7 +242,7 @@ export class SpoolingStore implements TimeSeriesStore {
     return this.loop;
   }
 
-  /** Until one of the direct sends in flight finishes. */
+  /** Until one of the direct sends in flight finishes (or a full batch arrives, see fullBatch). */
   private sendFinished(): Promise<void> {
     return new Promise((resolve) => (this.wake = resolve));
   }
