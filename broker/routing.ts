@@ -13,7 +13,10 @@
  *   a device    false    no                                                 no  (done at once)
  *   a device    false    yes                                                yes
  *   a device    true     —                                                  yes (a later subscriber gets it)
- *   none (in-process publish, Last Will)  —  —                              yes
+ *   none (in-process publish, $SYS)       —  —                              yes
+ *
+ * A Last Will on the heartbeat topic counts as the device's publish (aedes passes the client,
+ * and authorizePublish ingested it as a heartbeat at disconnect).
  *
  * "Ever" is deliberate: the set never shrinks, so a persistent session's subscription that
  * aedes restores on reconnect (without asking authorizeSubscribe again) keeps being served.
