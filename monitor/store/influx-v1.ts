@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { StoredHeartbeat } from '../types.ts';
 import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, heartbeatFromColumns } from './influx-schema.ts';
+import { HttpPoster } from './http-post.ts';
 import { rowsToBody } from './line-protocol.ts';
 import { SinkError, isRetryableStatus, type BatchSink, type Row } from './rows.ts';
 import type { DeviceEvent, HistoryQuery } from './store.ts';
@@ -35,7 +36,7 @@ export class InfluxV1Sink implements BatchSink {
   private influx: InfluxDB;
   private database: string;
   private dbReady = false;
-  private writeUrl: string;
+  private poster: HttpPoster;
   private headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
   private timeoutMs: number;
   private gzip: boolean;
@@ -44,10 +45,12 @@ export class InfluxV1Sink implements BatchSink {
     this.name = `influxdb://${opts.host}:${opts.port}/${opts.database}`;
     this.database = opts.database;
     const scheme = opts.tls ? 'https' : 'http';
-    this.writeUrl = `${scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
+    const writeUrl = `${scheme}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}/write?${new URLSearchParams({ db: opts.database, precision: 'u' })}`;
     if (opts.username !== undefined) {
       this.headers.authorization = `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}`;
     }
+    // One kept-alive socket per write in flight (SpoolingStore sends two at a time).
+    this.poster = new HttpPoster(new URL(writeUrl), this.headers, 2);
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.gzip = opts.gzip ?? false;
     this.influx = new InfluxDB({
@@ -77,20 +80,15 @@ export class InfluxV1Sink implements BatchSink {
       await this.influx.createDatabase(this.database).catch(() => undefined);
       this.dbReady = true;
     }
-    const body = this.gzip ? await gzip(text) : text;
-    let res: Response;
+    const body = this.gzip ? await gzip(text) : Buffer.from(text, 'utf8');
+    let res: { status: number; text: string };
     try {
-      res = await fetch(this.writeUrl, {
-        method: 'POST',
-        headers: this.gzip ? { ...this.headers, 'content-encoding': 'gzip' } : this.headers,
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await this.poster.post(body, this.gzip ? { 'content-encoding': 'gzip' } : {}, this.timeoutMs);
     } catch (err) {
-      throw new SinkError(`InfluxDB unreachable: ${(err as Error).cause ?? (err as Error).message}`, true);
+      throw new SinkError(`InfluxDB unreachable: ${(err as Error).message}`, true);
     }
     if (res.status === 204) return;
-    const detail = (await res.text().catch(() => '')).slice(0, 300);
+    const detail = res.text.slice(0, 300);
     // The database was dropped (or never created, without admin rights): try creating it again.
     if (res.status === 404) this.dbReady = false;
     // 1.x keeps the valid points of a batch and answers 400 "partial write: … dropped=N".
@@ -111,7 +109,8 @@ export class InfluxV1Sink implements BatchSink {
   }
 
   async close(): Promise<void> {
-    /* the influx package keeps no connections open between requests */
+    // The influx package keeps no connections open between requests; our writer's agent does.
+    this.poster.close();
   }
 
   /** Newest first; bounds inclusive in ms (a point's time is its ms × 1000 + a sub-ms counter). */
