@@ -137,6 +137,26 @@ describe('map live events', () => {
     expect(received.ofb).toEqual(['o1:moved', 'o1:online']);
   });
 
+  it('reaches a lone customer socket (no staff watching) and starts sending to staff as soon as one connects', async () => {
+    const { url, bus } = await serve();
+    const received: Record<string, string[]> = { agent: [], ofb: [] };
+    const open = async (who: 'agent' | 'ofb') => {
+      const s = connect(url, { auth: { token: who }, transports: ['websocket'], reconnection: false });
+      opened.push({ close: () => s.close() });
+      s.on('device:status', (e: { id: string; status: string }) => received[who].push(`${e.id}:${e.status}`));
+      await new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
+    };
+    // Nobody watches kws: its change goes nowhere. ofb's goes to its own socket only.
+    await open('ofb');
+    bus.emit('status', { deviceId: 'g1', customerId: 'kws', from: 'online', to: 'offline', at: 5, lastSeen: 1 });
+    bus.emit('status', { deviceId: 'o1', customerId: 'ofb', from: 'online', to: 'late', at: 6, lastSeen: 1 });
+    await waitFor(() => received.ofb.length === 1, 3000);
+    await open('agent');
+    bus.emit('status', { deviceId: 'g1', customerId: 'kws', from: 'offline', to: 'online', at: 7, lastSeen: 7 });
+    await waitFor(() => received.agent.length === 1, 3000);
+    expect(received).toEqual({ agent: ['g1:online'], ofb: ['o1:late'] });
+  });
+
   it('refuses a socket without a valid token', async () => {
     const { url } = await serve();
     const s = connect(url, { auth: { token: 'nobody' }, transports: ['websocket'], reconnection: false });
