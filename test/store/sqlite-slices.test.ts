@@ -108,9 +108,10 @@ describe('SqliteStore background slices', () => {
     expect(count()).toBe(30_000);
     const walBytes = statSync(`${file}-wal`).size;
     const dbBytes = statSync(file).size;
-    // Without checkpoints every page ever written would still be in the WAL (> 20 MiB here) and
-    // the database file would hold only the schema.
-    expect(walBytes).toBeLessThan(8 * 1024 * 1024);
+    // Without the hold the WAL reaches ~23 MiB here (every page ever written); with it ~5 MiB on
+    // an idle machine and up to ~8.5 MiB when the suite's other files load both cores (the worker
+    // reports later, so more commits land before the hold). 16 MiB keeps both margins wide.
+    expect(walBytes).toBeLessThan(16 * 1024 * 1024);
     expect(dbBytes).toBeGreaterThan(1024 * 1024);
   });
 
