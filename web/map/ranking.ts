@@ -9,7 +9,8 @@
  * | 3    | unknown | the oldest `statusSince` (never heard)   |
  * | 4    | online  | the oldest `lastSeen`                    |
  *
- * Unknown times sort last within their rank; ties by id, so the order is stable.
+ * Unknown times sort last within their rank; ties by registration order (the device's slot),
+ * so the order is stable.
  * One pass over the columns (1 M devices ≈ 10 ms), then only the ranks that fill `limit` are sorted.
  */
 
@@ -53,9 +54,8 @@ export function offlineLongest(
       const nb = Number.isNaN(kb);
       if (na !== nb) return na ? 1 : -1;
       if (!na && ka !== kb) return ka - kb;
-      const ia = index.idOf(a);
-      const ib = index.idOf(b);
-      return ia < ib ? -1 : ia > ib ? 1 : 0;
+      // Ties by slot (registration order): stable, and no id string built per comparison.
+      return a - b;
     });
     for (const s of list) {
       if (out.length >= opts.limit) break;
