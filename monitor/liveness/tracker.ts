@@ -160,6 +160,12 @@ export class LivenessTracker {
     return slot < 0 ? undefined : this.stateOf(slot);
   }
 
+  /** The device's status without building its state ('unknown' if not tracked). */
+  statusOf(id: string): DeviceStatus {
+    const slot = this.slotOf(id);
+    return slot < 0 ? 'unknown' : STATUSES[this.cols.status[slot]];
+  }
+
   offlineAfterOf(id: string): number | undefined {
     const slot = this.slotOf(id);
     return slot < 0 ? undefined : this.offlineAfterOfSlot(slot);

@@ -330,7 +330,8 @@ export class Registry {
     q?: string;
     cursor?: string;
     limit: number;
-    accept?: (d: Device) => boolean;
+    /** Keep only the ids this accepts (the status filter: a typed-array read per id). */
+    accept?: (id: string) => boolean;
   }): { items: Device[]; next: string | null } {
     const where: string[] = [];
     const params: unknown[] = [];
@@ -348,18 +349,19 @@ export class Registry {
       where.push('id > ?');
       params.push(opts.cursor);
     }
-    const sql = `SELECT * FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
-    const items: Device[] = [];
+    // Ids first (a rare status may skip most of a million rows), whole rows only for the page.
+    const sql = `SELECT id FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
+    const ids: string[] = [];
     let next: string | null = null;
-    for (const row of this.db.prepare(sql).iterate(...params) as IterableIterator<DeviceRow>) {
-      const d = deviceFromRow(row);
-      if (opts.accept && !opts.accept(d)) continue;
-      if (items.length === opts.limit) {
-        next = items[items.length - 1].id;
+    for (const id of this.db.prepare(sql).pluck().iterate(...params) as IterableIterator<string>) {
+      if (opts.accept && !opts.accept(id)) continue;
+      if (ids.length === opts.limit) {
+        next = ids[ids.length - 1];
         break;
       }
-      items.push(d);
+      ids.push(id);
     }
+    const items = ids.map((id) => deviceFromRow(this.stmt.deviceById.get(id) as DeviceRow));
     return { items, next };
   }
 

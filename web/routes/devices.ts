@@ -52,7 +52,7 @@ export function deviceRoutes({ registry, liveness, store, track, audit, disconne
       q: search,
       cursor,
       limit,
-      accept: status ? (d) => (liveness.get(d.id)?.status ?? 'unknown') === status : undefined,
+      accept: status ? (id) => liveness.statusOf(id) === status : undefined,
     });
     res.json({ items: page.items.map((d) => deviceView(d, liveness)), next: page.next });
   });
