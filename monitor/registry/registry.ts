@@ -8,6 +8,7 @@ import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
 import { DeviceIds } from '../device-ids.ts';
 import { Customers, type NewCustomer } from './customers.ts';
+import { iccidHash } from './iccid-hash.ts';
 import { deviceFromRow, type DeviceRow } from './rows.ts';
 
 export { RegistryError } from './errors.ts';
@@ -389,13 +390,6 @@ export class Registry {
 
 /** Customer number of a slot this registry does not hold (the shared ids number others too). */
 const NOT_HERE = 0xffffffff;
-
-/** FNV-1a of an ICCID's digits, never 0 (0 marks "no ICCID registered"). */
-function iccidHash(iccid: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < iccid.length; i++) h = Math.imul(h ^ iccid.charCodeAt(i), 0x01000193);
-  return h >>> 0 || 1;
-}
 
 function grow<T extends Uint32Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
