@@ -25,6 +25,9 @@ export class DeviceIds {
   private count = 0;
   /** Encoded key of the last lookup that was not plain ASCII (rare: ids are ASCII by schema). */
   private scratch = Buffer.alloc(512);
+  /** Set by `hash`: the key was ASCII (its bytes are its char codes), else its bytes are in scratch. */
+  private keyAscii = true;
+  private keyBytes = 0;
 
   get size(): number {
     return this.count;
@@ -32,7 +35,10 @@ export class DeviceIds {
 
   /** The slot of `id`, or -1. */
   slotOf(id: string): number {
-    const h = this.hash(id);
+    return this.find(id, this.hash(id));
+  }
+
+  private find(id: string, h: number): number {
     const mask = this.table.length - 1;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const e = this.table[i];
@@ -43,7 +49,8 @@ export class DeviceIds {
 
   /** The slot of `id`, given a new one (the next number) if it has none. */
   add(id: string): number {
-    const found = this.slotOf(id);
+    const h = this.hash(id);
+    const found = this.find(id, h);
     if (found >= 0) return found;
     const slot = this.count;
     if (slot === this.starts.length - 1) this.growSlots();
@@ -58,7 +65,7 @@ export class DeviceIds {
     this.starts[slot + 1] = this.used;
     this.count++;
     if (this.count * 2 > this.table.length) this.rehash(this.table.length * 2);
-    else this.insert(slot, this.hash(id));
+    else this.insert(slot, h);
     return slot;
   }
 
@@ -100,9 +107,14 @@ export class DeviceIds {
     let h = 0x811c9dc5;
     for (let i = 0; i < id.length; i++) {
       const c = id.charCodeAt(i);
-      if (c >= 0x80) return this.hashBytes(this.encode(id));
+      if (c >= 0x80) {
+        this.keyAscii = false;
+        this.keyBytes = this.encode(id);
+        return this.hashBytes(this.keyBytes);
+      }
       h = Math.imul(h ^ c, 0x01000193);
     }
+    this.keyAscii = true;
     return h >>> 0;
   }
 
@@ -125,20 +137,16 @@ export class DeviceIds {
     return this.scratch.write(id, 0, 'utf8');
   }
 
+  /** Whether `slot` holds the key last hashed (`id`): by char codes for ASCII, else by bytes. */
   private equals(slot: number, id: string): boolean {
     const start = this.starts[slot];
     const len = this.starts[slot + 1] - start;
     const b = this.bytes;
-    if (len === id.length) {
-      let i = 0;
-      for (; i < len; i++) {
-        const c = id.charCodeAt(i);
-        if (c >= 0x80) break;
-        if (b[start + i] !== c) return false;
-      }
-      if (i === len) return true;
+    if (this.keyAscii) {
+      if (len !== id.length) return false;
+      for (let i = 0; i < len; i++) if (b[start + i] !== id.charCodeAt(i)) return false;
+      return true;
     }
-    const n = this.encode(id);
-    return n === len && this.scratch.compare(b, start, start + len, 0, n) === 0;
+    return this.keyBytes === len && this.scratch.compare(b, start, start + len, 0, len) === 0;
   }
 }
