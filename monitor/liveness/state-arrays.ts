@@ -100,24 +100,6 @@ export const STATUS_CODE: Readonly<Record<DeviceStatus, number>> = { unknown: 0,
 export const CONNECTIONS: readonly ConnectionState[] = ['never', 'connected', 'disconnected', 'lost'];
 export const CONNECTION_CODE: Readonly<Record<ConnectionState, number>> = { never: 0, connected: 1, disconnected: 2, lost: 3 };
 
-/**
- * Strings seen over and over (customer ids, RAT names) as small numbers: a million devices of
- * ten customers hold 4 B each instead of a pointer plus a shared string.
- */
-export class Interner {
-  private codes = new Map<string, number>();
-  readonly values: string[] = [];
-
-  code(v: string): number {
-    let c = this.codes.get(v);
-    if (c === undefined) {
-      c = this.values.length;
-      this.values.push(v);
-      this.codes.set(v, c);
-    }
-    return c;
-  }
-}
 
 /** How many sequence numbers below the highest one seen are remembered to spot duplicates. */
 export const SEQ_WINDOW = 32;

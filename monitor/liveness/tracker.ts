@@ -1,13 +1,13 @@
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
 import { DeviceIds } from '../device-ids.ts';
+import { Interner } from '../interner.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
 import { DeadlineScheduler } from './deadlines.ts';
 import {
   CONNECTION_CODE,
   CONNECTIONS,
   DIRTY,
-  Interner,
   orNaN,
   orNull,
   SeqWindows,

@@ -7,6 +7,7 @@ import { DeviceStates } from './device-states.ts';
 import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
 import { DeviceIds } from '../device-ids.ts';
+import { Interner } from '../interner.ts';
 import { Customers, type NewCustomer } from './customers.ts';
 import { iccidHash } from './iccid-hash.ts';
 import { deviceFromRow, type DeviceRow } from './rows.ts';
@@ -46,7 +47,7 @@ export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'un
  * process-wide `DeviceIds`:
  *
  *   id               DeviceIds (shared with liveness and the map index)   ~30 B
- *   customer number  Uint32, an index into `customerIds`                     4 B
+ *   customer number  Uint32, the customer id interned (../interner.ts)       4 B
  *   ICCID hash       Uint32 FNV-1a of the registered ICCID (0 = none)        4 B
  *
  * Everything else (name, IMSI, MSISDN, custom fields, token hash, SIM state) is read from
@@ -63,8 +64,7 @@ export class Registry {
   private deviceTotal = 0;
   private customerTable: Customers;
   private names = new Map<string, string | null>();
-  private customerNumbers = new Map<string, number>();
-  private customerIds: string[] = [];
+  private customerCodes = new Interner();
   private stmt: Record<string, Statement>;
   /** API keys (admin, agent, customer), stored as hashes. */
   readonly keys: ApiKeys;
@@ -124,18 +124,8 @@ export class Registry {
       this.iccidHash = grow(this.iccidHash, n);
     }
     if (this.customerNo[slot] === NOT_HERE) this.deviceTotal++;
-    this.customerNo[slot] = this.customerNumber(customerId);
+    this.customerNo[slot] = this.customerCodes.code(customerId);
     this.iccidHash[slot] = iccid ? iccidHash(iccid) : 0;
-  }
-
-  private customerNumber(customerId: string): number {
-    let n = this.customerNumbers.get(customerId);
-    if (n === undefined) {
-      n = this.customerIds.length;
-      this.customerIds.push(customerId);
-      this.customerNumbers.set(customerId, n);
-    }
-    return n;
   }
 
   // --- customers (./customers.ts) -----------------------------------------------
@@ -226,7 +216,7 @@ export class Registry {
 
   /** Customer of a known device's slot, from memory (the heartbeat path's lookup). */
   customerOfSlot(slot: number): string {
-    return this.customerIds[this.customerNo[slot]];
+    return this.customerCodes.values[this.customerNo[slot]];
   }
 
   /**
