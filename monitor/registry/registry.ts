@@ -275,29 +275,30 @@ export class Registry {
     return this.deviceTotal;
   }
 
-  /**
-   * Every device, read from SQLite in pages of 10 000 by rowid: no statement stays open
-   * between pages, so the caller may write to the database while iterating.
-   */
+  /** Every device, in creation order (see `pages`). */
   *allDevices(): IterableIterator<Device> {
-    let after = 0;
-    for (;;) {
-      const rows = this.stmt.devicePage.all(after, 10_000) as (DeviceRow & { rid: number })[];
-      for (const r of rows) yield deviceFromRow(r);
-      if (rows.length < 10_000) return;
-      after = rows[rows.length - 1].rid;
-    }
+    for (const r of this.pages<DeviceRow>(this.stmt.devicePage)) yield deviceFromRow(r);
   }
 
   /**
    * Every device with its last snapshotted state (or undefined), for the restore at start-up:
-   * one pass over a LEFT JOIN in pages, so a million states are never held at once.
+   * one pass over a LEFT JOIN, so a million states are never held at once.
    */
   *allDevicesWithState(): IterableIterator<[Device, DeviceState | undefined]> {
+    for (const r of this.pages<DeviceRow & { state: string | null }>(this.stmt.devicePageWithState)) {
+      yield [deviceFromRow(r), r.state ? (JSON.parse(r.state) as DeviceState) : undefined];
+    }
+  }
+
+  /**
+   * Rows of a `… WHERE rowid > ? ORDER BY rowid LIMIT ?` statement in pages of 10 000: no
+   * statement stays open between pages, so the caller may write to the database meanwhile.
+   */
+  private *pages<R>(page: Statement): IterableIterator<R> {
     let after = 0;
     for (;;) {
-      const rows = this.stmt.devicePageWithState.all(after, 10_000) as (DeviceRow & { rid: number; state: string | null })[];
-      for (const r of rows) yield [deviceFromRow(r), r.state ? (JSON.parse(r.state) as DeviceState) : undefined];
+      const rows = page.all(after, 10_000) as (R & { rid: number })[];
+      yield* rows;
       if (rows.length < 10_000) return;
       after = rows[rows.length - 1].rid;
     }
