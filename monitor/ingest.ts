@@ -33,7 +33,10 @@ export class Ingest {
       /** Per-device throttle; a runaway device is held back without touching the others. */
       limiter?: RateLimiter;
     },
-  ) {}
+  ) {
+    // The registry's slot is passed to liveness as is (one id lookup per heartbeat).
+    if (deps.liveness.ids !== deps.registry.ids) throw new Error('Ingest needs liveness and the registry on the same DeviceIds');
+  }
 
   heartbeat(deviceId: string, payload: Buffer | string, receivedAt = this.deps.clock.now()): IngestResult {
     const { registry, liveness, store, metrics, log } = this.deps;
@@ -50,7 +53,7 @@ export class Ingest {
       const held = registry.getDevice(deviceId)?.iccid;
       return this.reject(deviceId, 'iccid_mismatch', `ICCID ${hb.iccid} does not match the registry's ${held}`);
     }
-    const outcome = liveness.heartbeat(deviceId, hb, receivedAt);
+    const outcome = liveness.heartbeatAt(slot, deviceId, hb, receivedAt);
     if (outcome === 'duplicate') {
       metrics.heartbeatsDuplicate.inc();
       log.debug({ deviceId, seq: hb.seq }, 'duplicate heartbeat ignored');

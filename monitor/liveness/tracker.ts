@@ -193,9 +193,16 @@ export class LivenessTracker {
 
   /** Apply a valid heartbeat received at `receivedAt` (server time decides liveness). */
   heartbeat(id: string, hb: Heartbeat, receivedAt: number): HeartbeatOutcome {
-    const slot = this.slotOf(id);
-    if (slot < 0) return 'unknown_device';
+    return this.heartbeatAt(this.ids.slotOf(id), id, hb, receivedAt);
+  }
+
+  /**
+   * The same for a caller that already holds the device's slot in the shared `ids` (ingest has
+   * it from the registry): one id lookup per heartbeat instead of two.
+   */
+  heartbeatAt(slot: number, id: string, hb: Heartbeat, receivedAt: number): HeartbeatOutcome {
     const c = this.cols;
+    if (slot < 0 || slot >= c.capacity || !(c.flags[slot] & TRACKED)) return 'unknown_device';
     if (hb.seq !== undefined) {
       if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
     }
