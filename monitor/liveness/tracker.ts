@@ -151,7 +151,12 @@ export class LivenessTracker {
   /** The device's slot if it is tracked, else -1. */
   slotOf(id: string): number {
     const slot = this.ids.slotOf(id);
-    return slot >= 0 && slot < this.cols.capacity && this.cols.flags[slot] & TRACKED ? slot : -1;
+    return this.tracks(slot) ? slot : -1;
+  }
+
+  /** Whether a slot of the shared ids is one of the devices tracked here. */
+  private tracks(slot: number): boolean {
+    return slot >= 0 && slot < this.cols.capacity && (this.cols.flags[slot] & TRACKED) !== 0;
   }
 
   /** A fresh copy of the device's state (see the class comment), or undefined if not tracked. */
@@ -202,7 +207,7 @@ export class LivenessTracker {
    */
   heartbeatAt(slot: number, id: string, hb: Heartbeat, receivedAt: number): HeartbeatOutcome {
     const c = this.cols;
-    if (slot < 0 || slot >= c.capacity || !(c.flags[slot] & TRACKED)) return 'unknown_device';
+    if (!this.tracks(slot)) return 'unknown_device';
     if (hb.seq !== undefined) {
       if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
     }
