@@ -89,7 +89,7 @@ export class DeviceIds {
 
   private rehash(size: number): void {
     this.table = new Int32Array(size);
-    for (let s = 0; s < this.count; s++) this.insert(s, this.hashSlab(this.starts[s], this.starts[s + 1]));
+    for (let s = 0; s < this.count; s++) this.insert(s, this.hashBytes(this.bytes, this.starts[s], this.starts[s + 1]));
   }
 
   private growSlots(): void {
@@ -110,7 +110,7 @@ export class DeviceIds {
       if (c >= 0x80) {
         this.keyAscii = false;
         this.keyBytes = this.encode(id);
-        return this.hashBytes(this.keyBytes);
+        return this.hashBytes(this.scratch, 0, this.keyBytes);
       }
       h = Math.imul(h ^ c, 0x01000193);
     }
@@ -118,16 +118,10 @@ export class DeviceIds {
     return h >>> 0;
   }
 
-  private hashBytes(n: number): number {
+  /** The same hash over bytes (an encoded key, or an id in the slab: for ASCII, its char codes). */
+  private hashBytes(buf: Buffer, start: number, end: number): number {
     let h = 0x811c9dc5;
-    for (let i = 0; i < n; i++) h = Math.imul(h ^ this.scratch[i], 0x01000193);
-    return h >>> 0;
-  }
-
-  /** The same hash over an id's bytes in the slab (for ASCII, bytes are the char codes). */
-  private hashSlab(start: number, end: number): number {
-    let h = 0x811c9dc5;
-    for (let i = start; i < end; i++) h = Math.imul(h ^ this.bytes[i], 0x01000193);
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i], 0x01000193);
     return h >>> 0;
   }
 
