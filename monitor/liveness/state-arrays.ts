@@ -1,5 +1,7 @@
 import type { ConnectionState, DeviceStatus } from '../types.ts';
+import { DictColumn } from '../dict-column.ts';
 import { PackedColumn } from '../packed.ts';
+import { TimeColumn, WideColumn } from '../wide-column.ts';
 
 /**
  * The liveness state of every device as columns (struct of arrays) indexed by the device's
@@ -11,18 +13,20 @@ import { PackedColumn } from '../packed.ts';
  *   Uint8    status, connection, rat code, flags (tracked, dirty)            4 B
  *   Int16    mcc, mnc (-1 = not reported)                                     4 B
  *   Uint32   customer number (interned customer id)                          4 B
- *   Float64  statusSince, connectionSince, lastSeen, fix ts, last ts, cellId  48 B
- *   packed   seq window: highest seq (u32) and mask (u32)                     8 B
- *   packed   declared interval, configured interval and offlineAfter
- *            (u32 milliseconds)                                              12 B
+ *   times    statusSince, connectionSince, lastSeen, fix ts, last ts
+ *            (40-bit ms from 2020, ../wide-column.ts)                       25 B
+ *   wide     cellId (5G NR cell identities have 36 bits)                      5 B
+ *   dict     declared interval, configured interval and offlineAfter
+ *            (a code into each column's table of distinct values, s)         6 B
  *   packed   lat, lon (i32, 1e-7°), battery (u16, 0.01 %), rssi (i16, 0.1 dB),
  *            temp (i16, 0.01 °C), alt (i32, 0.01 m), activity (u32)          22 B
- *                                                                           ≈ 102 B
- * plus the deadline heap (16 B). "packed" columns (../packed.ts) hold intervals and counters exactly, and
- * physical readings rounded to a resolution finer than their sensors (the time-series store
- * keeps each heartbeat exactly as sent). The late
- * threshold and offlineAfter itself are derived on use (./timing.ts) and the customer's default
- * offlineAfter is held per customer, so none of them costs a column. Doubling from 1 024 leaves at most 2× slack.
+ *                                                                             70 B
+ * plus the duplicate window (6 B) and the deadline heap (12 B). Times, cell ids and intervals
+ * are exact (or kept exactly in a side Map); physical readings are rounded to a resolution
+ * finer than their sensors (the time-series store keeps each heartbeat exactly as sent). The
+ * late threshold and offlineAfter itself are derived on use (./timing.ts) and the customer's
+ * default offlineAfter is held per customer, so none of them costs a column. Doubling from
+ * 1 024 leaves at most 2× slack.
  */
 export class StateColumns {
   capacity = 0;
@@ -33,22 +37,21 @@ export class StateColumns {
   mcc = new Int16Array(0);
   mnc = new Int16Array(0);
   customer = new Uint32Array(0);
-  statusSince = new Float64Array(0);
-  connectionSince = new Float64Array(0);
-  lastSeen = new Float64Array(0);
-  posTs = new Float64Array(0);
-  lastTs = new Float64Array(0);
-  declaredInterval = new PackedColumn('u32', 1000);
-  cfgInterval = new PackedColumn('u32', 1000);
-  cfgOfflineAfter = new PackedColumn('u32', 1000);
+  statusSince = new TimeColumn();
+  connectionSince = new TimeColumn();
+  lastSeen = new TimeColumn();
+  posTs = new TimeColumn();
+  lastTs = new TimeColumn();
+  declaredInterval = new DictColumn();
+  cfgInterval = new DictColumn();
+  cfgOfflineAfter = new DictColumn();
   lat = new PackedColumn('i32', 1e7, 'round');
   lon = new PackedColumn('i32', 1e7, 'round');
   battery = new PackedColumn('u16', 100, 'round');
   rssi = new PackedColumn('i16', 10, 'round');
   temp = new PackedColumn('i16', 100, 'round');
   alt = new PackedColumn('i32', 100, 'round');
-  /** Float64: 5G NR cell identities have 36 bits. */
-  cellId = new Float64Array(0);
+  cellId = new WideColumn(0);
   activity = new PackedColumn('u32', 1);
 
   /** Make room for slots 0 … n-1; new slots read as "never heard" (NaN, -1, code 0). */
@@ -63,13 +66,8 @@ export class StateColumns {
     this.mcc = grown(this.mcc, cap, -1);
     this.mnc = grown(this.mnc, cap, -1);
     this.customer = grown(this.customer, cap, 0);
-    this.statusSince = grown(this.statusSince, cap, NaN);
-    this.connectionSince = grown(this.connectionSince, cap, NaN);
-    this.lastSeen = grown(this.lastSeen, cap, NaN);
-    this.posTs = grown(this.posTs, cap, NaN);
-    this.lastTs = grown(this.lastTs, cap, NaN);
-    this.cellId = grown(this.cellId, cap, NaN);
     for (const p of [
+      this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.lastTs, this.cellId,
       this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter,
       this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.activity,
     ]) p.ensure(cap);
@@ -90,7 +88,7 @@ function grown<T extends NumberArray>(a: T, cap: number, fill: number): T {
   return b;
 }
 
-/** NaN stands for null in the Float64 columns. */
+/** NaN stands for null in the columns. */
 export const orNull = (v: number): number | null => (v === v ? v : null);
 export const orNaN = (v: number | null | undefined): number => (v == null ? NaN : v);
 

@@ -60,7 +60,7 @@ export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
  * Decisions are in ./status.ts and ./timing.ts; this class only holds state and wires time.
  *
  * State lives in typed-array columns indexed by the device's slot in the process-wide
- * DeviceIds (./state-arrays.ts: ~100 B a device instead of ~633 B in six objects, and nothing
+ * DeviceIds (./state-arrays.ts: ~70 B a device instead of ~633 B in six objects, and nothing
  * per device for the GC to trace).
  * `get` and `all` build a fresh DeviceState from the columns on each call: a copy, so a
  * caller may keep or change it without touching the tracker, and it does not follow later
@@ -104,21 +104,21 @@ export class LivenessTracker {
     let status: DeviceStatus = 'unknown';
     if (state) {
       status = state.status;
-      c.statusSince[slot] = orNaN(state.statusSince);
+      c.statusSince.set(slot, orNaN(state.statusSince));
       c.connection[slot] = CONNECTION_CODE[state.connection];
-      c.connectionSince[slot] = orNaN(state.connectionSince);
+      c.connectionSince.set(slot, orNaN(state.connectionSince));
       // A process that died cannot know whether sessions survived it: they did not.
       if (state.connection === 'connected') {
         c.connection[slot] = CONNECTION_CODE.lost;
-        c.connectionSince[slot] = this.clock.now();
+        c.connectionSince.set(slot, this.clock.now());
       }
-      c.lastSeen[slot] = orNaN(state.lastSeen);
+      c.lastSeen.set(slot, orNaN(state.lastSeen));
       if (state.lastSeq !== null) this.seqs.seen(slot, state.lastSeq);
       c.declaredInterval.set(slot, orNaN(state.declaredInterval));
       if (state.lastPosition) {
         c.lat.set(slot, state.lastPosition.lat);
         c.lon.set(slot, state.lastPosition.lon);
-        c.posTs[slot] = state.lastPosition.ts;
+        c.posTs.set(slot, state.lastPosition.ts);
       }
       this.setReadings(slot, state.last ?? {});
     }
@@ -211,17 +211,17 @@ export class LivenessTracker {
     if (hb.seq !== undefined) {
       if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
     }
-    c.lastSeen[slot] = receivedAt;
+    c.lastSeen.set(slot, receivedAt);
     // NaN (no declared interval) is unequal to everything, as null was to a number.
     if (hb.interval !== undefined && hb.interval !== c.declaredInterval.get(slot)) c.declaredInterval.set(slot, hb.interval);
     if (hb.lat !== undefined && hb.lon !== undefined) {
       const ts = hb.ts ?? receivedAt;
-      const heldTs = c.posTs[slot];
+      const heldTs = c.posTs.get(slot);
       // A store-and-forward burst delivers old fixes after new ones: keep the newest fix.
       if (heldTs !== heldTs || ts >= heldTs) {
         c.lat.set(slot, hb.lat);
         c.lon.set(slot, hb.lon);
-        c.posTs[slot] = ts;
+        c.posTs.set(slot, ts);
         this.bus.emit('position', { deviceId: id, customerId: this.customerOf(slot), lat: hb.lat, lon: hb.lon, ts });
       }
     }
@@ -239,7 +239,7 @@ export class LivenessTracker {
     const code = CONNECTION_CODE[connection];
     if (this.cols.connection[slot] === code) return;
     this.cols.connection[slot] = code;
-    this.cols.connectionSince[slot] = at;
+    this.cols.connectionSince.set(slot, at);
     this.markDirty(slot);
     this.bus.emit('connection', { deviceId: id, customerId: this.customerOf(slot), connection, reason, at });
   }
@@ -276,14 +276,14 @@ export class LivenessTracker {
   /** The latest readings, field by field: one absent from `r` keeps its previous value. */
   private setReadings(slot: number, r: DeviceState['last']): void {
     const c = this.cols;
-    if (r.ts !== undefined) c.lastTs[slot] = r.ts;
+    if (r.ts !== undefined) c.lastTs.set(slot, r.ts);
     if (r.battery !== undefined) c.battery.set(slot, r.battery);
     if (r.rssi !== undefined) c.rssi.set(slot, r.rssi);
     // Code 0 is "never reported", so a RAT name is stored as its interned number + 1.
     if (r.rat !== undefined) c.rat[slot] = this.rats.code(r.rat) + 1;
     if (r.mcc !== undefined) c.mcc[slot] = r.mcc;
     if (r.mnc !== undefined) c.mnc[slot] = r.mnc;
-    if (r.cellId !== undefined) c.cellId[slot] = r.cellId;
+    if (r.cellId !== undefined) c.cellId.set(slot, r.cellId);
     if (r.temp !== undefined) c.temp.set(slot, r.temp);
     if (r.activity !== undefined) c.activity.set(slot, r.activity);
     if (r.alt !== undefined) c.alt.set(slot, r.alt);
@@ -293,7 +293,8 @@ export class LivenessTracker {
   private stateOf(slot: number): DeviceState {
     const c = this.cols;
     const last: DeviceState['last'] = {};
-    if (c.lastTs[slot] === c.lastTs[slot]) last.ts = c.lastTs[slot];
+    const lastTs = c.lastTs.get(slot);
+    if (lastTs === lastTs) last.ts = lastTs;
     const battery = c.battery.get(slot);
     if (battery === battery) last.battery = battery;
     const rssi = c.rssi.get(slot);
@@ -301,7 +302,7 @@ export class LivenessTracker {
     if (c.rat[slot] !== 0) last.rat = this.rats.values[c.rat[slot] - 1] as Heartbeat['rat'];
     if (c.mcc[slot] >= 0) last.mcc = c.mcc[slot];
     if (c.mnc[slot] >= 0) last.mnc = c.mnc[slot];
-    const cellId = c.cellId[slot];
+    const cellId = c.cellId.get(slot);
     if (cellId === cellId) last.cellId = cellId;
     const temp = c.temp.get(slot);
     if (temp === temp) last.temp = temp;
@@ -309,15 +310,15 @@ export class LivenessTracker {
     if (activity === activity) last.activity = activity;
     const alt = c.alt.get(slot);
     if (alt === alt) last.alt = alt;
-    const posTs = c.posTs[slot];
+    const posTs = c.posTs.get(slot);
     return {
       id: this.ids.idOf(slot),
       customerId: this.customerOf(slot),
       status: STATUSES[c.status[slot]],
-      statusSince: orNull(c.statusSince[slot]),
+      statusSince: orNull(c.statusSince.get(slot)),
       connection: CONNECTIONS[c.connection[slot]],
-      connectionSince: orNull(c.connectionSince[slot]),
-      lastSeen: orNull(c.lastSeen[slot]),
+      connectionSince: orNull(c.connectionSince.get(slot)),
+      lastSeen: orNull(c.lastSeen.get(slot)),
       lastSeq: orNull(this.seqs.topOf(slot)),
       declaredInterval: orNull(c.declaredInterval.get(slot)),
       lastPosition: posTs === posTs ? { lat: c.lat.get(slot), lon: c.lon.get(slot), ts: posTs } : null,
@@ -356,7 +357,7 @@ export class LivenessTracker {
     const offlineAfterS = this.offlineAfterOfSlot(slot);
     // The late threshold is derived, not stored: one column fewer per device.
     const lateAfterS = lateAfterSeconds(offlineAfterS, this.intervalOf(slot));
-    return nextDeadline(STATUSES[c.status[slot]], orNull(c.lastSeen[slot]), offlineAfterS, lateAfterS);
+    return nextDeadline(STATUSES[c.status[slot]], orNull(c.lastSeen.get(slot)), offlineAfterS, lateAfterS);
   }
 
   private schedule(slot: number): void {
@@ -385,7 +386,7 @@ export class LivenessTracker {
     this.counts[from]--;
     this.counts[to]++;
     c.status[slot] = STATUS_CODE[to];
-    c.statusSince[slot] = at;
+    c.statusSince.set(slot, at);
     this.markDirty(slot);
     const interval = this.intervalOf(slot);
     this.bus.emit('status', {
@@ -394,7 +395,7 @@ export class LivenessTracker {
       from,
       to,
       at,
-      lastSeen: orNull(c.lastSeen[slot]),
+      lastSeen: orNull(c.lastSeen.get(slot)),
       offlineAfterMs: this.offlineAfterOfSlot(slot) * 1000,
       ...(interval !== null ? { intervalMs: interval * 1000 } : {}),
     });

@@ -208,7 +208,7 @@ describe('offline-longest ranking', () => {
     // An older fix delivered late (store and forward) moves nothing: liveness keeps the newest.
     live.heartbeat('g1', { lat: 10, lon: 10, ts: t0 - 60_000 }, t0 + 1);
     const g1 = index.slotOf('g1')!;
-    expect([index.lat.get(g1), index.lon.get(g1), index.ts[g1], index.lastSeen[g1]]).toEqual([-1.2921, 36.8219, t0, t0 + 1]);
+    expect([index.lat.get(g1), index.lon.get(g1), index.ts.get(g1), index.lastSeen.get(g1)]).toEqual([-1.2921, 36.8219, t0, t0 + 1]);
     const kenya = { west: 30, south: -5, east: 40, north: 5, zoom: 12 };
     const ids1 = (q: ViewportQuery): string[] | string => {
       const r = queryViewport(index, q);
@@ -222,7 +222,7 @@ describe('offline-longest ranking', () => {
     expect(ids1({ west: 2, south: 48, east: 3, north: 49, zoom: 12 })).toEqual(['g2', 'g1']);
     clock.advance(61_000);
     expect(index.allTotals[STATUSES.indexOf('offline')]).toBe(2);
-    expect(index.statusSince[g1]).toBe(t0 + 1_000 + 60_000);
+    expect(index.statusSince.get(g1)).toBe(t0 + 1_000 + 60_000);
     expect(offlineLongest(index, { limit: 5 }).map((s) => index.idOf(s))).toEqual(['g2', 'g1']);
     stop();
     live.stop();

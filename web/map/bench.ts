@@ -81,7 +81,7 @@ function benchSize(n: number, queries: number): void {
         : JSON.stringify({
             mode: 'points',
             count: res.count,
-            points: res.slots.map((s) => ({ id: index.idOf(s), name: index.idOf(s), lat: index.lat.get(s), lon: index.lon.get(s), status: STATUS_CODES[index.status[s]], ts: new Date(index.ts[s]).toISOString() })),
+            points: res.slots.map((s) => ({ id: index.idOf(s), name: index.idOf(s), lat: index.lat.get(s), lon: index.lon.get(s), status: STATUS_CODES[index.status[s]], ts: new Date(index.ts.get(s)).toISOString() })),
           });
     const ms = performance.now() - start;
     maxBytes = Math.max(maxBytes, body.length);

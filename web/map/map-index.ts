@@ -22,6 +22,7 @@
 import { DeviceIds } from '../../monitor/device-ids.ts';
 import { PackedColumn } from '../../monitor/packed.ts';
 import type { DeviceStatus } from '../../monitor/types.ts';
+import { TimeColumn } from '../../monitor/wide-column.ts';
 import { cellOf, mercX, mercY } from './mercator.ts';
 import { DensePyramid, SparsePyramid, STATUS_CODE } from './pyramid.ts';
 
@@ -37,10 +38,10 @@ export const CUSTOMER_MAX_LEVEL = 8;
  * (monitor/liveness/state-arrays.ts) has exactly these, so the running system shares them.
  */
 export interface PlaceColumns {
-  statusSince: Float64Array;
-  lastSeen: Float64Array;
+  statusSince: TimeColumn;
+  lastSeen: TimeColumn;
   /** Time of the fix (epoch ms). */
-  posTs: Float64Array;
+  posTs: TimeColumn;
   lat: PackedColumn;
   lon: PackedColumn;
   ensure(n: number): void;
@@ -48,26 +49,14 @@ export interface PlaceColumns {
 
 /** The place columns of an index that has no liveness to read them from. */
 class OwnPlaceColumns implements PlaceColumns {
-  private capacity = 0;
-  statusSince = new Float64Array(0);
-  lastSeen = new Float64Array(0);
-  posTs = new Float64Array(0);
+  statusSince = new TimeColumn();
+  lastSeen = new TimeColumn();
+  posTs = new TimeColumn();
   lat = new PackedColumn('i32', 1e7, 'round');
   lon = new PackedColumn('i32', 1e7, 'round');
 
   ensure(n: number): void {
-    if (n <= this.capacity) return;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(n).fill(NaN);
-      b.set(a);
-      return b;
-    };
-    this.statusSince = f(this.statusSince);
-    this.lastSeen = f(this.lastSeen);
-    this.posTs = f(this.posTs);
-    this.lat.ensure(n);
-    this.lon.ensure(n);
-    this.capacity = n;
+    for (const c of [this.statusSince, this.lastSeen, this.posTs, this.lat, this.lon]) c.ensure(n);
   }
 }
 
@@ -130,13 +119,13 @@ export class MapIndex {
     return this.placeCols.lon;
   }
   /** Time of the fix. */
-  get ts(): Float64Array {
+  get ts(): TimeColumn {
     return this.placeCols.posTs;
   }
-  get statusSince(): Float64Array {
+  get statusSince(): TimeColumn {
     return this.placeCols.statusSince;
   }
-  get lastSeen(): Float64Array {
+  get lastSeen(): TimeColumn {
     return this.placeCols.lastSeen;
   }
 
@@ -173,7 +162,7 @@ export class MapIndex {
   setPosition(id: string, customerId: string, lat: number, lon: number, ts: number): void {
     const slot = this.ensure(id, customerId);
     // Shared columns: liveness already kept the newest fix and only reports a newer one.
-    if (this.ownsPlace && this.hasPos[slot] && ts < this.ts[slot]) return;
+    if (this.ownsPlace && this.hasPos[slot] && ts < this.ts.get(slot)) return;
     this.setPositionAt(slot, lat, lon, ts);
   }
 
@@ -210,9 +199,9 @@ export class MapIndex {
     this.count++;
     this.cust[slot] = c;
     if (this.ownsPlace) {
-      this.placeCols.statusSince[slot] = NaN;
-      this.placeCols.lastSeen[slot] = NaN;
-      this.placeCols.posTs[slot] = NaN;
+      this.placeCols.statusSince.set(slot, NaN);
+      this.placeCols.lastSeen.set(slot, NaN);
+      this.placeCols.posTs.set(slot, NaN);
     }
     this.status[slot] = STATUS_CODE.unknown;
     this.hasPos[slot] = 0;
@@ -246,8 +235,8 @@ export class MapIndex {
     const code = STATUS_CODE[status];
     const old = this.status[slot];
     if (this.ownsPlace) {
-      this.placeCols.statusSince[slot] = since ?? NaN;
-      this.placeCols.lastSeen[slot] = lastSeen ?? NaN;
+      this.placeCols.statusSince.set(slot, since ?? NaN);
+      this.placeCols.lastSeen.set(slot, lastSeen ?? NaN);
     }
     if (old === code) return;
     const placed = this.hasPos[slot] === 1;
@@ -265,7 +254,7 @@ export class MapIndex {
     if (this.ownsPlace) {
       this.placeCols.lat.set(slot, lat);
       this.placeCols.lon.set(slot, lon);
-      this.placeCols.posTs[slot] = ts;
+      this.placeCols.posTs.set(slot, ts);
     }
     const x = mercX(lon);
     const y = mercY(lat);

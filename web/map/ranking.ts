@@ -48,8 +48,8 @@ export function offlineLongest(
     const key = r === 3 ? index.lastSeen : index.statusSince;
     const list = ranks[r];
     list.sort((a, b) => {
-      const ka = key[a];
-      const kb = key[b];
+      const ka = key.get(a);
+      const kb = key.get(b);
       const na = Number.isNaN(ka);
       const nb = Number.isNaN(kb);
       if (na !== nb) return na ? 1 : -1;

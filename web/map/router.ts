@@ -160,9 +160,9 @@ function pointOf(index: MapIndex, source: MapSource, s: number) {
     lat: index.lat.get(s),
     lon: index.lon.get(s),
     status: STATUS_CODES[index.status[s]],
-    ts: iso(index.ts[s]),
-    lastSeen: iso(index.lastSeen[s]),
-    statusSince: iso(index.statusSince[s]),
+    ts: iso(index.ts.get(s)),
+    lastSeen: iso(index.lastSeen.get(s)),
+    statusSince: iso(index.statusSince.get(s)),
   };
 }
 
@@ -173,8 +173,8 @@ function deviceOf(index: MapIndex, source: MapSource, s: number) {
     name: source.name(id),
     customerId: index.customers[index.cust[s]],
     status: STATUS_CODES[index.status[s]],
-    statusSince: iso(index.statusSince[s]),
-    lastSeen: iso(index.lastSeen[s]),
-    lastPosition: index.hasPos[s] ? { lat: index.lat.get(s), lon: index.lon.get(s), ts: iso(index.ts[s]) } : null,
+    statusSince: iso(index.statusSince.get(s)),
+    lastSeen: iso(index.lastSeen.get(s)),
+    lastPosition: index.hasPos[s] ? { lat: index.lat.get(s), lon: index.lon.get(s), ts: iso(index.ts.get(s)) } : null,
   };
 }
