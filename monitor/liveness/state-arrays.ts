@@ -1,5 +1,6 @@
 import type { ConnectionState, DeviceStatus } from '../types.ts';
 import { DictColumn } from '../dict-column.ts';
+import { Interner } from '../interner.ts';
 import { PackedColumn } from '../packed.ts';
 import { TimeColumn, WideColumn } from '../wide-column.ts';
 
@@ -36,7 +37,9 @@ export class StateColumns {
   flags = new Uint8Array(0);
   mcc = new Int16Array(0);
   mnc = new Int16Array(0);
+  /** The device's customer as its number in `customers`. */
   customer = new Uint32Array(0);
+  readonly customers = new Interner();
   statusSince = new TimeColumn();
   connectionSince = new TimeColumn();
   lastSeen = new TimeColumn();

@@ -70,7 +70,6 @@ export class LivenessTracker {
   private cols = new StateColumns();
   private seqs = new SeqWindows();
   private tracked = 0;
-  private customers = new Interner();
   /** The customer's default offlineAfter (s, NaN = none), by customer number. */
   private customerOfflineAfter: number[] = [];
   private rats = new Interner();
@@ -100,7 +99,7 @@ export class LivenessTracker {
     }
     c.flags[slot] |= TRACKED;
     this.tracked++;
-    c.customer[slot] = this.customers.code(customerId);
+    c.customer[slot] = this.cols.customers.code(customerId);
     let status: DeviceStatus = 'unknown';
     if (state) {
       status = state.status;
@@ -264,7 +263,7 @@ export class LivenessTracker {
   }
 
   private customerOf(slot: number): string {
-    return this.customers.values[this.cols.customer[slot]];
+    return this.cols.customers.values[this.cols.customer[slot]];
   }
 
   private markDirty(slot: number): void {
