@@ -1,5 +1,11 @@
 import type { Clock, TimerHandle } from '../clock.ts';
 
+/** How far back `base` starts from the clock: 2^30 ms, 12.4 days. */
+const BEHIND = 2 ** 30;
+/** How far `base` may lag the clock before it moves up: 2^31 ms, 24.8 days. */
+const REBASE_AFTER = 2 ** 31;
+const MAX_DUE = 2 ** 32 - 1;
+
 /**
  * One scheduler for every device's next deadline (late or offline), with one timer.
  *
@@ -8,27 +14,36 @@ import type { Clock, TimerHandle } from '../clock.ts';
  * seconds late and touches every device each time. Here a binary min-heap lives in typed
  * arrays indexed by a device's slot number:
  *
- *   heap[i]      slot at heap position i          (Int32, 4 B)
- *   due[slot]    deadline of that slot, epoch ms  (Float64, 8 B)
- *   pos[slot]    heap position of slot, or -1     (Int32, 4 B)
+ *   heap[i]      slot at heap position i                      (Int32, 4 B)
+ *   due[slot]    deadline of that slot, ms after `base`,
+ *                rounded up to the ms and clamped to 32 bits  (Uint32, 4 B)
+ *   pos[slot]    heap position of slot, or -1                 (Int32, 4 B)
  *
- * 16 B per device, O(log n) per heartbeat. Only the heap top has a timer; it is re-armed when
+ * 12 B per device, O(log n) per heartbeat. 32 bits of ms span 49.7 days: `base` starts 12.4
+ * days (2^30 ms) before the scheduler's creation and moves up ("rebase", one pass over the
+ * heap) once it is 24.8 days (2^31 ms) behind the clock, so every deadline from 12 days ago to
+ * 24 days ahead is held to the ms. Older ones clamp to 0 (due at once); later ones clamp to the
+ * top and fire early. The heap is an alarm, not the truth: `onDue` recomputes the exact
+ * deadline from the device's state and re-sets it if it is still ahead (as the timer's 1 h cap
+ * does for far deadlines). Only the heap top has a timer; it is re-armed when
  * an earlier deadline arrives, and a timer that fires early (its deadline was moved later)
  * simply re-arms. Due deadlines are handled in chunks so 100 000 devices expiring in the same
  * second never block the event loop for long.
  */
 export class DeadlineScheduler {
   private heap: Int32Array;
-  private due: Float64Array;
+  private due: Uint32Array;
   private pos: Int32Array;
+  /** Epoch ms that `due` counts from. */
+  private base: number;
   private count = 0;
   private timer: TimerHandle | null = null;
   private armedAt = Infinity;
   private stopped = false;
 
   /**
-   * @param onDue called once per due slot with its deadline (not "now": the deadline is the
-   *   true time of the transition). It may call `set` for the same slot to schedule the next one.
+   * @param onDue called once per due slot with its deadline as held (rounded up to the ms, or
+   *   clamped: see the class comment). It may call `set` for the same slot to schedule the next one.
    * @param chunk how many due slots to handle at most before yielding to the event loop.
    * @param budgetMs how long (wall ms) to work through due slots before yielding: 8 ms keeps the
    *   event-loop lag of a 100 000-device burst far under 50 ms with every listener attached.
@@ -41,22 +56,30 @@ export class DeadlineScheduler {
     private budgetMs = 8,
   ) {
     this.heap = new Int32Array(initialCapacity);
-    this.due = new Float64Array(initialCapacity);
+    this.due = new Uint32Array(initialCapacity);
     this.pos = new Int32Array(initialCapacity).fill(-1);
+    this.base = clock.now() - BEHIND;
   }
 
   get size(): number {
     return this.count;
   }
 
-  /** The deadline of `slot`, or undefined when none is scheduled. */
+  /** The deadline of `slot` as held (see the class comment), or undefined when none is scheduled. */
   deadlineOf(slot: number): number | undefined {
-    return slot < this.pos.length && this.pos[slot] >= 0 ? this.due[slot] : undefined;
+    return this.has(slot) ? this.base + this.due[slot] : undefined;
+  }
+
+  /** Whether `slot` has a deadline scheduled. */
+  has(slot: number): boolean {
+    return slot < this.pos.length && this.pos[slot] >= 0;
   }
 
   /** Schedule or move the deadline of `slot` to `at` (epoch ms). */
-  set(slot: number, at: number): void {
+  set(slot: number, exactAt: number): void {
     this.ensureCapacity(slot + 1);
+    this.rebaseIfDue();
+    const at = this.toDue(exactAt);
     const p = this.pos[slot];
     if (p < 0) {
       this.due[slot] = at;
@@ -70,7 +93,26 @@ export class DeadlineScheduler {
       if (at < before) this.up(p);
       else this.down(p);
     }
-    if (at < this.armedAt) this.arm();
+    if (this.base + at < this.armedAt) this.arm();
+  }
+
+  /** Milliseconds after `base`, rounded up (never early) and clamped to the Uint32 range. */
+  private toDue(at: number): number {
+    const rel = Math.ceil(at - this.base);
+    return rel <= 0 ? 0 : rel >= MAX_DUE ? MAX_DUE : rel;
+  }
+
+  /** Move `base` up once it lags the clock by 2^31 ms; a uniform shift keeps the heap's order. */
+  private rebaseIfDue(): void {
+    const now = this.clock.now();
+    if (now - this.base <= REBASE_AFTER) return;
+    const newBase = now - BEHIND;
+    const shift = newBase - this.base;
+    const { heap, due } = this;
+    // A deadline clamped to the top comes down with the rest: it then fires early, at the
+    // old top, and is re-set from the device's state with the new base.
+    for (let i = 0; i < this.count; i++) due[heap[i]] = Math.max(0, due[heap[i]] - shift);
+    this.base = newBase;
   }
 
   cancel(slot: number): void {
@@ -94,7 +136,7 @@ export class DeadlineScheduler {
     this.timer = null;
     this.armedAt = Infinity;
     if (this.count === 0) return;
-    const at = this.due[this.heap[0]];
+    const at = this.base + this.due[this.heap[0]];
     this.armedAt = at;
     // setTimeout caps at ~24.8 days; a far deadline is reached by re-arming on the way.
     const delay = Math.min(at - this.clock.now(), 3_600_000);
@@ -104,7 +146,9 @@ export class DeadlineScheduler {
   private fire(): void {
     this.timer = null;
     this.armedAt = Infinity;
+    this.rebaseIfDue();
     const now = this.clock.now();
+    const nowDue = now - this.base;
     // Work for at most `budgetMs` of CPU (or `chunk` deadlines) per turn: the status listeners
     // (store, map, alerts) run inside onDue, so a count alone cannot bound the event-loop lag.
     const started = performance.now();
@@ -113,14 +157,14 @@ export class DeadlineScheduler {
     while (this.count > 0) {
       const slot = this.heap[0];
       const at = this.due[slot];
-      if (at > now) break;
+      if (at > nowDue) break;
       if (handled === this.chunk || ((handled & 63) === 63 && performance.now() - started > this.budgetMs)) {
         yielded = true;
         break;
       }
       this.removeAt(0);
       handled++;
-      this.onDue(slot, at);
+      this.onDue(slot, this.base + at);
     }
     if (this.stopped) return;
     if (yielded) {
@@ -186,7 +230,7 @@ export class DeadlineScheduler {
     while (cap < n) cap *= 2;
     const heap = new Int32Array(cap);
     heap.set(this.heap);
-    const due = new Float64Array(cap);
+    const due = new Uint32Array(cap);
     due.set(this.due);
     const pos = new Int32Array(cap).fill(-1);
     pos.set(this.pos);

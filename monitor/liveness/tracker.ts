@@ -84,7 +84,7 @@ export class LivenessTracker {
     /** Shared with the registry and the map index (bin/start.ts), so an id is held once. */
     readonly ids: DeviceIds = new DeviceIds(),
   ) {
-    this.scheduler = new DeadlineScheduler(clock, (slot, at) => this.onDeadline(slot, at));
+    this.scheduler = new DeadlineScheduler(clock, (slot) => this.onDeadline(slot));
   }
 
   /** Start tracking a device (at onboarding or start-up). `state` restores a snapshot. */
@@ -178,7 +178,8 @@ export class LivenessTracker {
   /** The time of the device's next scheduled transition, if any. */
   nextDeadlineOf(id: string): number | undefined {
     const slot = this.slotOf(id);
-    return slot < 0 ? undefined : this.scheduler.deadlineOf(slot);
+    // The exact one from the state: the heap's copy is rounded up to the ms (./deadlines.ts).
+    return slot < 0 || !this.scheduler.has(slot) ? undefined : this.deadlineOf(slot)?.at;
   }
 
   get size(): number {
@@ -365,16 +366,16 @@ export class LivenessTracker {
     else this.scheduler.cancel(slot);
   }
 
-  private onDeadline(slot: number, at: number): void {
+  private onDeadline(slot: number): void {
     const d = this.deadlineOf(slot);
-    // The deadline in the heap is always the one nextDeadline gives for the current state,
-    // so `d` is the transition that is due now.
     if (!d) return;
-    if (d.at > at) {
+    // The heap holds deadlines rounded up to the ms and clamped to its 32-bit range (see
+    // ./deadlines.ts), so the exact deadline and the transition come from the state.
+    if (d.at > this.clock.now()) {
       this.scheduler.set(slot, d.at);
       return;
     }
-    this.setStatus(slot, d.to, at);
+    this.setStatus(slot, d.to, d.at);
     this.schedule(slot);
   }
 

@@ -84,4 +84,42 @@ describe('DeadlineScheduler', () => {
     clock.advance(10_000);
     expect(seen).toEqual([1000, 2000, 3000]);
   });
+
+  it('holds deadlines in 32 bits: rounds a fractional one up, never early', () => {
+    const { clock, fired, s } = setup();
+    s.set(1, 1000.4);
+    clock.advance(1000);
+    expect(fired).toEqual([]);
+    clock.advance(1);
+    expect(fired).toEqual([{ slot: 1, at: 1001, now: 1001 }]);
+  });
+
+  it('reaches deadlines months ahead and days behind exactly, re-set from the truth as a tracker does', () => {
+    const day = 86_400_000;
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const t0 = clock.now();
+    // The tracker's role: the exact deadline per slot; the heap is only the alarm.
+    const truth = new Map<number, number>([
+      [1, t0 + 40 * day + 7], // beyond 32 bits of ms from the base: clamped, fires early, re-set
+      [2, t0 + 100 * day + 3], // needs several rebases on the way
+      [3, t0 - 30 * day], // long past (a restart after a month): due at once
+      [4, t0 + 20 * day + 0.5],
+    ]);
+    const handled: { slot: number; now: number }[] = [];
+    const s: DeadlineScheduler = new DeadlineScheduler(clock, (slot) => {
+      const exact = truth.get(slot)!;
+      if (exact > clock.now()) s.set(slot, exact);
+      else handled.push({ slot, now: clock.now() });
+    });
+    for (const [slot, at] of truth) s.set(slot, at);
+    clock.advance(0);
+    for (let d = 0; d < 101; d++) clock.advance(day);
+    expect(handled).toEqual([
+      { slot: 3, now: t0 },
+      { slot: 4, now: t0 + 20 * day + 1 },
+      { slot: 1, now: t0 + 40 * day + 7 },
+      { slot: 2, now: t0 + 100 * day + 3 },
+    ]);
+    expect(s.size).toBe(0);
+  });
 });
