@@ -131,7 +131,7 @@ shapeStage('registry');
 
 t = performance.now();
 const bus = new EventBus(silentLogger);
-const liveness = new LivenessTracker(systemClock, bus, registry.ids);
+const liveness = new LivenessTracker(systemClock, bus, registry.ids, registry.customers);
 const now = Date.now();
 let k = 0;
 for (const d of registry.allDevices()) {

@@ -69,7 +69,7 @@ export async function startSystem(opts: StartOptions = {}) {
   registry.keys.ensureAdmin(admin.token);
 
   const bus = new EventBus(log);
-  const liveness = new LivenessTracker(clock, bus, registry.ids);
+  const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customers);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
   const store =
     opts.store ??

@@ -1,6 +1,7 @@
 import type { ConnectionState, DeviceStatus } from '../types.ts';
 import { DictColumn } from '../dict-column.ts';
-import { Interner } from '../interner.ts';
+import { CustomerColumn } from '../customer-column.ts';
+import type { Interner } from '../interner.ts';
 import { PackedColumn } from '../packed.ts';
 import { TimeColumn, WideColumn } from '../wide-column.ts';
 
@@ -13,7 +14,7 @@ import { TimeColumn, WideColumn } from '../wide-column.ts';
  *
  *   Uint8    status, connection, rat code, flags (tracked, dirty)            4 B
  *   Int16    mcc, mnc (-1 = not reported)                                     4 B
- *   Uint32   customer number (interned customer id)                          4 B
+ *   Uint32   customer number (../customer-column.ts, shared with the registry) 4 B
  *   times    statusSince, connectionSince, lastSeen, fix ts, last ts
  *            (40-bit ms from 2020, ../wide-column.ts)                       25 B
  *   wide     cellId (5G NR cell identities have 36 bits)                      5 B
@@ -37,9 +38,15 @@ export class StateColumns {
   flags = new Uint8Array(0);
   mcc = new Int16Array(0);
   mnc = new Int16Array(0);
-  /** The device's customer as its number in `customers`. */
-  customer = new Uint32Array(0);
-  readonly customers = new Interner();
+  /** Shared with the registry and the map in the running system (../customer-column.ts). */
+  constructor(readonly customerColumn: CustomerColumn = new CustomerColumn()) {}
+  /** The device's customer as its number in `customers` (the array is replaced on growth). */
+  get customer(): Uint32Array {
+    return this.customerColumn.codes;
+  }
+  get customers(): Interner {
+    return this.customerColumn.names;
+  }
   statusSince = new TimeColumn();
   connectionSince = new TimeColumn();
   lastSeen = new TimeColumn();
@@ -68,7 +75,7 @@ export class StateColumns {
     this.flags = grown(this.flags, cap, 0);
     this.mcc = grown(this.mcc, cap, -1);
     this.mnc = grown(this.mnc, cap, -1);
-    this.customer = grown(this.customer, cap, 0);
+    this.customerColumn.ensure(cap);
     for (const p of [
       this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.lastTs, this.cellId,
       this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter,

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.ts';
 import type { EventBus } from '../events.ts';
+import { CustomerColumn } from '../customer-column.ts';
 import { DeviceIds } from '../device-ids.ts';
 import { Interner } from '../interner.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
@@ -67,7 +68,7 @@ export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
  * heartbeats — call `get` again.
  */
 export class LivenessTracker {
-  private cols = new StateColumns();
+  private cols: StateColumns;
   private seqs = new SeqWindows();
   private tracked = 0;
   /** The customer's default offlineAfter (s, NaN = none), by customer number. */
@@ -83,7 +84,10 @@ export class LivenessTracker {
     private bus: EventBus,
     /** Shared with the registry and the map index (bin/start.ts), so an id is held once. */
     readonly ids: DeviceIds = new DeviceIds(),
+    /** Shared with the registry (bin/start.ts), so a customer number is held once per device. */
+    customers: CustomerColumn = new CustomerColumn(),
   ) {
+    this.cols = new StateColumns(customers);
     this.scheduler = new DeadlineScheduler(clock, (slot) => this.onDeadline(slot));
   }
 
@@ -99,7 +103,7 @@ export class LivenessTracker {
     }
     c.flags[slot] |= TRACKED;
     this.tracked++;
-    c.customer[slot] = this.cols.customers.code(customerId);
+    c.customerColumn.set(slot, customerId);
     let status: DeviceStatus = 'unknown';
     if (state) {
       status = state.status;
@@ -264,7 +268,7 @@ export class LivenessTracker {
   }
 
   private customerOf(slot: number): string {
-    return this.cols.customers.values[this.cols.customer[slot]];
+    return this.cols.customerColumn.idOf(slot);
   }
 
   private markDirty(slot: number): void {

@@ -7,9 +7,9 @@ import { DeviceStates } from './device-states.ts';
 import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
 import { DeviceIds } from '../device-ids.ts';
-import { Interner } from '../interner.ts';
+import { CustomerColumn } from '../customer-column.ts';
 import { Customers, type NewCustomer } from './customers.ts';
-import { iccidHash } from './iccid-hash.ts';
+import { iccidHash, NO_ICCID, NOT_REGISTERED } from './iccid-hash.ts';
 import { deviceFromRow, type DeviceRow } from './rows.ts';
 
 export { RegistryError } from './errors.ts';
@@ -47,8 +47,8 @@ export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'un
  * process-wide `DeviceIds`:
  *
  *   id               DeviceIds (shared with liveness and the map index)   ~30 B
- *   customer number  Uint32, the customer id interned (../interner.ts)       4 B
- *   ICCID hash       Uint32 FNV-1a of the registered ICCID (0 = none)        4 B
+ *   customer number  ../customer-column.ts (shared with liveness and the map)  4 B
+ *   ICCID hash       Uint32 FNV-1a of the registered ICCID (0 = none, NOT_REGISTERED = not ours) 4 B
  *
  * Everything else (name, IMSI, MSISDN, custom fields, token hash, SIM state) is read from
  * SQLite by primary key when asked (~3 µs): MQTT logins, the REST API and alert texts are
@@ -57,14 +57,14 @@ export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'un
  */
 export class Registry {
   readonly ids: DeviceIds;
-  /** NOT_HERE for a slot of the shared ids that is not one of this registry's devices. */
-  private customerNo = new Uint32Array(1024).fill(NOT_HERE);
-  private iccidHash = new Uint32Array(1024);
+  /** Customer by slot, shared with liveness and the map (bin/start.ts). */
+  readonly customers: CustomerColumn;
+  /** ICCID hash by slot; NOT_REGISTERED for a slot of the shared ids that is not one of ours. */
+  private iccidHash = new Uint32Array(1024).fill(NOT_REGISTERED);
   /** Slots of this registry's devices (the shared DeviceIds may know ids it does not). */
   private deviceTotal = 0;
   private customerTable: Customers;
   private names = new Map<string, string | null>();
-  private customerCodes = new Interner();
   private stmt: Record<string, Statement>;
   /** API keys (admin, agent, customer), stored as hashes. */
   readonly keys: ApiKeys;
@@ -75,8 +75,10 @@ export class Registry {
     private db: Database,
     private now: () => number = Date.now,
     ids: DeviceIds = new DeviceIds(),
+    customers: CustomerColumn = new CustomerColumn(),
   ) {
     this.ids = ids;
+    this.customers = customers;
     db.exec(REGISTRY_SCHEMA);
     for (const { table, column, type } of REGISTRY_COLUMNS) {
       const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
@@ -115,17 +117,16 @@ export class Registry {
   /** Hold a device's in-memory part (see the class comment). */
   private remember(id: string, customerId: string, iccid: string | null): void {
     const slot = this.ids.add(id);
-    if (slot >= this.customerNo.length) {
-      const old = this.customerNo.length;
+    this.customers.set(slot, customerId);
+    if (slot >= this.iccidHash.length) {
+      const old = this.iccidHash.length;
       let n = old;
       while (n <= slot) n *= 2;
-      this.customerNo = grow(this.customerNo, n);
-      this.customerNo.fill(NOT_HERE, old);
       this.iccidHash = grow(this.iccidHash, n);
+      this.iccidHash.fill(NOT_REGISTERED, old);
     }
-    if (this.customerNo[slot] === NOT_HERE) this.deviceTotal++;
-    this.customerNo[slot] = this.customerCodes.code(customerId);
-    this.iccidHash[slot] = iccid ? iccidHash(iccid) : 0;
+    if (this.iccidHash[slot] === NOT_REGISTERED) this.deviceTotal++;
+    this.iccidHash[slot] = iccid ? iccidHash(iccid) : NO_ICCID;
   }
 
   // --- customers (./customers.ts) -----------------------------------------------
@@ -211,12 +212,12 @@ export class Registry {
   /** The device's slot in `ids`, or -1 if this registry does not know it. */
   slotOf(id: string): number {
     const slot = this.ids.slotOf(id);
-    return slot >= 0 && slot < this.customerNo.length && this.customerNo[slot] !== NOT_HERE ? slot : -1;
+    return slot >= 0 && slot < this.iccidHash.length && this.iccidHash[slot] !== NOT_REGISTERED ? slot : -1;
   }
 
   /** Customer of a known device's slot, from memory (the heartbeat path's lookup). */
   customerOfSlot(slot: number): string {
-    return this.customerCodes.values[this.customerNo[slot]];
+    return this.customers.idOf(slot);
   }
 
   /**
@@ -226,7 +227,7 @@ export class Registry {
    */
   iccidMatches(slot: number, iccid: string): boolean {
     const held = this.iccidHash[slot];
-    return held === 0 || held === iccidHash(iccid);
+    return held === NO_ICCID || held === iccidHash(iccid);
   }
 
   /** A device read from SQLite: a fresh object on every call. */
@@ -380,7 +381,6 @@ export class Registry {
 }
 
 /** Customer number of a slot this registry does not hold (the shared ids number others too). */
-const NOT_HERE = 0xffffffff;
 
 function grow<T extends Uint32Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../monitor/clock.ts';
+import { CustomerColumn } from '../../monitor/customer-column.ts';
 import { DeviceIds } from '../../monitor/device-ids.ts';
+import { EventBus } from '../../monitor/events.ts';
+import { silentLogger } from '../../monitor/logger.ts';
+import { LivenessTracker } from '../../monitor/liveness/tracker.ts';
 import { Registry } from '../../monitor/registry/registry.ts';
 
 const dirs: string[] = [];
@@ -70,6 +75,28 @@ describe('Registry with devices read from SQLite', () => {
     expect(registry.getDevice('stranger')).toBeUndefined();
     expect(registry.authenticateDevice('stranger', 'x')).toEqual({ ok: false, reason: 'unknown_device' });
     expect(registry.deviceCount()).toBe(1);
+  });
+
+  it('shares one customer column with liveness: both name the same customer, the registry still only knows its own devices', () => {
+    const ids = new DeviceIds();
+    const customers = new CustomerColumn();
+    const dir = mkdtempSync(join(tmpdir(), 'lastseen-registry-'));
+    dirs.push(dir);
+    const registry = new Registry(new Database(join(dir, 'registry.db')), Date.now, ids, customers);
+    const live = new LivenessTracker(new ManualClock(), new EventBus(silentLogger), ids, customers);
+    registry.createCustomer({ id: 'zoo', name: 'Zoo' });
+    registry.createCustomer({ id: 'sea', name: 'Sea' });
+    registry.createDevices([{ id: 'g1', customerId: 'zoo' }, { id: 'o1', customerId: 'sea' }]);
+    for (const d of registry.allDevices()) live.track(d.id, d.customerId, { offlineAfter: 60, interval: null, customerOfflineAfter: null });
+    // A device liveness tracks on its own (as a test or a bench may) is not the registry's.
+    live.track('loner', 'sea', { offlineAfter: 60, interval: null, customerOfflineAfter: null });
+    expect(customers.names.values).toEqual(['zoo', 'sea']);
+    expect(live.get('o1')?.customerId).toBe('sea');
+    expect(registry.customerOfSlot(registry.slotOf('g1'))).toBe('zoo');
+    expect(live.get('loner')?.customerId).toBe('sea');
+    expect(registry.slotOf('loner')).toBe(-1);
+    expect(registry.getDevice('loner')).toBeUndefined();
+    expect(registry.deviceCount()).toBe(2);
   });
 
   it('pages through 25 000 devices in creation order and lets the caller write while iterating', () => {
