@@ -4,38 +4,55 @@
  *
  * Layout, per device "slot" of the process-wide DeviceIds (shared with the registry and
  * liveness, so ids are not held again here):
- * - place and times (`PlaceColumns`: lat/lon packed to 1e-7 degrees (1.1 cm), fix time,
- *   status since, last seen): in the running system these are liveness's own columns, read
- *   here and never copied (bin/start.ts passes them), so they cost the map nothing and are
- *   always as fresh as liveness; a standalone index (tests, web/map/bench.ts) owns a set;
- * - its own columns, what keeping buckets and pyramids right needs (≈ 27 B a device): status
- *   code and customer number as last indexed, mercator x/y, and the cell on the GRID_LEVEL grid;
+ * - place, times and customer (`PlaceColumns`: lat/lon packed to 1e-7 degrees (1.1 cm), fix
+ *   time, status since, last seen, customer number): in the running system these are
+ *   liveness's own columns, read here and never copied (bin/start.ts passes them), so they
+ *   cost the map nothing and are always as fresh as liveness; a standalone index (tests,
+ *   web/map/bench.ts) owns a set;
+ * - its own columns, what keeping buckets and pyramids right needs, 13 B a device: one byte
+ *   of status code (as last indexed) and flags, and the position as last indexed on the
+ *   POS_LEVEL grid (Uint16 x, y: 611 m cells at the equator — the GRID_LEVEL cell is x >> 4);
  * - buckets: the devices of each non-empty GRID_LEVEL cell as a doubly linked list through
  *   `next`/`prev`, so a move is O(1) and a close-up viewport visits only nearby devices.
  *   GRID_LEVEL 12 cells are ~9.8 km wide at the equator;
  * - pyramids (./pyramid.ts): counts and centroid sums per cell for levels 0 … 9 over all
  *   devices, and 0 … 8 per customer, for clusters at low zoom.
  *
- * A position or status change costs about (levels) array or Map updates: ~1–3 µs.
+ * At 1 M devices (columns sized 1 048 576): own columns 13.6 B, dense pyramid 11.2 MB, plus
+ * per occupied bucket and per-customer pyramid cell ~11–21 B of table and 32 B of numbers.
+ * A position or status change costs about (levels) array updates: ~1–3 µs.
  */
 
 import { DeviceIds } from '../../monitor/device-ids.ts';
+import { Interner } from '../../monitor/interner.ts';
 import { PackedColumn } from '../../monitor/packed.ts';
 import type { DeviceStatus } from '../../monitor/types.ts';
 import { TimeColumn } from '../../monitor/wide-column.ts';
+import { CellTable } from './cell-table.ts';
 import { cellOf, mercX, mercY } from './mercator.ts';
-import { DensePyramid, SparsePyramid, STATUS_CODE } from './pyramid.ts';
+import { DensePyramid, POS_LEVEL, SparsePyramid, STATUS_CODE } from './pyramid.ts';
 
 /** Level of the bucket grid: 4096 × 4096 cells. */
 export const GRID_LEVEL = 12;
+/** POS_LEVEL cell coordinate → GRID_LEVEL cell coordinate. */
+const TO_GRID = POS_LEVEL - GRID_LEVEL;
 /** Deepest pyramid level over all devices (a zoom-7 map with 64 px clusters). */
 export const ALL_MAX_LEVEL = 9;
 /** Deepest pyramid level per customer: sparse, so kept shallower to bound memory. */
 export const CUSTOMER_MAX_LEVEL = 8;
 
+/** Bits of `MapIndex.flags`: the status code as last indexed (0–3) and two flags. */
+export const STATUS_BITS = 3;
+/** The index holds this slot (the shared ids also number devices it has not seen). */
+export const PRESENT = 4;
+/** The slot has a position, and so sits in a bucket and the pyramids. */
+export const HAS_POS = 8;
+
 /**
- * Where the index reads each device's place and times, by slot. Liveness's StateColumns
- * (monitor/liveness/state-arrays.ts) has exactly these, so the running system shares them.
+ * Where the index reads each device's place, times and customer, by slot. Liveness's
+ * StateColumns (monitor/liveness/state-arrays.ts) has exactly these, so the running system
+ * shares them. Columns grow (are replaced) in `ensure`: read them through this object each
+ * time, never keep one.
  */
 export interface PlaceColumns {
   statusSince: TimeColumn;
@@ -44,6 +61,9 @@ export interface PlaceColumns {
   posTs: TimeColumn;
   lat: PackedColumn;
   lon: PackedColumn;
+  /** The device's customer as its number in `customers`; it never changes for a slot. */
+  readonly customer: Uint32Array;
+  readonly customers: Interner;
   ensure(n: number): void;
 }
 
@@ -54,9 +74,16 @@ class OwnPlaceColumns implements PlaceColumns {
   posTs = new TimeColumn();
   lat = new PackedColumn('i32', 1e7, 'round');
   lon = new PackedColumn('i32', 1e7, 'round');
+  customer = new Uint32Array(0);
+  readonly customers = new Interner();
 
   ensure(n: number): void {
     for (const c of [this.statusSince, this.lastSeen, this.posTs, this.lat, this.lon]) c.ensure(n);
+    if (n > this.customer.length) {
+      const c = new Uint32Array(n);
+      c.set(this.customer);
+      this.customer = c;
+    }
   }
 }
 
@@ -72,27 +99,23 @@ export interface MapDeviceState {
 
 export class MapIndex {
   readonly all = new DensePyramid(ALL_MAX_LEVEL);
+  /** By customer number (the place columns' `customers`); created when first needed. */
   readonly byCustomer: SparsePyramid[] = [];
-  readonly customers: string[] = [];
   /** Devices per status code, all devices with or without a position; per customer number. */
   readonly totals: Float64Array[] = [];
   readonly allTotals = new Float64Array(4);
 
-  cust = new Uint32Array(0);
-  status = new Uint8Array(0);
-  /** 1 for a slot this index holds (the shared ids also number devices it has not seen). */
-  present = new Uint8Array(0);
-  hasPos = new Uint8Array(0);
-  gx = new Uint16Array(0);
-  gy = new Uint16Array(0);
-  /** Mercator x, y in [0, 1): float32 is ~1 px exact at zoom 16, enough for cluster centroids. */
-  mx = new Float32Array(0);
-  my = new Float32Array(0);
+  /** Status code (STATUS_BITS) and the PRESENT and HAS_POS flags, as last indexed. */
+  flags = new Uint8Array(0);
+  /** Position as last indexed: the POS_LEVEL cell (0 … 65 535), x from 180°W, y from the north. */
+  x = new Uint16Array(0);
+  y = new Uint16Array(0);
   next = new Int32Array(0);
   prev = new Int32Array(0);
-  /** Bucket key gy * 4096 + gx → first slot of that cell's list. */
-  readonly buckets = new Map<number, number>();
+  /** Bucket key gy * 4096 + gx (GRID_LEVEL cell) → first slot of that cell's list. */
+  readonly buckets = new CellTable();
 
+  /** Customer id → number, mirrored from the interner (which has no lookup without adding). */
   private customerNumbers = new Map<string, number>();
   private count = 0;
 
@@ -128,27 +151,53 @@ export class MapIndex {
   get lastSeen(): TimeColumn {
     return this.placeCols.lastSeen;
   }
+  /** Customer number by slot (read it afresh: the array is replaced when the columns grow). */
+  get cust(): Uint32Array {
+    return this.placeCols.customer;
+  }
+  /** Customer ids by number. */
+  get customers(): readonly string[] {
+    return this.placeCols.customers.values;
+  }
 
   get size(): number {
     return this.count;
   }
 
-  /** The bound of a full scan: slots below it may be present (check `present`). */
+  /** The bound of a full scan: slots below it may be present (check PRESENT). */
   get slotCount(): number {
-    return Math.min(this.ids.size, this.cust.length);
+    return Math.min(this.ids.size, this.flags.length);
   }
 
   slotOf(id: string): number | undefined {
     const slot = this.ids.slotOf(id);
-    return slot >= 0 && slot < this.present.length && this.present[slot] ? slot : undefined;
+    return slot >= 0 && slot < this.flags.length && this.flags[slot] & PRESENT ? slot : undefined;
   }
 
   idOf(slot: number): string {
     return this.ids.idOf(slot);
   }
 
+  /** Status code (0–3) of a slot as indexed. */
+  statusCode(slot: number): number {
+    return this.flags[slot] & STATUS_BITS;
+  }
+
+  hasPosition(slot: number): boolean {
+    return (this.flags[slot] & HAS_POS) !== 0;
+  }
+
   customerNumber(customerId: string): number | undefined {
-    return this.customerNumbers.get(customerId);
+    let c = this.customerNumbers.get(customerId);
+    if (c === undefined) {
+      // New names since the last look: mirror them (each name once, so amortised O(1)).
+      const names = this.customers;
+      for (let n = this.customerNumbers.size; n < names.length; n++) this.customerNumbers.set(names[n], n);
+      c = this.customerNumbers.get(customerId);
+      if (c === undefined) return undefined;
+    }
+    this.customerSlots(c);
+    return c;
   }
 
   /** Insert or overwrite a device from a full state (start-up load, resync). */
@@ -162,7 +211,7 @@ export class MapIndex {
   setPosition(id: string, customerId: string, lat: number, lon: number, ts: number): void {
     const slot = this.ensure(id, customerId);
     // Shared columns: liveness already kept the newest fix and only reports a newer one.
-    if (this.ownsPlace && this.hasPos[slot] && ts < this.ts.get(slot)) return;
+    if (this.ownsPlace && this.flags[slot] & HAS_POS && ts < this.ts.get(slot)) return;
     this.setPositionAt(slot, lat, lon, ts);
   }
 
@@ -175,110 +224,117 @@ export class MapIndex {
   remove(id: string): void {
     const slot = this.slotOf(id);
     if (slot === undefined) return;
-    if (this.hasPos[slot]) this.unplace(slot);
-    this.totals[this.cust[slot]][this.status[slot]]--;
-    this.allTotals[this.status[slot]]--;
-    this.present[slot] = 0;
-    this.hasPos[slot] = 0;
+    const f = this.flags[slot];
+    if (f & HAS_POS) this.unplace(slot);
+    this.totals[this.cust[slot]][f & STATUS_BITS]--;
+    this.allTotals[f & STATUS_BITS]--;
+    this.flags[slot] = 0;
     this.count--;
   }
 
+  /**
+   * The slot of `id`, present. Its customer: standalone, `customerId` (a change moves the
+   * device); sharing liveness's columns, liveness's customer for the slot, which it set when it
+   * started tracking the device and never changes (events carry that same customer).
+   */
   private ensure(id: string, customerId: string): number {
     const slot = this.ids.add(id);
-    const c = this.customerNo(customerId);
-    if (slot >= this.cust.length) {
-      let n = Math.max(1024, this.cust.length);
+    if (slot >= this.flags.length) {
+      let n = Math.max(1024, this.flags.length);
       while (n <= slot) n *= 2;
       this.grow(n);
     }
-    if (this.present[slot]) {
-      if (this.cust[slot] !== c) this.moveCustomer(slot, c);
+    const c = this.ownsPlace ? this.placeCols.customers.code(customerId) : this.placeCols.customer[slot];
+    if (c >= this.customers.length) throw new Error(`map index: device ${id} has no customer in the shared columns (not tracked by liveness)`);
+    this.customerSlots(c);
+    if (this.flags[slot] & PRESENT) {
+      if (this.ownsPlace && this.placeCols.customer[slot] !== c) this.moveCustomer(slot, c);
       return slot;
     }
-    this.present[slot] = 1;
+    this.flags[slot] = PRESENT | STATUS_CODE.unknown;
     this.count++;
-    this.cust[slot] = c;
     if (this.ownsPlace) {
+      this.placeCols.customer[slot] = c;
       this.placeCols.statusSince.set(slot, NaN);
       this.placeCols.lastSeen.set(slot, NaN);
       this.placeCols.posTs.set(slot, NaN);
     }
-    this.status[slot] = STATUS_CODE.unknown;
-    this.hasPos[slot] = 0;
     this.totals[c][STATUS_CODE.unknown]++;
     this.allTotals[STATUS_CODE.unknown]++;
     return slot;
   }
 
-  private customerNo(customerId: string): number {
-    let c = this.customerNumbers.get(customerId);
-    if (c === undefined) {
-      c = this.customers.length;
-      this.customers.push(customerId);
-      this.customerNumbers.set(customerId, c);
+  /** Per-customer pyramid and totals for customer numbers up to `c`. */
+  private customerSlots(c: number): void {
+    while (this.byCustomer.length <= c) {
       this.byCustomer.push(new SparsePyramid(CUSTOMER_MAX_LEVEL));
       this.totals.push(new Float64Array(4));
     }
-    return c;
   }
 
+  /** Standalone only: the device now belongs to customer `c`. */
   private moveCustomer(slot: number, c: number): void {
-    const placed = this.hasPos[slot] === 1;
+    const placed = (this.flags[slot] & HAS_POS) !== 0;
+    const st = this.flags[slot] & STATUS_BITS;
     if (placed) this.unplace(slot);
-    this.totals[this.cust[slot]][this.status[slot]]--;
-    this.cust[slot] = c;
-    this.totals[c][this.status[slot]]++;
+    this.totals[this.placeCols.customer[slot]][st]--;
+    this.placeCols.customer[slot] = c;
+    this.totals[c][st]++;
     if (placed) this.place(slot);
   }
 
   private setStatusAt(slot: number, status: DeviceStatus, since: number | null, lastSeen: number | null): void {
     const code = STATUS_CODE[status];
-    const old = this.status[slot];
+    const f = this.flags[slot];
+    const old = f & STATUS_BITS;
     if (this.ownsPlace) {
       this.placeCols.statusSince.set(slot, since ?? NaN);
       this.placeCols.lastSeen.set(slot, lastSeen ?? NaN);
     }
     if (old === code) return;
-    const placed = this.hasPos[slot] === 1;
+    const placed = (f & HAS_POS) !== 0;
     if (placed) this.unplace(slot);
-    this.totals[this.cust[slot]][old]--;
+    const c = this.cust[slot];
+    this.totals[c][old]--;
     this.allTotals[old]--;
-    this.status[slot] = code;
-    this.totals[this.cust[slot]][code]++;
+    this.flags[slot] = (f & ~STATUS_BITS) | code;
+    this.totals[c][code]++;
     this.allTotals[code]++;
     if (placed) this.place(slot);
   }
 
   private setPositionAt(slot: number, lat: number, lon: number, ts: number): void {
-    if (this.hasPos[slot]) this.unplace(slot);
     if (this.ownsPlace) {
       this.placeCols.lat.set(slot, lat);
       this.placeCols.lon.set(slot, lon);
       this.placeCols.posTs.set(slot, ts);
     }
-    const x = mercX(lon);
-    const y = mercY(lat);
-    this.mx[slot] = x;
-    this.my[slot] = y;
-    this.gx[slot] = cellOf(x, GRID_LEVEL);
-    this.gy[slot] = cellOf(y, GRID_LEVEL);
-    this.hasPos[slot] = 1;
+    const x = cellOf(mercX(lon), POS_LEVEL);
+    const y = cellOf(mercY(lat), POS_LEVEL);
+    if (this.flags[slot] & HAS_POS) {
+      // Most fixes move a device less than a 611 m cell: nothing the index keeps changes.
+      if (this.x[slot] === x && this.y[slot] === y) return;
+      this.unplace(slot);
+    }
+    this.x[slot] = x;
+    this.y[slot] = y;
+    this.flags[slot] |= HAS_POS;
     this.place(slot);
   }
 
   /** Put a positioned slot into its bucket and the pyramids. */
   private place(slot: number): void {
-    const key = this.gy[slot] * 4096 + this.gx[slot];
+    const key = (this.y[slot] >> TO_GRID) * 4096 + (this.x[slot] >> TO_GRID);
     const head = this.buckets.get(key);
     this.prev[slot] = -1;
-    this.next[slot] = head ?? -1;
-    if (head !== undefined) this.prev[head] = slot;
+    this.next[slot] = head;
+    if (head >= 0) this.prev[head] = slot;
     this.buckets.set(key, slot);
     this.aggregate(slot, 1);
   }
 
   private unplace(slot: number): void {
-    const key = this.gy[slot] * 4096 + this.gx[slot];
+    const key = (this.y[slot] >> TO_GRID) * 4096 + (this.x[slot] >> TO_GRID);
     const p = this.prev[slot];
     const n = this.next[slot];
     if (n >= 0) this.prev[n] = p;
@@ -289,11 +345,11 @@ export class MapIndex {
   }
 
   private aggregate(slot: number, sign: 1 | -1): void {
-    const mx = this.mx[slot];
-    const my = this.my[slot];
-    const st = this.status[slot];
-    this.all.apply(GRID_LEVEL, this.gx[slot], this.gy[slot], st, mx, my, sign);
-    this.byCustomer[this.cust[slot]].apply(GRID_LEVEL, this.gx[slot], this.gy[slot], st, mx, my, sign);
+    const x = this.x[slot];
+    const y = this.y[slot];
+    const st = this.flags[slot] & STATUS_BITS;
+    this.all.apply(x, y, st, sign);
+    this.byCustomer[this.cust[slot]].apply(x, y, st, sign);
   }
 
   private grow(n: number): void {
@@ -302,14 +358,9 @@ export class MapIndex {
       b.set(a as unknown as ArrayLike<number>);
       return b;
     };
-    this.cust = g(this.cust, (k) => new Uint32Array(k));
-    this.status = g(this.status, (k) => new Uint8Array(k));
-    this.present = g(this.present, (k) => new Uint8Array(k));
-    this.hasPos = g(this.hasPos, (k) => new Uint8Array(k));
-    this.gx = g(this.gx, (k) => new Uint16Array(k));
-    this.gy = g(this.gy, (k) => new Uint16Array(k));
-    this.mx = g(this.mx, (k) => new Float32Array(k));
-    this.my = g(this.my, (k) => new Float32Array(k));
+    this.flags = g(this.flags, (k) => new Uint8Array(k));
+    this.x = g(this.x, (k) => new Uint16Array(k));
+    this.y = g(this.y, (k) => new Uint16Array(k));
     // New slots read as NaN; a shared set is liveness's and already holds its devices.
     this.placeCols.ensure(n);
     this.next = g(this.next, (k) => new Int32Array(k));

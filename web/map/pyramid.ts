@@ -3,65 +3,97 @@
  * one device at a time (add / remove), so a viewport at low zoom is answered by reading a few
  * hundred cells instead of visiting a million devices.
  *
- * A cell holds STRIDE numbers: the count per status code (STATUS_CODES order) and the sums of
- * the devices' mercator x and y, from which the cluster's centroid is the mean.
+ * A cell holds the count per status code (STATUS_CODES order) as Uint32 and the sums of its
+ * devices' POS_LEVEL cell coordinates (whole numbers < 2^16) as Float64. Whole numbers make
+ * every add and remove exact: a sum below 2^53 (2^37 devices) has no rounding, so a cell's
+ * sums return to exactly 0 when its devices leave, however many moves went through it, and
+ * the centroid is the mean of the devices' POS_LEVEL cell centres. A POS_LEVEL cell is 1/65 536
+ * of the world (611 m at the equator), so a centroid is within half of one of the mean of the
+ * exact positions: 2^(zoom − 9) px at `zoom`, 0.25 px at zoom 7 (level 9, the deepest here).
  *
  * Two storages with the same interface:
- * - DensePyramid: one Float64Array per level. Level k has 4^k cells × 6 × 8 B, so levels
- *   0 … 9 take 4^10/3 × 48 B ≈ 16.8 MB whatever the fleet size. Used for "all customers".
- * - SparsePyramid: a Map from (level, cell) to the offset of its six numbers in one pooled
- *   Float64Array, holding only occupied cells (≈ 80 B each). Used per customer, where most
- *   cells are empty; at most min(devices, 4^k) cells per level k.
+ * - DensePyramid: per level a Uint32Array of counts and a Float64Array of sums. Level k has
+ *   4^k cells × (16 + 16) B, so levels 0 … 9 take 4^10/3 × 32 B ≈ 11.2 MB whatever the fleet
+ *   size (48 B a cell, 16.8 MB, with the counts as Float64). Used for "all customers".
+ * - SparsePyramid: only occupied cells, numbered through an open-addressing table of
+ *   (level, cell) keys, with the same counts and sums in pooled arrays. Used per customer,
+ *   where most cells are empty; at most min(devices, 4^k) cells per level k.
  */
 
 import type { DeviceStatus } from '../../monitor/types.ts';
+import { CellTable } from './cell-table.ts';
 
 export const STATUS_CODES: readonly DeviceStatus[] = ['unknown', 'online', 'late', 'offline'];
 export const STATUS_CODE: Readonly<Record<DeviceStatus, number>> = { unknown: 0, online: 1, late: 2, offline: 3 };
-/** Numbers per cell: four status counts, sum of x, sum of y. */
+/** Level of the device position grid (Uint16 x, y): 65 536 × 65 536 cells. */
+export const POS_LEVEL = 16;
+const POS_CELLS = 2 ** POS_LEVEL;
+/** Numbers per cell as `read` gives them: four status counts, sum of mercator x, sum of y. */
 export const STRIDE = 6;
-const SUM_X = 4;
-const SUM_Y = 5;
 
 export interface Pyramid {
   readonly maxLevel: number;
-  /** Add (sign 1) or remove (sign −1) one device at grid cell (gx, gy) of level `gridLevel`. */
-  apply(gridLevel: number, gx: number, gy: number, status: number, mx: number, my: number, sign: 1 | -1): void;
-  /** The six numbers of a cell, or undefined when the cell is empty. Do not modify. */
-  cell(level: number, cx: number, cy: number): Float64Array | undefined;
+  /** Add (sign 1) or remove (sign −1) one device at POS_LEVEL cell (x, y). */
+  apply(x: number, y: number, status: number, sign: 1 | -1): void;
+  /**
+   * Copy a cell's six numbers into `out` (counts by status, then the sums of the devices'
+   * mercator x and y, each a POS_LEVEL cell centre). False, `out` untouched, when it is empty.
+   */
+  read(level: number, cx: number, cy: number, out: Float64Array): boolean;
+}
+
+/** Counts and integer sums of cell `i` → the six numbers of `read`. */
+function unpack(counts: Uint32Array, sums: Float64Array, i: number, out: Float64Array): boolean {
+  const c = i * 4;
+  const n = counts[c] + counts[c + 1] + counts[c + 2] + counts[c + 3];
+  if (n === 0) return false;
+  out[0] = counts[c];
+  out[1] = counts[c + 1];
+  out[2] = counts[c + 2];
+  out[3] = counts[c + 3];
+  // Σ (x + 0.5) / 2^16 over the n devices: the mean of their cell centres in mercator.
+  out[4] = (sums[i * 2] + 0.5 * n) / POS_CELLS;
+  out[5] = (sums[i * 2 + 1] + 0.5 * n) / POS_CELLS;
+  return true;
 }
 
 export class DensePyramid implements Pyramid {
-  private levels: Float64Array[] = [];
+  private counts: Uint32Array[] = [];
+  private sums: Float64Array[] = [];
 
   constructor(readonly maxLevel: number) {
-    for (let k = 0; k <= maxLevel; k++) this.levels.push(new Float64Array(4 ** k * STRIDE));
-  }
-
-  apply(gridLevel: number, gx: number, gy: number, status: number, mx: number, my: number, sign: 1 | -1): void {
-    for (let k = 0; k <= this.maxLevel; k++) {
-      const shift = gridLevel - k;
-      const i = (((gy >> shift) << k) + (gx >> shift)) * STRIDE;
-      const a = this.levels[k];
-      a[i + status] += sign;
-      a[i + SUM_X] += sign * mx;
-      a[i + SUM_Y] += sign * my;
+    for (let k = 0; k <= maxLevel; k++) {
+      this.counts.push(new Uint32Array(4 ** k * 4));
+      this.sums.push(new Float64Array(4 ** k * 2));
     }
   }
 
-  cell(level: number, cx: number, cy: number): Float64Array | undefined {
-    const i = ((cy << level) + cx) * STRIDE;
-    const a = this.levels[level];
-    if (a[i] + a[i + 1] + a[i + 2] + a[i + 3] === 0) return undefined;
-    return a.subarray(i, i + STRIDE);
+  apply(x: number, y: number, status: number, sign: 1 | -1): void {
+    for (let k = 0; k <= this.maxLevel; k++) {
+      const shift = POS_LEVEL - k;
+      const i = ((y >> shift) << k) + (x >> shift);
+      this.counts[k][i * 4 + status] += sign;
+      const s = this.sums[k];
+      s[i * 2] += sign * x;
+      s[i * 2 + 1] += sign * y;
+    }
+  }
+
+  read(level: number, cx: number, cy: number, out: Float64Array): boolean {
+    return unpack(this.counts[level], this.sums[level], (cy << level) + cx, out);
+  }
+
+  /** Whether every cell is empty with sums exactly 0 (for tests: no drift from add/remove). */
+  isZero(): boolean {
+    return this.counts.every((a) => a.every((v) => v === 0)) && this.sums.every((a) => a.every((v) => v === 0));
   }
 }
 
 export class SparsePyramid implements Pyramid {
-  /** (level, cell) → offset of its STRIDE numbers in `pool`. Small-integer keys and values. */
-  private cells = new Map<number, number>();
-  /** All cells' numbers side by side: one allocation, not one typed array per cell. */
-  private pool = new Float64Array(64 * STRIDE);
+  /** (level, cell) → cell number in the pools. */
+  private table = new CellTable();
+  private counts = new Uint32Array(64 * 4);
+  private sums = new Float64Array(64 * 2);
   private used = 0;
   private free: number[] = [];
   /** Index of the first cell of level k in one flat numbering of all levels: (4^k − 1) / 3. */
@@ -71,49 +103,53 @@ export class SparsePyramid implements Pyramid {
     for (let k = 0; k <= maxLevel; k++) this.offsets.push((4 ** k - 1) / 3);
   }
 
-  apply(gridLevel: number, gx: number, gy: number, status: number, mx: number, my: number, sign: 1 | -1): void {
+  apply(x: number, y: number, status: number, sign: 1 | -1): void {
     for (let k = 0; k <= this.maxLevel; k++) {
-      const shift = gridLevel - k;
-      const key = this.offsets[k] + ((gy >> shift) << k) + (gx >> shift);
-      let o = this.cells.get(key);
-      if (o === undefined) {
+      const shift = POS_LEVEL - k;
+      const key = this.offsets[k] + ((y >> shift) << k) + (x >> shift);
+      let o = this.table.get(key);
+      if (o < 0) {
         o = this.allocate();
-        this.cells.set(key, o);
+        this.table.set(key, o);
       }
-      const c = this.pool;
-      c[o + status] += sign;
-      c[o + SUM_X] += sign * mx;
-      c[o + SUM_Y] += sign * my;
-      if (sign < 0 && c[o] + c[o + 1] + c[o + 2] + c[o + 3] === 0) {
-        this.cells.delete(key);
+      const c = this.counts;
+      c[o * 4 + status] += sign;
+      this.sums[o * 2] += sign * x;
+      this.sums[o * 2 + 1] += sign * y;
+      if (sign < 0 && c[o * 4] + c[o * 4 + 1] + c[o * 4 + 2] + c[o * 4 + 3] === 0) {
+        this.table.delete(key);
         this.free.push(o);
       }
     }
   }
 
-  cell(level: number, cx: number, cy: number): Float64Array | undefined {
-    const o = this.cells.get(this.offsets[level] + ((cy << level) + cx));
-    return o === undefined ? undefined : this.pool.subarray(o, o + STRIDE);
+  read(level: number, cx: number, cy: number, out: Float64Array): boolean {
+    const o = this.table.get(this.offsets[level] + ((cy << level) + cx));
+    return o >= 0 && unpack(this.counts, this.sums, o, out);
   }
 
+  /** Occupied cells over all levels. */
   get size(): number {
-    return this.cells.size;
+    return this.table.size;
   }
 
   private allocate(): number {
     const o = this.free.pop();
     if (o !== undefined) {
-      this.pool.fill(0, o, o + STRIDE);
+      // Its counts are 0 and its sums, whole numbers, exactly 0; cleared all the same.
+      this.counts.fill(0, o * 4, o * 4 + 4);
+      this.sums[o * 2] = this.sums[o * 2 + 1] = 0;
       return o;
     }
-    if (this.used + STRIDE > this.pool.length) {
-      const bigger = new Float64Array(this.pool.length * 2);
-      bigger.set(this.pool);
-      this.pool = bigger;
+    if (this.used * 4 >= this.counts.length) {
+      const counts = new Uint32Array(this.counts.length * 2);
+      counts.set(this.counts);
+      const sums = new Float64Array(this.sums.length * 2);
+      sums.set(this.sums);
+      this.counts = counts;
+      this.sums = sums;
     }
-    const at = this.used;
-    this.used += STRIDE;
-    return at;
+    return this.used++;
   }
 }
 

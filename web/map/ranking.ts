@@ -15,7 +15,7 @@
  */
 
 import type { DeviceStatus } from '../../monitor/types.ts';
-import type { MapIndex } from './map-index.ts';
+import { PRESENT, STATUS_BITS, type MapIndex } from './map-index.ts';
 import { STATUS_CODE } from './pyramid.ts';
 
 const RANK_OF_CODE = [2, 3, 1, 0]; // by status code (unknown, online, late, offline) → rank − 1
@@ -36,10 +36,13 @@ export function offlineLongest(
     for (const s of opts.statuses) mask |= 1 << STATUS_CODE[s];
   }
   const ranks: number[][] = [[], [], [], []];
+  const flags = index.flags;
+  const cust = index.cust;
   for (let s = 0; s < index.slotCount; s++) {
-    if (!index.present[s]) continue;
-    if (customer >= 0 && index.cust[s] !== customer) continue;
-    const st = index.status[s];
+    const f = flags[s];
+    if (!(f & PRESENT)) continue;
+    if (customer >= 0 && cust[s] !== customer) continue;
+    const st = f & STATUS_BITS;
     if (!(mask & (1 << st))) continue;
     ranks[RANK_OF_CODE[st]].push(s);
   }

@@ -111,6 +111,8 @@ export function createMapRouter(opts: MapRouterOptions): MapRouter {
       const id = index.customers[n];
       if (only === null || (only !== undefined && only !== id)) continue;
       const t = index.totals[n];
+      // A customer liveness knows but the index has not placed a device of yet.
+      if (!t) continue;
       const mine = { unknown: t[0], online: t[1], late: t[2], offline: t[3] };
       const total = t[0] + t[1] + t[2] + t[3];
       if (total === 0) continue;
@@ -159,7 +161,7 @@ function pointOf(index: MapIndex, source: MapSource, s: number) {
     customerId: index.customers[index.cust[s]],
     lat: index.lat.get(s),
     lon: index.lon.get(s),
-    status: STATUS_CODES[index.status[s]],
+    status: STATUS_CODES[index.statusCode(s)],
     ts: iso(index.ts.get(s)),
     lastSeen: iso(index.lastSeen.get(s)),
     statusSince: iso(index.statusSince.get(s)),
@@ -172,9 +174,9 @@ function deviceOf(index: MapIndex, source: MapSource, s: number) {
     id,
     name: source.name(id),
     customerId: index.customers[index.cust[s]],
-    status: STATUS_CODES[index.status[s]],
+    status: STATUS_CODES[index.statusCode(s)],
     statusSince: iso(index.statusSince.get(s)),
     lastSeen: iso(index.lastSeen.get(s)),
-    lastPosition: index.hasPos[s] ? { lat: index.lat.get(s), lon: index.lon.get(s), ts: iso(index.ts.get(s)) } : null,
+    lastPosition: index.hasPosition(s) ? { lat: index.lat.get(s), lon: index.lon.get(s), ts: iso(index.ts.get(s)) } : null,
   };
 }

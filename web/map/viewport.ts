@@ -15,9 +15,9 @@
 
 import type { DeviceStatus } from '../../monitor/types.ts';
 import type { MapIndex } from './map-index.ts';
-import { GRID_LEVEL } from './map-index.ts';
+import { GRID_LEVEL, STATUS_BITS } from './map-index.ts';
 import { cellOf, mercX, mercY, splitBbox, unmercX, unmercY, type LonLatRange } from './mercator.ts';
-import { maskedCount, STATUS_CODE, STATUS_CODES, STRIDE, type Pyramid } from './pyramid.ts';
+import { maskedCount, POS_LEVEL, STATUS_CODE, STATUS_CODES, STRIDE, type Pyramid } from './pyramid.ts';
 
 export interface ViewportQuery {
   west: number;
@@ -47,6 +47,12 @@ export type ViewportResult =
 export const DEFAULT_POINT_LIMIT = 3000;
 /** Deepest cluster level: zoom 20 + 2. Keeps bin keys (cx · 2^22 + cy) well inside 2^53. */
 const MAX_CLUSTER_LEVEL = 22;
+/**
+ * Deepest cluster level binned from the devices' POS_LEVEL cells; deeper, from their exact
+ * lat/lon. A POS_LEVEL cell centre is within 2^(level − 12) px of the position at cluster
+ * level `level` (zoom level − 2): 0.5 px at level 10, so a centroid is within a pixel.
+ */
+const GRID_BIN_LEVEL = 10;
 
 interface GridRange {
   range: LonLatRange;
@@ -68,6 +74,7 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
     pyr = index.byCustomer[c];
   }
   const level = Math.max(0, Math.min(MAX_CLUSTER_LEVEL, Math.floor(q.zoom) + 2));
+  const c = new Float64Array(STRIDE);
   const base = Math.min(level, pyr.maxLevel);
   const ranges = splitBbox(q.west, q.south, q.east, q.north).map(toGrid);
 
@@ -86,8 +93,7 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
     const cy1 = g.y1 >> (GRID_LEVEL - base);
     for (let cy = cy0; cy <= cy1; cy++) {
       for (let cx = cx0; cx <= cx1; cx++) {
-        const c = pyr.cell(base, cx, cy);
-        if (!c) continue;
+        if (!pyr.read(base, cx, cy, c)) continue;
         const n = maskedCount(c, mask);
         if (n === 0) continue;
         mine.push(cx, cy);
@@ -103,7 +109,7 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
   if (level <= pyr.maxLevel && estimate > limit) {
     const clusters: Cluster[] = [];
     for (let i = 0; i < cells.length; i += 2) {
-      const c = pyr.cell(base, cells[i], cells[i + 1])!;
+      pyr.read(base, cells[i], cells[i + 1], c);
       const all = c[0] + c[1] + c[2] + c[3];
       clusters.push(makeCluster(c, mask, c[4] / all, c[5] / all));
     }
@@ -121,8 +127,7 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
           const y = cy * 2 + dy;
           const sh = GRID_LEVEL - lvl - 1;
           if (((x + 1) << sh) - 1 < g.x0 || x << sh > g.x1 || ((y + 1) << sh) - 1 < g.y0 || y << sh > g.y1) continue;
-          const c = pyr.cell(lvl + 1, x, y);
-          if (c && maskedCount(c, mask) > 0) visit(g, lvl + 1, x, y);
+          if (pyr.read(lvl + 1, x, y, c) && maskedCount(c, mask) > 0) visit(g, lvl + 1, x, y);
         }
       }
       return;
@@ -133,11 +138,13 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
     const by0 = Math.max(g.y0, cy << sh);
     const by1 = Math.min(g.y1, ((cy + 1) << sh) - 1);
     const r = g.range;
+    const cust = index.cust;
+    const flags = index.flags;
     for (let by = by0; by <= by1; by++) {
       for (let bx = bx0; bx <= bx1; bx++) {
-        for (let s = index.buckets.get(by * 4096 + bx) ?? -1; s >= 0; s = index.next[s]) {
-          if (customer >= 0 && index.cust[s] !== customer) continue;
-          if (!(mask & (1 << index.status[s]))) continue;
+        for (let s = index.buckets.get(by * 4096 + bx); s >= 0; s = index.next[s]) {
+          if (customer >= 0 && cust[s] !== customer) continue;
+          if (!(mask & (1 << (flags[s] & STATUS_BITS)))) continue;
           const lat = index.lat.get(s);
           const lon = index.lon.get(s);
           if (lat < r.south || lat > r.north || lon < r.west || lon > r.east) continue;
@@ -155,18 +162,26 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
 }
 
 /**
- * Group devices into level-`level` cells: the clusters below the pyramid's depth. Bin keys are
- * relative to the first device's cell so they stay small integers (fast Map keys).
+ * Group devices into level-`level` cells: the clusters below the pyramid's depth. Down to
+ * GRID_BIN_LEVEL from the POS_LEVEL cells the index keeps (a level-L cell is x >> (16 − L):
+ * the same bins as exact positions, centroids within half a pixel); deeper, from lat/lon
+ * (a few thousand devices in a close-up, ~50 ns each). Bin keys are relative to the first
+ * device's cell so they stay small integers (fast Map keys).
  */
 function binSlots(index: MapIndex, slots: number[], level: number): Cluster[] {
   const n = 2 ** level;
+  const grid = level <= GRID_BIN_LEVEL;
+  const toMerc = 1 / 2 ** POS_LEVEL;
+  const mercOf = (s: number, axis: 0 | 1): number =>
+    grid ? ((axis === 0 ? index.x[s] : index.y[s]) + 0.5) * toMerc : axis === 0 ? mercX(index.lon.get(s)) : mercY(index.lat.get(s));
   const bins = new Map<number, number>();
   const sums: number[] = [];
-  const x0 = Math.floor(index.mx[slots[0]] * n) - 4096;
-  const y0 = Math.floor(index.my[slots[0]] * n) - 4096;
+  const x0 = Math.floor(mercOf(slots[0], 0) * n) - 4096;
+  const y0 = Math.floor(mercOf(slots[0], 1) * n) - 4096;
+  const flags = index.flags;
   for (const s of slots) {
-    const mx = index.mx[s];
-    const my = index.my[s];
+    const mx = mercOf(s, 0);
+    const my = mercOf(s, 1);
     // A viewport spans < 8192 cells of its cluster level (1920 px / 64 px = 30 in practice).
     const key = (Math.floor(mx * n) - x0) * 16384 + (Math.floor(my * n) - y0);
     let o = bins.get(key);
@@ -175,7 +190,7 @@ function binSlots(index: MapIndex, slots: number[], level: number): Cluster[] {
       sums.push(0, 0, 0, 0, 0, 0);
       bins.set(key, o);
     }
-    sums[o + index.status[s]]++;
+    sums[o + (flags[s] & STATUS_BITS)]++;
     sums[o + 4] += mx;
     sums[o + 5] += my;
   }
