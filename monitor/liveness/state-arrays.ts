@@ -12,17 +12,22 @@ import { TimeColumn, WideColumn } from '../wide-column.ts';
  * Why: Node 20 has no pointer compression, so an object per device cost ~633 B and a million
  * live objects for the GC to trace (docs/benchmarks.md, issue 9 P4). Here a device is:
  *
- *   Uint8    status, connection, rat code, flags (tracked, dirty)            4 B
- *   Int16    mcc, mnc (-1 = not reported)                                     4 B
- *   Uint32   customer number (../customer-column.ts, shared with the registry) 4 B
- *   times    statusSince, connectionSince, lastSeen, fix ts, last ts
- *            (40-bit ms from 2020, ../wide-column.ts)                       25 B
+ *   Uint8    status, connection, flags (tracked, dirty)                      3 B
+ *   dict     network: RAT, MCC and MNC as one code (`networkCode`)            2 B
+ *   times    statusSince, connectionSince, lastSeen, fix time
+ *            (40-bit ms from 2020, ../wide-column.ts)                       20 B
  *   wide     cellId (5G NR cell identities have 36 bits)                      5 B
  *   dict     declared interval, configured interval and offlineAfter
  *            (a code into each column's table of distinct values, s)         6 B
  *   packed   lat, lon (i32, 1e-7°), battery (u16, 0.01 %), rssi (i16, 0.1 dB),
  *            temp (i16, 0.01 °C), alt (i32, 0.01 m), activity (u32)          22 B
- *                                                                             70 B
+ *                                                                             58 B
+ * plus the customer number (4 B, ../customer-column.ts, shared with the registry and the map),
+ * the duplicate window (8 B) and the deadline heap (12 B). The device's own clock time of its
+ * last heartbeat is not held: the time series has it per heartbeat, and no reader of the last
+ * state needs it.
+ *
+ * Times, cell ids and intervals
  * plus the duplicate window (6 B) and the deadline heap (12 B). Times, cell ids and intervals
  * are exact (or kept exactly in a side Map); physical readings are rounded to a resolution
  * finer than their sensors (the time-series store keeps each heartbeat exactly as sent). The
@@ -34,10 +39,9 @@ export class StateColumns {
   capacity = 0;
   status = new Uint8Array(0);
   connection = new Uint8Array(0);
-  rat = new Uint8Array(0);
   flags = new Uint8Array(0);
-  mcc = new Int16Array(0);
-  mnc = new Int16Array(0);
+  /** RAT, MCC and MNC together as one dictionary code (see `network`). */
+  network = new DictColumn();
   /** Shared with the registry and the map in the running system (../customer-column.ts). */
   constructor(readonly customerColumn: CustomerColumn = new CustomerColumn()) {}
   /** The device's customer as its number in `customers` (the array is replaced on growth). */
@@ -51,7 +55,6 @@ export class StateColumns {
   connectionSince = new TimeColumn();
   lastSeen = new TimeColumn();
   posTs = new TimeColumn();
-  lastTs = new TimeColumn();
   declaredInterval = new DictColumn();
   cfgInterval = new DictColumn();
   cfgOfflineAfter = new DictColumn();
@@ -71,18 +74,34 @@ export class StateColumns {
     while (cap < n) cap *= 2;
     this.status = grown(this.status, cap, 0);
     this.connection = grown(this.connection, cap, 0);
-    this.rat = grown(this.rat, cap, 0);
     this.flags = grown(this.flags, cap, 0);
-    this.mcc = grown(this.mcc, cap, -1);
-    this.mnc = grown(this.mnc, cap, -1);
     this.customerColumn.ensure(cap);
     for (const p of [
-      this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.lastTs, this.cellId,
+      this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.cellId, this.network,
       this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter,
       this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.activity,
     ]) p.ensure(cap);
     this.capacity = cap;
   }
+}
+
+/**
+ * RAT, MCC and MNC as one number for the `network` dictionary column: a fleet sees a few
+ * hundred (RAT, operator) pairs, so one 2 B code replaces 5 B of separate columns. Each part
+ * may be absent (0): rat is its interned number + 1, mcc and mnc (0 … 999) are stored + 1.
+ *
+ *   LTE-M (rat 2), mcc 639, mnc 2  →  2 · 1 002 001 + 640 · 1001 + 3 = 2 644 645
+ */
+export function networkCode(rat: number, mcc: number, mnc: number): number {
+  return rat * 1_002_001 + (mcc + 1) * 1001 + (mnc + 1);
+}
+/** [rat (0 = none), mcc (-1 = none), mnc (-1 = none)] of a `networkCode` (NaN: nothing reported). */
+export function networkParts(code: number): [number, number, number] {
+  if (code !== code) return [0, -1, -1];
+  const rat = Math.floor(code / 1_002_001);
+  const rest = code - rat * 1_002_001;
+  const mcc = Math.floor(rest / 1001);
+  return [rat, mcc - 1, rest - mcc * 1001 - 1];
 }
 
 /** Bits of `StateColumns.flags`. */

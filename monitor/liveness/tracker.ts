@@ -9,6 +9,8 @@ import {
   CONNECTION_CODE,
   CONNECTIONS,
   DIRTY,
+  networkCode,
+  networkParts,
   orNaN,
   orNull,
   SeqWindows,
@@ -43,7 +45,7 @@ export interface DeviceState {
   declaredInterval: number | null;
   lastPosition: Position | null;
   /** The latest reading of each field, as last reported. */
-  last: Pick<Heartbeat, 'battery' | 'rssi' | 'rat' | 'mcc' | 'mnc' | 'cellId' | 'temp' | 'activity' | 'alt' | 'ts'>;
+  last: Pick<Heartbeat, 'battery' | 'rssi' | 'rat' | 'mcc' | 'mnc' | 'cellId' | 'temp' | 'activity' | 'alt'>;
 }
 
 /** Per-device configuration the registry owns and liveness needs. */
@@ -280,13 +282,19 @@ export class LivenessTracker {
   /** The latest readings, field by field: one absent from `r` keeps its previous value. */
   private setReadings(slot: number, r: DeviceState['last']): void {
     const c = this.cols;
-    if (r.ts !== undefined) c.lastTs.set(slot, r.ts);
     if (r.battery !== undefined) c.battery.set(slot, r.battery);
     if (r.rssi !== undefined) c.rssi.set(slot, r.rssi);
-    // Code 0 is "never reported", so a RAT name is stored as its interned number + 1.
-    if (r.rat !== undefined) c.rat[slot] = this.rats.code(r.rat) + 1;
-    if (r.mcc !== undefined) c.mcc[slot] = r.mcc;
-    if (r.mnc !== undefined) c.mnc[slot] = r.mnc;
+    if (r.rat !== undefined || r.mcc !== undefined || r.mnc !== undefined) {
+      const held = c.network.get(slot);
+      const [rat, mcc, mnc] = networkParts(held);
+      const code = networkCode(
+        // Code 0 is "never reported", so a RAT name is stored as its interned number + 1.
+        r.rat !== undefined ? this.rats.code(r.rat) + 1 : rat,
+        r.mcc ?? mcc,
+        r.mnc ?? mnc,
+      );
+      if (code !== held) c.network.set(slot, code);
+    }
     if (r.cellId !== undefined) c.cellId.set(slot, r.cellId);
     if (r.temp !== undefined) c.temp.set(slot, r.temp);
     if (r.activity !== undefined) c.activity.set(slot, r.activity);
@@ -297,15 +305,14 @@ export class LivenessTracker {
   private stateOf(slot: number): DeviceState {
     const c = this.cols;
     const last: DeviceState['last'] = {};
-    const lastTs = c.lastTs.get(slot);
-    if (lastTs === lastTs) last.ts = lastTs;
     const battery = c.battery.get(slot);
     if (battery === battery) last.battery = battery;
     const rssi = c.rssi.get(slot);
     if (rssi === rssi) last.rssi = rssi;
-    if (c.rat[slot] !== 0) last.rat = this.rats.values[c.rat[slot] - 1] as Heartbeat['rat'];
-    if (c.mcc[slot] >= 0) last.mcc = c.mcc[slot];
-    if (c.mnc[slot] >= 0) last.mnc = c.mnc[slot];
+    const [rat, mcc, mnc] = networkParts(c.network.get(slot));
+    if (rat !== 0) last.rat = this.rats.values[rat - 1] as Heartbeat['rat'];
+    if (mcc >= 0) last.mcc = mcc;
+    if (mnc >= 0) last.mnc = mnc;
     const cellId = c.cellId.get(slot);
     if (cellId === cellId) last.cellId = cellId;
     const temp = c.temp.get(slot);

@@ -142,6 +142,21 @@ describe('LivenessTracker', () => {
     ]);
   });
 
+  it('keeps each last reading as reported, field by field, with RAT, MCC and MNC held in one code', () => {
+    const { live, t0 } = setup();
+    live.track('o1', 'c1', noConfig);
+    live.track('o2', 'c1', noConfig);
+    live.heartbeat('o1', { rat: 'LTE-M', mcc: 208, mnc: 1, cellId: 2 ** 36 - 1, battery: 87.5, alt: -12.25 }, t0);
+    live.heartbeat('o2', { mcc: 0, mnc: 999 }, t0);
+    expect(live.get('o1')!.last).toEqual({ rat: 'LTE-M', mcc: 208, mnc: 1, cellId: 2 ** 36 - 1, battery: 87.5, alt: -12.25 });
+    expect(live.get('o2')!.last).toEqual({ mcc: 0, mnc: 999 });
+    // Roaming to another operator on NB-IoT: only the fields sent change.
+    live.heartbeat('o1', { rat: 'NB-IoT', mnc: 20 }, t0 + 1000);
+    live.heartbeat('o2', { rat: '2G' }, t0 + 1000);
+    expect(live.get('o1')!.last).toMatchObject({ rat: 'NB-IoT', mcc: 208, mnc: 20, battery: 87.5 });
+    expect(live.get('o2')!.last).toEqual({ rat: '2G', mcc: 0, mnc: 999 });
+  });
+
   it('counts devices by status', () => {
     const { clock, live, t0 } = setup();
     for (let i = 0; i < 10; i++) live.track(`d${i}`, 'c', { ...noConfig, offlineAfter: 10 + i });
