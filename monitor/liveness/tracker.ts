@@ -63,8 +63,8 @@ export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
  * Decisions are in ./status.ts and ./timing.ts; this class only holds state and wires time.
  *
  * State lives in typed-array columns indexed by the device's slot in the process-wide
- * DeviceIds (./state-arrays.ts: ~70 B a device instead of ~633 B in six objects, and nothing
- * per device for the GC to trace).
+ * DeviceIds (./state-arrays.ts: ~82 B a device with the deadline heap, instead of ~633 B in
+ * six objects, and nothing per device for the GC to trace).
  * `get` and `all` build a fresh DeviceState from the columns on each call: a copy, so a
  * caller may keep or change it without touching the tracker, and it does not follow later
  * heartbeats — call `get` again.
