@@ -18,9 +18,12 @@
  * - pyramids (./pyramid.ts): counts and centroid sums per cell for levels 0 … 9 over all
  *   devices, and 0 … 8 per customer, for clusters at low zoom.
  *
- * At 1 M devices (columns sized 1 048 576): own columns 13.6 B, dense pyramid 11.2 MB, plus
- * per occupied bucket and per-customer pyramid cell ~11–21 B of table and 32 B of numbers.
- * A position or status change costs about (levels) array updates: ~1–3 µs.
+ * At 1 M devices (columns sized 1 048 576): own columns 13.6 B a device; buckets ~14 B per
+ * occupied GRID_LEVEL cell; pyramids 0.7 MB for levels 0 … 7 over all devices plus ~46 B per
+ * occupied cell deeper and per customer. Measured (docs/benchmarks.md, map index P4 section):
+ * 15 B a device with the fleet in one 1° square, 65 B spread over the world in 100 customers.
+ * A position or status change costs about (levels) array and table updates: ~1–3 µs; a fix
+ * within the same 611 m cell costs nothing here.
  */
 
 import { DeviceIds } from '../../monitor/device-ids.ts';
@@ -30,7 +33,7 @@ import type { DeviceStatus } from '../../monitor/types.ts';
 import { TimeColumn } from '../../monitor/wide-column.ts';
 import { CellTable } from './cell-table.ts';
 import { cellOf, mercX, mercY } from './mercator.ts';
-import { DensePyramid, POS_LEVEL, SparsePyramid, STATUS_CODE } from './pyramid.ts';
+import { POS_LEVEL, SparsePyramid, STATUS_CODE } from './pyramid.ts';
 
 /** Level of the bucket grid: 4096 × 4096 cells. */
 export const GRID_LEVEL = 12;
@@ -98,7 +101,8 @@ export interface MapDeviceState {
 }
 
 export class MapIndex {
-  readonly all = new DensePyramid(ALL_MAX_LEVEL);
+  /** Levels 0 … 7 (21 845 cells) whole, 8 and 9 where occupied. */
+  readonly all = new SparsePyramid(ALL_MAX_LEVEL, 7);
   /** By customer number (the place columns' `customers`); created when first needed. */
   readonly byCustomer: SparsePyramid[] = [];
   /** Devices per status code, all devices with or without a position; per customer number. */

@@ -11,13 +11,14 @@
  * of the world (611 m at the equator), so a centroid is within half of one of the mean of the
  * exact positions: 2^(zoom − 9) px at `zoom`, 0.25 px at zoom 7 (level 9, the deepest here).
  *
- * Two storages with the same interface:
- * - DensePyramid: per level a Uint32Array of counts and a Float64Array of sums. Level k has
- *   4^k cells × (16 + 16) B, so levels 0 … 9 take 4^10/3 × 32 B ≈ 11.2 MB whatever the fleet
- *   size (48 B a cell, 16.8 MB, with the counts as Float64). Used for "all customers".
- * - SparsePyramid: only occupied cells, numbered through an open-addressing table of
- *   (level, cell) keys, with the same counts and sums in pooled arrays. Used per customer,
- *   where most cells are empty; at most min(devices, 4^k) cells per level k.
+ * Storage (SparsePyramid): the counts and sums of all cells in two pooled arrays (32 B a
+ * cell), the top levels whole (a cell at its flat number) and the deeper ones only where
+ * occupied, numbered through an open-addressing table of (level, cell) keys (./cell-table.ts,
+ * ~14 B a cell). A level-k cell exists only where devices are, at most min(devices, 4^k), so
+ * memory follows the area a fleet covers: 1 M devices in one country take a few thousand
+ * cells; spread over every land mass, ~200 000 at levels 8–9 (~10 MB, what a dense array of
+ * all 4^10/3 cells costs whatever the fleet: 11.2 MB at 32 B, 16.8 MB with Float64 counts).
+ * The pyramid over all devices keeps levels 0 … 7 whole (0.7 MB); a customer's, none.
  */
 
 import type { DeviceStatus } from '../../monitor/types.ts';
@@ -57,57 +58,38 @@ function unpack(counts: Uint32Array, sums: Float64Array, i: number, out: Float64
   return true;
 }
 
-export class DensePyramid implements Pyramid {
-  private counts: Uint32Array[] = [];
-  private sums: Float64Array[] = [];
-
-  constructor(readonly maxLevel: number) {
-    for (let k = 0; k <= maxLevel; k++) {
-      this.counts.push(new Uint32Array(4 ** k * 4));
-      this.sums.push(new Float64Array(4 ** k * 2));
-    }
-  }
-
-  apply(x: number, y: number, status: number, sign: 1 | -1): void {
-    for (let k = 0; k <= this.maxLevel; k++) {
-      const shift = POS_LEVEL - k;
-      const i = ((y >> shift) << k) + (x >> shift);
-      this.counts[k][i * 4 + status] += sign;
-      const s = this.sums[k];
-      s[i * 2] += sign * x;
-      s[i * 2 + 1] += sign * y;
-    }
-  }
-
-  read(level: number, cx: number, cy: number, out: Float64Array): boolean {
-    return unpack(this.counts[level], this.sums[level], (cy << level) + cx, out);
-  }
-
-  /** Whether every cell is empty with sums exactly 0 (for tests: no drift from add/remove). */
-  isZero(): boolean {
-    return this.counts.every((a) => a.every((v) => v === 0)) && this.sums.every((a) => a.every((v) => v === 0));
-  }
-}
-
 export class SparsePyramid implements Pyramid {
-  /** (level, cell) → cell number in the pools. */
+  /** (level, cell) → cell number in the pools, for levels below the dense top. */
   private table = new CellTable();
-  private counts = new Uint32Array(64 * 4);
-  private sums = new Float64Array(64 * 2);
-  private used = 0;
+  private counts: Uint32Array;
+  private sums: Float64Array;
+  /** Cells 0 … used − 1 of the pools are handed out (the dense top's are always). */
+  private used: number;
   private free: number[] = [];
   /** Index of the first cell of level k in one flat numbering of all levels: (4^k − 1) / 3. */
   private offsets: number[] = [];
 
-  constructor(readonly maxLevel: number) {
+  /**
+   * `denseTop`: levels 0 … denseTop are kept whole, each cell at its flat number in the pools
+   * (no table lookup; 4^(denseTop+1)/3 cells × 32 B, 0.7 MB for 7); −1 for none.
+   */
+  constructor(
+    readonly maxLevel: number,
+    private readonly denseTop = -1,
+  ) {
     for (let k = 0; k <= maxLevel; k++) this.offsets.push((4 ** k - 1) / 3);
+    this.used = denseTop >= 0 ? (4 ** (denseTop + 1) - 1) / 3 : 0;
+    const capacity = Math.max(64, this.used);
+    this.counts = new Uint32Array(capacity * 4);
+    this.sums = new Float64Array(capacity * 2);
   }
 
   apply(x: number, y: number, status: number, sign: 1 | -1): void {
     for (let k = 0; k <= this.maxLevel; k++) {
       const shift = POS_LEVEL - k;
       const key = this.offsets[k] + ((y >> shift) << k) + (x >> shift);
-      let o = this.table.get(key);
+      const dense = k <= this.denseTop;
+      let o = dense ? key : this.table.get(key);
       if (o < 0) {
         o = this.allocate();
         this.table.set(key, o);
@@ -116,7 +98,7 @@ export class SparsePyramid implements Pyramid {
       c[o * 4 + status] += sign;
       this.sums[o * 2] += sign * x;
       this.sums[o * 2 + 1] += sign * y;
-      if (sign < 0 && c[o * 4] + c[o * 4 + 1] + c[o * 4 + 2] + c[o * 4 + 3] === 0) {
+      if (sign < 0 && !dense && c[o * 4] + c[o * 4 + 1] + c[o * 4 + 2] + c[o * 4 + 3] === 0) {
         this.table.delete(key);
         this.free.push(o);
       }
@@ -124,13 +106,19 @@ export class SparsePyramid implements Pyramid {
   }
 
   read(level: number, cx: number, cy: number, out: Float64Array): boolean {
-    const o = this.table.get(this.offsets[level] + ((cy << level) + cx));
+    const key = this.offsets[level] + ((cy << level) + cx);
+    const o = level <= this.denseTop ? key : this.table.get(key);
     return o >= 0 && unpack(this.counts, this.sums, o, out);
   }
 
-  /** Occupied cells over all levels. */
+  /** Occupied cells held through the table (the levels below the dense top). */
   get size(): number {
     return this.table.size;
+  }
+
+  /** Whether every cell is empty with sums exactly 0 (for tests: no drift from add/remove). */
+  isZero(): boolean {
+    return this.table.size === 0 && this.counts.every((v) => v === 0) && this.sums.every((v) => v === 0);
   }
 
   private allocate(): number {
@@ -142,9 +130,11 @@ export class SparsePyramid implements Pyramid {
       return o;
     }
     if (this.used * 4 >= this.counts.length) {
-      const counts = new Uint32Array(this.counts.length * 2);
+      // 1.5×, not 2×: at most a third of the pools idle (these are most of the index's bytes).
+      const capacity = Math.ceil(this.used * 1.5);
+      const counts = new Uint32Array(capacity * 4);
       counts.set(this.counts);
-      const sums = new Float64Array(this.sums.length * 2);
+      const sums = new Float64Array(capacity * 2);
       sums.set(this.sums);
       this.counts = counts;
       this.sums = sums;

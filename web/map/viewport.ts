@@ -49,8 +49,8 @@ export const DEFAULT_POINT_LIMIT = 3000;
 const MAX_CLUSTER_LEVEL = 22;
 /**
  * Deepest cluster level binned from the devices' POS_LEVEL cells; deeper, from their exact
- * lat/lon. A POS_LEVEL cell centre is within 2^(level − 12) px of the position at cluster
- * level `level` (zoom level − 2): 0.5 px at level 10, so a centroid is within a pixel.
+ * lat/lon. A POS_LEVEL cell centre is within half a cell (2^-17 of the world) of the position:
+ * 2^(zoom − 9) px at `zoom`, i.e. 2^(level − 11) px at cluster level `level` — 0.5 px at 10.
  */
 const GRID_BIN_LEVEL = 10;
 
@@ -170,18 +170,28 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
  */
 function binSlots(index: MapIndex, slots: number[], level: number): Cluster[] {
   const n = 2 ** level;
-  const grid = level <= GRID_BIN_LEVEL;
-  const toMerc = 1 / 2 ** POS_LEVEL;
-  const mercOf = (s: number, axis: 0 | 1): number =>
-    grid ? ((axis === 0 ? index.x[s] : index.y[s]) + 0.5) * toMerc : axis === 0 ? mercX(index.lon.get(s)) : mercY(index.lat.get(s));
+  // Mercator x, y of each device, side by side: from its grid cell or, deeper, its lat/lon.
+  const merc = new Float64Array(slots.length * 2);
+  if (level <= GRID_BIN_LEVEL) {
+    const toMerc = 1 / 2 ** POS_LEVEL;
+    for (let i = 0; i < slots.length; i++) {
+      merc[i * 2] = (index.x[slots[i]] + 0.5) * toMerc;
+      merc[i * 2 + 1] = (index.y[slots[i]] + 0.5) * toMerc;
+    }
+  } else {
+    for (let i = 0; i < slots.length; i++) {
+      merc[i * 2] = mercX(index.lon.get(slots[i]));
+      merc[i * 2 + 1] = mercY(index.lat.get(slots[i]));
+    }
+  }
   const bins = new Map<number, number>();
   const sums: number[] = [];
-  const x0 = Math.floor(mercOf(slots[0], 0) * n) - 4096;
-  const y0 = Math.floor(mercOf(slots[0], 1) * n) - 4096;
+  const x0 = Math.floor(merc[0] * n) - 4096;
+  const y0 = Math.floor(merc[1] * n) - 4096;
   const flags = index.flags;
-  for (const s of slots) {
-    const mx = mercOf(s, 0);
-    const my = mercOf(s, 1);
+  for (let i = 0; i < slots.length; i++) {
+    const mx = merc[i * 2];
+    const my = merc[i * 2 + 1];
     // A viewport spans < 8192 cells of its cluster level (1920 px / 64 px = 30 in practice).
     const key = (Math.floor(mx * n) - x0) * 16384 + (Math.floor(my * n) - y0);
     let o = bins.get(key);
@@ -190,7 +200,7 @@ function binSlots(index: MapIndex, slots: number[], level: number): Cluster[] {
       sums.push(0, 0, 0, 0, 0, 0);
       bins.set(key, o);
     }
-    sums[o + (flags[s] & STATUS_BITS)]++;
+    sums[o + (flags[slots[i]] & STATUS_BITS)]++;
     sums[o + 4] += mx;
     sums[o + 5] += my;
   }
