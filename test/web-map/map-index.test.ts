@@ -169,6 +169,15 @@ describe('map index incremental updates', () => {
     expect(Array.from(index.allTotals)).toEqual([0, 0, 0, 0]);
   });
 
+  it('finds a device whose reported fix lies across a cell edge from its stored 1e-7° position', () => {
+    const index = new MapIndex();
+    // 35.947265625° E is the edge between level-12 cells 2456 and 2457. The fix is east of it;
+    // stored to 1e-7° it is 35.9472656, west of it, inside a box that ends at 35.94726561.
+    index.setPosition('edge', 'c', 0, 35.94726563, 1);
+    expect(index.lon.get(index.slotOf('edge')!)).toBe(35.9472656);
+    expect(pointIds(index, { west: 35.9, south: -1, east: 35.94726561, north: 1, zoom: 14 })).toEqual(['edge']);
+  });
+
   it('keeps many devices in one bucket consistent through moves and removals', () => {
     const index = new MapIndex();
     for (let i = 0; i < 50; i++) index.setPosition(`d${i}`, 'c', 0.01 * i, 0.01 * i, 0);

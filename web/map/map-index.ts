@@ -313,8 +313,10 @@ export class MapIndex {
       this.placeCols.lon.set(slot, lon);
       this.placeCols.posTs.set(slot, ts);
     }
-    const x = cellOf(mercX(lon), POS_LEVEL);
-    const y = cellOf(mercY(lat), POS_LEVEL);
+    // From the columns as stored (1e-7°), the values viewport queries check against the box, so a
+    // fix a centimetre from a cell edge sits in the bucket its stored position names.
+    const x = cellOf(mercX(this.lon.get(slot)), POS_LEVEL);
+    const y = cellOf(mercY(this.lat.get(slot)), POS_LEVEL);
     if (this.flags[slot] & HAS_POS) {
       // Most fixes move a device less than a 611 m cell: nothing the index keeps changes.
       if (this.x[slot] === x && this.y[slot] === y) return;
