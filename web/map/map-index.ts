@@ -296,15 +296,16 @@ export class MapIndex {
       this.placeCols.lastSeen.set(slot, lastSeen ?? NaN);
     }
     if (old === code) return;
+    // The bucket does not depend on the status: only the pyramids' counts move.
     const placed = (f & HAS_POS) !== 0;
-    if (placed) this.unplace(slot);
+    if (placed) this.aggregate(slot, -1);
     const c = this.cust[slot];
     this.totals[c][old]--;
     this.allTotals[old]--;
     this.flags[slot] = (f & ~STATUS_BITS) | code;
     this.totals[c][code]++;
     this.allTotals[code]++;
-    if (placed) this.place(slot);
+    if (placed) this.aggregate(slot, 1);
   }
 
   private setPositionAt(slot: number, lat: number, lon: number, ts: number): void {
