@@ -2,16 +2,21 @@
  * Benchmark P4 (issue 9): monitor memory per tracked device at 1 M devices, registry +
  * liveness (with a last state) + map index, against ≤ 150 B/device above the empty process.
  *
- *   node --expose-gc --import tsx bench/memory.ts [--devices 1000000] [--no-docs]
+ *   node --expose-gc --import tsx bench/memory.ts [--devices 1000000] [--spread region|world] [--no-docs]
  *   node --expose-gc --import tsx bench/memory.ts --devices 50000 --shapes    (where the bytes go)
  *
  * Stages, each measured after two full GCs (heapUsed + external, and RSS):
  *   registry  Registry on a temp SQLite file, createDevices in batches of 5 000, devices as the
  *             onboarding benchmark makes them (name, ICCID, IMSI, MSISDN, interval, species);
  *   liveness  LivenessTracker.track for every device (ids shared with the registry, as
- *             bin/start.ts does) and one heartbeat each with position, battery, rssi, seq, ts;
+ *             bin/start.ts does) and one heartbeat each with every field a collar sends;
  *             the dirty set drained as the snapshotter would;
  *   map       MapIndex.upsert of every device's state.
+ * Where the devices are (the map's pyramids hold only occupied cells, so this matters to it):
+ *   region  (default) each of the 100 customers in its own 5° × 5° area (a country, a reserve),
+ *           the areas scattered over the inhabited latitudes: an operator's customers;
+ *   world   every device anywhere, uniform over the sphere from 60° S to 72° N: the worst case
+ *           for the map, one occupied cell per device down to the deepest pyramid level.
  * With --shapes: a V8 heap snapshot after each stage, grouped by node type and constructor,
  * and the per-device growth of each group printed (use a smaller --devices for this).
  */
@@ -29,10 +34,13 @@ import { Registry, type NewDevice } from '../monitor/registry/registry.ts';
 import { luhnCheckDigit } from '../monitor/registry/luhn.ts';
 import { MapIndex } from '../web/map/map-index.ts';
 import { machineDetails } from '../simulators/bench/machine.ts';
+import { mulberry32 } from '../simulators/random.ts';
 
 const argv = process.argv.slice(2);
 const N = argv.includes('--devices') ? Number(argv[argv.indexOf('--devices') + 1]) : 1_000_000;
 const SHAPES = argv.includes('--shapes');
+const SPREAD = argv.includes('--spread') ? argv[argv.indexOf('--spread') + 1] : 'region';
+if (SPREAD !== 'region' && SPREAD !== 'world') throw new Error('--spread is region or world');
 const DOCS = argv.includes('--no-docs') || SHAPES ? null : fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc --import tsx bench/memory.ts');
@@ -133,14 +141,23 @@ t = performance.now();
 const bus = new EventBus(silentLogger);
 const liveness = new LivenessTracker(systemClock, bus, registry.ids, registry.customers);
 const now = Date.now();
+// Where device k is: see the header. Customer c of device k is k % 100 (as `device` makes them).
+const rnd = mulberry32(9);
+const regions = Array.from({ length: 100 }, () => ({ lat: -35 + rnd() * 95, lon: -120 + rnd() * 270 }));
+function placeOf(k: number): [lat: number, lon: number] {
+  if (SPREAD === 'world') return [(Math.asin(-0.866 + rnd() * (0.951 + 0.866)) * 180) / Math.PI, -180 + rnd() * 360];
+  const r = regions[k % 100];
+  return [r.lat - 2.5 + rnd() * 5, r.lon - 2.5 + rnd() * 5];
+}
 let k = 0;
 for (const d of registry.allDevices()) {
   liveness.track(d.id, d.customerId, { offlineAfter: d.offlineAfter, interval: d.interval, customerOfflineAfter: null });
   // Readings as a device sends them: decimal text parsed from JSON (a fix with 5 decimals, ~1 m),
   // not sums of doubles such as -1.3 + 0.001 = -1.2990000000000002 that no device sends. Every
   // field a collar reports, so the dictionary, wide and packed columns hold what a fleet gives them.
+  const [lat, lon] = placeOf(k);
   const hb = JSON.parse(
-    `{"ts":${now - 1000},"seq":1,"interval":${[300, 600, 3600][k % 3]},"lat":${(-1.3 + (k % 1000) / 1000).toFixed(5)},"lon":${(36.8 + (k % 997) / 1000).toFixed(5)},` +
+    `{"ts":${now - 1000},"seq":1,"interval":${[300, 600, 3600][k % 3]},"lat":${lat.toFixed(5)},"lon":${lon.toFixed(5)},` +
       `"alt":${1600 + (k % 400)}.5,"battery":${80 + (k % 20)},"rssi":${-70 - (k % 30)},"rat":"${k % 2 ? 'LTE-M' : 'NB-IoT'}","mcc":639,"mnc":${k % 3},` +
       `"cellId":${268435456 + k},"temp":${(20 + (k % 150) / 10).toFixed(1)},"activity":${k % 50}}`,
   );
@@ -194,9 +211,9 @@ const section = `
 ### Memory per tracked device (P4), ${machine.date.slice(0, 16).replace('T', ' ')} UTC
 
 ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start.
-\`node --expose-gc --import tsx bench/memory.ts\`: ${fmt(N)} devices, measured after two full GCs at each stage.
+\`node --expose-gc --import tsx bench/memory.ts${SPREAD === 'world' ? ' --spread world' : ''}\`: ${fmt(N)} devices, measured after two full GCs at each stage.
 The empty process (modules loaded) has ${result.baseMB.heap} MB heap, ${result.baseMB.rss} MB RSS; the full one ${result.finalMB.heap} MB heap + external, ${result.finalMB.rss} MB RSS.
-Each device sent one heartbeat with every field (position, altitude, battery, RSSI, RAT, MCC/MNC, cell id, temperature, activity, interval); values liveness could not pack and keeps in side Maps: ${fmt(spilled)}.
+Devices ${SPREAD === 'region' ? 'in 100 customer areas of 5° × 5° (`--spread region`)' : 'spread uniformly over the world (`--spread world`, the map\'s worst case)'}; each sent one heartbeat with every field (position, altitude, battery, RSSI, RAT, MCC/MNC, cell id, temperature, activity, interval); values liveness could not pack and keeps in side Maps: ${fmt(spilled)}.
 
 | component | heap + external B/device | RSS B/device | build time |
 | --- | --: | --: | --: |
