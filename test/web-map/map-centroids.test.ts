@@ -5,7 +5,7 @@ import { DeviceIds } from '../../monitor/device-ids.ts';
 import { EventBus } from '../../monitor/events.ts';
 import { LivenessTracker } from '../../monitor/liveness/tracker.ts';
 import { silentLogger } from '../../monitor/logger.ts';
-import { MapIndex } from '../../web/map/map-index.ts';
+import { CUSTOMER_PYRAMID_FROM, MapIndex } from '../../web/map/map-index.ts';
 import { mercX, mercY } from '../../web/map/mercator.ts';
 import { followSource } from '../../web/map/source.ts';
 import { queryViewport, type ViewportQuery } from '../../web/map/viewport.ts';
@@ -20,9 +20,9 @@ interface Dev {
   lon: number;
 }
 
-function fleet(n: number, seed: number): { index: MapIndex; devs: Dev[] } {
+function fleet(n: number, seed: number, customerPyramidFrom = CUSTOMER_PYRAMID_FROM): { index: MapIndex; devs: Dev[] } {
   const r = mulberry32(seed);
-  const index = new MapIndex();
+  const index = new MapIndex(undefined, undefined, customerPyramidFrom);
   const devs: Dev[] = [];
   for (let i = 0; i < n; i++) {
     // A third in a 2° square in Kenya, the rest over the world: dense and sparse clusters.
@@ -75,8 +75,12 @@ describe('cluster centroids', () => {
     const world = { west: -180, south: -85, east: 180, north: 85, pointLimit: 10 };
     // From the pyramid over all devices (levels 2 … 9): 2^(zoom − 9) px at most.
     for (let zoom = 0; zoom <= 7; zoom++) checkClusters(index, devs, { ...world, zoom }, 2 ** (zoom - 9));
-    // From a customer's pyramid (levels up to 8).
+    // A customer of 15 000 has no pyramid of its own: a pass over the customer column, binned.
+    expect(index.byCustomer.every((p) => p === undefined)).toBe(true);
     for (let zoom = 0; zoom <= 6; zoom++) checkClusters(index, devs, { ...world, zoom, customerId: 'c1' }, 2 ** (zoom - 9));
+    // From a customer's pyramid (levels up to 8), in an index that gives every customer one.
+    const withPyramids = fleet(30_000, 21, 0).index;
+    for (let zoom = 0; zoom <= 6; zoom++) checkClusters(withPyramids, devs, { ...world, zoom, customerId: 'c1' }, 2 ** (zoom - 9));
     // Binned from the devices' grid cells (level 10) and, deeper, from their exact positions.
     const kenya = { west: 35, south: -2, east: 37, north: 0, pointLimit: 10 };
     expect(checkClusters(index, devs, { ...kenya, zoom: 8 }, 0.5)).toBeGreaterThan(0);
@@ -85,7 +89,7 @@ describe('cluster centroids', () => {
   });
 
   it('have their sums return to exactly zero when every device has left after many moves', () => {
-    const { index, devs } = fleet(3_000, 22);
+    const { index, devs } = fleet(3_000, 22, 0);
     const r = mulberry32(23);
     for (let k = 0; k < 30_000; k++) {
       const d = devs[Math.floor(r() * devs.length)];
@@ -105,8 +109,71 @@ describe('cluster centroids', () => {
     );
     index.remove(devs[0].id);
     expect(index.all.isZero()).toBe(true);
-    expect(index.byCustomer.map((p) => p.size)).toEqual([0, 0]);
+    expect(index.byCustomer.map((p) => p!.size)).toEqual([0, 0]);
     expect(index.buckets.size).toBe(0);
+  });
+});
+
+describe('customer pyramids', () => {
+  it('are built when a customer reaches the threshold, equal to one kept from the start, and filtered views agree either way', () => {
+    const from = 500;
+    const a = fleet(0, 1, from).index;
+    const b = fleet(0, 1, 0).index;
+    const r = mulberry32(31);
+    const devs: Dev[] = [];
+    for (let i = 0; i < 1_500; i++) {
+      const d = { id: `d${i}`, customerId: i % 3 === 0 ? 'big' : `small${i % 7}`, lat: -3 + 4 * r(), lon: 34 + 4 * r() };
+      devs.push(d);
+      for (const index of [a, b]) {
+        index.upsert({ id: d.id, customerId: d.customerId, status: STATUSES[i % 4], statusSince: 0, lastSeen: 0, lastPosition: { lat: d.lat, lon: d.lon, ts: 0 } });
+      }
+      // 'big' (every third device) reaches 500 placed devices at i = 1 497.
+      if (i === 1_496) expect(a.byCustomer[a.customerNumber('big')!]).toBeUndefined();
+    }
+    const big = a.customerNumber('big')!;
+    expect(a.byCustomer[big]).toBeDefined();
+    expect(a.byCustomer.filter((p) => p !== undefined)).toHaveLength(1);
+    // Moves and status changes after the build keep both in step.
+    for (let k = 0; k < 3_000; k++) {
+      const d = devs[Math.floor(r() * devs.length)];
+      d.lat = -3 + 4 * r();
+      for (const index of [a, b]) {
+        index.setPosition(d.id, d.customerId, d.lat, d.lon, k + 1);
+        if (k % 5 === 0) index.setStatus(d.id, d.customerId, STATUSES[k % 4], k, k);
+      }
+    }
+    const cell = new Float64Array(6);
+    const other = new Float64Array(6);
+    let cells = 0;
+    for (let level = 0; level <= 8; level++) {
+      // Every cell of the fleet's area (34–38° E, 3° S–1° N) and a ring around it.
+      const n = 2 ** level;
+      const [x0, x1] = [mercX(34), mercX(38)].map((v) => Math.floor(v * n));
+      const [y0, y1] = [mercY(1), mercY(-3)].map((v) => Math.floor(v * n));
+      for (let cy = Math.max(0, y0 - 1); cy <= Math.min(n - 1, y1 + 1); cy++) {
+        for (let cx = Math.max(0, x0 - 1); cx <= Math.min(n - 1, x1 + 1); cx++) {
+          const inA = a.byCustomer[big]!.read(level, cx, cy, cell);
+          const inB = b.byCustomer[b.customerNumber('big')!]!.read(level, cx, cy, other);
+          expect(inA).toBe(inB);
+          if (inA) expect(Array.from(cell)).toEqual(Array.from(other));
+          if (inA) cells++;
+        }
+      }
+    }
+    expect(cells).toBeGreaterThan(30);
+    // A small customer: scanned in `a`, from its pyramid in `b` — the same devices in view.
+    const view = { west: 34.5, south: -2.5, east: 37, north: 0.5, zoom: 9 };
+    for (const customerId of ['small1', 'small4', 'big']) {
+      const pa = queryViewport(a, { ...view, customerId });
+      const pb = queryViewport(b, { ...view, customerId });
+      if (pa.mode !== 'points' || pb.mode !== 'points') throw new Error('expected points');
+      expect(pa.slots.map((s) => a.idOf(s)).sort()).toEqual(pb.slots.map((s) => b.idOf(s)).sort());
+      expect(pa.count).toBeGreaterThan(0);
+      const statuses: DeviceStatus[] = ['offline'];
+      const oa = queryViewport(a, { ...view, customerId, statuses });
+      const ob = queryViewport(b, { ...view, customerId, statuses });
+      expect(oa.mode === 'points' && ob.mode === 'points' && oa.slots.length === ob.slots.length).toBe(true);
+    }
   });
 });
 

@@ -16,12 +16,16 @@
  *   `next`/`prev`, so a move is O(1) and a close-up viewport visits only nearby devices.
  *   GRID_LEVEL 12 cells are ~9.8 km wide at the equator;
  * - pyramids (./pyramid.ts): counts and centroid sums per cell for levels 0 … 9 over all
- *   devices, and 0 … 8 per customer, for clusters at low zoom.
+ *   devices, for clusters at low zoom; and 0 … 8 for each customer with at least
+ *   CUSTOMER_PYRAMID_FROM devices placed. A smaller customer's filtered view is answered by
+ *   one pass over the customer column instead (./viewport.ts; ~1–2 ms at a million slots),
+ *   which bounds what the pyramids can cost: a customer's pyramid holds up to ~87 000 cells
+ *   (~4 MB) when its devices are spread over the globe, and a million devices make at most 50
+ *   customers of 20 000, where 100 customers of 10 000 spread so would have cost ~100 B a device.
  *
  * At 1 M devices (columns sized 1 048 576): own columns 13.6 B a device; buckets ~14 B per
  * occupied GRID_LEVEL cell; pyramids 0.7 MB for levels 0 … 7 over all devices plus ~46 B per
- * occupied cell deeper and per customer. Measured (docs/benchmarks.md, map index P4 section):
- * 15 B a device with the fleet in one 1° square, 65 B spread over the world in 100 customers.
+ * occupied cell deeper and per large customer (docs/benchmarks.md, P4 sections).
  * A position or status change costs about (levels) array and table updates: ~1–3 µs; a fix
  * within the same 611 m cell costs nothing here.
  */
@@ -43,6 +47,11 @@ const TO_GRID = POS_LEVEL - GRID_LEVEL;
 export const ALL_MAX_LEVEL = 9;
 /** Deepest pyramid level per customer: sparse, so kept shallower to bound memory. */
 export const CUSTOMER_MAX_LEVEL = 8;
+/**
+ * Placed devices from which a customer gets a pyramid of its own. Below it a filtered view
+ * scans the customer column (1 M slots ≈ 1–2 ms) and bins at most this many devices.
+ */
+export const CUSTOMER_PYRAMID_FROM = 20_000;
 
 /** Bits of `MapIndex.flags`: the status code as last indexed (0–3) and two flags. */
 export const STATUS_BITS = 3;
@@ -103,8 +112,13 @@ export interface MapDeviceState {
 export class MapIndex {
   /** Levels 0 … 7 (21 845 cells) whole, 8 and 9 where occupied. */
   readonly all = new SparsePyramid(ALL_MAX_LEVEL, 7);
-  /** By customer number (the place columns' `customers`); created when first needed. */
-  readonly byCustomer: SparsePyramid[] = [];
+  /**
+   * By customer number (the place columns' `customers`): built once the customer has
+   * `customerPyramidFrom` devices placed, undefined before (see the header).
+   */
+  readonly byCustomer: (SparsePyramid | undefined)[] = [];
+  /** Devices with a position, by customer number. */
+  private placedOf: number[] = [];
   /** Devices per status code, all devices with or without a position; per customer number. */
   readonly totals: Float64Array[] = [];
   readonly allTotals = new Float64Array(4);
@@ -134,6 +148,8 @@ export class MapIndex {
   constructor(
     readonly ids: DeviceIds = new DeviceIds(),
     place?: PlaceColumns,
+    /** Tests set 0 (every customer has a pyramid) or Infinity (none has). */
+    private readonly customerPyramidFrom = CUSTOMER_PYRAMID_FROM,
   ) {
     this.placeCols = place ?? new OwnPlaceColumns();
     this.ownsPlace = !place;
@@ -268,12 +284,24 @@ export class MapIndex {
     return slot;
   }
 
-  /** Per-customer pyramid and totals for customer numbers up to `c`. */
+  /** Per-customer totals and counts (and an empty pyramid slot) for customer numbers up to `c`. */
   private customerSlots(c: number): void {
     while (this.byCustomer.length <= c) {
-      this.byCustomer.push(new SparsePyramid(CUSTOMER_MAX_LEVEL));
+      this.byCustomer.push(this.customerPyramidFrom <= 0 ? new SparsePyramid(CUSTOMER_MAX_LEVEL) : undefined);
       this.totals.push(new Float64Array(4));
+      this.placedOf.push(0);
     }
+  }
+
+  /** The customer's pyramid from its placed devices, in one pass over the slots. */
+  private buildCustomerPyramid(c: number): void {
+    const p = new SparsePyramid(CUSTOMER_MAX_LEVEL);
+    const cust = this.cust;
+    const flags = this.flags;
+    for (let s = 0, n = this.slotCount; s < n; s++) {
+      if (cust[s] === c && flags[s] & HAS_POS) p.apply(this.x[s], this.y[s], flags[s] & STATUS_BITS, 1);
+    }
+    this.byCustomer[c] = p;
   }
 
   /** Standalone only: the device now belongs to customer `c`. */
@@ -338,6 +366,9 @@ export class MapIndex {
     if (head >= 0) this.prev[head] = slot;
     this.buckets.set(key, slot);
     this.aggregate(slot, 1);
+    const c = this.cust[slot];
+    // Built from every placed device of the customer, this one included (aggregate skipped it).
+    if (++this.placedOf[c] >= this.customerPyramidFrom && !this.byCustomer[c]) this.buildCustomerPyramid(c);
   }
 
   private unplace(slot: number): void {
@@ -349,6 +380,7 @@ export class MapIndex {
     else if (n >= 0) this.buckets.set(key, n);
     else this.buckets.delete(key);
     this.aggregate(slot, -1);
+    this.placedOf[this.cust[slot]]--;
   }
 
   private aggregate(slot: number, sign: 1 | -1): void {
@@ -356,7 +388,7 @@ export class MapIndex {
     const y = this.y[slot];
     const st = this.flags[slot] & STATUS_BITS;
     this.all.apply(x, y, st, sign);
-    this.byCustomer[this.cust[slot]].apply(x, y, st, sign);
+    this.byCustomer[this.cust[slot]]?.apply(x, y, st, sign);
   }
 
   private grow(n: number): void {
