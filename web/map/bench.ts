@@ -4,10 +4,13 @@
  *
  *   npx tsx web/map/bench.ts                    100 k and 1 M devices, 2 000 queries each
  *   npx tsx web/map/bench.ts --sizes 100000 --queries 500 --http --browser [--screenshot F.png]
+ *   npx tsx web/map/bench.ts --customers 100   customers of 10 000 at 1 M: filtered views scan
+ *                                              (a customer's own pyramid starts at 20 000)
  *
  * Fleet: 70 % of devices in 40 "parks" of ~1° (herds), 30 % spread over land-ish latitudes;
- * statuses 85 % online, 7 % late, 6 % offline, 2 % unknown. Viewports are 1920 × 1080 px at
- * zoom 2 … 16, half centred on a device and half anywhere. A query is timed from the index
+ * statuses 85 % online, 7 % late, 6 % offline, 2 % unknown; devices dealt round-robin to
+ * `--customers` customers (50). Viewports are 1920 × 1080 px at zoom 2 … 16, half centred on a
+ * device and half anywhere, every fifth filtered by a customer. A query is timed from the index
  * lookup to the JSON string the router would send (names included), without HTTP.
  */
 
@@ -20,8 +23,9 @@ import { queryViewport } from './viewport.ts';
 import { mulberry32 } from '../../simulators/random.ts';
 
 const rng = mulberry32;
+const CUSTOMERS = Number(process.argv.includes('--customers') ? process.argv[process.argv.indexOf('--customers') + 1] : 50);
 
-export function syntheticFleet(n: number, seed = 42): MapDeviceState[] {
+export function syntheticFleet(n: number, seed = 42, customers = CUSTOMERS): MapDeviceState[] {
   const r = rng(seed);
   const parks = Array.from({ length: 40 }, () => ({ lat: r() * 100 - 45, lon: r() * 340 - 170 }));
   const out: MapDeviceState[] = [];
@@ -33,7 +37,7 @@ export function syntheticFleet(n: number, seed = 42): MapDeviceState[] {
     const x = r();
     const status: DeviceStatus = x < 0.85 ? 'online' : x < 0.92 ? 'late' : x < 0.98 ? 'offline' : 'unknown';
     const t = now - Math.floor(r() * 86_400_000);
-    out.push({ id: `dev-${i}`, customerId: `cust-${i % 50}`, status, statusSince: t, lastSeen: t, lastPosition: { lat, lon, ts: t } });
+    out.push({ id: `dev-${i}`, customerId: `cust-${i % customers}`, status, statusSince: t, lastSeen: t, lastPosition: { lat, lon, ts: t } });
   }
   return out;
 }
@@ -84,7 +88,7 @@ function benchSize(n: number, queries: number): void {
     const c = q % 2 === 0 ? fleet[Math.floor(r() * n)].lastPosition! : { lat: r() * 140 - 70, lon: r() * 360 - 180 };
     const w = ((1920 / 256) * 360) / 2 ** zoom;
     const h = Math.min(170, (w * 1080) / 1920 / Math.max(0.2, Math.cos((c.lat * Math.PI) / 180)));
-    const customerId = q % 5 === 0 ? `cust-${q % 50}` : undefined;
+    const customerId = q % 5 === 0 ? `cust-${q % CUSTOMERS}` : undefined;
     const start = performance.now();
     const res = queryViewport(index, { west: c.lon - w / 2, east: c.lon + w / 2, south: Math.max(-85, c.lat - h / 2), north: Math.min(85, c.lat + h / 2), zoom, customerId });
     const body =
@@ -100,6 +104,7 @@ function benchSize(n: number, queries: number): void {
     all.push(ms);
     const band = zoom <= 7 ? 'zoom 2-7' : zoom <= 11 ? 'zoom 8-11' : 'zoom 12-16';
     (byZoom.get(band) ?? byZoom.set(band, []).get(band)!).push(ms);
+    if (customerId) (byZoom.get('one customer') ?? byZoom.set('one customer', []).get('one customer')!).push(ms);
   }
   all.sort((a, b) => a - b);
   const fmt = (v: number) => v.toFixed(2);
