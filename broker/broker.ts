@@ -8,6 +8,7 @@ import type { Registry } from '../monitor/registry/registry.ts';
 import type { CommitBarrier } from '../monitor/commit-barrier.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
+import { canWrite, writePuback } from './puback.ts';
 import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
@@ -19,6 +20,15 @@ interface LastseenClient extends Client {
   /** `devices/{id}/heartbeat` of a device client, built once at CONNECT: the per-message test is one string comparison. */
   lastseenHeartbeatTopic?: string;
   lastseenEndReason?: string;
+}
+
+/** The fields of an incoming PUBLISH (or a Last Will, which has no `cmd`) the heartbeat path reads. */
+interface HeartbeatPacket {
+  cmd?: string;
+  payload: Buffer | string;
+  qos: number;
+  retain?: boolean;
+  messageId?: number;
 }
 
 export interface BrokerDeps {
@@ -56,18 +66,41 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
 
   /**
    * A device's heartbeat: ingest it, then let aedes acknowledge it. A rejected heartbeat is
-   * counted and logged by ingest; the connection stays up (CONTRACT §4). aedes writes the PUBACK
-   * (PUBREC) after `done`: for an accepted QoS 1 (2) heartbeat, only once it is durable. The
-   * device retransmits anything unacknowledged after a crash.
+   * counted and logged by ingest; the connection stays up (CONTRACT §4). The PUBACK (PUBREC) is
+   * written after `done` (by aedes) or just before it (acknowledge below): for an accepted QoS 1
+   * (2) heartbeat, only once it is durable. The device retransmits anything unacknowledged after
+   * a crash.
    */
-  const heartbeat = (deviceId: string, packet: { payload: Buffer | string; qos: number }, done: (err: Error | null) => void) => {
+  const heartbeat = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
     const result = ingest.heartbeat(deviceId, packet.payload as Buffer);
     if (packet.qos > 0 && result.ok && !result.duplicate) {
       barrier.wait((err) => {
-        if (err) log.error({ err, deviceId }, 'heartbeat not durable; PUBACK withheld, the device will retransmit');
-        // Withholding the PUBACK on failure means closing the session (MQTT 3.1.1 has no NACK).
-        done(err ?? null);
+        if (err) {
+          log.error({ err, deviceId }, 'heartbeat not durable; PUBACK withheld, the device will retransmit');
+          // Withholding the PUBACK on failure means closing the session (MQTT 3.1.1 has no NACK).
+          done(err);
+          return;
+        }
+        acknowledge(client, deviceId, packet, done);
       });
+      return;
+    }
+    acknowledge(client, deviceId, packet, done);
+  };
+
+  /**
+   * Let aedes go on with the publish: for an unrouted QoS 1 heartbeat of a live session the
+   * PUBACK is written here (puback.ts, its table) and aedes sees a QoS 0 publish with nothing
+   * left to do; otherwise aedes acknowledges (and routes) as usual.
+   */
+  const acknowledge = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+    if (
+      packet.qos === 1 && packet.cmd === 'publish' && typeof packet.messageId === 'number' && packet.retain !== true &&
+      !routing.mustRoute(deviceId) && canWrite(client)
+    ) {
+      // Before the PUBACK's callback: aedes's QoS 0 branch must not acknowledge it again.
+      packet.qos = 0;
+      writePuback(client, packet.messageId, done);
       return;
     }
     done(null);
@@ -119,7 +152,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       const c = client as LastseenClient | null;
       // The hot path: a device publishing to its own heartbeat topic (mayPublish holds for it).
       if (c?.lastseenHeartbeatTopic !== undefined && packet.topic === c.lastseenHeartbeatTopic) {
-        return heartbeat((c.lastseen as { deviceId: string }).deviceId, packet, done);
+        return heartbeat(c, (c.lastseen as { deviceId: string }).deviceId, packet as HeartbeatPacket, done);
       }
       const who = c?.lastseen;
       if (!who || !mayPublish(who, packet.topic)) {

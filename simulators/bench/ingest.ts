@@ -13,6 +13,10 @@ export interface IngestBenchOptions {
   targets: ('mosquitto' | 'lastseen')[];
   /** Markdown file the results are appended to; null = print only. */
   docs: string | null;
+  /** Heartbeats/s offered by the whole fleet, paced; 0 = saturate (each client back to back). A
+   *  fixed rate compares the server's CPU per heartbeat of two builds at the same load, without
+   *  the feedback of a faster server on the generator's own batching. */
+  rate?: number;
   /** Node flags for the lastseen server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
   serverNodeArgs?: string[];
 }
@@ -62,7 +66,7 @@ async function measure(target: BenchTarget, o: IngestBenchOptions): Promise<Inge
     serverUrl: target.serverUrl,
     adminToken: target.adminToken,
     devices: o.clients,
-    rate: 0,
+    rate: o.rate ?? 0,
     durationS: o.durationS,
     qos: o.qos,
     prefix: 'bench-',
@@ -131,7 +135,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
     `### Ingest fan-in, ${machine.date.slice(0, 16).replace('T', ' ')} UTC`,
     '',
     `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start; ` +
-      `${o.clients} clients, QoS ${o.qos}, ${o.durationS} s per target.`,
+      `${o.clients} clients, QoS ${o.qos}, ${o.rate ? `paced at ${fmt(o.rate)} heartbeats/s` : 'saturating'}, ${o.durationS} s per target.`,
     '',
     '| target | clients | QoS | publishes/s | end-to-end heartbeats/s | PUBACK p50 / p99 ms | sent | counted | rows in store | CPU µs per heartbeat: server / bench process |',
     '| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: |',
@@ -167,6 +171,7 @@ export function parseBenchArgs(argv: string[]): IngestBenchOptions {
     qos,
     targets: only ? [only as 'mosquitto' | 'lastseen'] : ['mosquitto', 'lastseen'],
     docs: argv.includes('--no-docs') ? null : (get('--docs') ?? fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))),
+    rate: Number(get('--rate') ?? 0),
     serverNodeArgs: get('--server-node-args')?.split(' ').filter(Boolean),
   };
 }
