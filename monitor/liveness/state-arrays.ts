@@ -27,30 +27,19 @@ import { TimeColumn, WideColumn } from '../wide-column.ts';
  * last heartbeat is not held: the time series has it per heartbeat, and no reader of the last
  * state needs it.
  *
- * Times, cell ids and intervals
- * plus the duplicate window (6 B) and the deadline heap (12 B). Times, cell ids and intervals
- * are exact (or kept exactly in a side Map); physical readings are rounded to a resolution
- * finer than their sensors (the time-series store keeps each heartbeat exactly as sent). The
- * late threshold and offlineAfter itself are derived on use (./timing.ts) and the customer's
- * default offlineAfter is held per customer, so none of them costs a column. Doubling from
- * 1 024 leaves at most 2× slack.
+ * Times, cell ids and intervals are exact (or kept exactly in a side Map); physical readings
+ * are rounded to a resolution finer than their sensors (the time-series store keeps each
+ * heartbeat exactly as sent). The late threshold and offlineAfter itself are derived on use
+ * (./timing.ts) and the customer's default offlineAfter is held per customer, so none of them
+ * costs a column. Doubling from 1 024 leaves at most 2× slack.
  */
 export class StateColumns {
   capacity = 0;
   status = new Uint8Array(0);
   connection = new Uint8Array(0);
   flags = new Uint8Array(0);
-  /** RAT, MCC and MNC together as one dictionary code (see `network`). */
+  /** RAT, MCC and MNC together as one dictionary code (see `networkCode`). */
   network = new DictColumn();
-  /** Shared with the registry and the map in the running system (../customer-column.ts). */
-  constructor(readonly customerColumn: CustomerColumn = new CustomerColumn()) {}
-  /** The device's customer as its number in `customers` (the array is replaced on growth). */
-  get customer(): Uint32Array {
-    return this.customerColumn.codes;
-  }
-  get customers(): Interner {
-    return this.customerColumn.names;
-  }
   statusSince = new TimeColumn();
   connectionSince = new TimeColumn();
   lastSeen = new TimeColumn();
@@ -66,6 +55,18 @@ export class StateColumns {
   alt = new PackedColumn('i32', 100, 'round');
   cellId = new WideColumn(0);
   activity = new PackedColumn('u32', 1);
+
+  /** Shared with the registry and the map in the running system (../customer-column.ts). */
+  constructor(readonly customerColumn: CustomerColumn = new CustomerColumn()) {}
+
+  /** The device's customer as its number in `customers` (the array is replaced on growth). */
+  get customer(): Uint32Array {
+    return this.customerColumn.codes;
+  }
+
+  get customers(): Interner {
+    return this.customerColumn.names;
+  }
 
   /** Make room for slots 0 … n-1; new slots read as "never heard" (NaN, -1, code 0). */
   ensure(n: number): void {

@@ -380,8 +380,6 @@ export class Registry {
   }
 }
 
-/** Customer number of a slot this registry does not hold (the shared ids number others too). */
-
 function grow<T extends Uint32Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);
   b.set(a);
