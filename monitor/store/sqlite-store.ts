@@ -116,6 +116,7 @@ export class SqliteStore implements TimeSeriesStore {
   private flushWaiters: { mark: number; resolve: () => void; reject: (err: Error) => void }[] = [];
   private runSlice: (budgetMs: number, maxRows: number) => void;
   private checkpointer: WalCheckpointer;
+  private checkpointerReady: Promise<void>;
   private eventsFirst = false;
   /** Heartbeat rows committed since start, for /metrics. */
   written = 0;
@@ -166,6 +167,16 @@ export class SqliteStore implements TimeSeriesStore {
       if (this.pending() > 0) this.commitSoon();
     }, opts.flushIntervalMs ?? 200);
     this.timer.unref();
+    this.checkpointerReady = this.checkpointer.warm();
+  }
+
+  /**
+   * Resolves once the checkpoint worker's connection is open (started with the store, so the
+   * WAL hold works from the first commits). Nothing needs to wait for it; tests that measure the
+   * WAL under a fast writer do.
+   */
+  ready(): Promise<void> {
+    return this.checkpointerReady;
   }
 
   /** Keeps `hb` itself until it is committed (no copy): the caller must not change it afterwards. */

@@ -24,6 +24,7 @@ import { Worker } from 'node:worker_threads';
  * answer within `holdTimeoutMs`, the main thread checkpoints once itself and goes on.
  *
  * Protocol (one checkpoint in flight at a time):
+ *   worker → main  { ready: true }         its connection is open (once, after `warm`)
  *   main → worker  'checkpoint'            worker runs PRAGMA wal_checkpoint(PASSIVE)
  *   worker → main  { log, checkpointed }   frames in the WAL / frames copied (complete when equal)
  *   main → worker  'close'                 worker closes its connection and exits
@@ -47,6 +48,8 @@ export class WalCheckpointer {
   private requestedAt = 0;
   private lastRequestAt = 0;
   private holdTimer: NodeJS.Timeout | null = null;
+  private isReady!: () => void;
+  private readonly readyPromise = new Promise<void>((resolve) => (this.isReady = resolve));
 
   constructor(
     private path: string,
@@ -80,6 +83,18 @@ export class WalCheckpointer {
     // with the tail of a 4 000-row spacing).
     const every = this.walFrames * 2 >= this.holdFrames ? Math.max(1, this.everyRows >> 2) : this.everyRows;
     if (this.rows - this.lastRequestAt >= every) this.request();
+  }
+
+  /**
+   * Start the worker now rather than at the first checkpoint: a thread, better-sqlite3 and a
+   * connection take ~50 ms on an idle machine and several times that on a loaded one, during
+   * which a fast writer would run unchecked past `holdFrames`. Resolves once the worker's
+   * connection is open (or the worker has failed and SQLite checkpoints by itself).
+   */
+  warm(): Promise<void> {
+    if (this.stopped) this.isReady();
+    else if (this.worker === null) this.start();
+    return this.readyPromise;
   }
 
   /** Close the worker's connection and wait for it to exit (before the main connection closes). */
@@ -138,7 +153,7 @@ export class WalCheckpointer {
         workerData: { lib: createRequire(import.meta.url).resolve('better-sqlite3'), path: this.path },
       });
       worker.unref();
-      worker.on('message', (m: { log: number; checkpointed: number } | { error: string }) => this.reply(m));
+      worker.on('message', (m: { log: number; checkpointed: number } | { error: string } | { ready: true }) => this.reply(m));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => {
         if (this.worker === worker) this.fail(new Error(`WAL checkpoint worker exited with code ${code}`));
@@ -151,7 +166,11 @@ export class WalCheckpointer {
     }
   }
 
-  private reply(m: { log: number; checkpointed: number } | { error: string }): void {
+  private reply(m: { log: number; checkpointed: number } | { error: string } | { ready: true }): void {
+    if ('ready' in m) {
+      this.isReady();
+      return;
+    }
     this.inFlight = false;
     // Closed or failed meanwhile: an answer still on its way changes nothing.
     if (this.stopped) return;
@@ -180,6 +199,7 @@ export class WalCheckpointer {
     void worker?.terminate();
     this.hooks.onFailure(err);
     this.unhold(true);
+    this.isReady();
   }
 }
 
@@ -187,6 +207,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.lib);
 const db = new Database(workerData.path);
+parentPort.postMessage({ ready: true });
 parentPort.on('message', (m) => {
   if (m === 'close') {
     db.close();

@@ -100,6 +100,9 @@ describe('SqliteStore background slices', () => {
   it('keeps the WAL short under a continuous writer: checkpoints on the worker, commits held until one completes', async () => {
     // Held at 200 pages (800 KiB); 30 000 event rows on scattered devices write > 10 MiB of pages.
     const { store, file, count } = open({ batchSize: 500, sliceRows: 500, walHoldFrames: 200 });
+    // The hold acts on the worker's reports: under a loaded suite its start can take longer than
+    // this whole writer (~130 ms), so the measurement starts once it is up.
+    await store.ready();
     for (let i = 0; i < 30_000; i++) {
       store.writeEvent(offline(i));
       if (i % 500 === 499) await nextTurn();
