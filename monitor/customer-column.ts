@@ -33,8 +33,4 @@ export class CustomerColumn {
   idOf(slot: number): string {
     return this.names.values[this.codes[slot]];
   }
-
-  has(slot: number): boolean {
-    return slot < this.codes.length && this.codes[slot] !== NO_CUSTOMER;
-  }
 }

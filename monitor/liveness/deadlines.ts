@@ -65,11 +65,6 @@ export class DeadlineScheduler {
     return this.count;
   }
 
-  /** The deadline of `slot` as held (see the class comment), or undefined when none is scheduled. */
-  deadlineOf(slot: number): number | undefined {
-    return this.has(slot) ? this.base + this.due[slot] : undefined;
-  }
-
   /** Whether `slot` has a deadline scheduled. */
   has(slot: number): boolean {
     return slot < this.pos.length && this.pos[slot] >= 0;

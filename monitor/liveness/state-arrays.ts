@@ -68,14 +68,14 @@ export class StateColumns {
     return this.customerColumn.names;
   }
 
-  /** Make room for slots 0 … n-1; new slots read as "never heard" (NaN, -1, code 0). */
+  /** Make room for slots 0 … n-1; new slots read as "never heard" (NaN or code 0). */
   ensure(n: number): void {
     if (n <= this.capacity) return;
     let cap = Math.max(1024, this.capacity);
     while (cap < n) cap *= 2;
-    this.status = grown(this.status, cap, 0);
-    this.connection = grown(this.connection, cap, 0);
-    this.flags = grown(this.flags, cap, 0);
+    this.status = grown(this.status, cap);
+    this.connection = grown(this.connection, cap);
+    this.flags = grown(this.flags, cap);
     this.customerColumn.ensure(cap);
     for (const p of [
       this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.cellId, this.network,
@@ -109,12 +109,10 @@ export function networkParts(code: number): [number, number, number] {
 export const TRACKED = 1;
 export const DIRTY = 2;
 
-type NumberArray = Uint8Array | Int16Array | Uint32Array | Int32Array | Float64Array;
-
-function grown<T extends NumberArray>(a: T, cap: number, fill: number): T {
+/** A copy of `a` with room for `cap` values; the new ones read 0. */
+function grown<T extends Uint8Array | Uint32Array>(a: T, cap: number): T {
   const b = new (a.constructor as new (n: number) => T)(cap);
-  b.set(a as ArrayLike<number>);
-  if (fill !== 0) b.fill(fill, a.length);
+  b.set(a);
   return b;
 }
 
@@ -160,7 +158,7 @@ export class SeqWindows {
   ensure(capacity: number): void {
     if (capacity <= this.mask.length) return;
     this.top.ensure(capacity);
-    this.mask = grown(this.mask, capacity, 0);
+    this.mask = grown(this.mask, capacity);
   }
 
   /** Whether `seq` was seen; if not, remember it. */
