@@ -74,6 +74,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const store =
     opts.store ??
     createStore(config.store, config.dataDir, {
+      ids: registry.ids,
       log,
       clock,
       metrics: metrics.registry,

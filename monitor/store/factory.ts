@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { ConfigError } from '../config.ts';
+import type { DeviceIds } from '../device-ids.ts';
 import type { Logger } from '../logger.ts';
 import { InfluxV1Sink, type InfluxV1Options } from './influx-v1.ts';
 import { InfluxV2Sink, type InfluxV2Options } from './influx-v2.ts';
@@ -16,6 +17,8 @@ export interface StoreDeps {
   clock?: Clock;
   /** The /metrics registry: spool gauges and write-failure counters are registered here. */
   metrics?: Registry;
+  /** The registry's device ids: SQLite keeps each device's newest row by its slot. */
+  ids?: DeviceIds;
   /** Called when the spool is full and heartbeats start being dropped (operator alert). */
   onFull?: (info: { rows: number; dropped: number }) => void;
   /** Spool bound in rows (default 2 000 000). */
@@ -28,7 +31,7 @@ export interface StoreDeps {
  */
 export function createStore(spec: string, dataDir: string, deps: StoreDeps = {}): TimeSeriesStore {
   const parsed = parseStoreUrl(spec);
-  if (parsed.kind === 'sqlite') return new SqliteStore(join(dataDir, 'timeseries.db'));
+  if (parsed.kind === 'sqlite') return new SqliteStore(join(dataDir, 'timeseries.db'), { ids: deps.ids });
   const { kind, ...opts } = parsed;
   const sink = kind === 'influxdb' ? new InfluxV1Sink(opts as InfluxV1Options) : new InfluxV2Sink(opts as InfluxV2Options);
   return new SpoolingStore({

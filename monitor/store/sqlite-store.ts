@@ -1,73 +1,14 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
+import { DeviceIds } from '../device-ids.ts';
 import type { StoredHeartbeat } from '../types.ts';
+import { ChainHeads } from './chain-heads.ts';
 import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from './store.ts';
 import { RowQueue } from './row-queue.ts';
+import { heartbeatInsert, openSchema, rowToHeartbeat } from './sqlite-schema.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS heartbeats (
-  device_id TEXT NOT NULL,
-  customer_id TEXT NOT NULL,
-  received_at INTEGER NOT NULL,
-  ts INTEGER, seq INTEGER, interval REAL,
-  lat REAL, lon REAL, alt REAL,
-  battery REAL, rssi REAL, rat TEXT, mcc INTEGER, mnc INTEGER, cell_id INTEGER,
-  iccid TEXT, temp REAL, activity INTEGER, bytes_up INTEGER, bytes_down INTEGER
-);
-CREATE INDEX IF NOT EXISTS heartbeats_device_time ON heartbeats(device_id, received_at);
-CREATE TABLE IF NOT EXISTS device_events (
-  device_id TEXT NOT NULL,
-  customer_id TEXT NOT NULL,
-  at INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS device_events_device_time ON device_events(device_id, at);
-`;
-
 type EventRow = [deviceId: string, customerId: string, at: number, kind: string, data: string];
-
-/**
- * The heartbeat INSERT as a function of the heartbeat object: its fields read by name and bound
- * positionally in HB_FIELDS's order. ~0.65 µs a row cheaper than copying each heartbeat into a
- * 20-element array at write time and spreading it into `run` (keyed loads in a loop, an array
- * per row; measured 1.8 → 1.1 µs a row, docs/benchmarks.md 2026-11-29 session 3). A test checks
- * every field comes back in its place (test/store/contract.ts, "full" heartbeat).
- */
-function heartbeatInsert(insert: Statement): (h: StoredHeartbeat) => void {
-  return (h) => {
-    insert.run(
-      h.deviceId, h.customerId, h.receivedAt, h.ts ?? null, h.seq ?? null, h.interval ?? null, h.lat ?? null, h.lon ?? null,
-      h.alt ?? null, h.battery ?? null, h.rssi ?? null, h.rat ?? null, h.mcc ?? null, h.mnc ?? null, h.cellId ?? null,
-      h.iccid ?? null, h.temp ?? null, h.activity ?? null, h.bytesUp ?? null, h.bytesDown ?? null,
-    );
-  };
-}
-
-/** Column order of the heartbeats table, shared by the insert and the row mapping. */
-const HB_FIELDS = [
-  ['deviceId', 'device_id'],
-  ['customerId', 'customer_id'],
-  ['receivedAt', 'received_at'],
-  ['ts', 'ts'],
-  ['seq', 'seq'],
-  ['interval', 'interval'],
-  ['lat', 'lat'],
-  ['lon', 'lon'],
-  ['alt', 'alt'],
-  ['battery', 'battery'],
-  ['rssi', 'rssi'],
-  ['rat', 'rat'],
-  ['mcc', 'mcc'],
-  ['mnc', 'mnc'],
-  ['cellId', 'cell_id'],
-  ['iccid', 'iccid'],
-  ['temp', 'temp'],
-  ['activity', 'activity'],
-  ['bytesUp', 'bytes_up'],
-  ['bytesDown', 'bytes_down'],
-] as const;
 
 export interface SqliteStoreOptions {
   /** Commit at least this often (ms). */
@@ -80,10 +21,30 @@ export interface SqliteStoreOptions {
   sliceRows?: number;
   /** WAL length (4 KiB pages) past which commits wait for a complete checkpoint (wal-checkpointer.ts). */
   walHoldFrames?: number;
+  /**
+   * The process's device ids (the registry's): the chain heads are kept by its slots, and a
+   * device it does not know is stored without a link. Default: the store's own, given out on
+   * first write (a store used on its own, tests, tools).
+   */
+  ids?: DeviceIds;
+  /** Start writing changed heads to `heartbeat_heads` at most this often (ms). */
+  headsEveryMs?: number;
+  /** Heads written per transaction while a sweep runs. */
+  headsPerSlice?: number;
 }
 
 /**
- * The embedded time-series store. Rows are buffered and committed in batched transactions:
+ * The embedded time-series store. Heartbeats are appended to a table with no secondary index,
+ * each row linked to its device's previous one (`prev`); a device's history is that chain,
+ * walked back from its newest row (ChainHeads, in memory by device slot, persisted a sweep at a
+ * time). Why not an index on (device_id, received_at): every heartbeat then dirties its own
+ * device's index leaf — in a fleet each row of a commit is another device's, so ~1.3 WAL pages
+ * of 4 KiB a row, 6–7 µs of the ~23 µs a QoS 1 heartbeat cost the server, and a cold leaf to read
+ * first once a million devices' leaves no longer fit the page cache. Appended rows share pages
+ * (~40 to a page), and the heads are written a few times a minute, not per heartbeat
+ * (docs/benchmarks.md, issue 9 P1, session 4). A history read is one primary-key lookup a row.
+ *
+ * Rows are buffered and committed in batched transactions:
  * WAL + batched transactions sustain ~190 k rows/s here (docs/benchmarks.md), against a few
  * thousand with a transaction per row. In WAL with synchronous = NORMAL a commit does not
  * fsync, so small transactions cost little throughput and stall the event loop less.
@@ -103,6 +64,18 @@ export class SqliteStore implements TimeSeriesStore {
   private hbQueue = new RowQueue<StoredHeartbeat>();
   private evQueue = new RowQueue<EventRow>();
   private insertHb: (hb: StoredHeartbeat) => void;
+  private ids: DeviceIds;
+  /** Slot of a device id for the heads: -1 leaves the row unlinked. */
+  private slotFor: (id: string) => number;
+  private heads = new ChainHeads();
+  /** Newest heartbeat id handed to SQLite (ids are given here, in insert order). */
+  private lastId = 0;
+  private writeHead: (slot: number, rowid: number) => void;
+  private setHeadsMark: (mark: number) => void;
+  private rowById: Statement;
+  private headsEveryMs: number;
+  private headsPerSlice: number;
+  private headsSweptAt = -Infinity;
   private insertEv: (row: EventRow) => void;
   private timer: NodeJS.Timeout;
   private batchSize: number;
@@ -142,10 +115,31 @@ export class SqliteStore implements TimeSeriesStore {
       },
       opts.walHoldFrames,
     );
-    this.db.exec(SCHEMA);
-    this.insertHb = heartbeatInsert(
-      this.db.prepare(`INSERT INTO heartbeats (${HB_FIELDS.map((f) => f[1]).join(', ')}) VALUES (${HB_FIELDS.map(() => '?').join(', ')})`),
+    openSchema(this.db);
+    const ids = opts.ids;
+    this.ids = ids ?? new DeviceIds();
+    this.slotFor = ids ? (id) => ids.slotOf(id) : (id) => this.ids.add(id);
+    const insertRow = heartbeatInsert(this.db);
+    // Linked at insert, inside the transaction: a head never names a row that is not committed
+    // with it or before it, so any sweep may persist what it reads (see ChainHeads).
+    this.insertHb = (h) => {
+      const slot = this.slotFor(h.deviceId);
+      const id = ++this.lastId;
+      insertRow(id, slot >= 0 ? this.heads.get(slot) || null : null, h);
+      if (slot >= 0) this.heads.advance(slot, id);
+    };
+    const upsertHead = this.db.prepare(
+      'INSERT INTO heartbeat_heads (device_id, last) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET last = excluded.last',
     );
+    this.writeHead = (slot, rowid) => upsertHead.run(this.ids.idOf(slot), rowid);
+    const setMark = this.db.prepare(
+      "INSERT INTO store_meta (key, value) VALUES ('heads_upto', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    );
+    this.setHeadsMark = (mark) => setMark.run(mark);
+    this.rowById = this.db.prepare('SELECT * FROM heartbeats WHERE id = ?');
+    this.headsEveryMs = opts.headsEveryMs ?? 5_000;
+    this.headsPerSlice = opts.headsPerSlice ?? 1_000;
+    this.recoverHeads();
     const ev = this.db.prepare('INSERT INTO device_events (device_id, customer_id, at, kind, data) VALUES (?, ?, ?, ?, ?)');
     this.insertEv = (r) => ev.run(r[0], r[1], r[2], r[3], r[4]);
     this.runSlice = this.db.transaction((budgetMs: number, maxRows: number) => {
@@ -159,12 +153,13 @@ export class SqliteStore implements TimeSeriesStore {
         const n = this.hbQueue.insertFront(this.insertHb, maxRows, started, budgetMs);
         if (more(n)) this.evQueue.insertFront(this.insertEv, maxRows - n, started, budgetMs);
       }
+      this.sweepHeads(this.headsPerSlice, false);
     });
     this.batchSize = opts.batchSize ?? 2000;
     this.sliceBudgetMs = opts.sliceBudgetMs ?? 4;
     this.sliceRows = opts.sliceRows ?? 5000;
     this.timer = setInterval(() => {
-      if (this.pending() > 0) this.commitSoon();
+      if (this.pending() > 0 || this.headsDue()) this.commitSoon();
     }, opts.flushIntervalMs ?? 200);
     this.timer.unref();
     this.checkpointerReady = this.checkpointer.warm();
@@ -224,23 +219,71 @@ export class SqliteStore implements TimeSeriesStore {
         this.failWaiters(err as Error);
         throw err;
       }
-      if (this.pending() > 0) this.commitSoon();
+      if (this.pending() > 0 || this.heads.sweeping) this.commitSoon();
     });
   }
 
+  /**
+   * Load each device's newest row: the persisted heads, then every row after the mark they are
+   * known to cover (a crash loses at most the heads of the last few seconds' sweep, not a row).
+   * Also after a failed transaction, whose ids and links were rolled back with it.
+   */
+  private recoverHeads(): void {
+    this.heads.clear();
+    for (const [id, last] of this.db.prepare('SELECT device_id, last FROM heartbeat_heads').raw().iterate() as Iterable<[string, number]>) {
+      const slot = this.slotFor(id);
+      if (slot >= 0) this.heads.load(slot, last);
+    }
+    const mark = (this.db.prepare("SELECT value FROM store_meta WHERE key = 'heads_upto'").pluck().get() as number | undefined) ?? 0;
+    const tail = this.db.prepare('SELECT id, device_id FROM heartbeats WHERE id > ? ORDER BY id').raw();
+    for (const [id, deviceId] of tail.iterate(mark) as Iterable<[number, string]>) {
+      const slot = this.slotFor(deviceId);
+      if (slot >= 0) this.heads.advance(slot, id);
+    }
+    this.lastId = (this.db.prepare('SELECT max(id) FROM heartbeats').pluck().get() as number | null) ?? 0;
+  }
+
+  private headsDue(): boolean {
+    return this.heads.sweeping || (this.heads.dirtyCount > 0 && performance.now() - this.headsSweptAt >= this.headsEveryMs);
+  }
+
+  /** Inside a transaction: write up to `max` changed heads; `force` starts a sweep whenever any changed. */
+  private sweepHeads(max: number, force: boolean): void {
+    const heads = this.heads;
+    if (!heads.sweeping) {
+      if (heads.dirtyCount === 0 || (!force && !this.headsDue())) return;
+      heads.startSweep(this.lastId);
+    }
+    const mark = heads.sweep(max, this.writeHead);
+    if (mark >= 0) {
+      this.setHeadsMark(mark);
+      this.headsSweptAt = performance.now();
+    }
+  }
+
+  /**
+   * Newest first: the device's chain from its head, one primary-key lookup a row, stopping at
+   * the limit or the first row received before `from` (rows are linked in the order received).
+   * Rows after `to` are walked past: a range far in the past costs its device's newer rows.
+   */
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
     await this.flush();
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM heartbeats WHERE device_id = ? AND received_at >= ? AND received_at <= ?
-         ORDER BY received_at DESC, rowid DESC LIMIT ?`,
-      )
-      .all(q.deviceId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit ?? 1000) as Record<string, unknown>[];
-    return rows.map((r) => {
-      const hb: Record<string, unknown> = {};
-      for (const [key, col] of HB_FIELDS) if (r[col] !== null) hb[key] = r[col];
-      return hb as unknown as StoredHeartbeat;
-    });
+    const from = q.from ?? 0;
+    const to = q.to ?? Number.MAX_SAFE_INTEGER;
+    const limit = q.limit ?? 1000;
+    const slot = this.ids.slotOf(q.deviceId);
+    let id = slot >= 0 ? this.heads.get(slot) : 0;
+    const out: StoredHeartbeat[] = [];
+    while (id > 0 && out.length < limit) {
+      const r = this.rowById.get(id) as Record<string, unknown> | undefined;
+      // A link to another device's row would mean a damaged chain: stop rather than mix devices.
+      if (r === undefined || r.device_id !== q.deviceId) break;
+      const at = r.received_at as number;
+      if (at < from) break;
+      if (at <= to) out.push(rowToHeartbeat(r));
+      id = (r.prev as number | null) ?? 0;
+    }
+    return out;
   }
 
   async events(q: HistoryQuery): Promise<DeviceEvent[]> {
@@ -266,6 +309,11 @@ export class SqliteStore implements TimeSeriesStore {
     await this.checkpointer.close();
     // Shutting down: one turn for everything left, nothing else is waiting on the loop now.
     while (this.pending() > 0) this.commitSlice(Infinity, Infinity);
+    // Every head written, so the next start has no tail to scan.
+    this.db.transaction(() => {
+      this.sweepHeads(Infinity, true);
+      if (this.heads.dirtyCount === 0) this.setHeadsMark(this.lastId);
+    })();
     this.closed = true;
     this.db.close();
   }
@@ -274,14 +322,22 @@ export class SqliteStore implements TimeSeriesStore {
   private commitSlice(budgetMs: number, maxRows: number): void {
     let hbs = 0;
     let evs = 0;
+    let failed = true;
     try {
       this.runSlice(budgetMs, maxRows);
+      failed = false;
     } finally {
       // On failure the slice was rolled back: dropped as well; the error reaches the waiting
-      // flushes (commitSoon) or close().
+      // flushes (commitSoon) or close(). Its ids and links went with it.
       hbs = this.hbQueue.dropTried();
       evs = this.evQueue.dropTried();
       this.committed += hbs + evs;
+      // (If the database cannot even be read back, the slice's own error is the one reported.)
+      if (failed) {
+        try {
+          this.recoverHeads();
+        } catch {}
+      }
     }
     this.written += hbs;
     this.checkpointer.committed(hbs + evs);
