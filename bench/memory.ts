@@ -1,6 +1,7 @@
 /**
  * Benchmark P4 (issue 9): monitor memory per tracked device at 1 M devices, registry +
- * liveness (with a last state) + map index, against ≤ 150 B/device above the empty process.
+ * liveness (with a last state) + map index + the store's chain heads, against ≤ 150 B/device
+ * above the empty process.
  *
  *   node --expose-gc --import tsx bench/memory.ts [--devices 1000000] [--spread region|world] [--no-docs]
  *   node --expose-gc --import tsx bench/memory.ts --devices 50000 --shapes    (where the bytes go)
@@ -11,7 +12,9 @@
  *   liveness  LivenessTracker.track for every device (ids shared with the registry, as
  *             bin/start.ts does) and one heartbeat each with every field a collar sends;
  *             the dirty set drained as the snapshotter would;
- *   map       MapIndex.upsert of every device's state.
+ *   map       MapIndex.upsert of every device's state;
+ *   heads     the SQLite store's chain heads (ChainHeads): each device's newest heartbeat row,
+ *             held by slot since the store lost its per-device index (sqlite-store.ts).
  * Where the devices are (the map's pyramids hold only occupied cells, so this matters to it):
  *   region  (default) each of the 100 customers in its own 5° × 5° area (a country, a reserve),
  *           the areas scattered over the inhabited latitudes: an operator's customers;
@@ -32,6 +35,7 @@ import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { silentLogger } from '../monitor/logger.ts';
 import { Registry, type NewDevice } from '../monitor/registry/registry.ts';
 import { luhnCheckDigit } from '../monitor/registry/luhn.ts';
+import { ChainHeads } from '../monitor/store/chain-heads.ts';
 import { MapIndex } from '../web/map/map-index.ts';
 import { machineDetails } from '../simulators/bench/machine.ts';
 import { mulberry32 } from '../simulators/random.ts';
@@ -180,8 +184,16 @@ const mapSecs = (performance.now() - t) / 1000;
 const afterMap = sample();
 shapeStage('map');
 
+t = performance.now();
+const heads = new ChainHeads();
+// Slot order and row ids as one heartbeat per device leaves them.
+for (let s = 0; s < N; s++) heads.set(s, 1 + s);
+const headsSecs = (performance.now() - t) / 1000;
+const afterHeads = sample();
+shapeStage('heads');
+
 // Use every structure after the last sample: a dead local may be collected before it is measured.
-console.log(`held: ${registry.deviceCount()} registry devices, ${liveness.size} tracked, ${map.size} on the map`);
+console.log(`held: ${registry.deviceCount()} registry devices, ${liveness.size} tracked, ${map.size} on the map, head of slot ${N - 1}: ${heads.get(N - 1)}`);
 liveness.stop();
 const perDevice = (a: Sample, b: Sample) => ({
   heap: (b.heap + b.external - a.heap - a.external) / N,
@@ -191,13 +203,14 @@ const rows = [
   ['registry (1 M devices in memory + SQLite handle)', perDevice(empty, afterRegistry), registrySecs],
   ['liveness (tracker + last state + deadline heap)', perDevice(afterRegistry, afterLiveness), livenessSecs],
   ['map index (MapIndex.upsert)', perDevice(afterLiveness, afterMap), mapSecs],
-  ['total above the empty process', perDevice(base, afterMap), registrySecs + livenessSecs + mapSecs],
+  ['store chain heads (newest heartbeat row per device)', perDevice(afterMap, afterHeads), headsSecs],
+  ['total above the empty process', perDevice(base, afterHeads), registrySecs + livenessSecs + mapSecs + headsSecs],
 ] as const;
 const result = {
   machine,
   devices: N,
   baseMB: { heap: Math.round(base.heap / 2 ** 20), rss: Math.round(base.rss / 2 ** 20) },
-  finalMB: { heap: Math.round((afterMap.heap + afterMap.external) / 2 ** 20), rss: Math.round(afterMap.rss / 2 ** 20) },
+  finalMB: { heap: Math.round((afterHeads.heap + afterHeads.external) / 2 ** 20), rss: Math.round(afterHeads.rss / 2 ** 20) },
   rows: rows.map(([name, b, s]) => ({ name, heapBytesPerDevice: Math.round(b.heap), rssBytesPerDevice: Math.round(b.rss), seconds: +s.toFixed(1) })),
   spilledValues: spilled,
 };
@@ -206,7 +219,7 @@ if (SHAPES) console.log(`Heap growth per device by V8 node type and constructor 
 db.close();
 rmSync(dir, { recursive: true, force: true });
 
-const total = rows[3][1];
+const total = rows[rows.length - 1][1];
 const section = `
 ### Memory per tracked device (P4), ${machine.date.slice(0, 16).replace('T', ' ')} UTC
 

@@ -4,10 +4,10 @@ import type { StoredHeartbeat } from '../types.ts';
 
 /**
  * The embedded store's tables. Heartbeats are append-only with no secondary index: `prev` links
- * each row to the same device's previous one, and `heartbeat_heads` keeps each device's newest
- * row, written a sweep at a time (chain-heads.ts), with `store_meta.heads_upto` the newest row
- * every head is known to cover. `id` is INTEGER PRIMARY KEY so VACUUM cannot renumber the rows
- * the links point at.
+ * each row to the same device's previous one, and `heartbeat_heads` holds snapshots of each
+ * device's newest row (heads-snapshot.ts), with `store_meta` naming the last complete one and the
+ * newest row it covers. `id` is INTEGER PRIMARY KEY so VACUUM cannot renumber the rows the links
+ * point at.
  */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS heartbeats (
@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS heartbeats (
   battery REAL, rssi REAL, rat TEXT, mcc INTEGER, mnc INTEGER, cell_id INTEGER,
   iccid TEXT, temp REAL, activity INTEGER, bytes_up INTEGER, bytes_down INTEGER
 );
-CREATE TABLE IF NOT EXISTS heartbeat_heads (device_id TEXT PRIMARY KEY, last INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS heartbeat_heads (gen INTEGER NOT NULL, chunk INTEGER NOT NULL, heads BLOB NOT NULL, PRIMARY KEY (gen, chunk));
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS device_events (
   device_id TEXT NOT NULL,
@@ -62,7 +62,8 @@ const COLUMNS = HB_FIELDS.map((f) => f[1]).join(', ');
 /**
  * Create the tables, or bring a database from before the chained layout (rowid table with a
  * (device_id, received_at) index, no `prev`) to it: the rows are copied once with their links
- * computed in SQL, the heads filled, the old table and its index dropped — one transaction.
+ * computed in SQL, the old table and its index dropped — one transaction. With no heads snapshot
+ * yet, the first open scans the table for them once, and the store then takes one.
  */
 export function openSchema(db: Database.Database): void {
   const columns = db.prepare("SELECT name FROM pragma_table_info('heartbeats')").pluck().all() as string[];
@@ -75,8 +76,6 @@ export function openSchema(db: Database.Database): void {
         `INSERT INTO heartbeats (id, prev, ${COLUMNS})
          SELECT rowid, lag(rowid) OVER (PARTITION BY device_id ORDER BY rowid), ${COLUMNS} FROM heartbeats_unchained ORDER BY rowid`,
       );
-      db.exec('INSERT INTO heartbeat_heads (device_id, last) SELECT device_id, max(id) FROM heartbeats GROUP BY device_id');
-      db.exec("INSERT OR REPLACE INTO store_meta (key, value) SELECT 'heads_upto', coalesce(max(id), 0) FROM heartbeats");
       db.exec('DROP TABLE heartbeats_unchained');
     })();
   } else {

@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { DeviceIds } from '../device-ids.ts';
 import type { StoredHeartbeat } from '../types.ts';
 import { ChainHeads } from './chain-heads.ts';
+import { HeadsSnapshots } from './heads-snapshot.ts';
 import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from './store.ts';
 import { RowQueue } from './row-queue.ts';
 import { heartbeatInsert, openSchema, rowToHeartbeat } from './sqlite-schema.ts';
@@ -27,21 +28,21 @@ export interface SqliteStoreOptions {
    * first write (a store used on its own, tests, tools).
    */
   ids?: DeviceIds;
-  /** Start writing changed heads to `heartbeat_heads` at most this often (ms). */
+  /** Snapshot the chain heads at most this often (ms) while rows come (heads-snapshot.ts). */
   headsEveryMs?: number;
-  /** Heads written per transaction while a sweep runs. */
-  headsPerSlice?: number;
+  /** Device slots per snapshot chunk: one chunk per transaction while a snapshot runs. */
+  headsPerChunk?: number;
 }
 
 /**
  * The embedded time-series store. Heartbeats are appended to a table with no secondary index,
  * each row linked to its device's previous one (`prev`); a device's history is that chain,
- * walked back from its newest row (ChainHeads, in memory by device slot, persisted a sweep at a
- * time). Why not an index on (device_id, received_at): every heartbeat then dirties its own
+ * walked back from its newest row (ChainHeads, in memory by device slot, snapshotted every
+ * 30 s by HeadsSnapshots). Why not an index on (device_id, received_at): every heartbeat then dirties its own
  * device's index leaf — in a fleet each row of a commit is another device's, so ~1.3 WAL pages
  * of 4 KiB a row, 6–7 µs of the ~23 µs a QoS 1 heartbeat cost the server, and a cold leaf to read
  * first once a million devices' leaves no longer fit the page cache. Appended rows share pages
- * (~40 to a page), and the heads are written a few times a minute, not per heartbeat
+ * (~40 to a page), and the heads are written in sequence twice a minute, not per heartbeat
  * (docs/benchmarks.md, issue 9 P1, session 4). A history read is one primary-key lookup a row.
  *
  * Rows are buffered and committed in batched transactions:
@@ -70,12 +71,8 @@ export class SqliteStore implements TimeSeriesStore {
   private heads = new ChainHeads();
   /** Newest heartbeat id handed to SQLite (ids are given here, in insert order). */
   private lastId = 0;
-  private writeHead: (slot: number, rowid: number) => void;
-  private setHeadsMark: (mark: number) => void;
+  private snapshots: HeadsSnapshots;
   private rowById: Statement;
-  private headsEveryMs: number;
-  private headsPerSlice: number;
-  private headsSweptAt = -Infinity;
   private insertEv: (row: EventRow) => void;
   private timer: NodeJS.Timeout;
   private batchSize: number;
@@ -121,25 +118,16 @@ export class SqliteStore implements TimeSeriesStore {
     this.slotFor = ids ? (id) => ids.slotOf(id) : (id) => this.ids.add(id);
     const insertRow = heartbeatInsert(this.db);
     // Linked at insert, inside the transaction: a head never names a row that is not committed
-    // with it or before it, so any sweep may persist what it reads (see ChainHeads).
+    // with it or before it, so a snapshot may persist what it reads (heads-snapshot.ts).
     this.insertHb = (h) => {
       const slot = this.slotFor(h.deviceId);
       const id = ++this.lastId;
       insertRow(id, slot >= 0 ? this.heads.get(slot) || null : null, h);
-      if (slot >= 0) this.heads.advance(slot, id);
+      if (slot >= 0) this.heads.set(slot, id);
     };
-    const upsertHead = this.db.prepare(
-      'INSERT INTO heartbeat_heads (device_id, last) VALUES (?, ?) ON CONFLICT(device_id) DO UPDATE SET last = excluded.last',
-    );
-    this.writeHead = (slot, rowid) => upsertHead.run(this.ids.idOf(slot), rowid);
-    const setMark = this.db.prepare(
-      "INSERT INTO store_meta (key, value) VALUES ('heads_upto', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    );
-    this.setHeadsMark = (mark) => setMark.run(mark);
+    this.snapshots = new HeadsSnapshots(this.db, this.heads, (slot) => this.ids.idOf(slot), opts.headsEveryMs, opts.headsPerChunk);
     this.rowById = this.db.prepare('SELECT * FROM heartbeats WHERE id = ?');
-    this.headsEveryMs = opts.headsEveryMs ?? 5_000;
-    this.headsPerSlice = opts.headsPerSlice ?? 1_000;
-    this.recoverHeads();
+    this.lastId = this.snapshots.recover(this.slotFor);
     const ev = this.db.prepare('INSERT INTO device_events (device_id, customer_id, at, kind, data) VALUES (?, ?, ?, ?, ?)');
     this.insertEv = (r) => ev.run(r[0], r[1], r[2], r[3], r[4]);
     this.runSlice = this.db.transaction((budgetMs: number, maxRows: number) => {
@@ -153,13 +141,13 @@ export class SqliteStore implements TimeSeriesStore {
         const n = this.hbQueue.insertFront(this.insertHb, maxRows, started, budgetMs);
         if (more(n)) this.evQueue.insertFront(this.insertEv, maxRows - n, started, budgetMs);
       }
-      this.sweepHeads(this.headsPerSlice, false);
+      this.snapshots.step(this.lastId, false, false);
     });
     this.batchSize = opts.batchSize ?? 2000;
     this.sliceBudgetMs = opts.sliceBudgetMs ?? 4;
     this.sliceRows = opts.sliceRows ?? 5000;
     this.timer = setInterval(() => {
-      if (this.pending() > 0 || this.headsDue()) this.commitSoon();
+      if (this.pending() > 0 || this.snapshots.due(this.lastId)) this.commitSoon();
     }, opts.flushIntervalMs ?? 200);
     this.timer.unref();
     this.checkpointerReady = this.checkpointer.warm();
@@ -219,46 +207,8 @@ export class SqliteStore implements TimeSeriesStore {
         this.failWaiters(err as Error);
         throw err;
       }
-      if (this.pending() > 0 || this.heads.sweeping) this.commitSoon();
+      if (this.pending() > 0 || this.snapshots.running) this.commitSoon();
     });
-  }
-
-  /**
-   * Load each device's newest row: the persisted heads, then every row after the mark they are
-   * known to cover (a crash loses at most the heads of the last few seconds' sweep, not a row).
-   * Also after a failed transaction, whose ids and links were rolled back with it.
-   */
-  private recoverHeads(): void {
-    this.heads.clear();
-    for (const [id, last] of this.db.prepare('SELECT device_id, last FROM heartbeat_heads').raw().iterate() as Iterable<[string, number]>) {
-      const slot = this.slotFor(id);
-      if (slot >= 0) this.heads.load(slot, last);
-    }
-    const mark = (this.db.prepare("SELECT value FROM store_meta WHERE key = 'heads_upto'").pluck().get() as number | undefined) ?? 0;
-    const tail = this.db.prepare('SELECT id, device_id FROM heartbeats WHERE id > ? ORDER BY id').raw();
-    for (const [id, deviceId] of tail.iterate(mark) as Iterable<[number, string]>) {
-      const slot = this.slotFor(deviceId);
-      if (slot >= 0) this.heads.advance(slot, id);
-    }
-    this.lastId = (this.db.prepare('SELECT max(id) FROM heartbeats').pluck().get() as number | null) ?? 0;
-  }
-
-  private headsDue(): boolean {
-    return this.heads.sweeping || (this.heads.dirtyCount > 0 && performance.now() - this.headsSweptAt >= this.headsEveryMs);
-  }
-
-  /** Inside a transaction: write up to `max` changed heads; `force` starts a sweep whenever any changed. */
-  private sweepHeads(max: number, force: boolean): void {
-    const heads = this.heads;
-    if (!heads.sweeping) {
-      if (heads.dirtyCount === 0 || (!force && !this.headsDue())) return;
-      heads.startSweep(this.lastId);
-    }
-    const mark = heads.sweep(max, this.writeHead);
-    if (mark >= 0) {
-      this.setHeadsMark(mark);
-      this.headsSweptAt = performance.now();
-    }
   }
 
   /**
@@ -309,10 +259,10 @@ export class SqliteStore implements TimeSeriesStore {
     await this.checkpointer.close();
     // Shutting down: one turn for everything left, nothing else is waiting on the loop now.
     while (this.pending() > 0) this.commitSlice(Infinity, Infinity);
-    // Every head written, so the next start has no tail to scan.
+    // A complete snapshot of every head, so the next start has no tail to scan.
     this.db.transaction(() => {
-      this.sweepHeads(Infinity, true);
-      if (this.heads.dirtyCount === 0) this.setHeadsMark(this.lastId);
+      this.snapshots.step(this.lastId, true, true);
+      this.snapshots.step(this.lastId, true, true);
     })();
     this.closed = true;
     this.db.close();
@@ -335,7 +285,7 @@ export class SqliteStore implements TimeSeriesStore {
       // (If the database cannot even be read back, the slice's own error is the one reported.)
       if (failed) {
         try {
-          this.recoverHeads();
+          this.lastId = this.snapshots.recover(this.slotFor);
         } catch {}
       }
     }

@@ -1,78 +1,55 @@
 import { describe, expect, it } from 'vitest';
 import { ChainHeads } from '../../monitor/store/chain-heads.ts';
 
-/** Run a sweep to its end in calls of `max`, collecting what it writes. */
-function sweepAll(heads: ChainHeads, max: number): { written: [number, number][]; mark: number; calls: number } {
-  const written: [number, number][] = [];
-  let mark = -1;
-  let calls = 0;
-  while (mark < 0) {
-    mark = heads.sweep(max, (slot, rowid) => written.push([slot, rowid]));
-    calls++;
-  }
-  return { written, mark, calls };
-}
+const decodeAll = (chunk: Buffer) => {
+  const out: [string, number][] = [];
+  ChainHeads.decode(chunk, (id, rowid) => out.push([id, rowid]));
+  return out;
+};
 
 describe('ChainHeads', () => {
-  it('gives 0 for a slot with no row and the newest rowid after advances', () => {
+  it('gives 0 for a slot with no row and the newest row id after sets, up to 40 bits and beyond', () => {
     const heads = new ChainHeads();
     expect(heads.get(5)).toBe(0);
-    heads.advance(5, 1);
-    heads.advance(5, 7);
-    heads.advance(2_000_000, 2 ** 39);
+    heads.set(5, 1);
+    heads.set(5, 7);
+    heads.set(2_000_000, 2 ** 39);
+    heads.set(3, 2 ** 45 + 3);
     expect(heads.get(5)).toBe(7);
     expect(heads.get(4)).toBe(0);
     expect(heads.get(2_000_000)).toBe(2 ** 39);
-    expect(heads.dirtyCount).toBe(2);
-  });
-
-  it('sweeps each changed head once, newest value, in slot order, at most max per call', () => {
-    const heads = new ChainHeads();
-    for (const slot of [900, 3, 64, 65, 3]) heads.advance(slot, 100 + slot);
-    heads.advance(3, 555);
-    heads.startSweep(555);
-    const { written, mark, calls } = sweepAll(heads, 2);
-    expect(written).toEqual([
-      [3, 555],
-      [64, 164],
-      [65, 165],
-      [900, 1000],
-    ]);
-    expect(mark).toBe(555);
-    expect(calls).toBeGreaterThanOrEqual(2);
-    expect(heads.dirtyCount).toBe(0);
-    expect(heads.sweeping).toBe(false);
-  });
-
-  it('leaves a head changed behind the cursor for the next sweep, and one ahead of it to this one', () => {
-    const heads = new ChainHeads();
-    heads.advance(1, 10);
-    heads.advance(5000, 11);
-    heads.startSweep(11);
-    const first: [number, number][] = [];
-    expect(heads.sweep(1, (s, r) => first.push([s, r]))).toBe(-1);
-    expect(first).toEqual([[1, 10]]);
-    heads.advance(1, 12); // behind the cursor: next sweep
-    heads.advance(5000, 13); // ahead: this sweep writes the newer value
-    const rest = sweepAll(heads, 10);
-    expect(rest.written).toEqual([[5000, 13]]);
-    expect(rest.mark).toBe(11);
-    expect(heads.dirtyCount).toBe(1);
-    heads.startSweep(13);
-    expect(sweepAll(heads, 10).written).toEqual([[1, 12]]);
-  });
-
-  it('loads persisted heads without marking them changed, and forgets all on clear', () => {
-    const heads = new ChainHeads();
-    heads.load(42, 9);
-    expect(heads.get(42)).toBe(9);
-    expect(heads.dirtyCount).toBe(0);
-    heads.startSweep(9);
-    expect(sweepAll(heads, 100).written).toEqual([]);
-    heads.advance(42, 10);
+    expect(heads.get(3)).toBe(2 ** 45 + 3);
+    expect(heads.size).toBe(2_000_001);
     heads.clear();
-    expect(heads.get(42)).toBe(0);
-    expect(heads.dirtyCount).toBe(0);
-    expect(heads.sweeping).toBe(false);
+    expect(heads.get(5)).toBe(0);
+    expect(heads.size).toBe(0);
+  });
+
+  it('encodes a slot range with only the slots that have a head, and decodes it back', () => {
+    const heads = new ChainHeads();
+    const names = ['giraffe-001', 'loutre-de-mer-ü', 'tag-🦒', 'x'];
+    heads.set(0, 11);
+    heads.set(2, 2 ** 40 + 5);
+    heads.set(3, 13);
+    heads.set(9, 99);
+    const chunk = heads.encode(0, 4, (slot) => names[slot]);
+    expect(decodeAll(chunk)).toEqual([
+      ['giraffe-001', 11],
+      ['tag-🦒', 2 ** 40 + 5],
+      ['x', 13],
+    ]);
+    expect(decodeAll(heads.encode(4, 9, (slot) => `s${slot}`))).toEqual([]);
+    expect(decodeAll(heads.encode(9, 1 << 20, (slot) => `s${slot}`))).toEqual([['s9', 99]]);
+  });
+
+  it('encodes more heads than one 64 KiB buffer holds, in slot order', () => {
+    const heads = new ChainHeads();
+    for (let s = 0; s < 10_000; s++) heads.set(s, 1_000_000 + s);
+    const chunk = heads.encode(0, 10_000, (slot) => `sea-otter-${String(slot).padStart(6, '0')}`);
+    expect(chunk.length).toBeGreaterThan(64 * 1024);
+    const back = decodeAll(chunk);
+    expect(back.length).toBe(10_000);
+    expect(back[0]).toEqual(['sea-otter-000000', 1_000_000]);
+    expect(back[9_999]).toEqual(['sea-otter-009999', 1_009_999]);
   });
 });

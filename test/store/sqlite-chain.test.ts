@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeviceIds } from '../../monitor/device-ids.ts';
+import { ChainHeads } from '../../monitor/store/chain-heads.ts';
 import { SqliteStore } from '../../monitor/store/sqlite-store.ts';
 import type { StoredHeartbeat } from '../../monitor/types.ts';
 
@@ -52,47 +53,50 @@ describe('SqliteStore heartbeat chains', () => {
     ]);
   });
 
-  it('restores every device’s whole history when reopened mid-sweep, as after a crash', async () => {
+  it('restores every device’s whole history when reopened mid-snapshot, as after a crash', async () => {
     const file = tempFile();
-    // Heads written two per transaction, a sweep due at every commit: the persisted heads and
-    // their mark trail the rows, as when the process dies between sweeps.
-    const first = store(file, { headsEveryMs: 0, headsPerSlice: 2, sliceRows: 7, batchSize: 7 });
+    // Snapshots of two slots a chunk, one chunk per 7-row transaction, a new one as soon as the
+    // last is done: when the first store stops (never closed) one is half written and the
+    // complete one's mark trails the rows, as when the process dies.
+    const first = store(file, { headsEveryMs: 0, headsPerChunk: 2, sliceRows: 7, batchSize: 7 });
     const devices = Array.from({ length: 9 }, (_, d) => `collar-${d}`);
     for (let i = 0; i < 90; i++) first.writeHeartbeat(hb(devices[(i * 7) % 9], i));
     await first.flush();
     const reader = new Database(file, { readonly: true });
-    const persisted = reader.prepare('SELECT count(*) FROM heartbeat_heads').pluck().get() as number;
-    const mark = reader.prepare("SELECT value FROM store_meta WHERE key = 'heads_upto'").pluck().get() as number | undefined;
+    const gens = reader.prepare('SELECT count(DISTINCT gen) FROM heartbeat_heads').pluck().get() as number;
+    const upto = reader.prepare("SELECT value FROM store_meta WHERE key = 'heads_upto'").pluck().get() as number;
     reader.close();
-    expect(mark ?? 0).toBeLessThan(90);
-    expect(persisted).toBeGreaterThan(0);
+    expect(gens).toBe(2);
+    expect(upto).toBeGreaterThan(0);
+    expect(upto).toBeLessThan(90);
 
-    // A second store on the same file while the first never swept its last heads (no close).
     const second = store(file);
     for (const [d, id] of devices.entries()) {
       const expected = Array.from({ length: 90 }, (_, i) => i).filter((i) => (i * 7) % 9 === d).reverse();
       expect(await seqs(second, id)).toEqual(expected);
     }
-    // New rows link onto the recovered heads.
+    // New rows link onto the recovered heads, and the next snapshot replaces the half-written one.
     second.writeHeartbeat(hb('collar-0', 90));
     expect((await seqs(second, 'collar-0')).slice(0, 3)).toEqual([90, 81, 72]);
   });
 
-  it('writes every head on close, so a restart has no tail to scan', async () => {
+  it('takes a complete snapshot on close, so a restart has no rows to scan', async () => {
     const file = tempFile();
     const s = store(file, { headsEveryMs: 600_000 });
     for (let i = 0; i < 30; i++) s.writeHeartbeat(hb(`tag-${i % 3}`, i));
     await s.close();
     const db = new Database(file, { readonly: true });
-    const heads = db.prepare('SELECT device_id, last FROM heartbeat_heads ORDER BY device_id').raw().all();
-    const mark = db.prepare("SELECT value FROM store_meta WHERE key = 'heads_upto'").pluck().get();
+    const chunks = db.prepare('SELECT gen, heads FROM heartbeat_heads').raw().all() as [number, Buffer][];
+    const meta = Object.fromEntries(db.prepare('SELECT key, value FROM store_meta').raw().all() as [string, number][]);
     db.close();
+    expect(meta).toEqual({ heads_gen: chunks[0][0], heads_upto: 30 });
+    const heads: [string, number][] = [];
+    for (const [, chunk] of chunks) ChainHeads.decode(chunk, (id, rowid) => heads.push([id, rowid]));
     expect(heads).toEqual([
       ['tag-0', 28],
       ['tag-1', 29],
       ['tag-2', 30],
     ]);
-    expect(mark).toBe(30);
   });
 
   it('walks past rows after `to` and stops at the first row before `from`', async () => {
