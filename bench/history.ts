@@ -142,7 +142,7 @@ ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machin
 | --- | --: | --: | --: |
 ${results.map((r) => `| ${r.name} | ${fmt(r.rows)} | ${pct(r.chain, 0.5).toFixed(2)} / ${pct(r.chain, 0.95).toFixed(2)} | ${pct(r.index, 0.5).toFixed(2)} / ${pct(r.index, 0.95).toFixed(2)} |`).join('\n')}
 
-Restart: ${fmt(HEADS)} devices with one row each — close (every head written) ${closeSecs.toFixed(2)} s, open (heads loaded by slot) ${reopenSecs.toFixed(2)} s.
+Restart: ${fmt(HEADS)} devices with one row each — close (those rows committed, then a snapshot of every head) ${closeSecs.toFixed(2)} s, open (the snapshot decoded, heads set by slot) ${reopenSecs.toFixed(2)} s.
 `;
 console.log(section);
 if (DOCS) appendFileSync(DOCS, section);
