@@ -10,7 +10,7 @@ import { WideColumn } from '../wide-column.ts';
  *
  *   u16 id length · id (UTF-8) · u48 row id      per slot with a head, in slot order
  *
- * ~22 B a device: a million devices' heads are ~20 MB written in sequence, not a page per device.
+ * ~22 B a device: a million devices' heads are ~22 MB written in sequence, not a page per device.
  */
 export class ChainHeads {
   private rowids = new WideColumn(0);
@@ -78,11 +78,6 @@ export class ChainHeads {
       each(id, chunk.readUIntLE(at, 6));
       at += 6;
     }
-  }
-
-  /** Bytes held, for the memory benchmark (5 B a slot of capacity). */
-  get byteSize(): number {
-    return this.capacity * 5;
   }
 
   private grow(min: number): void {

@@ -37,16 +37,17 @@ export interface SqliteStoreOptions {
 /**
  * The embedded time-series store. Heartbeats are appended to a table with no secondary index,
  * each row linked to its device's previous one (`prev`); a device's history is that chain,
- * walked back from its newest row (ChainHeads, in memory by device slot, snapshotted every
- * 30 s by HeadsSnapshots). Why not an index on (device_id, received_at): every heartbeat then dirties its own
- * device's index leaf — in a fleet each row of a commit is another device's, so ~1.3 WAL pages
- * of 4 KiB a row, 6–7 µs of the ~23 µs a QoS 1 heartbeat cost the server, and a cold leaf to read
- * first once a million devices' leaves no longer fit the page cache. Appended rows share pages
- * (~40 to a page), and the heads are written in sequence twice a minute, not per heartbeat
- * (docs/benchmarks.md, issue 9 P1, session 4). A history read is one primary-key lookup a row.
+ * walked back from its newest row (ChainHeads, in memory by device slot, snapshotted every 30 s
+ * by HeadsSnapshots). Why not an index on (device_id, received_at): every heartbeat then dirties
+ * its own device's index leaf — in a fleet each row of a commit is another device's, so ~1.3 WAL
+ * pages of 4 KiB a row, 4–5 µs of the ~23 µs a QoS 1 heartbeat cost the server, and a cold leaf to
+ * read first once a million devices' leaves no longer fit the page cache. Appended rows share
+ * pages (~40 to a page), and the heads are written in sequence twice a minute, not per heartbeat
+ * (docs/benchmarks.md, issue 9 P1, session 4). A history read is one primary-key lookup a row:
+ * ~1.3× the index's time for a device's newest rows.
  *
  * Rows are buffered and committed in batched transactions:
- * WAL + batched transactions sustain ~190 k rows/s here (docs/benchmarks.md), against a few
+ * WAL + batched transactions sustain ~680 k rows/s here (docs/benchmarks.md), against a few
  * thousand with a transaction per row. In WAL with synchronous = NORMAL a commit does not
  * fsync, so small transactions cost little throughput and stall the event loop less.
  *
@@ -259,7 +260,9 @@ export class SqliteStore implements TimeSeriesStore {
     await this.checkpointer.close();
     // Shutting down: one turn for everything left, nothing else is waiting on the loop now.
     while (this.pending() > 0) this.commitSlice(Infinity, Infinity);
-    // A complete snapshot of every head, so the next start has no tail to scan.
+    // A complete snapshot of every head, so the next start has no tail to scan: the first step
+    // finishes a snapshot that is running (its mark may be older than the newest rows), the
+    // second takes a new one if rows came since that mark.
     this.db.transaction(() => {
       this.snapshots.step(this.lastId, true, true);
       this.snapshots.step(this.lastId, true, true);
