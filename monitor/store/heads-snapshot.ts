@@ -21,7 +21,9 @@ import { ChainHeads } from './chain-heads.ts';
  *   last chunk store_meta heads_gen = g+1, heads_upto = mark; generation g deleted
  *
  * so after any crash, the last complete generation plus every row after its mark give every
- * device's newest row (`recover`).
+ * device's newest row (`recover`). A chunk of 16 384 devices costs its transaction ~3 ms (2.2 ms
+ * to encode, measured at a million devices; the 370 KB blob): a million devices' snapshot is
+ * ~200 ms of CPU every 30 s, spread over 62 transactions.
  */
 export class HeadsSnapshots {
   /** Last complete generation, and the newest row id it is known to cover. */
