@@ -93,7 +93,7 @@ export class HeadsSnapshots {
    */
   step(lastId: number, now: boolean, all: boolean): void {
     if (this.cursor < 0) {
-      if (lastId <= this.upto || (!now && !this.due(lastId))) return;
+      if (now ? lastId <= this.upto : !this.due(lastId)) return;
       this.cursor = 0;
       this.mark = lastId;
       this.chunk = 0;
