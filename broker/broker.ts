@@ -7,6 +7,8 @@ import type { Metrics } from '../monitor/metrics.ts';
 import type { Registry } from '../monitor/registry/registry.ts';
 import type { CommitBarrier } from '../monitor/commit-barrier.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
+import type { CredentialChange } from '../monitor/registry/credential-changes.ts';
+import { endsSession } from '../monitor/security/session-revocation.ts';
 import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
 import { canWrite, writePuback } from './puback.ts';
 import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
@@ -20,6 +22,8 @@ interface LastseenClient extends Client {
   /** `devices/{id}/heartbeat` of a device client, built once at CONNECT: the per-message test is one string comparison. */
   lastseenHeartbeatTopic?: string;
   lastseenEndReason?: string;
+  /** The API key a `customer:` session logged in with, so revoking it closes the session. */
+  lastseenKeyId?: string;
 }
 
 /** The fields of an incoming PUBLISH (or a Last Will, which has no `cmd`) the heartbeat path reads. */
@@ -117,12 +121,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       const user = username ?? '';
       const pass = password?.toString('utf8') ?? '';
       const source = sourceOf(client);
-      if (guard.isBlocked(source)) {
+      if (guard.isBlocked(source, user, pass)) {
         metrics.authFailures.inc({ interface: 'mqtt', reason: 'source_blocked' });
         return done(authError('too many failed logins from this address', NOT_AUTHORIZED), null);
       }
       const failed = (reason: string) => {
-        if (guard.fail(source)) log.warn({ source }, 'source blocked after repeated failed logins');
+        if (guard.fail(source, user)) log.warn({ source, username: user }, 'blocked after repeated failed logins');
         metrics.authFailures.inc({ interface: 'mqtt', reason });
       };
       if (user.startsWith('customer:')) {
@@ -130,6 +134,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         const principal = pass ? registry.keys.principalFor(pass) : null;
         if (principal?.role === 'customer' && principal.customerId === customerId) {
           c.lastseen = { kind: 'customer', customerId };
+          c.lastseenKeyId = principal.keyId;
+          guard.succeeded(user, pass);
           return done(null, true);
         }
         failed('bad_key');
@@ -143,6 +149,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         const code = auth.reason === 'bad_token' ? BAD_USERNAME_OR_PASSWORD : NOT_AUTHORIZED;
         return done(authError(auth.reason, code), null);
       }
+      guard.succeeded(user, pass);
       c.lastseen = { kind: 'device', deviceId: auth.device.id, customerId: auth.device.customerId };
       c.lastseenHeartbeatTopic = heartbeatTopic(auth.device.id);
       done(null, true);
@@ -253,6 +260,25 @@ export function disconnectDevice(aedes: Aedes, deviceId: string): number {
       client.close();
       n++;
     }
+  }
+  return n;
+}
+
+/**
+ * Close every MQTT session a credential change ends (../monitor/security/session-revocation.ts):
+ * device sessions by device, `customer:` sessions by the API key they logged in with, and all of a
+ * deleted customer's. Returns how many were closed.
+ */
+export function closeSessions(aedes: Aedes, change: CredentialChange): number {
+  let n = 0;
+  for (const client of Object.values((aedes as unknown as { clients: Record<string, LastseenClient> }).clients)) {
+    const who = client.lastseen;
+    if (!who) continue;
+    const session = who.kind === 'device' ? { deviceId: who.deviceId, customerId: who.customerId } : { keyId: client.lastseenKeyId, customerId: who.customerId };
+    if (!endsSession(change, session)) continue;
+    client.lastseenEndReason = 'credentials revoked';
+    client.close();
+    n++;
   }
   return n;
 }
