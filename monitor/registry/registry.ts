@@ -170,7 +170,7 @@ export class Registry {
     if (!this.customerTable.has(id)) throw new RegistryError(404, `customer ${id} not found`);
     const devices = this.stmt.devicesOf.get(id) as number;
     if (devices > 0) {
-      throw new RegistryError(409, `customer ${id} still has ${devices} device${devices === 1 ? '' : 's'}; move or remove them before deleting the customer`);
+      throw new RegistryError(409, `customer ${id} still has ${devices} device${devices === 1 ? '' : 's'}; it can be deleted only once it has none`);
     }
     const children = this.customerTable.childrenOf(id);
     if (children.length > 0) throw new RegistryError(409, `customer ${id} is the parent of ${children.join(', ')}; change their parent first`);

@@ -178,7 +178,7 @@ describe('deleting a customer (DELETE /api/customers/:id)', () => {
     await sys.addDevice('herd-1', 'herd');
     const r = await sys.api('DELETE', '/api/customers/herd');
     expect(r.status).toBe(409);
-    expect(r.body.error).toBe('customer herd still has 1 device; move or remove them before deleting the customer');
+    expect(r.body.error).toBe('customer herd still has 1 device; it can be deleted only once it has none');
     expect((await sys.api('GET', '/api/customers/herd')).status).toBe(200);
   });
 
