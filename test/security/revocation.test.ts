@@ -163,6 +163,17 @@ describe('device credentials close the device sessions opened with them', () => 
     expect(await mqttRefusal('reg-rot', old)).toBe(4);
   });
 
+  it('closes every session of a rotated device, the one whose client id is the device id and one with another id', async () => {
+    const old = await sys.addDevice('two-sessions', 'acme');
+    const named = await sys.connect('two-sessions', old, { clientId: 'two-sessions' });
+    const other = await sys.connect('two-sessions', old, { clientId: 'two-sessions-backup' });
+    const bystander = await sys.connect('bystander', await sys.addDevice('bystander', 'acme'), { clientId: 'bystander' });
+    const endings = [ended(named), ended(other)];
+    expect((await sys.api('POST', '/api/devices/two-sessions/token')).status).toBe(200);
+    await Promise.all(endings);
+    expect(bystander.connected).toBe(true);
+  });
+
   it('closes the session of a device whose SIM is retired, and refuses it with CONNACK 5', async () => {
     const token = await sys.addDevice('sim-ret', 'acme');
     const session = await sys.connect('sim-ret', token);
