@@ -7,7 +7,7 @@ import { createServer, type Server as NetServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
-import { closeBroker, createBroker, disconnectDevice } from '../broker/broker.ts';
+import { closeBroker, closeSessions, createBroker } from '../broker/broker.ts';
 import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
@@ -34,6 +34,7 @@ import { check } from '../web/auth.ts';
 import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { createHttpServer } from '../web/server.ts';
+import { tokenLogin } from '../web/token-login.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -153,6 +154,8 @@ export async function startSystem(opts: StartOptions = {}) {
   const barrier = new CommitBarrier(store);
   const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock, guard, barrier });
   aedesRef = aedes;
+  // A revoked or rotated credential ends the sessions opened with it, MQTT here and socket.io below.
+  const offCredentials = registry.credentialChanges.on((change) => void closeSessions(aedes, change));
 
   let mqttPort = config.mqttPort;
   let httpPort = config.httpPort;
@@ -188,7 +191,6 @@ export async function startSystem(opts: StartOptions = {}) {
     log,
     guard,
     audit,
-    disconnectDevice: (id) => disconnectDevice(aedes, id),
     version: VERSION,
     ports: () => ({ mqttPort, httpPort, ...(mqttsPort !== null ? { mqttsPort } : {}) }),
     storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
@@ -199,7 +201,15 @@ export async function startSystem(opts: StartOptions = {}) {
   });
   const http = createHttpServer(app, aedes, config.tls);
   io = new SocketServer(http, { serveClient: false });
-  const stopLive = attachMapLive(io, { bus, authorizeToken: (token) => registry.keys.principalFor(token) });
+  const loginDeps = { principalFor: (t: string) => registry.keys.principalFor(t), guard, metrics, log };
+  const stopLive = attachMapLive(io, {
+    bus,
+    authorizeToken: (token, source) => {
+      const login = tokenLogin(loginDeps, 'socketio', source, token);
+      return login.ok ? login.principal : login.status === 429 ? login.message : null;
+    },
+    credentialChanges: registry.credentialChanges,
+  });
   const tcp = createServer(aedes.handle);
   const mqtts = config.tls ? createTlsServer({ cert: config.tls.cert, key: config.tls.key }, aedes.handle) : null;
   let mqttsPort: number | null = null;
@@ -212,6 +222,7 @@ export async function startSystem(opts: StartOptions = {}) {
     tcp.close();
     mqtts?.close();
     stopLive();
+    offCredentials();
     map.close();
     await closeBroker(aedes);
     liveness.stop();
@@ -230,6 +241,7 @@ export async function startSystem(opts: StartOptions = {}) {
       tcp.close();
       mqtts?.close();
       stopLive();
+      offCredentials();
       map.close();
       io?.disconnectSockets(true);
       http.closeAllConnections();

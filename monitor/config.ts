@@ -21,7 +21,7 @@ export interface Config {
   heartbeatRate: number;
   /** Heartbeats a device may send at once (store-and-forward bursts). */
   heartbeatBurst: number;
-  /** Failed logins per source address per minute before it is blocked for 5 minutes. */
+  /** Failed logins a minute of one identity from one address before it is blocked there for 5 minutes (monitor/security/login-guard.ts). */
   loginFailures: number;
   /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
   tls: { cert: Buffer; key: Buffer } | null;

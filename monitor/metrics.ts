@@ -28,7 +28,7 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
     }),
     authFailures: new Counter({
       name: 'lastseen_auth_failures_total',
-      help: 'Refused logins, by interface (mqtt, http) and reason',
+      help: 'Refused logins, by interface (mqtt, http, socketio) and reason',
       labelNames: ['interface', 'reason'] as const,
       registers: [registry],
     }),

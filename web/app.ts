@@ -27,8 +27,6 @@ export interface AppDeps {
   log: Logger;
   guard: LoginGuard;
   audit: AuditLog;
-  /** Close a device's MQTT sessions. */
-  disconnectDevice(deviceId: string): void;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
   ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number };
@@ -65,7 +63,7 @@ export function createApp(deps: AppDeps) {
   app.get('/api/openapi.json', (_req, res) => res.json(openapi));
 
   const api = express.Router();
-  api.use(bearerAuth(registry, metrics, deps.guard));
+  api.use(bearerAuth(registry, metrics, deps.guard, log));
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
   api.use(onboardingRoutes(registry, deps.track, deps.audit));
   api.use(express.json({ limit: JSON_BODY_LIMIT }));
@@ -73,7 +71,7 @@ export function createApp(deps: AppDeps) {
   api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
   api.use(keyRoutes(registry, deps.audit));
   api.use(exportRoutes(registry));
-  api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit, disconnect: deps.disconnectDevice }));
+  api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
   for (const r of deps.extraApi ?? []) api.use(r);
   api.use((_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
   app.use('/api', api);

@@ -1,9 +1,11 @@
 import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
 import type { Principal, Registry } from '../monitor/registry/registry.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import { authorize, type Action } from './authz.ts';
 import { HttpError } from './http-error.ts';
+import { tokenLogin } from './token-login.ts';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -11,27 +13,15 @@ declare module 'express-serve-static-core' {
   }
 }
 
-/** Reads `Authorization: Bearer <token>`; 401 without a valid one. */
-export function bearerAuth(registry: Registry, metrics: Metrics, guard: LoginGuard) {
+/** Reads `Authorization: Bearer <token>`; 401 without a valid one, 429 while the guard blocks it (./token-login.ts). */
+export function bearerAuth(registry: Registry, metrics: Metrics, guard: LoginGuard, log: Logger) {
+  const deps = { principalFor: (t: string) => registry.keys.principalFor(t), guard, metrics, log };
   return (req: Request, _res: Response, next: NextFunction) => {
     const source = req.socket.remoteAddress ?? 'unknown';
-    if (guard.isBlocked(source)) {
-      metrics.authFailures.inc({ interface: 'http', reason: 'source_blocked' });
-      return next(new HttpError(429, 'Too many failed logins from this address; try again in a few minutes.'));
-    }
-    const header = req.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!match) {
-      metrics.authFailures.inc({ interface: 'http', reason: 'missing_token' });
-      return next(new HttpError(401, 'Send an API token as "Authorization: Bearer <token>".'));
-    }
-    const principal = registry.keys.principalFor(match[1]);
-    if (!principal) {
-      guard.fail(source);
-      metrics.authFailures.inc({ interface: 'http', reason: 'bad_token' });
-      return next(new HttpError(401, 'The API token is not valid.'));
-    }
-    req.principal = principal;
+    const match = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+    const login = tokenLogin(deps, 'http', source, match?.[1]);
+    if (!login.ok) return next(new HttpError(login.status, login.message));
+    req.principal = login.principal;
     next();
   };
 }

@@ -8,6 +8,7 @@ import type { Principal } from '../monitor/registry/registry.ts';
  *   customer:create   yes    no     no
  *   customer:read     yes    yes    own customer only
  *   customer:update   yes    no     own customer only (name, channels)
+ *   customer:delete   yes    no     no       (revokes its keys, closes their sessions)
  *   key:create        yes    no     no
  *   device:create     yes    no     no
  *   device:read       yes    yes    own devices only
@@ -26,6 +27,7 @@ export type Action =
   | 'customer:create'
   | 'customer:read'
   | 'customer:update'
+  | 'customer:delete'
   | 'key:create'
   | 'device:create'
   | 'device:read'
@@ -41,6 +43,7 @@ const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
     'customer:create',
     'customer:read',
     'customer:update',
+    'customer:delete',
     'key:create',
     'device:create',
     'device:read',

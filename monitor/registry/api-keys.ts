@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Role } from '../types.ts';
+import type { CredentialChanges } from './credential-changes.ts';
 import { RegistryError } from './errors.ts';
 import { hashToken, newToken } from './tokens.ts';
 
@@ -35,6 +36,7 @@ export class ApiKeys {
     private db: Database,
     private now: () => number,
     private customerExists: (id: string) => boolean,
+    private changes?: CredentialChanges,
   ) {
     this.insert = db.prepare('INSERT INTO api_keys (token_hash, role, customer_id, created_at) VALUES (?, ?, ?, ?)');
     this.byHash = db.prepare('SELECT role, customer_id FROM api_keys WHERE token_hash = ? AND revoked_at IS NULL');
@@ -75,11 +77,25 @@ export class ApiKeys {
     return rows.map((r) => ({ id: r.token_hash.slice(0, KEY_ID_LENGTH), role: r.role, customerId: r.customer_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
   }
 
-  /** Revoke a key by id; it stops working at its next use. */
+  /**
+   * Revoke a key by id: it stops working at its next use, and the sessions opened with it
+   * (socket.io, MQTT `customer:`) are closed by the listeners of the announcement.
+   */
   revoke(keyId: string): ApiKeyInfo {
     if (!/^[0-9a-f]{16}$/.test(keyId)) throw new RegistryError(404, `API key ${keyId} not found`);
     const res = this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE substr(token_hash, 1, 16) = ? AND revoked_at IS NULL').run(this.now(), keyId);
     if (res.changes === 0) throw new RegistryError(404, `API key ${keyId} not found or already revoked`);
+    this.changes?.emit({ kind: 'key_revoked', keyId });
     return this.list().find((k) => k.id === keyId)!;
+  }
+
+  /** Revoke every live key of a customer (the customer is being deleted); returns their ids, not yet announced. */
+  revokeAllOf(customerId: string): string[] {
+    const ids = this.db
+      .prepare('SELECT substr(token_hash, 1, 16) FROM api_keys WHERE customer_id = ? AND revoked_at IS NULL')
+      .pluck()
+      .all(customerId) as string[];
+    this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE customer_id = ? AND revoked_at IS NULL').run(this.now(), customerId);
+    return ids;
   }
 }

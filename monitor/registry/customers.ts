@@ -24,6 +24,7 @@ export class Customers {
   private customers = new Map<string, Customer>();
   private insert: Statement;
   private change: Statement;
+  private remove: Statement;
 
   constructor(
     db: Database,
@@ -37,6 +38,7 @@ export class Customers {
       `UPDATE customers SET name = @name, offline_after = @offlineAfter, language = @language, channels = @channels, parent_id = @parentId,
        communication_plan = @communicationPlan, rate_plan = @ratePlan, alert_policy = @alertPolicy, diagnosis = @diagnosis WHERE id = @id`,
     );
+    this.remove = db.prepare('DELETE FROM customers WHERE id = ?');
     for (const r of db.prepare('SELECT * FROM customers').all() as CustomerRow[]) this.customers.set(r.id, customerFromRow(r));
   }
 
@@ -91,6 +93,17 @@ export class Customers {
     this.change.run(customerParams(next));
     this.customers.set(id, next);
     return next;
+  }
+
+  /** Remove a customer; the registry checks first that nothing refers to it. */
+  delete(id: string): void {
+    this.remove.run(id);
+    this.customers.delete(id);
+  }
+
+  /** Customers whose parent is `id`. */
+  childrenOf(id: string): string[] {
+    return [...this.customers.values()].filter((c) => c.parentId === id).map((c) => c.id);
   }
 
   get count(): number {

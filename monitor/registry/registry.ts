@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DeviceState } from '../liveness/tracker.ts';
 import type { Customer, Device, SimState } from '../types.ts';
 import { ApiKeys } from './api-keys.ts';
+import { CredentialChanges } from './credential-changes.ts';
 import { RegistryError } from './errors.ts';
 import { DeviceStates } from './device-states.ts';
 import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
@@ -15,6 +16,7 @@ import { deviceFromRow, type DeviceRow } from './rows.ts';
 export { RegistryError } from './errors.ts';
 export type { NewCustomer } from './customers.ts';
 export type { ApiKeyInfo, Principal } from './api-keys.ts';
+export type { CredentialChange } from './credential-changes.ts';
 
 export interface NewDevice {
   id: string;
@@ -70,6 +72,12 @@ export class Registry {
   readonly keys: ApiKeys;
   /** Last known device states, snapshotted for restarts. */
   readonly states: DeviceStates;
+  /**
+   * Credentials that stopped being valid (key revoked, device token rotated or revoked, SIM
+   * blocked, customer deleted), announced after the change is written, so open sessions opened
+   * with them can be closed (bin/start.ts wires the broker and socket.io to it).
+   */
+  readonly credentialChanges = new CredentialChanges();
 
   constructor(
     private db: Database,
@@ -102,9 +110,10 @@ export class Registry {
       ),
       setTokenHash: db.prepare('UPDATE devices SET token_hash = ? WHERE id = ?'),
       timingsOf: db.prepare('SELECT id, offline_after, interval FROM devices WHERE customer_id = ?'),
+      devicesOf: db.prepare('SELECT COUNT(*) FROM devices WHERE customer_id = ?').pluck(),
     };
     this.customerTable = new Customers(db, now);
-    this.keys = new ApiKeys(db, now, (id) => this.customerTable.has(id));
+    this.keys = new ApiKeys(db, now, (id) => this.customerTable.has(id), this.credentialChanges);
     this.states = new DeviceStates(db);
     this.load();
   }
@@ -141,6 +150,46 @@ export class Registry {
 
   updateCustomer(id: string, patch: Partial<Omit<NewCustomer, 'id'>>): Customer {
     return this.customerTable.update(id, patch);
+  }
+
+  /**
+   * Delete a customer: its API keys are revoked and every session opened with them closed.
+   *
+   *   the customer               answer
+   *   -------------------------  -------------------------------------------------------------
+   *   does not exist             404
+   *   still has devices          409: its devices' history, alerts and SIMs would lose their owner
+   *   is another's parent        409: the child would point at nothing
+   *   otherwise                  deleted; returns the ids of the keys it revoked
+   *
+   * Like Cisco Control Center, which will not remove an account that still holds SIMs, and
+   * unlike ThingsBoard, which unassigns them: here a device without its customer would have no
+   * one to alert and no one allowed to see it.
+   */
+  deleteCustomer(id: string): { revokedKeys: string[] } {
+    if (!this.customerTable.has(id)) throw new RegistryError(404, `customer ${id} not found`);
+    const devices = this.stmt.devicesOf.get(id) as number;
+    if (devices > 0) {
+      throw new RegistryError(409, `customer ${id} still has ${devices} device${devices === 1 ? '' : 's'}; it can be deleted only once it has none`);
+    }
+    const children = this.customerTable.childrenOf(id);
+    if (children.length > 0) throw new RegistryError(409, `customer ${id} is the parent of ${children.join(', ')}; change their parent first`);
+    const revokedKeys = this.db.transaction(() => {
+      const keys = this.keys.revokeAllOf(id);
+      this.customerTable.delete(id);
+      return keys;
+    })();
+    // Every announcement is made even if a listener fails on one; the first failure is thrown after.
+    let failure: unknown = null;
+    for (const change of [...revokedKeys.map((keyId) => ({ kind: 'key_revoked' as const, keyId })), { kind: 'customer_deleted' as const, customerId: id }]) {
+      try {
+        this.credentialChanges.emit(change);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure) throw failure;
+    return { revokedKeys };
   }
 
   customerCount(): number {
@@ -269,6 +318,8 @@ export class Registry {
     };
     this.stmt.updateDevice.run({ ...next, custom: JSON.stringify(next.custom) });
     this.names.delete(id);
+    // A deactivated or retired SIM may not stay connected on its old session.
+    if (patch.simState === 'deactivated' || patch.simState === 'retired') this.credentialChanges.emit({ kind: 'sim_blocked', deviceId: id });
     return next;
   }
 
@@ -368,14 +419,16 @@ export class Registry {
   }
 
   /**
-   * Give a device a new token (the old one stops working at once) and return it. With
-   * `revokeOnly`, the device gets no usable token at all until it is rotated again.
+   * Give a device a new token (the old one stops working at once, and its open sessions are
+   * closed) and return it. With `revokeOnly`, the device gets no usable token at all until it
+   * is rotated again.
    */
   rotateDeviceToken(id: string, revokeOnly = false): string | null {
     if (this.slotOf(id) < 0) throw new RegistryError(404, `device ${id} not found`);
     const token = newToken();
     // A revoked device's hash is of a token nobody was told: no login can match it.
     this.stmt.setTokenHash.run(hashToken(token), id);
+    this.credentialChanges.emit({ kind: 'device_token_changed', deviceId: id });
     return revokeOnly ? null : token;
   }
 }

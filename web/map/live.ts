@@ -8,10 +8,16 @@
  *   device:position { id, lat, lon, ts }
  *
  * The client coalesces bursts per device, so the server sends every change as it happens.
+ *
+ * A socket remembers the API key it connected with; when a credential change ends it (key
+ * revoked, customer deleted: ../../monitor/security/session-revocation.ts) it is disconnected at
+ * once, so nothing more reaches it. The client sees `disconnect` with reason "io server disconnect".
  */
 
 import type { Server, Socket } from 'socket.io';
 import type { EventBus } from '../../monitor/events.ts';
+import type { CredentialChange } from '../../monitor/registry/credential-changes.ts';
+import { endsSession, type SessionCredential } from '../../monitor/security/session-revocation.ts';
 import type { Caller } from './router.ts';
 
 export const STAFF_ROOM = 'staff';
@@ -24,22 +30,43 @@ export function roomFor(c: Caller): string | null {
 
 export interface MapLiveOptions {
   bus: Pick<EventBus, 'on'>;
-  /** The caller a token belongs to, or null. Sockets send it as `auth: { token }`. */
-  authorizeToken(token: string): Caller | null | Promise<Caller | null>;
+  /**
+   * The caller a token belongs to, or null; or a sentence why it is refused (the login guard:
+   * too many failed logins from this address). Sockets send it as `auth: { token }` (anything
+   * else arrives as ''); `source` is the socket's remote address.
+   */
+  authorizeToken(token: string, source: string): LiveCaller | string | null | Promise<LiveCaller | string | null>;
+  /** Credential changes to act on (the registry's); sockets opened with a revoked key are closed. */
+  credentialChanges?: { on(listener: (change: CredentialChange) => void): () => void };
 }
+
+/** A caller with the id of the key it presented, so revoking that key can find its sockets. */
+export type LiveCaller = Caller & { keyId?: string };
 
 /** Authenticate sockets, put them in their room, forward monitor events. Returns stop(). */
 export function attachMapLive(io: Server, opts: MapLiveOptions): () => void {
   io.use(async (socket: Socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-    const c = typeof token === 'string' ? await opts.authorizeToken(token) : null;
+    const c = await opts.authorizeToken(typeof token === 'string' ? token : '', socket.handshake.address);
+    if (typeof c === 'string') {
+      next(new Error(c));
+      return;
+    }
     const room = c ? roomFor(c) : null;
-    if (!room) {
+    if (!c || !room) {
       next(new Error('unauthorized'));
       return;
     }
+    const credential: SessionCredential = { keyId: c.keyId, customerId: c.customerId };
+    socket.data.credential = credential;
     socket.join(room);
     next();
+  });
+  const offCredentials = opts.credentialChanges?.on((change) => {
+    for (const socket of io.of('/').sockets.values()) {
+      const credential = socket.data.credential as SessionCredential | undefined;
+      if (credential && endsSession(change, credential)) socket.disconnect(true);
+    }
   });
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   // socket.io's room table (Map of room → socket ids). With nobody watching a device — the usual
@@ -58,6 +85,7 @@ export function attachMapLive(io: Server, opts: MapLiveOptions): () => void {
     io.to(STAFF_ROOM).to(customerRoom(p.customerId)).emit('device:position', msg);
   });
   return () => {
+    offCredentials?.();
     offStatus();
     offPosition();
   };

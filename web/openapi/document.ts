@@ -61,6 +61,11 @@ export function openApiDocument(version: string) {
       '/api/customers/{id}': {
         get: { parameters: [idParam], responses: { ...ok('Customer'), ...errors(401, 404) } },
         patch: { parameters: [idParam], requestBody: body('CustomerPatch'), responses: { ...ok('Customer'), ...errors(401, 403, 404, 422) } },
+        delete: {
+          summary: 'Delete a customer without devices: its API keys are revoked and their sessions closed (admin)',
+          parameters: [idParam],
+          responses: { '200': { description: '{ id, deleted: true, revokedKeys: [key id] }' }, ...errors(401, 403, 404, 409) },
+        },
       },
       '/api/keys': {
         post: { summary: 'Create an API key (the token is shown once)', requestBody: body('KeyCreate'), responses: { ...ok('KeyCreated', '201'), ...errors(401, 403, 422) } },

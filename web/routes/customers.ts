@@ -44,5 +44,13 @@ export function customerRoutes(registry: Registry, audit: AuditLog, onTimingChan
     res.json(customerView(c));
   });
 
+  // Refused with 409 while it still has devices (../../monitor/registry/registry.ts, deleteCustomer).
+  r.delete('/customers/:id', (req, res) => {
+    check(req, 'customer:delete');
+    const { revokedKeys } = registry.deleteCustomer(req.params.id);
+    audit.record(req.principal, 'customer.delete', req.params.id, { revokedKeys });
+    res.json({ id: req.params.id, deleted: true, revokedKeys });
+  });
+
   return r;
 }

@@ -17,11 +17,9 @@ export interface DeviceRouteDeps {
   /** Start tracking a new device or re-time a changed one. */
   track(device: Device): void;
   audit: AuditLog;
-  /** Close the device's MQTT sessions (credentials changed, SIM blocked). */
-  disconnect(deviceId: string): void;
 }
 
-export function deviceRoutes({ registry, liveness, store, track, audit, disconnect }: DeviceRouteDeps) {
+export function deviceRoutes({ registry, liveness, store, track, audit }: DeviceRouteDeps) {
   const r = Router();
 
   /** The device if the caller may see it; 404 otherwise (also for another customer's device). */
@@ -68,16 +66,14 @@ export function deviceRoutes({ registry, liveness, store, track, audit, disconne
     const d = registry.updateDevice(req.params.id, body.value as Parameters<Registry['updateDevice']>[1]);
     track(d);
     audit.record(req.principal, 'device.update', d.id, body.value as Record<string, unknown>);
-    // A deactivated or retired SIM may not stay connected on its old session.
-    if (d.simState === 'deactivated' || d.simState === 'retired') disconnect(d.id);
     res.json(deviceView(d, liveness));
   });
 
   r.post('/devices/:id/token', (req, res) => {
     const d = visible(req, req.params.id, 'device:read');
     check(req, 'device:credentials');
+    // The registry announces it; the device's open sessions are closed (bin/start.ts).
     const token = registry.rotateDeviceToken(d.id)!;
-    disconnect(d.id);
     audit.record(req.principal, 'device.token.rotate', d.id);
     res.json({ id: d.id, token });
   });
@@ -86,7 +82,6 @@ export function deviceRoutes({ registry, liveness, store, track, audit, disconne
     const d = visible(req, req.params.id, 'device:read');
     check(req, 'device:credentials');
     registry.rotateDeviceToken(d.id, true);
-    disconnect(d.id);
     audit.record(req.principal, 'device.token.revoke', d.id);
     res.json({ id: d.id, revoked: true });
   });
