@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { DeviceIds } from '../device-ids.ts';
+import { DEFAULT_DEVICE_TIME_RULE, deviceTime } from '../device-time.ts';
 import type { StoredHeartbeat } from '../types.ts';
 import { ChainHeads } from './chain-heads.ts';
 import { HeadsSnapshots } from './heads-snapshot.ts';
 import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from './store.ts';
 import { RowQueue } from './row-queue.ts';
 import { heartbeatInsert, openSchema, rowToHeartbeat } from './sqlite-schema.ts';
+import { TopTimes } from './top-times.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 
 type EventRow = [deviceId: string, customerId: string, at: number, kind: string, data: string];
@@ -213,27 +215,45 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   /**
-   * Newest first: the device's chain from its head, one primary-key lookup a row, stopping at
-   * the limit or the first row received before `from` (rows are linked in the order received).
-   * Rows after `to` are walked past: a range far in the past costs its device's newer rows.
+   * Newest first BY DEVICE TIME (device-time.ts: `ts` when plausible, else the receive time),
+   * equal device times newest received first. The chain is linked in receive order, so it is
+   * walked back from the head, one primary-key lookup a row, and the rows are sorted here. A
+   * row's device time is at most its receive time + futureToleranceMs (5 min), so the walk stops
+   *   - at the first row received before `from` − 5 min: nothing older can be placed after `from`;
+   *   - once `limit` rows are found, at the first row received 5 min before the `limit`-th newest
+   *     device time found (TopTimes): nothing older can beat it.
+   * Worked cost: a device beating every 5 min reads limit + 1–2 rows, as before; after a 24 h
+   * backlog uploaded in a burst the newest 100 by device time are the burst's last 100 rows, but
+   * the newest 100 *before* the burst (a `to` in the gap) walk back past the whole burst. Rows
+   * after `to` are walked past, as before: a range far in the past costs its device's newer rows.
    */
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
     await this.flush();
+    const tolerance = DEFAULT_DEVICE_TIME_RULE.futureToleranceMs;
     const from = q.from ?? 0;
     const to = q.to ?? Number.MAX_SAFE_INTEGER;
     const limit = q.limit ?? 1000;
     const slot = this.ids.slotOf(q.deviceId);
     let id = slot >= 0 ? this.heads.get(slot) : 0;
-    const out: StoredHeartbeat[] = [];
-    while (id > 0 && out.length < limit) {
+    const found: { at: number; id: number; row: Record<string, unknown> }[] = [];
+    const top = new TopTimes(limit);
+    while (id > 0) {
       const r = this.rowById.get(id) as Record<string, unknown> | undefined;
       // A link to another device's row would mean a damaged chain: stop rather than mix devices.
       if (r === undefined || r.device_id !== q.deviceId) break;
-      const at = r.received_at as number;
-      if (at < from) break;
-      if (at <= to) out.push(rowToHeartbeat(r));
+      const receivedAt = r.received_at as number;
+      if (receivedAt + tolerance < from || receivedAt + tolerance < top.floor) break;
+      const at = deviceTime((r.ts as number | null) ?? undefined, receivedAt);
+      if (at >= from && at <= to) {
+        found.push({ at, id, row: r });
+        top.offer(at);
+      }
       id = (r.prev as number | null) ?? 0;
     }
+    // Ids are given in insert order, so a higher id was received later.
+    found.sort((a, b) => b.at - a.at || b.id - a.id);
+    const out: StoredHeartbeat[] = [];
+    for (let i = 0; i < found.length && i < limit; i++) out.push(rowToHeartbeat(found[i].row));
     return out;
   }
 
