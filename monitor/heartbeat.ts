@@ -20,9 +20,12 @@ const ICCID = /^\d{18,22}$/;
  */
 export const TS_SECONDS_BELOW = 1e11;
 
+/** The latest instant a JavaScript Date holds (year 275760): a later ts has no ISO form. */
+const MAX_DATE_MS = 8.64e15;
+
 /** A numeric `ts` the schema and the fast path accept: seconds (see above) or whole ms. */
 function isTsNumber(x: unknown): x is number {
-  return typeof x === 'number' && x >= 0 && (x < TS_SECONDS_BELOW || (Number.isSafeInteger(x) && x >= TS_SECONDS_BELOW));
+  return typeof x === 'number' && x >= 0 && (x < TS_SECONDS_BELOW || (Number.isSafeInteger(x) && x <= MAX_DATE_MS));
 }
 
 /** An accepted `ts` (ISO string, epoch s or epoch ms) as epoch ms, rounded to the ms. */
@@ -38,7 +41,7 @@ export function tsToMs(ts: number | string): number {
 export const heartbeatSchema = z
   .object({
     ts: z.union([
-      z.number().refine(isTsNumber, 'must be epoch seconds (below 1e11), whole epoch ms, or ISO-8601'),
+      z.number().refine(isTsNumber, 'must be epoch seconds (below 1e11), whole epoch ms (up to 8.64e15), or ISO-8601'),
       isoTs,
     ]),
     seq: int().nonnegative(),
