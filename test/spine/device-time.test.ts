@@ -32,10 +32,10 @@ describe('history on the device clock (all-in-one, real broker and MQTT client)'
       const hb = { ts, seq: k, lat: -1 - k / 100, lon: 36 + k / 100, battery: 90 - k, activity: 0 };
       await collar.publishAsync('devices/giraffe-12/heartbeat', JSON.stringify(hb), { qos: 1 });
     }
-    const items = await waitFor(async () => {
+    const items = (await waitFor(async () => {
       const r = await sys.api('GET', '/api/devices/giraffe-12/heartbeats?limit=100');
       return r.body.items.length === 24 ? (r.body.items as Record<string, unknown>[]) : null;
-    });
+    }))!;
     expect(items.map((h) => h.seq)).toEqual(Array.from({ length: 24 }, (_, i) => 23 - i));
     expect(items[0]).toMatchObject({ ts: new Date(fixTs(23)).toISOString(), timeSource: 'device', battery: 67 });
     expect(Date.parse(items[0].receivedAt as string)).toBeGreaterThanOrEqual(now);
