@@ -7,9 +7,14 @@ import { ChainHeads } from './chain-heads.ts';
 import { HeadsSnapshots } from './heads-snapshot.ts';
 import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from './store.ts';
 import { RowQueue } from './row-queue.ts';
-import { heartbeatInsert, openSchema, rowToHeartbeat } from './sqlite-schema.ts';
+import { HB_FIELDS, heartbeatInsert, openSchema, rawToHeartbeat } from './sqlite-schema.ts';
 import { TopTimes } from './top-times.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
+
+/** Positions in a raw heartbeat row (id, prev, then HB_FIELDS in order). */
+const RAW_DEVICE = 2;
+const RAW_RECEIVED = 4;
+const RAW_TS = 5;
 
 type EventRow = [deviceId: string, customerId: string, at: number, kind: string, data: string];
 
@@ -75,7 +80,8 @@ export class SqliteStore implements TimeSeriesStore {
   /** Newest heartbeat id handed to SQLite (ids are given here, in insert order). */
   private lastId = 0;
   private snapshots: HeadsSnapshots;
-  private rowById: Statement;
+  /** The same row as an array in the table's column order (id, prev, then HB_FIELDS). */
+  private rawById: Statement;
   private insertEv: (row: EventRow) => void;
   private timer: NodeJS.Timeout;
   private batchSize: number;
@@ -129,7 +135,7 @@ export class SqliteStore implements TimeSeriesStore {
       if (slot >= 0) this.heads.set(slot, id);
     };
     this.snapshots = new HeadsSnapshots(this.db, this.heads, (slot) => this.ids.idOf(slot), opts.headsEveryMs, opts.headsPerChunk);
-    this.rowById = this.db.prepare('SELECT * FROM heartbeats WHERE id = ?');
+    this.rawById = this.db.prepare(`SELECT id, prev, ${HB_FIELDS.map((f) => f[1]).join(', ')} FROM heartbeats WHERE id = ?`).raw(true);
     this.lastId = this.snapshots.recover(this.slotFor);
     const ev = this.db.prepare('INSERT INTO device_events (device_id, customer_id, at, kind, data) VALUES (?, ?, ?, ?, ?)');
     this.insertEv = (r) => ev.run(r[0], r[1], r[2], r[3], r[4]);
@@ -235,25 +241,27 @@ export class SqliteStore implements TimeSeriesStore {
     const limit = q.limit ?? 1000;
     const slot = this.ids.slotOf(q.deviceId);
     let id = slot >= 0 ? this.heads.get(slot) : 0;
-    const found: { at: number; id: number; row: Record<string, unknown> }[] = [];
+    const found: { at: number; id: number; row: unknown[] }[] = [];
     const top = new TopTimes(limit);
     while (id > 0) {
-      const r = this.rowById.get(id) as Record<string, unknown> | undefined;
+      // As an array, not an object: the walk reads rows it may not return (up to 5 min of
+      // them past the limit), and building an object of 22 keys was most of a row's cost.
+      const r = this.rawById.get(id) as unknown[] | undefined;
       // A link to another device's row would mean a damaged chain: stop rather than mix devices.
-      if (r === undefined || r.device_id !== q.deviceId) break;
-      const receivedAt = r.received_at as number;
+      if (r === undefined || r[RAW_DEVICE] !== q.deviceId) break;
+      const receivedAt = r[RAW_RECEIVED] as number;
       if (receivedAt + tolerance < from || receivedAt + tolerance < top.floor) break;
-      const at = deviceTime((r.ts as number | null) ?? undefined, receivedAt);
+      const at = deviceTime((r[RAW_TS] as number | null) ?? undefined, receivedAt);
       if (at >= from && at <= to) {
         found.push({ at, id, row: r });
         top.offer(at);
       }
-      id = (r.prev as number | null) ?? 0;
+      id = (r[1] as number | null) ?? 0;
     }
     // Ids are given in insert order, so a higher id was received later.
     found.sort((a, b) => b.at - a.at || b.id - a.id);
     const out: StoredHeartbeat[] = [];
-    for (let i = 0; i < found.length && i < limit; i++) out.push(rowToHeartbeat(found[i].row));
+    for (let i = 0; i < found.length && i < limit; i++) out.push(rawToHeartbeat(found[i].row, 2));
     return out;
   }
 
