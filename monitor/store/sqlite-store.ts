@@ -228,10 +228,11 @@ export class SqliteStore implements TimeSeriesStore {
    *   - at the first row received before `from` − 5 min: nothing older can be placed after `from`;
    *   - once `limit` rows are found, at the first row received 5 min before the `limit`-th newest
    *     device time found (TopTimes): nothing older can beat it.
-   * Worked cost: a device beating every 5 min reads limit + 1–2 rows, as before; after a 24 h
-   * backlog uploaded in a burst the newest 100 by device time are the burst's last 100 rows, but
-   * the newest 100 *before* the burst (a `to` in the gap) walk back past the whole burst. Rows
-   * after `to` are walked past, as before: a range far in the past costs its device's newer rows.
+   * Worked cost: a device beating every 5 min reads limit + 1–2 rows, as before; one beating
+   * every second reads limit + ~300 (newest 100: 1.2 → 3.1 ms p50 here); after a 24 h backlog
+   * uploaded in 3 s, any read reaching into it walks the whole burst (288 rows, all received
+   * within 5 min of each other: newest 100 in 2.0 ms). Rows after `to` are walked past, as
+   * before: a range far in the past costs its device's newer rows.
    */
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
     await this.flush();
