@@ -18,8 +18,11 @@
  * trackers by tens of seconds a week); one stamped 10 minutes ahead is `future`; a `ts` of
  * 1970 (a device that lost its RTC) is `too_old`.
  *
- * A device whose clock is judged unreliable as a whole (see the ingest's clock-skew rule) is
- * placed on receive time for every heartbeat; that is the caller's decision, not this table's.
+ * Placement is a function of the row alone (its ts and receive time), never of what is judged
+ * about the device later: both stores, a spool replay and every reader then agree, and a row
+ * never moves in history after it was written. Whether the device's clock as a whole can be
+ * believed is a separate verdict for diagnosis (clock-skew.ts); a clock judged unreliable there
+ * still has each heartbeat placed by this table.
  */
 export interface DeviceTimeRule {
   /** How far ahead of the receive time a device clock may be (ms). */

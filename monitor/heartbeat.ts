@@ -13,13 +13,35 @@ const isoTs = z.iso.datetime({ offset: true, local: false });
 const ICCID = /^\d{18,22}$/;
 
 /**
+ * A numeric `ts` below this is epoch SECONDS, at or above it epoch MILLIseconds. 1e11 ms is
+ * 1973-03-03 (no live device reports that in ms), 1e11 s is the year 5138 (no device reports
+ * that in s): so 1732838400 is 2024-11-29T00:00:00Z in seconds and 1732838400000 the same
+ * instant in ms. Seconds may carry a fraction (1732838400.25 → …400 250 ms); ms are whole.
+ */
+export const TS_SECONDS_BELOW = 1e11;
+
+/** The latest instant a JavaScript Date holds (year 275760): a later ts has no ISO form. */
+const MAX_DATE_MS = 8.64e15;
+
+/** A numeric `ts` the schema and the fast path accept: seconds (see above) or whole ms. */
+function isTsNumber(x: unknown): x is number {
+  return typeof x === 'number' && x >= 0 && (x < TS_SECONDS_BELOW || (Number.isSafeInteger(x) && x <= MAX_DATE_MS));
+}
+
+/** An accepted `ts` (ISO string, epoch s or epoch ms) as epoch ms, rounded to the ms. */
+export function tsToMs(ts: number | string): number {
+  if (typeof ts === 'string') return Date.parse(ts);
+  return ts < TS_SECONDS_BELOW ? Math.round(ts * 1000) : ts;
+}
+
+/**
  * CONTRACT §4 as a schema. Every field is optional; unknown fields are stripped (ignored),
  * not rejected, so newer firmware with extra fields keeps working.
  */
 export const heartbeatSchema = z
   .object({
     ts: z.union([
-      z.number().int().nonnegative(),
+      z.number().refine(isTsNumber, 'must be epoch seconds (below 1e11), whole epoch ms (up to 8.64e15), or ISO-8601'),
       isoTs,
     ]),
     seq: int().nonnegative(),
@@ -74,7 +96,7 @@ export function parseHeartbeat(payload: Buffer | string): ParseResult {
   }
   const fast = acceptFast(value as Record<string, unknown>);
   if (fast !== null) {
-    if (typeof fast.ts === 'string') fast.ts = Date.parse(fast.ts);
+    if (fast.ts !== undefined) fast.ts = tsToMs(fast.ts);
     return { ok: true, heartbeat: fast as Heartbeat };
   }
   // Anything the fast path is not sure of (an invalid field, or a valid but unusual one) goes
@@ -86,7 +108,7 @@ export function parseHeartbeat(payload: Buffer | string): ParseResult {
     return { ok: false, reason: 'invalid_field', detail: `field "${field}": ${issue.message}` };
   }
   const hb = result.data as Omit<Heartbeat, 'ts'> & { ts?: number | string };
-  if (typeof hb.ts === 'string') hb.ts = Date.parse(hb.ts);
+  if (hb.ts !== undefined) hb.ts = tsToMs(hb.ts);
   return { ok: true, heartbeat: hb as Heartbeat };
 }
 
@@ -119,7 +141,7 @@ function acceptFast(v: Record<string, unknown>): (Omit<Heartbeat, 'ts'> & { ts?:
   const out: Record<string, unknown> = {};
   let x: unknown;
   if ((x = v.ts) !== undefined) {
-    if (typeof x === 'string' ? !isoTs.safeParse(x).success : !isInt(x, 0, Number.MAX_SAFE_INTEGER)) return null;
+    if (typeof x === 'string' ? !isoTs.safeParse(x).success : !isTsNumber(x)) return null;
     out.ts = x;
   }
   if ((x = v.seq) !== undefined) {

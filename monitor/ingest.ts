@@ -1,4 +1,5 @@
 import type { Clock } from './clock.ts';
+import { tsVerdict } from './device-time.ts';
 import { parseHeartbeat, type RejectReason } from './heartbeat.ts';
 import type { LivenessTracker } from './liveness/tracker.ts';
 import type { Logger } from './logger.ts';
@@ -15,6 +16,9 @@ export type IngestResult =
 /** Shared answers for the two outcomes of every good heartbeat: no object per message. */
 const ACCEPTED: IngestResult = Object.freeze({ ok: true, duplicate: false });
 const DUPLICATE: IngestResult = Object.freeze({ ok: true, duplicate: true });
+
+/** A plausible ts this much older than its receipt counts as backfilled (ms): 5 min. */
+const BACKFILL_MS = 5 * 60_000;
 
 /**
  * The heartbeat's way through the monitor: parse and validate, check it against the registry,
@@ -70,9 +74,32 @@ export class Ingest {
     row.receivedAt = receivedAt;
     store.writeHeartbeat(row);
     metrics.heartbeatsAccepted.inc();
+    if (hb.ts !== undefined) this.countDeviceTime(deviceId, hb.ts, receivedAt);
     // (prom-client's `labels()` child only binds the labels, so caching it would save nothing.)
     metrics.storeRows.inc({ kind: 'heartbeat' });
     return ACCEPTED;
+  }
+
+  /**
+   * Counts where history places the heartbeat (device-time.ts): backfilled, or at its receive
+   * time for an implausible ts. Not a rejection — the heartbeat is kept and liveness uses it —
+   * so it is logged once, when it makes the device's clock unreliable (clock-skew.ts).
+   */
+  private countDeviceTime(deviceId: string, ts: number, receivedAt: number): void {
+    const verdict = tsVerdict(ts, receivedAt);
+    if (verdict === 'ok') {
+      if (receivedAt - ts > BACKFILL_MS) this.deps.metrics.heartbeatsBackfilled.inc();
+      return;
+    }
+    if (verdict !== 'future' && verdict !== 'too_old') return;
+    this.deps.metrics.heartbeatsClockSkewed.inc({ verdict });
+    const clock = this.deps.liveness.clockOf(deviceId);
+    if (clock?.since === receivedAt) {
+      this.deps.log.warn(
+        { deviceId, ts, skewSeconds: clock.skewSeconds, reason: clock.reason },
+        'device clock unreliable: its ts is implausible, history places it at the receive time',
+      );
+    }
   }
 
   private reject(deviceId: string, reason: RejectReason | 'unknown_device', detail: string): IngestResult {

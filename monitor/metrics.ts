@@ -26,6 +26,17 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
       help: 'Heartbeats ignored because their seq was seen recently (replays, QoS 1 redeliveries)',
       registers: [registry],
     }),
+    heartbeatsBackfilled: new Counter({
+      name: 'lastseen_heartbeats_backfilled_total',
+      help: 'Accepted heartbeats placed in history by a device ts more than 5 min before their receipt (store-and-forward backlogs)',
+      registers: [registry],
+    }),
+    heartbeatsClockSkewed: new Counter({
+      name: 'lastseen_heartbeats_clock_skewed_total',
+      help: 'Accepted heartbeats whose ts was implausible (future: > 5 min ahead; too_old: > 366 days behind), placed at their receive time',
+      labelNames: ['verdict'] as const,
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'lastseen_auth_failures_total',
       help: 'Refused logins, by interface (mqtt, http, socketio) and reason',

@@ -1,3 +1,4 @@
+import type { ClockReason } from '../clock-skew.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
 
 /** The shapes liveness hands out and takes in (./tracker.ts). */
@@ -24,8 +25,21 @@ export interface DeviceState {
   /** Interval the device declared in its latest heartbeat (s). */
   declaredInterval: number | null;
   lastPosition: Position | null;
-  /** The latest reading of each field, as last reported. */
+  /** The latest reading of each field: from the newest heartbeat by device time. */
   last: Pick<Heartbeat, 'battery' | 'rssi' | 'rat' | 'mcc' | 'mnc' | 'cellId' | 'temp' | 'activity' | 'alt'>;
+  /** Device time (../device-time.ts) of the heartbeat `last` is from (epoch ms). */
+  lastTs?: number | null;
+  /** Present while the device's clock is judged unreliable (../clock-skew.ts). */
+  clock?: UnreliableClock;
+}
+
+export interface UnreliableClock {
+  reliable: false;
+  reason: ClockReason;
+  /** Device clock minus server clock (s) when last judged: positive ahead, negative behind. */
+  skewSeconds: number;
+  /** Receive time (epoch ms) of the heartbeat that first found it unreliable. */
+  since: number;
 }
 
 /** Per-device configuration the registry owns and liveness needs. */

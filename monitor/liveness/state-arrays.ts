@@ -14,18 +14,18 @@ import { TimeColumn, WideColumn } from '../wide-column.ts';
  *
  *   Uint8    status, connection, flags (tracked, dirty)                      3 B
  *   dict     network: RAT, MCC and MNC as one code (`networkCode`)            2 B
- *   times    statusSince, connectionSince, lastSeen, fix time
- *            (40-bit ms from 2020, ../wide-column.ts)                       20 B
+ *   times    statusSince, connectionSince, lastSeen, fix time, readings' time
+ *            (40-bit ms from 2020, ../wide-column.ts)                       25 B
  *   wide     cellId (5G NR cell identities have 36 bits)                      5 B
  *   dict     declared interval, configured interval and offlineAfter
  *            (a code into each column's table of distinct values, s)         6 B
  *   packed   lat, lon (i32, 1e-7°), battery (u16, 0.01 %), rssi (i16, 0.1 dB),
  *            temp (i16, 0.01 °C), alt (i32, 0.01 m), activity (u32)          22 B
- *                                                                             58 B
+ *                                                                             63 B
  * plus the customer number (4 B, ../customer-column.ts, shared with the registry and the map),
- * the duplicate window (8 B) and the deadline heap (12 B). The device's own clock time of its
- * last heartbeat is not held: the time series has it per heartbeat, and no reader of the last
- * state needs it.
+ * the duplicate window (8 B) and the deadline heap (12 B). The readings' time is the device
+ * time (../device-time.ts) of the heartbeat the latest readings come from: a backlog uploaded
+ * late must not overwrite newer readings, so each heartbeat is compared with it (5 B a device).
  *
  * Times, cell ids and intervals are exact (or kept exactly in a side Map); physical readings
  * are rounded to a resolution finer than their sensors (the time-series store keeps each
@@ -44,6 +44,8 @@ export class StateColumns {
   connectionSince = new TimeColumn();
   lastSeen = new TimeColumn();
   posTs = new TimeColumn();
+  /** Device time of the heartbeat the readings (battery … alt) are from. */
+  dataTs = new TimeColumn();
   declaredInterval = new DictColumn();
   cfgInterval = new DictColumn();
   cfgOfflineAfter = new DictColumn();
@@ -78,7 +80,7 @@ export class StateColumns {
     this.flags = grown(this.flags, cap);
     this.customerColumn.ensure(cap);
     for (const p of [
-      this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.cellId, this.network,
+      this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.dataTs, this.cellId, this.network,
       this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter,
       this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.activity,
     ]) p.ensure(cap);

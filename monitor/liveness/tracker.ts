@@ -1,4 +1,6 @@
 import type { Clock } from '../clock.ts';
+import { judgeClock } from '../clock-skew.ts';
+import { deviceTime } from '../device-time.ts';
 import type { EventBus } from '../events.ts';
 import { CustomerColumn } from '../customer-column.ts';
 import { DeviceIds } from '../device-ids.ts';
@@ -19,11 +21,11 @@ import {
   StateColumns,
   TRACKED,
 } from './state-arrays.ts';
-import type { DeviceState, DeviceTimingConfig } from './device-state.ts';
+import type { DeviceState, DeviceTimingConfig, UnreliableClock } from './device-state.ts';
 import { nextDeadline } from './status.ts';
 import { lateAfterSeconds, offlineAfterSeconds } from './timing.ts';
 
-export type { DeviceState, DeviceTimingConfig, Position } from './device-state.ts';
+export type { DeviceState, DeviceTimingConfig, Position, UnreliableClock } from './device-state.ts';
 
 export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
 
@@ -50,6 +52,8 @@ export class LivenessTracker {
   private dirtyCount = 0;
   private counts: Record<DeviceStatus, number> = { unknown: 0, online: 0, late: 0, offline: 0 };
   private scheduler: DeadlineScheduler;
+  /** Devices whose clock is judged unreliable, by slot: sparse, most clocks are fine. */
+  private clocks = new Map<number, UnreliableClock>();
 
   constructor(
     private clock: Clock,
@@ -96,6 +100,8 @@ export class LivenessTracker {
         c.posTs.set(slot, state.lastPosition.ts);
       }
       this.setReadings(slot, state.last ?? {});
+      if (state.lastTs != null) c.dataTs.set(slot, state.lastTs);
+      if (state.clock) this.clocks.set(slot, state.clock);
     }
     c.status[slot] = STATUS_CODE[status];
     this.counts[status]++;
@@ -187,25 +193,55 @@ export class LivenessTracker {
     if (hb.seq !== undefined) {
       if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
     }
+    // History's clock for the last known state: the device's ts when plausible, else receipt.
+    const at = deviceTime(hb.ts, receivedAt);
+    const heldAt = c.dataTs.get(slot);
+    if (hb.ts !== undefined) this.judgeClockOf(slot, hb.ts, receivedAt, heldAt, c.lastSeen.get(slot));
     c.lastSeen.set(slot, receivedAt);
     // NaN (no declared interval) is unequal to everything, as null was to a number.
     if (hb.interval !== undefined && hb.interval !== c.declaredInterval.get(slot)) c.declaredInterval.set(slot, hb.interval);
     if (hb.lat !== undefined && hb.lon !== undefined) {
-      const ts = hb.ts ?? receivedAt;
       const heldTs = c.posTs.get(slot);
       // A store-and-forward burst delivers old fixes after new ones: keep the newest fix.
-      if (heldTs !== heldTs || ts >= heldTs) {
+      if (heldTs !== heldTs || at >= heldTs) {
         c.lat.set(slot, hb.lat);
         c.lon.set(slot, hb.lon);
-        c.posTs.set(slot, ts);
-        this.bus.emit('position', { deviceId: id, customerId: this.customerOf(slot), lat: hb.lat, lon: hb.lon, ts });
+        c.posTs.set(slot, at);
+        this.bus.emit('position', { deviceId: id, customerId: this.customerOf(slot), lat: hb.lat, lon: hb.lon, ts: at });
       }
     }
-    this.setReadings(slot, hb);
+    // Likewise the readings: a battery of yesterday uploaded now is not the battery now.
+    if (heldAt !== heldAt || at >= heldAt) {
+      this.setReadings(slot, hb);
+      c.dataTs.set(slot, at);
+    }
     if (c.status[slot] !== STATUS_CODE.online) this.setStatus(slot, 'online', receivedAt);
     this.schedule(slot);
     this.markDirty(slot);
     return 'accepted';
+  }
+
+  /** The device's clock while judged unreliable (../clock-skew.ts), else undefined. */
+  clockOf(id: string): UnreliableClock | undefined {
+    const slot = this.slotOf(id);
+    return slot < 0 ? undefined : this.clocks.get(slot);
+  }
+
+  /** Apply the clock-skew rule to one heartbeat (before lastSeen and the readings' time move). */
+  private judgeClockOf(slot: number, ts: number, receivedAt: number, heldAt: number, prevSeen: number): void {
+    const j = judgeClock(ts, receivedAt, heldAt, prevSeen);
+    if (j === null) return;
+    const held = this.clocks.get(slot);
+    if (j.reliable) {
+      if (held !== undefined) {
+        this.clocks.delete(slot);
+        this.markDirty(slot);
+      }
+      return;
+    }
+    if (held !== undefined && held.reason === j.reason && held.skewSeconds === j.skewSeconds) return;
+    this.clocks.set(slot, { reliable: false, reason: j.reason, skewSeconds: j.skewSeconds, since: held?.since ?? receivedAt });
+    this.markDirty(slot);
   }
 
   /** The MQTT session of a device changed. Connection is reported, not used for status. */
@@ -292,6 +328,7 @@ export class LivenessTracker {
     const alt = c.alt.get(slot);
     if (alt === alt) last.alt = alt;
     const posTs = c.posTs.get(slot);
+    const clock = this.clocks.get(slot);
     return {
       id: this.ids.idOf(slot),
       customerId: this.customerOf(slot),
@@ -304,6 +341,8 @@ export class LivenessTracker {
       declaredInterval: orNull(c.declaredInterval.get(slot)),
       lastPosition: posTs === posTs ? { lat: c.lat.get(slot), lon: c.lon.get(slot), ts: posTs } : null,
       last,
+      lastTs: orNull(c.dataTs.get(slot)),
+      ...(clock ? { clock: { ...clock } } : {}),
     };
   }
 

@@ -66,3 +66,15 @@ export function eventFromColumns(r: Record<string, unknown>): DeviceEvent {
 export function fluxString(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\$\{/g, '\\${').replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
 }
+
+/**
+ * Heartbeats from a query ordered by point time descending, as newest-first history: equal
+ * point ms re-sorted by receive time, newest first (RowClock: the sub-ms part is not arrival
+ * order). `pointMs` is each row's point time in epoch ms. Sorting is stable, so rows that tie
+ * on both keep the query's order (their sub-ms counter, i.e. arrival).
+ */
+export function newestFirst(rows: Record<string, unknown>[], pointMs: (r: Record<string, unknown>) => number): StoredHeartbeat[] {
+  const keyed = rows.map((r) => ({ at: pointMs(r), hb: heartbeatFromColumns(r) }));
+  keyed.sort((a, b) => b.at - a.at || b.hb.receivedAt - a.hb.receivedAt);
+  return keyed.map((k) => k.hb);
+}

@@ -2,7 +2,7 @@ import { InfluxDB } from 'influx';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { StoredHeartbeat } from '../types.ts';
-import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, heartbeatFromColumns } from './influx-schema.ts';
+import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, newestFirst } from './influx-schema.ts';
 import { HttpPoster } from './http-post.ts';
 import { rowsToBody } from './line-protocol.ts';
 import { SinkError, isRetryableStatus, type BatchSink, type Row } from './rows.ts';
@@ -101,7 +101,8 @@ export class InfluxV1Sink implements BatchSink {
   }
 
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
-    return (await this.select(HEARTBEAT_MEASUREMENT, q)).map(heartbeatFromColumns);
+    // Point time = device time (rows.ts): the query windows and limits by it.
+    return newestFirst(await this.select(HEARTBEAT_MEASUREMENT, q), (r) => Math.floor((r.time as number) / 1000));
   }
 
   async events(q: HistoryQuery): Promise<DeviceEvent[]> {

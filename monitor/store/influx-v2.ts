@@ -1,6 +1,6 @@
 import { HttpError, InfluxDB, setLogger, type QueryApi, type WriteApi } from '@influxdata/influxdb-client';
 import type { StoredHeartbeat } from '../types.ts';
-import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, fluxString, heartbeatFromColumns } from './influx-schema.ts';
+import { EVENT_MEASUREMENT, HEARTBEAT_MEASUREMENT, eventFromColumns, fluxString, newestFirst } from './influx-schema.ts';
 import { rowToLine } from './line-protocol.ts';
 import { SinkError, isRetryableStatus, type BatchSink, type Row } from './rows.ts';
 import type { DeviceEvent, HistoryQuery } from './store.ts';
@@ -64,7 +64,8 @@ export class InfluxV2Sink implements BatchSink {
   }
 
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
-    return (await this.select(HEARTBEAT_MEASUREMENT, q)).map(heartbeatFromColumns);
+    // Point time = device time (rows.ts): the query windows and limits by it.
+    return newestFirst(await this.select(HEARTBEAT_MEASUREMENT, q), (r) => Date.parse(r._time as string));
   }
 
   async events(q: HistoryQuery): Promise<DeviceEvent[]> {

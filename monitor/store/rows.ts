@@ -1,10 +1,19 @@
+import { deviceTime } from '../device-time.ts';
 import type { StoredHeartbeat } from '../types.ts';
 import type { DeviceEvent, HistoryQuery } from './store.ts';
 
 /**
  * One row on its way to a remote store, as it is batched, spooled (one NDJSON line each) and
- * replayed. `t` is the point time in MICROseconds: the receive millisecond × 1000 plus a
- * per-device counter for rows that share a millisecond.
+ * replayed. `t` is the point time in MICROseconds: for a heartbeat its device time
+ * (device-time.ts: `ts` when plausible, else the receive time), for an event its `at`, × 1000
+ * plus a sub-millisecond part that keeps rows of one device apart (RowClock).
+ *
+ * Why the device time: history is windowed and ordered by it, and InfluxDB windows and orders
+ * by point time natively (`WHERE time >= …`, `ORDER BY time DESC LIMIT n`). Kept as the receive
+ * time with the device time only a field, "the newest 100" could not be a LIMIT: a backlog's
+ * old fixes arrive late, so every read would have to fetch up to a year (maxAgeMs) of rows and
+ * sort them here. Points written before this (receive time as point time) still read: they sit
+ * where they were received, as they always did.
  *
  * Why not plain ms precision: InfluxDB keys a point by (measurement, tag set, time), so two
  * heartbeats of one device in the same millisecond would silently overwrite each other. With
@@ -60,42 +69,57 @@ export function isRetryableStatus(status: number | undefined): boolean {
 }
 
 /**
- * Assigns row times: receive ms × 1000 + a counter per (device, ms). Memory: one entry per
- * device and kind. Assumes receive times of one device do not go backwards (they come from the
- * server clock); if they did, a collision would overwrite one point, never fail.
+ * Assigns row times. A heartbeat: device-time ms × 1000 + a sub-ms part, where n counts the
+ * device's consecutive rows placed in one ms and r is the receive ms mod 1000. An event:
+ * at × 1000 + n (its times come from the server clock and do not go back).
+ *
+ *   placed at     rows of one device placed in one ms       sub-ms part (µs)  kept apart by
+ *   ------------  ----------------------------------------  ----------------  -------------
+ *   receive time  one after the other (same-ms burst)       n                 n (as always)
+ *   device time   one after the other (equal ts in a row)   (r + n) mod 1000  n
+ *   device time   not adjacent (ts went back to an old one)  r₁ vs r₂          r
+ *
+ * So two heartbeats of one device collide (one point overwrites the other) only when their
+ * device times are the same ms, they are not adjacent, AND they were received a whole number of
+ * seconds apart — a device with such a clock is the clock-skew rule's business. Point order
+ * within one ms is not arrival order (r wraps at 1000), so reads re-sort equal device times by
+ * receive time (influx-schema.ts). Memory: one entry per device and kind.
  */
 export class RowClock {
-  /** Per device: the last receive ms seen and how many rows already had it. */
+  /** Per device: the last placed ms seen and how many rows already had it. */
   private readonly hb = new Map<string, { ms: number; n: number }>();
   private readonly ev = new Map<string, { ms: number; n: number }>();
 
   heartbeat(hb: StoredHeartbeat): Row {
-    return { k: 'h', t: time(this.hb, hb.deviceId, hb.receivedAt), hb };
+    const ms = deviceTime(hb.ts, hb.receivedAt);
+    const n = counter(this.hb, hb.deviceId, ms);
+    // Placed at the receive time (no or an implausible ts), a row keeps the layout it always had.
+    return { k: 'h', t: ms * 1000 + (ms === hb.receivedAt ? n : ((hb.receivedAt % 1000) + n) % 1000), hb };
   }
 
   event(ev: DeviceEvent): Row {
-    return { k: 'e', t: time(this.ev, ev.deviceId, ev.at), ev };
+    // 1 000 events of one device in one ms do not happen; past it they spill into the next ms.
+    return { k: 'e', t: ev.at * 1000 + counter(this.ev, ev.deviceId, ev.at), ev };
   }
 }
 
-function time(last: Map<string, { ms: number; n: number }>, deviceId: string, ms: number): number {
+/** How many rows of the device came before this one in an unbroken run with the same ms. */
+function counter(last: Map<string, { ms: number; n: number }>, deviceId: string, ms: number): number {
   const prev = last.get(deviceId);
   if (prev === undefined) {
     last.set(deviceId, { ms, n: 0 });
-    return ms * 1000;
+    return 0;
   }
-  if (prev.ms === ms) {
-    // 1 000 rows from one device in one ms does not happen; past it we spill into the next
-    // ms rather than overwrite.
-    prev.n += 1;
-    return ms * 1000 + prev.n;
-  }
+  if (prev.ms === ms) return ++prev.n;
   prev.ms = ms;
   prev.n = 0;
-  return ms * 1000;
+  return 0;
 }
 
-/** The time of a row in epoch ms (for spool age). */
+/**
+ * When a row was received, epoch ms (the spool's age): a heartbeat's receive time, not its
+ * point time — a backlog fix spooled a minute ago is a minute old, whatever its device time.
+ */
 export function rowMs(row: Row): number {
-  return Math.floor(row.t / 1000);
+  return row.k === 'h' ? row.hb.receivedAt : Math.floor(row.t / 1000);
 }

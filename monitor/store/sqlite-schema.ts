@@ -106,3 +106,10 @@ export function rowToHeartbeat(r: Record<string, unknown>): StoredHeartbeat {
   for (const [key, col] of HB_FIELDS) if (r[col] !== null) hb[key] = r[col];
   return hb as unknown as StoredHeartbeat;
 }
+
+/** The same from a raw row (an array), its HB_FIELDS columns starting at `offset`. */
+export function rawToHeartbeat(r: readonly unknown[], offset: number): StoredHeartbeat {
+  const hb: Record<string, unknown> = {};
+  for (let i = 0; i < HB_FIELDS.length; i++) if (r[offset + i] !== null) hb[HB_FIELDS[i][0]] = r[offset + i];
+  return hb as unknown as StoredHeartbeat;
+}

@@ -1,13 +1,20 @@
 import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { DeviceIds } from '../device-ids.ts';
+import { DEFAULT_DEVICE_TIME_RULE, deviceTime } from '../device-time.ts';
 import type { StoredHeartbeat } from '../types.ts';
 import { ChainHeads } from './chain-heads.ts';
 import { HeadsSnapshots } from './heads-snapshot.ts';
 import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from './store.ts';
 import { RowQueue } from './row-queue.ts';
-import { heartbeatInsert, openSchema, rowToHeartbeat } from './sqlite-schema.ts';
+import { HB_FIELDS, heartbeatInsert, openSchema, rawToHeartbeat } from './sqlite-schema.ts';
+import { TopTimes } from './top-times.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
+
+/** Positions in a raw heartbeat row (id, prev, then HB_FIELDS in order). */
+const RAW_DEVICE = 2;
+const RAW_RECEIVED = 4;
+const RAW_TS = 5;
 
 type EventRow = [deviceId: string, customerId: string, at: number, kind: string, data: string];
 
@@ -73,7 +80,8 @@ export class SqliteStore implements TimeSeriesStore {
   /** Newest heartbeat id handed to SQLite (ids are given here, in insert order). */
   private lastId = 0;
   private snapshots: HeadsSnapshots;
-  private rowById: Statement;
+  /** The same row as an array in the table's column order (id, prev, then HB_FIELDS). */
+  private rawById: Statement;
   private insertEv: (row: EventRow) => void;
   private timer: NodeJS.Timeout;
   private batchSize: number;
@@ -127,7 +135,7 @@ export class SqliteStore implements TimeSeriesStore {
       if (slot >= 0) this.heads.set(slot, id);
     };
     this.snapshots = new HeadsSnapshots(this.db, this.heads, (slot) => this.ids.idOf(slot), opts.headsEveryMs, opts.headsPerChunk);
-    this.rowById = this.db.prepare('SELECT * FROM heartbeats WHERE id = ?');
+    this.rawById = this.db.prepare(`SELECT id, prev, ${HB_FIELDS.map((f) => f[1]).join(', ')} FROM heartbeats WHERE id = ?`).raw(true);
     this.lastId = this.snapshots.recover(this.slotFor);
     const ev = this.db.prepare('INSERT INTO device_events (device_id, customer_id, at, kind, data) VALUES (?, ?, ?, ?, ?)');
     this.insertEv = (r) => ev.run(r[0], r[1], r[2], r[3], r[4]);
@@ -213,27 +221,48 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   /**
-   * Newest first: the device's chain from its head, one primary-key lookup a row, stopping at
-   * the limit or the first row received before `from` (rows are linked in the order received).
-   * Rows after `to` are walked past: a range far in the past costs its device's newer rows.
+   * Newest first BY DEVICE TIME (device-time.ts: `ts` when plausible, else the receive time),
+   * equal device times newest received first. The chain is linked in receive order, so it is
+   * walked back from the head, one primary-key lookup a row, and the rows are sorted here. A
+   * row's device time is at most its receive time + futureToleranceMs (5 min), so the walk stops
+   *   - at the first row received before `from` − 5 min: nothing older can be placed after `from`;
+   *   - once `limit` rows are found, at the first row received 5 min before the `limit`-th newest
+   *     device time found (TopTimes): nothing older can beat it.
+   * Worked cost: a device beating every 5 min reads limit + 1–2 rows, as before; one beating
+   * every second reads limit + ~300 (newest 100: 1.2 → 3.1 ms p50 here); after a 24 h backlog
+   * uploaded in 3 s, any read reaching into it walks the whole burst (288 rows, all received
+   * within 5 min of each other: newest 100 in 2.0 ms). Rows after `to` are walked past, as
+   * before: a range far in the past costs its device's newer rows.
    */
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
     await this.flush();
+    const tolerance = DEFAULT_DEVICE_TIME_RULE.futureToleranceMs;
     const from = q.from ?? 0;
     const to = q.to ?? Number.MAX_SAFE_INTEGER;
     const limit = q.limit ?? 1000;
     const slot = this.ids.slotOf(q.deviceId);
     let id = slot >= 0 ? this.heads.get(slot) : 0;
-    const out: StoredHeartbeat[] = [];
-    while (id > 0 && out.length < limit) {
-      const r = this.rowById.get(id) as Record<string, unknown> | undefined;
+    const found: { at: number; id: number; row: unknown[] }[] = [];
+    const top = new TopTimes(limit);
+    while (id > 0) {
+      // As an array, not an object: the walk reads rows it may not return (up to 5 min of
+      // them past the limit), and building an object of 22 keys was most of a row's cost.
+      const r = this.rawById.get(id) as unknown[] | undefined;
       // A link to another device's row would mean a damaged chain: stop rather than mix devices.
-      if (r === undefined || r.device_id !== q.deviceId) break;
-      const at = r.received_at as number;
-      if (at < from) break;
-      if (at <= to) out.push(rowToHeartbeat(r));
-      id = (r.prev as number | null) ?? 0;
+      if (r === undefined || r[RAW_DEVICE] !== q.deviceId) break;
+      const receivedAt = r[RAW_RECEIVED] as number;
+      if (receivedAt + tolerance < from || receivedAt + tolerance < top.floor) break;
+      const at = deviceTime((r[RAW_TS] as number | null) ?? undefined, receivedAt);
+      if (at >= from && at <= to) {
+        found.push({ at, id, row: r });
+        top.offer(at);
+      }
+      id = (r[1] as number | null) ?? 0;
     }
+    // Ids are given in insert order, so a higher id was received later.
+    found.sort((a, b) => b.at - a.at || b.id - a.id);
+    const out: StoredHeartbeat[] = [];
+    for (let i = 0; i < found.length && i < limit; i++) out.push(rawToHeartbeat(found[i].row, 2));
     return out;
   }
 

@@ -10,9 +10,9 @@ export type DeviceEvent =
 
 export interface HistoryQuery {
   deviceId: string;
-  /** Inclusive lower bound on receive time (epoch ms). */
+  /** Inclusive lower bound (epoch ms) on a heartbeat's device time (see `heartbeats`), an event's `at`. */
   from?: number;
-  /** Inclusive upper bound on receive time (epoch ms). */
+  /** Inclusive upper bound (epoch ms), the same time. */
   to?: number;
   /** At most this many rows, newest first. */
   limit?: number;
@@ -30,6 +30,11 @@ export interface TimeSeriesStore {
   writeEvent(event: DeviceEvent): void;
   /** Commit everything written so far. */
   flush(): Promise<void>;
+  /**
+   * Windowed and ordered newest first by device time — the heartbeat's `ts` when plausible,
+   * else its receive time (device-time.ts) — and, for equal device times, newest received
+   * first. So a backlog uploaded late sits where its fixes were taken, not where they arrived.
+   */
   heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]>;
   events(q: HistoryQuery): Promise<DeviceEvent[]>;
   /** Flush and release resources. */

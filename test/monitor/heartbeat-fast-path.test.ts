@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heartbeatSchema, parseHeartbeat } from '../../monitor/heartbeat.ts';
+import { heartbeatSchema, parseHeartbeat, tsToMs } from '../../monitor/heartbeat.ts';
 import { mulberry32 } from '../../simulators/random.ts';
 
 const SEED = Number(process.env.LASTSEEN_FUZZ_SEED ?? 20261129);
@@ -16,7 +16,7 @@ function schemaOnly(json: string): unknown {
     return { ok: false, reason: 'invalid_field', detail: `field "${issue.path.join('.') || '(root)'}": ${issue.message}` };
   }
   const hb = r.data as Record<string, unknown>;
-  if (typeof hb.ts === 'string') hb.ts = Date.parse(hb.ts);
+  if (hb.ts !== undefined) hb.ts = tsToMs(hb.ts as number | string);
   return { ok: true, heartbeat: hb };
 }
 
@@ -26,7 +26,7 @@ const EDGES: unknown[] = [
   100001, 100, 100.0001, -140, -140.0001, 150, 150.5, -100, -100.5, 2592000, 2592000.001, 2 ** 53 - 1, 2 ** 53, 1e308, -1e308,
   1.5, '5', '', 'LTE-M', 'lte-m', '6G', 'NB-IoT', '89254021234567890123', '8925402123456789012', '89254021234567890123456',
   '8925402123456789012x', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00+02:00', '2026-03-01T12:00:00', '2026-13-45T99:99:99Z',
-  'yesterday', null, true, false, [], [1], {}, { a: 1 },
+  'yesterday', 1e11, 1e11 - 1, 99999999999.5, 1e11 + 0.5, 1732838400, 1732838400.25, 1732838400000, 8.64e15, 8.64e15 + 1, null, true, false, [], [1], {}, { a: 1 },
 ];
 const FIELDS = ['ts', 'seq', 'interval', 'lat', 'lon', 'alt', 'battery', 'rssi', 'rat', 'mcc', 'mnc', 'cellId', 'iccid', 'temp', 'activity', 'bytesUp', 'bytesDown'];
 

@@ -21,6 +21,31 @@ describe('heartbeat parsing (CONTRACT §4)', () => {
     }
   });
 
+  it('reads a numeric ts below 1e11 as epoch seconds and one at or above as epoch ms', () => {
+    const at = Date.UTC(2024, 10, 29);
+    const ts = (json: string) => {
+      const r = parseHeartbeat(json);
+      return r.ok ? r.heartbeat.ts : r.detail;
+    };
+    expect(ts(`{"ts": ${at / 1000}}`)).toBe(at);
+    expect(ts(`{"ts": ${at}}`)).toBe(at);
+    expect(ts(`{"ts": ${at / 1000 + 0.25}}`)).toBe(at + 250);
+    expect(ts('{"ts": "2024-11-29T00:00:00+01:00"}')).toBe(at - 3_600_000);
+    // 1970 and the last second before the switch are still seconds; 1e11 itself is ms (1973).
+    expect(ts('{"ts": 0}')).toBe(0);
+    expect(ts('{"ts": 99999999999}')).toBe(99_999_999_999_000);
+    expect(ts('{"ts": 100000000000}')).toBe(100_000_000_000);
+  });
+
+  it('rejects a fractional epoch-ms ts, a negative one and one past the last Date, naming the accepted forms', () => {
+    for (const json of ['{"ts": 1732838400000.5}', '{"ts": -1}', '{"ts": 8640000000000001}']) {
+      const r = parseHeartbeat(json);
+      expect(r.ok, json).toBe(false);
+      expect(!r.ok && r.detail, json).toBe('field "ts": must be epoch seconds (below 1e11), whole epoch ms (up to 8.64e15), or ISO-8601');
+    }
+    expect(parseHeartbeat('{"ts": 8640000000000000}').ok).toBe(true);
+  });
+
   it('ignores unknown fields instead of rejecting the heartbeat', () => {
     const r = parseHeartbeat('{"battery": 50, "firmware": "2.1"}');
     expect(r).toEqual({ ok: true, heartbeat: { battery: 50 } });

@@ -144,6 +144,69 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       expect(await next.events({ deviceId: id('giraffe-9') })).toHaveLength(1);
     });
 
+    it('orders and windows a back-dated burst by device time, not by when it arrived', async () => {
+      const { store } = await open();
+      const dev = id('giraffe-backlog');
+      const HOUR = 3_600_000;
+      // Live before the gap, then 24 hourly fixes buffered out of coverage and uploaded in 0.5 s
+      // in a shuffled order (the newest is not the last one sent), then live again.
+      store.writeHeartbeat(hb(dev, T0 - 25 * HOUR, { ts: T0 - 25 * HOUR - 800, seq: 0 }));
+      const order = [23, 5, 0, 17, 11, 2, 8, 20, 14, 1, 22, 7, 19, 4, 13, 10, 16, 3, 21, 6, 18, 9, 15, 12];
+      order.forEach((k, i) => store.writeHeartbeat(hb(dev, T0 + i * 20, { ts: T0 - 24 * HOUR + k * HOUR, seq: 1 + k })));
+      store.writeHeartbeat(hb(dev, T0 + HOUR, { ts: T0 + HOUR - 900, seq: 25 }));
+      await store.flush();
+      const all = await store.heartbeats({ deviceId: dev });
+      expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 26 }, (_, i) => 25 - i));
+      // A 6-hour window by device time holds 6 fixes, though all 24 arrived within half a second.
+      const window = await store.heartbeats({ deviceId: dev, from: T0 - 12 * HOUR, to: T0 - 6 * HOUR - 1 });
+      expect(window.map((r) => r.seq)).toEqual([18, 17, 16, 15, 14, 13]);
+      // The newest 3 by device time, bounded above, and the oldest by a `to` before the burst.
+      expect((await store.heartbeats({ deviceId: dev, to: T0 - 2 * HOUR, limit: 3 })).map((r) => r.seq)).toEqual([23, 22, 21]);
+      expect((await store.heartbeats({ deviceId: dev, to: T0 - 24 * HOUR - 1, limit: 3 })).map((r) => r.seq)).toEqual([0]);
+      expect(all[0]).toEqual(hb(dev, T0 + HOUR, { ts: T0 + HOUR - 900, seq: 25 }));
+    });
+
+    it('finds the newest rows by device time when a later-received backlog is older', async () => {
+      const { store } = await open();
+      const dev = id('otter-backlog');
+      // Live rows at T0 … T0 + 3 min, then 50 fixes of yesterday received after them.
+      for (let i = 0; i < 4; i++) store.writeHeartbeat(hb(dev, T0 + i * 60_000, { ts: T0 + i * 60_000 - 200, seq: 100 + i }));
+      for (let i = 0; i < 50; i++) store.writeHeartbeat(hb(dev, T0 + 240_000 + i, { ts: T0 - 86_400_000 + i * 60_000, seq: i }));
+      await store.flush();
+      expect((await store.heartbeats({ deviceId: dev, limit: 3 })).map((r) => r.seq)).toEqual([103, 102, 101]);
+      expect((await store.heartbeats({ deviceId: dev, from: T0 - 86_400_000 + 47 * 60_000, limit: 5 })).map((r) => r.seq)).toEqual([103, 102, 101, 100, 49]);
+    });
+
+    it('places a heartbeat with an implausible ts (1970, a year ahead) at its receive time', async () => {
+      const { store } = await open();
+      const dev = id('tag-badclock');
+      store.writeHeartbeat(hb(dev, T0, { ts: T0 - 1000, seq: 1 }));
+      store.writeHeartbeat(hb(dev, T0 + 1000, { ts: 0, seq: 2 }));
+      store.writeHeartbeat(hb(dev, T0 + 2000, { ts: T0 + 366 * 86_400_000, seq: 3 }));
+      // Plausible, so placed by its ts: between the two bad ones, though received after both.
+      store.writeHeartbeat(hb(dev, T0 + 3000, { ts: T0 + 500, seq: 4 }));
+      await store.flush();
+      expect((await store.heartbeats({ deviceId: dev })).map((r) => r.seq)).toEqual([3, 2, 4, 1]);
+      expect((await store.heartbeats({ deviceId: dev, from: T0 + 500, to: T0 + 1500 })).map((r) => r.seq)).toEqual([2, 4]);
+      const [future, epoch] = await store.heartbeats({ deviceId: dev });
+      expect(future.ts).toBe(T0 + 366 * 86_400_000);
+      expect(epoch.ts).toBe(0);
+    });
+
+    it('keeps heartbeats with equal ts and different seq, newest received first', async () => {
+      const { store } = await open();
+      const dev = id('collar-sames');
+      // Two pairs with one ts each, the second pair interleaved with another fix.
+      store.writeHeartbeat(hb(dev, T0, { ts: T0 - 5000, seq: 1 }));
+      store.writeHeartbeat(hb(dev, T0 + 10, { ts: T0 - 5000, seq: 2 }));
+      store.writeHeartbeat(hb(dev, T0 + 20, { ts: T0 - 3000, seq: 3 }));
+      store.writeHeartbeat(hb(dev, T0 + 30, { ts: T0 - 4000, seq: 4 }));
+      store.writeHeartbeat(hb(dev, T0 + 40, { ts: T0 - 3000, seq: 5 }));
+      await store.flush();
+      expect((await store.heartbeats({ deviceId: dev })).map((r) => r.seq)).toEqual([5, 3, 4, 2, 1]);
+      expect((await store.heartbeats({ deviceId: dev, from: T0 - 3000, to: T0 - 3000 })).map((r) => r.seq)).toEqual([5, 3]);
+    });
+
     it('stores a batch larger than one write (12 000 heartbeats) completely and in order', async () => {
       const { store } = await open();
       for (let i = 0; i < 12_000; i++) store.writeHeartbeat(hb(id(`bulk-${i % 3}`), T0 + Math.floor(i / 3), { seq: i }));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_FIELD_LIST } from '../../monitor/store/influx-schema.ts';
 import { genericLine, rowToLine } from '../../monitor/store/line-protocol.ts';
-import { RowClock } from '../../monitor/store/rows.ts';
+import { RowClock, rowMs } from '../../monitor/store/rows.ts';
 
 const T0 = 1_764_331_200_000;
 
@@ -31,6 +31,25 @@ describe('line protocol', () => {
     expect(times).toEqual([T0 * 1000, T0 * 1000 + 1, T0 * 1000 + 2]);
     expect(clock.heartbeat({ deviceId: 'other', customerId: 'c', receivedAt: T0 }).t).toBe(T0 * 1000);
     expect(clock.heartbeat({ deviceId: 'd', customerId: 'c', receivedAt: T0 + 1 }).t).toBe((T0 + 1) * 1000);
+  });
+
+  it('places a heartbeat with a plausible ts at its device time and keeps equal device times apart', () => {
+    const clock = new RowClock();
+    const at = (receivedAt: number, ts?: number) => clock.heartbeat({ deviceId: 'd', customerId: 'c', receivedAt, ts });
+    // A fix of an hour ago received at T0 + 250 ms: point at the fix, sub-ms part from the receive ms.
+    expect(at(T0 + 250, T0 - 3_600_000).t).toBe((T0 - 3_600_000) * 1000 + 250);
+    expect(at(T0 + 250, T0 - 3_600_000).t).toBe((T0 - 3_600_000) * 1000 + 251);
+    expect(at(T0 + 260, T0 - 1_000).t).toBe((T0 - 1_000) * 1000 + 260);
+    // Back to the first ts, not adjacent: apart by the receive ms.
+    expect(at(T0 + 270, T0 - 3_600_000).t).toBe((T0 - 3_600_000) * 1000 + 270);
+    // 1970 and a year ahead are placed at the receive time, as a heartbeat without ts.
+    expect(at(T0 + 300, 0).t).toBe((T0 + 300) * 1000);
+    expect(at(T0 + 400, T0 + 366 * 86_400_000).t).toBe((T0 + 400) * 1000);
+  });
+
+  it('gives a spooled backlog row the age of its receipt, not of its device time', () => {
+    const row = new RowClock().heartbeat({ deviceId: 'd', customerId: 'c', receivedAt: T0, ts: T0 - 86_400_000 });
+    expect(rowMs(row)).toBe(T0);
   });
 
   it('writes heartbeats on the fast path exactly as the field table says', () => {

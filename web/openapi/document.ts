@@ -94,7 +94,8 @@ export function openApiDocument(version: string) {
       },
       '/api/devices/{id}/heartbeats': {
         get: {
-          parameters: [idParam, q('from', 'ISO-8601 or epoch ms'), q('to', 'ISO-8601 or epoch ms'), q('limit', '1–10000, default 100', { type: 'integer' })],
+          summary: 'Stored heartbeats, newest first by device time (ts when plausible, else receive time)',
+          parameters: [idParam, q('from', 'ISO-8601 or epoch ms, on device time'), q('to', 'ISO-8601 or epoch ms, on device time'), q('limit', '1–10000, default 100', { type: 'integer' })],
           responses: { ...ok('HeartbeatList'), ...errors(400, 401, 404) },
         },
       },

@@ -70,6 +70,14 @@ export const deviceView = z.object({
   interval: z.number().nullable().describe('seconds'),
   offlineAfter: z.number().nullable().describe('seconds (the effective value, CONTRACT §5)'),
   nextDeadline: isoOrNull,
+  clock: z
+    .object({
+      reliable: z.boolean(),
+      reason: z.enum(['future', 'too_old', 'offset']).optional().describe('ts ahead, ts older than a year, far off on live traffic'),
+      skewSeconds: z.number().optional().describe('device clock minus server clock: positive ahead'),
+      since: isoOrNull.optional(),
+    })
+    .describe('whether the device clock is believed; history places heartbeats by their ts only when plausible'),
   createdAt: isoOrNull,
 });
 
@@ -80,6 +88,7 @@ export const heartbeatView = z.object({
   deviceId: z.string(),
   ts: isoOrNull,
   receivedAt: isoOrNull,
+  timeSource: z.enum(['device', 'receive']).describe('which time placed the row in history: its plausible ts, or the receive time'),
   seq: z.number().int().optional(),
   interval: z.number().optional(),
   lat: z.number().optional(),
