@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backlogUploads } from '../../monitor/diagnosis/backlog.ts';
 import { byDeviceTime } from '../../monitor/diagnosis/clock.ts';
 import { diagnose } from '../../monitor/diagnosis/diagnose.ts';
+import { historyByDeviceTime } from '../../monitor/diagnosis/history.ts';
 import { buildTimeline } from '../../monitor/diagnosis/timeline.ts';
 import type { StoredHeartbeat } from '../../monitor/types.ts';
 import { collar, device, HOUR, MIN, powerSaving, replayOne, T0, type Track } from './fixtures.ts';
@@ -117,5 +118,23 @@ describe('backlog uploads', () => {
   it('does not take a burst without device times for an upload', () => {
     const beats = backlog(T0, 50, () => ({})).map((b) => ({ at: b.at, hb: {} }));
     expect(backlogUploads(stored(beats), byDeviceTime, 600_000)).toEqual([]);
+  });
+});
+
+describe('history window by device time', () => {
+  const row = (receivedAt: number, ts?: number): StoredHeartbeat => ({ deviceId: 'd', customerId: 'c', receivedAt, ts });
+
+  it('orders a burst newest first by device time and drops a reading taken before the window', () => {
+    const up = T0 + 72 * HOUR;
+    // As a store ordered by receive time returns them: newest received first.
+    const rows = [row(up + 1500, up), row(up + 1000, up - 3 * HOUR), row(up + 500, up - 6 * HOUR), row(up, up - 60 * HOUR)];
+    const kept = historyByDeviceTime(rows, { from: up - 48 * HOUR, to: up + 2000 });
+    expect(kept.map((h) => h.ts)).toEqual([up, up - 3 * HOUR, up - 6 * HOUR]);
+  });
+
+  it('keeps the newest beat of a clock up to 5 min fast, and places rows without ts at receive time', () => {
+    const now = T0 + 10 * HOUR;
+    const rows = [row(now - MIN, now + 3 * MIN), row(now - 30 * MIN), row(now - 20 * MIN, now - 20 * MIN - 2000)];
+    expect(historyByDeviceTime(rows, { from: T0, to: now }).map((h) => h.receivedAt)).toEqual([now - MIN, now - 20 * MIN, now - 30 * MIN]);
   });
 });
