@@ -1,5 +1,6 @@
 import type { Position } from '../liveness/tracker.ts';
 import type { ConnectionState, StoredHeartbeat } from '../types.ts';
+import { byDeviceTime, judgeClock, placeFor, type ClockJudgement, type Place } from './clock.ts';
 import type { Neighbourhood } from './neighbourhood.ts';
 import { observedCadenceSeconds, readings, recentTrend, trend, type Reading, type Trend } from './series.ts';
 import type { Thresholds } from './thresholds.ts';
@@ -7,7 +8,7 @@ import type { DiagnosisInput } from './types.ts';
 
 /** Motion from the activity counter (a per-interval count: 0 = no motion since the last beat). */
 export interface Motion {
-  /** Receive time of the newest heartbeat reporting activity > 0, null if none in the history. */
+  /** Device time of the newest heartbeat reporting activity > 0, null if none in the history. */
   lastMovedAt: number | null;
   /** Newest activity reading. */
   last: Reading;
@@ -20,6 +21,8 @@ export interface Motion {
 /**
  * What the history says, computed once, read by the checks, the cause and the next step.
  * Times are epoch ms; every derived number is here so the decision functions stay tiny.
+ * Readings (battery, signal, motion) and the observed cadence are placed by device time, unless
+ * the clock is judged unreliable (clock.ts); liveness and sessions stay on receive time.
  */
 export interface Facts {
   now: number;
@@ -61,16 +64,21 @@ export interface Facts {
   network: { mcc?: number; mnc?: number; rat?: string; cellId?: number };
   neighbourhood: Neighbourhood | null;
   heartbeatCount: number;
+  /** Whether the device's own clock is believed (judgeClock); `clock.clockUnreliable` = history on receive time. */
+  clock: ClockJudgement;
 }
 
 const HOUR = 3_600_000;
 
 export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
   const { device, state, heartbeats, now } = input;
-  const hbs = [...heartbeats].sort((a, b) => a.receivedAt - b.receivedAt);
-  const cadence = cadenceOf(input, hbs);
-  const battery = readings(hbs, 'battery');
-  const rssi = readings(hbs, 'rssi');
+  const clock = judgeClock(heartbeats);
+  const place = placeFor(clock);
+  // Sessions are events on receive time, so "a disconnect between two beats" is asked in that order.
+  const received = [...heartbeats].sort((a, b) => a.receivedAt - b.receivedAt);
+  const cadence = cadenceOf(input, heartbeats, place);
+  const battery = readings(heartbeats, 'battery', place);
+  const rssi = readings(heartbeats, 'rssi', place);
   const rssiWindow = rssi.length ? rssi.filter((r) => r.at >= rssi[rssi.length - 1].at - t.signalTrendHours * HOUR) : [];
   const conn = [...input.events].filter((e) => e.kind === 'connection').sort((a, b) => a.at - b.at);
   const lost = conn.filter((e) => e.kind === 'connection' && e.connection === 'lost').pop();
@@ -97,7 +105,7 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
       state.connectionSince !== null &&
       state.lastSeen !== null &&
       state.connectionSince >= state.lastSeen,
-    disconnectsBetweenBeats: disconnectsBetweenBeats(hbs, conn.filter((e) => e.kind === 'connection' && e.connection === 'disconnected').map((e) => e.at)),
+    disconnectsBetweenBeats: disconnectsBetweenBeats(received, conn.filter((e) => e.kind === 'connection' && e.connection === 'disconnected').map((e) => e.at)),
     connectedAfterLastBeat:
       state.lastSeen === null
         ? null
@@ -108,19 +116,24 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
     rssi: rssi.at(-1) ?? null,
     rssiTrend: trend(rssi, t.signalTrendHours),
     rssiPeak: rssiWindow.reduce<Reading | null>((best, r) => (best === null || r.value > best.value ? r : best), null),
-    motion: motionOf(readings(hbs, 'activity')),
+    motion: motionOf(readings(heartbeats, 'activity', place)),
     position: state.lastPosition,
     network: { mcc: state.last.mcc, mnc: state.last.mnc, rat: state.last.rat, cellId: state.last.cellId },
     neighbourhood: input.neighbourhood,
-    heartbeatCount: hbs.length,
+    heartbeatCount: heartbeats.length,
+    clock,
   };
 }
 
 /** Declared in the heartbeat, else set at onboarding, else observed, else offlineAfter / 3 (as liveness assumes). */
-export function cadenceOf(input: DiagnosisInput, hbs: StoredHeartbeat[]): { seconds: number; source: Facts['cadenceSource'] } {
+export function cadenceOf(
+  input: DiagnosisInput,
+  hbs: readonly StoredHeartbeat[],
+  place: Place = byDeviceTime,
+): { seconds: number; source: Facts['cadenceSource'] } {
   if (input.state.declaredInterval != null) return { seconds: input.state.declaredInterval, source: 'declared' };
   if (input.device.interval != null) return { seconds: input.device.interval, source: 'configured' };
-  const observed = observedCadenceSeconds(hbs);
+  const observed = observedCadenceSeconds(hbs, place);
   if (observed !== null) return { seconds: observed, source: 'observed' };
   return { seconds: input.offlineAfter / 3, source: 'offlineAfter' };
 }

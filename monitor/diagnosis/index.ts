@@ -4,7 +4,9 @@ export { buildTimeline } from './timeline.ts';
 export { decideCause, type CauseDecision } from './cause.ts';
 export { factsOf, type Facts } from './facts.ts';
 export { computeNeighbourhood, isCorrelatedSilence, type Neighbourhood, type NeighbourCount } from './neighbourhood.ts';
-export { historyWindow } from './history.ts';
+export { historyByDeviceTime, historyWindow } from './history.ts';
+export { judgeClock, placeFor, DEFAULT_CLOCK_RULE, type ClockJudgement, type ClockRule, type ClockVerdict } from './clock.ts';
+export { backlogUploads, type BacklogUpload } from './backlog.ts';
 export { loadDiagnosisInput, type HistorySources } from './load.ts';
 export { diagnosisRouter, type DiagnosisLoader, type DiagnosisRoutesOptions } from './routes.ts';
 export {

@@ -1,7 +1,7 @@
 import type { LivenessTracker } from '../liveness/tracker.ts';
 import type { TimeSeriesStore } from '../store/store.ts';
 import type { Device } from '../types.ts';
-import { historyWindow } from './history.ts';
+import { historyByDeviceTime, historyWindow } from './history.ts';
 import { computeNeighbourhood } from './neighbourhood.ts';
 import { DEFAULT_THRESHOLDS, mergeThresholds, type ThresholdOverrides, type Thresholds } from './thresholds.ts';
 import type { DiagnosisInput } from './types.ts';
@@ -14,7 +14,8 @@ export interface HistorySources {
 /**
  * The edge that gathers a diagnosis input: liveness state (in memory), `historyHours` of
  * heartbeats and events before the last heartbeat (store), and the neighbourhood (one pass over
- * every device's state). Null when liveness does not track the device. No authorization here:
+ * every device's state). Heartbeats are windowed and ordered by device time here, whatever
+ * order the store returns them in. Null when liveness does not track the device. No authorization here:
  * the caller has already decided the device is visible.
  */
 export async function loadDiagnosisInput(
@@ -30,7 +31,8 @@ export async function loadDiagnosisInput(
   const t = mergeThresholds(base, overrides);
   const w = historyWindow(state, now, t);
   const q = { deviceId: device.id, from: w.from, to: w.to, limit: w.limit };
-  const [heartbeats, events] = await Promise.all([src.store.heartbeats(q), src.store.events(q)]);
+  const [rows, events] = await Promise.all([src.store.heartbeats(q), src.store.events(q)]);
+  const heartbeats = historyByDeviceTime(rows, w);
   return {
     device,
     // The tracker hands out copies already; cloning keeps this input independent of that detail.

@@ -1,6 +1,7 @@
 import type { StoredHeartbeat } from '../types.ts';
+import { byDeviceTime, type Place } from './clock.ts';
 
-/** One numeric reading and when it was received (epoch ms). */
+/** One numeric reading and when it was taken (epoch ms): device time when plausible, see clock.ts. */
 export interface Reading {
   value: number;
   at: number;
@@ -19,12 +20,15 @@ export interface Trend {
 
 const HOUR = 3_600_000;
 
-/** Readings of one field, oldest first, from heartbeats in any order. Receive time, not device ts. */
-export function readings(heartbeats: readonly StoredHeartbeat[], field: 'battery' | 'rssi' | 'activity'): Reading[] {
+/**
+ * Readings of one field, oldest first, from heartbeats in any order, placed by device time: a
+ * day of buffered readings uploaded in 5 s is a day-long trend, not a 5 s one.
+ */
+export function readings(heartbeats: readonly StoredHeartbeat[], field: 'battery' | 'rssi' | 'activity', place: Place = byDeviceTime): Reading[] {
   const out: Reading[] = [];
   for (const hb of heartbeats) {
     const v = hb[field];
-    if (typeof v === 'number') out.push({ value: v, at: hb.receivedAt });
+    if (typeof v === 'number') out.push({ value: v, at: place(hb) });
   }
   return out.sort((a, b) => a.at - b.at);
 }
@@ -69,13 +73,14 @@ export function recentTrend(series: readonly Reading[], n: number): Trend | null
 }
 
 /**
- * The device's usual gap between heartbeats (s) from receive times: the median, so lost beats
- * (double gaps) and store-and-forward bursts (near-zero gaps) do not move it. Null with fewer
- * than 4 heartbeats.
+ * The device's usual gap between heartbeats (s) by device time: the median, so lost beats
+ * (double gaps) do not move it. By receive time a backlog of 143 fixes uploaded in 70 s would
+ * make the median gap 0.5 s; by device time it is the 10 min they were taken apart. Null with
+ * fewer than 4 heartbeats.
  */
-export function observedCadenceSeconds(heartbeats: readonly StoredHeartbeat[]): number | null {
+export function observedCadenceSeconds(heartbeats: readonly StoredHeartbeat[], place: Place = byDeviceTime): number | null {
   if (heartbeats.length < 4) return null;
-  const times = heartbeats.map((h) => h.receivedAt).sort((a, b) => a - b);
+  const times = heartbeats.map(place).sort((a, b) => a - b);
   const gaps: number[] = [];
   for (let i = 1; i < times.length; i++) gaps.push(times[i] - times[i - 1]);
   gaps.sort((a, b) => a - b);

@@ -49,15 +49,25 @@ export interface Diagnosis {
   evidence?: string[];
 }
 
-export type TimelineKind = 'connected' | 'disconnected' | 'lost' | 'gap' | 'status';
+export type TimelineKind = 'connected' | 'disconnected' | 'lost' | 'gap' | 'status' | 'backlog' | 'cycles';
 
 export interface TimelineEntry {
-  /** ISO-8601. For a gap: the receive time of the heartbeat before it. */
+  /**
+   * ISO-8601. For a gap: the receive time of the heartbeat before it; for a backlog: when its
+   * upload began; for cycles: the first connect.
+   */
   at: string;
   kind: TimelineKind;
   detail: string;
   /** Gaps only: ISO-8601 end of the gap (the next heartbeat), or null while it lasts. */
   until?: string | null;
+  /** Gaps only, when readings were taken during it and uploaded later: how many (out of coverage, data buffered). */
+  buffered?: number;
+  /** Backlog: heartbeats in the upload; cycles: routine connect-report-disconnect cycles folded into the entry. */
+  count?: number;
+  /** Backlog: ISO-8601 device time of the first and last reading; cycles: first connect and last disconnect. */
+  from?: string;
+  to?: string;
 }
 
 /**
@@ -69,7 +79,7 @@ export interface DiagnosisInput {
   state: DeviceState;
   /** Effective seconds of silence before offline (LivenessTracker.offlineAfterOf). */
   offlineAfter: number;
-  /** Recent heartbeats, newest first (as the store returns them). */
+  /** Recent heartbeats, newest first by device time (historyByDeviceTime); any order is understood. */
   heartbeats: StoredHeartbeat[];
   /** Recent status and connection events, any order. */
   events: DeviceEvent[];

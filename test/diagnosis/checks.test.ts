@@ -22,10 +22,11 @@ describe('diagnosis checks', () => {
       battery: 'grey',
       signal: 'grey',
       motion: 'grey',
+      clock: 'grey',
       network: 'grey',
       neighbours: 'grey',
     });
-    // Without a declared or configured interval the cadence is observed from receive times.
+    // Without a declared or configured interval (and without a device ts) the cadence is observed from receive times.
     expect(check(input, 'heartbeat').finding).toMatch(/expected every 10 min \(observed\)$/);
   });
 

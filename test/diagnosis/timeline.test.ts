@@ -48,10 +48,14 @@ describe('connection timeline', () => {
     expect(items.filter((e) => e.kind === 'gap')).toEqual([]);
   });
 
-  it('shows the clean disconnects of a power-saving device', () => {
+  it('folds the routine connect-report-disconnect cycles of a power-saving device into one line', () => {
     const track = switchedOffPowerSaving();
     const items = buildTimeline(replayOne(track, endOf(track) + 10 * MIN));
-    expect(items.filter((e) => e.kind === 'disconnected')).toHaveLength(track.beats.length);
-    expect(items.at(-1)).toMatchObject({ kind: 'disconnected', detail: 'clean MQTT disconnect' });
+    // The first cycle carries "unknown → online", so it stays as it is; the other 96 are routine.
+    const cycles = items.filter((e) => e.kind === 'cycles');
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]).toMatchObject({ count: track.beats.length - 1, detail: 'connect, report, disconnect every 30 min — 96 cycles from 2026-01-10 00:27 UTC to 00:10 UTC' });
+    expect(items.filter((e) => e.kind === 'disconnected')).toHaveLength(1);
+    expect(items.at(-1)).toMatchObject({ kind: 'cycles' });
   });
 });

@@ -6,9 +6,10 @@
 import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, post } from './api.ts';
 import { smallChart } from './charts.ts';
 import { byId, el, fill } from './dom.ts';
+import { inHistoryOrder } from './history.ts';
 import type { MapView } from './map-view.ts';
 import { statusColour } from './status.ts';
-import { ago, toMs, utc } from './time.ts';
+import { ago, utc } from './time.ts';
 
 interface DeviceDetail {
   id: string;
@@ -121,11 +122,13 @@ export class DevicePanel {
   private async charts(id: string): Promise<Node[]> {
     const hb = await getOptional<unknown>(`/api/devices/${encodeURIComponent(id)}/heartbeats?limit=500`);
     if (hb === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
-    const rows = itemsOf<HeartbeatRow>(hb).slice().reverse(); // oldest first
+    // Oldest first by device time (receive time for a clock judged unreliable), whatever order the API uses.
+    const placed = inHistoryOrder(itemsOf<HeartbeatRow>(hb));
+    const rows = placed.map((p) => p.row);
     const trail = rows.filter((r) => typeof r.lat === 'number' && typeof r.lon === 'number').map((r) => [r.lat!, r.lon!] as [number, number]);
     if (this.current === id) this.map.showTrail(trail);
     if (rows.length === 0) return [el('div', { class: 'muted' }, 'no heartbeats stored')];
-    const xs = rows.map((r) => (toMs(r.receivedAt) ?? 0) / 1000);
+    const xs = placed.map((p) => p.at / 1000);
     return [
       smallChart('Battery', '%', xs, rows.map((r) => r.battery ?? null), '#2e9d4b'),
       smallChart('Signal', 'dBm', xs, rows.map((r) => r.rssi ?? null), '#1b4dd8'),
@@ -146,7 +149,9 @@ export class DevicePanel {
           const kind = String(e.kind ?? e.type ?? '');
           const until = e.until === null ? ' (still silent)' : e.until ? ` until ${utc(e.until)}` : '';
           const detail = `${String(e.detail ?? e.reason ?? e.message ?? '')}${until}`;
-          return el('li', { attrs: { 'data-kind': kind } }, el('span', { class: 'when' }, utc(at)), el('strong', {}, kind), detail ? ` ${String(detail)}` : '');
+          const attrs: Record<string, string> = { 'data-kind': kind };
+          if (typeof e.buffered === 'number') attrs['data-buffered'] = String(e.buffered);
+          return el('li', { attrs }, el('span', { class: 'when' }, utc(at)), el('strong', {}, kindLabel(kind, e)), detail ? ` ${String(detail)}` : '');
         }),
       ),
     ];
@@ -219,4 +224,12 @@ export class DevicePanel {
     const old = this.root.querySelector('#panel-body > header');
     if (this.current === id && d !== NOT_AVAILABLE && old) old.replaceWith(this.header(d));
   }
+}
+
+/** How a timeline kind reads in the panel: the story words, not the API's. */
+function kindLabel(kind: string, e: Row): string {
+  if (kind === 'backlog') return 'buffered upload';
+  if (kind === 'cycles') return 'power saving';
+  if (kind === 'gap' && typeof e.buffered === 'number') return 'gap, data buffered';
+  return kind;
 }

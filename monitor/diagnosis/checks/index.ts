@@ -1,6 +1,7 @@
 import type { Facts } from '../facts.ts';
 import type { Thresholds } from '../thresholds.ts';
 import type { Check } from '../types.ts';
+import { clockCheck } from './clock.ts';
 import { batteryCheck, gpsCheck, motionCheck, signalCheck } from './device.ts';
 import { heartbeatCheck, neighboursCheck, networkCheck, sessionCheck, simCheck } from './link.ts';
 
@@ -14,6 +15,7 @@ export function runChecks(f: Facts, t: Thresholds): Check[] {
     batteryCheck(f, t),
     signalCheck(f, t),
     motionCheck(f, t),
+    clockCheck(f),
     networkCheck(f),
     neighboursCheck(f, t),
   ];
