@@ -1,4 +1,5 @@
 import { deviceTime, tsVerdict } from '../device-time.ts';
+import type { UnreliableClock } from '../liveness/device-state.ts';
 import type { StoredHeartbeat } from '../types.ts';
 
 /**
@@ -8,6 +9,7 @@ import type { StoredHeartbeat } from '../types.ts';
  *
  *   heartbeats carrying a ts                                          verdict      history on
  *   ----------------------------------------------------------------  -----------  ------------
+ *   (any, while the live rule has the device's clock unreliable)      unreliable   receive time
  *   none                                                              no_ts        receive time
  *   ≥ minJudged, and ≥ badShare of them future or too_old             unreliable   receive time
  *   ≥ minLive live ones, median |receivedAt − ts| of those > liveSkewMs  unreliable   receive time
@@ -23,6 +25,9 @@ import type { StoredHeartbeat } from '../types.ts';
  * 3 h > 10 min makes the clock unreliable, so its history is not drawn 3 h in the past. A
  * collar that uploads 143 buffered fixes in one burst and then reports live with lags of 2 s
  * is `ok`. One 1970 stamp in 200 heartbeats (0.5 %) is `suspect`; 30 in 40 (75 %) is unreliable.
+ *
+ * The first row joins the live rule (monitor/clock-skew.ts), which judges every heartbeat as it
+ * arrives and so sees a clock go wrong before a window of rows shows it.
  */
 export interface ClockRule {
   /** Fewest heartbeats with a ts before the implausible share is judged. */
@@ -52,7 +57,7 @@ export interface ClockJudgement {
   /** The device clock is not to be believed: place every heartbeat at its receive time. */
   clockUnreliable: boolean;
   /** Which row of the table made it unreliable; null otherwise. */
-  because: 'implausible_stamps' | 'live_lag' | null;
+  because: 'live_clock' | 'implausible_stamps' | 'live_lag' | null;
   withTs: number;
   future: number;
   tooOld: number;
@@ -62,7 +67,11 @@ export interface ClockJudgement {
 }
 
 /** The verdict of the table above over heartbeats in any order. Pure. */
-export function judgeClock(heartbeats: readonly StoredHeartbeat[], rule: Readonly<ClockRule> = DEFAULT_CLOCK_RULE): ClockJudgement {
+export function judgeClock(
+  heartbeats: readonly StoredHeartbeat[],
+  rule: Readonly<ClockRule> = DEFAULT_CLOCK_RULE,
+  live?: UnreliableClock | null,
+): ClockJudgement {
   let withTs = 0;
   let future = 0;
   let tooOld = 0;
@@ -86,7 +95,8 @@ export function judgeClock(heartbeats: readonly StoredHeartbeat[], rule: Readonl
   const bad = future + tooOld;
   let verdict: ClockVerdict = 'ok';
   let because: ClockJudgement['because'] = null;
-  if (withTs === 0) verdict = 'no_ts';
+  if (live) [verdict, because] = ['unreliable', 'live_clock'];
+  else if (withTs === 0) verdict = 'no_ts';
   else if (withTs >= rule.minJudged && bad >= rule.badShare * withTs) [verdict, because] = ['unreliable', 'implausible_stamps'];
   else if (lags.length >= rule.minLive && Math.abs(medianLiveLagMs!) > rule.liveSkewMs) [verdict, because] = ['unreliable', 'live_lag'];
   else if (bad > 0) verdict = 'suspect';

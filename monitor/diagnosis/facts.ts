@@ -1,3 +1,4 @@
+import type { UnreliableClock } from '../liveness/device-state.ts';
 import type { Position } from '../liveness/tracker.ts';
 import type { ConnectionState, StoredHeartbeat } from '../types.ts';
 import { byDeviceTime, judgeClock, placeFor, type ClockJudgement, type Place } from './clock.ts';
@@ -66,13 +67,15 @@ export interface Facts {
   heartbeatCount: number;
   /** Whether the device's own clock is believed (judgeClock); `clock.clockUnreliable` = history on receive time. */
   clock: ClockJudgement;
+  /** The live rule's verdict (monitor/clock-skew.ts) while it holds the clock unreliable. */
+  liveClock: UnreliableClock | null;
 }
 
 const HOUR = 3_600_000;
 
 export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
   const { device, state, heartbeats, now } = input;
-  const clock = judgeClock(heartbeats);
+  const clock = judgeClock(heartbeats, undefined, state.clock);
   const place = placeFor(clock);
   // Sessions are events on receive time, so "a disconnect between two beats" is asked in that order.
   const received = [...heartbeats].sort((a, b) => a.receivedAt - b.receivedAt);
@@ -91,6 +94,7 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
     statusSince: state.statusSince,
     createdAt: device.createdAt,
     lastSeen: state.lastSeen,
+    liveClock: state.clock ?? null,
     silenceMs: state.lastSeen === null ? null : now - state.lastSeen,
     cadenceS: cadence.seconds,
     cadenceSource: cadence.source,

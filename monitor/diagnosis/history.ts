@@ -1,3 +1,4 @@
+import type { UnreliableClock } from '../liveness/device-state.ts';
 import type { DeviceState } from '../liveness/tracker.ts';
 import { DEFAULT_DEVICE_TIME_RULE } from '../device-time.ts';
 import type { StoredHeartbeat } from '../types.ts';
@@ -27,8 +28,12 @@ export function historyWindow(
  * in the order they were taken. A clock up to 5 min fast may place the newest beat after `to`
  * (now): it is kept.
  */
-export function historyByDeviceTime(rows: readonly StoredHeartbeat[], w: { from: number; to: number }): StoredHeartbeat[] {
-  const place = placeFor(judgeClock(rows));
+export function historyByDeviceTime(
+  rows: readonly StoredHeartbeat[],
+  w: { from: number; to: number },
+  live?: UnreliableClock | null,
+): StoredHeartbeat[] {
+  const place = placeFor(judgeClock(rows, undefined, live));
   return rows
     .map((h) => ({ h, at: place(h) }))
     .filter((x) => x.at >= w.from && x.at <= w.to + DEFAULT_DEVICE_TIME_RULE.futureToleranceMs)

@@ -32,7 +32,7 @@ export async function loadDiagnosisInput(
   const w = historyWindow(state, now, t);
   const q = { deviceId: device.id, from: w.from, to: w.to, limit: w.limit };
   const [rows, events] = await Promise.all([src.store.heartbeats(q), src.store.events(q)]);
-  const heartbeats = historyByDeviceTime(rows, w);
+  const heartbeats = historyByDeviceTime(rows, w, state.clock);
   return {
     device,
     // The tracker hands out copies already; cloning keeps this input independent of that detail.

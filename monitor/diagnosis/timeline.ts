@@ -42,7 +42,7 @@ export function buildTimeline(input: DiagnosisInput, thresholds?: Thresholds): T
       out.push({ ms: ev.at, e: { at: iso(ev.at), kind: 'lost', detail: `connection lost${why}` } });
     }
   }
-  const place = placeFor(judgeClock(input.heartbeats));
+  const place = placeFor(judgeClock(input.heartbeats, undefined, input.state.clock));
   const cadenceMs = cadenceOf(input, input.heartbeats, place).seconds * 1000;
   const bar = t.gapFactor * cadenceMs;
   const times = input.heartbeats.map((h) => h.receivedAt).sort((a, b) => a - b);

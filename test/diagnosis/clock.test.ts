@@ -27,6 +27,13 @@ describe('device clock judgement', () => {
     });
   });
 
+  it('takes the live rule\'s verdict over rows that look fine on their own', () => {
+    const rows = stored(live(T0, 10, () => ({})));
+    expect(judgeClock(rows)).toMatchObject({ verdict: 'ok' });
+    const live3h = { reliable: false as const, reason: 'offset' as const, skewSeconds: -3 * 3600, since: T0 };
+    expect(judgeClock(rows, undefined, live3h)).toMatchObject({ verdict: 'unreliable', clockUnreliable: true, because: 'live_clock' });
+  });
+
   it('tolerates a clock 4 min fast', () => {
     expect(judgeClock(stored(skewed(40, -4 * MIN)))).toMatchObject({ verdict: 'ok', future: 0 });
   });
@@ -45,13 +52,14 @@ describe('device clock judgement', () => {
 });
 
 describe('clock check in the diagnosis', () => {
-  it('shows a clock 3 h behind as red and keeps the history on receive time', () => {
+  it('shows a clock 3 h behind as red, as the live rule judged it, and keeps the history on receive time', () => {
     // Battery 80 → 40 % over the last 6 h 30 min as received; a believed clock would shift every reading 3 h back.
     const beats = skewed(40, 3 * HOUR, (i) => collar(i, { battery: Math.round(lerp(80, 41, i / 39)) }));
     const d = diagnose(replayOne({ device: device(), beats, sessions: [] }, beats.at(-1)!.at + MIN));
     expect(d.checks.find((c) => c.name === 'clock')).toMatchObject({
       level: 'red',
-      finding: 'device clock unreliable: live heartbeats stamped 3 h before arrival; history on receive time',
+      // The tracker's live rule saw it at the second lone heartbeat, before the window's median could.
+      finding: `device clock unreliable: stamped 3 h behind the server's clock (since ${new Date(beats[1].at).toISOString()}); history on receive time`,
       evidence: { clockUnreliable: true, medianLiveLagSeconds: 3 * 3600 + 2 },
     });
     expect(d.checks.find((c) => c.name === 'battery')!.evidence).toMatchObject({ at: new Date(beats.at(-1)!.at).toISOString() });

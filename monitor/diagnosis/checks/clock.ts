@@ -1,5 +1,5 @@
 import type { Facts } from '../facts.ts';
-import { duration } from '../format.ts';
+import { duration, iso } from '../format.ts';
 import type { Check } from '../types.ts';
 
 /**
@@ -32,7 +32,12 @@ export function clockCheck(f: Facts): Check {
     case 'no_ts':
       return { name: 'clock', level: 'grey', finding: 'no device time sent: history on receive time', evidence };
     case 'unreliable': {
-      const why = c.because === 'implausible_stamps' ? stamps : `live heartbeats stamped ${lag}`;
+      const why =
+        c.because === 'live_clock' && f.liveClock
+          ? `${f.liveClock.reason === 'offset' ? 'stamped' : 'a stamp'} ${skewText(f.liveClock.skewSeconds)} (since ${iso(f.liveClock.since)})`
+          : c.because === 'implausible_stamps'
+            ? stamps
+            : `live heartbeats stamped ${lag}`;
       return { name: 'clock', level: 'red', finding: `device clock unreliable: ${why}; history on receive time`, evidence };
     }
     case 'suspect':
@@ -40,6 +45,12 @@ export function clockCheck(f: Facts): Check {
     case 'ok':
       return { name: 'clock', level: 'green', finding: `device clock believed${lag ? ` (live heartbeats stamped ${lag})` : ''}: history on device time`, evidence };
   }
+}
+
+/** "3 h behind the server's clock": the live rule's device clock minus server clock, in words. */
+function skewText(skewSeconds: number): string {
+  const d = duration(Math.abs(skewSeconds) * 1000);
+  return skewSeconds >= 0 ? `${d} ahead of the server's clock` : `${d} behind the server's clock`;
 }
 
 /** "3 s before arrival", "3 h after arrival": receivedAt − ts, in words. */
