@@ -1,5 +1,6 @@
 import type { Position } from '../liveness/tracker.ts';
 import type { ConnectionState, StoredHeartbeat } from '../types.ts';
+import type { Audience } from './audience.ts';
 import type { Neighbourhood } from './neighbourhood.ts';
 import { observedCadenceSeconds, readings, recentTrend, trend, type Reading, type Trend } from './series.ts';
 import type { Thresholds } from './thresholds.ts';
@@ -60,6 +61,8 @@ export interface Facts {
   position: Position | null;
   network: { mcc?: number; mnc?: number; rat?: string; cellId?: number };
   neighbourhood: Neighbourhood | null;
+  /** Who reads the texts: a customer is not told other tenants' counts (./audience.ts). */
+  audience: Audience;
   heartbeatCount: number;
 }
 
@@ -112,6 +115,7 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
     position: state.lastPosition,
     network: { mcc: state.last.mcc, mnc: state.last.mnc, rat: state.last.rat, cellId: state.last.cellId },
     neighbourhood: input.neighbourhood,
+    audience: input.audience ?? 'staff',
     heartbeatCount: hbs.length,
   };
 }
