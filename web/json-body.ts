@@ -17,13 +17,14 @@ export const JSON_MAX_DEPTH = 32;
  *
  *   body present   Content-Type                     outcome
  *   -------------  -------------------------------  -------
- *   no             any or none                      next
+ *   no, or empty   any or none                      next
  *   yes            application/json, x/y+json       next
  *   yes            anything else, or none           415
  */
 export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
-  // `req.is` is null without a body, false for a body of another type.
-  if (req.is(['application/json', '+json']) !== false) return next();
+  // `req.is` is null without a body, false for a body of another type; an empty body
+  // (Content-Length: 0, as fetch sends for a bare PATCH) carries nothing to misread.
+  if (req.headers['content-length'] === '0' || req.is(['application/json', '+json']) !== false) return next();
   const sent = req.headers['content-type'] ?? 'no Content-Type';
   next(new HttpError(415, `Send the body as JSON with "Content-Type: application/json" (this request sent ${sent}).`, 'content_type'));
 }
