@@ -75,7 +75,7 @@ describe('alert e-mails and diagnoses a customer reads', () => {
 
   it('says "other devices" without counting another customer\'s devices in the alert e-mail', async () => {
     const mail = await waitFor(() => smtp.mails.find((m) => /^Subject: Offline/m.test(m.raw)), 15_000);
-    const body = decodeQp(mail.raw.split(/\r?\n\r?\n/).slice(1).join('\n\n'));
+    const body = decodeQp(mail!.raw.split(/\r?\n\r?\n/).slice(1).join('\n\n'));
     expect(body).toContain('Probable cause: mobile network outage');
     expect(body).toContain('other devices on cell 4711 went silent at about the same time');
     expect(body).not.toMatch(/\d+ of \d+/);
