@@ -100,9 +100,11 @@ export async function startSystem(opts: StartOptions = {}) {
   };
 
   // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
-  const diagnosisInput = (id: string) => {
+  // `audience`: texts a customer can read never count other tenants' devices (monitor/diagnosis/audience.ts).
+  const diagnosisInput = async (id: string, audience: 'staff' | 'customer') => {
     const d = registry.getDevice(id);
-    return d ? loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : Promise.resolve(null);
+    const input = d ? await loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : null;
+    return input && { ...input, audience };
   };
 
   // Alerts are bound to the broker and socket.io once those exist; nothing is sent before the
@@ -123,7 +125,7 @@ export async function startSystem(opts: StartOptions = {}) {
       return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
     },
     diagnose: async (id) => {
-      const input = await diagnosisInput(id);
+      const input = await diagnosisInput(id, 'customer');
       if (!input) return null;
       const d = diagnose(input);
       return { cause: d.cause, nextStep: d.nextStep };
@@ -165,7 +167,7 @@ export async function startSystem(opts: StartOptions = {}) {
     diagnosisRouter({
       load: (id, req) => {
         check(req, 'device:read', registry.getDevice(id)?.customerId ?? '\u0000', 'device');
-        return diagnosisInput(id);
+        return diagnosisInput(id, req.principal!.role === 'customer' ? 'customer' : 'staff');
       },
     }),
   );

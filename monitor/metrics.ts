@@ -43,6 +43,12 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
       labelNames: ['interface', 'reason'] as const,
       registers: [registry],
     }),
+    apiRejected: new Counter({
+      name: 'lastseen_api_rejected_total',
+      help: 'REST requests refused for their input, by reason (content_type, body_too_deep, not_json, too_large, control_characters, reserved_id, custom_fields_limit, operator_field, invalid_request)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     mqttDenied: new Counter({
       name: 'lastseen_mqtt_denied_total',
       help: 'MQTT publishes and subscriptions refused by the topic ACL',

@@ -12,6 +12,7 @@ import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { bearerAuth } from './auth.ts';
 import { HttpError } from './http-error.ts';
+import { limitJsonDepth, requireJsonBody } from './json-body.ts';
 import { openApiDocument } from './openapi/document.ts';
 import { customerRoutes } from './routes/customers.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -66,7 +67,7 @@ export function createApp(deps: AppDeps) {
   api.use(bearerAuth(registry, metrics, deps.guard, log));
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
   api.use(onboardingRoutes(registry, deps.track, deps.audit));
-  api.use(express.json({ limit: JSON_BODY_LIMIT }));
+  api.use(requireJsonBody, express.json({ limit: JSON_BODY_LIMIT }), limitJsonDepth);
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
   api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
   api.use(keyRoutes(registry, deps.audit));
@@ -79,20 +80,30 @@ export function createApp(deps: AppDeps) {
   if (existsSync(DIST)) app.use(express.static(DIST, { index: 'index.html' }));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const { status, message } = toHttp(err);
+    const { status, message, reason } = toHttp(err);
     if (status >= 500) log.error({ err, path: req.path }, 'request failed');
+    else if (reason) {
+      metrics.apiRejected.inc({ reason });
+      log.warn({ reason, status, method: req.method, path: req.path, role: req.principal?.role, customerId: req.principal?.customerId }, `request refused: ${message}`);
+    }
     res.status(status).json({ error: message });
   });
 
   return app;
 }
 
-function toHttp(err: unknown): { status: number; message: string } {
-  if (err instanceof HttpError || err instanceof RegistryError) return { status: err.status, message: err.message };
+/** Statuses that mean "the input was refused" and are counted even without a named reason. */
+const INPUT_REFUSED = new Set([400, 413, 415, 422]);
+
+function toHttp(err: unknown): { status: number; message: string; reason?: string } {
+  if (err instanceof HttpError || err instanceof RegistryError) {
+    const reason = (err instanceof HttpError ? err.reason : undefined) ?? (INPUT_REFUSED.has(err.status) ? 'invalid_request' : undefined);
+    return { status: err.status, message: err.message, reason };
+  }
   if (err instanceof SinkError) return { status: 503, message: 'The time-series store is unavailable; try again shortly.' };
   const e = err as { type?: string; status?: number; limit?: number };
-  if (e?.type === 'entity.too.large') return { status: 413, message: `The request body is larger than the limit of ${e.limit} bytes.` };
-  if (e?.type === 'entity.parse.failed') return { status: 400, message: 'The request body is not valid JSON.' };
+  if (e?.type === 'entity.too.large') return { status: 413, message: `The request body is larger than the limit of ${e.limit} bytes.`, reason: 'too_large' };
+  if (e?.type === 'entity.parse.failed') return { status: 400, message: 'The request body is not valid JSON.', reason: 'not_json' };
   if (e?.status && e.status >= 400 && e.status < 500) return { status: e.status, message: String((err as Error).message) };
   return { status: 500, message: 'Internal error; it has been logged.' };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { thresholdOverridesSchema } from '../monitor/diagnosis/thresholds.ts';
 import { luhnValid } from '../monitor/registry/luhn.ts';
+import { CONTROL_CHARACTERS_MESSAGE, DOT_SEGMENT_MESSAGE, hasControlCharacters, isDotSegment } from '../monitor/security/plain-text.ts';
 import { SIM_STATES } from '../monitor/types.ts';
 
 /**
@@ -11,10 +12,14 @@ const id = z
   .string()
   .min(1)
   .max(128)
-  .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits, ".", "_", ":" and "-"');
+  .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits, ".", "_", ":" and "-"')
+  .refine((s) => !isDotSegment(s), { message: DOT_SEGMENT_MESSAGE, params: { reason: 'reserved_id' } });
 // Device ids become MQTT topic levels and usernames: no "/", "+", "#" and no "customer:" prefix clash.
 const deviceId = id.refine((s) => !s.startsWith('customer:'), 'must not start with "customer:"');
 const seconds = z.number().positive().max(30 * 86400);
+/** A name or label: printed into e-mail lines and CSV cells, so one line (monitor/security/plain-text.ts). */
+const text = (max: number) =>
+  z.string().max(max).refine((s) => !hasControlCharacters(s), { message: CONTROL_CHARACTERS_MESSAGE, params: { reason: 'control_characters' } });
 const imei = z.string().regex(/^\d{14,16}$/, 'must be 14 to 16 digits');
 
 export const channelSchema = z.discriminatedUnion('type', [
@@ -49,13 +54,13 @@ export const alertPolicySchema = z
 
 export const customerCreateSchema = z.object({
   id,
-  name: z.string().min(1).max(200),
+  name: text(200).min(1),
   offlineAfter: seconds.nullish(),
   language: z.enum(['en', 'de', 'sv']).optional(),
   channels: z.array(channelSchema).max(20).optional(),
   parentId: id.nullish(),
-  communicationPlan: z.string().max(200).nullish(),
-  ratePlan: z.string().max(200).nullish(),
+  communicationPlan: text(200).nullish(),
+  ratePlan: text(200).nullish(),
   alertPolicy: alertPolicySchema.nullish(),
   diagnosis: thresholdOverridesSchema.nullish(),
 });
@@ -69,7 +74,7 @@ export const keyCreateSchema = z
 export const deviceCreateSchema = z.object({
   id: deviceId,
   customerId: id,
-  name: z.string().max(200).nullish(),
+  name: text(200).nullish(),
   iccid: z
     .string()
     .regex(/^\d{18,22}$/, 'must be 18 to 22 digits')
@@ -79,23 +84,23 @@ export const deviceCreateSchema = z.object({
   msisdn: z.string().regex(/^\+?\d{6,15}$/, 'must be 6 to 15 digits, optionally with a leading +').nullish(),
   interval: seconds.nullish(),
   offlineAfter: seconds.nullish(),
-  species: z.string().max(100).nullish(),
+  species: text(100).nullish(),
   imei: imei.nullish(),
-  nickname: z.string().max(200).nullish(),
-  tagModel: z.string().max(200).nullish(),
+  nickname: text(200).nullish(),
+  tagModel: text(200).nullish(),
   simState: z.enum(SIM_STATES as [string, ...string[]]).optional(),
   custom: z.record(z.string(), z.unknown()).optional(),
 });
 
 export const devicePatchSchema = z
   .object({
-    name: z.string().max(200).nullable(),
+    name: text(200).nullable(),
     interval: seconds.nullable(),
     offlineAfter: seconds.nullable(),
-    species: z.string().max(100).nullable(),
+    species: text(100).nullable(),
     imei: imei.nullable(),
-    nickname: z.string().max(200).nullable(),
-    tagModel: z.string().max(200).nullable(),
+    nickname: text(200).nullable(),
+    tagModel: text(200).nullable(),
     simState: z.enum(SIM_STATES as [string, ...string[]]),
     custom: z.record(z.string(), z.unknown()),
   })
@@ -129,10 +134,16 @@ export const heartbeatsQuery = z.object({
 });
 
 /** Parse or throw a 400/422-worthy message naming the first bad field. */
-export function parseOr<T>(schema: z.ZodType<T>, value: unknown, where: string): { ok: true; value: T } | { ok: false; error: string } {
+export function parseOr<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  where: string,
+): { ok: true; value: T } | { ok: false; error: string; reason: string } {
   const r = schema.safeParse(value);
   if (r.success) return { ok: true, value: r.data };
   const issue = r.error.issues[0];
   const field = issue.path.join('.');
-  return { ok: false, error: `${where}${field ? ` field "${field}"` : ''}: ${issue.message}` };
+  // A rule that names its reason (control characters, reserved ids) is counted under it in /metrics.
+  const reason = (issue as { params?: { reason?: unknown } }).params?.reason;
+  return { ok: false, error: `${where}${field ? ` field "${field}"` : ''}: ${issue.message}`, reason: typeof reason === 'string' ? reason : 'invalid_field' };
 }

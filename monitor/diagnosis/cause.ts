@@ -1,3 +1,4 @@
+import { silentNeighboursText } from './audience.ts';
 import type { Facts } from './facts.ts';
 import { duration, num, signed, utc } from './format.ts';
 import { isCorrelatedSilence, type NeighbourCount } from './neighbourhood.ts';
@@ -176,11 +177,7 @@ function silence(f: Facts): string[] {
 }
 
 function together(c: NeighbourCount, where: string, f: Facts): string {
-  const span =
-    c.firstSilentAt !== null && c.lastSilentAt !== null
-      ? ` between ${utc(c.firstSilentAt, f.now)} and ${utc(c.lastSilentAt, f.now)}`
-      : '';
-  return `${c.silent} of ${c.total} other devices ${where} went silent${span}`;
+  return silentNeighboursText(c, where, f.now, f.audience);
 }
 
 export function batteryText(f: Facts): string {

@@ -1,6 +1,7 @@
 import type { UnreliableClock } from '../liveness/device-state.ts';
 import type { Position } from '../liveness/tracker.ts';
 import type { ConnectionState, StoredHeartbeat } from '../types.ts';
+import type { Audience } from './audience.ts';
 import { byDeviceTime, judgeClock, placeFor, type ClockJudgement, type Place } from './clock.ts';
 import type { Neighbourhood } from './neighbourhood.ts';
 import { observedCadenceSeconds, readings, recentTrend, trend, type Reading, type Trend } from './series.ts';
@@ -64,6 +65,8 @@ export interface Facts {
   position: Position | null;
   network: { mcc?: number; mnc?: number; rat?: string; cellId?: number };
   neighbourhood: Neighbourhood | null;
+  /** Who reads the texts: a customer is not told other tenants' counts (./audience.ts). */
+  audience: Audience;
   heartbeatCount: number;
   /** Whether the device's own clock is believed (judgeClock); `clock.clockUnreliable` = history on receive time. */
   clock: ClockJudgement;
@@ -124,6 +127,7 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
     position: state.lastPosition,
     network: { mcc: state.last.mcc, mnc: state.last.mnc, rat: state.last.rat, cellId: state.last.cellId },
     neighbourhood: input.neighbourhood,
+    audience: input.audience ?? 'staff',
     heartbeatCount: heartbeats.length,
     clock,
   };

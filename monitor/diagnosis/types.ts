@@ -3,6 +3,7 @@ import type { DeviceState } from '../liveness/tracker.ts';
 import type { Device, StoredHeartbeat } from '../types.ts';
 import type { Neighbourhood } from './neighbourhood.ts';
 import type { ThresholdOverrides } from './thresholds.ts';
+import type { Audience } from './audience.ts';
 
 export { CAUSES, type Cause } from '../types.ts';
 import type { Cause } from '../types.ts';
@@ -87,6 +88,8 @@ export interface DiagnosisInput {
   neighbourhood: Neighbourhood | null;
   /** Per-customer threshold overrides, merged over the defaults. */
   overrides?: ThresholdOverrides | null;
+  /** Who reads the texts (./audience.ts); default staff. Anything a customer sees: 'customer'. */
+  audience?: Audience;
   /** Epoch ms. */
   now: number;
 }

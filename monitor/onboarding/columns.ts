@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { luhnValid } from '../registry/luhn.ts';
 import type { NewDevice } from '../registry/registry.ts';
+import { CONTROL_CHARACTERS_MESSAGE, DOT_SEGMENT_MESSAGE, hasControlCharacters, isDotSegment } from '../security/plain-text.ts';
+import { restoreFormula } from './formula-cells.ts';
 
 /** CONTRACT §6a: the header, in this order; only deviceId and customerId are required. */
 export const CSV_COLUMNS = ['deviceId', 'customerId', 'name', 'iccid', 'imsi', 'msisdn', 'interval', 'offlineAfter', 'species'] as const;
@@ -9,7 +11,11 @@ export const REQUIRED_COLUMNS = ['deviceId', 'customerId'] as const;
 export const OPTIONAL_EXTRA_COLUMNS = ['simState', 'imei', 'nickname', 'tagModel'] as const;
 
 const empty = (v: unknown) => v === undefined || v === null || v === '';
-const text = (max: number) => z.preprocess((v) => (empty(v) ? undefined : v), z.string().max(max).optional());
+const text = (max: number) =>
+  z.preprocess(
+    (v) => (empty(v) ? undefined : v),
+    z.string().max(max).refine((s) => !hasControlCharacters(s), CONTROL_CHARACTERS_MESSAGE).optional(),
+  );
 const digits = (re: RegExp, msg: string) => z.preprocess((v) => (empty(v) ? undefined : v), z.string().regex(re, msg).optional());
 // CSV cells are text: "900" → 900; "fifteen" is an error for that line only.
 const seconds = z.preprocess(
@@ -24,7 +30,8 @@ export const onboardingRowSchema = z.object({
     .min(1, 'is required')
     .max(128)
     .regex(/^[A-Za-z0-9._:-]+$/, 'may contain only letters, digits, ".", "_", ":" and "-"')
-    .refine((s) => !s.startsWith('customer:'), 'must not start with "customer:"'),
+    .refine((s) => !s.startsWith('customer:'), 'must not start with "customer:"')
+    .refine((s) => !isDotSegment(s), DOT_SEGMENT_MESSAGE),
   customerId: z.string({ error: 'is required' }).min(1, 'is required').max(128),
   name: text(200),
   // Text, never a number: leading zeros are kept (CONTRACT §6a).
@@ -47,7 +54,7 @@ export type OnboardingRow = z.infer<typeof onboardingRowSchema>;
 
 /** Validate one row; the error names the column, as an operator would look for it. */
 export function validateRow(raw: unknown): { ok: true; device: NewDevice } | { ok: false; error: string } {
-  const r = onboardingRowSchema.safeParse(raw);
+  const r = onboardingRowSchema.safeParse(restoreCells(raw));
   if (!r.success) {
     const issue = r.error.issues[0];
     const col = issue.path.join('.');
@@ -72,4 +79,12 @@ export function validateRow(raw: unknown): { ok: true; device: NewDevice } | { o
       simState: v.simState,
     },
   };
+}
+
+/** Undo the export's formula quoting (./formula-cells.ts) on every text cell of a row. */
+function restoreCells(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) out[k] = typeof v === 'string' ? restoreFormula(v) : v;
+  return out;
 }

@@ -9,6 +9,7 @@ import { REGISTRY_COLUMNS, REGISTRY_SCHEMA } from './schema.sql.ts';
 import { hashToken, newToken } from './tokens.ts';
 import { DeviceIds } from '../device-ids.ts';
 import { CustomerColumn } from '../customer-column.ts';
+import { mergeCustom } from './custom-fields.ts';
 import { Customers, type NewCustomer } from './customers.ts';
 import { iccidHash, NO_ICCID, NOT_REGISTERED } from './iccid-hash.ts';
 import { deviceFromRow, type DeviceRow } from './rows.ts';
@@ -314,7 +315,7 @@ export class Registry {
       imei: patch.imei !== undefined ? patch.imei : d.imei,
       nickname: patch.nickname !== undefined ? patch.nickname : d.nickname,
       tagModel: patch.tagModel !== undefined ? patch.tagModel : d.tagModel,
-      custom: patch.custom ? { ...d.custom, ...patch.custom } : d.custom,
+      custom: patch.custom ? mergeCustom(d.custom, patch.custom) : d.custom,
     };
     this.stmt.updateDevice.run({ ...next, custom: JSON.stringify(next.custom) });
     this.names.delete(id);

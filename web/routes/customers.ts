@@ -2,6 +2,7 @@ import { Router } from 'express';
 import type { AuditLog } from '../../monitor/registry/audit.ts';
 import type { Registry } from '../../monitor/registry/registry.ts';
 import { check } from '../auth.ts';
+import { CUSTOMER_OWNED_FIELDS, forbiddenCustomerFields } from '../customer-owned.ts';
 import { HttpError } from '../http-error.ts';
 import { customerCreateSchema, customerPatchSchema, parseOr } from '../schemas.ts';
 
@@ -21,7 +22,7 @@ export function customerRoutes(registry: Registry, audit: AuditLog, onTimingChan
   r.post('/customers', (req, res) => {
     check(req, 'customer:create');
     const body = parseOr(customerCreateSchema, req.body, 'customer');
-    if (!body.ok) throw new HttpError(422, body.error);
+    if (!body.ok) throw new HttpError(422, body.error, body.reason);
     const c = registry.createCustomer(body.value);
     audit.record(req.principal, 'customer.create', c.id, { name: c.name });
     res.status(201).json(customerView(c));
@@ -35,9 +36,19 @@ export function customerRoutes(registry: Registry, audit: AuditLog, onTimingChan
   });
 
   r.patch('/customers/:id', (req, res) => {
+    // Scope first, then ownership of the fields, then validation: a foreign or missing id gets
+    // the same 404 whatever the body, so no answer tells whether another customer exists.
     check(req, 'customer:update', req.params.id, 'customer');
+    const forbidden = forbiddenCustomerFields(req.principal!, req.body, Object.keys(customerPatchSchema.shape));
+    if (forbidden.length) {
+      throw new HttpError(
+        403,
+        `A customer key may change only ${CUSTOMER_OWNED_FIELDS.join(', ')} of its customer; ${forbidden.join(', ')} ${forbidden.length > 1 ? 'are' : 'is'} set by the operator.`,
+        'operator_field',
+      );
+    }
     const body = parseOr(customerPatchSchema, req.body, 'customer');
-    if (!body.ok) throw new HttpError(422, body.error);
+    if (!body.ok) throw new HttpError(422, body.error, body.reason);
     const c = registry.updateCustomer(req.params.id, body.value);
     audit.record(req.principal, 'customer.update', c.id, { fields: Object.keys(body.value) });
     if (body.value.offlineAfter !== undefined) onTimingChange(c.id);

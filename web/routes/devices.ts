@@ -8,6 +8,7 @@ import { check } from '../auth.ts';
 import { listScope } from '../authz.ts';
 import { deviceView, heartbeatView } from '../device-view.ts';
 import { HttpError } from '../http-error.ts';
+import { customFieldsProblem, mergeCustom } from '../../monitor/registry/custom-fields.ts';
 import { deviceCreateSchema, deviceListQuery, devicePatchSchema, heartbeatsQuery, parseOr } from '../schemas.ts';
 
 export interface DeviceRouteDeps {
@@ -33,7 +34,8 @@ export function deviceRoutes({ registry, liveness, store, track, audit }: Device
   r.post('/devices', (req, res) => {
     check(req, 'device:create');
     const body = parseOr(deviceCreateSchema, req.body, 'device');
-    if (!body.ok) throw new HttpError(422, body.error);
+    if (!body.ok) throw new HttpError(422, body.error, body.reason);
+    customFieldsFit(body.value.custom ?? {});
     const { device, token } = registry.createDevice(body.value as Parameters<Registry['createDevice']>[0]);
     track(device);
     audit.record(req.principal, 'device.create', device.id, { customerId: device.customerId });
@@ -60,9 +62,11 @@ export function deviceRoutes({ registry, liveness, store, track, audit }: Device
   });
 
   r.patch('/devices/:id', (req, res) => {
-    visible(req, req.params.id, 'device:update');
+    // Scope before validation: a foreign or missing id is the same 404 whatever the body.
+    const current = visible(req, req.params.id, 'device:update');
     const body = parseOr(devicePatchSchema, req.body, 'device');
-    if (!body.ok) throw new HttpError(422, body.error);
+    if (!body.ok) throw new HttpError(422, body.error, body.reason);
+    if (body.value.custom) customFieldsFit(mergeCustom(current.custom, body.value.custom));
     const d = registry.updateDevice(req.params.id, body.value as Parameters<Registry['updateDevice']>[1]);
     track(d);
     audit.record(req.principal, 'device.update', d.id, body.value as Record<string, unknown>);
@@ -95,4 +99,10 @@ export function deviceRoutes({ registry, liveness, store, track, audit }: Device
   });
 
   return r;
+}
+
+/** 413 when a device's custom fields would outgrow their bounds (monitor/registry/custom-fields.ts). */
+function customFieldsFit(custom: Record<string, unknown>): void {
+  const problem = customFieldsProblem(custom);
+  if (problem) throw new HttpError(413, `The device's custom fields ${problem}.`, 'custom_fields_limit');
 }

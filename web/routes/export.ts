@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify';
 import { Router } from 'express';
 import { CSV_COLUMNS, OPTIONAL_EXTRA_COLUMNS } from '../../monitor/onboarding/columns.ts';
+import { neutraliseFormula } from '../../monitor/onboarding/formula-cells.ts';
 import type { Registry } from '../../monitor/registry/registry.ts';
 import { check } from '../auth.ts';
 import { listScope } from '../authz.ts';
@@ -10,7 +11,8 @@ const COLUMNS = [...CSV_COLUMNS, ...OPTIONAL_EXTRA_COLUMNS];
 /**
  * GET /api/devices.csv: the registry as an onboarding CSV (CONTRACT §6a columns first), so an
  * export can be edited and onboarded elsewhere. Streamed in pages; a customer key exports only
- * its own devices. Tokens are never exported: the registry does not have them.
+ * its own devices. Tokens are never exported: the registry does not have them. Every text cell
+ * goes through `neutraliseFormula`, so a name like `=HYPERLINK(…)` is not run by a spreadsheet.
  */
 export function exportRoutes(registry: Registry) {
   const r = Router();
@@ -25,7 +27,7 @@ export function exportRoutes(registry: Registry) {
       const page = registry.listDevices({ customerId, cursor, limit: 5000 });
       for (const d of page.items) {
         const row = [d.id, d.customerId, d.name, d.iccid, d.imsi, d.msisdn, d.interval, d.offlineAfter, d.species, d.simState, d.imei, d.nickname, d.tagModel];
-        if (!csv.write(row.map((v) => (v === null ? '' : String(v))))) await new Promise<void>((ok) => csv.once('drain', () => ok()));
+        if (!csv.write(row.map((v) => (v === null ? '' : typeof v === 'string' ? neutraliseFormula(v) : String(v))))) await new Promise<void>((ok) => csv.once('drain', () => ok()));
       }
       cursor = page.next ?? undefined;
     } while (cursor);

@@ -8,6 +8,7 @@ import type { Registry } from '../../monitor/registry/registry.ts';
 import type { Device } from '../../monitor/types.ts';
 import { check } from '../auth.ts';
 import { HttpError } from '../http-error.ts';
+import { limitJsonDepth } from '../json-body.ts';
 
 /** JSON arrays are for small batches; large fleets come as streamed CSV, which has no size limit. */
 const JSON_ARRAY_LIMIT = '16mb';
@@ -28,7 +29,7 @@ async function* fromArray(items: unknown[]): AsyncGenerator<OnboardingInput> {
  */
 export function onboardingRoutes(registry: Registry, track: (d: Device) => void, audit: AuditLog) {
   const r = Router();
-  r.post('/onboarding', express.json({ limit: JSON_ARRAY_LIMIT }), async (req: Request, res: Response) => {
+  r.post('/onboarding', express.json({ limit: JSON_ARRAY_LIMIT }), limitJsonDepth, async (req: Request, res: Response) => {
     check(req, 'device:create');
     let rows: AsyncIterable<OnboardingInput>;
     if (req.is('text/csv') || req.is('text/plain')) {

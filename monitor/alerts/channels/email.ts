@@ -1,6 +1,7 @@
 import nodemailer from 'nodemailer';
 import type { AlertEvent, CustomerInfo } from '../types.ts';
 import type { Channel } from './channel.ts';
+import { oneLine } from '../../security/plain-text.ts';
 
 export type MailTransport = ReturnType<typeof nodemailer.createTransport>;
 
@@ -24,7 +25,8 @@ export class EmailChannel implements Channel {
     await this.transport.sendMail({
       from: this.from,
       to: this.config.to,
-      subject: alert.subject,
+      // A subject is one header line whatever the rendering produced.
+      subject: oneLine(alert.subject),
       text: alert.body,
       headers: { 'X-Lastseen-Alert-Id': alert.id, 'X-Lastseen-Event': alert.type },
     });

@@ -3,6 +3,7 @@ import { de } from './de.ts';
 import { en } from './en.ts';
 import { coords, duration, mapLink, utc } from './format.ts';
 import { sv } from './sv.ts';
+import { oneLine } from '../../security/plain-text.ts';
 import type { Templates, View } from './templates.ts';
 
 export const LANGUAGES: Record<Language, Templates> = { en, de, sv };
@@ -40,10 +41,12 @@ export function alertDevice(d: DeviceInfo): AlertDevice {
   return { id: d.id, name: d.name ?? d.id, customerId: d.customerId, iccid: d.iccid };
 }
 
-const label = (d: DeviceInfo) => (d.name && d.name !== d.id ? `${d.name} (${d.id})` : d.id);
+// Names are flattened to one line: a stored "Kito\r\nBcc: …" must not become a header or a
+// forged line of the mail (new names with control characters are refused at the API).
+const label = (d: DeviceInfo) => (d.name && d.name !== d.id ? `${oneLine(d.name)} (${d.id})` : d.id);
 const who = (d: DeviceInfo) => {
   const inner = [d.name && d.name !== d.id ? d.id : null, d.iccid ? `ICCID ${d.iccid}` : null].filter(Boolean).join(', ');
-  const name = d.name && d.name !== d.id ? d.name : d.id;
+  const name = d.name && d.name !== d.id ? oneLine(d.name) : d.id;
   return inner ? `${name} (${inner})` : name;
 };
 
@@ -59,7 +62,7 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
   const silentMs = draft.lastSeen === null ? 0 : (draft.type === 'device.online' ? draft.at : now) - draft.lastSeen;
   const nextStep = lang === 'en' && draft.nextStep ? draft.nextStep : t.nextSteps[draft.cause];
   const inc = draft.incident;
-  const scope = inc ? (inc.scope === 'customer' ? t.scope.customer(draft.customerName) : t.scope[inc.scope](inc.key)) : '';
+  const scope = inc ? (inc.scope === 'customer' ? t.scope.customer(oneLine(draft.customerName)) : t.scope[inc.scope](inc.key)) : '';
   const v: View = {
     device: d ? label(d) : '',
     who: d ? who(d) : '',
@@ -67,7 +70,7 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
     since: draft.lastSeen === null ? null : utc(draft.lastSeen),
     silentFor: duration(silentMs, t.units),
     position: pos ? coords(pos.lat, pos.lon) : null,
-    place: d?.place ?? null,
+    place: d?.place != null ? oneLine(d.place) : null,
     battery: d?.battery != null ? `${Math.round(d.battery)} %` : null,
     signal: d?.rssi != null ? `${d.rssi} dBm` : null,
     cause: t.causes[draft.cause],

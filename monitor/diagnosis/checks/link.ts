@@ -102,11 +102,27 @@ export function networkCheck(f: Facts): Check {
  *   some neighbours silent, below the rule         yellow
  *   none silent                                    green
  *   no network known, or no neighbours             grey
+ * For a customer audience the findings name no counts and the evidence holds only the window.
  */
 export function neighboursCheck(f: Facts, t: Thresholds): Check {
   const n = f.neighbourhood;
   if (!n || ((n.network?.total ?? 0) === 0 && (n.cell?.total ?? 0) === 0)) {
     return { name: 'neighbours', level: 'grey', finding: 'no other devices on its network to compare with' };
+  }
+  const around = `within ${duration(n.windowMs)} of ${utc(n.around, f.now)}`;
+  const outage =
+    isCorrelatedSilence(n.cell, t.outageMinSilentNeighbours, t.outageMinSilentShare) ||
+    isCorrelatedSilence(n.network, t.outageMinSilentNeighbours, t.outageMinSilentShare);
+  if (f.audience === 'customer') {
+    // Other tenants' devices: say what the pattern is, never how many (../audience.ts).
+    const evidence = { windowMinutes: n.windowMs / 60_000 };
+    const onCell = isCorrelatedSilence(n.cell, t.outageMinSilentNeighbours, t.outageMinSilentShare);
+    const where = onCell ? `on cell ${n.cell!.cellId}` : `on ${n.network!.mcc}/${n.network!.mnc}`;
+    if (outage) return { name: 'neighbours', level: 'red', finding: `other devices ${where} went silent ${around}: correlated`, evidence };
+    if ((n.cell?.silent ?? 0) + (n.network?.silent ?? 0) > 0) {
+      return { name: 'neighbours', level: 'yellow', finding: `some other devices on its network went silent ${around}`, evidence };
+    }
+    return { name: 'neighbours', level: 'green', finding: `none of the other devices on its network went silent ${around}`, evidence };
   }
   const evidence = {
     cellSilent: n.cell?.silent ?? null,
@@ -115,13 +131,9 @@ export function neighboursCheck(f: Facts, t: Thresholds): Check {
     networkTotal: n.network?.total ?? null,
     windowMinutes: n.windowMs / 60_000,
   };
-  const around = `within ${duration(n.windowMs)} of ${utc(n.around, f.now)}`;
   const cellText = n.cell ? `${n.cell.silent} of ${n.cell.total} others on cell ${n.cell.cellId}` : null;
   const netText = n.network ? `${n.network.silent} of ${n.network.total} on ${n.network.mcc}/${n.network.mnc}` : null;
   const text = [cellText, netText].filter(Boolean).join(', ');
-  const outage =
-    isCorrelatedSilence(n.cell, t.outageMinSilentNeighbours, t.outageMinSilentShare) ||
-    isCorrelatedSilence(n.network, t.outageMinSilentNeighbours, t.outageMinSilentShare);
   if (outage) return { name: 'neighbours', level: 'red', finding: `${text} went silent ${around}: correlated`, evidence };
   if ((n.cell?.silent ?? 0) + (n.network?.silent ?? 0) > 0) {
     return { name: 'neighbours', level: 'yellow', finding: `${text} went silent ${around}`, evidence };
