@@ -177,7 +177,7 @@ async function main(): Promise<void> {
   const rate = Number(arg('--rate', '2000'));
   const W = Number(arg('--workers', '4'));
   // A heap snapshot inflates the server's RSS: a --shapes run explains, it does not measure.
-  const docs = argv.includes('--no-docs') || SHAPES ? null : fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+  const docs = argv.includes('--no-docs') || SHAPES ? null : fileURLToPath(new URL('../docs/benchmarks/log.md', import.meta.url));
   const machine = machineDetails();
   const dir = mkdtempSync(join(tmpdir(), 'lastseen-bench-conn-'));
   const token = 'bench-admin-token-0123456789';

@@ -40,7 +40,7 @@ const N = opt('--devices', 1_000_000);
 const BURST = opt('--burst', 100_000);
 const LISTENERS = argv.includes('--listeners');
 const BURST_ONLY = argv.includes('--burst-only');
-const DOCS = argv.includes('--no-docs') || BURST_ONLY ? null : fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const DOCS = argv.includes('--no-docs') || BURST_ONLY ? null : fileURLToPath(new URL('../docs/benchmarks/log.md', import.meta.url));
 
 const ids = Array.from({ length: N }, (_, i) => `dev-${i}`);
 const customerOf = (i: number) => `cust-${i % 100}`;

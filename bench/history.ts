@@ -28,7 +28,7 @@ const opt = (name: string, dflt: number) => (argv.includes(name) ? Number(argv[a
 const DEVICES = opt('--devices', 10_000);
 const PER = opt('--per-device', 200);
 const HEADS = opt('--heads', 1_000_000);
-const DOCS = argv.includes('--no-docs') ? null : fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const DOCS = argv.includes('--no-docs') ? null : fileURLToPath(new URL('../docs/benchmarks/log.md', import.meta.url));
 const fmt = (n: number) => Math.round(n).toLocaleString('en').replace(/,/g, ' ');
 
 const machine = machineDetails();

@@ -45,7 +45,7 @@ const N = argv.includes('--devices') ? Number(argv[argv.indexOf('--devices') + 1
 const SHAPES = argv.includes('--shapes');
 const SPREAD = argv.includes('--spread') ? argv[argv.indexOf('--spread') + 1] : 'region';
 if (SPREAD !== 'region' && SPREAD !== 'world') throw new Error('--spread is region or world');
-const DOCS = argv.includes('--no-docs') || SHAPES ? null : fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const DOCS = argv.includes('--no-docs') || SHAPES ? null : fileURLToPath(new URL('../docs/benchmarks/log.md', import.meta.url));
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with node --expose-gc --import tsx bench/memory.ts');
 const dir = mkdtempSync(join(tmpdir(), 'lastseen-bench-mem-'));

@@ -26,7 +26,7 @@ const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
 const ROWS = opt('--rows', 500_000);
 const ROUNDS = opt('--rounds', 3);
-const DOCS = argv.includes('--no-docs') ? null : fileURLToPath(new URL('../docs/benchmarks.md', import.meta.url));
+const DOCS = argv.includes('--no-docs') ? null : fileURLToPath(new URL('../docs/benchmarks/log.md', import.meta.url));
 const fmt = (n: number) => Math.round(n).toLocaleString('en').replace(/,/g, ' ');
 
 // A tracker's heartbeat as the simulators send it: 10 000 devices, the fields a collar reports.

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../monitor/config.ts';
 import { startDemoFleet } from '../simulators/demo.ts';
 import { registerSimulateCommand } from '../simulators/cli.ts';
-import { onboardFile } from './onboard.ts';
+import { OnboardFileError, onboardFile } from './onboard.ts';
 import { startSystem, type RunningSystem } from './start.ts';
 
 const program = new Command();
@@ -34,11 +34,6 @@ program
       // heartbeat times and intervals stay real, so deadlines are real.
       speed: 90,
     });
-    if (fleet.skipped.length) {
-      process.stderr.write(
-        `${fleet.skipped.length} demo devices already exist in ${system.config.dataDir} (their tokens were shown once) and are not simulated; use a fresh LASTSEEN_DATA_DIR\n`,
-      );
-    }
     process.stdout.write(`  demo fleet:   giraffes in Kenya and sea otters in France; open the map: http://${system.config.host}:${system.httpPort}/#token=${system.adminToken}\n`);
     stopOnSignals(system, () => fleet.stop());
   });
@@ -70,7 +65,7 @@ program
       process.exit(failed ? 1 : 0);
     } catch (err) {
       process.stderr.write(`lastseen: ${(err as Error).message}\n`);
-      process.exit(1);
+      process.exit(err instanceof OnboardFileError ? 2 : 1);
     }
   });
 

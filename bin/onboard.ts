@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
+import { fetchOrExplain } from '../simulators/driver/api.ts';
 
 export interface OnboardOptions {
   server: string;
@@ -22,8 +23,11 @@ export interface OnboardSummary {
  * back (NDJSON), writing credentials to a mode-600 CSV as they arrive. Memory stays flat for
  * a million SIMs; the bar shows bytes sent, which the server consumes as it goes.
  */
+/** The file named on the command line cannot be read: the user's to fix (exit 2). */
+export class OnboardFileError extends Error {}
+
 export async function onboardFile(file: string, opts: OnboardOptions, log: (s: string) => void): Promise<OnboardSummary> {
-  const size = statSync(file).size;
+  const size = fileSize(file);
   const bar = opts.progress ? new SingleBar({ format: 'onboarding [{bar}] {percentage}% | {value}/{total} bytes | {eta}s left' }, Presets.shades_classic) : null;
   bar?.start(size, 0);
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
@@ -32,12 +36,15 @@ export async function onboardFile(file: string, opts: OnboardOptions, log: (s: s
     sent += chunk.length;
     bar?.update(sent);
   });
-  const res = await fetch(new URL('/api/onboarding', opts.server), {
+  const res = await fetchOrExplain(new URL('/api/onboarding', opts.server), {
     method: 'POST',
     headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'text/csv', accept: 'application/x-ndjson' },
     body: Readable.toWeb(input) as ReadableStream,
     duplex: 'half',
-  } as RequestInit);
+  } as RequestInit, opts.server).catch((err: Error) => {
+    bar?.stop();
+    throw err;
+  });
   if (!res.ok || !res.body) {
     bar?.stop();
     const body = (await res.json().catch(() => ({}))) as { error?: string };
@@ -50,7 +57,7 @@ export async function onboardFile(file: string, opts: OnboardOptions, log: (s: s
   const lines = createInterface({ input: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) });
   for await (const line of lines) {
     if (!line) continue;
-    const o = JSON.parse(line) as { summary?: true; id?: string; token?: string; line?: number; error?: string; status?: number; type?: string };
+    const o = JSON.parse(line) as { summary?: true; id?: string; token?: string; line?: number; error?: string; status?: number; conflict?: string; type?: string };
     if (o.type === 'error') throw new Error(`the server stopped reading the file: ${o.error}`);
     if (o.summary) continue;
     if (o.token) {
@@ -58,7 +65,8 @@ export async function onboardFile(file: string, opts: OnboardOptions, log: (s: s
       if (out && !out.write(`${o.id},${o.token}\n`)) await new Promise<void>((r) => out.once('drain', () => r()));
     } else {
       summary.rejected++;
-      if (o.status === 409) summary.duplicates++;
+      // Only "this device exists" is a re-run; an ICCID of another device is a real rejection.
+      if (o.conflict === 'device') summary.duplicates++;
       if (shown.length < 20) shown.push(`  line ${o.line}: ${o.error}`);
     }
   }
@@ -70,4 +78,16 @@ export async function onboardFile(file: string, opts: OnboardOptions, log: (s: s
     for (const s of shown) log(s);
   }
   return summary;
+}
+
+function fileSize(file: string): number {
+  const reasons: Record<string, string> = { ENOENT: 'no such file', EACCES: 'permission denied', EISDIR: 'it is a directory' };
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw Object.assign(new Error(), { code: 'EISDIR' });
+    return st.size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    throw new OnboardFileError(`cannot read ${file}: ${reasons[code] ?? code}`);
+  }
 }

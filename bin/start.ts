@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { closeBroker, closeSessions, createBroker } from '../broker/broker.ts';
 import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
-import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
+import { ConfigError, loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
+import { checkHost } from '../monitor/host.ts';
 import { recordEvents } from '../monitor/event-recorder.ts';
 import { EventBus } from '../monitor/events.ts';
 import { CommitBarrier } from '../monitor/commit-barrier.ts';
@@ -57,6 +58,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const config: Config = { ...loadConfig(), ...opts.config };
   // A bad store URL stops start-up before anything is opened.
   parseStoreUrl(config.store);
+  await checkHost(config.host);
   prepareDataDir(config.dataDir);
   const log = opts.logger ?? createLogger(config.logLevel);
   const clock = opts.clock ?? systemClock;
@@ -66,8 +68,9 @@ export async function startSystem(opts: StartOptions = {}) {
   db.pragma('synchronous = NORMAL');
   const registry = new Registry(db, () => clock.now());
   const audit = new AuditLog(db, () => clock.now());
+  // Registered and written only once the ports are bound (below), so a failed start leaves no
+  // admin key behind.
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
-  registry.keys.ensureAdmin(admin.token);
 
   const bus = new EventBus(log);
   const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customers);
@@ -234,6 +237,8 @@ export async function startSystem(opts: StartOptions = {}) {
     db.close();
     throw err;
   }
+  registry.keys.ensureAdmin(admin.token);
+  admin.persist();
   log.info({ mqttPort, httpPort, host: config.host, store: store.name, devices: liveness.size }, 'lastseen is up');
 
   let stopping: Promise<void> | null = null;
@@ -295,8 +300,13 @@ export async function startSystem(opts: StartOptions = {}) {
 /** Listen and resolve the bound port; an error names the variable that chose the port. */
 function listen(server: NetServer | HttpServer, port: number, host: string, variable: string): Promise<number> {
   return new Promise((resolve, reject) => {
+    // An address that is not this machine's is the host's fault, not the port's.
     const onError = (err: NodeJS.ErrnoException) =>
-      reject(new Error(`${variable}=${port}: cannot listen on ${host}:${port} (${err.code ?? err.message})`));
+      reject(
+        err.code === 'EADDRNOTAVAIL'
+          ? new ConfigError(`LASTSEEN_HOST=${host}: no network interface of this machine has that address (EADDRNOTAVAIL)`)
+          : new Error(`${variable}=${port}: cannot listen on ${host}:${port} (${err.code ?? err.message})`),
+      );
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

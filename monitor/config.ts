@@ -1,5 +1,5 @@
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
 /** CONTRACT §2. Every setting is an environment variable; units are in the names' docs. */
@@ -114,10 +114,40 @@ function readTls(certPath?: string, keyPath?: string): Config['tls'] {
 /** Create the data dir if needed and check it is writable; ConfigError otherwise. */
 export function prepareDataDir(dir: string): void {
   try {
-    mkdirSync(dir, { recursive: true });
+    makeDir(dir);
     accessSync(dir, constants.R_OK | constants.W_OK);
   } catch (err) {
     throw new ConfigError(`LASTSEEN_DATA_DIR ${dir} is not a writable directory (${(err as NodeJS.ErrnoException).code})`);
+  }
+}
+
+/**
+ * `mkdir -p`, one level at a time. Node's own `mkdirSync(…, { recursive: true })` spins at 100 %
+ * CPU forever under a parent that exists but refuses new entries with ENOENT (`/proc/nope`):
+ * it creates the parent, sees EEXIST, and retries the child. Here ENOENT under an existing
+ * parent is the answer.
+ */
+function makeDir(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if (!statSync(dir).isDirectory()) throw Object.assign(new Error(`${dir} is not a directory`), { code: 'ENOTDIR' });
+      return;
+    }
+    const parent = dirname(dir);
+    if (code !== 'ENOENT' || parent === dir || isDir(parent)) throw err;
+    makeDir(parent);
+    mkdirSync(dir);
+  }
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }
 

@@ -88,7 +88,14 @@ export function registerSimulateCommand(program: Command): Command {
     .option('--json <file>', 'also write the JSON summary to this file')
     .addHelpText('after', HELP)
     .action(async (opts: SimulateOptions) => {
-      const summary = opts.load ? await loadCommand(opts) : await fleetCommand(opts);
+      let summary;
+      try {
+        summary = opts.load ? await loadCommand(opts) : await fleetCommand(opts);
+      } catch (err) {
+        // What went wrong is the user's to fix (a server down, a fleet already there): one line.
+        process.stderr.write(`lastseen: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
       const text = JSON.stringify(summary, null, 2);
       process.stdout.write(text + '\n');
       if (opts.json) writeFileSync(opts.json, text + '\n');

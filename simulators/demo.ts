@@ -38,8 +38,8 @@ export interface DemoOptions {
 
 /**
  * Onboard the demo customers and devices through the REST API and start playing them.
- * Devices left from an earlier demo on the same data dir cannot log in (their tokens were shown
- * once) and are left out; `skipped` names them so the caller can say so.
+ * Devices left from an earlier demo on the same data dir are resumed with fresh tokens: their
+ * old ones were shown once and are gone, and without a login the whole fleet would go offline.
  */
 export async function startDemoFleet(o: DemoOptions): Promise<FleetRun> {
   return startFleet({
@@ -51,6 +51,6 @@ export async function startDemoFleet(o: DemoOptions): Promise<FleetRun> {
     speed: o.speed ?? 90,
     seed: o.seed ?? 1,
     clock: o.clock,
-    existing: 'skip',
+    existing: 'resume',
   });
 }

@@ -26,8 +26,9 @@ export interface FleetRunOptions {
   /** Stop after this many ms; default: run until `stop()`. */
   durationMs?: number;
   clock?: Clock;
-  /** Devices that already exist on the server: fail (default) or leave them out of the run. */
-  existing?: 'fail' | 'skip';
+  /** Devices that already exist on the server: fail (default), leave them out of the run, or
+   *  resume them with fresh tokens. */
+  existing?: 'fail' | 'skip' | 'resume';
 }
 
 export interface FleetRun {

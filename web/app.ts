@@ -74,10 +74,12 @@ export function createApp(deps: AppDeps) {
   api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
   for (const r of deps.extraApi ?? []) api.use(r);
-  api.use((_req, _res, next) => next(new HttpError(404, 'no such API endpoint')));
+  api.use((req, _res, next) => next(new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
   app.use('/api', api);
 
   if (existsSync(DIST)) app.use(express.static(DIST, { index: 'index.html' }));
+  // Instead of express's HTML page: every error, here too, is `{ "error": "<sentence>" }`.
+  app.use((req, _res, next) => next(new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, message, reason } = toHttp(err);

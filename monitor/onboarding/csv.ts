@@ -1,5 +1,6 @@
-import { parse, type CsvError } from 'csv-parse';
+import { parse } from 'csv-parse/sync';
 import type { Readable } from 'node:stream';
+import { createInterface } from 'node:readline';
 import type { NewDevice } from '../registry/registry.ts';
 import { CSV_COLUMNS, OPTIONAL_EXTRA_COLUMNS, REQUIRED_COLUMNS, validateRow } from './columns.ts';
 
@@ -11,51 +12,137 @@ export class CsvHeaderError extends Error {}
 const KNOWN = new Set<string>([...CSV_COLUMNS, ...OPTIONAL_EXTRA_COLUMNS]);
 
 /**
+ * Lines a quoted field may span. A quote that has not closed by then is a typo (`"Twiga` with
+ * no closing quote), not a cell with line breaks: it is reported on the line where it opened
+ * and reading resumes on the next line, instead of swallowing the rest of the file.
+ */
+const MAX_QUOTED_LINES = 20;
+
+/** Delimiters a spreadsheet writes: `,`, `;` (Excel where the decimal mark is a comma), tab. */
+const DELIMITERS = [',', ';', '\t'] as const;
+const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab' };
+
+/**
  * Stream an onboarding CSV (CONTRACT §6a) into validated items, one per data line, with the
- * line number an operator sees in an editor. Handles a UTF-8 BOM, CRLF, quoted commas and
- * quoted line breaks (csv-parse); a malformed line is reported and skipped, never fatal, and
+ * line number an operator sees in an editor (the line a record starts on). Handles a UTF-8 BOM,
+ * CRLF, quoted delimiters and quoted line breaks (csv-parse), and a `;` or tab delimiter,
+ * sniffed from the header line. A malformed line is reported and skipped, never fatal, and
  * memory stays flat however long the file is.
  */
 export async function* readOnboardingCsv(input: Readable): AsyncGenerator<CsvItem> {
-  const skipped: CsvItem[] = [];
-  const parser = parse({
-    bom: true,
-    trim: true,
-    skip_empty_lines: true,
-    relax_column_count: true,
-    skip_records_with_error: true,
-    info: true,
-  });
-  parser.on('skip', (err: CsvError & { lines?: number }) => {
-    skipped.push({ line: err.lines ?? 0, ok: false, error: `not valid CSV: ${err.message}` });
-  });
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
-
   let header: string[] | null = null;
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    while (skipped.length) yield skipped.shift()!;
+  let delimiter = ',';
+  for await (const rec of records(input)) {
     if (!header) {
-      header = record.map((h) => h.trim());
+      delimiter = sniffDelimiter(rec.text.replace(/^\ufeff/, ''));
+      const parsed = parseRecord(rec.text.replace(/^\ufeff/, ''), delimiter);
+      header = 'fields' in parsed ? parsed.fields : [];
       const missing = REQUIRED_COLUMNS.filter((c) => !header!.includes(c));
       if (missing.length) {
-        parser.destroy();
         throw new CsvHeaderError(
           `the header line must name the columns ${CSV_COLUMNS.join(',')} (at least ${REQUIRED_COLUMNS.join(' and ')}); missing: ${missing.join(', ')}`,
         );
       }
       continue;
     }
-    const line = info.lines;
+    if (rec.unclosed) {
+      yield { line: rec.line, ok: false, error: 'not valid CSV: a quote opened on this line is never closed' };
+      continue;
+    }
+    const parsed = parseRecord(rec.text, delimiter);
+    if ('error' in parsed) {
+      yield { line: rec.line, ok: false, error: `not valid CSV: ${parsed.error}` };
+      continue;
+    }
+    const record = parsed.fields;
     if (record.length > header.length) {
-      yield { line, ok: false, error: `has ${record.length} fields but the header has ${header.length} (an unquoted comma?)` };
+      yield { line: rec.line, ok: false, error: `has ${record.length} fields but the header has ${header.length} (an unquoted ${DELIMITER_NAMES[delimiter]}?)` };
       continue;
     }
     const row: Record<string, string> = {};
     for (let i = 0; i < record.length; i++) if (KNOWN.has(header[i])) row[header[i]] = record[i];
     const v = validateRow(row);
-    yield v.ok ? { line, ok: true, device: v.device } : { line, ok: false, error: v.error };
+    yield v.ok ? { line: rec.line, ok: true, device: v.device } : { line: rec.line, ok: false, error: v.error };
   }
-  while (skipped.length) yield skipped.shift()!;
   if (!header) throw new CsvHeaderError('the file is empty: expected a header line and one device per line');
+}
+
+interface RawRecord {
+  /** 1-based physical line the record starts on. */
+  line: number;
+  text: string;
+  /** A quote opened on `line` and did not close within MAX_QUOTED_LINES lines (or the file). */
+  unclosed: boolean;
+}
+
+/**
+ * Physical lines grouped into records: a line whose quotes are unbalanced continues on the next
+ * line (a quoted line break). Empty lines are skipped. When the quote never closes, the opening
+ * line alone is the record (marked `unclosed`) and the lines after it are read afresh.
+ */
+async function* records(input: Readable): AsyncGenerator<RawRecord> {
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let pending: { line: number; text: string }[] = [];
+  let n = 0;
+  const drain = function* (final: boolean): Generator<RawRecord> {
+    while (pending.length) {
+      let quotes = 0;
+      let end = -1;
+      for (let i = 0; i < pending.length; i++) {
+        quotes += countQuotes(pending[i].text);
+        if (quotes % 2 === 0) {
+          end = i;
+          break;
+        }
+      }
+      if (end >= 0) {
+        const group = pending.splice(0, end + 1);
+        yield { line: group[0].line, text: group.map((l) => l.text).join('\n'), unclosed: false };
+        continue;
+      }
+      if (!final && pending.length <= MAX_QUOTED_LINES) return;
+      const [opening] = pending.splice(0, 1);
+      yield { line: opening.line, text: opening.text, unclosed: true };
+    }
+  };
+  for await (const text of lines) {
+    n++;
+    if (!pending.length && text.trim() === '') continue;
+    pending.push({ line: n, text });
+    yield* drain(false);
+  }
+  yield* drain(true);
+}
+
+function countQuotes(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('"'); i >= 0; i = s.indexOf('"', i + 1)) n++;
+  return n;
+}
+
+/** One record's fields; the common unquoted line is split directly, quoted ones by csv-parse. */
+function parseRecord(text: string, delimiter: string): { fields: string[] } | { error: string } {
+  if (!text.includes('"')) return { fields: text.split(delimiter).map((f) => f.trim()) };
+  try {
+    const rows = parse(text, { delimiter, trim: true, relax_column_count: true }) as string[][];
+    return { fields: rows[0] ?? [] };
+  } catch (err) {
+    // csv-parse counts lines from the record's start; the caller reports the file's line.
+    return { error: (err as Error).message.replace(/ at line \d+/, '') };
+  }
+}
+
+/** The delimiter that splits the header line into the most fields (outside quotes). */
+function sniffDelimiter(headerLine: string): string {
+  const unquoted = headerLine.replace(/"[^"]*"/g, '');
+  let best = ',';
+  let bestCount = 0;
+  for (const d of DELIMITERS) {
+    const count = unquoted.split(d).length - 1;
+    if (count > bestCount) {
+      best = d;
+      bestCount = count;
+    }
+  }
+  return best;
 }

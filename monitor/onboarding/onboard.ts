@@ -4,7 +4,7 @@ import type { NewDevice } from '../registry/registry.ts';
 
 export type OnboardingOutcome =
   | { line: number; ok: true; id: string; token: string }
-  | { line: number; ok: false; status: 400 | 409 | 422; error: string };
+  | { line: number; ok: false; status: 400 | 409 | 422; error: string; conflict?: 'device' | 'iccid' };
 
 export type OnboardingInput = { line: number; ok: true; device: NewDevice } | { line: number; ok: false; error: string };
 
@@ -13,7 +13,8 @@ const BATCH = 5000;
 
 /**
  * Create devices from a stream of validated rows, in batches, yielding one outcome per row in
- * input order. Idempotent: a row whose device (or ICCID) exists is a 409 for that row only.
+ * input order. Idempotent: a row whose device (or ICCID) exists is a 409 for that row only,
+ * with `conflict` saying which.
  * `track` starts liveness tracking for each new device.
  */
 export async function* onboard(
@@ -36,7 +37,7 @@ export async function* onboard(
         track(c.device);
         yield { line: r.line, ok: true, id: c.device.id, token: c.token };
       } else {
-        yield { line: r.line, ok: false, status: c.status, error: c.error };
+        yield { line: r.line, ok: false, status: c.status, error: c.error, ...(c.conflict ? { conflict: c.conflict } : {}) };
       }
     }
     batch = [];

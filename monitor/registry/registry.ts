@@ -40,7 +40,13 @@ export type DevicePatch = Partial<Pick<Device, 'name' | 'interval' | 'offlineAft
   custom?: Record<string, unknown>;
 };
 
-export type CreateResult = { ok: true; device: Device; token: string } | { ok: false; status: 409 | 422; error: string };
+/**
+ * `conflict` tells the two 409s apart: `device` — this id exists (a re-run of the same file,
+ * harmless); `iccid` — the SIM is registered to another device (a data error to look at).
+ */
+export type CreateResult =
+  | { ok: true; device: Device; token: string }
+  | { ok: false; status: 409 | 422; error: string; conflict?: 'device' | 'iccid' };
 
 export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'unknown_device' | 'bad_token' | 'sim_blocked' };
 
@@ -221,7 +227,7 @@ export class Registry {
           continue;
         }
         if (this.slotOf(d.id) >= 0) {
-          results.push({ ok: false, status: 409, error: `device ${d.id} already exists` });
+          results.push({ ok: false, status: 409, error: `device ${d.id} already exists`, conflict: 'device' });
           continue;
         }
         const token = newToken();
@@ -249,7 +255,7 @@ export class Registry {
           // it; no ICCID map in memory). ABORT undoes this statement only, not the batch.
           if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE' || !device.iccid) throw err;
           const owner = this.stmt.iccidOwner.get(device.iccid) as string | undefined;
-          results.push({ ok: false, status: 409, error: `ICCID ${device.iccid} already belongs to device ${owner}` });
+          results.push({ ok: false, status: 409, error: `ICCID ${device.iccid} already belongs to device ${owner}`, conflict: 'iccid' });
           continue;
         }
         this.remember(device.id, device.customerId, device.iccid);

@@ -6,7 +6,7 @@
  *   node --import tsx simulators/bench/influx.ts [--count 100000] [--rounds 7] [--url http://127.0.0.1:8086] [--no-docs]
  *
  * Round 0 is a warm-up; the figures are medians of the counted rounds, appended to
- * docs/benchmarks.md unless --no-docs. Three sides each round, in rotating order:
+ * docs/benchmarks/log.md unless --no-docs. Three sides each round, in rotating order:
  *   raw       hand-built line protocol, one 5 000-point POST at a time (the baseline of P2)
  *   raw ×2    the same with two POSTs in flight (the stricter baseline: what lastseen does)
  *   lastseen  SpoolingStore → InfluxV1Sink (two writes in flight, spooling-store.ts)
@@ -45,7 +45,7 @@ const { values } = parseArgs({
     'no-docs': { type: 'boolean', default: false },
   },
 });
-const DOCS = values['no-docs'] ? null : fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
+const DOCS = values['no-docs'] ? null : fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url));
 if (values.outage && values.url) throw new Error('--outage needs the benchmark to start (and stop) its own influxd: drop --url');
 const COUNT = Number(values.count);
 const ROUNDS = Number(values.rounds);

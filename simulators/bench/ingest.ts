@@ -147,7 +147,7 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
   process.stdout.write(section + '\n');
   process.stdout.write(JSON.stringify({ machine, results, ratio }, null, 2) + '\n');
   if (o.docs) {
-    if (!existsSync(o.docs)) writeFileSync(o.docs, '# Benchmarks\n');
+    if (!existsSync(o.docs)) writeFileSync(o.docs, '# Benchmark log\n');
     appendFileSync(o.docs, section);
   }
   return results;
@@ -170,7 +170,7 @@ export function parseBenchArgs(argv: string[]): IngestBenchOptions {
     durationS: Number(get('--duration') ?? 10),
     qos,
     targets: only ? [only as 'mosquitto' | 'lastseen'] : ['mosquitto', 'lastseen'],
-    docs: argv.includes('--no-docs') ? null : (get('--docs') ?? fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url))),
+    docs: argv.includes('--no-docs') ? null : (get('--docs') ?? fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url))),
     rate: Number(get('--rate') ?? 0),
     serverNodeArgs: get('--server-node-args')?.split(' ').filter(Boolean),
   };

@@ -16,7 +16,7 @@ export interface LoadBenchOptions {
 
 /**
  * `lastseen simulate --load` against a fresh all-in-one in its own process, the summary appended
- * to docs/benchmarks.md with the machine it ran on. The issue's reference run:
+ * to docs/benchmarks/log.md with the machine it ran on. The issue's reference run:
  * 10 000 devices, 1 000 heartbeats/s (each every 10 s, offline after 30 s), 120 s, QoS 1, 20 stopped.
  */
 export async function runLoadBench(o: LoadBenchOptions): Promise<LoadSummary> {
@@ -64,7 +64,7 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadSummary> {
   ].join('\n');
   process.stdout.write(section + '\n' + JSON.stringify({ machine, summary, counted, persisted }, null, 2) + '\n');
   if (o.docs) {
-    if (!existsSync(o.docs)) writeFileSync(o.docs, '# Benchmarks\n');
+    if (!existsSync(o.docs)) writeFileSync(o.docs, '# Benchmark log\n');
     appendFileSync(o.docs, section);
   }
   return summary;
@@ -82,6 +82,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     durationS: get('--duration', 120),
     qos: get('--qos', 1) === 0 ? 0 : 1,
     stop: get('--stop', 20),
-    docs: argv.includes('--no-docs') ? null : fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url)),
+    docs: argv.includes('--no-docs') ? null : fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url)),
   });
 }

@@ -31,8 +31,12 @@ export interface OnboardOptions {
   speed?: number;
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
-  /** A device that already exists: stop with an error (default), or leave it out of the result. */
-  existing?: 'fail' | 'skip';
+  /**
+   * A device that already exists: stop with an error (default), leave it out of the result, or
+   * resume it — give it a fresh token (POST /api/devices/:id/token), so a fleet restarted on the
+   * same server plays on instead of going offline for want of the tokens shown only once.
+   */
+  existing?: 'fail' | 'skip' | 'resume';
 }
 
 /**
@@ -58,7 +62,13 @@ const body = (d: SimDevice, speed?: number) => ({
   species: d.kind,
 });
 
-function exists(d: SimDevice, opts: OnboardOptions, out: { skipped: string[] }): void {
+async function exists(api: ApiClient, d: SimDevice, opts: OnboardOptions, out: { tokens: Map<string, string>; skipped: string[] }): Promise<void> {
+  if (opts.existing === 'resume') {
+    const res = await api.call('POST', `/api/devices/${encodeURIComponent(d.id)}/token`);
+    if (res.status !== 200 || typeof res.body?.token !== 'string') throw apiError(`resuming device ${d.id}`, res);
+    out.tokens.set(d.id, res.body.token);
+    return;
+  }
   if (opts.existing !== 'skip') {
     throw new Error(`device ${d.id} already exists on the server; its token is shown only once — use --prefix for a fresh fleet`);
   }
@@ -74,9 +84,9 @@ async function onboardBulk(api: ApiClient, devices: SimDevice[], opts: OnboardOp
     if (res.status !== 200 && res.status !== 201) throw apiError('bulk onboarding', res);
     for (const c of res.body.credentials as { id: string; token: string }[]) out.tokens.set(c.id, c.token);
     // `line` is the 1-based position in the JSON array.
-    for (const r of res.body.rejected as { line: number; error: string; status?: number }[]) {
+    for (const r of res.body.rejected as { line: number; error: string; status?: number; conflict?: string }[]) {
       const d = chunk[r.line - 1];
-      if (r.status === 409 || /exists/i.test(r.error)) exists(d, opts, out);
+      if (r.conflict === 'device' || (r.conflict === undefined && r.status === 409 && /already exists/i.test(r.error))) await exists(api, d, opts, out);
       else throw new Error(`onboarding device ${d.id}: ${r.error}`);
     }
     opts.onProgress?.(Math.min(i + BULK_CHUNK, devices.length), devices.length);
@@ -91,8 +101,8 @@ async function onboardOneByOne(api: ApiClient, devices: SimDevice[], opts: Onboa
     while (next < devices.length) {
       const d = devices[next++];
       const res = await api.call('POST', '/api/devices', { id: d.id, ...body(d, opts.speed) });
-      if (res.status === 409) {
-        exists(d, opts, out);
+      if (res.status === 409 && /already exists/i.test(res.body?.error ?? '')) {
+        await exists(api, d, opts, out);
         continue;
       }
       if (res.status !== 201 || typeof res.body?.token !== 'string') throw apiError(`onboarding device ${d.id}`, res);

@@ -38,7 +38,7 @@ describe('POST /api/onboarding', () => {
     expect(first.credentials.map((c: { id: string }) => c.id)).toEqual(['col-1', 'col-4']);
     expect(first.rejected).toEqual([
       { line: 3, status: 422, error: 'customer nobody does not exist' },
-      { line: 4, status: 409, error: `ICCID ${iccid(1)} already belongs to device col-1` },
+      { line: 4, status: 409, conflict: 'iccid', error: `ICCID ${iccid(1)} already belongs to device col-1` },
     ]);
     // The credentials work for MQTT at once, and the device is tracked.
     const client = await sys.connect('col-1', first.credentials[0].token);
@@ -49,6 +49,8 @@ describe('POST /api/onboarding', () => {
     const again = JSON.parse((await postCsv(csv)).text);
     expect(again.created).toBe(0);
     expect(again.rejected.filter((r: { status: number }) => r.status === 409).map((r: { line: number }) => r.line)).toEqual([2, 4, 5]);
+    // Lines 2 and 5 are this file's devices again; line 4's SIM belongs to another device.
+    expect(again.rejected.filter((r: { conflict?: string }) => r.conflict === 'device').map((r: { line: number }) => r.line)).toEqual([2, 5]);
   });
 
   it('accepts a JSON array and answers 400 for a CSV without the required header, 403 for a customer key', async () => {

@@ -111,7 +111,12 @@ export function openApiDocument(version: string) {
         },
       },
       '/api/alerts': { get: { summary: 'Alert history', parameters: [q('state', 'firing | resolved'), q('customerId', ''), q('deviceId', '')], responses: { '200': { description: 'alerts' }, ...errors(401) } } },
+      '/api/alerts/{id}': { get: { summary: 'One alert', parameters: [idParam], responses: { '200': { description: 'the alert' }, ...errors(401, 404) } } },
       '/api/alerts/{id}/ack': { post: { summary: 'Acknowledge an alert (admin, agent)', parameters: [idParam], responses: { '200': { description: 'acknowledged' }, ...errors(401, 403, 404) } } },
+      '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/api/config': { get: { summary: 'Settings the web page needs (tile URL)', responses: { '200': { description: '{ tileUrl }' }, ...errors(401) } } },
+      '/api/map/summary': { get: { summary: 'Device counts by status for the map header', parameters: [q('customerId', 'only this customer (customer keys: always their own)')], responses: { '200': { description: 'counts by status' }, ...errors(401) } } },
+      '/api/map/devices': { get: { summary: 'Devices for the map list, filtered and sorted', parameters: [q('status', 'comma-separated list of unknown, online, late, offline')], responses: { '200': { description: 'devices' }, ...errors(400, 401) } } },
       '/api/map': { get: { summary: 'Viewport clusters or points', parameters: [q('bbox', 'w,s,e,n'), q('zoom', '', { type: 'integer' })], responses: { '200': { description: 'clusters or points' } } } },
     },
   };

@@ -120,7 +120,7 @@ export const keyList = z.object({ items: z.array(keyInfo) });
 
 export const onboardingResult = z.object({
   created: z.number().int(),
-  rejected: z.array(z.object({ line: z.number().int(), error: z.string(), status: z.number().int() })),
+  rejected: z.array(z.object({ line: z.number().int(), error: z.string(), status: z.number().int(), conflict: z.enum(['device', 'iccid']).optional() })),
   credentials: z.array(z.object({ id: z.string(), token: z.string() })),
 });
 

@@ -75,13 +75,13 @@ async function* counted(outcomes: AsyncIterable<OnboardingOutcome>, done: (creat
 
 async function answerJson(outcomes: AsyncIterable<OnboardingOutcome>, res: Response) {
   let created = 0;
-  const rejected: { line: number; error: string; status: number }[] = [];
+  const rejected: { line: number; error: string; status: number; conflict?: string }[] = [];
   const credentials: { id: string; token: string }[] = [];
   for await (const o of outcomes) {
     if (o.ok) {
       created++;
       credentials.push({ id: o.id, token: o.token });
-    } else rejected.push({ line: o.line, error: o.error, status: o.status });
+    } else rejected.push({ line: o.line, error: o.error, status: o.status, ...(o.conflict ? { conflict: o.conflict } : {}) });
   }
   res.status(200).json({ created, rejected, credentials });
 }
@@ -101,7 +101,7 @@ async function streamNdjson(outcomes: AsyncIterable<OnboardingOutcome>, res: Res
       buf += `{"line":${o.line},"id":${JSON.stringify(o.id)},"token":"${o.token}"}\n`;
     } else {
       rejected++;
-      buf += JSON.stringify({ line: o.line, error: o.error, status: o.status }) + '\n';
+      buf += JSON.stringify({ line: o.line, error: o.error, status: o.status, ...(o.conflict ? { conflict: o.conflict } : {}) }) + '\n';
     }
     if (buf.length > 64 * 1024) {
       // Respect back-pressure: a slow reader slows the import instead of filling memory.
