@@ -33,7 +33,7 @@ describe('Registry with devices read from SQLite', () => {
       { id: 'g3', customerId: 'zoo', iccid: '89254021234567890136' },
     ]);
     expect(a.ok && c.ok).toBe(true);
-    expect(b).toEqual({ ok: false, status: 409, error: 'ICCID 89254021234567890128 already belongs to device g1' });
+    expect(b).toEqual({ ok: false, status: 409, conflict: 'iccid', error: 'ICCID 89254021234567890128 already belongs to device g1' });
     expect(registry.deviceCount()).toBe(2);
     expect(registry.getDevice('g2')).toBeUndefined();
     expect(registry.getDevice('g3')?.iccid).toBe('89254021234567890136');
