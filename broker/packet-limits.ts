@@ -12,17 +12,24 @@
  *                                                         ≤ 2+16 384 (a heartbeat) ≈ 17 000 B, plus
  *                                                         margin; the total leaves room for packets a
  *                                                         client pipelines before the CONNACK
- *   logged in                  65 536 B per packet        a heartbeat is ≤ 16 KiB; one of 16–64 KiB is
- *                                                         still read and rejected as too_large with the
- *                                                         connection kept, as the heartbeat rules say
+ *   logged in                  1 MiB + 1 KiB per packet   a heartbeat is ≤ 16 KiB; a larger one up to
+ *                                                         1 MiB (plus its topic) is still read and
+ *                                                         rejected as too_large with the connection
+ *                                                         kept, as the heartbeat
+ *                                                         rules say (a firmware bug sending a 100 KiB
+ *                                                         blob stays visible and connected); the
+ *                                                         device is known and rate-limited by then
  *   over the limit             connection closed at the header, before the body is read
  *
- * A WebSocket message is capped at MAX_PACKET_LOGGED_IN plus the 5-byte fixed header.
+ * A WebSocket message is capped at MAX_BYTES_BEFORE_LOGIN plus a 5-byte fixed header, logged in or
+ * not: `ws` buffers a whole message before any MQTT byte is read, and its cap is per server, so a
+ * larger one would be memory an unauthenticated connection could hold. Over WebSocket a heartbeat of
+ * 16–64 KiB is rejected as too_large; a message above 64 KiB closes the connection (close code 1009).
  */
 export const MAX_PACKET_BEFORE_LOGIN = 18 * 1024;
 export const MAX_BYTES_BEFORE_LOGIN = 64 * 1024;
-export const MAX_PACKET_LOGGED_IN = 64 * 1024;
-export const MAX_WEBSOCKET_MESSAGE = MAX_PACKET_LOGGED_IN + 5;
+export const MAX_PACKET_LOGGED_IN = 1024 * 1024 + 1024;
+export const MAX_WEBSOCKET_MESSAGE = MAX_BYTES_BEFORE_LOGIN + 5;
 
 /**
  * Follows the packet boundaries of one connection's byte stream, chunk by chunk, reading only

@@ -97,7 +97,16 @@ describe('packet size limits in the running broker', () => {
     expect(await metric('packet_too_large')).toBe(before + 1);
   });
 
-  it('refuses a CONNECT just over the limit before login, and a 1 MiB publish after it, while a 20 KiB heartbeat is only rejected', async () => {
+  it('closes a WebSocket connection at once with code 1009 when one message before login is over 64 KiB', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${sys.httpPort}/mqtt`, 'mqtt');
+    ws.on('error', () => undefined);
+    await new Promise((r, j) => ws.once('open', r).once('error', j));
+    const code = new Promise<number>((r) => ws.once('close', (c) => r(c)));
+    ws.send(Buffer.alloc(200 * 1024, 0x41));
+    expect(await Promise.race([code, new Promise<number>((r) => setTimeout(() => r(-1), 5000))])).toBe(1009);
+  });
+
+  it('refuses a CONNECT just over the limit before login, and a 2 MiB publish after it, while a 20 KiB and a 1000 KiB heartbeat are only rejected', async () => {
     const s = connect(sys.mqttPort, '127.0.0.1');
     s.on('error', () => undefined);
     await new Promise((r) => s.once('connect', r));
@@ -108,11 +117,12 @@ describe('packet size limits in the running broker', () => {
     const dev = await sys.connect('heavy', await sys.addDevice('heavy', 'acme'));
     const tooLarge = Number((await (await fetch(`${sys.url}/metrics`)).text()).match(/reason="too_large"} (\d+)/)?.[1] ?? 0);
     await dev.publishAsync('devices/heavy/heartbeat', Buffer.alloc(20 * 1024, 0x61), { qos: 1 });
+    await dev.publishAsync('devices/heavy/heartbeat', Buffer.alloc(1000 * 1024, 0x61), { qos: 1 });
     expect(dev.connected).toBe(true);
-    await waitFor(async () => Number((await (await fetch(`${sys.url}/metrics`)).text()).match(/reason="too_large"} (\d+)/)?.[1] ?? 0) === tooLarge + 1);
+    await waitFor(async () => Number((await (await fetch(`${sys.url}/metrics`)).text()).match(/reason="too_large"} (\d+)/)?.[1] ?? 0) === tooLarge + 2);
     const before = await metric('packet_too_large');
     const gone = new Promise<void>((r) => dev.once('close', () => r()));
-    dev.publish('devices/heavy/heartbeat', Buffer.alloc(1024 * 1024, 0x61), { qos: 1 });
+    dev.publish('devices/heavy/heartbeat', Buffer.alloc(2 * 1024 * 1024, 0x61), { qos: 1 });
     await gone;
     expect(await metric('packet_too_large')).toBe(before + 1);
     expect(sys.liveness.get('heavy')!.connection).toBe('lost');
