@@ -10,10 +10,14 @@ import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import type { CredentialChange } from '../monitor/registry/credential-changes.ts';
 import { endsSession } from '../monitor/security/session-revocation.ts';
 import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
+import { clientIdProblem } from './client-id.ts';
+import { guardConnections } from './connection-guard.ts';
 import { canWrite, writePuback } from './puback.ts';
 import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
+import { topicProblem } from './topic-names.ts';
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
+const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
 
@@ -24,6 +28,8 @@ interface LastseenClient extends Client {
   lastseenEndReason?: string;
   /** The API key a `customer:` session logged in with, so revoking it closes the session. */
   lastseenKeyId?: string;
+  /** The client id as sent in CONNECT (aedes replaces an empty one with a generated id). */
+  lastseenRequestedId?: string;
 }
 
 /** The fields of an incoming PUBLISH (or a Last Will, which has no `cmd`) the heartbeat path reads. */
@@ -45,6 +51,8 @@ export interface BrokerDeps {
   guard: LoginGuard;
   /** Holds QoS 1 PUBACKs until the heartbeat is durable (store or spool). */
   barrier: CommitBarrier;
+  /** Connections per source address that may wait to log in at once (connection-guard.ts); default 1000. */
+  preauthPerAddress?: number;
 }
 
 /** The client's address: the TCP socket's, or for MQTT over WebSocket the HTTP request's. */
@@ -111,11 +119,34 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     done(null);
   };
 
+  /** A client id must belong to the identity that logged in (client-id.ts); refusals are counted and logged. */
+  const clientIdAllowed = (client: LastseenClient, owner: string): boolean => {
+    const problem = clientIdProblem(owner, client.lastseenRequestedId ?? client.id, client.clean);
+    if (problem === null) return true;
+    metrics.authFailures.inc({ interface: 'mqtt', reason: 'client_id' });
+    log.warn({ username: owner, clientId: client.lastseenRequestedId, source: sourceOf(client), problem }, 'MQTT login refused: client id of another identity');
+    return false;
+  };
+
+  /** Topic names and filters with U+0000 or ill-formed UTF-8 (topic-names.ts) close the connection. */
+  const badTopic = (client: LastseenClient | null, topic: string, action: string): Error | null => {
+    const problem = topicProblem(topic);
+    if (problem === null) return null;
+    metrics.mqttRefused.inc({ reason: 'invalid_topic' });
+    log.warn({ clientId: client?.id, topic, problem, action }, 'MQTT topic refused: U+0000 or ill-formed UTF-8');
+    return new Error(`${action} topic refused: ${problem}`);
+  };
+
   const opts: AedesOptions = {
     // Without it one subscriber that stops reading stalls delivery to everyone (aedes docs).
     drainTimeout: 10_000,
     connectTimeout: 10_000,
     heartbeatInterval: 60_000,
+
+    preConnect(client, packet, done) {
+      (client as LastseenClient).lastseenRequestedId = packet.clientId;
+      done(null, true);
+    },
 
     authenticate(client, username, password, done) {
       const c = client as LastseenClient;
@@ -134,6 +165,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         const customerId = user.slice('customer:'.length);
         const principal = pass ? registry.keys.principalFor(pass) : null;
         if (principal?.role === 'customer' && principal.customerId === customerId) {
+          if (!clientIdAllowed(c, user)) return done(authError('identifier rejected', IDENTIFIER_REJECTED), null);
           c.lastseen = { kind: 'customer', customerId };
           c.lastseenKeyId = principal.keyId;
           rememberKeySession(keySessions, c);
@@ -151,6 +183,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         const code = auth.reason === 'bad_token' ? BAD_USERNAME_OR_PASSWORD : NOT_AUTHORIZED;
         return done(authError(auth.reason, code), null);
       }
+      if (!clientIdAllowed(c, auth.device.id)) return done(authError('identifier rejected', IDENTIFIER_REJECTED), null);
       guard.succeeded(user, pass);
       c.lastseen = { kind: 'device', deviceId: auth.device.id, customerId: auth.device.customerId };
       c.lastseenHeartbeatTopic = heartbeatTopic(auth.device.id);
@@ -163,6 +196,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       if (c?.lastseenHeartbeatTopic !== undefined && packet.topic === c.lastseenHeartbeatTopic) {
         return heartbeat(c, (c.lastseen as { deviceId: string }).deviceId, packet as HeartbeatPacket, done);
       }
+      const invalid = badTopic(c, packet.topic, 'publish');
+      if (invalid) return done(invalid);
       const who = c?.lastseen;
       if (!who || !mayPublish(who, packet.topic)) {
         metrics.mqttDenied.inc({ action: 'publish' });
@@ -175,6 +210,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     },
 
     authorizeSubscribe(client, sub, done) {
+      const invalid = badTopic(client as LastseenClient, sub.topic, 'subscribe');
+      // MQTT-1.5.3-1: ill-formed UTF-8 closes the connection (aedes does so on an error).
+      if (invalid) return done(invalid, null);
       const who = (client as LastseenClient).lastseen;
       if (!who || !maySubscribe(who, sub.topic)) {
         metrics.mqttDenied.inc({ action: 'subscribe' });
@@ -198,6 +236,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   aedes.on('clientReady', (client: LastseenClient) => void connecting.delete(client));
   aedes.on('clientDisconnect', (client: LastseenClient) => void connecting.delete(client));
   revocable.set(aedes, { keySessions, connecting, readySessions: (id) => sessions.get(id) ?? 0 });
+  guardConnections(aedes, { perAddress: deps.preauthPerAddress ?? 1000, metrics, log, clock });
   skipUnwatchedHeartbeats(aedes, routing);
 
   aedes.on('clientReady', (client: LastseenClient) => {

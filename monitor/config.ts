@@ -23,6 +23,8 @@ export interface Config {
   heartbeatBurst: number;
   /** Failed logins a minute of one identity from one address before it is blocked there for 5 minutes (monitor/security/login-guard.ts). */
   loginFailures: number;
+  /** MQTT connections from one source address that may be waiting to log in (accepted, no CONNACK yet) at once. */
+  mqttPreauthPerAddress: number;
   /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
   tls: { cert: Buffer; key: Buffer } | null;
   mqttsPort: number;
@@ -68,6 +70,11 @@ const envSchema = z.object({
   LASTSEEN_TLS_KEY: z.string().min(1).optional(),
   LASTSEEN_MQTTS_PORT: port('LASTSEEN_MQTTS_PORT').default(8883),
   LASTSEEN_LOGIN_FAILURES: z.coerce.number({ error: 'LASTSEEN_LOGIN_FAILURES must be a number' }).int().min(1, 'LASTSEEN_LOGIN_FAILURES must be ≥ 1').default(20),
+  LASTSEEN_MQTT_PREAUTH_PER_ADDRESS: z.coerce
+    .number({ error: 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a number' })
+    .int('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a whole number')
+    .min(1, 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be ≥ 1')
+    .default(1000),
 });
 
 /**
@@ -93,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatRate: e.LASTSEEN_HEARTBEAT_RATE,
     heartbeatBurst: e.LASTSEEN_HEARTBEAT_BURST,
     loginFailures: e.LASTSEEN_LOGIN_FAILURES,
+    mqttPreauthPerAddress: e.LASTSEEN_MQTT_PREAUTH_PER_ADDRESS,
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
   };

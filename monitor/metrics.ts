@@ -55,6 +55,12 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
       labelNames: ['action'] as const,
       registers: [registry],
     }),
+    mqttRefused: new Counter({
+      name: 'lastseen_mqtt_refused_total',
+      help: 'MQTT connections refused or closed by the broker limits, by reason (packet_too_large, preauth_bytes, preauth_per_address, invalid_topic)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     mqttConnections: new Gauge({
       name: 'lastseen_mqtt_connections',
       help: 'Currently connected MQTT clients',

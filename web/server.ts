@@ -4,6 +4,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream } from 'ws';
 import type { Express } from 'express';
+import { MAX_WEBSOCKET_MESSAGE } from '../broker/packet-limits.ts';
 
 /**
  * The HTTP listener: the express app, plus MQTT over WebSocket at /mqtt (CONTRACT §2) handed
@@ -11,7 +12,7 @@ import type { Express } from 'express';
  */
 export function createHttpServer(app: Express, aedes: Aedes, tls: { cert: Buffer; key: Buffer } | null = null): Server {
   const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }, app) : createServer(app);
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WEBSOCKET_MESSAGE });
   server.on('upgrade', (req, socket: Duplex, head) => {
     const path = (req.url ?? '').split('?')[0];
     if (path !== '/mqtt') return; // other upgrades (socket.io) have their own listeners

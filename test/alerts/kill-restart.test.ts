@@ -54,7 +54,7 @@ describe('alerts across kill -9 and restart (real process, real MQTT clients, re
     const silent = new Set(ids.slice(0, 5));
     const timers: NodeJS.Timeout[] = [];
     for (const id of ids) {
-      const c = mqtt.connect(`mqtt://127.0.0.1:${env.LASTSEEN_MQTT_PORT}`, { username: id, password: tokens.get(id), reconnectPeriod: 300 });
+      const c = mqtt.connect(`mqtt://127.0.0.1:${env.LASTSEEN_MQTT_PORT}`, { clientId: id, username: id, password: tokens.get(id), reconnectPeriod: 300 });
       c.on('error', () => undefined);
       clients.push(c);
       let seq = 0;

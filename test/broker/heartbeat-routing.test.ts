@@ -67,11 +67,11 @@ describe('heartbeats skip aedes routing only when nobody can receive them', () =
 
   it('delivers a device\'s heartbeat to its own session subscribed to devices/{id}/#, and still ingests it', async () => {
     const token = await sys.addDevice('echo', 'acme');
-    const listener = await sys.connect('echo', token, { clientId: 'echo-listener' });
+    const listener = await sys.connect('echo', token, { clientId: 'echo/listener' });
     const got: string[] = [];
     listener.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
     await listener.subscribeAsync('devices/echo/#', { qos: 1 });
-    const dev = await sys.connect('echo', token, { clientId: 'echo-publisher' });
+    const dev = await sys.connect('echo', token, { clientId: 'echo/publisher' });
     await dev.publishAsync('devices/echo/heartbeat', '{"seq":5}', { qos: 1 });
     await waitFor(() => got.length === 1);
     expect(got).toEqual(['devices/echo/heartbeat {"seq":5}']);
@@ -80,9 +80,9 @@ describe('heartbeats skip aedes routing only when nobody can receive them', () =
 
   it('keeps a retained heartbeat for a session that subscribes later', async () => {
     const token = await sys.addDevice('keeper', 'acme');
-    const dev = await sys.connect('keeper', token, { clientId: 'keeper-publisher' });
+    const dev = await sys.connect('keeper', token, { clientId: 'keeper/publisher' });
     await dev.publishAsync('devices/keeper/heartbeat', '{"seq":9}', { qos: 1, retain: true });
-    const later = await sys.connect('keeper', token, { clientId: 'keeper-later' });
+    const later = await sys.connect('keeper', token, { clientId: 'keeper/later' });
     const got: string[] = [];
     later.on('message', (topic, payload) => got.push(`${topic} ${payload.toString()}`));
     await later.subscribeAsync('devices/keeper/heartbeat', { qos: 0 });

@@ -12,7 +12,7 @@ async function rawSession(port: number, username: string, password: string) {
   parser.on('packet', (p) => received.push(p));
   socket.on('data', (b) => parser.parse(b));
   const send = (p: Record<string, unknown>) => socket.write(mqttPacket.generate(p as unknown as mqttPacket.Packet));
-  send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `raw-${username}`, keepalive: 60, username, password: Buffer.from(password) });
+  send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `${username}/raw`, keepalive: 60, username, password: Buffer.from(password) });
   await waitFor(() => received.length === 1);
   return { socket, received, send };
 }
@@ -52,7 +52,7 @@ describe('QoS 1 heartbeat acknowledgement written by lastseen', () => {
 
   it('still delivers a heartbeat at QoS 1 to the device\'s own subscribed session, acknowledged once', async () => {
     const token = await sys.addDevice('watched', 'acme');
-    const listener = await sys.connect('watched', token, { clientId: 'watched-listener' });
+    const listener = await sys.connect('watched', token, { clientId: 'watched/listener' });
     const got: { topic: string; qos: number }[] = [];
     listener.on('message', (topic, _payload, packet) => got.push({ topic, qos: packet.qos }));
     await listener.subscribeAsync('devices/watched/heartbeat', { qos: 1 });

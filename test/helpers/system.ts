@@ -13,7 +13,7 @@ export interface TestSystem extends RunningSystem {
   api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
   /** Create a customer (if needed) and a device; returns the device token. */
   addDevice(id: string, customerId: string, extra?: Record<string, unknown>): Promise<string>;
-  /** Connect a real MQTT client and wait for CONNACK. */
+  /** Connect a real MQTT client (client id `{username}/test-{n}` unless given) and wait for CONNACK. */
   connect(username: string, password: string, opts?: IClientOptions): Promise<MqttClient>;
   /** Stop the system and delete its data dir. */
   close(): Promise<void>;
@@ -29,6 +29,7 @@ export async function startTestSystem(opts: StartOptions & { dataDir?: string } 
   });
   const url = `http://127.0.0.1:${system.httpPort}`;
   const clients: MqttClient[] = [];
+  let sessions = 0;
   const api: TestSystem['api'] = async (method, path, body, token = system.adminToken) => {
     const res = await fetch(url + path, {
       method,
@@ -60,6 +61,8 @@ export async function startTestSystem(opts: StartOptions & { dataDir?: string } 
     },
     async connect(username: string, password: string, o: IClientOptions = {}) {
       const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${system.mqttPort}`, {
+        // A client id must belong to the identity: `{username}` or `{username}/{suffix}`.
+        clientId: `${username}/test-${++sessions}`,
         username,
         password,
         reconnectPeriod: 0,

@@ -68,7 +68,7 @@ describe('the login lockout in the running system (every client here shares 127.
   /** CONNACK return code of one MQTT login (0 = accepted). */
   const mqttLogin = (username: string, password: string) =>
     new Promise<number | undefined>((resolve) => {
-      const c = mqtt.connect(sys.mqttUrl, { username, password, reconnectPeriod: 0 });
+      const c = mqtt.connect(sys.mqttUrl, { username, password, clientId: username, reconnectPeriod: 0 });
       c.on('connect', () => {
         c.end(true);
         resolve(0);

@@ -166,7 +166,7 @@ describe('device credentials close the device sessions opened with them', () => 
   it('closes every session of a rotated device, the one whose client id is the device id and one with another id', async () => {
     const old = await sys.addDevice('two-sessions', 'acme');
     const named = await sys.connect('two-sessions', old, { clientId: 'two-sessions' });
-    const other = await sys.connect('two-sessions', old, { clientId: 'two-sessions-backup' });
+    const other = await sys.connect('two-sessions', old, { clientId: 'two-sessions/backup' });
     const bystander = await sys.connect('bystander', await sys.addDevice('bystander', 'acme'), { clientId: 'bystander' });
     const endings = [ended(named), ended(other)];
     expect((await sys.api('POST', '/api/devices/two-sessions/token')).status).toBe(200);

@@ -51,7 +51,7 @@ describe('TLS when certificate files are configured', () => {
     sys.registry.createCustomer({ id: 'acme', name: 'Acme' });
     const { device, token } = sys.registry.createDevice({ id: 'tls-1', customerId: 'acme' });
     sys.track(device);
-    const c = await mqtt.connectAsync(`mqtts://127.0.0.1:${sys.mqttsPort}`, { username: 'tls-1', password: token, ca, reconnectPeriod: 0 });
+    const c = await mqtt.connectAsync(`mqtts://127.0.0.1:${sys.mqttsPort}`, { clientId: 'tls-1', username: 'tls-1', password: token, ca, reconnectPeriod: 0 });
     await c.publishAsync('devices/tls-1/heartbeat', '{"battery": 12}', { qos: 1 });
     await waitFor(() => sys.liveness.get('tls-1')?.status === 'online');
     await c.endAsync();

@@ -74,7 +74,7 @@ describe('heartbeats in, exact status out (all-in-one, real broker and MQTT clie
   it('accepts heartbeats over MQTT on WebSocket at /mqtt', async () => {
     const token = await sys.addDevice('ws-1', 'kwt');
     const mqtt = (await import('mqtt')).default;
-    const client = await mqtt.connectAsync(`ws://127.0.0.1:${sys.httpPort}/mqtt`, { username: 'ws-1', password: token, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`ws://127.0.0.1:${sys.httpPort}/mqtt`, { clientId: 'ws-1', username: 'ws-1', password: token, reconnectPeriod: 0 });
     await client.publishAsync('devices/ws-1/heartbeat', '{"battery": 42}', { qos: 1 });
     await waitFor(() => sys.liveness.get('ws-1')?.status === 'online');
     expect(sys.liveness.get('ws-1')!.last.battery).toBe(42);

@@ -33,7 +33,7 @@ describe('durability of acknowledged heartbeats (real process, SIGKILL under QoS
     const clients: MqttClient[] = [];
     let running = true;
     for (const { id, token } of created.credentials as { id: string; token: string }[]) {
-      const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.mqttPort}`, { username: id, password: token, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.mqttPort}`, { clientId: id, username: id, password: token, reconnectPeriod: 0 });
       c.on('error', () => undefined);
       clients.push(c);
       // One heartbeat in flight per device, as a real QoS 1 tracker sends them.

@@ -52,7 +52,7 @@ describe('OpenAPI description (/api/openapi.json)', () => {
     conforms('/api/customers/{id}', 'patch', r.status, r.body);
     r = await sys.api('POST', '/api/devices', { id: 'g1', customerId: 'kwt', name: 'Twiga', iccid: '89254021234567890121', interval: 60 });
     conforms('/api/devices', 'post', r.status, r.body);
-    const client = await mqtt.connectAsync(sys.mqttUrl, { username: 'g1', password: r.body.token, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(sys.mqttUrl, { clientId: 'g1', username: 'g1', password: r.body.token, reconnectPeriod: 0 });
     await client.publishAsync('devices/g1/heartbeat', JSON.stringify({ seq: 1, ts: Date.now(), lat: -1, lon: 36, battery: 50, rssi: -90, rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 7 }), { qos: 1 });
     await client.endAsync();
     await waitFor(async () => (await sys.api('GET', '/api/devices/g1')).body.status === 'online');
