@@ -26,11 +26,11 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { systemClock } from '../monitor/clock.ts';
-import { recordEvents } from '../monitor/event-recorder.ts';
+import { recordEvents } from '../monitor/store/event-recorder.ts';
 import { EventBus, type StatusChange } from '../monitor/events.ts';
 import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { silentLogger } from '../monitor/logger.ts';
-import { SqliteStore } from '../monitor/store/sqlite-store.ts';
+import { SqliteStore } from '../monitor/store/sqlite/sqlite-store.ts';
 import { MapIndex } from '../web/map/map-index.ts';
 import { machineDetails } from '../simulators/bench/machine.ts';
 

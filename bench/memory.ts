@@ -35,7 +35,7 @@ import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { silentLogger } from '../monitor/logger.ts';
 import { Registry, type NewDevice } from '../monitor/registry/registry.ts';
 import { luhnCheckDigit } from '../monitor/registry/luhn.ts';
-import { ChainHeads } from '../monitor/store/chain-heads.ts';
+import { ChainHeads } from '../monitor/store/sqlite/chain-heads.ts';
 import { MapIndex } from '../web/map/map-index.ts';
 import { machineDetails } from '../simulators/bench/machine.ts';
 import { mulberry32 } from '../simulators/random.ts';

@@ -5,7 +5,7 @@
  *   node --import tsx bench/sqlite-raw.ts [--rows 500000] [--rounds 3] [--no-docs]
  *
  * raw:   better-sqlite3 alone: WAL, synchronous = NORMAL, the tables of
- *        monitor/store/sqlite-schema.ts, the store's prepared INSERT (id, the link to the
+ *        monitor/store/sqlite/sqlite-schema.ts, the store's prepared INSERT (id, the link to the
  *        device's previous row from a plain Map, the 20 columns), 5 000 rows per transaction;
  * store: SqliteStore.writeHeartbeat(row) for every row, then flush() (it batches 5 000 rows
  *        per transaction itself).
@@ -17,8 +17,8 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { heartbeatInsert, openSchema } from '../monitor/store/sqlite-schema.ts';
-import { SqliteStore } from '../monitor/store/sqlite-store.ts';
+import { heartbeatInsert, openSchema } from '../monitor/store/sqlite/sqlite-schema.ts';
+import { SqliteStore } from '../monitor/store/sqlite/sqlite-store.ts';
 import type { StoredHeartbeat } from '../monitor/types.ts';
 import { machineDetails } from '../simulators/bench/machine.ts';
 
@@ -114,7 +114,7 @@ const section = `
 ### Raw SQLite store limit, ${machine.date.slice(0, 16).replace('T', ' ')} UTC
 
 ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start.
-\`node --import tsx bench/sqlite-raw.ts\`: ${fmt(ROWS)} heartbeat rows (10 000 devices, 15 fields each) per side per round, ${ROUNDS} rounds alternating which side goes first, fresh files each time; the tables of \`monitor/store/sqlite-schema.ts\` (heartbeats linked per device, no index), WAL, synchronous = NORMAL, 5 000-row transactions.
+\`node --import tsx bench/sqlite-raw.ts\`: ${fmt(ROWS)} heartbeat rows (10 000 devices, 15 fields each) per side per round, ${ROUNDS} rounds alternating which side goes first, fresh files each time; the tables of \`monitor/store/sqlite/sqlite-schema.ts\` (heartbeats linked per device, no index), WAL, synchronous = NORMAL, 5 000-row transactions.
 
 | side | rows/s per round | median rows/s |
 | --- | --- | --: |

@@ -1,11 +1,11 @@
 import { Aedes, type AedesOptions, type Client } from 'aedes';
 import type { Clock } from '../monitor/clock.ts';
-import type { Ingest } from '../monitor/ingest.ts';
+import type { Ingest } from '../monitor/ingest/ingest.ts';
 import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
 import type { Registry } from '../monitor/registry/registry.ts';
-import type { CommitBarrier } from '../monitor/commit-barrier.ts';
+import type { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import type { CredentialChange } from '../monitor/registry/credential-changes.ts';
 import { endsSession } from '../monitor/security/session-revocation.ts';

@@ -1,4 +1,4 @@
-import { parseHeartbeat } from '../monitor/heartbeat.ts';
+import { parseHeartbeat } from '../monitor/ingest/heartbeat.ts';
 import type { ConnectionState, Heartbeat } from '../monitor/types.ts';
 import { buildFleet } from './fleet.ts';
 import type { DeviceKind, SimDevice } from './models/model.ts';

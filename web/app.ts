@@ -7,7 +7,7 @@ import type { Metrics } from '../monitor/metrics.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import type { AuditLog } from '../monitor/registry/audit.ts';
 import { RegistryError, type Registry } from '../monitor/registry/registry.ts';
-import { SinkError } from '../monitor/store/rows.ts';
+import { SinkError } from '../monitor/store/spool/rows.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { bearerAuth } from './auth.ts';

@@ -1,4 +1,4 @@
-import { tsVerdict } from '../monitor/device-time.ts';
+import { tsVerdict } from '../monitor/ingest/device-time.ts';
 import type { DeviceState, LivenessTracker } from '../monitor/liveness/tracker.ts';
 import type { Device, StoredHeartbeat } from '../monitor/types.ts';
 
@@ -40,7 +40,7 @@ export function deviceView(d: Device, liveness: LivenessTracker) {
     /** Seconds of silence after which the device is offline (the effective value, CONTRACT §5). */
     offlineAfter: liveness.offlineAfterOf(d.id) ?? null,
     nextDeadline: iso(liveness.nextDeadlineOf(d.id)),
-    /** Whether the device's clock is believed (monitor/clock-skew.ts); history places by it when it is. */
+    /** Whether the device's clock is believed (monitor/ingest/clock-skew.ts); history places by it when it is. */
     clock: s?.clock
       ? { reliable: false, reason: s.clock.reason, skewSeconds: s.clock.skewSeconds, since: iso(s.clock.since) }
       : { reliable: true },
@@ -50,7 +50,7 @@ export function deviceView(d: Device, liveness: LivenessTracker) {
 
 export function heartbeatView(hb: StoredHeartbeat) {
   const { receivedAt, ts, customerId: _c, ...rest } = hb;
-  // Which clock placed the row in history (monitor/device-time.ts): its ts, or the receive time.
+  // Which clock placed the row in history (monitor/ingest/device-time.ts): its ts, or the receive time.
   const timeSource = tsVerdict(ts, receivedAt) === 'ok' ? 'device' : 'receive';
   return { ...rest, ts: iso(ts), receivedAt: iso(receivedAt), timeSource };
 }

@@ -1,10 +1,10 @@
-import { deviceTime, tsVerdict } from '../device-time.ts';
+import { deviceTime, tsVerdict } from '../ingest/device-time.ts';
 import type { UnreliableClock } from '../liveness/device-state.ts';
 import type { StoredHeartbeat } from '../types.ts';
 
 /**
  * Whether a device's own clock can be believed, judged from the heartbeats of the diagnosis
- * window alone (no state): the per-heartbeat table in monitor/device-time.ts catches a `ts` that
+ * window alone (no state): the per-heartbeat table in monitor/ingest/device-time.ts catches a `ts` that
  * is impossible; this catches a clock that is wrong often or consistently.
  *
  *   heartbeats carrying a ts                                          verdict      history on
@@ -26,7 +26,7 @@ import type { StoredHeartbeat } from '../types.ts';
  * collar that uploads 143 buffered fixes in one burst and then reports live with lags of 2 s
  * is `ok`. One 1970 stamp in 200 heartbeats (0.5 %) is `suspect`; 30 in 40 (75 %) is unreliable.
  *
- * The first row joins the live rule (monitor/clock-skew.ts), which judges every heartbeat as it
+ * The first row joins the live rule (monitor/ingest/clock-skew.ts), which judges every heartbeat as it
  * arrives and so sees a clock go wrong before a window of rows shows it.
  */
 export interface ClockRule {
@@ -106,7 +106,7 @@ export function judgeClock(
 /** Where a heartbeat sits in history (epoch ms). */
 export type Place = (hb: StoredHeartbeat) => number;
 
-/** Device time when plausible (monitor/device-time.ts), receive time otherwise. */
+/** Device time when plausible (monitor/ingest/device-time.ts), receive time otherwise. */
 export const byDeviceTime: Place = (hb) => deviceTime(hb.ts, hb.receivedAt);
 export const byReceiveTime: Place = (hb) => hb.receivedAt;
 

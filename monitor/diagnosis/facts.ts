@@ -70,7 +70,7 @@ export interface Facts {
   heartbeatCount: number;
   /** Whether the device's own clock is believed (judgeClock); `clock.clockUnreliable` = history on receive time. */
   clock: ClockJudgement;
-  /** The live rule's verdict (monitor/clock-skew.ts) while it holds the clock unreliable. */
+  /** The live rule's verdict (monitor/ingest/clock-skew.ts) while it holds the clock unreliable. */
   liveClock: UnreliableClock | null;
 }
 

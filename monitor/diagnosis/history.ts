@@ -1,6 +1,6 @@
 import type { UnreliableClock } from '../liveness/device-state.ts';
 import type { DeviceState } from '../liveness/tracker.ts';
-import { DEFAULT_DEVICE_TIME_RULE } from '../device-time.ts';
+import { DEFAULT_DEVICE_TIME_RULE } from '../ingest/device-time.ts';
 import type { StoredHeartbeat } from '../types.ts';
 import { judgeClock, placeFor } from './clock.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from './thresholds.ts';

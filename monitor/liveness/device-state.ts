@@ -1,4 +1,4 @@
-import type { ClockReason } from '../clock-skew.ts';
+import type { ClockReason } from '../ingest/clock-skew.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
 
 /** The shapes liveness hands out and takes in (./tracker.ts). */

@@ -1,9 +1,9 @@
 import type { ConnectionState, DeviceStatus } from '../types.ts';
-import { DictColumn } from '../dict-column.ts';
-import { CustomerColumn } from '../customer-column.ts';
-import type { Interner } from '../interner.ts';
-import { PackedColumn } from '../packed.ts';
-import { TimeColumn, WideColumn } from '../wide-column.ts';
+import { DictColumn } from '../columns/dict-column.ts';
+import { CustomerColumn } from '../columns/customer-column.ts';
+import type { Interner } from '../columns/interner.ts';
+import { PackedColumn } from '../columns/packed.ts';
+import { TimeColumn, WideColumn } from '../columns/wide-column.ts';
 
 /**
  * The liveness state of every device as columns (struct of arrays) indexed by the device's

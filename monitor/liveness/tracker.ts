@@ -1,10 +1,10 @@
 import type { Clock } from '../clock.ts';
-import { judgeClock } from '../clock-skew.ts';
-import { deviceTime } from '../device-time.ts';
+import { judgeClock } from '../ingest/clock-skew.ts';
+import { deviceTime } from '../ingest/device-time.ts';
 import type { EventBus } from '../events.ts';
-import { CustomerColumn } from '../customer-column.ts';
-import { DeviceIds } from '../device-ids.ts';
-import { Interner } from '../interner.ts';
+import { CustomerColumn } from '../columns/customer-column.ts';
+import { DeviceIds } from '../columns/device-ids.ts';
+import { Interner } from '../columns/interner.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
 import { DeadlineScheduler } from './deadlines.ts';
 import {

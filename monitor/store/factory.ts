@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import { ConfigError } from '../config.ts';
-import type { DeviceIds } from '../device-ids.ts';
+import type { DeviceIds } from '../columns/device-ids.ts';
 import type { Logger } from '../logger.ts';
-import { InfluxV1Sink, type InfluxV1Options } from './influx-v1.ts';
-import { InfluxV2Sink, type InfluxV2Options } from './influx-v2.ts';
-import { SpoolingStore } from './spooling-store.ts';
-import { SqliteStore } from './sqlite-store.ts';
+import { InfluxV1Sink, type InfluxV1Options } from './influx/influx-v1.ts';
+import { InfluxV2Sink, type InfluxV2Options } from './influx/influx-v2.ts';
+import { SpoolingStore } from './spool/spooling-store.ts';
+import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { TimeSeriesStore } from './store.ts';
 
 export type StoreSpec = { kind: 'sqlite' } | ({ kind: 'influxdb' } & InfluxV1Options) | ({ kind: 'influxdb2' } & InfluxV2Options);

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createStore } from '../../monitor/store/factory.ts';
-import type { SpoolingStore } from '../../monitor/store/spooling-store.ts';
+import type { SpoolingStore } from '../../monitor/store/spool/spooling-store.ts';
 import type { StoredHeartbeat } from '../../monitor/types.ts';
 import { startInfluxd } from '../../test/helpers/influxd.ts';
 import { machineDetails } from './machine.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES, loadConfig } from '../../monitor/config.ts';
-import { HEARTBEAT_MEASUREMENT } from '../../monitor/store/influx-schema.ts';
+import { HEARTBEAT_MEASUREMENT } from '../../monitor/store/influx/influx-schema.ts';
 import { registerSimulateCommand } from '../../simulators/cli.ts';
 
 /**

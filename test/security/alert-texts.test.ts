@@ -6,7 +6,7 @@ import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts'
 
 /** The real SMTP server of the e-mail channel tests, in its own process. */
 async function startSmtp() {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('../alerts/smtp-child.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('../monitor/alerts/smtp-child.mjs', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
   const mails: { to: string[]; raw: string }[] = [];
   const lines = createInterface({ input: child.stdout! });
   const port = await new Promise<number>((resolve, reject) => {

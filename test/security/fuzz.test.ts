@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { heartbeatSchema } from '../../monitor/heartbeat.ts';
+import { heartbeatSchema } from '../../monitor/ingest/heartbeat.ts';
 import type { StatusChange } from '../../monitor/events.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
 import { mulberry32 } from '../../simulators/random.ts';

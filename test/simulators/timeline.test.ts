@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseHeartbeat } from '../../monitor/heartbeat.ts';
+import { parseHeartbeat } from '../../monitor/ingest/heartbeat.ts';
 import { buildFleet } from '../../simulators/fleet.ts';
 import { distanceM } from '../../simulators/geo.ts';
 import { luhnValid } from '../../monitor/registry/luhn.ts';

@@ -1,6 +1,6 @@
 /**
  * Heartbeat rows as history shows them: on the device's clock when it is believed, exactly as
- * the diagnosis places them (monitor/diagnosis/clock.ts, monitor/device-time.ts), so the
+ * the diagnosis places them (monitor/diagnosis/clock.ts, monitor/ingest/device-time.ts), so the
  * charts, the trail and the diagnosis tell the same story. 24 h of fixes uploaded in one burst
  * draw as 24 h, not as a vertical line at the upload.
  */

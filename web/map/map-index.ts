@@ -30,10 +30,10 @@
  * within the same 611 m cell costs nothing here.
  */
 
-import { DeviceIds } from '../../monitor/device-ids.ts';
-import type { PackedColumn } from '../../monitor/packed.ts';
+import { DeviceIds } from '../../monitor/columns/device-ids.ts';
+import type { PackedColumn } from '../../monitor/columns/packed.ts';
 import type { DeviceStatus } from '../../monitor/types.ts';
-import type { TimeColumn } from '../../monitor/wide-column.ts';
+import type { TimeColumn } from '../../monitor/columns/wide-column.ts';
 import { OwnPlaceColumns, type PlaceColumns } from './place-columns.ts';
 import { CellTable } from './cell-table.ts';
 import { cellOf, mercX, mercY } from './mercator.ts';

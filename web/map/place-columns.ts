@@ -1,7 +1,7 @@
 /** Where the map index reads each device's place, times and customer (./map-index.ts). */
-import { Interner } from '../../monitor/interner.ts';
-import { PackedColumn } from '../../monitor/packed.ts';
-import { TimeColumn } from '../../monitor/wide-column.ts';
+import { Interner } from '../../monitor/columns/interner.ts';
+import { PackedColumn } from '../../monitor/columns/packed.ts';
+import { TimeColumn } from '../../monitor/columns/wide-column.ts';
 
 /**
  * Where the index reads each device's place, times and customer, by slot. Liveness's

@@ -15,7 +15,7 @@
 
 import { Router, type Request, type Response } from 'express';
 import { DEVICE_STATUSES, type DeviceStatus, type Role } from '../../monitor/types.ts';
-import type { DeviceIds } from '../../monitor/device-ids.ts';
+import type { DeviceIds } from '../../monitor/columns/device-ids.ts';
 import { MapIndex } from './map-index.ts';
 import type { PlaceColumns } from './place-columns.ts';
 import { STATUS_CODES } from './pyramid.ts';

@@ -1,0 +1,23 @@
+import type { EventBus } from '../events.ts';
+import type { TimeSeriesStore } from './store.ts';
+
+/** Keeps status and connection changes in the store beside the heartbeats, for timelines. */
+export function recordEvents(bus: EventBus, store: TimeSeriesStore): () => void {
+  const offStatus = bus.on('status', (e) =>
+    store.writeEvent({ deviceId: e.deviceId, customerId: e.customerId, at: e.at, kind: 'status', from: e.from, to: e.to }),
+  );
+  const offConn = bus.on('connection', (e) =>
+    store.writeEvent({
+      deviceId: e.deviceId,
+      customerId: e.customerId,
+      at: e.at,
+      kind: 'connection',
+      connection: e.connection,
+      ...(e.reason ? { reason: e.reason } : {}),
+    }),
+  );
+  return () => {
+    offStatus();
+    offConn();
+  };
+}
