@@ -12,7 +12,7 @@ import { WebhookChannel } from './channels/webhook.ts';
 import { AlertEngine } from './engine.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
-import { alertRoutes, type Authorize } from './routes.ts';
+import { alertRoutes, type Authorize } from '../../web/routes/alerts.ts';
 import { AlertStore } from './store.ts';
 import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
 

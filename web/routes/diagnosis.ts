@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
-import { diagnose } from './diagnose.ts';
-import { DEFAULT_THRESHOLDS, mergeThresholds, type Thresholds } from './thresholds.ts';
-import { buildTimeline } from './timeline.ts';
-import type { DiagnosisInput } from './types.ts';
+import { diagnose } from '../../monitor/diagnosis/diagnose.ts';
+import { DEFAULT_THRESHOLDS, mergeThresholds, type Thresholds } from '../../monitor/diagnosis/thresholds.ts';
+import { buildTimeline } from '../../monitor/diagnosis/timeline.ts';
+import type { DiagnosisInput } from '../../monitor/diagnosis/types.ts';
 
 /**
  * Returns the device's history, or null when it does not exist or is outside the caller's

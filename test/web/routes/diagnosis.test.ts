@@ -1,10 +1,10 @@
 import express from 'express';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { diagnosisRouter } from '../../../monitor/diagnosis/routes.ts';
+import { diagnosisRouter } from '../../../web/routes/diagnosis.ts';
 import type { DiagnosisInput } from '../../../monitor/diagnosis/types.ts';
-import { HOUR, replayOne } from './fixtures.ts';
-import { batteryRunsOut, endOf } from './scenarios.ts';
+import { HOUR, replayOne } from '../../monitor/diagnosis/fixtures.ts';
+import { batteryRunsOut, endOf } from '../../monitor/diagnosis/scenarios.ts';
 
 describe('diagnosis routes', () => {
   let server: Server;

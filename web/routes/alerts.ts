@@ -1,8 +1,8 @@
 import express, { type Request, type Response, Router } from 'express';
-import type { Clock } from '../clock.ts';
-import { systemClock } from '../clock.ts';
-import type { Role } from '../types.ts';
-import type { AlertRecord, AlertStore } from './store.ts';
+import type { Clock } from '../../monitor/clock.ts';
+import { systemClock } from '../../monitor/clock.ts';
+import type { Role } from '../../monitor/types.ts';
+import type { AlertRecord, AlertStore } from '../../monitor/alerts/store.ts';
 
 /** Who is calling, as the web layer's auth decided. `name` is recorded as who acknowledged. */
 export interface Caller {

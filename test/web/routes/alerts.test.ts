@@ -3,9 +3,9 @@ import express from 'express';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../monitor/clock.ts';
 import { render } from '../../../monitor/alerts/messages/render.ts';
-import { alertRoutes, type Caller } from '../../../monitor/alerts/routes.ts';
+import { alertRoutes, type Caller } from '../../../web/routes/alerts.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
-import { device, tempFile } from './harness.ts';
+import { device, tempFile } from '../../monitor/alerts/harness.ts';
 
 const AT = Date.UTC(2026, 0, 1, 12);
 const TOKENS: Record<string, Caller> = {
