@@ -8,7 +8,6 @@ export { historyByDeviceTime, historyWindow } from './history.ts';
 export { judgeClock, placeFor, DEFAULT_CLOCK_RULE, type ClockJudgement, type ClockRule, type ClockVerdict } from './clock.ts';
 export { backlogUploads, type BacklogUpload } from './backlog.ts';
 export { loadDiagnosisInput, type HistorySources } from './load.ts';
-export { diagnosisRouter, type DiagnosisLoader, type DiagnosisRoutesOptions } from '../../web/routes/diagnosis.ts';
 export {
   DEFAULT_THRESHOLDS,
   mergeThresholds,
