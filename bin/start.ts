@@ -31,6 +31,7 @@ import type { Device } from '../monitor/types.ts';
 import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.ts';
 import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
+import { alertRoutes } from '../web/routes/alerts.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
 import { attachMapLive } from '../web/map/live.ts';
@@ -175,7 +176,7 @@ export async function startSystem(opts: StartOptions = {}) {
       },
     }),
   );
-  extraApi.push(alerts.routes((req) => req.principal ?? null));
+  extraApi.push(alertRoutes(alerts.store, (req) => req.principal ?? null, { clock }));
   const map = createMapRouter({
     source: {
       all: () => liveness.all(),

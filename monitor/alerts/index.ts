@@ -12,7 +12,6 @@ import { WebhookChannel } from './channels/webhook.ts';
 import { AlertEngine } from './engine.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
-import { alertRoutes, type Authorize } from '../../web/routes/alerts.ts';
 import { AlertStore } from './store.ts';
 import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
 
@@ -94,7 +93,6 @@ export function createAlerts(o: AlertsOptions) {
       outbox.start();
       off = bus.on('status', (c) => engine.onStatus(c));
     },
-    routes: (authorize: Authorize, prefix = '') => alertRoutes(store, authorize, { clock: o.clock, prefix }),
     async stop(): Promise<void> {
       off?.();
       engine.stop();
