@@ -3,6 +3,8 @@ import type { StatusChange } from '../events.ts';
 import type { Logger } from '../logger.ts';
 import type { Channel } from './channels/channel.ts';
 import { correlate, incidentOver, type Held } from './correlate.ts';
+import { deviceDraft, incidentDraft } from './drafts.ts';
+import { IncidentBook } from './incident-book.ts';
 import { alertId, decide, emptyState, settle, type DeviceAlertState, type Effect, type Outage } from './decide.ts';
 import { languageOf, render, type AlertDraft } from './messages/render.ts';
 import type { Outbox } from './outbox.ts';
@@ -39,16 +41,13 @@ export interface AlertEngineOptions {
 export class AlertEngine {
   private states = new Map<string, DeviceAlertState>();
   private held = new Map<string, Held>();
-  private incidents = new Map<string, IncidentRecord>();
+  private incidents = new IncidentBook();
   private stableTimers = new Map<string, TimerHandle>();
   private settleTimers = new Map<string, TimerHandle>();
   private holdTimer: TimerHandle | null = null;
   private holdAt = Infinity;
   private lastRelease = -Infinity;
   private dirty = new Set<string>();
-  /** Per open incident: [members, back]. Kept as counts so each return is O(1), not O(members). */
-  private tally = new Map<string, [number, number]>();
-  private dirtyIncidents = new Set<IncidentRecord>();
   private chain: Promise<void> = Promise.resolve();
   private global: AlertPolicy;
   private startedAt: number;
@@ -62,11 +61,7 @@ export class AlertEngine {
   /** Load persisted state; offlines that were still held when we stopped wait out a restart grace. */
   start(): void {
     this.startedAt = this.o.clock.now();
-    for (const inc of this.o.store.loadOpenIncidents()) {
-      this.incidents.set(inc.id, inc);
-      const v = Object.values(inc.members);
-      this.tally.set(inc.id, [v.length, v.filter(Boolean).length]);
-    }
+    this.incidents.load(this.o.store.loadOpenIncidents());
     for (const s of this.o.store.loadDeviceStates()) {
       this.states.set(s.deviceId, s);
       if (s.outage?.report === 'pending') {
@@ -174,16 +169,10 @@ export class AlertEngine {
     const now = this.o.clock.now();
     this.lastRelease = now;
     const held = [...this.held.values()].map((h) => ({ ...h, device: this.o.lookup(h.deviceId) }));
-    const open = [...this.incidents.values()].filter((i) => i.resolvedAt === null);
-    const c = correlate(held, open, now, this.global, (id) => this.policyOf(id));
+    const c = correlate(held, this.incidents.openIncidents(), now, this.global, (id) => this.policyOf(id));
     for (const j of c.joins) {
-      const inc = this.incidents.get(j.incidentId)!;
-      for (const id of j.deviceIds) {
-        if (!(id in inc.members)) this.tally.get(inc.id)![0]++;
-        inc.members[id] = false;
-        this.markReported(id, 'incident', inc.id);
-      }
-      this.dirtyIncidents.add(inc);
+      const inc = this.incidents.join(j.incidentId, j.deviceIds);
+      for (const id of j.deviceIds) this.markReported(id, 'incident', inc.id);
     }
     for (const g of c.opens) {
       const inc: IncidentRecord = {
@@ -195,10 +184,8 @@ export class AlertEngine {
         members: Object.fromEntries(g.deviceIds.map((id) => [id, false])),
         resolvedAt: null,
       };
-      this.incidents.set(inc.id, inc);
-      this.tally.set(inc.id, [g.deviceIds.length, 0]);
+      this.incidents.add(inc);
       for (const id of g.deviceIds) this.markReported(id, 'incident', inc.id);
-      this.dirtyIncidents.add(inc);
       this.publish(this.incidentDraft(inc, 'incident.opened', now), 'firing');
     }
     for (const { deviceId, hint } of c.singles) {
@@ -227,17 +214,13 @@ export class AlertEngine {
 
   /** A member of an incident is back: count it, and end the incident once enough are back. */
   private incidentBack(s: DeviceAlertState, outage: Outage, now: number): void {
-    const inc = outage.incidentId ? this.incidents.get(outage.incidentId) : undefined;
+    const inc = this.incidents.get(outage.incidentId);
     if (!inc || inc.resolvedAt !== null) {
       // Listed as still offline when its incident ended: it was reported, so say it is back.
       this.sendOnline(s, outage, now);
       return;
     }
-    const t = this.tally.get(inc.id)!;
-    if (inc.members[s.deviceId] === false) t[1]++;
-    inc.members[s.deviceId] = true;
-    this.dirtyIncidents.add(inc);
-    const [members, back] = t;
+    const { members, back } = this.incidents.memberBack(inc, s.deviceId);
     const policy = this.policyOf(inc.customerId);
     if (back === members) this.resolveIncident(inc, now);
     else if (incidentOver(back, members, policy.incidentResolveRatio) && !this.settleTimers.has(inc.id)) {
@@ -256,10 +239,7 @@ export class AlertEngine {
   }
 
   private resolveIncident(inc: IncidentRecord, now: number): void {
-    inc.resolvedAt = now;
-    this.incidents.delete(inc.id);
-    this.tally.delete(inc.id);
-    this.dirtyIncidents.add(inc);
+    this.incidents.resolve(inc, now);
     const t = this.settleTimers.get(inc.id);
     if (t !== undefined) this.o.clock.clearTimer(t);
     this.settleTimers.delete(inc.id);
@@ -285,38 +265,16 @@ export class AlertEngine {
     this.stableTimers.set(deviceId, t);
   }
 
+  private customerOf(id: string): CustomerInfo {
+    return this.o.customer(id) ?? { id, name: id, language: 'en', channels: [] };
+  }
+
   private deviceDraft(s: DeviceAlertState, id: string, type: AlertDraft['type'], at: number, lastSeen: number | null, cause: Cause = 'unknown'): AlertDraft {
-    const customer = this.customerOf(s.customerId);
-    const device = this.o.lookup(s.deviceId) ?? bareDevice(s.deviceId, s.customerId);
-    return { id, type, at, customerId: s.customerId, customerName: customer.name, device, lastSeen, cause };
+    return deviceDraft({ id, type, at, lastSeen, cause }, s, this.customerOf(s.customerId), this.o.lookup);
   }
 
   private incidentDraft(inc: IncidentRecord, type: 'incident.opened' | 'incident.resolved', now: number): AlertDraft {
-    const customer = this.customerOf(inc.customerId);
-    const ids = Object.keys(inc.members);
-    const info = (id: string) => this.o.lookup(id) ?? bareDevice(id, inc.customerId);
-    return {
-      id: alertId(type, inc.customerId, inc.scope, inc.key, inc.openedAt),
-      type,
-      at: type === 'incident.opened' ? inc.openedAt : now,
-      customerId: inc.customerId,
-      customerName: customer.name,
-      lastSeen: null,
-      cause: inc.scope === 'customer' ? 'unknown' : 'network_outage',
-      incident: {
-        id: inc.id,
-        scope: inc.scope,
-        key: inc.key,
-        openedAt: inc.openedAt,
-        ...(type === 'incident.resolved' ? { resolvedAt: now } : {}),
-        members: ids.map(info),
-        stillOffline: type === 'incident.resolved' ? ids.filter((id) => !inc.members[id]).map(info) : [],
-      },
-    };
-  }
-
-  private customerOf(id: string): CustomerInfo {
-    return this.o.customer(id) ?? { id, name: id, language: 'en', channels: [] };
+    return incidentDraft(inc, type, now, this.customerOf(inc.customerId), this.o.lookup);
   }
 
   /** Render, record and hand out one alert, in decision order. Diagnosis may be async. */
@@ -349,8 +307,7 @@ export class AlertEngine {
       const states = [...this.dirty].map((id) => this.states.get(id)!).filter(Boolean);
       this.dirty.clear();
       this.o.store.saveDeviceStates(states);
-      for (const inc of this.dirtyIncidents) this.o.store.saveIncident(inc);
-      this.dirtyIncidents.clear();
+      for (const inc of this.incidents.takeChanged()) this.o.store.saveIncident(inc);
     });
   }
 
@@ -358,8 +315,4 @@ export class AlertEngine {
   private later(fn: () => void | Promise<void>): void {
     this.chain = this.chain.then(fn).catch((err) => this.o.log.error({ err }, 'alert engine step failed'));
   }
-}
-
-function bareDevice(id: string, customerId: string): DeviceInfo {
-  return { id, name: null, customerId, iccid: null, lastPosition: null };
 }
