@@ -1,5 +1,5 @@
 /**
- * Benchmark P7 (issue 9): concurrent device connections held by one lastseen process and its
+ * Benchmark P7: concurrent device connections held by one lastseen process and its
  * RSS, against 50 000 connections under 1 GB.
  *
  *   node --import tsx bench/connections.ts [--steps 10000,25000,50000] [--rate 2000] [--workers 4] [--shapes] [--no-docs]

@@ -1,5 +1,5 @@
 /**
- * Benchmark P3 (issue 9): how late is each offline transition past its deadline with 1 M
+ * Benchmark P3: how late is each offline transition past its deadline with 1 M
  * devices tracked, and can 100 000 deadlines falling in the same second be handled within
  * 1 s without stalling the event loop (> 50 ms)?
  *

@@ -1,5 +1,5 @@
 /**
- * Benchmark P4 (issue 9): monitor memory per tracked device at 1 M devices, registry +
+ * Benchmark P4: monitor memory per tracked device at 1 M devices, registry +
  * liveness (with a last state) + map index + the store's chain heads, against ≤ 150 B/device
  * above the empty process.
  *

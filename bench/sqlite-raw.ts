@@ -1,5 +1,5 @@
 /**
- * Benchmark: the raw SQLite store limit (issue 8 item 6) beside lastseen's SqliteStore, same
+ * Benchmark: the raw SQLite store limit beside lastseen's SqliteStore, same
  * run, same schema, same rows.
  *
  *   node --import tsx bench/sqlite-raw.ts [--rows 500000] [--rounds 3] [--no-docs]

@@ -77,7 +77,7 @@ async function boot(start: () => Promise<RunningSystem>): Promise<RunningSystem>
   try {
     return await start();
   } catch (err) {
-    // Bad configuration: one clear line naming the variable, nothing half-started (CONTRACT §2).
+    // Bad configuration: one clear line naming the variable, nothing half-started (docs/contract.md §2).
     if (err instanceof ConfigError || (err instanceof Error && /^LASTSEEN_/.test(err.message))) {
       for (const line of err.message.split('\n')) process.stderr.write(`lastseen: ${line}\n`);
       process.exit(2);

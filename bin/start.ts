@@ -42,7 +42,7 @@ import { tokenLogin } from '../web/token-login.ts';
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface StartOptions {
-  /** Configuration; defaults to the environment (CONTRACT §2). */
+  /** Configuration; defaults to the environment (docs/contract.md §2). */
   config?: Partial<Config>;
   clock?: Clock;
   logger?: Logger;

@@ -1,5 +1,5 @@
 /**
- * Who may publish and subscribe where (CONTRACT §3). Pure functions of the identity the
+ * Who may publish and subscribe where (docs/contract.md §3). Pure functions of the identity the
  * client logged in with, decided once at connect and attached to the client, so the
  * per-message check is a string comparison (aedes maintainers' advice).
  *

@@ -68,7 +68,7 @@ function authError(message: string, returnCode: number) {
 /**
  * The embedded aedes broker with lastseen's login, topic ACL and connection events.
  * Heartbeats are ingested in `authorizePublish`, before aedes acknowledges a QoS 1 publish, so
- * the ingest path can later hold the PUBACK until the heartbeat is durable (issue 7).
+ * the ingest path can later hold the PUBACK until the heartbeat is durable.
  */
 export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   const { registry, ingest, liveness, metrics, log, clock, guard, barrier } = deps;
@@ -79,7 +79,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
 
   /**
    * A device's heartbeat: ingest it, then let aedes acknowledge it. A rejected heartbeat is
-   * counted and logged by ingest; the connection stays up (CONTRACT §4). The PUBACK (PUBREC) is
+   * counted and logged by ingest; the connection stays up (docs/contract.md §4). The PUBACK (PUBREC) is
    * written after `done` (by aedes) or just before it (acknowledge below): for an accepted QoS 1
    * (2) heartbeat, only once it is durable. The device retransmits anything unacknowledged after
    * a crash.

@@ -6,7 +6,7 @@ import type { Client } from 'aedes';
  * mqtt-packet's `writeToStream`, which corks the socket, writes the fixed header, the remaining
  * length and the packet id as three chunks, uncorks on `process.nextTick` (one `writev` of
  * three buffers), and aedes then calls back through `setImmediate`. Measured in the P1 fan-in
- * profile (docs/benchmarks.md, 2026-11-29 session 3) that machinery is a few per cent of the
+ * profile (docs/benchmarks/log.md, 2026-11-29) that machinery is a few per cent of the
  * server's busy time on top of the send itself, which costs the same either way.
  *
  * When (decided by the caller, broker.ts; anything else goes through aedes unchanged):

@@ -2,7 +2,7 @@ import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:f
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
-/** CONTRACT §2. Every setting is an environment variable; units are in the names' docs. */
+/** docs/contract.md §2. Every setting is an environment variable; units are in the names' docs. */
 export interface Config {
   /** MQTT over TCP; 0 = pick a free port. */
   mqttPort: number;

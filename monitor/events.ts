@@ -12,7 +12,7 @@ export interface StatusChange {
   at: number;
   /** Receive time of the last valid heartbeat, or null if never heard. */
   lastSeen: number | null;
-  /** The device's effective offlineAfter at the time, in ms (CONTRACT §5). */
+  /** The device's effective offlineAfter at the time, in ms (docs/contract.md §5). */
   offlineAfterMs?: number;
   /** The device's reporting interval in ms (declared, else configured), when it has one. */
   intervalMs?: number;

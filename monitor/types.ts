@@ -1,8 +1,8 @@
-/** CONTRACT §5. */
+/** docs/contract.md §5. */
 export type DeviceStatus = 'unknown' | 'online' | 'late' | 'offline';
 export const DEVICE_STATUSES: readonly DeviceStatus[] = ['unknown', 'online', 'late', 'offline'];
 
-/** CONTRACT §5: `disconnected` is a clean MQTT DISCONNECT; `lost` is everything else. */
+/** docs/contract.md §5: `disconnected` is a clean MQTT DISCONNECT; `lost` is everything else. */
 export type ConnectionState = 'never' | 'connected' | 'disconnected' | 'lost';
 
 export type SimState = 'test' | 'activation_ready' | 'activated' | 'deactivated' | 'retired';
@@ -10,7 +10,7 @@ export const SIM_STATES: readonly SimState[] = ['test', 'activation_ready', 'act
 
 export type Role = 'admin' | 'agent' | 'customer';
 
-/** CONTRACT §7: the probable-cause vocabulary shared by diagnosis, alerts and the API. */
+/** docs/contract.md §7: the probable-cause vocabulary shared by diagnosis, alerts and the API. */
 export const CAUSES = [
   'battery_depleted',
   'coverage_lost',
@@ -70,7 +70,7 @@ export interface Device {
   createdAt: number;
 }
 
-/** A validated heartbeat (CONTRACT §4), `ts` normalised to epoch ms. */
+/** A validated heartbeat (docs/contract.md §4), `ts` normalised to epoch ms. */
 export interface Heartbeat {
   ts?: number;
   seq?: number;

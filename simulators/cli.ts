@@ -62,7 +62,7 @@ interface SimulateOptions {
   json?: string;
 }
 
-/** `lastseen simulate`: the fleet simulator and load generator (CONTRACT §1). */
+/** `lastseen simulate`: the fleet simulator and load generator (docs/contract.md §1). */
 export function registerSimulateCommand(program: Command): Command {
   const httpPort = process.env.LASTSEEN_HTTP_PORT || '8080';
   const mqttPort = process.env.LASTSEEN_MQTT_PORT || '1883';

@@ -2,7 +2,7 @@ import type { LatLon } from './geo.ts';
 import { distanceM } from './geo.ts';
 import type { Rng } from './random.ts';
 
-/** A mobile network as a heartbeat names it (CONTRACT §4: mcc, mnc, rat). */
+/** A mobile network as a heartbeat names it (docs/contract.md §4: mcc, mnc, rat). */
 export interface Network {
   name: string;
   mcc: number;
@@ -74,7 +74,7 @@ export function servingCell(net: Network, p: LatLon): { cell: Cell; distanceM: n
 /**
  * Received signal in dBm from a log-distance path-loss model, exponent 3.5 (rural, antenna on
  * an animal's neck): −55 dBm at 100 m, −90 at 1 km, −114 at 5 km; ±3 dB shadowing; clamped to
- * CONTRACT §4's −140…0.
+ * docs/contract.md §4's −140…0.
  */
 export function rssiAt(distance: number, rng: Rng): number {
   const dbm = -55 - 35 * Math.log10(Math.max(distance, 10) / 100) + rng.normal(0, 3);

@@ -5,7 +5,7 @@ import type { SimDevice } from './models/model.ts';
  * whom, from when and for how long; `timeline.ts` turns it into timed MQTT actions. Times are
  * wall-clock milliseconds after the run start (what the server experiences), not simulated time.
  *
- * | kind        | what the device does                                             | expected cause (CONTRACT §7) |
+ * | kind        | what the device does                                             | expected cause (docs/contract.md §7) |
  * | ----------- | ---------------------------------------------------------------- | ---------------------------- |
  * | `battery`   | battery falls linearly to 0 over `duration`, then silence forever | battery_depleted             |
  * | `coverage`  | no network for `duration`: readings stored, burst with old ts after | coverage_lost              |

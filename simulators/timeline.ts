@@ -3,7 +3,7 @@ import { rngFor } from './random.ts';
 import type { Scenario, ScenarioKind } from './scenarios.ts';
 import { EXPECTED_CAUSE, targets } from './scenarios.ts';
 
-/** A heartbeat as the simulator sends it (CONTRACT §4); collars send ISO `ts`, trackers epoch ms. */
+/** A heartbeat as the simulator sends it (docs/contract.md §4); collars send ISO `ts`, trackers epoch ms. */
 export interface SimHeartbeat {
   ts: string | number;
   seq: number;

@@ -21,7 +21,7 @@ import type { Principal } from '../monitor/registry/registry.ts';
  *
  * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
  * who fails only on ownership must be answered 404, never 403, so that a customer cannot
- * learn that another customer's device exists (CONTRACT §6).
+ * learn that another customer's device exists (docs/contract.md §6).
  */
 export type Action =
   | 'customer:create'

@@ -1,7 +1,7 @@
 /**
  * Builds the map page into web/dist/ (index.html, app.js, app.css) with esbuild: Leaflet,
  * its CSS and images, uPlot, socket.io-client and the world outline are all bundled, so the
- * page works with no internet (CONTRACT §8). Run by `npm install` (prepare) or `npm run build:web`.
+ * page works with no internet (docs/contract.md §8). Run by `npm install` (prepare) or `npm run build:web`.
  *
  *   tsx web/build.ts            one build (minified)
  *   tsx web/build.ts --watch    rebuild on change, for working on the page

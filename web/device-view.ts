@@ -4,7 +4,7 @@ import type { Device, StoredHeartbeat } from '../monitor/types.ts';
 
 const iso = (ms: number | null | undefined) => (ms == null ? null : new Date(ms).toISOString());
 
-/** A device as the REST API shows it (CONTRACT §6): registry identity + live state. */
+/** A device as the REST API shows it (docs/contract.md §6): registry identity + live state. */
 export function deviceView(d: Device, liveness: LivenessTracker) {
   const s: DeviceState | undefined = liveness.get(d.id);
   return {
@@ -37,7 +37,7 @@ export function deviceView(d: Device, liveness: LivenessTracker) {
     seq: s?.lastSeq ?? null,
     /** Seconds: the interval the device declared, else the one configured at onboarding. */
     interval: s?.declaredInterval ?? d.interval,
-    /** Seconds of silence after which the device is offline (the effective value, CONTRACT §5). */
+    /** Seconds of silence after which the device is offline (the effective value, docs/contract.md §5). */
     offlineAfter: liveness.offlineAfterOf(d.id) ?? null,
     nextDeadline: iso(liveness.nextDeadlineOf(d.id)),
     /** Whether the device's clock is believed (monitor/ingest/clock-skew.ts); history places by it when it is. */

@@ -1,4 +1,4 @@
-/** An error with the HTTP status and one clear sentence for the caller (CONTRACT §6). */
+/** An error with the HTTP status and one clear sentence for the caller (docs/contract.md §6). */
 export class HttpError extends Error {
   constructor(
     readonly status: number,

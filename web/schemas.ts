@@ -5,7 +5,7 @@ import { CONTROL_CHARACTERS_MESSAGE, DOT_SEGMENT_MESSAGE, hasControlCharacters, 
 import { SIM_STATES } from '../monitor/types.ts';
 
 /**
- * Request bodies and queries of the REST API (CONTRACT §6). The same schemas validate
+ * Request bodies and queries of the REST API (docs/contract.md §6). The same schemas validate
  * requests and will describe them in the OpenAPI document.
  */
 const id = z

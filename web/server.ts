@@ -7,7 +7,7 @@ import type { Express } from 'express';
 import { MAX_WEBSOCKET_MESSAGE } from '../broker/packet-limits.ts';
 
 /**
- * The HTTP listener: the express app, plus MQTT over WebSocket at /mqtt (CONTRACT §2) handed
+ * The HTTP listener: the express app, plus MQTT over WebSocket at /mqtt (docs/contract.md §2) handed
  * to the same aedes instance as the TCP listener.
  */
 export function createHttpServer(app: Express, aedes: Aedes, tls: { cert: Buffer; key: Buffer } | null = null): Server {

@@ -59,7 +59,7 @@ export function customerInfo(c: Customer, alertPolicy?: Partial<AlertPolicy>): C
 }
 
 /**
- * Issue 3 in one piece: history store, delivery outbox, channels and the engine. Call
+ * Alerting in one piece: history store, delivery outbox, channels and the engine. Call
  * `start(bus)` before the liveness tracker restores its snapshot (restart grace needs to see
  * the deadlines that passed while the monitor was down), and `stop()` on shutdown.
  */

@@ -1,9 +1,9 @@
 import type { Cause, ChannelConfig } from '../types.ts';
 
-/** CONTRACT §7 types, plus the two damping outcomes (flapping, incidents) this module adds. */
+/** docs/contract.md §7 types, plus the two damping outcomes (flapping, incidents) this module adds. */
 export type AlertType = 'device.offline' | 'device.online' | 'device.flapping' | 'incident.opened' | 'incident.resolved';
 
-/** CONTRACT §7 cause vocabulary (one definition, in monitor/types.ts). */
+/** docs/contract.md §7 cause vocabulary (one definition, in monitor/types.ts). */
 export type { Cause } from '../types.ts';
 
 export type Language = 'en' | 'de' | 'sv';
@@ -110,7 +110,7 @@ export interface IncidentInfo {
 }
 
 /**
- * The alert event (CONTRACT §7) as sent on every channel. Fields beyond the contract:
+ * The alert event (docs/contract.md §7) as sent on every channel. Fields beyond the contract:
  * `customerId`, `subject` and `body` (the full message for a person, rendered once), `nextStep`,
  * `battery`, `rssi`, `relatesTo` (the alert a recovery ends), `incident` and `devices`.
  */

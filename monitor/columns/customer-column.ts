@@ -6,7 +6,7 @@ export const NO_CUSTOMER = 0xffffffff;
 /**
  * Each device's customer as a number (its id interned), by slot of the process-wide DeviceIds,
  * held once for the registry, liveness and the map instead of a Uint32 column in each (−8 B a
- * device at a million; docs/benchmarks.md, issue 9 P4). A device's customer is set when the
+ * device at a million; docs/benchmarks.md, P4). A device's customer is set when the
  * registry loads or onboards it, and liveness writes the same value when it starts tracking;
  * it never changes afterwards (the REST API has no move between customers).
  */

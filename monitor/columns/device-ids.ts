@@ -4,7 +4,7 @@
  *
  * Why not a `Map<string, number>`: with a million devices the Map entry (~37 B), the id as a
  * V8 string (~32 B for "giraffe-000123") and each module's own copy cost ~70 B a device per
- * module, and Node 20 has no pointer compression (docs/benchmarks.md, issue 9 P4). Here:
+ * module, and Node 20 has no pointer compression (docs/benchmarks.md, P4). Here:
  *
  *   bytes    id as UTF-8 in one byte slab grown by 1.25×         ~ 1.0–1.25 × length B (ASCII, ≤ 128)
  *   starts   Uint32 offset of each slot's id in the slab          4 B

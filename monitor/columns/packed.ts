@@ -1,7 +1,7 @@
 /**
  * A number column stored as small scaled integers: 2–4 B a value instead of a Float64's 8, in
  * a million devices the difference between fitting the memory budget and not (docs/benchmarks.md,
- * issue 9 P4). Two modes:
+ * P4). Two modes:
  *
  * - `exact`: a value is packed only if unpacking gives the same double back (`q / scale === v`),
  *   else it is kept exactly in a side Map. For values that are whole or short decimals by

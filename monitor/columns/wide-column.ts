@@ -4,7 +4,7 @@
  *
  * Why: a device has five times (status since, connection since, last seen, fix time, device
  * time of the last heartbeat) and a cell id; as Float64 they were 48 of the ~200 B a device
- * cost at a million (docs/benchmarks.md, issue 9 P4). 40 bits of milliseconds span 34 years:
+ * cost at a million (docs/benchmarks.md, P4). 40 bits of milliseconds span 34 years:
  *
  *   TimeColumn  base 2020-01-01   2021-06-01T12:00:00.123Z → hi 11, lo 4 057 836 323 (packed)
  *                                 2059 or 1999 (a device clock gone wrong) → side Map, exact

@@ -49,7 +49,7 @@ export interface Facts {
   lostReason: string | null;
   /** The session ended (cleanly or not) at or after the last heartbeat: it went quiet with it. */
   sessionEndedAfterLastBeat: boolean;
-  /** The device normally disconnects cleanly between heartbeats (power saving, CONTRACT §3). */
+  /** The device normally disconnects cleanly between heartbeats (power saving, docs/contract.md §3). */
   disconnectsBetweenBeats: boolean;
   /** It opened a session after its last valid heartbeat: alive, but no heartbeat got through. */
   connectedAfterLastBeat: number | null;

@@ -1,4 +1,4 @@
-/** Issue 5, "why is it offline?": pure functions over a device's recent history. */
+/** "Why is it offline?": pure functions over a device's recent history. */
 export { diagnose } from './diagnose.ts';
 export { buildTimeline } from './timeline.ts';
 export { decideCause, type CauseDecision } from './cause.ts';

@@ -33,7 +33,7 @@ export interface Check {
   evidence?: Record<string, string | number | boolean | null>;
 }
 
-/** CONTRACT §6 `GET /api/devices/:id/diagnosis`, plus context fields. */
+/** docs/contract.md §6 `GET /api/devices/:id/diagnosis`, plus context fields. */
 export interface Diagnosis {
   deviceId: string;
   name: string | null;

@@ -15,8 +15,8 @@ import type { TimeSeriesStore } from '../store/store.ts';
  * heartbeats/s from 200 clients, flushing every turn made 3.9 rows a transaction (11 700 commits
  * a second, each paying SQLite's ~6 fcntl locks and a rewrite of the table's last page); a 1 ms
  * window makes ~56 (820 a second) and the server 0.9 µs of CPU
- * cheaper per heartbeat, for at most 1 ms more before the PUBACK (docs/benchmarks.md, P1,
- * session 4). In a large fleet at its normal pace (a million devices once a minute: one
+ * cheaper per heartbeat, for at most 1 ms more before the PUBACK (docs/benchmarks/log.md, P1).
+ * In a large fleet at its normal pace (a million devices once a minute: one
  * heartbeat every 60 µs) it is the difference between a transaction per heartbeat and one per
  * millisecond.
  */

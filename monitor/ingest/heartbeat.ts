@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Heartbeat } from '../types.ts';
 
-/** CONTRACT §4: a heartbeat larger than this is rejected before parsing. */
+/** docs/contract.md §4: a heartbeat larger than this is rejected before parsing. */
 export const MAX_HEARTBEAT_BYTES = 16 * 1024;
 
 export const RATS = ['2G', '3G', '4G', '5G', 'LTE-M', 'NB-IoT'] as const;
@@ -35,7 +35,7 @@ export function tsToMs(ts: number | string): number {
 }
 
 /**
- * CONTRACT §4 as a schema. Every field is optional; unknown fields are stripped (ignored),
+ * docs/contract.md §4 as a schema. Every field is optional; unknown fields are stripped (ignored),
  * not rejected, so newer firmware with extra fields keeps working.
  */
 export const heartbeatSchema = z
@@ -85,7 +85,7 @@ export function parseHeartbeat(payload: Buffer | string): ParseResult {
   }
   let value: unknown;
   try {
-    // An empty payload is not JSON; `{}` is the minimal heartbeat (CONTRACT §4).
+    // An empty payload is not JSON; `{}` is the minimal heartbeat (docs/contract.md §4).
     value = JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'));
   } catch (err) {
     return { ok: false, reason: 'not_json', detail: `payload is not JSON (${(err as Error).message})` };

@@ -10,7 +10,7 @@ import { TimeColumn, WideColumn } from '../columns/wide-column.ts';
  * slot in the process-wide DeviceIds, instead of an object per device.
  *
  * Why: Node 20 has no pointer compression, so an object per device cost ~633 B and a million
- * live objects for the GC to trace (docs/benchmarks.md, issue 9 P4). Here a device is:
+ * live objects for the GC to trace (docs/benchmarks.md, P4). Here a device is:
  *
  *   Uint8    status, connection, flags (tracked, dirty)                      3 B
  *   dict     network: RAT, MCC and MNC as one code (`networkCode`)            2 B

@@ -1,7 +1,7 @@
 import type { DeviceStatus } from '../types.ts';
 
 /**
- * The status machine of CONTRACT §5 as pure functions. Inputs are a valid heartbeat or a
+ * The status machine of docs/contract.md §5 as pure functions. Inputs are a valid heartbeat or a
  * deadline falling due; the output is the next status and the next deadline.
  *
  *   from      input                          to        next deadline

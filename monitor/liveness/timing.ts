@@ -1,5 +1,5 @@
 /**
- * How long a device may be silent, in seconds. CONTRACT §5, in order of precedence:
+ * How long a device may be silent, in seconds. docs/contract.md §5, in order of precedence:
  *   1. `offlineAfter` set on the device at onboarding (or by PATCH);
  *   2. 3 × the device's interval — declared in its latest heartbeat, else set at onboarding;
  *   3. the customer's default `offlineAfter`;

@@ -354,7 +354,7 @@ export class LivenessTracker {
   }
 
   /**
-   * offlineAfter (s) by CONTRACT §5's precedence (./timing.ts), computed from the columns on
+   * offlineAfter (s) by docs/contract.md §5's precedence (./timing.ts), computed from the columns on
    * each use rather than stored: a few reads and a multiply, and 4 B a device fewer.
    */
   private offlineAfterOfSlot(slot: number): number {

@@ -4,7 +4,7 @@ import type { NewDevice } from '../registry/registry.ts';
 import { CONTROL_CHARACTERS_MESSAGE, DOT_SEGMENT_MESSAGE, hasControlCharacters, isDotSegment } from '../security/plain-text.ts';
 import { restoreFormula } from './formula-cells.ts';
 
-/** CONTRACT §6a: the header, in this order; only deviceId and customerId are required. */
+/** docs/contract.md §6a: the header, in this order; only deviceId and customerId are required. */
 export const CSV_COLUMNS = ['deviceId', 'customerId', 'name', 'iccid', 'imsi', 'msisdn', 'interval', 'offlineAfter', 'species'] as const;
 export const REQUIRED_COLUMNS = ['deviceId', 'customerId'] as const;
 /** Columns lastseen also understands beyond the contract (operators' SIM exports carry them). */
@@ -34,7 +34,7 @@ export const onboardingRowSchema = z.object({
     .refine((s) => !isDotSegment(s), DOT_SEGMENT_MESSAGE),
   customerId: z.string({ error: 'is required' }).min(1, 'is required').max(128),
   name: text(200),
-  // Text, never a number: leading zeros are kept (CONTRACT §6a).
+  // Text, never a number: leading zeros are kept (docs/contract.md §6a).
   iccid: digits(/^\d{18,22}$/, 'must be 18 to 22 digits').refine((s) => s === undefined || luhnValid(s), 'fails the Luhn check (a mistyped digit?)'),
   imsi: digits(/^\d{6,15}$/, 'must be 6 to 15 digits'),
   msisdn: digits(/^\+?\d{6,15}$/, 'must be 6 to 15 digits, optionally with a leading +'),

@@ -23,7 +23,7 @@ const DELIMITERS = [',', ';', '\t'] as const;
 const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', ';': 'semicolon', '\t': 'tab' };
 
 /**
- * Stream an onboarding CSV (CONTRACT §6a) into validated items, one per data line, with the
+ * Stream an onboarding CSV (docs/contract.md §6a) into validated items, one per data line, with the
  * line number an operator sees in an editor (the line a record starts on). Handles a UTF-8 BOM,
  * CRLF, quoted delimiters and quoted line breaks (csv-parse), and a `;` or tab delimiter,
  * sniffed from the header line. A malformed line is reported and skipped, never fatal, and

@@ -62,7 +62,7 @@ export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'un
  * Everything else (name, IMSI, MSISDN, custom fields, token hash, SIM state) is read from
  * SQLite by primary key when asked (~3 µs): MQTT logins, the REST API and alert texts are
  * rare next to heartbeats. Holding whole Device objects cost ~600 B a device (docs/benchmarks.md,
- * issue 9 P4): 600 MB of a 2-core box's memory at a million SIMs.
+ * P4): 600 MB of a 2-core box's memory at a million SIMs.
  */
 export class Registry {
   readonly ids: DeviceIds;
@@ -416,7 +416,7 @@ export class Registry {
     return { items, next };
   }
 
-  /** MQTT login: username = device id, password = its token (CONTRACT §3). One indexed read. */
+  /** MQTT login: username = device id, password = its token (docs/contract.md §3). One indexed read. */
   authenticateDevice(id: string, password: string): DeviceAuth {
     const row = this.slotOf(id) >= 0 ? (this.stmt.deviceById.get(id) as DeviceRow | undefined) : undefined;
     if (!row) return { ok: false, reason: 'unknown_device' };

@@ -26,7 +26,7 @@ export interface StoreDeps {
 }
 
 /**
- * Build the store named by LASTSEEN_STORE (CONTRACT §2). InfluxDB stores sit behind the
+ * Build the store named by LASTSEEN_STORE (docs/contract.md §2). InfluxDB stores sit behind the
  * on-disk spool in `<dataDir>/spool`, so an outage costs disk, not heartbeats.
  */
 export function createStore(spec: string, dataDir: string, deps: StoreDeps = {}): TimeSeriesStore {

@@ -1,5 +1,5 @@
 /**
- * The few REST calls the simulator makes (CONTRACT §6), over fetch with a Bearer token.
+ * The few REST calls the simulator makes (docs/contract.md §6), over fetch with a Bearer token.
  * Errors carry the server's one-sentence `error` field.
  */
 export interface ApiClient {

@@ -19,7 +19,7 @@ export interface DriverOptions {
   localAddress?: (deviceId: string) => string | undefined;
   /** Seconds; a dropped device is noticed by the broker after 1.5 × this at the latest. */
   keepalive?: number;
-  /** Publish `online` to devices/{id}/status after connect, with `offline` as Last Will (CONTRACT §3). */
+  /** Publish `online` to devices/{id}/status after connect, with `offline` as Last Will (docs/contract.md §3). */
   statusTopic?: boolean;
   /** Applies a `simState` action (an operator's change, e.g. PATCH through the API). */
   onSimState?: (deviceId: string, state: 'deactivated' | 'activated') => Promise<void>;

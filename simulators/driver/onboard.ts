@@ -41,7 +41,7 @@ export interface OnboardOptions {
 
 /**
  * Onboard a simulated fleet through the REST API and collect the device tokens. The only place
- * that knows how devices are created: bulk `POST /api/onboarding` (JSON array, CONTRACT §6) in
+ * that knows how devices are created: bulk `POST /api/onboarding` (JSON array, docs/contract.md §6) in
  * chunks of 1 000, falling back to one `POST /api/devices` per device on a server without it.
  * A device that already exists (409) cannot be given a token again: by default that is an error
  * that says to use a prefix; with `existing: 'skip'` it is left out.

@@ -106,7 +106,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     credentials: (id) => (tokens ? { username: id, password: tokens.get(id) ?? '' } : o.credentials?.(id) ?? { username: id, password: 'sim' }),
   });
   if (api) {
-    // The onboarding interval is the paced one, so offlineAfter = 3 × N/rate (CONTRACT §5).
+    // The onboarding interval is the paced one, so offlineAfter = 3 × N/rate (docs/contract.md §5).
     const res = await onboardFleet(api, fleet.map((d) => ({ ...d, declaredInterval: intervalS })), {
       concurrency: 16,
       onProgress: (done) => { if (done % 200 === 0) progress('onboarding'); },

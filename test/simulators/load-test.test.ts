@@ -28,7 +28,7 @@ describe('load test against lastseen', () => {
     expect(s.latencyMs!.p50).toBeGreaterThan(0);
     expect(await accepted()).toBe(before + s.sent);
     expect(s.detection).toMatchObject({ stopped: 3, detected: 3, offlineAfterS: 1.5 });
-    // CONTRACT §5: offline at lastSeen + offlineAfter, within 1 s.
+    // docs/contract.md §5: offline at lastSeen + offlineAfter, within 1 s.
     expect(s.detection!.serverLatenessMs!.max).toBeLessThanOrEqual(1000);
     expect(s.detection!.silenceToObservedMs!.p50).toBeGreaterThanOrEqual(1400);
     // The news arrives pushed over socket.io, as on an agent's map, not by polling.

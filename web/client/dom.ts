@@ -1,6 +1,6 @@
 /**
  * Building DOM safely: every piece of data goes in as text (textContent), never as HTML,
- * so a device named `<img src=x onerror=alert(1)>` shows those characters (CONTRACT §8).
+ * so a device named `<img src=x onerror=alert(1)>` shows those characters (docs/contract.md §8).
  */
 
 type Child = Node | string | number | null | undefined | false;

@@ -32,7 +32,7 @@ export interface LiveHandlers {
   /** Connected again after a drop: re-fetch everything shown. */
   resync(): void;
   state(s: 'live' | 'offline'): void;
-  /** An alert event (CONTRACT §7) from monitor/alerts' socket.io channel. */
+  /** An alert event (docs/contract.md §7) from monitor/alerts' socket.io channel. */
   alert(deviceId: string): void;
 }
 

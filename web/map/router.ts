@@ -10,7 +10,7 @@
  *
  * Times are ISO-8601 strings (null when never). A `customer` caller sees only its own
  * customer's devices: another customerId gives an empty result, never an error that would
- * confirm the other customer exists (CONTRACT §6).
+ * confirm the other customer exists (docs/contract.md §6).
  */
 
 import { Router, type Request, type Response } from 'express';

@@ -51,7 +51,7 @@ export function openApiDocument(version: string) {
   for (const s of Object.values(schemas)) delete (s as { $schema?: string }).$schema;
   return {
     openapi: '3.1.0',
-    info: { title: 'lastseen', version, description: 'Connectivity monitor for IoT devices and animal trackers (CONTRACT §6).' },
+    info: { title: 'lastseen', version, description: 'Connectivity monitor for IoT devices and animal trackers.' },
     components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ bearer: [] }],
     paths: {
@@ -105,7 +105,7 @@ export function openApiDocument(version: string) {
       '/api/devices/{id}/timeline': { get: { parameters: [idParam], responses: { '200': { description: 'timeline entries, oldest first' }, ...errors(401, 404) } } },
       '/api/onboarding': {
         post: {
-          summary: 'Bulk onboarding: text/csv (CONTRACT §6a) or a JSON array; NDJSON answer with Accept: application/x-ndjson',
+          summary: 'Bulk onboarding: text/csv (the onboarding CSV) or a JSON array; NDJSON answer with Accept: application/x-ndjson',
           requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
           responses: { ...ok('OnboardingResult'), ...errors(400, 401, 403, 415) },
         },

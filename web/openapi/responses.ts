@@ -68,7 +68,7 @@ export const deviceView = z.object({
   activity: z.number().nullable(),
   seq: z.number().nullable(),
   interval: z.number().nullable().describe('seconds'),
-  offlineAfter: z.number().nullable().describe('seconds (the effective value, CONTRACT §5)'),
+  offlineAfter: z.number().nullable().describe('seconds of silence after which the device is offline (the effective value)'),
   nextDeadline: isoOrNull,
   clock: z
     .object({

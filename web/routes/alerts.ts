@@ -20,7 +20,7 @@ const visible = (c: Caller, a: AlertRecord) => c.role !== 'customer' || a.custom
  * `prefix` is '' (default) for mounting inside the authenticated `/api` router (AppDeps.extraApi),
  * or '/api' to mount on the app itself. `GET /api/alerts?state=&customerId=&deviceId=&limit=` → `{ items }`, newest first;
  * `GET /api/alerts/:id`; `POST /api/alerts/:id/ack` (admin and agent only; body `{ by? }`).
- * A customer sees only its own alerts: a list is filtered, a single other alert is a 404 (CONTRACT §6).
+ * A customer sees only its own alerts: a list is filtered, a single other alert is a 404 (docs/contract.md §6).
  */
 export function alertRoutes(store: AlertStore, authorize: Authorize, opts: { clock?: Clock; prefix?: string } = {}): Router {
   const clock = opts.clock ?? systemClock;

@@ -6,7 +6,7 @@ import type { DiagnosisInput } from '../../monitor/diagnosis/types.ts';
 
 /**
  * Returns the device's history, or null when it does not exist or is outside the caller's
- * scope (both answer 404, CONTRACT §6). Authentication and scoping are the loader's business.
+ * scope (both answer 404, docs/contract.md §6). Authentication and scoping are the loader's business.
  */
 export type DiagnosisLoader = (deviceId: string, req: Request) => Promise<DiagnosisInput | null> | DiagnosisInput | null;
 
@@ -19,7 +19,7 @@ export interface DiagnosisRoutesOptions {
 }
 
 /**
- *   GET {prefix}/devices/:id/diagnosis → Diagnosis (CONTRACT §6)
+ *   GET {prefix}/devices/:id/diagnosis → Diagnosis (docs/contract.md §6)
  *   GET {prefix}/devices/:id/timeline  → TimelineEntry[], oldest first
  * `prefix` defaults to '' for mounting inside the authenticated `/api` router (AppDeps.extraApi);
  * pass '/api' to mount on the app itself.

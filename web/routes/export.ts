@@ -9,7 +9,7 @@ import { listScope } from '../authz.ts';
 const COLUMNS = [...CSV_COLUMNS, ...OPTIONAL_EXTRA_COLUMNS];
 
 /**
- * GET /api/devices.csv: the registry as an onboarding CSV (CONTRACT §6a columns first), so an
+ * GET /api/devices.csv: the registry as an onboarding CSV (docs/contract.md §6a columns first), so an
  * export can be edited and onboarded elsewhere. Streamed in pages; a customer key exports only
  * its own devices. Tokens are never exported: the registry does not have them. Every text cell
  * goes through `neutraliseFormula`, so a name like `=HYPERLINK(…)` is not run by a spreadsheet.

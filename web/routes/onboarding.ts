@@ -22,7 +22,7 @@ async function* fromArray(items: unknown[]): AsyncGenerator<OnboardingInput> {
 }
 
 /**
- * POST /api/onboarding (CONTRACT §6, §6a): a `text/csv` body (streamed) or a JSON array.
+ * POST /api/onboarding (docs/contract.md §6, §6a): a `text/csv` body (streamed) or a JSON array.
  * Answers `{ created, rejected: [{ line, error, status }], credentials: [{ id, token }] }`, or,
  * with `Accept: application/x-ndjson`, one JSON line per outcome and a final summary line, so
  * a million credentials never have to sit in memory on either side.
@@ -37,7 +37,7 @@ export function onboardingRoutes(registry: Registry, track: (d: Device) => void,
     } else if (Array.isArray(req.body)) {
       rows = fromArray(req.body);
     } else {
-      throw new HttpError(415, 'Send the devices as a text/csv body (CONTRACT §6a) or as a JSON array.');
+      throw new HttpError(415, 'Send the devices as a text/csv body (the onboarding CSV columns) or as a JSON array.');
     }
     const outcomes = counted(onboard(rows, registry, track), (created, rejected) =>
       audit.record(req.principal, 'onboarding', 'devices', { created, rejected }),

@@ -5,7 +5,7 @@ import type { Channel } from './channel.ts';
 export type MqttPublish = (topic: string, payload: string) => Promise<void>;
 
 /**
- * CONTRACT §3: device alerts on `alerts/{customerId}/{deviceId}`; incidents (many devices) on
+ * docs/contract.md §3: device alerts on `alerts/{customerId}/{deviceId}`; incidents (many devices) on
  * `alerts/{customerId}/incident`. Both lie under `alerts/{customerId}/#`, the only filter a
  * customer's login may subscribe to, so the broker ACL alone keeps customers apart.
  */

@@ -5,7 +5,7 @@ export class ChannelConfigError extends Error {}
 const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
 
 /**
- * Check a customer's `channels` (CONTRACT §6) when they are configured, so a typo is a 400 with
+ * Check a customer's `channels` (docs/contract.md §6) when they are configured, so a typo is a 400 with
  * a clear sentence now instead of a silent failure at 3 a.m. Returns the normalised list.
  * `emailEnabled: false` (no LASTSEEN_SMTP_URL) refuses e-mail channels.
  */

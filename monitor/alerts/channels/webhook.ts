@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { AlertEvent, CustomerInfo } from '../types.ts';
 import type { Channel } from './channel.ts';
 
-/** `sha256=<hex HMAC-SHA256 of the raw body>` (CONTRACT §7). Receivers recompute it over the bytes they got. */
+/** `sha256=<hex HMAC-SHA256 of the raw body>` (docs/contract.md §7). Receivers recompute it over the bytes they got. */
 export function signature(rawBody: string | Buffer, secret: string): string {
   return 'sha256=' + createHmac('sha256', secret).update(rawBody).digest('hex');
 }

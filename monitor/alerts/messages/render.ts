@@ -14,7 +14,7 @@ export function languageOf(tag: string | undefined): Language {
   return base in LANGUAGES ? (base as Language) : 'en';
 }
 
-/** Everything the engine decided about an alert; rendering turns it into the event of CONTRACT §7. */
+/** Everything the engine decided about an alert; rendering turns it into the event of docs/contract.md §7. */
 export interface AlertDraft {
   id: string;
   type: AlertType;

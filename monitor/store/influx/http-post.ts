@@ -12,7 +12,7 @@ export interface PostResult {
  *
  * Why not fetch: for 5 000-line bodies written back to back, undici's web-streams plumbing
  * (body cloning, stream readers, a promise chain per chunk) cost lastseen about as much CPU as
- * the line-protocol serialisation itself (docs/benchmarks.md, issue 9 P2). A Buffer handed to
+ * the line-protocol serialisation itself (docs/benchmarks.md, P2). A Buffer handed to
  * http.request is written to the socket in one go. The agent keeps `sockets` connections open
  * (one per write in flight, spooling-store.ts) so no request pays a TCP handshake.
  *

@@ -47,7 +47,7 @@ export interface SpoolingStoreOptions {
  *
  * Direct sends are pipelined: while one is in flight, a second starts as soon as a full batch
  * is buffered (`writeConcurrency`, default 2), so lastseen serialises batch N+1 while InfluxDB
- * parses batch N instead of taking turns with it (docs/benchmarks.md, issue 9 P2). Two batches
+ * parses batch N instead of taking turns with it (docs/benchmarks.md, P2). Two batches
  * may then land in either order, or one land and the other be spooled: harmless, because a
  * row's point time is fixed when it is written (rows.ts) and InfluxDB orders by time. Replay
  * from the spool stays one segment at a time, after the direct sends have finished. `flush()`

@@ -86,7 +86,7 @@ export function openSchema(db: Database.Database): void {
 /**
  * The heartbeat INSERT as a function of (id, prev, heartbeat): fields read by name and bound
  * positionally — ~0.65 µs a row cheaper than copying each heartbeat into an array and spreading
- * it into `run` (measured 1.8 → 1.1 µs a row, docs/benchmarks.md, P1 session 3). The contract
+ * it into `run` (measured 1.8 → 1.1 µs a row, docs/benchmarks/log.md, P1). The contract
  * test's "full" heartbeat checks every field comes back in its place.
  */
 export function heartbeatInsert(db: Database.Database): (id: number, prev: number | null, h: StoredHeartbeat) => void {

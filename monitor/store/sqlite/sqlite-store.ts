@@ -50,7 +50,7 @@ export interface SqliteStoreOptions {
  * pages of 4 KiB a row, 4–5 µs of the ~23 µs a QoS 1 heartbeat cost the server, and a cold leaf to
  * read first once a million devices' leaves no longer fit the page cache. Appended rows share
  * pages (~40 to a page), and the heads are written in sequence twice a minute, not per heartbeat
- * (docs/benchmarks.md, issue 9 P1, session 4). A history read is one primary-key lookup a row:
+ * (docs/benchmarks.md, P1). A history read is one primary-key lookup a row:
  * ~1.3× the index's time for a device's newest rows.
  *
  * Rows are buffered and committed in batched transactions:

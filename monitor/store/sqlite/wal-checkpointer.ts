@@ -7,7 +7,7 @@ import { Worker } from 'node:worker_threads';
  *
  * Why: left to itself, SQLite checkpoints inside the commit that leaves the WAL ≥ 1 000 pages,
  * in the committing thread: it copies those pages into the database file and fsyncs both
- * files. Measured here (docs/benchmarks.md, issue 9 P3) that is 10–30 ms of a commit, and on a
+ * files. Measured here (docs/benchmarks.md, P3) that is 10–30 ms of a commit, and on a
  * busy shared disk up to 160 ms — the event-loop stalls left once commits were sliced. WAL
  * mode lets another connection checkpoint beside the writer (PASSIVE never waits for, or
  * blocks, the writer), so the copying and the fsyncs happen off the event loop.
@@ -73,7 +73,7 @@ export class WalCheckpointer {
    * often the commits since the last one rewrote it (a device's index leaf, the table's last
    * page), and pays two fsyncs and a sort of the WAL index; so fewer, larger checkpoints cost
    * less per row: measured 7.8–8.2 → 6.7–7.4 µs of CPU per heartbeat row for the store (worker
-   * included) going from 1 000 to 4 000 rows (docs/benchmarks.md, P1 session 3 section).
+   * included) going from 1 000 to 4 000 rows (docs/benchmarks/log.md, P1).
    */
   committed(n: number): void {
     if (this.stopped) return;

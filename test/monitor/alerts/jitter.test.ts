@@ -6,9 +6,9 @@ import { cadence, collar, T0 } from '../diagnosis/fixtures.ts';
 import { device, monitorProcess, tempFile } from './harness.ts';
 
 /**
- * Issue 5: "a device with an ordinary jittery cadence (±30 %) and 5 % lost heartbeats is never
+ * The promise: "a device with an ordinary jittery cadence (±30 %) and 5 % lost heartbeats is never
  * diagnosed offline and never alerted". With independent losses two in a row happen about twice
- * a week at a 10-minute cadence; the gap then reaches up to 3.9 intervals, past CONTRACT §5's
+ * a week at a 10-minute cadence; the gap then reaches up to 3.9 intervals, past docs/contract.md §5's
  * offline deadline at 3. Status goes offline (the contract), but the alert waits one more
  * interval (confirmIntervals) and the next beat cancels it: no message.
  */

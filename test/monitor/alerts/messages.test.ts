@@ -35,7 +35,7 @@ describe('alert messages', () => {
     expect(en.body).toContain('Next step: Replace or recharge the battery; the device reports again once it has power.');
     expect(de.body).toContain('Nächster Schritt: Akku tauschen oder laden');
     expect(sv.body).toContain('Nästa steg: Byt eller ladda batteriet');
-    // The machine-readable part is the same whatever the language (CONTRACT §7).
+    // The machine-readable part is the same whatever the language (docs/contract.md §7).
     for (const e of [en, de, sv]) {
       expect(e).toMatchObject({
         id: 'a_3f9c2e', type: 'device.offline', at: '2026-03-14T06:30:00.000Z', lastSeen: '2026-03-14T04:20:00.000Z', cause: 'battery_depleted',

@@ -10,7 +10,7 @@ function check(input: DiagnosisInput, name: string): Check {
 
 describe('diagnosis checks', () => {
   it('are grey, not green, for readings a device never sent', () => {
-    // `{}` heartbeats: alive, nothing else (CONTRACT §4).
+    // `{}` heartbeats: alive, nothing else (docs/contract.md §4).
     const beats = cadence({ start: T0, intervalS: 600, count: 10, fields: () => ({}) }).map((b) => ({ at: b.at, hb: {} }));
     const input = replayOne({ device: device(), beats, sessions: session(beats) }, beats.at(-1)!.at + MIN);
     const levels = Object.fromEntries(diagnose(input).checks.map((c) => [c.name, c.level]));

@@ -127,7 +127,7 @@ export function session(beats: Beat[], end?: { afterMs: number; connection: Conn
 }
 
 /**
- * A power-saving device (CONTRACT §3): connect 2 s before each beat, clean DISCONNECT 1 s after.
+ * A power-saving device (docs/contract.md §3): connect 2 s before each beat, clean DISCONNECT 1 s after.
  * A lost beat (never received) still had its wake-up, so pass `wakeUps` to include those.
  */
 export function powerSaving(beats: Beat[], wakeUps: number[] = beats.map((b) => b.at)): SessionEvent[] {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_HEARTBEAT_BYTES, parseHeartbeat } from '../../../monitor/ingest/heartbeat.ts';
 
-describe('heartbeat parsing (CONTRACT §4)', () => {
+describe('heartbeat parsing (docs/contract.md §4)', () => {
   it('accepts {} as a valid "I am alive"', () => {
     expect(parseHeartbeat('{}')).toEqual({ ok: true, heartbeat: {} });
   });

@@ -15,7 +15,7 @@ const iccid = (n: number) => {
   return body + luhnCheckDigit(body);
 };
 
-describe('onboarding CSV (CONTRACT §6a)', () => {
+describe('onboarding CSV (docs/contract.md §6a)', () => {
   it('reads every column, keeps ICCID leading zeros, and turns numbers into numbers', async () => {
     const items = await read(`${HEADER}\ng-1,kwt,Twiga,${iccid(1)},639020000000001,+254700000001,900,3600,giraffe\n`);
     expect(items).toEqual([

@@ -6,7 +6,7 @@ import { SinkError, type BatchSink, type Row } from '../../../../monitor/store/s
 import { SpoolingStore } from '../../../../monitor/store/spool/spooling-store.ts';
 
 /**
- * SpoolingStore keeps two direct writes in flight (issue 9 P2). The order in which they finish
+ * SpoolingStore keeps two direct writes in flight (P2). The order in which they finish
  * is what matters here, so the sink is a gate the test opens write by write; the spool is the
  * real one on disk. Against a real influxd the same paths are covered by influx-v1-outage.
  */

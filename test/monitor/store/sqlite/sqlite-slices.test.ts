@@ -7,7 +7,7 @@ import { SqliteStore, type SqliteStoreOptions } from '../../../../monitor/store/
 import type { DeviceEvent } from '../../../../monitor/store/store.ts';
 
 /**
- * SqliteStore commits in background slices (issue 9 P3): bounded transactions, one per
+ * SqliteStore commits in background slices (P3): bounded transactions, one per
  * event-loop turn, flushes that wait for their own rows across slices, and WAL checkpoints on a
  * worker thread. Rows are counted through a second, read-only connection, as another process
  * would see them.
