@@ -143,7 +143,7 @@ shapeStage('registry');
 
 t = performance.now();
 const bus = new EventBus(silentLogger);
-const liveness = new LivenessTracker(systemClock, bus, registry.ids, registry.customers);
+const liveness = new LivenessTracker(systemClock, bus, registry.ids, registry.customerBySlot);
 const now = Date.now();
 // Where device k is: see the header. Customer c of device k is k % 100 (as `device` makes them).
 const rnd = mulberry32(9);

@@ -75,7 +75,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
 
   const bus = new EventBus(log);
-  const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customers);
+  const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customerBySlot);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
   const store =
     opts.store ??

@@ -67,7 +67,7 @@ export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'un
 export class Registry {
   readonly ids: DeviceIds;
   /** Customer by slot, shared with liveness and the map (bin/start.ts). */
-  readonly customers: CustomerColumn;
+  readonly customerBySlot: CustomerColumn;
   /** ICCID hash by slot; NOT_REGISTERED for a slot of the shared ids that is not one of ours. */
   private iccidHash = new Uint32Array(1024).fill(NOT_REGISTERED);
   /** Slots of this registry's devices (the shared DeviceIds may know ids it does not). */
@@ -93,7 +93,7 @@ export class Registry {
     customers: CustomerColumn = new CustomerColumn(),
   ) {
     this.ids = ids;
-    this.customers = customers;
+    this.customerBySlot = customers;
     db.exec(REGISTRY_SCHEMA);
     for (const { table, column, type } of REGISTRY_COLUMNS) {
       const cols = db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[];
@@ -133,7 +133,7 @@ export class Registry {
   /** Hold a device's in-memory part (see the class comment). */
   private remember(id: string, customerId: string, iccid: string | null): void {
     const slot = this.ids.add(id);
-    this.customers.set(slot, customerId);
+    this.customerBySlot.set(slot, customerId);
     if (slot >= this.iccidHash.length) {
       const old = this.iccidHash.length;
       let n = old;
@@ -273,7 +273,7 @@ export class Registry {
 
   /** Customer of a known device's slot, from memory (the heartbeat path's lookup). */
   customerOfSlot(slot: number): string {
-    return this.customers.idOf(slot);
+    return this.customerBySlot.idOf(slot);
   }
 
   /**
