@@ -1,4 +1,5 @@
 import { Interner } from './interner.ts';
+import { doubled, grown } from './capacity.ts';
 
 /** A slot with no customer here (a slot of the shared ids that no reader has taken). */
 export const NO_CUSTOMER = 0xffffffff;
@@ -17,11 +18,7 @@ export class CustomerColumn {
   /** Make room for slots 0 … n-1 (doubling); new slots read NO_CUSTOMER. */
   ensure(n: number): void {
     if (n <= this.codes.length) return;
-    let cap = Math.max(1024, this.codes.length);
-    while (cap < n) cap *= 2;
-    const b = new Uint32Array(cap).fill(NO_CUSTOMER);
-    b.set(this.codes);
-    this.codes = b;
+    this.codes = grown(this.codes, doubled(this.codes.length, n), NO_CUSTOMER);
   }
 
   set(slot: number, customerId: string): void {

@@ -1,3 +1,4 @@
+import { grown } from './capacity.ts';
 /**
  * Device id ↔ slot number, for the whole process: the registry, liveness and the map index
  * all index their per-device columns by the slot this gives out, so an id is stored once.
@@ -93,10 +94,7 @@ export class DeviceIds {
   }
 
   private growSlots(): void {
-    const n = this.starts.length * 2;
-    const starts = new Uint32Array(n);
-    starts.set(this.starts);
-    this.starts = starts;
+    this.starts = grown(this.starts, this.starts.length * 2);
   }
 
   /**

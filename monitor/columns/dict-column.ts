@@ -1,3 +1,4 @@
+import { grown } from './capacity.ts';
 /**
  * A number column whose values repeat across the fleet (intervals a device declares or is
  * configured with: 60, 300, 3600, 86 400 s …) as a 2 B code into a table of the distinct
@@ -25,9 +26,7 @@ export class DictColumn {
   /** Make room for slots 0 … capacity-1; new slots read as null. */
   ensure(capacity: number): void {
     if (capacity <= this.codes.length) return;
-    const b = new Uint16Array(capacity).fill(NULL);
-    b.set(this.codes);
-    this.codes = b;
+    this.codes = grown(this.codes, capacity, NULL);
   }
 
   get(slot: number): number {

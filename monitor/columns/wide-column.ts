@@ -1,3 +1,5 @@
+import { grown } from './capacity.ts';
+
 /**
  * Whole numbers up to 40 bits wide (times in epoch ms, 36-bit 5G cell ids) in 5 B a value —
  * a Uint32 for the low bits and a Uint8 for the high ones — instead of a Float64's 8, exactly.
@@ -29,12 +31,8 @@ export class WideColumn {
   /** Make room for slots 0 … capacity-1; new slots read as null. */
   ensure(capacity: number): void {
     if (capacity <= this.hi.length) return;
-    const lo = new Uint32Array(capacity);
-    lo.set(this.lo);
-    const hi = new Uint8Array(capacity).fill(NULL);
-    hi.set(this.hi);
-    this.lo = lo;
-    this.hi = hi;
+    this.lo = grown(this.lo, capacity);
+    this.hi = grown(this.hi, capacity, NULL);
   }
 
   get(slot: number): number {

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.ts';
+import { doubled, grown } from '../columns/capacity.ts';
 
 /** How far back `base` starts from the clock: 2^30 ms, 12.4 days. */
 const BEHIND = 2 ** 30;
@@ -221,16 +222,9 @@ export class DeadlineScheduler {
 
   private ensureCapacity(n: number): void {
     if (n <= this.pos.length) return;
-    let cap = this.pos.length;
-    while (cap < n) cap *= 2;
-    const heap = new Int32Array(cap);
-    heap.set(this.heap);
-    const due = new Uint32Array(cap);
-    due.set(this.due);
-    const pos = new Int32Array(cap).fill(-1);
-    pos.set(this.pos);
-    this.heap = heap;
-    this.due = due;
-    this.pos = pos;
+    const cap = doubled(this.pos.length, n, 1);
+    this.heap = grown(this.heap, cap);
+    this.due = grown(this.due, cap);
+    this.pos = grown(this.pos, cap, -1);
   }
 }

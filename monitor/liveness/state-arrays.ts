@@ -4,6 +4,7 @@ import { CustomerColumn } from '../columns/customer-column.ts';
 import type { Interner } from '../columns/interner.ts';
 import { PackedColumn } from '../columns/packed.ts';
 import { TimeColumn, WideColumn } from '../columns/wide-column.ts';
+import { doubled, grown } from '../columns/capacity.ts';
 
 /**
  * The liveness state of every device as columns (struct of arrays) indexed by the device's
@@ -73,8 +74,7 @@ export class StateColumns {
   /** Make room for slots 0 … n-1; new slots read as "never heard" (NaN or code 0). */
   ensure(n: number): void {
     if (n <= this.capacity) return;
-    let cap = Math.max(1024, this.capacity);
-    while (cap < n) cap *= 2;
+    const cap = doubled(this.capacity, n);
     this.status = grown(this.status, cap);
     this.connection = grown(this.connection, cap);
     this.flags = grown(this.flags, cap);
@@ -110,13 +110,6 @@ export function networkParts(code: number): [number, number, number] {
 /** Bits of `StateColumns.flags`. */
 export const TRACKED = 1;
 export const DIRTY = 2;
-
-/** A copy of `a` with room for `cap` values; the new ones read 0. */
-function grown<T extends Uint8Array | Uint32Array>(a: T, cap: number): T {
-  const b = new (a.constructor as new (n: number) => T)(cap);
-  b.set(a);
-  return b;
-}
 
 /** NaN stands for null in the columns. */
 export const orNull = (v: number): number | null => (v === v ? v : null);

@@ -13,6 +13,7 @@ import { mergeCustom } from './custom-fields.ts';
 import { Customers, type NewCustomer } from './customers.ts';
 import { iccidHash, NO_ICCID, NOT_REGISTERED } from './iccid-hash.ts';
 import { deviceFromRow, type DeviceRow } from './rows.ts';
+import { doubled, grown } from '../columns/capacity.ts';
 
 export { RegistryError } from './errors.ts';
 export type { NewCustomer } from './customers.ts';
@@ -135,11 +136,7 @@ export class Registry {
     const slot = this.ids.add(id);
     this.customerBySlot.set(slot, customerId);
     if (slot >= this.iccidHash.length) {
-      const old = this.iccidHash.length;
-      let n = old;
-      while (n <= slot) n *= 2;
-      this.iccidHash = grow(this.iccidHash, n);
-      this.iccidHash.fill(NOT_REGISTERED, old);
+      this.iccidHash = grown(this.iccidHash, doubled(this.iccidHash.length, slot + 1), NOT_REGISTERED);
     }
     if (this.iccidHash[slot] === NOT_REGISTERED) this.deviceTotal++;
     this.iccidHash[slot] = iccid ? iccidHash(iccid) : NO_ICCID;
@@ -438,10 +435,4 @@ export class Registry {
     this.credentialChanges.emit({ kind: 'device_token_changed', deviceId: id });
     return revokeOnly ? null : token;
   }
-}
-
-function grow<T extends Uint32Array>(a: T, n: number): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
 }

@@ -38,6 +38,7 @@ import { OwnPlaceColumns, type PlaceColumns } from './place-columns.ts';
 import { CellTable } from './cell-table.ts';
 import { cellOf, mercX, mercY } from './mercator.ts';
 import { POS_LEVEL, SparsePyramid, STATUS_CODE } from './pyramid.ts';
+import { doubled, grown } from '../../monitor/columns/capacity.ts';
 
 /** Level of the bucket grid: 4096 × 4096 cells. */
 export const GRID_LEVEL = 12;
@@ -221,9 +222,7 @@ export class MapIndex {
   private ensure(id: string, customerId: string): number {
     const slot = this.ids.add(id);
     if (slot >= this.flags.length) {
-      let n = Math.max(1024, this.flags.length);
-      while (n <= slot) n *= 2;
-      this.grow(n);
+      this.grow(doubled(this.flags.length, slot + 1));
     }
     const c = this.ownsPlace ? this.placeCols.customers.code(customerId) : this.placeCols.customer[slot];
     if (c >= this.customers.length) throw new Error(`map index: device ${id} has no customer in the shared columns (not tracked by liveness)`);
@@ -353,17 +352,12 @@ export class MapIndex {
   }
 
   private grow(n: number): void {
-    const g = <T extends { length: number; set(a: ArrayLike<number>): void }>(a: T, make: (n: number) => T): T => {
-      const b = make(n);
-      b.set(a as unknown as ArrayLike<number>);
-      return b;
-    };
-    this.flags = g(this.flags, (k) => new Uint8Array(k));
-    this.x = g(this.x, (k) => new Uint16Array(k));
-    this.y = g(this.y, (k) => new Uint16Array(k));
+    this.flags = grown(this.flags, n);
+    this.x = grown(this.x, n);
+    this.y = grown(this.y, n);
     // New slots read as NaN; a shared set is liveness's and already holds its devices.
     this.placeCols.ensure(n);
-    this.next = g(this.next, (k) => new Int32Array(k));
-    this.prev = g(this.prev, (k) => new Int32Array(k));
+    this.next = grown(this.next, n);
+    this.prev = grown(this.prev, n);
   }
 }
