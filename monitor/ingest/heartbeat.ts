@@ -35,6 +35,34 @@ export function tsToMs(ts: number | string): number {
 }
 
 /**
+ * The numeric bounds of docs/contract.md §4, inclusive, in the fields' units. The schema and the
+ * fast path below both read them, so a bound is written once.
+ *
+ *   field      min       max         unit
+ *   interval   > 0       2 592 000   s (30 days)
+ *   lat        −90       90          degrees
+ *   lon        −180      180         degrees
+ *   alt        −12 000   100 000     m
+ *   battery    0         100         %
+ *   rssi       −140      0           dBm
+ *   temp       −100      150         °C
+ *   mcc, mnc   0         999         (integers)
+ */
+export const BOUNDS = {
+  interval: { max: 30 * 86400 },
+  lat: { min: -90, max: 90 },
+  lon: { min: -180, max: 180 },
+  alt: { min: -12000, max: 100000 },
+  battery: { min: 0, max: 100 },
+  rssi: { min: -140, max: 0 },
+  temp: { min: -100, max: 150 },
+  mcc: { min: 0, max: 999 },
+  mnc: { min: 0, max: 999 },
+} as const;
+
+const between = (b: { min: number; max: number }) => z.number().min(b.min).max(b.max);
+
+/**
  * docs/contract.md §4 as a schema. Every field is optional; unknown fields are stripped (ignored),
  * not rejected, so newer firmware with extra fields keeps working.
  */
@@ -45,18 +73,18 @@ export const heartbeatSchema = z
       isoTs,
     ]),
     seq: int().nonnegative(),
-    interval: z.number().positive().max(30 * 86400),
-    lat: z.number().min(-90).max(90),
-    lon: z.number().min(-180).max(180),
-    alt: z.number().min(-12000).max(100000),
-    battery: z.number().min(0).max(100),
-    rssi: z.number().min(-140).max(0),
+    interval: z.number().positive().max(BOUNDS.interval.max),
+    lat: between(BOUNDS.lat),
+    lon: between(BOUNDS.lon),
+    alt: between(BOUNDS.alt),
+    battery: between(BOUNDS.battery),
+    rssi: between(BOUNDS.rssi),
     rat: z.enum(RATS),
-    mcc: int().min(0).max(999),
-    mnc: int().min(0).max(999),
+    mcc: int().min(BOUNDS.mcc.min).max(BOUNDS.mcc.max),
+    mnc: int().min(BOUNDS.mnc.min).max(BOUNDS.mnc.max),
     cellId: int().nonnegative(),
     iccid: z.string().regex(ICCID, 'must be 18 to 22 digits'),
-    temp: z.number().min(-100).max(150),
+    temp: between(BOUNDS.temp),
     activity: int().nonnegative(),
     bytesUp: int().nonnegative(),
     bytesDown: int().nonnegative(),
@@ -123,7 +151,6 @@ function isInt(v: unknown, min: number, max: number): v is number {
 }
 
 const RAT_SET: ReadonlySet<unknown> = new Set(RATS);
-const MAX_INTERVAL_S = 30 * 86400;
 
 /**
  * The schema's accept path written out by hand: the same object the schema returns (known
@@ -133,7 +160,7 @@ const MAX_INTERVAL_S = 30 * 86400;
  * both on seeded random payloads). Why: zod's safeParse was ~12 % of the server's CPU at
  * 100 000 heartbeats/s (docs/benchmarks.md, P1 analysis).
  *
- * Bounds are the schema's: `isNum` is `z.number().min().max()` (comparisons are false for NaN,
+ * Bounds are the schema's (BOUNDS): `isNum` is `z.number().min().max()` (comparisons are false for NaN,
  * and ±Infinity is outside every finite bound, so no separate finiteness test is needed);
  * `positive()` is `> 0`, written as a bound of Number.MIN_VALUE.
  */
@@ -149,7 +176,7 @@ function acceptFast(v: Record<string, unknown>): (Omit<Heartbeat, 'ts'> & { ts?:
     out.seq = x;
   }
   if ((x = v.interval) !== undefined) {
-    if (!isNum(x, Number.MIN_VALUE, MAX_INTERVAL_S)) return null;
+    if (!isNum(x, Number.MIN_VALUE, BOUNDS.interval.max)) return null;
     out.interval = x;
   }
   const lat = v.lat;
@@ -157,20 +184,20 @@ function acceptFast(v: Record<string, unknown>): (Omit<Heartbeat, 'ts'> & { ts?:
   // Both or neither (the schema's refine).
   if ((lat === undefined) !== (lon === undefined)) return null;
   if (lat !== undefined) {
-    if (!isNum(lat, -90, 90) || !isNum(lon, -180, 180)) return null;
+    if (!isNum(lat, BOUNDS.lat.min, BOUNDS.lat.max) || !isNum(lon, BOUNDS.lon.min, BOUNDS.lon.max)) return null;
     out.lat = lat;
     out.lon = lon;
   }
   if ((x = v.alt) !== undefined) {
-    if (!isNum(x, -12000, 100000)) return null;
+    if (!isNum(x, BOUNDS.alt.min, BOUNDS.alt.max)) return null;
     out.alt = x;
   }
   if ((x = v.battery) !== undefined) {
-    if (!isNum(x, 0, 100)) return null;
+    if (!isNum(x, BOUNDS.battery.min, BOUNDS.battery.max)) return null;
     out.battery = x;
   }
   if ((x = v.rssi) !== undefined) {
-    if (!isNum(x, -140, 0)) return null;
+    if (!isNum(x, BOUNDS.rssi.min, BOUNDS.rssi.max)) return null;
     out.rssi = x;
   }
   if ((x = v.rat) !== undefined) {
@@ -178,11 +205,11 @@ function acceptFast(v: Record<string, unknown>): (Omit<Heartbeat, 'ts'> & { ts?:
     out.rat = x;
   }
   if ((x = v.mcc) !== undefined) {
-    if (!isInt(x, 0, 999)) return null;
+    if (!isInt(x, BOUNDS.mcc.min, BOUNDS.mcc.max)) return null;
     out.mcc = x;
   }
   if ((x = v.mnc) !== undefined) {
-    if (!isInt(x, 0, 999)) return null;
+    if (!isInt(x, BOUNDS.mnc.min, BOUNDS.mnc.max)) return null;
     out.mnc = x;
   }
   if ((x = v.cellId) !== undefined) {
@@ -194,7 +221,7 @@ function acceptFast(v: Record<string, unknown>): (Omit<Heartbeat, 'ts'> & { ts?:
     out.iccid = x;
   }
   if ((x = v.temp) !== undefined) {
-    if (!isNum(x, -100, 150)) return null;
+    if (!isNum(x, BOUNDS.temp.min, BOUNDS.temp.max)) return null;
     out.temp = x;
   }
   if ((x = v.activity) !== undefined) {
