@@ -14,7 +14,7 @@ import { doubled, grown } from '../columns/capacity.ts';
  * live objects for the GC to trace (docs/benchmarks.md, P4). Here a device is:
  *
  *   Uint8    status, connection, flags (tracked, dirty)                      3 B
- *   dict     network: RAT, MCC and MNC as one code (`networkCode`)            2 B
+ *   dict     network: RAT, MCC and MNC as one code (`networkCode`, readings.ts)            2 B
  *   times    statusSince, connectionSince, lastSeen, fix time, readings' time
  *            (40-bit ms from 2020, ../wide-column.ts)                       25 B
  *   wide     cellId (5G NR cell identities have 36 bits)                      5 B
@@ -86,25 +86,6 @@ export class StateColumns {
     ]) p.ensure(cap);
     this.capacity = cap;
   }
-}
-
-/**
- * RAT, MCC and MNC as one number for the `network` dictionary column: a fleet sees a few
- * hundred (RAT, operator) pairs, so one 2 B code replaces 5 B of separate columns. Each part
- * may be absent (0): rat is its interned number + 1, mcc and mnc (0 … 999) are stored + 1.
- *
- *   LTE-M (rat 2), mcc 639, mnc 2  →  2 · 1 002 001 + 640 · 1001 + 3 = 2 644 645
- */
-export function networkCode(rat: number, mcc: number, mnc: number): number {
-  return rat * 1_002_001 + (mcc + 1) * 1001 + (mnc + 1);
-}
-/** [rat (0 = none), mcc (-1 = none), mnc (-1 = none)] of a `networkCode` (NaN: nothing reported). */
-export function networkParts(code: number): [number, number, number] {
-  if (code !== code) return [0, -1, -1];
-  const rat = Math.floor(code / 1_002_001);
-  const rest = code - rat * 1_002_001;
-  const mcc = Math.floor(rest / 1001);
-  return [rat, mcc - 1, rest - mcc * 1001 - 1];
 }
 
 /** Bits of `StateColumns.flags`. */

@@ -11,8 +11,6 @@ import {
   CONNECTION_CODE,
   CONNECTIONS,
   DIRTY,
-  networkCode,
-  networkParts,
   orNaN,
   orNull,
   SeqWindows,
@@ -22,6 +20,7 @@ import {
   TRACKED,
 } from './state-arrays.ts';
 import type { DeviceState, DeviceTimingConfig, UnreliableClock } from './device-state.ts';
+import { readReadings, writeReadings } from './readings.ts';
 import { nextDeadline } from './status.ts';
 import { lateAfterSeconds, offlineAfterSeconds } from './timing.ts';
 
@@ -287,46 +286,13 @@ export class LivenessTracker {
 
   /** The latest readings, field by field: one absent from `r` keeps its previous value. */
   private setReadings(slot: number, r: DeviceState['last']): void {
-    const c = this.cols;
-    if (r.battery !== undefined) c.battery.set(slot, r.battery);
-    if (r.rssi !== undefined) c.rssi.set(slot, r.rssi);
-    if (r.rat !== undefined || r.mcc !== undefined || r.mnc !== undefined) {
-      const held = c.network.get(slot);
-      const [rat, mcc, mnc] = networkParts(held);
-      const code = networkCode(
-        // Code 0 is "never reported", so a RAT name is stored as its interned number + 1.
-        r.rat !== undefined ? this.rats.code(r.rat) + 1 : rat,
-        r.mcc ?? mcc,
-        r.mnc ?? mnc,
-      );
-      if (code !== held) c.network.set(slot, code);
-    }
-    if (r.cellId !== undefined) c.cellId.set(slot, r.cellId);
-    if (r.temp !== undefined) c.temp.set(slot, r.temp);
-    if (r.activity !== undefined) c.activity.set(slot, r.activity);
-    if (r.alt !== undefined) c.alt.set(slot, r.alt);
+    writeReadings(this.cols, this.rats, slot, r);
   }
 
   /** Materialise one device's state; `last` carries only the fields ever reported, as before. */
   private stateOf(slot: number): DeviceState {
     const c = this.cols;
-    const last: DeviceState['last'] = {};
-    const battery = c.battery.get(slot);
-    if (battery === battery) last.battery = battery;
-    const rssi = c.rssi.get(slot);
-    if (rssi === rssi) last.rssi = rssi;
-    const [rat, mcc, mnc] = networkParts(c.network.get(slot));
-    if (rat !== 0) last.rat = this.rats.values[rat - 1] as Heartbeat['rat'];
-    if (mcc >= 0) last.mcc = mcc;
-    if (mnc >= 0) last.mnc = mnc;
-    const cellId = c.cellId.get(slot);
-    if (cellId === cellId) last.cellId = cellId;
-    const temp = c.temp.get(slot);
-    if (temp === temp) last.temp = temp;
-    const activity = c.activity.get(slot);
-    if (activity === activity) last.activity = activity;
-    const alt = c.alt.get(slot);
-    if (alt === alt) last.alt = alt;
+    const last = readReadings(c, this.rats, slot);
     const posTs = c.posTs.get(slot);
     const clock = this.clocks.get(slot);
     return {
