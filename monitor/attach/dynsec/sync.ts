@@ -106,7 +106,8 @@ export function createDynsecSync(opts: DynsecSyncOptions): DynsecSync {
   }
 
   async function run(): Promise<void> {
-    if (stopped || running || !control?.connected) return;
+    // Not connected is tried too: the attempt fails, is counted and backs off like any other.
+    if (stopped || running || !control) return;
     running = true;
     try {
       if (resyncWanted) {
