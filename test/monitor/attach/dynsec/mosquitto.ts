@@ -14,6 +14,9 @@ export interface Mosquitto {
   stop(): Promise<void>;
   /** Start it again on the same port from the same JSON. */
   start(): Promise<void>;
+  /** Freeze the broker (SIGSTOP): connections stay open, nothing is answered. `resume` thaws it. */
+  pause(): void;
+  resume(): void;
   /** `mosquitto_ctrl dynsec …` as the admin; returns stdout, throws on a non-zero exit. */
   ctrl(...args: string[]): string;
   /** `mosquitto_pub` with this username/password; returns its exit code (0 = connected and sent). */
@@ -71,6 +74,8 @@ export async function startMosquitto(dir: string, adminPassword = 'admin-pw'): P
       c.kill('SIGTERM');
       await exited;
     },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     ctrl(...args) {
       const r = spawnSync(ctrlBin, ['-h', '127.0.0.1', '-p', String(port), '-u', 'admin', '-P', adminPassword, 'dynsec', ...args], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`mosquitto_ctrl dynsec ${args.join(' ')}: ${r.stderr}${r.stdout}`);

@@ -289,4 +289,22 @@ describe('Mosquitto unreachable', () => {
     expect(logLines.some((l) => l.msg === 'dynsec sync failed; retrying' && /hippo-1|not connected|closed/.test(JSON.stringify(l)))).toBe(true);
   });
 
+  it('a batch Mosquitto does not answer (frozen, connection still open) times out, is counted, and is retried with backoff until it holds', async () => {
+    await sync.settled();
+    const timeoutsBefore = await metricValue('lastseen_dynsec_commands_total', { command: 'getClient', result: 'timeout' });
+    mosq.pause();
+    let token: string;
+    try {
+      token = registry.createDevice({ id: 'kudu-1', customerId: 'zoo' }).token;
+      // The first batch times out after 3 s; the retry after 200 ms waits again.
+      await eventually(async () => (await metricValue('lastseen_dynsec_commands_total', { command: 'getClient', result: 'timeout' })) > timeoutsBefore, 10_000);
+      expect(sync.pending()).toBeGreaterThanOrEqual(1);
+      expect(await metricValue('lastseen_dynsec_pending_changes')).toBeGreaterThanOrEqual(1);
+    } finally {
+      mosq.resume();
+    }
+    await sync.settled();
+    expect(mosq.pub('kudu-1', token!, 'devices/kudu-1/heartbeat')).toBe(0);
+    expect(logLines.some((l) => l.msg === 'dynsec sync failed; retrying' && /no answer from Mosquitto/.test(String(l.err)))).toBe(true);
+  });
 });
