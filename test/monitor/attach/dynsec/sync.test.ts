@@ -175,6 +175,17 @@ describe('devices at Mosquitto with lastseen-issued tokens', () => {
     }
   });
 
+  it('a device id that could widen a topic filter is never written into an ACL: refused, logged, counted; other devices unaffected', async () => {
+    const before = await metricValue('lastseen_dynsec_commands_total', { command: 'plan', result: 'rejected' });
+    registry.createDevice({ id: 'evil+#', customerId: 'zoo' });
+    const { token } = registry.createDevice({ id: 'good-1', customerId: 'zoo' });
+    await sync.settled();
+    expect(await metricValue('lastseen_dynsec_commands_total', { command: 'plan', result: 'rejected' })).toBeGreaterThan(before);
+    expect(mosq.ctrl('listRoles')).not.toMatch(/evil/);
+    expect(logLines.some((l) => l.device === 'evil+#' && /unsafe id/.test(String(l.msg)))).toBe(true);
+    expect(mosq.pub('good-1', token, 'devices/good-1/heartbeat')).toBe(0);
+  });
+
   it('after revoke, rotate and SIM deactivation the old token is refused; a rotated token works', async () => {
     const revoked = registry.createDevice({ id: 'rhino-1', customerId: 'zoo' }).token;
     const rotated = registry.createDevice({ id: 'rhino-2', customerId: 'zoo' }).token;
