@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Role } from '../types.ts';
 import type { CredentialChanges } from './credential-changes.ts';
+import type { SecretKeeper } from './secret-keeper.ts';
 import { RegistryError } from './errors.ts';
 import { hashToken, newToken } from './tokens.ts';
 
@@ -31,6 +32,8 @@ const KEY_ID_LENGTH = 16;
 export class ApiKeys {
   private insert: Statement;
   private byHash: Statement;
+  /** Also holds each new customer key's plaintext (see ./secret-keeper.ts); set by the registry. */
+  keeper: SecretKeeper | undefined;
 
   constructor(
     private db: Database,
@@ -47,7 +50,11 @@ export class ApiKeys {
       throw new RegistryError(422, `a customer key needs an existing customerId`);
     }
     const token = newToken();
-    this.insert.run(hashToken(token), role, role === 'customer' ? customerId : null, this.now());
+    const hash = hashToken(token);
+    this.db.transaction(() => {
+      this.insert.run(hash, role, role === 'customer' ? customerId : null, this.now());
+      if (role === 'customer') this.keeper?.customerKey(hash.slice(0, KEY_ID_LENGTH), customerId!, token);
+    })();
     return token;
   }
 

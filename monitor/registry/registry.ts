@@ -14,6 +14,7 @@ import { Customers, type NewCustomer } from './customers.ts';
 import { iccidHash, NO_ICCID, NOT_REGISTERED } from './iccid-hash.ts';
 import { deviceFromRow, type DeviceRow } from './rows.ts';
 import { doubled, grown } from '../columns/capacity.ts';
+import type { SecretKeeper } from './secret-keeper.ts';
 
 export { RegistryError } from './errors.ts';
 export type { NewCustomer } from './customers.ts';
@@ -86,6 +87,8 @@ export class Registry {
    * with them can be closed (bin/start.ts wires the broker and socket.io to it).
    */
   readonly credentialChanges = new CredentialChanges();
+  /** Who must also hold issued device tokens and customer keys (set only when a broker needs them). */
+  private secretKeeper: SecretKeeper | undefined;
 
   constructor(
     private db: Database,
@@ -124,6 +127,12 @@ export class Registry {
     this.keys = new ApiKeys(db, now, (id) => this.customerTable.has(id), this.credentialChanges);
     this.states = new DeviceStates(db);
     this.load();
+  }
+
+  /** Hand every device token and customer key issued from now on to `keeper` as well. */
+  keepSecretsWith(keeper: SecretKeeper): void {
+    this.secretKeeper = keeper;
+    this.keys.keeper = keeper;
   }
 
   private load(): void {
@@ -255,6 +264,7 @@ export class Registry {
           results.push({ ok: false, status: 409, error: `ICCID ${device.iccid} already belongs to device ${owner}`, conflict: 'iccid' });
           continue;
         }
+        this.secretKeeper?.deviceToken(device.id, token);
         this.remember(device.id, device.customerId, device.iccid);
         results.push({ ok: true, device, token });
       }
@@ -431,7 +441,10 @@ export class Registry {
     if (this.slotOf(id) < 0) throw new RegistryError(404, `device ${id} not found`);
     const token = newToken();
     // A revoked device's hash is of a token nobody was told: no login can match it.
-    this.stmt.setTokenHash.run(hashToken(token), id);
+    this.db.transaction(() => {
+      this.stmt.setTokenHash.run(hashToken(token), id);
+      this.secretKeeper?.deviceToken(id, revokeOnly ? null : token);
+    })();
     this.credentialChanges.emit({ kind: 'device_token_changed', deviceId: id });
     return revokeOnly ? null : token;
   }
