@@ -19,7 +19,7 @@ export type AllowedMethods = (path: string) => string[];
 
 export function allowedMethods(paths: Record<string, Record<string, unknown>>): AllowedMethods {
   const routes = Object.entries(paths).map(([template, ops]) => ({
-    pattern: new RegExp(`^${template.split('/').map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : escape(seg))).join('/')}/?$`),
+    pattern: new RegExp(`^${template.split('/').map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : escapeRegExp(seg))).join('/')}/?$`),
     methods: METHODS.filter((m) => m in ops).map((m) => m.toUpperCase()),
   }));
   return (path) => {
@@ -31,6 +31,6 @@ export function allowedMethods(paths: Record<string, Record<string, unknown>>): 
   };
 }
 
-function escape(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
