@@ -31,7 +31,7 @@ export interface AppDeps {
   audit: AuditLog;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
-  ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number };
+  ports: () => { mqttPort?: number; httpPort: number; mqttsPort?: number; broker?: string };
   /** Extra health of the store (spool depth while InfluxDB is away). */
   storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
