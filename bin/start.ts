@@ -28,7 +28,7 @@ import { createStore, parseStoreUrl } from '../monitor/store/factory.ts';
 import { SpoolingStore } from '../monitor/store/spool/spooling-store.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
-import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.ts';
+import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
 import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
@@ -116,8 +116,10 @@ export async function startSystem(opts: StartOptions = {}) {
   // engine's 5 s correlation hold, long after start-up finished.
   let aedesRef: Aedes | null = null;
   let io: SocketServer | null = null;
+  const webhookDestinations = new WebhookDestinations(config.webhookAllow);
   const alerts = createAlerts({
     file: join(config.dataDir, 'alerts.db'),
+    webhookDestinations,
     clock,
     log,
     registry: metrics.registry,
@@ -176,7 +178,7 @@ export async function startSystem(opts: StartOptions = {}) {
       },
     }),
   );
-  extraApi.push(alertRoutes(alerts.store, (req) => req.principal ?? null, { clock }));
+  extraApi.push(alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, deliveries: (id) => alerts.outbox.deliveryStates(id) }));
   const map = createMapRouter({
     source: {
       all: () => liveness.all(),
@@ -203,6 +205,7 @@ export async function startSystem(opts: StartOptions = {}) {
     storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
     track,
     retimeCustomer,
+    webhookDestinations,
     extraApi,
     publicConfig: { tileUrl: config.tileUrl },
   });

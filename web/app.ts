@@ -1,3 +1,4 @@
+import type { WebhookDestinations } from '../monitor/alerts/channels/webhook-destination.ts';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +36,8 @@ export interface AppDeps {
   storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
   retimeCustomer(customerId: string): void;
+  /** Which webhook addresses customers may configure (LASTSEEN_WEBHOOK_ALLOW); default: public ones only. */
+  webhookDestinations?: WebhookDestinations;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
   extraApi?: Router[];
   /** Public config for the web page (tile URL). */
@@ -69,7 +72,7 @@ export function createApp(deps: AppDeps) {
   api.use(onboardingRoutes(registry, deps.track, deps.audit));
   api.use(requireJsonBody, express.json({ limit: JSON_BODY_LIMIT }), limitJsonDepth);
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
-  api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
+  api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer, deps.webhookDestinations));
   api.use(keyRoutes(registry, deps.audit));
   api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
