@@ -25,6 +25,7 @@ import { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import { Snapshotter } from '../monitor/liveness/snapshotter.ts';
 import { createStore, parseStoreUrl } from '../monitor/store/factory.ts';
+import { DiskHealth } from '../monitor/store/sqlite/disk-health.ts';
 import { SpoolingStore } from '../monitor/store/spool/spooling-store.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
@@ -77,6 +78,8 @@ export async function startSystem(opts: StartOptions = {}) {
   const bus = new EventBus(log);
   const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customerBySlot);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
+  // A full disk degrades /healthz and holds PUBACKs; it does not stop the process.
+  const disk = new DiskHealth(log, metrics.registry);
   const store =
     opts.store ??
     createStore(config.store, config.dataDir, {
@@ -86,6 +89,7 @@ export async function startSystem(opts: StartOptions = {}) {
       metrics: metrics.registry,
       // Not silent loss: the operator sees it in the log, in /metrics and in /healthz.
       onFull: ({ rows, dropped }) => log.error({ rows, dropped }, 'store spool is full: heartbeats are being dropped until the store returns'),
+      onDiskFull: (reason, err) => disk.storeStalled('timeseries', reason, err),
     });
 
   const timingOf = (d: Device) => ({
@@ -203,6 +207,8 @@ export async function startSystem(opts: StartOptions = {}) {
     version: VERSION,
     ports: () => ({ mqttPort, httpPort, ...(mqttsPort !== null ? { mqttsPort } : {}) }),
     storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
+    problems: () => disk.reasons(),
+    diskFull: (err) => disk.writeFailed('registry', err),
     track,
     retimeCustomer,
     webhookDestinations,
