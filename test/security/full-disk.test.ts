@@ -78,7 +78,8 @@ const metric = async (re: RegExp) => {
 
 describe('a full disk', () => {
   it('holds PUBACKs, keeps serving, reports degraded, and commits and acknowledges everything once space returns', async () => {
-    expect((await api('POST', '/api/customers', { id: 'kws', name: 'KWS' })).status).toBe(201);
+    // A webhook-free customer whose alerts go over MQTT, with short damping: alerts fire while the disk is full.
+    expect((await api('POST', '/api/customers', { id: 'kws', name: 'KWS', channels: [{ type: 'mqtt' }], alertPolicy: { holdMs: 200, confirmIntervals: 0 } })).status).toBe(201);
     const created = await api('POST', '/api/devices', { id: 'collar-1', customerId: 'kws', interval: 60 });
     const spare = await api('POST', '/api/devices', { id: 'collar-2', customerId: 'kws', interval: 60 });
     expect([created.status, spare.status]).toEqual([201, 201]);
@@ -98,6 +99,12 @@ describe('a full disk', () => {
     // Before: acknowledged as usual.
     for (let seq = 1; seq <= 5; seq++) publish(seq);
     await waitFor(() => acked.size === 5, 5000);
+
+    // One that goes silent during the full disk: its offline alert is decided, written and sent then.
+    const quiet = await api('POST', '/api/devices', { id: 'collar-9', customerId: 'kws', offlineAfter: 2 });
+    const q = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc!.mqttPort}`, { clientId: 'collar-9', username: 'collar-9', password: quiet.body.token, reconnectPeriod: 0 });
+    await q.publishAsync('devices/collar-9/heartbeat', '{"seq":1}', { qos: 1 });
+    await q.endAsync();
 
     const filled = fillDisk();
     expect(filled).toBeGreaterThan(1 << 20);
@@ -128,7 +135,10 @@ describe('a full disk', () => {
     expect(refused).toEqual({ status: 507, body: { error: 'The server cannot store this now: its disk is full. Nothing was changed; try again later.' } });
     expect((await api('GET', '/api/devices/collar-3')).status).toBe(404);
     expect(await metric(/^lastseen_store_errors_total\{file="registry",code="SQLITE_[A-Z_]+"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
+    await waitFor(async () => (await api('GET', '/api/devices/collar-9')).body.status === 'offline', 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
     expect(proc!.child.exitCode).toBeNull();
+    expect((await api('GET', '/api/devices/collar-1')).status).toBe(200);
 
     // Space returns: the buffered heartbeats commit, their PUBACKs arrive, health is ok again.
     unlinkSync(filler());
@@ -141,5 +151,12 @@ describe('a full disk', () => {
     expect((await api('POST', '/api/devices', { id: 'collar-3', customerId: 'kws' })).status).toBe(201);
     expect(proc!.output()).toMatch(/cannot write: heartbeats are held in memory unacknowledged/);
     expect(proc!.output()).toMatch(/disk writable again/);
+    // The offline alert decided while the disk was full was kept and stored once space returned.
+    const alerts = await waitFor(async () => {
+      const items = (await api('GET', '/api/alerts?deviceId=collar-9')).body.items;
+      return items?.length ? items : undefined;
+    }, 10_000);
+    expect(alerts.map((a: { type: string }) => a.type)).toEqual(['device.offline']);
+    expect(proc!.output()).toMatch(/alert not stored: disk full; retrying until there is space/);
   }, 60_000);
 });
