@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { resolveAdminToken } from '../monitor/admin-token.ts';
-import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.ts';
+import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
 import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
@@ -24,6 +24,7 @@ import { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import { recordEvents } from '../monitor/store/event-recorder.ts';
 import { createStore, parseStoreUrl } from '../monitor/store/factory.ts';
+import { DiskHealth } from '../monitor/store/sqlite/disk-health.ts';
 import { SpoolingStore } from '../monitor/store/spool/spooling-store.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
@@ -122,6 +123,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const bus = new EventBus(log);
   const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customerBySlot);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
+  // A full disk degrades /healthz and holds PUBACKs; it does not stop the process.
+  const disk = new DiskHealth(log, metrics.registry);
   const store = await f.add({
     name: 'time-series store',
     start: () =>
@@ -133,6 +136,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         metrics: metrics.registry,
         // Not silent loss: the operator sees it in the log, in /metrics and in /healthz.
         onFull: ({ rows, dropped }) => log.error({ rows, dropped }, 'store spool is full: heartbeats are being dropped until the store returns'),
+        onDiskFull: (reason, err) => disk.storeStalled('timeseries', reason, err),
       }),
     stop: (s) => s.close(),
   });
@@ -154,11 +158,13 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   };
   // socket.io is attached to the HTTP server below; alerts may address its rooms from now on.
   const io = new SocketServer({ serveClient: false });
+  const webhookDestinations = new WebhookDestinations(config.webhookAllow);
   const alerts = await f.add({
     name: 'alerts',
     start: () => {
       const alerts = createAlerts({
         file: join(config.dataDir, 'alerts.db'),
+        webhookDestinations,
         clock,
         log,
         registry: metrics.registry,
@@ -231,7 +237,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         return diagnosisInput(id, req.principal!.role === 'customer' ? 'customer' : 'staff');
       },
     }),
-    alertRoutes(alerts.store, (req) => req.principal ?? null, { clock }),
+    alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, deliveries: (id) => alerts.outbox.deliveryStates(id) }),
     map.router,
   ];
   await f.add({ name: 'map index', start: () => undefined, stop: () => map.close() });
@@ -251,7 +257,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     ports: () => ({ ...mqtt.health(), httpPort: portOf(http) }),
     storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
     track,
+    problems: () => disk.reasons(),
+    diskFull: (err) => disk.writeFailed('registry', err),
     retimeCustomer,
+    webhookDestinations,
     extraApi,
     publicConfig: { tileUrl: config.tileUrl },
   });

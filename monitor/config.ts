@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseWebhookAllow, type AllowEntry } from './alerts/channels/webhook-destination.ts';
 
 /** docs/contract.md §2. Every setting is an environment variable; units are in the names' docs. */
 export interface Config {
@@ -28,6 +29,11 @@ export interface Config {
   /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
   tls: { cert: Buffer; key: Buffer } | null;
   mqttsPort: number;
+  /**
+   * Internal webhook destinations the operator opens (LASTSEEN_WEBHOOK_ALLOW: CIDRs and host names,
+   * comma-separated); without an entry a customer's webhook may reach public addresses only.
+   */
+  webhookAllow: readonly AllowEntry[];
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +81,16 @@ const envSchema = z.object({
     .int('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a whole number')
     .min(1, 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be ≥ 1')
     .default(1000),
+  LASTSEEN_WEBHOOK_ALLOW: z
+    .string()
+    .default('')
+    .superRefine((s, ctx) => {
+      try {
+        parseWebhookAllow(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `LASTSEEN_WEBHOOK_ALLOW: ${(err as Error).message}` });
+      }
+    }),
 });
 
 /**
@@ -103,6 +119,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPreauthPerAddress: e.LASTSEEN_MQTT_PREAUTH_PER_ADDRESS,
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
+    webhookAllow: parseWebhookAllow(e.LASTSEEN_WEBHOOK_ALLOW),
   };
 }
 

@@ -1,3 +1,4 @@
+import type { WebhookDestinations } from '../monitor/alerts/channels/webhook-destination.ts';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +37,12 @@ export interface AppDeps {
   storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
   retimeCustomer(customerId: string): void;
+  /** Why the server is degraded (e.g. "disk full: …"); /healthz says `degraded` while any. */
+  problems?: () => string[];
+  /** True when a request's write failed because the disk is full (counted there): answered 507. */
+  diskFull?: (err: unknown) => boolean;
+  /** Which webhook addresses customers may configure (LASTSEEN_WEBHOOK_ALLOW); default: public ones only. */
+  webhookDestinations?: WebhookDestinations;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
   extraApi?: Router[];
   /** Public config for the web page (tile URL). */
@@ -53,7 +60,9 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', ...deps.ports(), store: store.name, ...deps.storeHealth?.(), devices: liveness.size, version: deps.version });
+    // Still 200 when degraded: reads and logins work, and restarting would not free the disk.
+    const problems = deps.problems?.() ?? [];
+    res.json({ status: problems.length ? 'degraded' : 'ok', ...(problems.length ? { problems } : {}), ...deps.ports(), store: store.name, ...deps.storeHealth?.(), devices: liveness.size, version: deps.version });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -78,7 +87,7 @@ export function createApp(deps: AppDeps) {
   api.use(onboardingRoutes(registry, deps.track, deps.audit));
   api.use(requireJsonBody, express.json({ limit: JSON_BODY_LIMIT }), limitJsonDepth);
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
-  api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
+  api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer, deps.webhookDestinations));
   api.use(keyRoutes(registry, deps.audit));
   api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
@@ -91,6 +100,9 @@ export function createApp(deps: AppDeps) {
   app.use((req, res, next) => next(wrongMethod(req.method, req.path, res) ?? new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (deps.diskFull?.(err)) {
+      return void res.status(507).json({ error: 'The server cannot store this now: its disk is full. Nothing was changed; try again later.' });
+    }
     const { status, message, reason } = toHttp(err);
     if (status >= 500) log.error({ err, path: req.path }, 'request failed');
     else if (reason) {
