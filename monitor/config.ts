@@ -28,7 +28,20 @@ export interface Config {
   /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
   tls: { cert: Buffer; key: Buffer } | null;
   mqttsPort: number;
+  /**
+   * `mqtt://USER:PASS@host:port` or `mqtts://…`: the monitor attaches to this broker as a client
+   * and opens no MQTT listener (`lastseen monitor`); null = no external broker.
+   */
+  brokerUrl: string | null;
+  /** Who authenticates devices at the external broker: lastseen keeping Mosquitto's dynamic security in sync, or the operator. */
+  brokerAuth: BrokerAuth;
+  /** The monitor's MQTT client id at the external broker: fixed, so its persistent session survives restarts. */
+  brokerClientId: string;
 }
+
+/** `http` (an auth/ACL endpoint for brokers that call out) is planned: docs/contract.md §9. */
+export const BROKER_AUTH = ['dynsec', 'none'] as const;
+export type BrokerAuth = (typeof BROKER_AUTH)[number];
 
 export class ConfigError extends Error {}
 
@@ -75,7 +88,34 @@ const envSchema = z.object({
     .int('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a whole number')
     .min(1, 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be ≥ 1')
     .default(1000),
+  LASTSEEN_BROKER_URL: z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = brokerUrlProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: `LASTSEEN_BROKER_URL ${problem}` });
+    })
+    .optional(),
+  LASTSEEN_BROKER_AUTH: z
+    .enum(BROKER_AUTH, { error: `LASTSEEN_BROKER_AUTH must be one of ${BROKER_AUTH.join(', ')}` })
+    .default('none'),
+  LASTSEEN_BROKER_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'LASTSEEN_BROKER_CLIENT_ID must be 1–64 of A–Z a–z 0–9 . _ : -')
+    .default('lastseen-monitor'),
 });
+
+/** Why a broker URL cannot be used, or null. The password is never echoed. */
+export function brokerUrlProblem(s: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'must be a URL like mqtt://user:password@host:1883';
+  }
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') return `must start with mqtt:// or mqtts:// (got ${u.protocol}//)`;
+  if (!u.hostname) return 'must name a host';
+  return null;
+}
 
 /**
  * Read configuration from the environment. Throws ConfigError whose message is one line per
@@ -103,6 +143,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPreauthPerAddress: e.LASTSEEN_MQTT_PREAUTH_PER_ADDRESS,
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
+    brokerUrl: e.LASTSEEN_BROKER_URL ?? null,
+    brokerAuth: e.LASTSEEN_BROKER_AUTH,
+    brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
   };
 }
 
