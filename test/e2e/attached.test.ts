@@ -149,7 +149,7 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
         const items = (await second!.api('GET', '/api/devices/otter-1/heartbeats?limit=10000')).body.items as { seq: number }[];
         return items.length >= want.length ? items : null;
       }, 15_000, 200);
-      const seqs = stored.map((h) => h.seq).sort((a, b) => a - b);
+      const seqs = stored!.map((h) => h.seq).sort((a, b) => a - b);
       expect(new Set(seqs).size, 'a heartbeat stored twice').toBe(seqs.length);
       expect(seqs).toEqual(want);
     } finally {
