@@ -44,6 +44,8 @@ export async function startMosquitto(dir: string, adminPassword = 'admin-pw'): P
     `plugin ${DYNSEC_PLUGIN}`,
     `plugin_opt_config_file ${json}`,
     'persistence false',
+    // What a persistent session may hold while its client is away (default 1000, then dropped).
+    'max_queued_messages 100000',
     'log_type error',
     'log_type warning',
   ];
