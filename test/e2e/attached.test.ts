@@ -21,6 +21,8 @@ const tempDir = () => {
 let mosq: Mosquitto;
 beforeAll(async () => {
   mosq = await startMosquitto(tempDir());
+  // The monitor's admin may publish alerts (README, Attached to Mosquitto).
+  mosq.ctrl('addRoleACL', 'admin', 'publishClientSend', 'alerts/#', 'allow');
 }, 30_000);
 afterAll(async () => {
   await mosq?.stop();
@@ -64,11 +66,22 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
       const health = await api('GET', '/healthz');
       expect(health.body).toMatchObject({ status: 'ok', broker: 'connected' });
       expect(health.body.mqttPort).toBeUndefined();
-      expect((await api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust' })).status).toBe(201);
+      expect((await api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust', channels: [{ type: 'mqtt' }] })).status).toBe(201);
+      const key = (await api('POST', '/api/keys', { role: 'customer', customerId: 'kwt' })).body.token as string;
       const created = await api('POST', '/api/devices', { id: 'giraffe-7', customerId: 'kwt', offlineAfter: 3 });
       expect(created.status).toBe(201);
       const token = created.body.token as string;
       expect((await api('POST', '/api/devices', { id: 'zebra-2', customerId: 'kwt' })).status).toBe(201);
+
+      // The customer's system, logged in at Mosquitto with its key, hears its alerts there.
+      const alerts: { topic: string; body: any }[] = [];
+      const customer = await waitFor(
+        () => mqtt.connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { clientId: 'customer:kwt', username: 'customer:kwt', password: key, reconnectPeriod: 0 }).catch(() => null),
+        10_000,
+        200,
+      );
+      customer!.on('message', (topic, payload) => alerts.push({ topic, body: JSON.parse(payload.toString()) }));
+      await customer!.subscribeAsync('alerts/kwt/#', { qos: 1 });
 
       // The dynsec sync makes the client at Mosquitto shortly after the API answered.
       const hb = JSON.stringify({ seq: 1, lat: -1.2921, lon: 36.8219, battery: 81 });
@@ -83,6 +96,10 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
       const deadline = Date.parse(online.lastSeen) + 3000;
       const offlineSeenAt = await waitFor(async () => ((await api('GET', '/api/devices/giraffe-7')).body.status === 'offline' ? Date.now() : 0), 8000, 50);
       expect(offlineSeenAt - deadline).toBeLessThanOrEqual(1000);
+      // The offline alert is published at Mosquitto (after the engine's correlation hold).
+      const alert = await waitFor(() => alerts.find((a) => a.topic === 'alerts/kwt/giraffe-7'), 15_000, 100);
+      expect(alert!.body).toMatchObject({ deviceId: 'giraffe-7', customerId: 'kwt' });
+      await customer!.endAsync();
 
       // Mosquitto refuses a wrong password.
       expect(mosq.pub('giraffe-7', 'not-the-token', 'devices/giraffe-7/heartbeat', '{}')).not.toBe(0);
@@ -166,6 +183,37 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
       await publisher.catch(() => undefined);
       await dev.endAsync(true);
       if (second) await stopProcess(second.p);
+    }
+  }, 60_000);
+
+  it('Mosquitto restarted mid-stream: the monitor reconnects by itself, and stores each heartbeat once', async () => {
+    const dir = tempDir();
+    const own = await startMosquitto(dir);
+    const { p, api } = await startMonitor(tempDir(), { LASTSEEN_BROKER_URL: own.url('admin', 'admin-pw'), LASTSEEN_HEARTBEAT_RATE: '1000' });
+    try {
+      await api('POST', '/api/customers', { id: 'kwt', name: 'KWT' });
+      const token = (await api('POST', '/api/devices', { id: 'rhino-1', customerId: 'kwt', interval: 60 })).body.token as string;
+      const send = (seq: number) => own.pub('rhino-1', token, 'devices/rhino-1/heartbeat', JSON.stringify({ seq }));
+      await waitFor(() => send(1) === 0, 10_000, 200);
+      for (let s = 2; s <= 6; s++) expect(send(s)).toBe(0);
+      await waitFor(async () => (await api('GET', '/api/devices/rhino-1/heartbeats')).body.items.length === 6, 5000);
+      await own.stop();
+      await own.start();
+      // Its dynsec JSON kept the device; the monitor comes back on its own (backoff from 0.5 s).
+      await waitFor(async () => (await api('GET', '/healthz')).body.broker === 'connected', 20_000, 200);
+      // A repeated seq is stored once: the last one again, then new ones.
+      for (let s = 6; s <= 11; s++) await waitFor(() => send(s) === 0, 5000, 100);
+      const seq = 11;
+      const items = await waitFor(async () => {
+        const got = (await api('GET', '/api/devices/rhino-1/heartbeats')).body.items as { seq: number }[];
+        return got.length >= seq ? got : null;
+      }, 5000);
+      const seqs = items!.map((h) => h.seq).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: seq }, (_, i) => i + 1));
+      expect((await api('GET', '/metrics')).body).toMatch(/lastseen_broker_reconnects_total [1-9]/);
+    } finally {
+      await stopProcess(p);
+      await own.stop();
     }
   }, 60_000);
 
