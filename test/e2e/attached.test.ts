@@ -97,8 +97,8 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
       const offlineSeenAt = await waitFor(async () => ((await api('GET', '/api/devices/giraffe-7')).body.status === 'offline' ? Date.now() : 0), 8000, 50);
       expect(offlineSeenAt - deadline).toBeLessThanOrEqual(1000);
       // The offline alert is published at Mosquitto (after the engine's correlation hold).
-      const alert = await waitFor(() => alerts.find((a) => a.topic === 'alerts/kwt/giraffe-7'), 15_000, 100);
-      expect(alert!.body).toMatchObject({ deviceId: 'giraffe-7', customerId: 'kwt' });
+      const alert = await waitFor(() => alerts.find((a) => a.topic === 'alerts/kwt/giraffe-7'), 20_000, 100);
+      expect(alert!.body).toMatchObject({ type: 'device.offline', customerId: 'kwt', device: { id: 'giraffe-7' } });
       await customer!.endAsync();
 
       // Mosquitto refuses a wrong password.
