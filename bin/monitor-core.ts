@@ -55,6 +55,8 @@ export interface MonitorParts {
   config: Config;
   log: Logger;
   clock: Clock;
+  /** The registry's database, for parts that keep their own tables beside it (the dynsec vault). */
+  db: Database.Database;
   registry: Registry;
   liveness: LivenessTracker;
   metrics: Metrics;
@@ -146,7 +148,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, limiter });
   const snapshotter = new Snapshotter(liveness, registry, log);
   const barrier = new CommitBarrier(store);
-  const parts: MonitorParts = { config, log, clock, registry, liveness, metrics, store, ingest, guard, barrier, snapshotter, features: f };
+  const parts: MonitorParts = { config, log, clock, db, registry, liveness, metrics, store, ingest, guard, barrier, snapshotter, features: f };
   const mqtt = await side.create(parts);
 
   // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.

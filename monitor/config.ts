@@ -34,7 +34,20 @@ export interface Config {
    * comma-separated); without an entry a customer's webhook may reach public addresses only.
    */
   webhookAllow: readonly AllowEntry[];
+  /**
+   * `mqtt://USER:PASS@host:port` or `mqtts://…`: the monitor attaches to this broker as a client
+   * and opens no MQTT listener (`lastseen monitor`); null = no external broker.
+   */
+  brokerUrl: string | null;
+  /** Who authenticates devices at the external broker: lastseen keeping Mosquitto's dynamic security in sync, or the operator. */
+  brokerAuth: BrokerAuth;
+  /** The monitor's MQTT client id at the external broker: fixed, so its persistent session survives restarts. */
+  brokerClientId: string;
 }
+
+/** `http` (an auth/ACL endpoint for brokers that call out) is planned: docs/contract.md §9. */
+export const BROKER_AUTH = ['dynsec', 'none'] as const;
+export type BrokerAuth = (typeof BROKER_AUTH)[number];
 
 export class ConfigError extends Error {}
 
@@ -91,7 +104,34 @@ const envSchema = z.object({
         ctx.addIssue({ code: 'custom', message: `LASTSEEN_WEBHOOK_ALLOW: ${(err as Error).message}` });
       }
     }),
+  LASTSEEN_BROKER_URL: z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = brokerUrlProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: `LASTSEEN_BROKER_URL ${problem}` });
+    })
+    .optional(),
+  LASTSEEN_BROKER_AUTH: z
+    .enum(BROKER_AUTH, { error: `LASTSEEN_BROKER_AUTH must be one of ${BROKER_AUTH.join(', ')}` })
+    .default('none'),
+  LASTSEEN_BROKER_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'LASTSEEN_BROKER_CLIENT_ID must be 1–64 of A–Z a–z 0–9 . _ : -')
+    .default('lastseen-monitor'),
 });
+
+/** Why a broker URL cannot be used, or null. The password is never echoed. */
+export function brokerUrlProblem(s: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'must be a URL like mqtt://user:password@host:1883';
+  }
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') return `must start with mqtt:// or mqtts:// (got ${u.protocol}//)`;
+  if (!u.hostname) return 'must name a host';
+  return null;
+}
 
 /**
  * Read configuration from the environment. Throws ConfigError whose message is one line per
@@ -120,6 +160,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
     webhookAllow: parseWebhookAllow(e.LASTSEEN_WEBHOOK_ALLOW),
+    brokerUrl: e.LASTSEEN_BROKER_URL ?? null,
+    brokerAuth: e.LASTSEEN_BROKER_AUTH,
+    brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
   };
 }
 
