@@ -34,6 +34,7 @@ import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
+import { audienceOf } from '../web/authz.ts';
 import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { createHttpServer } from '../web/server.ts';
@@ -172,7 +173,7 @@ export async function startSystem(opts: StartOptions = {}) {
     diagnosisRouter({
       load: (id, req) => {
         check(req, 'device:read', registry.getDevice(id)?.customerId ?? '\u0000', 'device');
-        return diagnosisInput(id, req.principal!.role === 'customer' ? 'customer' : 'staff');
+        return diagnosisInput(id, audienceOf(req.principal!));
       },
     }),
   );

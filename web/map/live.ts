@@ -18,14 +18,17 @@ import type { Server, Socket } from 'socket.io';
 import type { EventBus } from '../../monitor/events.ts';
 import type { CredentialChange } from '../../monitor/registry/credential-changes.ts';
 import { endsSession, type SessionCredential } from '../../monitor/security/session-revocation.ts';
+import { queryScope } from '../authz.ts';
 import type { Caller } from './router.ts';
 
 export const STAFF_ROOM = 'staff';
 export const customerRoom = (customerId: string): string => `customer:${customerId}`;
 
+/** The room a caller's socket joins: the devices it may read (../authz.ts `queryScope`), or none. */
 export function roomFor(c: Caller): string | null {
-  if (c.role === 'admin' || c.role === 'agent') return STAFF_ROOM;
-  return c.customerId ? customerRoom(c.customerId) : null;
+  const scope = queryScope(c, 'device:read');
+  if (scope === null) return null;
+  return scope === undefined ? STAFF_ROOM : customerRoom(scope);
 }
 
 export interface MapLiveOptions {
