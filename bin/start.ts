@@ -38,6 +38,7 @@ import { audienceOf } from '../web/authz.ts';
 import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { createHttpServer } from '../web/server.ts';
+import { SessionStore, type SessionLimits } from '../web/session-store.ts';
 import { tokenLogin } from '../web/token-login.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -49,6 +50,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this store instead of the one LASTSEEN_STORE names (tests of other adapters). */
   store?: TimeSeriesStore;
+  /** How long a sign-in session lasts (web/session-store.ts); tests shorten it. */
+  sessionLimits?: SessionLimits;
 }
 
 export type RunningSystem = Awaited<ReturnType<typeof startSystem>>;
@@ -71,6 +74,7 @@ export async function startSystem(opts: StartOptions = {}) {
   db.pragma('synchronous = NORMAL');
   const registry = new Registry(db, () => clock.now());
   const audit = new AuditLog(db, () => clock.now());
+  const sessions = new SessionStore(db, () => clock.now(), opts.sessionLimits, registry.credentialChanges);
   // Registered and written only once the ports are bound (below), so a failed start leaves no
   // admin key behind.
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
@@ -177,7 +181,7 @@ export async function startSystem(opts: StartOptions = {}) {
       },
     }),
   );
-  extraApi.push(alertRoutes(alerts.store, (req) => req.principal ?? null, { clock }));
+  extraApi.push(alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, audit }));
   const map = createMapRouter({
     source: {
       all: () => liveness.all(),
@@ -205,6 +209,7 @@ export async function startSystem(opts: StartOptions = {}) {
     track,
     retimeCustomer,
     extraApi,
+    sessions,
     publicConfig: { tileUrl: config.tileUrl },
   });
   const http = createHttpServer(app, aedes, config.tls);
@@ -215,6 +220,11 @@ export async function startSystem(opts: StartOptions = {}) {
     authorizeToken: (token, source) => {
       const login = tokenLogin(loginDeps, 'socketio', source, token);
       return login.ok ? login.principal : login.status === 429 ? login.message : null;
+    },
+    authorizeSession: (cookie) => {
+      const found = sessions.lookup(cookie);
+      if (!found.ok) metrics.authFailures.inc({ interface: 'socketio', reason: found.reason });
+      return found.ok ? found.principal : null;
     },
     credentialChanges: registry.credentialChanges,
   });

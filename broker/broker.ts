@@ -356,6 +356,8 @@ export function closeSessions(aedes: Aedes, change: CredentialChange): number {
     client.close();
     n++;
   };
+  // People sign in to the web, not to MQTT: their changes end no MQTT session.
+  if (change.kind === 'user_removed' || change.kind === 'session_ended') return 0;
   if (change.kind === 'key_revoked' || change.kind === 'customer_deleted') {
     for (const client of own.keySessions) {
       const who = client.lastseen;
