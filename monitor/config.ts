@@ -28,6 +28,19 @@ export interface Config {
   /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
   tls: { cert: Buffer; key: Buffer } | null;
   mqttsPort: number;
+  /** Single sign-on for operators (web/session-oidc.ts); null when LASTSEEN_OIDC_ISSUER is unset. */
+  oidc: OidcConfig | null;
+}
+
+export interface OidcConfig {
+  /** The OpenID provider's issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The claim (ID token or userinfo) whose value names the lastseen role: `admin` or `agent`. */
+  roleClaim: string;
+  /** Where the provider sends the browser back; default: this server's `/api/session/oidc/callback`. */
+  redirectUrl: string | null;
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +88,11 @@ const envSchema = z.object({
     .int('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a whole number')
     .min(1, 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be ≥ 1')
     .default(1000),
+  LASTSEEN_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_ISSUER must be an http:// or https:// URL' }).optional(),
+  LASTSEEN_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  LASTSEEN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  LASTSEEN_OIDC_ROLE_CLAIM: z.string().min(1).default('lastseen_role'),
+  LASTSEEN_OIDC_REDIRECT_URL: z.url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_REDIRECT_URL must be an http:// or https:// URL' }).optional(),
 });
 
 /**
@@ -103,6 +121,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPreauthPerAddress: e.LASTSEEN_MQTT_PREAUTH_PER_ADDRESS,
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
+    oidc: readOidc(e),
+  };
+}
+
+/** All three of issuer, client id and secret, or none: half a single sign-on is a mistake to name. */
+function readOidc(e: z.infer<typeof envSchema>): OidcConfig | null {
+  const set = [e.LASTSEEN_OIDC_ISSUER, e.LASTSEEN_OIDC_CLIENT_ID, e.LASTSEEN_OIDC_CLIENT_SECRET];
+  if (set.every((v) => v === undefined)) return null;
+  if (set.some((v) => v === undefined)) {
+    throw new ConfigError('LASTSEEN_OIDC_ISSUER, LASTSEEN_OIDC_CLIENT_ID and LASTSEEN_OIDC_CLIENT_SECRET must be set together');
+  }
+  return {
+    issuer: e.LASTSEEN_OIDC_ISSUER!,
+    clientId: e.LASTSEEN_OIDC_CLIENT_ID!,
+    clientSecret: e.LASTSEEN_OIDC_CLIENT_SECRET!,
+    roleClaim: e.LASTSEEN_OIDC_ROLE_CLAIM,
+    redirectUrl: e.LASTSEEN_OIDC_REDIRECT_URL ?? null,
   };
 }
 

@@ -13,7 +13,13 @@ import { startMapSystem, type MapSystem } from './map-system.ts';
 
 declare global {
   interface Window {
-    lastseen: { ready: boolean; live: string; shown(): { id: string; customerId: string }[] };
+    lastseen: {
+      ready: boolean;
+      firstRenderMs: number | null;
+      live: string;
+      mode(): string;
+      shown(): { id: string; status: string; name: string | null; customerId: string }[];
+    };
   }
 }
 
