@@ -38,6 +38,7 @@ import { audienceOf } from '../web/authz.ts';
 import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { createHttpServer } from '../web/server.ts';
+import { OidcSignOn } from '../web/session-oidc.ts';
 import { SessionStore, type SessionLimits } from '../web/session-store.ts';
 import { tokenLogin } from '../web/token-login.ts';
 
@@ -210,6 +211,7 @@ export async function startSystem(opts: StartOptions = {}) {
     retimeCustomer,
     extraApi,
     sessions,
+    oidc: config.oidc ? new OidcSignOn(config.oidc, () => clock.now()) : undefined,
     publicConfig: { tileUrl: config.tileUrl },
   });
   const http = createHttpServer(app, aedes, config.tls);

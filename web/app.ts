@@ -21,6 +21,7 @@ import { keyRoutes } from './routes/keys.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { userRoutes } from './routes/users.ts';
+import type { OidcSignOn } from './session-oidc.ts';
 import type { SessionStore } from './session-store.ts';
 
 export interface AppDeps {
@@ -42,6 +43,8 @@ export interface AppDeps {
   extraApi?: Router[];
   /** People's sign-in sessions (cookies); without it only API keys authenticate. */
   sessions?: SessionStore;
+  /** Single sign-on for operators (./session-oidc.ts), when configured. */
+  oidc?: OidcSignOn;
   /** Public config for the web page (tile URL). */
   publicConfig?: Record<string, unknown>;
 }
@@ -70,7 +73,7 @@ export function createApp(deps: AppDeps) {
 
   const auth = authenticate(registry, metrics, deps.guard, log, deps.sessions);
   // Sign-in comes before the API's authentication: it is how a person gets a session.
-  if (deps.sessions) app.use('/api', sessionRoutes({ registry, sessions: deps.sessions, guard: deps.guard, metrics, log, audit: deps.audit, authenticate: auth }));
+  if (deps.sessions) app.use('/api', sessionRoutes({ registry, sessions: deps.sessions, guard: deps.guard, metrics, log, audit: deps.audit, authenticate: auth, oidc: deps.oidc }));
   const api = express.Router();
   api.use(auth);
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.

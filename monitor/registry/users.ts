@@ -47,6 +47,8 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS users (
   password_hash TEXT,
   created_at INTEGER NOT NULL
 );`;
+/** A person who signs in through single sign-on: `{issuer} {subject}`, unique; they have no password. */
+const EXTERNAL_ID = { column: 'external_id', type: 'TEXT' };
 
 const view = (r: UserRow): User => ({
   id: r.id,
@@ -76,7 +78,15 @@ export class Users {
     private changes?: CredentialChanges,
   ) {
     db.exec(SCHEMA);
+    const cols = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
+    if (!cols.some((c) => c.name === EXTERNAL_ID.column)) db.exec(`ALTER TABLE users ADD COLUMN ${EXTERNAL_ID.column} ${EXTERNAL_ID.type}`);
+    db.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_external ON users(external_id) WHERE external_id IS NOT NULL');
     this.stmt = {
+      byExternal: db.prepare('SELECT * FROM users WHERE external_id = ?'),
+      insertExternal: db.prepare(
+        'INSERT INTO users (id, username, role, customer_id, name, email, password_hash, created_at, external_id) VALUES (@id, @username, @role, NULL, @name, @email, NULL, @createdAt, @externalId)',
+      ),
+      updateExternal: db.prepare('UPDATE users SET role = @role, name = @name, email = @email WHERE id = @id'),
       insert: db.prepare(
         'INSERT INTO users (id, username, role, customer_id, name, email, password_hash, created_at) VALUES (@id, @username, @role, @customerId, @name, @email, @hash, @createdAt)',
       ),
@@ -135,6 +145,27 @@ export class Users {
     if (!ok || !r) return null;
     if (r.role === 'customer' && (!r.customer_id || !this.customerExists(r.customer_id))) return null;
     return view(r);
+  }
+
+  /**
+   * The person a single sign-on identity belongs to, created at their first sign-in and brought
+   * up to date (role, name, e-mail: the provider is their source) at each one after. A username
+   * already held by someone else is refused rather than merged: signing in through the provider
+   * must never open another person's account.
+   */
+  signedOnExternally(e: { externalId: string; username: string; role: Role; name: string | null; email: string | null }): User {
+    const existing = this.stmt.byExternal.get(e.externalId) as UserRow | undefined;
+    if (existing) {
+      const roleChanged = existing.role !== e.role;
+      this.stmt.updateExternal.run({ id: existing.id, role: e.role, name: e.name, email: e.email });
+      // A demoted person's other sessions must not keep the old role's reach.
+      if (roleChanged) this.changes?.emit({ kind: 'user_removed', userId: existing.id });
+      return this.get(existing.id)!;
+    }
+    if (this.stmt.byUsernameTaken.get(e.username)) throw new RegistryError(409, `username ${e.username} is already another person's`);
+    const id = randomBytes(9).toString('base64url');
+    this.stmt.insertExternal.run({ id, username: e.username, role: e.role, name: e.name, email: e.email, createdAt: this.now(), externalId: e.externalId });
+    return this.get(id)!;
   }
 
   /** Delete a person; their sessions end (the announcement's listeners close them). */
