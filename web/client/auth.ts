@@ -103,4 +103,9 @@ export function showLogin(message?: string): void {
     location.reload();
   };
   byId<HTMLInputElement>('login-username').focus();
+  // Offered only when the server has a provider configured.
+  void fetch('/api/session/options')
+    .then((r) => (r.ok ? (r.json() as Promise<{ sso?: boolean }>) : {}))
+    .then((o) => (byId('login-sso').hidden = !(o as { sso?: boolean }).sso))
+    .catch(() => undefined);
 }

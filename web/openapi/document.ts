@@ -103,6 +103,20 @@ export function openApiDocument(version: string) {
         get: { summary: 'The signed-in person and their CSRF token (session cookie only)', security: [{ session: [] }], responses: { ...ok('Session'), ...errors(401) } },
         delete: { summary: 'Sign out: the session ends and its sockets close (needs X-CSRF-Token)', security: [{ session: [] }], responses: { '200': { description: '{ signedOut: true }' }, ...errors(401, 403) } },
       },
+      '/api/session/options': {
+        get: { summary: 'How people may sign in here: { password: true, sso: bool }', security: [], responses: { '200': { description: '{ password, sso }' } } },
+      },
+      '/api/session/oidc': {
+        get: { summary: 'Single sign-on: 302 to the OpenID provider (authorization code with PKCE)', security: [], responses: { '302': { description: 'to the provider' }, ...errors(404, 503) } },
+      },
+      '/api/session/oidc/callback': {
+        get: {
+          summary: "The provider's answer: sets the session cookie and 302 to the map; 401 with a sentence when refused (no role, username taken, state not this browser's)",
+          security: [],
+          parameters: [q('code', 'authorization code'), q('state', 'as sent')],
+          responses: { '302': { description: 'signed in, to /' }, ...errors(401, 404) },
+        },
+      },
       '/api/devices': {
         post: { summary: 'Create a device; returns its token once', requestBody: body('DeviceCreate'), responses: { ...ok('DeviceCreated', '201'), ...errors(401, 403, 409, 422) } },
         get: {

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildWeb } from '../../../web/build.ts';
 import { roleFromClaim } from '../../../web/session-oidc.ts';
 import { ensureDebianBinary } from '../../helpers/debian.ts';
 import { freePort } from '../../helpers/ports.ts';
@@ -38,6 +39,8 @@ async function startProvider(port: number, redirectUri: string): Promise<ChildPr
 
 beforeAll(async () => {
   const executablePath = ensureDebianBinary('chromium', 'chromium');
+  // The login form is the page's: always from the current source.
+  await buildWeb();
   const [idpPort, httpPort] = [await freePort(), await freePort()];
   const redirect = `http://127.0.0.1:${httpPort}/api/session/oidc/callback`;
   provider = await startProvider(idpPort, redirect);
@@ -57,7 +60,10 @@ afterAll(async () => {
 async function signOn(login: string) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${sys.url}/api/session/oidc`);
+  // From the map's login form, as a person would.
+  await page.goto(sys.url);
+  await page.waitForSelector('#login-sso:not([hidden])');
+  await page.click('#login-sso');
   await page.waitForSelector('input[name=login]');
   await page.fill('input[name=login]', login);
   await page.fill('input[name=password]', 'anything');
