@@ -55,11 +55,27 @@ export interface MapLiveOptions {
  */
 export type LiveCaller = Caller & { keyId?: string; userId?: string; sessionId?: string };
 
+/** Whether a handshake's Origin (absent for non-browser clients) is this host itself. */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
 /** Authenticate sockets, put them in their room, forward monitor events. Returns stop(). */
 export function attachMapLive(io: Server, opts: MapLiveOptions): () => void {
   io.use(async (socket: Socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     const cookie = opts.authorizeSession && !token ? sessionCookieOf(socket.handshake.headers.cookie) : undefined;
+    // A browser sends the cookie to a WebSocket opened by any page of the same site (another
+    // port of this host, say): a cookie socket must come from this server's own page.
+    if (cookie && !sameOrigin(socket.handshake.headers.origin, socket.handshake.headers.host)) {
+      next(new Error('unauthorized'));
+      return;
+    }
     const c = cookie ? opts.authorizeSession!(cookie) : await opts.authorizeToken(typeof token === 'string' ? token : '', socket.handshake.address);
     if (typeof c === 'string') {
       next(new Error(c));

@@ -215,6 +215,20 @@ describe('sign-in', () => {
     socket.close();
   });
 
+  it('refuses a socket.io connection with a valid session cookie from a page of another origin', async () => {
+    const s = (await signIn('wanjiru', PASSWORD)).jar!;
+    const socket: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: s.cookie, origin: 'http://127.0.0.1:1' }, reconnection: false });
+    const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
+    expect(err.message).toBe('unauthorized');
+    socket.close();
+    const own: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: s.cookie, origin: sys.url }, reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      own.once('connect', () => resolve());
+      own.once('connect_error', reject);
+    });
+    own.close();
+  });
+
   it('refuses a socket.io connection with an unknown session cookie', async () => {
     const socket: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: 'lastseen_session=forged' }, reconnection: false });
     const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
