@@ -70,11 +70,6 @@ export function authenticate(registry: Registry, metrics: Metrics, guard: LoginG
   };
 }
 
-/** Reads `Authorization: Bearer <token>` only; 401 without a valid one, 429 while the guard blocks it. */
-export function bearerAuth(registry: Registry, metrics: Metrics, guard: LoginGuard, log: Logger) {
-  return authenticate(registry, metrics, guard, log);
-}
-
 /** Throws the right HttpError when the caller may not do `action` on an object of `owner`. */
 export function check(req: Request, action: Action, owner?: string, what = 'object'): void {
   const decision = authorize(req.principal!, action, owner);
