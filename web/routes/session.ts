@@ -53,6 +53,10 @@ const BAD_CREDENTIALS = 'The username or password is not right.';
  *   otherwise                          wrong password    401 BAD_CREDENTIALS, counted bad_credentials
  *   otherwise                          right             201 and the cookie
  *
+ * The sign-in itself needs no CSRF token: its body must be `application/json` (../json-body.ts),
+ * which a page of another site cannot send without a CORS preflight this server never grants, so
+ * no such page can sign a browser in to an account of its choosing.
+ *
  * Both refusals cost one argon2 verification (../../monitor/registry/users.ts), so their answer
  * and time are the same. Counted in `lastseen_auth_failures_total{interface="session"}`.
  */
