@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { io as ioClient, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../monitor/clock.ts';
 import { render } from '../../../monitor/alerts/messages/render.ts';
 import { device } from '../../monitor/alerts/harness.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../../helpers/system.ts';
@@ -126,21 +130,23 @@ describe('sign-in', () => {
     };
     const unknown = [];
     const wrong = [];
-    // Different usernames each time so the guard (3 a minute) does not step in.
-    for (let i = 0; i < 2; i++) {
-      unknown.push(await time(`nobody-${i}`, 'wrong password 1'));
-      wrong.push(await time(i === 0 ? 'ops' : 'acme-ops', 'wrong password 1'));
+    // Interleaved, different usernames each time so the guard (3 a minute) does not step in.
+    for (const known of ['ops', 'acme-ops', 'wanjiru']) {
+      unknown.push(await time(`nobody-${known}`, 'wrong password 1'));
+      wrong.push(await time(known, 'wrong password 1'));
     }
     for (const { r } of [...unknown, ...wrong]) {
       expect(r.status).toBe(401);
       expect(r.body).toEqual({ error: 'The username or password is not right.' });
       expect(r.setCookie).toBeNull();
     }
-    const avg = (xs: { ms: number }[]) => xs.reduce((a, x) => a + x.ms, 0) / xs.length;
-    // Both run one argon2 verification (~25 ms); without the dummy hash an unknown user took ~1 ms.
-    expect(avg(unknown) / avg(wrong)).toBeGreaterThan(0.5);
-    expect(avg(unknown) / avg(wrong)).toBeLessThan(2);
-    expect(await failures('bad_credentials')).toBe(before + 4);
+    const median = (xs: { ms: number }[]) => xs.map((x) => x.ms).sort((a, b) => a - b)[1];
+    // Both verify one argon2 hash (~25 ms idle); without the dummy hash an unknown user took
+    // under 1 ms, a ratio near 0.02. Loose bounds: the machine may be busy with other work.
+    const ratio = median(unknown) / median(wrong);
+    expect(ratio).toBeGreaterThan(0.33);
+    expect(ratio).toBeLessThan(3);
+    expect(await failures('bad_credentials')).toBe(before + 6);
   });
 
   it('locks a username out after repeated failures, even with the right password then', async () => {
@@ -238,27 +244,47 @@ describe('sign-in', () => {
 });
 
 describe('session lifetime', () => {
-  it('refuses an idle session with 401 and counts it as expired; a restart keeps a live one', async () => {
-    const dataDir = (await import('node:fs')).mkdtempSync(`${(await import('node:os')).tmpdir()}/lastseen-sess-`);
-    const first = await startTestSystem({ dataDir, sessionLimits: { maxAgeMs: 60_000, idleMs: 400 } });
+  it('keeps a live session across a restart, refuses it after 30 idle minutes, and a busy one after 12 hours; both counted', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lastseen-sess-'));
+    // One clock for both runs, moved only by the test: no sleeping, no race with a slow start.
+    const clock = new ManualClock(Date.now());
+    clock.now = clock.now.bind(clock);
+    const start = () => startTestSystem({ dataDir, clock });
+    const get = (base: string, cookie: string) => fetch(`${base}/api/devices`, { headers: { cookie } });
+    const signInAt = async (base: string) => {
+      const res = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nina', password: PASSWORD }) });
+      return res.headers.get('set-cookie')!.split(';')[0];
+    };
     try {
+      const first = await start();
       await first.api('POST', '/api/users', { username: 'nina', password: PASSWORD, role: 'agent' });
-      const res = await fetch(`${first.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nina', password: PASSWORD }) });
-      const cookie = res.headers.get('set-cookie')!.split(';')[0];
+      const idleOne = await signInAt(first.url);
       await first.close();
-      const second = await startTestSystem({ dataDir, sessionLimits: { maxAgeMs: 60_000, idleMs: 400 } });
+      const second = await start();
       try {
-        expect((await fetch(`${second.url}/api/devices`, { headers: { cookie } })).status).toBe(200);
-        await new Promise((r) => setTimeout(r, 500));
-        const idle = await fetch(`${second.url}/api/devices`, { headers: { cookie } });
+        expect((await get(second.url, idleOne)).status).toBe(200);
+        clock.advance(29 * 60_000);
+        expect((await get(second.url, idleOne)).status).toBe(200);
+        clock.advance(30 * 60_000);
+        const idle = await get(second.url, idleOne);
         expect(idle.status).toBe(401);
         expect((await idle.json()).error).toBe('Your session has expired; sign in again.');
-        expect(await (await fetch(`${second.url}/metrics`)).text()).toMatch(/lastseen_auth_failures_total\{interface="session",reason="session_idle"\} 1/);
+
+        const busyOne = await signInAt(second.url);
+        for (let h = 0; h < 12 * 4; h++) {
+          clock.advance(15 * 60_000);
+          if ((await get(second.url, busyOne)).status !== 200) break;
+        }
+        const expired = await get(second.url, busyOne);
+        expect(expired.status).toBe(401);
+        const metrics = await (await fetch(`${second.url}/metrics`)).text();
+        expect(metrics).toMatch(/lastseen_auth_failures_total\{interface="session",reason="session_idle"\} 1/);
+        expect(metrics).toMatch(/lastseen_auth_failures_total\{interface="session",reason="session_expired"\} 1/);
       } finally {
         await second.close();
       }
     } finally {
-      (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
