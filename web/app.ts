@@ -11,6 +11,7 @@ import { SinkError } from '../monitor/store/spool/rows.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { authenticate } from './auth.ts';
+import { allowedMethods } from './allowed-methods.ts';
 import { HttpError } from './http-error.ts';
 import { limitJsonDepth, requireJsonBody } from './json-body.ts';
 import { openApiDocument } from './openapi/document.ts';
@@ -34,7 +35,7 @@ export interface AppDeps {
   audit: AuditLog;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
-  ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number };
+  ports: () => { mqttPort?: number; httpPort: number; mqttsPort?: number; broker?: string };
   /** Extra health of the store (spool depth while InfluxDB is away). */
   storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
@@ -68,6 +69,14 @@ export function createApp(deps: AppDeps) {
   });
 
   const openapi = openApiDocument(deps.version);
+  const allowed = allowedMethods(openapi.paths);
+  /** 405 with `Allow` when the path exists with other methods; undefined when it does not exist. */
+  const wrongMethod = (method: string, path: string, res: Response): HttpError | undefined => {
+    const methods = allowed(path);
+    if (methods.length === 0) return undefined;
+    res.set('Allow', methods.join(', '));
+    return new HttpError(405, `${method} is not a method of ${path}; it answers ${methods.join(', ')}.`, 'method_not_allowed');
+  };
   // Public, like /healthz: it describes the API, it holds no data.
   app.get('/api/openapi.json', (_req, res) => res.json(openapi));
 
@@ -86,12 +95,12 @@ export function createApp(deps: AppDeps) {
   api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
   for (const r of deps.extraApi ?? []) api.use(r);
-  api.use((req, _res, next) => next(new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
+  api.use((req, res, next) => next(wrongMethod(req.method, `/api${req.path}`, res) ?? new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
   app.use('/api', api);
 
   if (existsSync(DIST)) app.use(express.static(DIST, { index: 'index.html' }));
   // Instead of express's HTML page: every error, here too, is `{ "error": "<sentence>" }`.
-  app.use((req, _res, next) => next(new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)));
+  app.use((req, res, next) => next(wrongMethod(req.method, req.path, res) ?? new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     const { status, message, reason } = toHttp(err);
