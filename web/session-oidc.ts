@@ -1,4 +1,4 @@
-import * as oidc from 'openid-client';
+import type * as Oidc from 'openid-client';
 import type { OidcConfig } from '../monitor/config.ts';
 import type { Role } from '../monitor/types.ts';
 
@@ -51,7 +51,9 @@ interface Pending {
  * are accepted only on a loopback address (a test provider, a provider beside lastseen).
  */
 export class OidcSignOn {
-  private discovered: Promise<oidc.Configuration> | null = null;
+  private discovered: Promise<Oidc.Configuration> | null = null;
+  /** Loaded at the first sign-in: a server without single sign-on never pays for the library. */
+  private lib: Promise<typeof Oidc> | null = null;
   private pending = new Map<string, Pending>();
 
   constructor(
@@ -59,7 +61,12 @@ export class OidcSignOn {
     private now: () => number,
   ) {}
 
-  private configuration(): Promise<oidc.Configuration> {
+  private load(): Promise<typeof Oidc> {
+    return (this.lib ??= import('openid-client'));
+  }
+
+  private async configuration(): Promise<Oidc.Configuration> {
+    const oidc = await this.load();
     const url = new URL(this.cfg.issuer);
     const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
     this.discovered ??= oidc
@@ -74,6 +81,7 @@ export class OidcSignOn {
   /** Where to send the browser to sign in, and the state to bind to it (a cookie). */
   async begin(defaultRedirectUri: string): Promise<{ url: string; state: string }> {
     const config = await this.configuration();
+    const oidc = await this.load();
     const now = this.now();
     for (const [k, p] of this.pending) if (now - p.at > PENDING_MS) this.pending.delete(k);
     if (this.pending.size >= PENDING_MAX) throw new OidcError('too many sign-ins are under way; try again in a minute');
@@ -104,6 +112,7 @@ export class OidcSignOn {
     this.pending.delete(state);
     if (this.now() - p.at > PENDING_MS) throw new OidcError('this sign-in took longer than 10 minutes; start again');
     const config = await this.configuration();
+    const oidc = await this.load();
     let tokens;
     try {
       tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: p.verifier, expectedState: state, expectedNonce: p.nonce, idTokenExpected: true });
