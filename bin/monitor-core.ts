@@ -30,11 +30,14 @@ import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
+import { audienceOf } from '../web/authz.ts';
 import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { createHttpServer } from '../web/server.ts';
+import { OidcSignOn } from '../web/session-oidc.ts';
+import { SessionStore, type SessionLimits } from '../web/session-store.ts';
 import { tokenLogin } from '../web/token-login.ts';
 import { Features } from './features.ts';
 import { listen, portOf } from './listen.ts';
@@ -48,6 +51,8 @@ export interface StartOptions {
   logger?: Logger;
   /** Use this store instead of the one LASTSEEN_STORE names (tests of other adapters). */
   store?: TimeSeriesStore;
+  /** How long a sign-in session lasts (web/session-store.ts); tests may shorten it. */
+  sessionLimits?: SessionLimits;
 }
 
 /** What the MQTT side of a monitor may use: the heartbeat path and the state it feeds. */
@@ -118,6 +123,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   });
   const registry = new Registry(db, () => clock.now());
   const audit = new AuditLog(db, () => clock.now());
+  const sessions = new SessionStore(db, () => clock.now(), opts.sessionLimits, registry.credentialChanges);
   // Registered and written only once the ports are bound (last feature), so a failed start leaves
   // no admin key behind.
   const admin = resolveAdminToken(config.dataDir, config.adminToken);
@@ -236,10 +242,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     diagnosisRouter({
       load: (id, req) => {
         check(req, 'device:read', registry.getDevice(id)?.customerId ?? '\u0000', 'device');
-        return diagnosisInput(id, req.principal!.role === 'customer' ? 'customer' : 'staff');
+        return diagnosisInput(id, audienceOf(req.principal!));
       },
     }),
-    alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, deliveries: (id) => alerts.outbox.deliveryStates(id) }),
+    alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, audit, deliveries: (id) => alerts.outbox.deliveryStates(id) }),
     map.router,
   ];
   await f.add({ name: 'map index', start: () => undefined, stop: () => map.close() });
@@ -264,6 +270,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     retimeCustomer,
     webhookDestinations,
     extraApi,
+    sessions,
+    oidc: config.oidc ? new OidcSignOn(config.oidc, () => clock.now()) : undefined,
     publicConfig: { tileUrl: config.tileUrl },
   });
   const http: HttpServer = createHttpServer(app, mqtt.websocket, config.tls);
@@ -277,6 +285,11 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         authorizeToken: (token, source) => {
           const login = tokenLogin(loginDeps, 'socketio', source, token);
           return login.ok ? login.principal : login.status === 429 ? login.message : null;
+        },
+        authorizeSession: (cookie) => {
+          const found = sessions.lookup(cookie);
+          if (!found.ok) metrics.authFailures.inc({ interface: 'socketio', reason: found.reason });
+          return found.ok ? found.principal : null;
         },
         credentialChanges: registry.credentialChanges,
       }),

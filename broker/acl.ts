@@ -1,3 +1,5 @@
+import { authorize } from '../web/authz.ts';
+
 /**
  * Who may publish and subscribe where (docs/contract.md §3). Pure functions of the identity the
  * client logged in with, decided once at connect and attached to the client, so the
@@ -18,10 +20,18 @@ export function mayPublish(who: MqttIdentity, topic: string): boolean {
 
 export function maySubscribe(who: MqttIdentity, filter: string): boolean {
   if (filter.startsWith('$')) return false;
-  const root = who.kind === 'device' ? `devices/${who.deviceId}` : `alerts/${who.customerId}`;
-  // The root itself, or anything under it; a wildcard may only appear below the root, so
-  // `alerts/+/…` or `#` cannot reach another customer.
-  return filter === root || filter.startsWith(root + '/');
+  if (who.kind === 'device') {
+    const root = `devices/${who.deviceId}`;
+    return filter === root || filter.startsWith(root + '/');
+  }
+  // `alerts/{owner}` or `alerts/{owner}/…`: the owner segment is asked of the one decision
+  // (web/authz.ts). A wildcard there (`alerts/+/…`, `#`) is no customer's id, so it is refused.
+  if (!filter.startsWith('alerts/')) return false;
+  const rest = filter.slice('alerts/'.length);
+  const slash = rest.indexOf('/');
+  const owner = slash === -1 ? rest : rest.slice(0, slash);
+  if (owner === '' || owner === '+' || owner === '#') return false;
+  return authorize({ role: 'customer', customerId: who.customerId }, 'alert:subscribe', owner) === 'allow';
 }
 
 /** The device whose heartbeat this topic carries, if it is a heartbeat topic. */

@@ -9,6 +9,7 @@ import type { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import type { CredentialChange } from '../monitor/registry/credential-changes.ts';
 import { endsSession } from '../monitor/security/session-revocation.ts';
+import { authorize } from '../web/authz.ts';
 import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
 import { clientIdProblem } from './client-id.ts';
 import { guardConnections } from './connection-guard.ts';
@@ -164,7 +165,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       if (user.startsWith('customer:')) {
         const customerId = user.slice('customer:'.length);
         const principal = pass ? registry.keys.principalFor(pass) : null;
-        if (principal?.role === 'customer' && principal.customerId === customerId) {
+        if (principal && authorize(principal, 'alert:subscribe', customerId) === 'allow') {
           if (!clientIdAllowed(c, user)) return done(authError('identifier rejected', IDENTIFIER_REJECTED), null);
           c.lastseen = { kind: 'customer', customerId };
           c.lastseenKeyId = principal.keyId;
@@ -341,6 +342,8 @@ export function closeSessions(aedes: Aedes, change: CredentialChange): number {
     client.close();
     n++;
   };
+  // People sign in to the web, not to MQTT: their changes end no MQTT session.
+  if (change.kind === 'user_removed' || change.kind === 'session_ended') return 0;
   if (change.kind === 'key_revoked' || change.kind === 'customer_deleted') {
     for (const client of own.keySessions) {
       const who = client.lastseen;

@@ -43,6 +43,19 @@ export interface Config {
   brokerAuth: BrokerAuth;
   /** The monitor's MQTT client id at the external broker: fixed, so its persistent session survives restarts. */
   brokerClientId: string;
+  /** Single sign-on for operators (web/session-oidc.ts); null when LASTSEEN_OIDC_ISSUER is unset. */
+  oidc: OidcConfig | null;
+}
+
+export interface OidcConfig {
+  /** The OpenID provider's issuer URL (its discovery document is `<issuer>/.well-known/openid-configuration`). */
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+  /** The claim (ID token or userinfo) whose value names the lastseen role: `admin` or `agent`. */
+  roleClaim: string;
+  /** Where the provider sends the browser back; default: this server's `/api/session/oidc/callback`. */
+  redirectUrl: string | null;
 }
 
 /** `http` (an auth/ACL endpoint for brokers that call out) is planned: docs/contract.md §9. */
@@ -118,6 +131,11 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'LASTSEEN_BROKER_CLIENT_ID must be 1–64 of A–Z a–z 0–9 . _ : -')
     .default('lastseen-monitor'),
+  LASTSEEN_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_ISSUER must be an http:// or https:// URL' }).optional(),
+  LASTSEEN_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  LASTSEEN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  LASTSEEN_OIDC_ROLE_CLAIM: z.string().min(1).default('lastseen_role'),
+  LASTSEEN_OIDC_REDIRECT_URL: z.url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_REDIRECT_URL must be an http:// or https:// URL' }).optional(),
 });
 
 /** Why a broker URL cannot be used, or null. The password is never echoed. */
@@ -163,6 +181,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brokerUrl: e.LASTSEEN_BROKER_URL ?? null,
     brokerAuth: e.LASTSEEN_BROKER_AUTH,
     brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
+    oidc: readOidc(e),
+  };
+}
+
+/** All three of issuer, client id and secret, or none: half a single sign-on is a mistake to name. */
+function readOidc(e: z.infer<typeof envSchema>): OidcConfig | null {
+  const set = [e.LASTSEEN_OIDC_ISSUER, e.LASTSEEN_OIDC_CLIENT_ID, e.LASTSEEN_OIDC_CLIENT_SECRET];
+  if (set.every((v) => v === undefined)) return null;
+  if (set.some((v) => v === undefined)) {
+    throw new ConfigError('LASTSEEN_OIDC_ISSUER, LASTSEEN_OIDC_CLIENT_ID and LASTSEEN_OIDC_CLIENT_SECRET must be set together');
+  }
+  return {
+    issuer: e.LASTSEEN_OIDC_ISSUER!,
+    clientId: e.LASTSEEN_OIDC_CLIENT_ID!,
+    clientSecret: e.LASTSEEN_OIDC_CLIENT_SECRET!,
+    roleClaim: e.LASTSEEN_OIDC_ROLE_CLAIM,
+    redirectUrl: e.LASTSEEN_OIDC_REDIRECT_URL ?? null,
   };
 }
 

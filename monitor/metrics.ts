@@ -39,13 +39,13 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
     }),
     authFailures: new Counter({
       name: 'lastseen_auth_failures_total',
-      help: 'Refused logins, by interface (mqtt, http, socketio) and reason',
+      help: 'Refused logins, by interface (mqtt, http, socketio, session) and reason',
       labelNames: ['interface', 'reason'] as const,
       registers: [registry],
     }),
     apiRejected: new Counter({
       name: 'lastseen_api_rejected_total',
-      help: 'REST requests refused for their input, by reason (content_type, body_too_deep, not_json, too_large, control_characters, reserved_id, custom_fields_limit, operator_field, invalid_request)',
+      help: 'REST requests refused for their input, by reason (content_type, body_too_deep, not_json, too_large, control_characters, reserved_id, custom_fields_limit, operator_field, invalid_request, csrf)',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),

@@ -11,7 +11,7 @@ import { RegistryError, type Registry } from '../monitor/registry/registry.ts';
 import { SinkError } from '../monitor/store/spool/rows.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
-import { bearerAuth } from './auth.ts';
+import { authenticate } from './auth.ts';
 import { allowedMethods } from './allowed-methods.ts';
 import { HttpError } from './http-error.ts';
 import { limitJsonDepth, requireJsonBody } from './json-body.ts';
@@ -21,6 +21,10 @@ import { deviceRoutes } from './routes/devices.ts';
 import { exportRoutes } from './routes/export.ts';
 import { keyRoutes } from './routes/keys.ts';
 import { onboardingRoutes } from './routes/onboarding.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { userRoutes } from './routes/users.ts';
+import type { OidcSignOn } from './session-oidc.ts';
+import type { SessionStore } from './session-store.ts';
 
 export interface AppDeps {
   registry: Registry;
@@ -45,6 +49,10 @@ export interface AppDeps {
   webhookDestinations?: WebhookDestinations;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
   extraApi?: Router[];
+  /** People's sign-in sessions (cookies); without it only API keys authenticate. */
+  sessions?: SessionStore;
+  /** Single sign-on for operators (./session-oidc.ts), when configured. */
+  oidc?: OidcSignOn;
   /** Public config for the web page (tile URL). */
   publicConfig?: Record<string, unknown>;
 }
@@ -81,14 +89,18 @@ export function createApp(deps: AppDeps) {
   // Public, like /healthz: it describes the API, it holds no data.
   app.get('/api/openapi.json', (_req, res) => res.json(openapi));
 
+  const auth = authenticate(registry, metrics, deps.guard, log, deps.sessions);
+  // Sign-in comes before the API's authentication: it is how a person gets a session.
+  if (deps.sessions) app.use('/api', sessionRoutes({ registry, sessions: deps.sessions, guard: deps.guard, metrics, log, audit: deps.audit, authenticate: auth, oidc: deps.oidc }));
   const api = express.Router();
-  api.use(bearerAuth(registry, metrics, deps.guard, log));
+  api.use(auth);
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
   api.use(onboardingRoutes(registry, deps.track, deps.audit));
   api.use(requireJsonBody, express.json({ limit: JSON_BODY_LIMIT }), limitJsonDepth);
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
   api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer, deps.webhookDestinations));
   api.use(keyRoutes(registry, deps.audit));
+  api.use(userRoutes(registry, deps.audit));
   api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
   for (const r of deps.extraApi ?? []) api.use(r);

@@ -1,4 +1,5 @@
 import type { Principal } from '../monitor/registry/registry.ts';
+import { seesAllCustomers } from './authz.ts';
 
 /**
  * Which fields of its own customer a `customer` key may change. Admins change all of them;
@@ -24,6 +25,6 @@ export const CUSTOMER_OWNED_FIELDS: readonly string[] = ['name', 'language', 'ch
 
 /** The fields of `body` the principal may not change (empty: all allowed). `known` = the schema's keys. */
 export function forbiddenCustomerFields(p: Principal, body: unknown, known: readonly string[]): string[] {
-  if (p.role !== 'customer' || body === null || typeof body !== 'object' || Array.isArray(body)) return [];
+  if (seesAllCustomers(p) || body === null || typeof body !== 'object' || Array.isArray(body)) return [];
   return Object.keys(body).filter((k) => known.includes(k) && !CUSTOMER_OWNED_FIELDS.includes(k));
 }

@@ -134,6 +134,29 @@ export const heartbeatsQuery = z.object({
 });
 
 /** Parse or throw a 400/422-worthy message naming the first bad field. */
+/**
+ * A person (web/routes/users.ts). A username is what people type to sign in: letters, digits and
+ * `. _ @ -`, so it is also safe in logs and the audit log. Passwords: 10 to 1024 characters (long
+ * passphrases welcome; argon2 hashes any length, the cap keeps one request's work bounded).
+ */
+export const userCreateSchema = z
+  .object({
+    username: z.string().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'may contain only letters, digits, ".", "_", "@" and "-"'),
+    password: z.string().min(10, 'must be at least 10 characters').max(1024),
+    role: z.enum(['admin', 'agent', 'customer']),
+    customerId: id.optional(),
+    name: text(200).optional(),
+    email: z.email('must be an e-mail address').max(254).optional(),
+  })
+  .strict()
+  .refine((u) => u.role !== 'customer' || u.customerId, { message: 'customerId is required for the customer role', path: ['customerId'] });
+
+/** `POST /api/session`: what a person types into the sign-in form. */
+export const sessionCreateSchema = z.object({
+  username: z.string().min(1).max(200),
+  password: z.string().min(1).max(1024),
+});
+
 export function parseOr<T>(
   schema: z.ZodType<T>,
   value: unknown,

@@ -11,6 +11,13 @@ export interface Principal {
   customerId?: string;
   /** Which key this is (a prefix of its hash), for the audit log and revocation. */
   keyId?: string;
+  /** A person signed in with a session (web/session-store.ts): who, for `by` and the audit log. */
+  username?: string;
+  /** That person's id and the session's, so deleting the person or signing out ends it. */
+  userId?: string;
+  sessionId?: string;
+  /** The person's display name, if they have one. */
+  name?: string;
 }
 
 /** A key as listed to admins: never the token, only its id. */

@@ -11,7 +11,11 @@ export type CredentialChange =
   /** A device's SIM was deactivated or retired: it may not stay connected. */
   | { kind: 'sim_blocked'; deviceId: string }
   /** A customer was deleted (its keys are revoked, each announced on its own, before this). */
-  | { kind: 'customer_deleted'; customerId: string };
+  | { kind: 'customer_deleted'; customerId: string }
+  /** A person was deleted: every session they signed in to must end. */
+  | { kind: 'user_removed'; userId: string }
+  /** One sign-in session ended (signed out, expired): sockets opened with it must close. */
+  | { kind: 'session_ended'; sessionId: string };
 
 export type CredentialListener = (change: CredentialChange) => void;
 

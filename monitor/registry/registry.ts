@@ -2,6 +2,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DeviceState } from '../liveness/tracker.ts';
 import type { Customer, Device, SimState } from '../types.ts';
 import { ApiKeys } from './api-keys.ts';
+import { Users } from './users.ts';
 import { CredentialChanges } from './credential-changes.ts';
 import { RegistryError } from './errors.ts';
 import { DeviceStates } from './device-states.ts';
@@ -79,6 +80,8 @@ export class Registry {
   private stmt: Record<string, Statement>;
   /** API keys (admin, agent, customer), stored as hashes. */
   readonly keys: ApiKeys;
+  /** Named people who sign in with a password (./users.ts). */
+  readonly users: Users;
   /** Last known device states, snapshotted for restarts. */
   readonly states: DeviceStates;
   /**
@@ -126,6 +129,7 @@ export class Registry {
     this.customerTable = new Customers(db, now);
     this.keys = new ApiKeys(db, now, (id) => this.customerTable.has(id), this.credentialChanges);
     this.states = new DeviceStates(db);
+    this.users = new Users(db, now, (id) => this.customerTable.has(id), this.credentialChanges);
     this.load();
   }
 

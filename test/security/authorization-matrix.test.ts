@@ -31,6 +31,8 @@ const ROWS: Row[] = [
   ['POST', '/api/keys', { role: 'agent' }, [201, 403, 403]],
   ['GET', '/api/keys', undefined, [200, 403, 403]],
   ['GET', '/api/audit', undefined, [200, 403, 403]],
+  ['GET', '/api/users', undefined, [200, 403, 403]],
+  ['POST', '/api/users', { username: 'new-person', password: 'a long passphrase', role: 'agent' }, [201, 403, 403]],
   ['GET', '/api/devices', undefined, [200, 200, 200]],
   ['GET', '/api/alerts', undefined, [200, 200, 200]],
   ['GET', '/api/map/summary', undefined, [200, 200, 200]],

@@ -77,6 +77,17 @@ describe('OpenAPI description (/api/openapi.json)', () => {
     conforms('/api/keys', 'get', r.status, r.body);
     r = await sys.api('POST', '/api/onboarding', [{ deviceId: 'g2', customerId: 'kwt' }, { deviceId: 'g3' }]);
     conforms('/api/onboarding', 'post', r.status, r.body);
+    r = await sys.api('POST', '/api/users', { username: 'wanjiru', password: 'a long passphrase', role: 'agent', name: 'Wanjiru' });
+    conforms('/api/users', 'post', r.status, r.body);
+    r = await sys.api('GET', '/api/users');
+    conforms('/api/users', 'get', r.status, r.body);
+    const signIn = await fetch(`${sys.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'wanjiru', password: 'a long passphrase' }) });
+    conforms('/api/session', 'post', signIn.status, await signIn.json());
+    const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
+    const me = await fetch(`${sys.url}/api/session`, { headers: { cookie } });
+    conforms('/api/session', 'get', me.status, await me.json());
+    const wrong = await fetch(`${sys.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'wanjiru', password: 'nope' }) });
+    conforms('/api/session', 'post', wrong.status, await wrong.json());
     r = await sys.api('GET', '/api/audit');
     conforms('/api/audit', 'get', r.status, r.body);
     r = await sys.api('GET', '/api/devices', undefined, 'wrong');

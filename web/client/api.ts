@@ -1,9 +1,9 @@
 /**
- * Calls to the lastseen API with the session's token. Endpoints built by other parts may not
+ * Calls to the lastseen API as the page signed in (./auth.ts: a token, or the session cookie). Endpoints built by other parts may not
  * exist yet on a given server: a 404 on those becomes NOT_AVAILABLE so the page says so.
  */
 
-import { getToken, onUnauthorized } from './auth.ts';
+import { authHeaders, onUnauthorized } from './auth.ts';
 
 export const NOT_AVAILABLE = Symbol('not available');
 
@@ -17,7 +17,7 @@ export class ApiError extends Error {
 }
 
 async function call(method: string, path: string, signal?: AbortSignal): Promise<Response> {
-  const res = await fetch(path, { method, signal, headers: { authorization: `Bearer ${getToken() ?? ''}` } });
+  const res = await fetch(path, { method, signal, headers: authHeaders(method) });
   if (res.status === 401) {
     onUnauthorized();
     throw new ApiError(401, 'not signed in');

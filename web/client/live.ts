@@ -38,7 +38,8 @@ export interface LiveHandlers {
 
 const FLUSH_MS = 250;
 
-export function connectLive(token: string, h: LiveHandlers): () => void {
+/** `token` null: a signed-in person, whose session cookie the browser sends with the handshake. */
+export function connectLive(token: string | null, h: LiveHandlers): () => void {
   const pending = new Map<string, Coalesced>();
   let timer: ReturnType<typeof setTimeout> | null = null;
   const flush = () => {
@@ -54,7 +55,7 @@ export function connectLive(token: string, h: LiveHandlers): () => void {
     timer ??= setTimeout(flush, FLUSH_MS);
   };
 
-  const socket = io({ auth: { token }, transports: ['websocket', 'polling'] });
+  const socket = io({ auth: token ? { token } : {}, transports: ['websocket', 'polling'] });
   let connectedBefore = false;
   socket.on('connect', () => {
     h.state('live');

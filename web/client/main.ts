@@ -7,7 +7,7 @@ import 'leaflet/dist/leaflet.css';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { getJson } from './api.ts';
-import { getToken, showLogin, signOut, tokenFromFragment } from './auth.ts';
+import { getToken, resolveAuth, showLogin, signedInPerson, signOut } from './auth.ts';
 import { DeviceList } from './device-list.ts';
 import { DevicePanel } from './device-panel.ts';
 import { byId } from './dom.ts';
@@ -31,13 +31,15 @@ declare global {
 }
 
 async function start(): Promise<void> {
-  tokenFromFragment();
-  const token = getToken();
-  if (!token) {
+  if (!(await resolveAuth())) {
     showLogin();
     return;
   }
-  byId('sign-out').addEventListener('click', signOut);
+  const token = getToken();
+  const person = signedInPerson();
+  // textContent: a name is shown as typed, never as markup.
+  if (person) byId('signed-in').textContent = person.name ?? person.username;
+  byId('sign-out').addEventListener('click', () => void signOut());
   let tileUrl = DEFAULT_TILES;
   try {
     const cfg = await getJson<{ tileUrl?: string | null }>('/api/config');

@@ -18,14 +18,18 @@ import type { Server, Socket } from 'socket.io';
 import type { EventBus } from '../../monitor/events.ts';
 import type { CredentialChange } from '../../monitor/registry/credential-changes.ts';
 import { endsSession, type SessionCredential } from '../../monitor/security/session-revocation.ts';
+import { sessionCookieOf } from '../auth.ts';
+import { queryScope } from '../authz.ts';
 import type { Caller } from './router.ts';
 
 export const STAFF_ROOM = 'staff';
 export const customerRoom = (customerId: string): string => `customer:${customerId}`;
 
+/** The room a caller's socket joins: the devices it may read (../authz.ts `queryScope`), or none. */
 export function roomFor(c: Caller): string | null {
-  if (c.role === 'admin' || c.role === 'agent') return STAFF_ROOM;
-  return c.customerId ? customerRoom(c.customerId) : null;
+  const scope = queryScope(c, 'device:read');
+  if (scope === null) return null;
+  return scope === undefined ? STAFF_ROOM : customerRoom(scope);
 }
 
 export interface MapLiveOptions {
@@ -36,18 +40,43 @@ export interface MapLiveOptions {
    * else arrives as ''); `source` is the socket's remote address.
    */
   authorizeToken(token: string, source: string): LiveCaller | string | null | Promise<LiveCaller | string | null>;
+  /**
+   * The person a sign-in session cookie belongs to, or null (../session-store.ts). Used when a
+   * socket sends no token: the browser sends the httpOnly cookie with the handshake itself.
+   */
+  authorizeSession?(cookie: string): LiveCaller | null;
   /** Credential changes to act on (the registry's); sockets opened with a revoked key are closed. */
   credentialChanges?: { on(listener: (change: CredentialChange) => void): () => void };
 }
 
-/** A caller with the id of the key it presented, so revoking that key can find its sockets. */
-export type LiveCaller = Caller & { keyId?: string };
+/**
+ * A caller with the id of the key it presented, or the person and session it signed in with, so
+ * revoking that key, deleting that person or signing out can find its sockets.
+ */
+export type LiveCaller = Caller & { keyId?: string; userId?: string; sessionId?: string };
+
+/** Whether a handshake's Origin (absent for non-browser clients) is this host itself. */
+export function sameOrigin(origin: string | undefined, host: string | undefined): boolean {
+  if (origin === undefined) return true;
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
 
 /** Authenticate sockets, put them in their room, forward monitor events. Returns stop(). */
 export function attachMapLive(io: Server, opts: MapLiveOptions): () => void {
   io.use(async (socket: Socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
-    const c = await opts.authorizeToken(typeof token === 'string' ? token : '', socket.handshake.address);
+    const cookie = opts.authorizeSession && !token ? sessionCookieOf(socket.handshake.headers.cookie) : undefined;
+    // A browser sends the cookie to a WebSocket opened by any page of the same site (another
+    // port of this host, say): a cookie socket must come from this server's own page.
+    if (cookie && !sameOrigin(socket.handshake.headers.origin, socket.handshake.headers.host)) {
+      next(new Error('unauthorized'));
+      return;
+    }
+    const c = cookie ? opts.authorizeSession!(cookie) : await opts.authorizeToken(typeof token === 'string' ? token : '', socket.handshake.address);
     if (typeof c === 'string') {
       next(new Error(c));
       return;
@@ -57,7 +86,7 @@ export function attachMapLive(io: Server, opts: MapLiveOptions): () => void {
       next(new Error('unauthorized'));
       return;
     }
-    const credential: SessionCredential = { keyId: c.keyId, customerId: c.customerId };
+    const credential: SessionCredential = { keyId: c.keyId, customerId: c.customerId, userId: c.userId, sessionId: c.sessionId };
     socket.data.credential = credential;
     socket.join(room);
     next();

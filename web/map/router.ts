@@ -16,6 +16,7 @@
 import { Router, type Request, type Response } from 'express';
 import { DEVICE_STATUSES, type DeviceStatus, type Role } from '../../monitor/types.ts';
 import type { DeviceIds } from '../../monitor/columns/device-ids.ts';
+import { queryScope } from '../authz.ts';
 import { MapIndex } from './map-index.ts';
 import type { PlaceColumns } from './place-columns.ts';
 import { STATUS_CODES } from './pyramid.ts';
@@ -63,12 +64,8 @@ export function createMapRouter(opts: MapRouterOptions): MapRouter {
   };
 
   /** The customer a query is limited to: undefined = all; null = nothing visible. */
-  const scope = (c: Caller, asked: unknown): string | undefined | null => {
-    const want = typeof asked === 'string' && asked !== '' ? asked : undefined;
-    if (c.role !== 'customer') return want;
-    if (!c.customerId) return null;
-    return want === undefined || want === c.customerId ? c.customerId : null;
-  };
+  const scope = (c: Caller, asked: unknown): string | undefined | null =>
+    queryScope(c, 'device:read', typeof asked === 'string' && asked !== '' ? asked : undefined);
 
   router.get('/map', async (req, res) => {
     const c = await caller(req, res);

@@ -5,6 +5,8 @@ import {
   deviceCreateSchema,
   devicePatchSchema,
   keyCreateSchema,
+  sessionCreateSchema,
+  userCreateSchema,
 } from '../schemas.ts';
 import * as R from './responses.ts';
 
@@ -19,6 +21,8 @@ const REQUESTS: Record<string, Schema> = {
   DeviceCreate: deviceCreateSchema,
   DevicePatch: devicePatchSchema,
   KeyCreate: keyCreateSchema,
+  UserCreate: userCreateSchema,
+  SessionCreate: sessionCreateSchema,
 };
 const RESPONSES: Record<string, Schema> = {
   Error: R.errorBody,
@@ -33,6 +37,9 @@ const RESPONSES: Record<string, Schema> = {
   OnboardingResult: R.onboardingResult,
   Diagnosis: R.diagnosisView,
   AuditList: R.auditList,
+  User: R.userView,
+  UserList: R.userList,
+  Session: R.sessionView,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -52,8 +59,14 @@ export function openApiDocument(version: string) {
   return {
     openapi: '3.1.0',
     info: { title: 'lastseen', version, description: 'Connectivity monitor for IoT devices and animal trackers.' },
-    components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-    security: [{ bearer: [] }],
+    components: {
+      schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer' },
+        session: { type: 'apiKey', in: 'cookie', name: 'lastseen_session', description: 'from POST /api/session; writes also need the X-CSRF-Token header' },
+      },
+    },
+    security: [{ bearer: [] }, { session: [] }],
     paths: {
       '/healthz': { get: { summary: 'Health and bound ports', security: [], responses: ok('Health') } },
       '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
@@ -73,6 +86,37 @@ export function openApiDocument(version: string) {
       },
       '/api/keys/{id}': { delete: { summary: 'Revoke an API key', parameters: [idParam], responses: { '200': { description: 'revoked' }, ...errors(401, 403, 404) } } },
       '/api/audit': { get: { summary: 'Audit log of administrative changes', parameters: [q('limit', 'at most this many, newest first', { type: 'integer' }), q('target', 'only this object')], responses: { ...ok('AuditList'), ...errors(401, 403) } } },
+      '/api/users': {
+        post: { summary: 'Create a person who signs in with a password (admin)', requestBody: body('UserCreate'), responses: { ...ok('User', '201'), ...errors(401, 403, 409, 422) } },
+        get: { summary: 'List people (admin; never a password)', responses: { ...ok('UserList'), ...errors(401, 403) } },
+      },
+      '/api/users/{id}': {
+        delete: { summary: 'Delete a person; their sessions and sockets end at once (admin)', parameters: [idParam], responses: { '200': { description: 'the deleted user, deleted: true' }, ...errors(401, 403, 404) } },
+      },
+      '/api/session': {
+        post: {
+          summary: 'Sign in with username and password: sets the httpOnly session cookie. Unknown user and wrong password answer alike (401); repeated failures 429',
+          security: [],
+          requestBody: body('SessionCreate'),
+          responses: { ...ok('Session', '201'), ...errors(401, 422, 429) },
+        },
+        get: { summary: 'The signed-in person and their CSRF token (session cookie only)', security: [{ session: [] }], responses: { ...ok('Session'), ...errors(401) } },
+        delete: { summary: 'Sign out: the session ends and its sockets close (needs X-CSRF-Token)', security: [{ session: [] }], responses: { '200': { description: '{ signedOut: true }' }, ...errors(401, 403) } },
+      },
+      '/api/session/options': {
+        get: { summary: 'How people may sign in here: { password: true, sso: bool }', security: [], responses: { '200': { description: '{ password, sso }' } } },
+      },
+      '/api/session/oidc': {
+        get: { summary: 'Single sign-on: 302 to the OpenID provider (authorization code with PKCE)', security: [], responses: { '302': { description: 'to the provider' }, ...errors(404, 503) } },
+      },
+      '/api/session/oidc/callback': {
+        get: {
+          summary: "The provider's answer: sets the session cookie and 302 to the map; 401 with a sentence when refused (no role, username taken, state not this browser's)",
+          security: [],
+          parameters: [q('code', 'authorization code'), q('state', 'as sent')],
+          responses: { '302': { description: 'signed in, to /' }, ...errors(401, 404) },
+        },
+      },
       '/api/devices': {
         post: { summary: 'Create a device; returns its token once', requestBody: body('DeviceCreate'), responses: { ...ok('DeviceCreated', '201'), ...errors(401, 403, 409, 422) } },
         get: {

@@ -136,5 +136,36 @@ export const diagnosisView = z.looseObject({
 });
 
 export const auditList = z.object({
-  items: z.array(z.object({ at: z.string(), actor: z.string(), action: z.string(), target: z.string(), detail: z.record(z.string(), z.unknown()).nullable() })),
+  items: z.array(
+    z.object({
+      at: z.string(),
+      actor: z.string(),
+      action: z.string(),
+      target: z.string(),
+      detail: z.record(z.string(), z.unknown()).nullable(),
+      by: z.string().nullable().describe('the person (username) who did it; null for an API key or the system'),
+    }),
+  ),
+});
+
+const role = z.enum(['admin', 'agent', 'customer']);
+
+export const userView = z.object({
+  id: z.string(),
+  username: z.string(),
+  role,
+  customerId: z.string().nullable(),
+  name: z.string().nullable(),
+  email: z.string().nullable(),
+  createdAt: z.string(),
+});
+export const userList = z.object({ items: z.array(userView) });
+
+export const sessionView = z.object({
+  username: z.string(),
+  role,
+  customerId: z.string().nullable(),
+  name: z.string().nullable(),
+  csrfToken: z.string().describe('send as X-CSRF-Token on every cookie-authenticated write'),
+  expiresAt: z.string().optional().describe('ISO-8601: the latest end of the session (it also ends after 30 min idle)'),
 });

@@ -4,18 +4,28 @@ import { systemClock } from '../../monitor/clock.ts';
 import type { Role } from '../../monitor/types.ts';
 import type { AlertRecord, AlertStore } from '../../monitor/alerts/store.ts';
 import type { DeliveryState } from '../../monitor/alerts/outbox.ts';
+import { authorize, queryScope } from '../authz.ts';
 
-/** Who is calling, as the web layer's auth decided. `name` is recorded as who acknowledged. */
+/**
+ * Who is calling, as the web layer's auth decided. A signed-in person's `username` is recorded
+ * as who acknowledged; for an API key (a machine) `by` from the body, else `name`, else the role.
+ */
 export interface Caller {
   role: Role;
   customerId?: string;
   name?: string;
+  username?: string;
+}
+
+/** Where an acknowledgement is also written down (the registry's audit log), with who did it. */
+export interface AckAudit {
+  record(who: Caller, action: string, target: string, detail?: Record<string, unknown>): void;
 }
 
 /** Supplied by the web layer: the caller of a request, or null/undefined when not authenticated. */
 export type Authorize = (req: Request) => Caller | null | undefined | Promise<Caller | null | undefined>;
 
-const visible = (c: Caller, a: AlertRecord) => c.role !== 'customer' || a.customerId === c.customerId;
+const visible = (c: Caller, a: AlertRecord) => authorize(c, 'alert:read', a.customerId) === 'allow';
 
 /**
  * `prefix` is '' (default) for mounting inside the authenticated `/api` router (AppDeps.extraApi),
@@ -25,15 +35,15 @@ const visible = (c: Caller, a: AlertRecord) => c.role !== 'customer' || a.custom
  */
 export function alertRoutes(
   store: AlertStore,
-  authorize: Authorize,
-  opts: { clock?: Clock; prefix?: string; deliveries?: (alertId: string) => DeliveryState[] } = {},
+  callerOf: Authorize,
+  opts: { clock?: Clock; prefix?: string; audit?: AckAudit; deliveries?: (alertId: string) => DeliveryState[] } = {},
 ): Router {
   const clock = opts.clock ?? systemClock;
   const prefix = opts.prefix ?? '';
   const r = Router();
   const fail = (res: Response, status: number, error: string) => void res.status(status).json({ error });
   const caller = async (req: Request, res: Response) => {
-    const c = await authorize(req);
+    const c = await callerOf(req);
     if (!c) fail(res, 401, 'A valid bearer token is required.');
     return c ?? null;
   };
@@ -45,11 +55,8 @@ export function alertRoutes(
     if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved') return fail(res, 400, 'state must be firing or resolved.');
     const limit = q.limit === undefined ? undefined : Number(q.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return fail(res, 400, 'limit must be a positive integer.');
-    let customerId = q.customerId;
-    if (c.role === 'customer') {
-      if (customerId !== undefined && customerId !== c.customerId) return void res.json({ items: [] });
-      customerId = c.customerId ?? '\u0000none';
-    }
+    const customerId = queryScope(c, 'alert:read', q.customerId);
+    if (customerId === null) return void res.json({ items: [] });
     res.json({ items: store.list({ state: q.state as 'firing' | 'resolved' | undefined, customerId, deviceId: q.deviceId, limit }) });
   });
 
@@ -67,9 +74,13 @@ export function alertRoutes(
     if (!c) return;
     const a = store.get(String(req.params.id));
     if (!a || !visible(c, a)) return fail(res, 404, 'No such alert.');
-    if (c.role !== 'admin' && c.role !== 'agent') return fail(res, 403, 'Only admins and support agents can acknowledge alerts.');
-    const by = typeof req.body?.by === 'string' && req.body.by.trim() ? req.body.by.trim().slice(0, 200) : (c.name ?? c.role);
-    res.json(store.ack(a.id, by, clock.now()));
+    if (authorize(c, 'alert:ack', a.customerId) !== 'allow') return fail(res, 403, 'Only admins and support agents can acknowledge alerts.');
+    // A person is who they signed in as, whatever the body says; a machine's key may name one.
+    const claimed = typeof req.body?.by === 'string' && req.body.by.trim() ? req.body.by.trim().slice(0, 200) : undefined;
+    const by = c.username ?? claimed ?? c.name ?? c.role;
+    const acked = store.ack(a.id, by, clock.now());
+    opts.audit?.record(c, 'alert.ack', a.id, { by, deviceId: a.deviceId });
+    res.json(acked);
   });
 
   return r;
