@@ -32,6 +32,8 @@ import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.
 import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
+import { deviceLogRoutes } from '../web/routes/device-log.ts';
+import { silenceRoutes } from '../web/routes/silences.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
 import { attachMapLive } from '../web/map/live.ts';
@@ -177,6 +179,27 @@ export async function startSystem(opts: StartOptions = {}) {
     }),
   );
   extraApi.push(alertRoutes(alerts.store, (req) => req.principal ?? null, { clock }));
+  // Silences and the case log match devices by their last network and cell, as alerts do.
+  const silenceSubject = (id: string) => {
+    const d = registry.getDevice(id);
+    const last = liveness.get(id)?.last;
+    return d && { id: d.id, customerId: d.customerId, mcc: last?.mcc ?? null, mnc: last?.mnc ?? null, cellId: last?.cellId ?? null };
+  };
+  extraApi.push(
+    silenceRoutes({
+      silences: alerts.silences,
+      device: silenceSubject,
+      devices: function* () {
+        for (const s of liveness.all()) yield { id: s.id, customerId: s.customerId, mcc: s.last.mcc ?? null, mnc: s.last.mnc ?? null, cellId: s.last.cellId ?? null };
+      },
+      customerExists: (id) => registry.getCustomer(id) !== undefined,
+      maxDevices: config.silenceMaxDevices,
+      clock,
+      changed: () => alerts.engine.silencesChanged(),
+      audit,
+    }),
+    deviceLogRoutes({ notes: alerts.notes, alerts: alerts.store, silences: alerts.silences, device: silenceSubject, clock, audit }),
+  );
   const map = createMapRouter({
     source: {
       all: () => liveness.all(),

@@ -18,6 +18,9 @@ import type { Principal } from '../monitor/registry/registry.ts';
  *   device:credentials yes   no     no       (rotate / revoke a device token)
  *   key:manage        yes    no     no       (list / revoke API keys)
  *   audit:read        yes    no     no
+ *   silence:manage    yes    yes    own devices/customer only (a wide one needs an admin:
+ *                                   web/routes/silences.ts)
+ *   note:create       yes    yes    own devices only
  *
  * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
  * who fails only on ownership must be answered 404, never 403, so that a customer cannot
@@ -36,7 +39,9 @@ export type Action =
   | 'alert:ack'
   | 'device:credentials'
   | 'key:manage'
-  | 'audit:read';
+  | 'audit:read'
+  | 'silence:manage'
+  | 'note:create';
 
 const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -53,9 +58,11 @@ const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
     'device:credentials',
     'key:manage',
     'audit:read',
+    'silence:manage',
+    'note:create',
   ]),
-  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack']),
-  customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read']),
+  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack', 'silence:manage', 'note:create']),
+  customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read', 'silence:manage', 'note:create']),
 };
 
 export type Decision = 'allow' | 'forbidden' | 'not_found';

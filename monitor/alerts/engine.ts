@@ -8,6 +8,7 @@ import { IncidentBook } from './incident-book.ts';
 import { alertId, decide, emptyState, settle, type DeviceAlertState, type Effect, type Outage } from './decide.ts';
 import { languageOf, render, type AlertDraft } from './messages/render.ts';
 import type { Outbox } from './outbox.ts';
+import type { SilenceHit, SilenceSubject } from './silences.ts';
 import type { AlertState, AlertStore, IncidentRecord } from './store.ts';
 import { DEFAULT_POLICY, policyFor, type AlertPolicy, type Cause, type CustomerInfo, type Diagnose, type DeviceInfo } from './types.ts';
 
@@ -29,6 +30,8 @@ export interface AlertEngineOptions {
   live?: Channel[];
   /** Server-wide defaults; a customer's alertPolicy overrides them. */
   policy?: Partial<AlertPolicy>;
+  /** Whether a device is inside a silence now, and until when (./silences.ts silencedNow over the stored silences). */
+  silenced?: (device: SilenceSubject, now: number) => SilenceHit | null;
 }
 
 /**
@@ -45,6 +48,8 @@ export class AlertEngine {
   private stableTimers = new Map<string, TimerHandle>();
   private settleTimers = new Map<string, TimerHandle>();
   private holdTimer: TimerHandle | null = null;
+  private unsilenceTimer: TimerHandle | null = null;
+  private unsilenceAt = Infinity;
   private holdAt = Infinity;
   private lastRelease = -Infinity;
   private dirty = new Set<string>();
@@ -69,6 +74,7 @@ export class AlertEngine {
         s.outage = { ...s.outage, releaseAt };
         this.hold(s, s.outage, true);
       }
+      if (s.outage?.report === 'silenced') this.armUnsilence(s.outage.silencedUntil ?? this.startedAt);
       if (s.flapping) this.watchStable(s.deviceId, (s.flips[s.flips.length - 1] ?? this.startedAt) + this.policyOf(s.customerId).flapStableMs);
     }
   }
@@ -76,6 +82,7 @@ export class AlertEngine {
   stop(): void {
     this.stopped = true;
     if (this.holdTimer !== null) this.o.clock.clearTimer(this.holdTimer);
+    if (this.unsilenceTimer !== null) this.o.clock.clearTimer(this.unsilenceTimer);
     for (const t of [...this.stableTimers.values(), ...this.settleTimers.values()]) this.o.clock.clearTimer(t);
     this.stableTimers.clear();
     this.settleTimers.clear();
@@ -126,9 +133,12 @@ export class AlertEngine {
         case 'incident-back':
           this.incidentBack(s, e.outage, now);
           break;
-        case 'flapping':
-          this.publish({ ...this.deviceDraft(s, e.alertId, 'device.flapping', e.since, e.lastSeen), flips: s.flips.length, windowMs: policy.flapWindowMs }, 'firing');
+        case 'flapping': {
+          // Flapping inside a silence is recorded, not sent (a maintenance window is often exactly that).
+          const state = this.silenceOf(s.deviceId, s.customerId) ? 'silenced' : 'firing';
+          this.publish({ ...this.deviceDraft(s, e.alertId, 'device.flapping', e.since, e.lastSeen), flips: s.flips.length, windowMs: policy.flapWindowMs }, state);
           break;
+        }
         case 'watch-stable':
           this.watchStable(s.deviceId, e.at);
           break;
@@ -168,7 +178,15 @@ export class AlertEngine {
     if (this.stopped) return;
     const now = this.o.clock.now();
     this.lastRelease = now;
-    const held = [...this.held.values()].map((h) => ({ ...h, device: this.o.lookup(h.deviceId) }));
+    const held: Held[] = [];
+    for (const h of this.held.values()) {
+      const device = this.o.lookup(h.deviceId);
+      // Silences are checked before correlation, so silenced devices neither alert nor make up
+      // an incident; one still in its hold waits there, outside the groups, until it is due.
+      const hit = this.silenceOf(h.deviceId, h.customerId, device);
+      if (!hit) held.push({ ...h, device });
+      else if (h.releaseAt <= now) this.markSilenced(h.deviceId, hit);
+    }
     const c = correlate(held, this.incidents.openIncidents(), now, this.global, (id) => this.policyOf(id));
     for (const j of c.joins) {
       const inc = this.incidents.join(j.incidentId, j.deviceIds);
@@ -197,6 +215,68 @@ export class AlertEngine {
     }
     this.persist();
     this.armHold();
+  }
+
+  /** A due offline inside a silence: recorded as a silenced alert, sent nowhere, re-checked when the window ends. */
+  private markSilenced(deviceId: string, hit: SilenceHit): void {
+    this.held.delete(deviceId);
+    const s = this.states.get(deviceId);
+    if (!s?.outage) return;
+    const first = !s.outage.silencedAlert;
+    const outage: Outage = { ...s.outage, report: 'silenced', releaseAt: undefined, silencedUntil: hit.until, silencedAlert: true };
+    this.setState({ ...s, outage });
+    if (first) this.publish(this.deviceDraft(s, outage.id, 'device.offline', outage.at, outage.lastSeen), 'silenced');
+    this.armUnsilence(hit.until);
+  }
+
+  /** Re-check silenced outages now, e.g. after a silence was created or deleted. */
+  silencesChanged(): void {
+    this.armUnsilence(this.o.clock.now());
+  }
+
+  private armUnsilence(at: number): void {
+    if (this.stopped || (this.unsilenceTimer !== null && this.unsilenceAt <= at)) return;
+    if (this.unsilenceTimer !== null) this.o.clock.clearTimer(this.unsilenceTimer);
+    this.unsilenceAt = at;
+    this.unsilenceTimer = this.o.clock.setTimer(() => {
+      this.unsilenceTimer = null;
+      this.unsilenceAt = Infinity;
+      this.unsilenceDue();
+    }, at - this.o.clock.now());
+  }
+
+  /**
+   * Windows ended: a silenced outage still covered by another silence stays silenced; any other
+   * goes back into the hold, due now, so it is sent (or joins an incident) in the next release —
+   * once, since the silenced alert row turns firing only once (AlertStore.unsilence).
+   */
+  private unsilenceDue(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    let next = Infinity;
+    for (const s of this.states.values()) {
+      const o = s.outage;
+      if (o?.report !== 'silenced') continue;
+      if ((o.silencedUntil ?? 0) > now) {
+        next = Math.min(next, o.silencedUntil!);
+        continue;
+      }
+      const hit = this.silenceOf(s.deviceId, s.customerId);
+      if (hit) {
+        this.setState({ ...s, outage: { ...o, silencedUntil: hit.until } });
+        next = Math.min(next, hit.until);
+        continue;
+      }
+      const outage: Outage = { ...o, report: 'pending', releaseAt: now, silencedUntil: undefined };
+      this.setState({ ...s, outage });
+      this.hold(s, outage, false);
+    }
+    this.persist();
+    if (next < Infinity) this.armUnsilence(next);
+  }
+
+  private silenceOf(deviceId: string, customerId: string, device = this.o.lookup(deviceId)): SilenceHit | null {
+    return this.o.silenced?.(device ?? { id: deviceId, customerId }, this.o.clock.now()) ?? null;
   }
 
   private markReported(deviceId: string, report: 'sent' | 'incident', incidentId?: string): void {
@@ -292,10 +372,14 @@ export class AlertEngine {
       const event = render(draft, languageOf(customer.language), this.o.clock.now());
       // History and queued deliveries in one transaction: a kill -9 leaves both or neither.
       const fresh = this.o.store.db.transaction(() => {
-        if (!this.o.store.insert(event, state, draft.at)) return false; // already sent before a restart
+        // Silenced: recorded and shown, queued on no channel.
+        if (state === 'silenced') return void this.o.store.insert(event, state, draft.at), false;
+        // Already sent before a restart, unless it is a silenced alert firing now its window ended.
+        if (!this.o.store.insert(event, state, draft.at) && !this.o.store.unsilence(event)) return false;
         this.o.outbox?.enqueue(event, customer);
         return true;
       })();
+      if (state === 'silenced') this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert silenced');
       if (!fresh) return;
       for (const ch of this.o.live ?? []) ch.send(event, customer).catch((err) => this.o.log.warn({ err }, 'live alert channel failed'));
       this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert');

@@ -12,6 +12,9 @@ import { WebhookChannel } from './channels/webhook.ts';
 import { AlertEngine } from './engine.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
+import { NoteStore } from './notes-store.ts';
+import { silencedNow } from './silences.ts';
+import { SilenceStore } from './silences-store.ts';
 import { AlertStore } from './store.ts';
 import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
 
@@ -71,6 +74,8 @@ export function createAlerts(o: AlertsOptions) {
     if (c.type === 'email') return transport ? new EmailChannel(c, transport, o.smtpFrom) : null;
     return o.mqttPublish ? new MqttChannel(o.mqttPublish) : null;
   };
+  const silences = new SilenceStore(store.db);
+  const notes = new NoteStore(store.db);
   const outbox = new Outbox({ db: store.db, clock: o.clock, log: o.log, channelFor, registry: o.registry });
   const engine = new AlertEngine({
     store,
@@ -82,13 +87,17 @@ export function createAlerts(o: AlertsOptions) {
     outbox,
     live: o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [],
     policy: o.policy,
+    silenced: (d, now) => silencedNow(silences.current(), d, now),
   });
   let off: (() => void) | null = null;
   return {
     store,
     outbox,
     engine,
+    silences,
+    notes,
     start(bus: Pick<EventBus, 'on'>): void {
+      silences.load(o.clock.now());
       engine.start();
       outbox.start();
       off = bus.on('status', (c) => engine.onStatus(c));

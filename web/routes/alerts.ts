@@ -2,7 +2,7 @@ import express, { type Request, type Response, Router } from 'express';
 import type { Clock } from '../../monitor/clock.ts';
 import { systemClock } from '../../monitor/clock.ts';
 import type { Role } from '../../monitor/types.ts';
-import type { AlertRecord, AlertStore } from '../../monitor/alerts/store.ts';
+import type { AlertRecord, AlertState, AlertStore } from '../../monitor/alerts/store.ts';
 
 /** Who is calling, as the web layer's auth decided. `name` is recorded as who acknowledged. */
 export interface Caller {
@@ -37,7 +37,7 @@ export function alertRoutes(store: AlertStore, authorize: Authorize, opts: { clo
     const c = await caller(req, res);
     if (!c) return;
     const q = req.query as Record<string, string | undefined>;
-    if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved') return fail(res, 400, 'state must be firing or resolved.');
+    if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved' && q.state !== 'silenced') return fail(res, 400, 'state must be firing, resolved or silenced.');
     const limit = q.limit === undefined ? undefined : Number(q.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return fail(res, 400, 'limit must be a positive integer.');
     let customerId = q.customerId;
@@ -45,7 +45,7 @@ export function alertRoutes(store: AlertStore, authorize: Authorize, opts: { clo
       if (customerId !== undefined && customerId !== c.customerId) return void res.json({ items: [] });
       customerId = c.customerId ?? '\u0000none';
     }
-    res.json({ items: store.list({ state: q.state as 'firing' | 'resolved' | undefined, customerId, deviceId: q.deviceId, limit }) });
+    res.json({ items: store.list({ state: q.state as AlertState | undefined, customerId, deviceId: q.deviceId, limit }) });
   });
 
   r.get(`${prefix}/alerts/:id`, async (req, res) => {
