@@ -50,6 +50,7 @@ export class AlertEngine {
   private holdTimer: TimerHandle | null = null;
   private unsilenceTimer: TimerHandle | null = null;
   private unsilenceAt = Infinity;
+  private recheckAll = false;
   private holdAt = Infinity;
   private lastRelease = -Infinity;
   private dirty = new Set<string>();
@@ -229,8 +230,9 @@ export class AlertEngine {
     this.armUnsilence(hit.until);
   }
 
-  /** Re-check silenced outages now, e.g. after a silence was created or deleted. */
+  /** Re-check every silenced outage now: a silence was created or deleted (a deleted one ends its windows early). */
   silencesChanged(): void {
+    this.recheckAll = true;
     this.armUnsilence(this.o.clock.now());
   }
 
@@ -253,11 +255,13 @@ export class AlertEngine {
   private unsilenceDue(): void {
     if (this.stopped) return;
     const now = this.o.clock.now();
+    const all = this.recheckAll;
+    this.recheckAll = false;
     let next = Infinity;
     for (const s of this.states.values()) {
       const o = s.outage;
       if (o?.report !== 'silenced') continue;
-      if ((o.silencedUntil ?? 0) > now) {
+      if (!all && (o.silencedUntil ?? 0) > now) {
         next = Math.min(next, o.silencedUntil!);
         continue;
       }
