@@ -24,6 +24,8 @@ export interface Outage {
   silencedUntil?: number;
   /** Set once a silenced alert was recorded for this outage; it is resolved, silently, with the outage. */
   silencedAlert?: boolean;
+  /** sent only: the one device.reminder for this outage went out (./types.ts reminderAfterMs). */
+  reminded?: boolean;
 }
 
 /** Everything the engine remembers about one device between transitions (persisted). */

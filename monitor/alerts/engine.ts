@@ -51,6 +51,8 @@ export class AlertEngine {
   private unsilenceTimer: TimerHandle | null = null;
   private unsilenceAt = Infinity;
   private recheckAll = false;
+  private reminderTimer: TimerHandle | null = null;
+  private reminderAt = Infinity;
   private holdAt = Infinity;
   private lastRelease = -Infinity;
   private dirty = new Set<string>();
@@ -76,6 +78,7 @@ export class AlertEngine {
         this.hold(s, s.outage, true);
       }
       if (s.outage?.report === 'silenced') this.armUnsilence(s.outage.silencedUntil ?? this.startedAt);
+      if (s.outage?.report === 'sent') this.armReminderFor(s.customerId, s.outage);
       if (s.flapping) this.watchStable(s.deviceId, (s.flips[s.flips.length - 1] ?? this.startedAt) + this.policyOf(s.customerId).flapStableMs);
     }
   }
@@ -84,6 +87,7 @@ export class AlertEngine {
     this.stopped = true;
     if (this.holdTimer !== null) this.o.clock.clearTimer(this.holdTimer);
     if (this.unsilenceTimer !== null) this.o.clock.clearTimer(this.unsilenceTimer);
+    if (this.reminderTimer !== null) this.o.clock.clearTimer(this.reminderTimer);
     for (const t of [...this.stableTimers.values(), ...this.settleTimers.values()]) this.o.clock.clearTimer(t);
     this.stableTimers.clear();
     this.settleTimers.clear();
@@ -126,7 +130,11 @@ export class AlertEngine {
           this.held.delete(s.deviceId);
           break;
         case 'resolve':
-          this.later(() => this.o.store.resolve(e.alertId, now));
+          this.later(() => {
+            this.o.store.resolve(e.alertId, now);
+            // An outage closed without a message also ends its reminder, if one went out.
+            this.o.store.resolve(alertId('device.reminder', e.alertId), now);
+          });
           break;
         case 'online':
           this.sendOnline(s, e.outage, now);
@@ -211,6 +219,7 @@ export class AlertEngine {
       const s = this.states.get(deviceId)!;
       const outage = s.outage!;
       this.markReported(deviceId, 'sent');
+      this.armReminderFor(s.customerId, outage);
       const cause: Cause = hint === 'network' ? 'network_outage' : hint === 'cell' ? 'network_outage' : 'unknown';
       this.publish(this.deviceDraft(s, outage.id, 'device.offline', outage.at, outage.lastSeen, cause), 'firing', true);
     }
@@ -279,6 +288,59 @@ export class AlertEngine {
     if (next < Infinity) this.armUnsilence(next);
   }
 
+  /** Arm the reminder of a sent outage, when its customer's policy asks for reminders. */
+  private armReminderFor(customerId: string, outage: Outage): void {
+    const after = this.policyOf(customerId).reminderAfterMs;
+    if (after > 0 && !outage.reminded) this.armReminder(outage.at + after);
+  }
+
+  private armReminder(at: number): void {
+    if (this.stopped || (this.reminderTimer !== null && this.reminderAt <= at)) return;
+    if (this.reminderTimer !== null) this.o.clock.clearTimer(this.reminderTimer);
+    this.reminderAt = at;
+    this.reminderTimer = this.o.clock.setTimer(() => {
+      this.reminderTimer = null;
+      this.reminderAt = Infinity;
+      this.remindDue();
+    }, at - this.o.clock.now());
+  }
+
+  /**
+   * Reminders that are due: one device.reminder per sent outage still open `reminderAfterMs`
+   * after it began (its id derives from the outage, so a restart cannot send it twice).
+   *
+   *   outage                          at the reminder time            outcome
+   *   ------------------------------  ------------------------------  ---------------------------
+   *   sent, still offline             not silenced                    device.reminder, once
+   *   sent, still offline             inside a silence                waits for the window's end
+   *   back online, or in an incident  —                               none (the incident is the news)
+   */
+  private remindDue(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    let next = Infinity;
+    for (const s of this.states.values()) {
+      const o = s.outage;
+      if (o?.report !== 'sent' || o.reminded) continue;
+      const after = this.policyOf(s.customerId).reminderAfterMs;
+      if (after <= 0) continue;
+      if (o.at + after > now) {
+        next = Math.min(next, o.at + after);
+        continue;
+      }
+      const hit = this.silenceOf(s.deviceId, s.customerId);
+      if (hit) {
+        next = Math.min(next, hit.until);
+        continue;
+      }
+      const state = { ...s, outage: { ...o, reminded: true } };
+      this.setState(state);
+      this.publish({ ...this.deviceDraft(state, alertId('device.reminder', o.id), 'device.reminder', now, o.lastSeen), relatesTo: o.id }, 'firing');
+    }
+    this.persist();
+    if (next < Infinity) this.armReminder(next);
+  }
+
   private silenceOf(deviceId: string, customerId: string, device = this.o.lookup(deviceId)): SilenceHit | null {
     return this.o.silenced?.(device ?? { id: deviceId, customerId }, this.o.clock.now()) ?? null;
   }
@@ -291,7 +353,10 @@ export class AlertEngine {
   }
 
   private sendOnline(s: DeviceAlertState, outage: Outage, now: number): void {
-    this.later(() => this.o.store.resolve(outage.id, now));
+    this.later(() => {
+      this.o.store.resolve(outage.id, now);
+      if (outage.reminded) this.o.store.resolve(alertId('device.reminder', outage.id), now);
+    });
     const draft = this.deviceDraft(s, alertId('device.online', s.deviceId, outage.lastSeen), 'device.online', now, outage.lastSeen);
     this.publish({ ...draft, relatesTo: outage.id }, 'resolved');
   }
