@@ -13,7 +13,7 @@ import { AlertEngine } from './engine.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
 import { NoteStore } from './notes-store.ts';
-import { silencedNow } from './silences.ts';
+import { coveredBy, openAt } from './silences.ts';
 import { SilenceStore } from './silences-store.ts';
 import { AlertStore } from './store.ts';
 import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
@@ -76,6 +76,12 @@ export function createAlerts(o: AlertsOptions) {
   };
   const silences = new SilenceStore(store.db);
   const notes = new NoteStore(store.db);
+  // The windows open now, worked out once per (time, silences version): a release asks for every held device at one `now`.
+  let open: { at: number; version: number; windows: ReturnType<typeof openAt> } | null = null;
+  const openNow = (now: number) => {
+    if (!open || open.at !== now || open.version !== silences.version) open = { at: now, version: silences.version, windows: openAt(silences.current(), now) };
+    return open.windows;
+  };
   const outbox = new Outbox({ db: store.db, clock: o.clock, log: o.log, channelFor, registry: o.registry });
   const engine = new AlertEngine({
     store,
@@ -87,7 +93,7 @@ export function createAlerts(o: AlertsOptions) {
     outbox,
     live: o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [],
     policy: o.policy,
-    silenced: (d, now) => silencedNow(silences.current(), d, now),
+    silenced: (d, now) => coveredBy(openNow(now), d),
   });
   let off: (() => void) | null = null;
   return {

@@ -51,6 +51,8 @@ export interface NewSilence {
  */
 export class SilenceStore {
   private live: Silence[] = [];
+  /** Bumped on every change, so a cache of open windows knows when to recompute. */
+  version = 0;
 
   constructor(private db: Database.Database) {
     db.exec(SCHEMA);
@@ -60,6 +62,7 @@ export class SilenceStore {
   load(now: number): void {
     const rows = this.db.prepare('SELECT * FROM alert_silences WHERE ends_at > ? AND deleted_at IS NULL').all(now) as Row[];
     this.live = rows.map(toSilence);
+    this.version++;
   }
 
   /** Silences that may still open a window (not over when last loaded or changed). */
@@ -75,6 +78,7 @@ export class SilenceStore {
       )
       .run(silence.id, s.customerId, JSON.stringify(s.match), s.startsAt, s.endsAt, s.reason, s.recurrence ? JSON.stringify(s.recurrence) : null, s.by, now);
     this.live = [...this.live, silence];
+    this.version++;
     return silence;
   }
 
@@ -88,6 +92,7 @@ export class SilenceStore {
     const r = this.db.prepare('UPDATE alert_silences SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL').run(now, by, id);
     if (r.changes !== 1) return undefined;
     this.live = this.live.filter((s) => s.id !== id);
+    this.version++;
     return this.get(id);
   }
 
