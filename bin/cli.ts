@@ -3,6 +3,7 @@ import { ConfigError } from '../monitor/config.ts';
 import { startDemoFleet } from '../simulators/demo.ts';
 import { registerSimulateCommand } from '../simulators/cli.ts';
 import { OnboardFileError, onboardFile } from './onboard.ts';
+import { startAttachedMonitor, type RunningMonitor } from './monitor.ts';
 import { startSystem, type RunningSystem } from './start.ts';
 
 const program = new Command();
@@ -18,6 +19,15 @@ program
     const system = await boot(() => startSystem());
     announce(system);
     stopOnSignals(system);
+  });
+
+program
+  .command('monitor')
+  .description('Run the monitor and web map attached to another MQTT broker (LASTSEEN_BROKER_URL; devices log in there, see LASTSEEN_BROKER_AUTH); no MQTT listener of its own')
+  .action(async () => {
+    const monitor = await boot(() => startAttachedMonitor());
+    announce(monitor);
+    stopOnSignals(monitor);
   });
 
 program
@@ -73,7 +83,7 @@ registerSimulateCommand(program);
 
 await program.parseAsync(process.argv);
 
-async function boot(start: () => Promise<RunningSystem>): Promise<RunningSystem> {
+async function boot<T>(start: () => Promise<T>): Promise<T> {
   try {
     return await start();
   } catch (err) {
@@ -86,14 +96,19 @@ async function boot(start: () => Promise<RunningSystem>): Promise<RunningSystem>
   }
 }
 
-function announce(system: RunningSystem): void {
+function announce(system: RunningSystem | RunningMonitor): void {
   const host = system.config.host;
   const secure = system.config.tls !== null;
+  const broker = system.config.brokerUrl ? new URL(system.config.brokerUrl) : null;
   const lines = [
     `lastseen is running`,
     `  map and API:  http${secure ? 's' : ''}://${host}:${system.httpPort}/`,
-    `  MQTT:         mqtt://${host}:${system.mqttPort}  (WebSocket: ws${secure ? 's' : ''}://${host}:${system.httpPort}/mqtt)`,
-    ...(system.mqttsPort !== null ? [`  MQTT TLS:     mqtts://${host}:${system.mqttsPort}`] : []),
+    ...('mqttPort' in system
+      ? [
+          `  MQTT:         mqtt://${host}:${system.mqttPort}  (WebSocket: ws${secure ? 's' : ''}://${host}:${system.httpPort}/mqtt)`,
+          ...(system.mqttsPort !== null ? [`  MQTT TLS:     mqtts://${host}:${system.mqttsPort}`] : []),
+        ]
+      : [`  broker:       ${broker?.protocol}//${broker?.host} (${system.broker.connected ? 'connected' : 'not connected yet, retrying'}; device logins: ${system.config.brokerAuth})`]),
     `  data dir:     ${system.config.dataDir}`,
   ];
   if (system.adminTokenGenerated) {
@@ -102,7 +117,7 @@ function announce(system: RunningSystem): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function stopOnSignals(system: RunningSystem, before?: () => Promise<void>): void {
+function stopOnSignals(system: RunningSystem | RunningMonitor, before?: () => Promise<void>): void {
   const onSignal = (signal: string) => {
     system.log.info({ signal }, 'signal received');
     (before ? before() : Promise.resolve())

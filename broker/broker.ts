@@ -301,20 +301,6 @@ function skipUnwatchedHeartbeats(aedes: Aedes, routing: HeartbeatRouting): void 
   };
 }
 
-/** Close every MQTT session of a device (token rotated or revoked, SIM deactivated). Returns how many. */
-export function disconnectDevice(aedes: Aedes, deviceId: string): number {
-  let n = 0;
-  for (const client of Object.values((aedes as unknown as { clients: Record<string, LastseenClient> }).clients)) {
-    const who = client.lastseen;
-    if (who?.kind === 'device' && who.deviceId === deviceId) {
-      client.lastseenEndReason = 'credentials revoked';
-      client.close();
-      n++;
-    }
-  }
-  return n;
-}
-
 /**
  * What `closeSessions` needs of a broker's own bookkeeping: the sessions opened with an API key
  * (MQTT `customer:` logins, a few hundred at most), the clients between registration and

@@ -1,6 +1,7 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { parseWebhookAllow, type AllowEntry } from './alerts/channels/webhook-destination.ts';
 
 /** docs/contract.md §2. Every setting is an environment variable; units are in the names' docs. */
 export interface Config {
@@ -30,7 +31,25 @@ export interface Config {
   mqttsPort: number;
   /** A silence covering more devices than this needs an admin (agents and customers are refused with 403). */
   silenceMaxDevices: number;
+  /**
+   * Internal webhook destinations the operator opens (LASTSEEN_WEBHOOK_ALLOW: CIDRs and host names,
+   * comma-separated); without an entry a customer's webhook may reach public addresses only.
+   */
+  webhookAllow: readonly AllowEntry[];
+  /**
+   * `mqtt://USER:PASS@host:port` or `mqtts://…`: the monitor attaches to this broker as a client
+   * and opens no MQTT listener (`lastseen monitor`); null = no external broker.
+   */
+  brokerUrl: string | null;
+  /** Who authenticates devices at the external broker: lastseen keeping Mosquitto's dynamic security in sync, or the operator. */
+  brokerAuth: BrokerAuth;
+  /** The monitor's MQTT client id at the external broker: fixed, so its persistent session survives restarts. */
+  brokerClientId: string;
 }
+
+/** `http` (an auth/ACL endpoint for brokers that call out) is planned: docs/contract.md §9. */
+export const BROKER_AUTH = ['dynsec', 'none'] as const;
+export type BrokerAuth = (typeof BROKER_AUTH)[number];
 
 export class ConfigError extends Error {}
 
@@ -82,7 +101,44 @@ const envSchema = z.object({
     .int('LASTSEEN_SILENCE_MAX_DEVICES must be a whole number')
     .min(1, 'LASTSEEN_SILENCE_MAX_DEVICES must be ≥ 1')
     .default(100),
+  LASTSEEN_WEBHOOK_ALLOW: z
+    .string()
+    .default('')
+    .superRefine((s, ctx) => {
+      try {
+        parseWebhookAllow(s);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `LASTSEEN_WEBHOOK_ALLOW: ${(err as Error).message}` });
+      }
+    }),
+  LASTSEEN_BROKER_URL: z
+    .string()
+    .superRefine((s, ctx) => {
+      const problem = brokerUrlProblem(s);
+      if (problem) ctx.addIssue({ code: 'custom', message: `LASTSEEN_BROKER_URL ${problem}` });
+    })
+    .optional(),
+  LASTSEEN_BROKER_AUTH: z
+    .enum(BROKER_AUTH, { error: `LASTSEEN_BROKER_AUTH must be one of ${BROKER_AUTH.join(', ')}` })
+    .default('none'),
+  LASTSEEN_BROKER_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'LASTSEEN_BROKER_CLIENT_ID must be 1–64 of A–Z a–z 0–9 . _ : -')
+    .default('lastseen-monitor'),
 });
+
+/** Why a broker URL cannot be used, or null. The password is never echoed. */
+export function brokerUrlProblem(s: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    return 'must be a URL like mqtt://user:password@host:1883';
+  }
+  if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') return `must start with mqtt:// or mqtts:// (got ${u.protocol}//)`;
+  if (!u.hostname) return 'must name a host';
+  return null;
+}
 
 /**
  * Read configuration from the environment. Throws ConfigError whose message is one line per
@@ -111,6 +167,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
     silenceMaxDevices: e.LASTSEEN_SILENCE_MAX_DEVICES,
+    webhookAllow: parseWebhookAllow(e.LASTSEEN_WEBHOOK_ALLOW),
+    brokerUrl: e.LASTSEEN_BROKER_URL ?? null,
+    brokerAuth: e.LASTSEEN_BROKER_AUTH,
+    brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
   };
 }
 

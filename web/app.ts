@@ -1,3 +1,4 @@
+import type { WebhookDestinations } from '../monitor/alerts/channels/webhook-destination.ts';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { SinkError } from '../monitor/store/spool/rows.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { bearerAuth } from './auth.ts';
+import { allowedMethods } from './allowed-methods.ts';
 import { HttpError } from './http-error.ts';
 import { limitJsonDepth, requireJsonBody } from './json-body.ts';
 import { openApiDocument } from './openapi/document.ts';
@@ -30,11 +32,17 @@ export interface AppDeps {
   audit: AuditLog;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
-  ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number };
+  ports: () => { mqttPort?: number; httpPort: number; mqttsPort?: number; broker?: string };
   /** Extra health of the store (spool depth while InfluxDB is away). */
   storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
   retimeCustomer(customerId: string): void;
+  /** Why the server is degraded (e.g. "disk full: …"); /healthz says `degraded` while any. */
+  problems?: () => string[];
+  /** True when a request's write failed because the disk is full (counted there): answered 507. */
+  diskFull?: (err: unknown) => boolean;
+  /** Which webhook addresses customers may configure (LASTSEEN_WEBHOOK_ALLOW); default: public ones only. */
+  webhookDestinations?: WebhookDestinations;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
   extraApi?: Router[];
   /** Public config for the web page (tile URL). */
@@ -52,7 +60,9 @@ export function createApp(deps: AppDeps) {
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', ...deps.ports(), store: store.name, ...deps.storeHealth?.(), devices: liveness.size, version: deps.version });
+    // Still 200 when degraded: reads and logins work, and restarting would not free the disk.
+    const problems = deps.problems?.() ?? [];
+    res.json({ status: problems.length ? 'degraded' : 'ok', ...(problems.length ? { problems } : {}), ...deps.ports(), store: store.name, ...deps.storeHealth?.(), devices: liveness.size, version: deps.version });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -60,6 +70,14 @@ export function createApp(deps: AppDeps) {
   });
 
   const openapi = openApiDocument(deps.version);
+  const allowed = allowedMethods(openapi.paths);
+  /** 405 with `Allow` when the path exists with other methods; undefined when it does not exist. */
+  const wrongMethod = (method: string, path: string, res: Response): HttpError | undefined => {
+    const methods = allowed(path);
+    if (methods.length === 0) return undefined;
+    res.set('Allow', methods.join(', '));
+    return new HttpError(405, `${method} is not a method of ${path}; it answers ${methods.join(', ')}.`, 'method_not_allowed');
+  };
   // Public, like /healthz: it describes the API, it holds no data.
   app.get('/api/openapi.json', (_req, res) => res.json(openapi));
 
@@ -69,19 +87,22 @@ export function createApp(deps: AppDeps) {
   api.use(onboardingRoutes(registry, deps.track, deps.audit));
   api.use(requireJsonBody, express.json({ limit: JSON_BODY_LIMIT }), limitJsonDepth);
   api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
-  api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
+  api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer, deps.webhookDestinations));
   api.use(keyRoutes(registry, deps.audit));
   api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
   for (const r of deps.extraApi ?? []) api.use(r);
-  api.use((req, _res, next) => next(new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
+  api.use((req, res, next) => next(wrongMethod(req.method, `/api${req.path}`, res) ?? new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
   app.use('/api', api);
 
   if (existsSync(DIST)) app.use(express.static(DIST, { index: 'index.html' }));
   // Instead of express's HTML page: every error, here too, is `{ "error": "<sentence>" }`.
-  app.use((req, _res, next) => next(new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)));
+  app.use((req, res, next) => next(wrongMethod(req.method, req.path, res) ?? new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)));
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (deps.diskFull?.(err)) {
+      return void res.status(507).json({ error: 'The server cannot store this now: its disk is full. Nothing was changed; try again later.' });
+    }
     const { status, message, reason } = toHttp(err);
     if (status >= 500) log.error({ err, path: req.path }, 'request failed');
     else if (reason) {

@@ -9,6 +9,7 @@ import { alertId, decide, emptyState, settle, type DeviceAlertState, type Effect
 import { languageOf, render, type AlertDraft } from './messages/render.ts';
 import type { Outbox } from './outbox.ts';
 import type { SilenceHit, SilenceSubject } from './silences.ts';
+import { isDiskFull, nextRetryMs } from '../store/sqlite/disk-full.ts';
 import type { AlertState, AlertStore, IncidentRecord } from './store.ts';
 import { DEFAULT_POLICY, policyFor, type AlertPolicy, type Cause, type CustomerInfo, type Diagnose, type DeviceInfo } from './types.ts';
 
@@ -440,14 +441,16 @@ export class AlertEngine {
       const customer = this.customerOf(draft.customerId);
       const event = render(draft, languageOf(customer.language), this.o.clock.now());
       // History and queued deliveries in one transaction: a kill -9 leaves both or neither.
-      const fresh = this.o.store.db.transaction(() => {
-        // Silenced: recorded and shown, queued on no channel.
-        if (state === 'silenced') return void this.o.store.insert(event, state, draft.at), false;
-        // Already sent before a restart, unless it is a silenced alert firing now its window ended.
-        if (!this.o.store.insert(event, state, draft.at) && !this.o.store.unsilence(event)) return false;
-        this.o.outbox?.enqueue(event, customer);
-        return true;
-      })();
+      const fresh = await this.written(() =>
+        this.o.store.db.transaction(() => {
+          // Silenced: recorded and shown, queued on no channel.
+          if (state === 'silenced') return void this.o.store.insert(event, state, draft.at), false;
+          // Already sent before a restart, unless it is a silenced alert firing now its window ended.
+          if (!this.o.store.insert(event, state, draft.at) && !this.o.store.unsilence(event)) return false;
+          this.o.outbox?.enqueue(event, customer);
+          return true;
+        })(),
+      );
       if (state === 'silenced') this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert silenced');
       if (!fresh) return;
       for (const ch of this.o.live ?? []) ch.send(event, customer).catch((err) => this.o.log.warn({ err }, 'live alert channel failed'));
@@ -456,12 +459,30 @@ export class AlertEngine {
   }
 
   private persist(): void {
-    this.later(() => {
+    this.later(async () => {
       const states = [...this.dirty].map((id) => this.states.get(id)!).filter(Boolean);
       this.dirty.clear();
-      this.o.store.saveDeviceStates(states);
-      for (const inc of this.incidents.takeChanged()) this.o.store.saveIncident(inc);
+      await this.written(() => this.o.store.saveDeviceStates(states));
+      for (const inc of this.incidents.takeChanged()) await this.written(() => this.o.store.saveIncident(inc));
     });
+  }
+
+  /**
+   * Run one write; while the disk is full (../store/sqlite/disk-full.ts) try it again after
+   * 100 ms … 5 s instead of losing the alert. Later steps wait behind it, so history keeps its
+   * order and an alert decided on a full disk is sent once space returns. Gives up on stop.
+   */
+  private async written<T>(write: () => T): Promise<T | false> {
+    for (let wait = 0; ; ) {
+      try {
+        return write();
+      } catch (err) {
+        if (!isDiskFull(err) || this.stopped) throw err;
+        if (wait === 0) this.o.log.error({ err }, 'alert not stored: disk full; retrying until there is space');
+        wait = nextRetryMs(wait);
+        await new Promise<void>((r) => this.o.clock.setTimer(r, wait));
+      }
+    }
   }
 
   /** Serialise store writes and sends behind earlier ones, so history keeps decision order. */

@@ -9,6 +9,7 @@ import { EmailChannel, smtpTransport } from './channels/email.ts';
 import { MqttChannel, type MqttPublish } from './channels/mqtt.ts';
 import { SocketChannel, type SocketEmit } from './channels/socketio.ts';
 import { WebhookChannel } from './channels/webhook.ts';
+import { WebhookDestinations } from './channels/webhook-destination.ts';
 import { AlertEngine } from './engine.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
@@ -20,6 +21,7 @@ import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts
 
 export { validateChannels, ChannelConfigError } from './channels/validate.ts';
 export { signature } from './channels/webhook.ts';
+export { WebhookDestinations, parseWebhookAllow, type AllowEntry } from './channels/webhook-destination.ts';
 export type { AlertEvent, AlertPolicy, CustomerInfo, DeviceInfo } from './types.ts';
 
 export interface AlertsOptions {
@@ -39,6 +41,8 @@ export interface AlertsOptions {
   mqttPublish?: MqttPublish;
   socketEmit?: SocketEmit;
   policy?: Partial<AlertPolicy>;
+  /** Which webhook addresses may be reached (LASTSEEN_WEBHOOK_ALLOW); default: public ones only. */
+  webhookDestinations?: WebhookDestinations;
 }
 
 /** Registry device + liveness state → what an alert names. */
@@ -69,8 +73,9 @@ export function customerInfo(c: Customer, alertPolicy?: Partial<AlertPolicy>): C
 export function createAlerts(o: AlertsOptions) {
   const store = new AlertStore(o.file);
   const transport = o.smtpUrl ? smtpTransport(o.smtpUrl) : null;
+  const destinations = o.webhookDestinations ?? new WebhookDestinations();
   const channelFor = (c: ChannelConfig): Channel | null => {
-    if (c.type === 'webhook') return new WebhookChannel(c);
+    if (c.type === 'webhook') return new WebhookChannel(c, undefined, destinations);
     if (c.type === 'email') return transport ? new EmailChannel(c, transport, o.smtpFrom) : null;
     return o.mqttPublish ? new MqttChannel(o.mqttPublish) : null;
   };

@@ -1,6 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 
-export type DeliveryResult = 'delivered' | 'failed' | 'dropped';
+export type DeliveryResult = 'delivered' | 'failed' | 'dropped' | 'refused';
 export type DeliveryCounter = Counter<'channel' | 'result'>;
 
 const NAME = 'lastseen_alert_deliveries_total';
@@ -8,7 +8,8 @@ const NAME = 'lastseen_alert_deliveries_total';
 /**
  * `lastseen_alert_deliveries_total{channel,result}` on the given registry, created once and
  * shared by the outbox (webhook, email, mqtt) and the live socket.io channel.
- * result: delivered; failed (will be retried); dropped (gave up after the last attempt).
+ * result: delivered; failed (will be retried); dropped (gave up after the last attempt);
+ * refused (a destination this server does not send to, e.g. a private webhook address; not retried).
  */
 export function deliveryCounter(registry?: Registry): DeliveryCounter {
   const existing = registry?.getSingleMetric(NAME) as DeliveryCounter | undefined;
@@ -16,7 +17,7 @@ export function deliveryCounter(registry?: Registry): DeliveryCounter {
     existing ??
     new Counter({
       name: NAME,
-      help: 'Alert deliveries per channel type; result is delivered, failed (will retry) or dropped (gave up).',
+      help: 'Alert deliveries per channel type; result is delivered, failed (will retry), dropped (gave up) or refused (destination not allowed, not retried).',
       labelNames: ['channel', 'result'],
       registers: registry ? [registry] : [],
     })

@@ -27,6 +27,7 @@ export interface OutboxOptions {
 interface Row {
   id: number;
   alert_id: string;
+  channel_key: string;
   channel: string;
   customer: string;
   event: string;
@@ -47,7 +48,27 @@ CREATE TABLE IF NOT EXISTS alert_outbox (
   UNIQUE (alert_id, channel_key)
 );
 CREATE INDEX IF NOT EXISTS alert_outbox_due ON alert_outbox (next_at);
+CREATE TABLE IF NOT EXISTS alert_delivery_outcomes (
+  alert_id TEXT NOT NULL,
+  channel_key TEXT NOT NULL,
+  result TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  error TEXT,
+  at INTEGER NOT NULL,
+  PRIMARY KEY (alert_id, channel_key)
+);
 `;
+
+/** One configured channel of one alert: still queued, or how it ended (GET /api/alerts/:id → deliveries). */
+export interface DeliveryState {
+  /** `webhook:<url>`, `email:<to>` or `mqtt` (./channels/validate.ts channelKey). */
+  channel: string;
+  state: 'queued' | 'delivered' | 'dropped' | 'refused';
+  attempts: number;
+  /** The last failure or the refusal, as a sentence; null when none. */
+  error: string | null;
+  at: string | null;
+}
 
 /** Deliveries attempted at once: enough to not let one slow webhook hold up the rest. */
 const BATCH = 32;
@@ -150,16 +171,41 @@ export class Outbox {
       if (this.stopped || !this.o.db.open) return;
       const now = this.o.clock.now();
       const rows = this.o.db
-        .prepare('SELECT id, alert_id, channel, customer, event, attempts FROM alert_outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?')
+        .prepare('SELECT id, alert_id, channel_key, channel, customer, event, attempts FROM alert_outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?')
         .all(now, BATCH) as Row[];
       if (rows.length === 0) return;
       await Promise.all(rows.map((r) => this.attempt(r)));
     }
   }
 
+  /** Every configured channel of one alert: queued ones with their attempts, and how the others ended. */
+  deliveryStates(alertId: string): DeliveryState[] {
+    const queued = this.o.db
+      .prepare('SELECT channel_key, attempts, last_error, next_at FROM alert_outbox WHERE alert_id = ? ORDER BY id')
+      .all(alertId) as { channel_key: string; attempts: number; last_error: string | null; next_at: number }[];
+    const ended = this.o.db
+      .prepare('SELECT channel_key, result, attempts, error, at FROM alert_delivery_outcomes WHERE alert_id = ? ORDER BY at')
+      .all(alertId) as { channel_key: string; result: DeliveryState['state']; attempts: number; error: string | null; at: number }[];
+    return [
+      ...ended.map((e) => ({ channel: e.channel_key, state: e.result, attempts: e.attempts, error: e.error, at: new Date(e.at).toISOString() })),
+      ...queued.map((q) => ({ channel: q.channel_key, state: 'queued' as const, attempts: q.attempts, error: q.last_error, at: null })),
+    ];
+  }
+
+  /** Remove the queued row and keep how it ended, in one transaction. */
+  private finish(r: Row, result: 'delivered' | 'dropped' | 'refused', attempts: number, error: string | null): void {
+    this.o.db.transaction(() => {
+      this.o.db.prepare('DELETE FROM alert_outbox WHERE id = ?').run(r.id);
+      this.o.db
+        .prepare('INSERT OR REPLACE INTO alert_delivery_outcomes (alert_id, channel_key, result, attempts, error, at) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(r.alert_id, r.channel_key, result, attempts, error, this.o.clock.now());
+    })();
+  }
+
   private async attempt(r: Row): Promise<void> {
     let config: ChannelConfig = { type: 'mqtt' };
     let error: string | null = null;
+    let refused = false;
     try {
       config = JSON.parse(r.channel) as ChannelConfig;
       const channel = this.o.channelFor(config);
@@ -167,16 +213,24 @@ export class Outbox {
       await channel.send(JSON.parse(r.event), JSON.parse(r.customer));
     } catch (err) {
       error = (err as Error).message;
+      refused = (err as { refused?: unknown }).refused === true;
     }
     if (!this.o.db.open) return;
     if (error === null) {
-      this.o.db.prepare('DELETE FROM alert_outbox WHERE id = ?').run(r.id);
+      this.finish(r, 'delivered', r.attempts + 1, null);
       this.deliveries.inc({ channel: config.type, result: 'delivered' });
       return;
     }
     const attempts = r.attempts + 1;
+    if (refused) {
+      // No retry can change this answer; retrying would only knock on the refused address again.
+      this.finish(r, 'refused', attempts, error);
+      this.deliveries.inc({ channel: config.type, result: 'refused' });
+      this.o.log.warn({ alertId: r.alert_id, channel: config.type, customerId: (JSON.parse(r.customer) as { id?: string }).id, error }, 'alert delivery refused');
+      return;
+    }
     if (attempts >= this.maxAttempts) {
-      this.o.db.prepare('DELETE FROM alert_outbox WHERE id = ?').run(r.id);
+      this.finish(r, 'dropped', attempts, error);
       this.deliveries.inc({ channel: config.type, result: 'dropped' });
       this.o.log.error({ alertId: r.alert_id, channel: config.type, attempts, error }, 'alert delivery dropped after too many attempts');
       return;

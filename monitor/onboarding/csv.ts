@@ -15,6 +15,19 @@ const KNOWN = new Set<string>([...CSV_COLUMNS, ...OPTIONAL_EXTRA_COLUMNS]);
  * Lines a quoted field may span. A quote that has not closed by then is a typo (`"Twiga` with
  * no closing quote), not a cell with line breaks: it is reported on the line where it opened
  * and reading resumes on the next line, instead of swallowing the rest of the file.
+ *
+ * A quote that does close on a later line is still a typo when the line break lands in a column
+ * lastseen reads: none of them may hold one (names refuse control characters), so such a record
+ * can only be a stray quote that joined good lines together. Then, too, the opening line alone
+ * is reported and the lines after it are read afresh. A line break inside a column lastseen
+ * ignores (an operator's own "comments" column) is a real quoted line break and is kept.
+ *
+ *   quote closes        line break lands in      record
+ *   ------------        ---------------------    -------------------------------------------
+ *   on its own line     —                        one line, parsed
+ *   within 20 lines     an ignored column only   the lines joined, parsed
+ *   within 20 lines     a column lastseen reads  opening line reported; the rest read afresh
+ *   never (or > 20)     —                        opening line reported; the rest read afresh
  */
 const MAX_QUOTED_LINES = 20;
 
@@ -32,7 +45,14 @@ const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', ';': 'semicolon'
 export async function* readOnboardingCsv(input: Readable): AsyncGenerator<CsvItem> {
   let header: string[] | null = null;
   let delimiter = ',';
-  for await (const rec of records(input)) {
+  // A multi-line record is whole only if no column lastseen reads holds a line break.
+  const joinsLinesInReadColumns = (text: string): boolean => {
+    if (!header) return false;
+    const parsed = parseRecord(text, delimiter);
+    if ('error' in parsed) return true;
+    return parsed.fields.some((f, i) => f.includes('\n') && (i >= header!.length || KNOWN.has(header![i])));
+  };
+  for await (const rec of records(input, joinsLinesInReadColumns)) {
     if (!header) {
       delimiter = sniffDelimiter(rec.text.replace(/^\ufeff/, ''));
       const parsed = parseRecord(rec.text.replace(/^\ufeff/, ''), delimiter);
@@ -47,6 +67,14 @@ export async function* readOnboardingCsv(input: Readable): AsyncGenerator<CsvIte
     }
     if (rec.unclosed) {
       yield { line: rec.line, ok: false, error: 'not valid CSV: a quote opened on this line is never closed' };
+      continue;
+    }
+    if (rec.closesOn !== undefined) {
+      yield {
+        line: rec.line,
+        ok: false,
+        error: `not valid CSV: a quote opened on this line closes only on line ${rec.closesOn} (no column may hold a line break); the lines between are read on their own`,
+      };
       continue;
     }
     const parsed = parseRecord(rec.text, delimiter);
@@ -73,14 +101,17 @@ interface RawRecord {
   text: string;
   /** A quote opened on `line` and did not close within MAX_QUOTED_LINES lines (or the file). */
   unclosed: boolean;
+  /** The quote opened on `line` closed on this later line, joining lines it should not have. */
+  closesOn?: number;
 }
 
 /**
  * Physical lines grouped into records: a line whose quotes are unbalanced continues on the next
- * line (a quoted line break). Empty lines are skipped. When the quote never closes, the opening
- * line alone is the record (marked `unclosed`) and the lines after it are read afresh.
+ * line (a quoted line break). Empty lines are skipped. When the quote never closes, or closes
+ * but `isBroken` says the joined record cannot be meant (see MAX_QUOTED_LINES), the opening line
+ * alone is the record and the lines after it are read afresh.
  */
-async function* records(input: Readable): AsyncGenerator<RawRecord> {
+async function* records(input: Readable, isBroken: (joined: string) => boolean): AsyncGenerator<RawRecord> {
   const lines = createInterface({ input, crlfDelay: Infinity });
   let pending: { line: number; text: string }[] = [];
   let n = 0;
@@ -96,8 +127,14 @@ async function* records(input: Readable): AsyncGenerator<RawRecord> {
         }
       }
       if (end >= 0) {
+        const joined = pending.slice(0, end + 1).map((l) => l.text).join('\n');
+        if (end > 0 && isBroken(joined)) {
+          const [opening] = pending.splice(0, 1);
+          yield { line: opening.line, text: opening.text, unclosed: false, closesOn: pending[end - 1].line };
+          continue;
+        }
         const group = pending.splice(0, end + 1);
-        yield { line: group[0].line, text: group.map((l) => l.text).join('\n'), unclosed: false };
+        yield { line: group[0].line, text: joined, unclosed: false };
         continue;
       }
       if (!final && pending.length <= MAX_QUOTED_LINES) return;

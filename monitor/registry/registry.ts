@@ -226,13 +226,16 @@ export class Registry {
   createDevices(items: NewDevice[]): CreateResult[] {
     const results: CreateResult[] = [];
     const now = this.now();
+    // Remembered in memory only once the transaction has committed: a commit that fails (a full
+    // disk fails at COMMIT) must leave no device the database does not have.
+    const created = new Set<string>();
     this.db.transaction(() => {
       for (const d of items) {
         if (!this.customerTable.has(d.customerId)) {
           results.push({ ok: false, status: 422, error: `customer ${d.customerId} does not exist` });
           continue;
         }
-        if (this.slotOf(d.id) >= 0) {
+        if (this.slotOf(d.id) >= 0 || created.has(d.id)) {
           results.push({ ok: false, status: 409, error: `device ${d.id} already exists`, conflict: 'device' });
           continue;
         }
@@ -265,10 +268,11 @@ export class Registry {
           continue;
         }
         this.secretKeeper?.deviceToken(device.id, token);
-        this.remember(device.id, device.customerId, device.iccid);
+        created.add(device.id);
         results.push({ ok: true, device, token });
       }
     })();
+    for (const r of results) if (r.ok) this.remember(r.device.id, r.device.customerId, r.device.iccid);
     return results;
   }
 

@@ -21,6 +21,8 @@ export interface StoreDeps {
   ids?: DeviceIds;
   /** Called when the spool is full and heartbeats start being dropped (operator alert). */
   onFull?: (info: { rows: number; dropped: number }) => void;
+  /** SQLite: a commit failed for lack of disk space (reason), or succeeded again (null). */
+  onDiskFull?: (reason: string | null, err?: Error & { code: string }) => void;
   /** Spool bound in rows (default 2 000 000). */
   maxSpoolRows?: number;
 }
@@ -31,7 +33,7 @@ export interface StoreDeps {
  */
 export function createStore(spec: string, dataDir: string, deps: StoreDeps = {}): TimeSeriesStore {
   const parsed = parseStoreUrl(spec);
-  if (parsed.kind === 'sqlite') return new SqliteStore(join(dataDir, 'timeseries.db'), { ids: deps.ids });
+  if (parsed.kind === 'sqlite') return new SqliteStore(join(dataDir, 'timeseries.db'), { ids: deps.ids, onDiskFull: deps.onDiskFull });
   const { kind, ...opts } = parsed;
   const sink = kind === 'influxdb' ? new InfluxV1Sink(opts as InfluxV1Options) : new InfluxV2Sink(opts as InfluxV2Options);
   return new SpoolingStore({

@@ -47,7 +47,7 @@ export interface IngestResult {
  * tracker heartbeats back to back (QoS 1: one in flight per client; QoS 0: paced by the socket
  * draining) for `durationS`; the far end's counter read at the start and once it has drained.
  */
-async function measure(target: BenchTarget, o: IngestBenchOptions): Promise<IngestResult> {
+export async function measure(target: BenchTarget, o: IngestBenchOptions): Promise<IngestResult> {
   const samples: { t: number; n: number }[] = [];
   let cpuAtStart = { server: NaN, generator: NaN };
   const generatorCpu = () => {

@@ -5,6 +5,7 @@ const BIN = fileURLToPath(new URL('../../bin/lastseen.js', import.meta.url));
 
 export interface LastseenProcess {
   child: ChildProcess;
+  /** 0 for a process with no MQTT listener (`lastseen monitor`). */
   mqttPort: number;
   httpPort: number;
   output: () => string;
@@ -28,9 +29,9 @@ export function spawnLastseen(args: string[], env: Record<string, string>, timeo
       if (!out.includes('  data dir:')) return;
       const http = /map and API:\s+https?:\/\/[^:]+:(\d+)/.exec(out);
       const mqtt = /MQTT:\s+mqtt:\/\/[^:]+:(\d+)/.exec(out);
-      if (!http || !mqtt) return;
+      if (!http) return;
       clearTimeout(timer);
-      resolve({ child, mqttPort: Number(mqtt[1]), httpPort: Number(http[1]), output: () => out, exited });
+      resolve({ child, mqttPort: mqtt ? Number(mqtt[1]) : 0, httpPort: Number(http[1]), output: () => out, exited });
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);

@@ -78,3 +78,37 @@ describe('operator-owned customer fields', () => {
     expect(admin.body).toMatchObject({ parentId: 'zoo', ratePlan: 'gold' });
   });
 });
+
+describe('operator-owned device fields', () => {
+  it('refuses simState, ICCID, IMSI, MSISDN, customerId and token from a customer key on its own device with 403, changing nothing', async () => {
+    const before = sys.registry.getDevice('acme-1')!;
+    const bodies = [
+      { simState: 'activated' },
+      { simState: 'deactivated' },
+      { iccid: '89254021234567890999' },
+      { imsi: '639020000000001' },
+      { msisdn: '254700000001' },
+      { customerId: 'zoo' },
+      { token: 'my-own-chosen-token-123456' },
+      { name: 'ok', simState: 'retired' },
+    ];
+    for (const body of bodies) {
+      const r = await sys.api('PATCH', '/api/devices/acme-1', body, key);
+      expect(r.status, JSON.stringify(body)).toBe(403);
+      expect(r.body.error).toMatch(/^A customer key may change only name, nickname, species, tagModel, imei, interval, offlineAfter, custom of its devices; .* set by the operator\.$/);
+    }
+    expect(sys.registry.getDevice('acme-1')).toEqual(before);
+    const metrics = await (await fetch(`${sys.url}/metrics`)).text();
+    const refused = Number(/^lastseen_api_rejected_total\{reason="operator_field"\} (\d+)/m.exec(metrics)?.[1]);
+    expect(refused).toBeGreaterThanOrEqual(bodies.length);
+  });
+
+  it('lets a customer key change the device fields it owns, and an admin the SIM state', async () => {
+    const mine = await sys.api('PATCH', '/api/devices/acme-1', { name: 'Twiga', nickname: 'T', species: 'giraffe', interval: 600, offlineAfter: 1800, custom: { pen: 3 } }, key);
+    expect(mine.status).toBe(200);
+    expect(mine.body).toMatchObject({ name: 'Twiga', nickname: 'T', species: 'giraffe', interval: 600, offlineAfter: 1800 });
+    const admin = await sys.api('PATCH', '/api/devices/acme-1', { simState: 'deactivated' });
+    expect(admin.status, JSON.stringify(admin.body)).toBe(200);
+    expect(sys.registry.getDevice('acme-1')!.simState).toBe('deactivated');
+  });
+});

@@ -11,7 +11,8 @@ const status = z.enum(['unknown', 'online', 'late', 'offline']);
 export const errorBody = z.object({ error: z.string().describe('one clear sentence') });
 
 export const health = z.object({
-  status: z.literal('ok'),
+  status: z.enum(['ok', 'degraded']),
+  problems: z.array(z.string()).optional().describe('why degraded, e.g. "disk full: database or disk is full (SQLITE_FULL) in timeseries.db"'),
   mqttPort: z.number().int(),
   httpPort: z.number().int(),
   store: z.string(),

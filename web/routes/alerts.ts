@@ -3,6 +3,7 @@ import type { Clock } from '../../monitor/clock.ts';
 import { systemClock } from '../../monitor/clock.ts';
 import type { Role } from '../../monitor/types.ts';
 import type { AlertRecord, AlertState, AlertStore } from '../../monitor/alerts/store.ts';
+import type { DeliveryState } from '../../monitor/alerts/outbox.ts';
 
 /** Who is calling, as the web layer's auth decided. `name` is recorded as who acknowledged. */
 export interface Caller {
@@ -22,7 +23,11 @@ const visible = (c: Caller, a: AlertRecord) => c.role !== 'customer' || a.custom
  * `GET /api/alerts/:id`; `POST /api/alerts/:id/ack` (admin and agent only; body `{ by? }`).
  * A customer sees only its own alerts: a list is filtered, a single other alert is a 404 (docs/contract.md §6).
  */
-export function alertRoutes(store: AlertStore, authorize: Authorize, opts: { clock?: Clock; prefix?: string } = {}): Router {
+export function alertRoutes(
+  store: AlertStore,
+  authorize: Authorize,
+  opts: { clock?: Clock; prefix?: string; deliveries?: (alertId: string) => DeliveryState[] } = {},
+): Router {
   const clock = opts.clock ?? systemClock;
   const prefix = opts.prefix ?? '';
   const r = Router();
@@ -53,7 +58,8 @@ export function alertRoutes(store: AlertStore, authorize: Authorize, opts: { clo
     if (!c) return;
     const a = store.get(String(req.params.id));
     if (!a || !visible(c, a)) return fail(res, 404, 'No such alert.');
-    res.json(a);
+    // Where it went: queued, delivered, dropped after the last retry, or refused (e.g. a private webhook address).
+    res.json(opts.deliveries ? { ...a, deliveries: opts.deliveries(a.id) } : a);
   });
 
   r.post(`${prefix}/alerts/:id/ack`, express.json({ limit: '4kb' }), async (req, res) => {

@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import type { AuditLog } from '../../monitor/registry/audit.ts';
 import type { Registry } from '../../monitor/registry/registry.ts';
+import { WebhookDestinations } from '../../monitor/alerts/channels/webhook-destination.ts';
+import type { ChannelConfig } from '../../monitor/types.ts';
 import { check } from '../auth.ts';
 import { CUSTOMER_OWNED_FIELDS, forbiddenCustomerFields } from '../customer-owned.ts';
 import { HttpError } from '../http-error.ts';
@@ -15,14 +17,35 @@ function customerView(c: ReturnType<Registry['getCustomer']> & object) {
   };
 }
 
-/** @param onTimingChange called when a customer's default offlineAfter changed, to re-time its devices. */
-export function customerRoutes(registry: Registry, audit: AuditLog, onTimingChange: (customerId: string) => void) {
+/**
+ * 422 for a webhook a customer may not use (SSRF guard, ../../monitor/alerts/channels/webhook-destination.ts).
+ * Delivery checks again after DNS resolution; this check makes the mistake visible when it is made.
+ */
+async function webhooksAllowed(destinations: WebhookDestinations, channels: ChannelConfig[] | undefined): Promise<void> {
+  for (const [i, c] of (channels ?? []).entries()) {
+    if (c.type !== 'webhook') continue;
+    const why = await destinations.check(new URL(c.url));
+    if (why) throw new HttpError(422, `customer field "channels.${i}.url": ${why}.`, 'webhook_destination');
+  }
+}
+
+/**
+ * @param onTimingChange called when a customer's default offlineAfter changed, to re-time its devices.
+ * @param destinations which webhook addresses customers may configure (default: public ones only).
+ */
+export function customerRoutes(
+  registry: Registry,
+  audit: AuditLog,
+  onTimingChange: (customerId: string) => void,
+  destinations = new WebhookDestinations(),
+) {
   const r = Router();
 
-  r.post('/customers', (req, res) => {
+  r.post('/customers', async (req, res) => {
     check(req, 'customer:create');
     const body = parseOr(customerCreateSchema, req.body, 'customer');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
+    await webhooksAllowed(destinations, body.value.channels as ChannelConfig[] | undefined);
     const c = registry.createCustomer(body.value);
     audit.record(req.principal, 'customer.create', c.id, { name: c.name });
     res.status(201).json(customerView(c));
@@ -35,7 +58,7 @@ export function customerRoutes(registry: Registry, audit: AuditLog, onTimingChan
     res.json(customerView(c));
   });
 
-  r.patch('/customers/:id', (req, res) => {
+  r.patch('/customers/:id', async (req, res) => {
     // Scope first, then ownership of the fields, then validation: a foreign or missing id gets
     // the same 404 whatever the body, so no answer tells whether another customer exists.
     check(req, 'customer:update', req.params.id, 'customer');
@@ -49,6 +72,7 @@ export function customerRoutes(registry: Registry, audit: AuditLog, onTimingChan
     }
     const body = parseOr(customerPatchSchema, req.body, 'customer');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
+    await webhooksAllowed(destinations, body.value.channels as ChannelConfig[] | undefined);
     const c = registry.updateCustomer(req.params.id, body.value);
     audit.record(req.principal, 'customer.update', c.id, { fields: Object.keys(body.value) });
     if (body.value.offlineAfter !== undefined) onTimingChange(c.id);

@@ -8,6 +8,7 @@ import { check } from '../auth.ts';
 import { listScope } from '../authz.ts';
 import { deviceView, heartbeatView } from '../device-view.ts';
 import { HttpError } from '../http-error.ts';
+import { CUSTOMER_OWNED_DEVICE_FIELDS, forbiddenDeviceFields } from '../device-owned.ts';
 import { customFieldsProblem, mergeCustom } from '../../monitor/registry/custom-fields.ts';
 import { deviceCreateSchema, deviceListQuery, devicePatchSchema, heartbeatsQuery, parseOr } from '../schemas.ts';
 
@@ -64,6 +65,14 @@ export function deviceRoutes({ registry, liveness, store, track, audit }: Device
   r.patch('/devices/:id', (req, res) => {
     // Scope before validation: a foreign or missing id is the same 404 whatever the body.
     const current = visible(req, req.params.id, 'device:update');
+    const forbidden = forbiddenDeviceFields(req.principal!, req.body, Object.keys(devicePatchSchema.shape));
+    if (forbidden.length) {
+      throw new HttpError(
+        403,
+        `A customer key may change only ${CUSTOMER_OWNED_DEVICE_FIELDS.join(', ')} of its devices; ${forbidden.join(', ')} ${forbidden.length > 1 ? 'are' : 'is'} set by the operator.`,
+        'operator_field',
+      );
+    }
     const body = parseOr(devicePatchSchema, req.body, 'device');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
     if (body.value.custom) customFieldsFit(mergeCustom(current.custom, body.value.custom));

@@ -34,6 +34,14 @@ export class RowQueue<T> {
   }
 
   /**
+   * Keep the rows the last transaction was handed, for the next one to try again (it was rolled
+   * back for a reason that passes, a full disk: ./disk-full.ts).
+   */
+  retryTried(): void {
+    this.tried = 0;
+  }
+
+  /**
    * Forget the rows the last transaction was handed — committed, or rolled back with it (a
    * failed batch is dropped, not retried forever) — and return how many.
    */

@@ -8,6 +8,7 @@ import { HeadsSnapshots } from './heads-snapshot.ts';
 import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from '../store.ts';
 import { RowQueue } from './row-queue.ts';
 import { HB_FIELDS, heartbeatInsert, openSchema, rawToHeartbeat } from './sqlite-schema.ts';
+import { diskFullReason, isDiskFull, nextRetryMs } from './disk-full.ts';
 import { TopTimes } from './top-times.ts';
 import { WalCheckpointer } from './wal-checkpointer.ts';
 
@@ -35,6 +36,11 @@ export interface SqliteStoreOptions {
    * first write (a store used on its own, tests, tools).
    */
   ids?: DeviceIds;
+  /**
+   * Called when a commit fails for lack of disk space (`reason` for /healthz) and again with null
+   * when commits succeed again: the composition root logs and counts it.
+   */
+  onDiskFull?: (reason: string | null, err?: Error & { code: string }) => void;
   /** Snapshot the chain heads at most this often (ms) while rows come (heads-snapshot.ts). */
   headsEveryMs?: number;
   /** Device slots per snapshot chunk: one chunk per transaction while a snapshot runs. */
@@ -99,9 +105,20 @@ export class SqliteStore implements TimeSeriesStore {
   private eventsFirst = false;
   /** Heartbeat rows committed since start, for /metrics. */
   written = 0;
+  /**
+   * Set while commits fail for lack of disk space (./disk-full.ts): the reason, for /healthz.
+   * Rows stay buffered and flushes stay pending (no PUBACK) until a retry commits them.
+   */
+  diskFull: string | null = null;
+  private retryMs = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private onDiskFull: SqliteStoreOptions['onDiskFull'];
+  /** Reads waiting for a flush; released at once when the disk turns out full (see readable). */
+  private readers: (() => void)[] = [];
 
   constructor(path: string, opts: SqliteStoreOptions = {}) {
     this.db = new Database(path);
+    this.onDiskFull = opts.onDiskFull;
     this.db.pragma('journal_mode = WAL');
     // NORMAL is durable against process crashes in WAL mode; only an OS crash can lose the
     // last commits, which is the trade every embedded TSDB makes.
@@ -116,7 +133,13 @@ export class SqliteStore implements TimeSeriesStore {
           if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
         },
         checkpointHere: () => {
-          if (!this.closed) this.db.pragma('wal_checkpoint(PASSIVE)');
+          if (this.closed) return;
+          try {
+            this.db.pragma('wal_checkpoint(PASSIVE)');
+          } catch (err) {
+            // A full disk fails the checkpoint too; the commits' retries report it.
+            if (!isDiskFull(err)) throw err;
+          }
         },
       },
       opts.walHoldFrames,
@@ -156,6 +179,7 @@ export class SqliteStore implements TimeSeriesStore {
     this.sliceBudgetMs = opts.sliceBudgetMs ?? 4;
     this.sliceRows = opts.sliceRows ?? 5000;
     this.timer = setInterval(() => {
+      if (this.diskFull !== null) return; // the retry timer paces the tries
       if (this.pending() > 0 || this.snapshots.due(this.lastId)) this.commitSoon();
     }, opts.flushIntervalMs ?? 200);
     this.timer.unref();
@@ -194,6 +218,30 @@ export class SqliteStore implements TimeSeriesStore {
     });
   }
 
+  /**
+   * Before a read: wait for the rows written so far to be committed, so a read sees them — but
+   * not while the disk is full, when that could take hours: then the read answers from what is
+   * committed (the rows waiting are not acknowledged yet either).
+   */
+  private readable(): Promise<void> {
+    if (this.diskFull !== null) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const forget = () => {
+        const i = this.readers.indexOf(release);
+        if (i >= 0) this.readers.splice(i, 1);
+      };
+      const release = () => {
+        forget();
+        resolve();
+      };
+      this.readers.push(release);
+      this.flush().then(release, (err: Error) => {
+        forget();
+        reject(err);
+      });
+    });
+  }
+
   private pending(): number {
     return this.hbQueue.length + this.evQueue.length;
   }
@@ -203,8 +251,9 @@ export class SqliteStore implements TimeSeriesStore {
    * per event-loop turn) until nothing is buffered: 100 000 devices going offline in one second
    * write 100 000 event rows, and one 10 000-row transaction stalled the loop for 40–80 ms.
    */
-  private commitSoon(): void {
-    if (this.commitScheduled || this.closed) return;
+  private commitSoon(retry = false): void {
+    // While the disk is full only the retry timer tries (with backoff), not every new heartbeat.
+    if (this.commitScheduled || this.closed || (this.diskFull !== null && !retry)) return;
     this.commitScheduled = true;
     setImmediate(() => {
       this.commitScheduled = false;
@@ -213,11 +262,33 @@ export class SqliteStore implements TimeSeriesStore {
       try {
         this.commitSlice(this.sliceBudgetMs, this.sliceRows);
       } catch (err) {
+        if (isDiskFull(err)) return this.waitForSpace(err);
         this.failWaiters(err as Error);
         throw err;
       }
+      if (this.diskFull !== null) {
+        this.diskFull = null;
+        this.retryMs = 0;
+        this.onDiskFull?.(null);
+      }
       if (this.pending() > 0 || this.snapshots.running) this.commitSoon();
     });
+  }
+
+  /**
+   * A commit failed for lack of space: keep every row and every waiting flush, and try again
+   * after 100 ms, 200 ms … 5 s (./disk-full.ts). Reported once per episode, not per try.
+   */
+  private waitForSpace(err: Error & { code: string }): void {
+    const first = this.diskFull === null;
+    this.diskFull = diskFullReason(err);
+    for (const release of this.readers.splice(0)) release();
+    if (first) this.onDiskFull?.(this.diskFull, err);
+    this.retryMs = nextRetryMs(this.retryMs);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.commitSoon(true);
+    }, this.retryMs);
   }
 
   /**
@@ -235,7 +306,7 @@ export class SqliteStore implements TimeSeriesStore {
    * before: a range far in the past costs its device's newer rows.
    */
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
-    await this.flush();
+    await this.readable();
     const tolerance = DEFAULT_DEVICE_TIME_RULE.futureToleranceMs;
     const from = q.from ?? 0;
     const to = q.to ?? Number.MAX_SAFE_INTEGER;
@@ -267,7 +338,7 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   async events(q: HistoryQuery): Promise<DeviceEvent[]> {
-    await this.flush();
+    await this.readable();
     const rows = this.db
       .prepare(
         `SELECT device_id, customer_id, at, kind, data FROM device_events WHERE device_id = ? AND at >= ? AND at <= ?
@@ -286,9 +357,20 @@ export class SqliteStore implements TimeSeriesStore {
   async close(): Promise<void> {
     if (this.closed) return;
     clearInterval(this.timer);
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     await this.checkpointer.close();
     // Shutting down: one turn for everything left, nothing else is waiting on the loop now.
-    while (this.pending() > 0) this.commitSlice(Infinity, Infinity);
+    try {
+      while (this.pending() > 0) this.commitSlice(Infinity, Infinity);
+    } catch (err) {
+      // Still no space: what is left was never acknowledged (its flushes are pending), so the
+      // devices send it again to the next process. Close without it rather than not at all.
+      if (!isDiskFull(err)) throw err;
+      this.failWaiters(err);
+      this.closed = true;
+      this.db.close();
+      return;
+    }
     // A complete snapshot of every head, so the next start has no tail to scan: the first step
     // finishes a snapshot that is running (its mark may be older than the newest rows), the
     // second takes a new one if rows came since that mark.
@@ -305,15 +387,25 @@ export class SqliteStore implements TimeSeriesStore {
     let hbs = 0;
     let evs = 0;
     let failed = true;
+    let keep = false;
     try {
       this.runSlice(budgetMs, maxRows);
       failed = false;
+    } catch (err) {
+      keep = isDiskFull(err);
+      throw err;
     } finally {
-      // On failure the slice was rolled back: dropped as well; the error reaches the waiting
-      // flushes (commitSoon) or close(). Its ids and links went with it.
-      hbs = this.hbQueue.dropTried();
-      evs = this.evQueue.dropTried();
-      this.committed += hbs + evs;
+      if (keep) {
+        // Rolled back for lack of space: the rows stay queued for the retry (waitForSpace).
+        this.hbQueue.retryTried();
+        this.evQueue.retryTried();
+      } else {
+        // On failure the slice was rolled back: dropped as well; the error reaches the waiting
+        // flushes (commitSoon) or close(). Its ids and links went with it.
+        hbs = this.hbQueue.dropTried();
+        evs = this.evQueue.dropTried();
+        this.committed += hbs + evs;
+      }
       // (If the database cannot even be read back, the slice's own error is the one reported.)
       if (failed) {
         try {

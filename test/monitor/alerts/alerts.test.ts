@@ -1,3 +1,4 @@
+import { parseWebhookAllow, WebhookDestinations } from '../../../monitor/alerts/channels/webhook-destination.ts';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAlerts, customerInfo, deviceInfo } from '../../../monitor/alerts/index.ts';
@@ -33,6 +34,7 @@ describe('createAlerts', () => {
     const alerts = createAlerts({
       socketEmit: (rooms, event, payload) => void live.push({ rooms, event, id: payload.id }),
       file: t.file, clock, log: silentLogger, registry,
+      webhookDestinations: new WebhookDestinations(parseWebhookAllow('127.0.0.1')),
       lookup: (id) => (id === dev.id ? deviceInfo(dev, liveness.get(id)) : undefined),
       customer: (id) => (id === customer.id ? customerInfo(customer) : undefined),
     });

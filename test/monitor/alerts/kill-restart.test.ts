@@ -27,6 +27,8 @@ describe('alerts across kill -9 and restart (real process, real MQTT clients, re
       LASTSEEN_MQTT_PORT: String(await freePort()),
       LASTSEEN_HTTP_PORT: String(await freePort()),
       LASTSEEN_LOG_LEVEL: 'warn',
+      // The receiver listens on loopback, which webhooks reach only when the operator allows it.
+      LASTSEEN_WEBHOOK_ALLOW: '127.0.0.1',
     };
     let proc: LastseenProcess = await spawnLastseen(['start'], env);
     cleanups.push(() => proc.child.kill('SIGKILL'));

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../monitor/clock.ts';
 import { silentLogger } from '../../../monitor/logger.ts';
 import { WebhookChannel } from '../../../monitor/alerts/channels/webhook.ts';
+import { parseWebhookAllow, WebhookDestinations } from '../../../monitor/alerts/channels/webhook-destination.ts';
 import { Outbox } from '../../../monitor/alerts/outbox.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
 import type { AlertEvent, CustomerInfo, DeviceInfo } from '../../../monitor/alerts/types.ts';
@@ -19,7 +20,9 @@ afterEach(async () => {
   cleanups = [];
 });
 
-const channelFor = (c: ChannelConfig) => (c.type === 'webhook' ? new WebhookChannel(c, 2000) : null);
+// The receivers listen on loopback, which a webhook reaches only when the operator allows it.
+const LOOPBACK = new WebhookDestinations(parseWebhookAllow('127.0.0.1'));
+const channelFor = (c: ChannelConfig) => (c.type === 'webhook' ? new WebhookChannel(c, 2000, LOOPBACK) : null);
 
 function outboxOn(file: string, clock: ManualClock, registry = new Registry()) {
   const store = new AlertStore(file);
@@ -68,7 +71,7 @@ describe('webhook channel', () => {
   it('rejects a delivery whose signature was made with another secret', async () => {
     const rx = await startReceiver('another-secret');
     cleanups.push(rx.close);
-    await new WebhookChannel({ url: rx.url, secret: SECRET }).send(event('a_1'), { id: 'kws', name: 'K', language: 'en', channels: [] });
+    await new WebhookChannel({ url: rx.url, secret: SECRET }, 2000, LOOPBACK).send(event('a_1'), { id: 'kws', name: 'K', language: 'en', channels: [] });
     expect(rx.received[0].verified).toBe(false);
   });
 

@@ -61,6 +61,27 @@ describe('onboarding CSV (docs/contract.md §6a)', () => {
     ]);
   });
 
+  it('reports a stray quote that closes lines later on its opening line and reads the lines between on their own', async () => {
+    const text = ['deviceId,customerId,name', 'q-1,kwt,ok', 'q-2,kwt,"Twiga', 'q-3,kwt,ok', 'q-4,kwt,ok', 'q-5,kwt,Zuri"', 'q-6,kwt,ok'].join('\n');
+    const items = await read(text);
+    expect(items.map((i) => [i.line, i.ok ? i.device.id : i.error])).toEqual([
+      [2, 'q-1'],
+      [3, 'not valid CSV: a quote opened on this line closes only on line 6 (no column may hold a line break); the lines between are read on their own'],
+      [4, 'q-3'],
+      [5, 'q-4'],
+      [6, 'not valid CSV: a quote opened on this line is never closed'],
+      [7, 'q-6'],
+    ]);
+  });
+
+  it('keeps a quoted line break inside a column lastseen ignores', async () => {
+    const items = await read('deviceId,customerId,comments,name\nq-1,kwt,"first line\nsecond line",Twiga\nq-2,kwt,,ok\n');
+    expect(items.map((i) => [i.line, i.ok ? [i.device.id, i.device.name] : i.error])).toEqual([
+      [2, ['q-1', 'Twiga']],
+      [4, ['q-2', 'ok']],
+    ]);
+  });
+
   it('refuses a file whose header lacks a required column, naming it', async () => {
     await expect(read('id,customer\nx,y\n')).rejects.toThrow(CsvHeaderError);
     await expect(read('deviceId,name\nx,y\n')).rejects.toThrow(/missing: customerId/);

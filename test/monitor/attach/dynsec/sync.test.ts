@@ -10,7 +10,7 @@ import { createDynsecSync, type DynsecSync } from '../../../../monitor/attach/dy
 import { SecretVault } from '../../../../monitor/attach/dynsec/secret-vault.ts';
 import { createLogger } from '../../../../monitor/logger.ts';
 import { Registry } from '../../../../monitor/registry/registry.ts';
-import { startMosquitto, type Mosquitto } from './mosquitto.ts';
+import { startMosquitto, type Mosquitto } from '../../../helpers/mosquitto.ts';
 
 let dir: string;
 let mosq: Mosquitto;

@@ -2,8 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ensureDebianBinary } from '../../../helpers/debian.ts';
-import { freePort } from '../../../helpers/ports.ts';
+import { ensureDebianBinary } from './debian.ts';
+import { freePort } from './ports.ts';
 
 export const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 
@@ -44,6 +44,8 @@ export async function startMosquitto(dir: string, adminPassword = 'admin-pw'): P
     `plugin ${DYNSEC_PLUGIN}`,
     `plugin_opt_config_file ${json}`,
     'persistence false',
+    // What a persistent session may hold while its client is away (default 1000, then dropped).
+    'max_queued_messages 100000',
     'log_type error',
     'log_type warning',
   ];

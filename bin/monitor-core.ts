@@ -1,0 +1,355 @@
+import type { Aedes } from 'aedes';
+import Database from 'better-sqlite3';
+import type { Router } from 'express';
+import { Server as SocketServer } from 'socket.io';
+import { readFileSync } from 'node:fs';
+import type { Server as HttpServer } from 'node:http';
+import { join } from 'node:path';
+import { resolveAdminToken } from '../monitor/admin-token.ts';
+import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
+import { systemClock, type Clock } from '../monitor/clock.ts';
+import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
+import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
+import { EventBus } from '../monitor/events.ts';
+import { checkHost } from '../monitor/host.ts';
+import { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
+import { Ingest } from '../monitor/ingest/ingest.ts';
+import { Snapshotter } from '../monitor/liveness/snapshotter.ts';
+import { LivenessTracker } from '../monitor/liveness/tracker.ts';
+import { createLogger, type Logger } from '../monitor/logger.ts';
+import { createMetrics, type Metrics } from '../monitor/metrics.ts';
+import { AuditLog } from '../monitor/registry/audit.ts';
+import { Registry } from '../monitor/registry/registry.ts';
+import { LoginGuard } from '../monitor/security/login-guard.ts';
+import { RateLimiter } from '../monitor/security/rate-limiter.ts';
+import { recordEvents } from '../monitor/store/event-recorder.ts';
+import { createStore, parseStoreUrl } from '../monitor/store/factory.ts';
+import { DiskHealth } from '../monitor/store/sqlite/disk-health.ts';
+import { SpoolingStore } from '../monitor/store/spool/spooling-store.ts';
+import type { TimeSeriesStore } from '../monitor/store/store.ts';
+import type { Device } from '../monitor/types.ts';
+import { createApp } from '../web/app.ts';
+import { check } from '../web/auth.ts';
+import { attachMapLive } from '../web/map/live.ts';
+import { createMapRouter } from '../web/map/router.ts';
+import { alertRoutes } from '../web/routes/alerts.ts';
+import { deviceLogRoutes } from '../web/routes/device-log.ts';
+import { silenceRoutes } from '../web/routes/silences.ts';
+import { diagnosisRouter } from '../web/routes/diagnosis.ts';
+import { createHttpServer } from '../web/server.ts';
+import { tokenLogin } from '../web/token-login.ts';
+import { Features } from './features.ts';
+import { listen, portOf } from './listen.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface StartOptions {
+  /** Configuration; defaults to the environment (docs/contract.md §2). */
+  config?: Partial<Config>;
+  clock?: Clock;
+  logger?: Logger;
+  /** Use this store instead of the one LASTSEEN_STORE names (tests of other adapters). */
+  store?: TimeSeriesStore;
+}
+
+/** What the MQTT side of a monitor may use: the heartbeat path and the state it feeds. */
+export interface MonitorParts {
+  config: Config;
+  log: Logger;
+  clock: Clock;
+  /** The registry's database, for parts that keep their own tables beside it (the dynsec vault). */
+  db: Database.Database;
+  registry: Registry;
+  liveness: LivenessTracker;
+  metrics: Metrics;
+  store: TimeSeriesStore;
+  ingest: Ingest;
+  guard: LoginGuard;
+  barrier: CommitBarrier;
+  snapshotter: Snapshotter;
+  features: Features;
+}
+
+/**
+ * How heartbeats reach a monitor: the embedded broker (all-in-one) or a client of another
+ * broker (attached). `create` runs before alerts and the restore (no device can reach the
+ * monitor yet), `open` after them, when the monitor is ready for heartbeats.
+ */
+export interface MqttSide<T extends MqttOutlet = MqttOutlet> {
+  create(parts: MonitorParts): Promise<T>;
+  open(outlet: T, parts: MonitorParts): Promise<void>;
+}
+
+export interface MqttOutlet {
+  /** Alerts on MQTT are published here (docs/contract.md §3, `alerts/{customerId}/{deviceId}`). */
+  publish(topic: string, payload: string): Promise<void>;
+  /** The broker MQTT over WebSocket at `/mqtt` is handed to; null serves no `/mqtt`. */
+  websocket: Aedes | null;
+  /** Fields of `/healthz` this side owns: its ports, or the attached broker's state. */
+  health(): Record<string, unknown>;
+}
+
+/**
+ * The monitor's features, shared by every process that runs one (`start`, `monitor`):
+ *
+ *   registry → store → (mqtt side: create) → alerts → event recording → restore + liveness →
+ *   snapshots → (mqtt side: open) → web (HTTP, socket.io) → admin token
+ *
+ * Stopped in reverse: the web first, then the MQTT side (so the last connection events are
+ * still recorded), liveness, alerts, the store, the registry.
+ */
+export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, side: MqttSide<T>, features?: Features) {
+  const config: Config = { ...loadConfig(), ...opts.config };
+  // A bad store URL stops start-up before anything is opened.
+  parseStoreUrl(config.store);
+  await checkHost(config.host);
+  prepareDataDir(config.dataDir);
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const clock = opts.clock ?? systemClock;
+  const f = features ?? new Features(log);
+
+  const db = await f.add({
+    name: 'registry database',
+    start: () => {
+      const db = new Database(join(config.dataDir, 'registry.db'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      return db;
+    },
+    stop: (db) => db.close(),
+  });
+  const registry = new Registry(db, () => clock.now());
+  const audit = new AuditLog(db, () => clock.now());
+  // Registered and written only once the ports are bound (last feature), so a failed start leaves
+  // no admin key behind.
+  const admin = resolveAdminToken(config.dataDir, config.adminToken);
+
+  const bus = new EventBus(log);
+  const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customerBySlot);
+  const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
+  // A full disk degrades /healthz and holds PUBACKs; it does not stop the process.
+  const disk = new DiskHealth(log, metrics.registry);
+  const store = await f.add({
+    name: 'time-series store',
+    start: () =>
+      opts.store ??
+      createStore(config.store, config.dataDir, {
+        ids: registry.ids,
+        log,
+        clock,
+        metrics: metrics.registry,
+        // Not silent loss: the operator sees it in the log, in /metrics and in /healthz.
+        onFull: ({ rows, dropped }) => log.error({ rows, dropped }, 'store spool is full: heartbeats are being dropped until the store returns'),
+        onDiskFull: (reason, err) => disk.storeStalled('timeseries', reason, err),
+      }),
+    stop: (s) => s.close(),
+  });
+
+  const limiter = new RateLimiter(config.heartbeatRate, config.heartbeatBurst);
+  const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
+  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, limiter });
+  const snapshotter = new Snapshotter(liveness, registry, log);
+  const barrier = new CommitBarrier(store);
+  const parts: MonitorParts = { config, log, clock, db, registry, liveness, metrics, store, ingest, guard, barrier, snapshotter, features: f };
+  const mqtt = await side.create(parts);
+
+  // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
+  // `audience`: texts a customer can read never count other tenants' devices (monitor/diagnosis/audience.ts).
+  const diagnosisInput = async (id: string, audience: 'staff' | 'customer') => {
+    const d = registry.getDevice(id);
+    const input = d ? await loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : null;
+    return input && { ...input, audience };
+  };
+  // socket.io is attached to the HTTP server below; alerts may address its rooms from now on.
+  const io = new SocketServer({ serveClient: false });
+  const webhookDestinations = new WebhookDestinations(config.webhookAllow);
+  const alerts = await f.add({
+    name: 'alerts',
+    start: () => {
+      const alerts = createAlerts({
+        file: join(config.dataDir, 'alerts.db'),
+        webhookDestinations,
+        clock,
+        log,
+        registry: metrics.registry,
+        lookup: (id) => {
+          const d = registry.getDevice(id);
+          return d ? deviceInfo(d, liveness.get(id)) : undefined;
+        },
+        customer: (id) => {
+          const c = registry.getCustomer(id);
+          return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
+        },
+        diagnose: async (id) => {
+          const input = await diagnosisInput(id, 'customer');
+          if (!input) return null;
+          const d = diagnose(input);
+          return { cause: d.cause, nextStep: d.nextStep };
+        },
+        smtpUrl: config.smtpUrl ?? undefined,
+        mqttPublish: (topic, payload) => mqtt.publish(topic, payload),
+        socketEmit: (rooms, event, payload) => void io.to(rooms).emit(event, payload),
+      });
+      // Before the restore: restart grace must see the deadlines that passed while we were down.
+      alerts.start(bus);
+      return alerts;
+    },
+    stop: (a) => a.stop(),
+  });
+
+  await f.add({ name: 'event recording', start: () => recordEvents(bus, store), stop: (off) => off() });
+  const timingOf = (d: Device) => ({
+    offlineAfter: d.offlineAfter,
+    interval: d.interval,
+    customerOfflineAfter: registry.getCustomer(d.customerId)?.offlineAfter ?? null,
+  });
+  // Restore last known state before any device can reach us, so a restart does not forget
+  // lastSeen; deadlines that passed while we were down fire at once, with their true times.
+  await f.add({
+    name: 'liveness',
+    start: () => {
+      for (const [d, saved] of registry.allDevicesWithState()) liveness.track(d.id, d.customerId, timingOf(d), saved);
+    },
+    stop: () => liveness.stop(),
+  });
+  await f.add({ name: 'state snapshots', start: () => snapshotter.start(), stop: () => snapshotter.stop() });
+
+  const map = createMapRouter({
+    source: {
+      all: () => liveness.all(),
+      name: (id) => registry.nameOf(id),
+      customerName: (id) => registry.getCustomer(id)?.name ?? null,
+      bus,
+    },
+    authorize: (req) => req.principal ?? null,
+    ids: registry.ids,
+    place: liveness.columns,
+  });
+  // The map index learns of devices from bus events; a new device has sent none yet.
+  const track = (d: Device) => {
+    liveness.track(d.id, d.customerId, timingOf(d));
+    map.index.upsert(liveness.get(d.id)!);
+  };
+  const retimeCustomer = (customerId: string) => {
+    const customerOfflineAfter = registry.getCustomer(customerId)?.offlineAfter ?? null;
+    for (const [id, offlineAfter, interval] of registry.timingsOf(customerId)) liveness.configure(id, { offlineAfter, interval, customerOfflineAfter });
+  };
+  // Silences and the case log match devices by their last network and cell, as alerts do.
+  const silenceSubject = (id: string) => {
+    const d = registry.getDevice(id);
+    const last = liveness.get(id)?.last;
+    return d && { id: d.id, customerId: d.customerId, mcc: last?.mcc ?? null, mnc: last?.mnc ?? null, cellId: last?.cellId ?? null };
+  };
+  const extraApi: Router[] = [
+    diagnosisRouter({
+      load: (id, req) => {
+        check(req, 'device:read', registry.getDevice(id)?.customerId ?? '\u0000', 'device');
+        return diagnosisInput(id, req.principal!.role === 'customer' ? 'customer' : 'staff');
+      },
+    }),
+    alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, deliveries: (id) => alerts.outbox.deliveryStates(id) }),
+    silenceRoutes({
+      silences: alerts.silences,
+      device: silenceSubject,
+      devices: function* () {
+        for (const s of liveness.all()) yield { id: s.id, customerId: s.customerId, mcc: s.last.mcc ?? null, mnc: s.last.mnc ?? null, cellId: s.last.cellId ?? null };
+      },
+      customerExists: (id) => registry.getCustomer(id) !== undefined,
+      maxDevices: config.silenceMaxDevices,
+      clock,
+      changed: () => alerts.engine.silencesChanged(),
+      audit,
+    }),
+    deviceLogRoutes({ notes: alerts.notes, alerts: alerts.store, silences: alerts.silences, device: silenceSubject, clock, audit }),
+    map.router,
+  ];
+  await f.add({ name: 'map index', start: () => undefined, stop: () => map.close() });
+
+  await side.open(mqtt, parts);
+
+  const app = createApp({
+    registry,
+    liveness,
+    store,
+    metrics,
+    log,
+    guard,
+    audit,
+    version: VERSION,
+    // Read when /healthz is asked, long after the HTTP server below is listening.
+    ports: () => ({ ...mqtt.health(), httpPort: portOf(http) }),
+    storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
+    track,
+    problems: () => disk.reasons(),
+    diskFull: (err) => disk.writeFailed('registry', err),
+    retimeCustomer,
+    webhookDestinations,
+    extraApi,
+    publicConfig: { tileUrl: config.tileUrl },
+  });
+  const http: HttpServer = createHttpServer(app, mqtt.websocket, config.tls);
+  io.attach(http);
+  const loginDeps = { principalFor: (t: string) => registry.keys.principalFor(t), guard, metrics, log };
+  await f.add({
+    name: 'socket.io',
+    start: () =>
+      attachMapLive(io, {
+        bus,
+        authorizeToken: (token, source) => {
+          const login = tokenLogin(loginDeps, 'socketio', source, token);
+          return login.ok ? login.principal : login.status === 429 ? login.message : null;
+        },
+        credentialChanges: registry.credentialChanges,
+      }),
+    stop: (stopLive) => {
+      stopLive();
+      io.disconnectSockets(true);
+    },
+  });
+  const httpPort = await f.add({
+    name: 'HTTP listener',
+    start: () => listen(http, config.httpPort, config.host, 'LASTSEEN_HTTP_PORT'),
+    // Not awaited: MQTT over WebSocket connections are upgraded out of the HTTP server's reach
+    // and end only when the broker closes them, later in the teardown. The port is free at once.
+    stop: () => {
+      http.close();
+      http.closeAllConnections();
+    },
+  });
+  registry.keys.ensureAdmin(admin.token);
+  admin.persist();
+  log.info({ ...mqtt.health(), httpPort, host: config.host, store: store.name, devices: liveness.size }, 'lastseen is up');
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('stopping: closing listeners, flushing writes');
+      await f.stop();
+      log.info('stopped');
+    })());
+
+  return {
+    config,
+    log,
+    clock,
+    registry,
+    store,
+    bus,
+    liveness,
+    metrics,
+    ingest,
+    app,
+    http,
+    extraApi,
+    alerts,
+    map,
+    io,
+    mqtt,
+    features: f,
+    httpPort,
+    adminToken: admin.token,
+    adminTokenGenerated: admin.generated,
+    track,
+    stop,
+  };
+}

@@ -1,0 +1,236 @@
+import mqtt, { type IClientOptions, type MqttClient, type Packet, type IPublishPacket } from 'mqtt';
+import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { CommitBarrier } from '../ingest/commit-barrier.ts';
+import type { Ingest } from '../ingest/ingest.ts';
+import type { LivenessTracker } from '../liveness/tracker.ts';
+import type { Logger } from '../logger.ts';
+import { deviceMessage, statusConnection, SUBSCRIPTIONS } from './topics.ts';
+
+export interface BrokerClientOptions {
+  /** `mqtt://USER:PASS@host:port` or `mqtts://…` (LASTSEEN_BROKER_URL). */
+  url: string;
+  /** Fixed (LASTSEEN_BROKER_CLIENT_ID), so the persistent session is found again after a restart. */
+  clientId: string;
+  ingest: Ingest;
+  liveness: LivenessTracker;
+  barrier: CommitBarrier;
+  log: Logger;
+  metrics: PromRegistry;
+  clock: Clock;
+  /** How long the session outlives the monitor at the broker (MQTT 5 session expiry). Default 7 days. */
+  sessionExpirySeconds?: number;
+  /** First reconnection after 0.5 s, doubling up to this. Default 30 000 ms. */
+  maxBackoffMs?: number;
+  /** How long `start` waits for a first answer before going on in the background. Default 5 000 ms. */
+  firstAnswerMs?: number;
+}
+
+export interface BrokerClient {
+  /** Connect; resolves once connected and subscribed, or once the broker did not answer in time (retried). Rejects on refused credentials. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly connected: boolean;
+  /** QoS 1 publish at the broker (alerts on MQTT). */
+  publish(topic: string, payload: string): Promise<void>;
+}
+
+/** MQTT 5 reason codes (and their 3.1.1 return codes) that mean the URL's credentials are wrong. */
+const REFUSED_LOGIN = new Map([
+  [4, 'bad user name or password'],
+  [5, 'not authorized'],
+  [0x86, 'bad user name or password'],
+  [0x87, 'not authorized'],
+]);
+/** PUBACK reason "payload format invalid": the broker learns the heartbeat was refused (MQTT 5 §3.4.2.1). */
+const PAYLOAD_FORMAT_INVALID = 0x99;
+
+/** Thrown by `start` when the broker refuses the URL's credentials: the operator must fix LASTSEEN_BROKER_URL. */
+export class BrokerLoginRefused extends Error {}
+
+/**
+ * The monitor as a client of another MQTT broker (Mosquitto, EMQX, …). Shared subscriptions of
+ * devices' heartbeats and status (topics.ts) at QoS 1, on a persistent session (MQTT 5, clean
+ * start off, session expiry), so what devices publish while the monitor is down is delivered
+ * when it returns.
+ *
+ * A PUBACK to the broker means "durable here", as a PUBACK from the embedded broker does to a
+ * device. mqtt.js handles one incoming packet at a time and would wait for each commit before
+ * reading the next (its `customHandleAcks`/`handleMessage` hold the packet pump): one commit a
+ * heartbeat. Instead a QoS 1 publish is taken over when it is received (`packetreceive` is
+ * emitted before mqtt.js looks at the QoS): marked QoS 0 for mqtt.js, ingested, and its PUBACK
+ * written by the commit barrier's callback, so one store commit covers every heartbeat that
+ * arrived in the meantime (as many as the broker has in flight: `receiveMaximum`).
+ *
+ *   heartbeat outcome              PUBACK to the broker
+ *   -----------------------------  -----------------------------------------------------------
+ *   accepted, or a duplicate seq   after the store's commit (a redelivery is stored once)
+ *   rejected (bad payload, …)      at once, reason 0x99; counted and logged by ingest
+ *   the store cannot commit        none: the broker redelivers on the next connection
+ *   connection lost before commit  none on the new connection (the ids belong to the old one)
+ *
+ * Broker unreachable or gone: reconnect after 0.5 s, 1 s, 2 s … 30 s; `connected` is false
+ * meanwhile (/healthz `broker: disconnected`). Credentials refused at start: `start` rejects
+ * with BrokerLoginRefused; refused later (the broker's users changed), logged and retried.
+ */
+export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
+  const { ingest, liveness, barrier, log, clock } = o;
+  const maxBackoff = o.maxBackoffMs ?? 30_000;
+  const m = brokerMetrics(o.metrics);
+  const url = new URL(o.url);
+  const where = `${url.protocol}//${url.host}`;
+  const options: IClientOptions = {
+    clientId: o.clientId,
+    protocolVersion: 5,
+    clean: false,
+    properties: { sessionExpiryInterval: o.sessionExpirySeconds ?? 7 * 24 * 3600, receiveMaximum: 1000 },
+    reconnectPeriod: 0,
+    resubscribe: false,
+    connectTimeout: 10_000,
+    manualConnect: true,
+  };
+  const client: MqttClient = mqtt.connect(o.url, options);
+  let stopped = false;
+  let failures = 0;
+  let retry: NodeJS.Timeout | null = null;
+  let first: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  let started = false;
+
+  const settleFirst = (err?: Error) => {
+    const f = first;
+    first = null;
+    if (f) err ? f.reject(err) : f.resolve();
+  };
+
+  client.on('connect', (connack) => {
+    failures = 0;
+    // Subscribing again is harmless on a kept session and needed on a new one.
+    client.subscribe([...SUBSCRIPTIONS], { qos: 1 }, (err, granted) => {
+      const refused = err ? [err.message] : (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => `${g.topic} (0x${g.qos.toString(16)})`);
+      if (refused.length > 0) {
+        log.error({ broker: where, refused }, 'the broker refused the monitor\'s subscriptions: heartbeats cannot arrive (check the ACL of LASTSEEN_BROKER_URL\'s user)');
+        m.state.set(0);
+        return settleFirst(new BrokerLoginRefused(`LASTSEEN_BROKER_URL: ${where} refused the subscriptions ${refused.join(', ')}; the user needs to subscribe devices/+/heartbeat and devices/+/status`));
+      }
+      m.state.set(1);
+      log.info({ broker: where, clientId: o.clientId, sessionPresent: connack.sessionPresent }, 'attached to the broker');
+      settleFirst();
+    });
+  });
+
+  client.on('error', (err: Error & { code?: number | string }) => {
+    const refusal = typeof err.code === 'number' ? REFUSED_LOGIN.get(err.code) : undefined;
+    if (refusal) {
+      const message = `LASTSEEN_BROKER_URL: ${where} refused the monitor's login as ${decodeURIComponent(url.username) || '(no user)'}: ${refusal} (CONNACK ${err.code})`;
+      if (!started) return settleFirst(new BrokerLoginRefused(message));
+      log.error({ broker: where, code: err.code }, message);
+      return;
+    }
+    log.warn({ broker: where, err: err.message }, 'broker connection error');
+  });
+
+  client.on('close', () => {
+    m.state.set(0);
+    if (stopped) return;
+    const delay = Math.min(maxBackoff, 500 * 2 ** failures++);
+    m.reconnects.inc();
+    log.warn({ broker: where, retryInMs: delay }, 'not connected to the broker; retrying');
+    retry = setTimeout(() => {
+      retry = null;
+      if (!stopped) client.reconnect();
+    }, delay);
+  });
+
+  /** Take QoS 1 publishes from mqtt.js before it acknowledges them itself (see above). */
+  client.on('packetreceive', (packet: Packet) => {
+    if (packet.cmd !== 'publish') return;
+    const p = packet as IPublishPacket;
+    const stream = client.stream;
+    const messageId = p.messageId;
+    const qos = p.qos;
+    // From here mqtt.js treats it as QoS 0: no PUBACK of its own; `message` still follows.
+    if (qos === 1) p.qos = 0;
+    const ack = (reasonCode = 0) => {
+      if (qos !== 1 || messageId === undefined) return;
+      // A PUBACK belongs to its connection: on a new one the id may name another message.
+      if (client.stream !== stream || !client.connected) return;
+      (client as unknown as { _sendPacket(p: object): void })._sendPacket({ cmd: 'puback', messageId, reasonCode });
+    };
+    receive(p.topic, p.payload as Buffer, ack);
+  });
+
+  const receive = (topic: string, payload: Buffer, ack: (reasonCode?: number) => void) => {
+    const msg = deviceMessage(topic);
+    if (!msg) {
+      m.refused.inc({ reason: 'topic' });
+      log.warn({ topic }, 'message on a topic the monitor did not subscribe to: ignored');
+      return ack(PAYLOAD_FORMAT_INVALID);
+    }
+    if (msg.kind === 'status') {
+      const s = statusConnection(payload);
+      if (!s) {
+        m.refused.inc({ reason: 'bad_status' });
+        log.warn({ deviceId: msg.deviceId, payload: payload.subarray(0, 64).toString('utf8') }, 'status rejected: not online, offline or disconnected');
+        return ack(PAYLOAD_FORMAT_INVALID);
+      }
+      liveness.connection(msg.deviceId, s.connection, clock.now(), s.reason);
+      return ack();
+    }
+    const result = ingest.heartbeat(msg.deviceId, payload);
+    if (!result.ok) return ack(PAYLOAD_FORMAT_INVALID);
+    barrier.wait((err) => {
+      if (err) {
+        log.error({ err, deviceId: msg.deviceId }, 'heartbeat not durable; PUBACK withheld, the broker will redeliver');
+        // Without a PUBACK the broker keeps the message for this session: drop the connection so it redelivers.
+        client.stream?.destroy();
+        return;
+      }
+      ack();
+    });
+  };
+
+  return {
+    get connected() {
+      return client.connected;
+    },
+    start() {
+      return new Promise<void>((resolve, reject) => {
+        first = { resolve, reject };
+        client.connect();
+        // Unreachable: go on (healthz says disconnected), retrying in the background.
+        setTimeout(() => settleFirst(), o.firstAnswerMs ?? 5_000).unref();
+      }).finally(() => {
+        started = true;
+      });
+    },
+    async stop() {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      // DISCONNECT with the session kept: the broker queues for us until we return.
+      await client.endAsync(false).catch(() => client.end(true));
+      m.state.set(0);
+    },
+    publish: (topic, payload) => client.publishAsync(topic, payload, { qos: 1 }).then(() => undefined),
+  };
+}
+
+function brokerMetrics(registry: PromRegistry) {
+  const existing = registry.getSingleMetric('lastseen_broker_connected') as Gauge | undefined;
+  if (existing) {
+    return {
+      state: existing,
+      reconnects: registry.getSingleMetric('lastseen_broker_reconnects_total') as Counter,
+      refused: registry.getSingleMetric('lastseen_broker_messages_refused_total') as Counter<'reason'>,
+    };
+  }
+  return {
+    state: new Gauge({ name: 'lastseen_broker_connected', help: '1 while the monitor is attached to LASTSEEN_BROKER_URL, else 0', registers: [registry] }),
+    reconnects: new Counter({ name: 'lastseen_broker_reconnects_total', help: 'Lost or failed connections to LASTSEEN_BROKER_URL, each followed by a retry', registers: [registry] }),
+    refused: new Counter({
+      name: 'lastseen_broker_messages_refused_total',
+      help: 'Messages from the external broker refused before ingest, by reason (topic, bad_status); heartbeats are counted in lastseen_heartbeats_rejected_total',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+  };
+}
