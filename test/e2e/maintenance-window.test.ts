@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../monitor/alerts/types.ts';
 import { ManualClock } from '../../monitor/clock.ts';
+import { parseWebhookAllow } from '../../monitor/alerts/channels/webhook-destination.ts';
 import { startReceiver } from '../monitor/alerts/receiver.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
 
@@ -45,7 +46,8 @@ describe('a maintenance window on a customer', () => {
 
   beforeAll(async () => {
     rx = await startReceiver('maintenance-secret');
-    sys = await startTestSystem({ clock });
+    // The receiver is on loopback, which a customer's webhook may reach only when the operator allows it.
+    sys = await startTestSystem({ clock, config: { webhookAllow: parseWebhookAllow('127.0.0.0/8') } });
     const c = await sys.api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust', channels: [{ type: 'webhook', url: rx.url, secret: 'maintenance-secret' }] });
     expect(c.status).toBe(201);
     for (const id of ['g1', 'g2', 'g3']) tokens.set(id, await sys.addDevice(id, 'kwt', { interval: 60, offlineAfter: 180 }));
