@@ -34,6 +34,8 @@ import { audienceOf } from '../web/authz.ts';
 import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
+import { deviceLogRoutes } from '../web/routes/device-log.ts';
+import { silenceRoutes } from '../web/routes/silences.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { createHttpServer } from '../web/server.ts';
 import { OidcSignOn } from '../web/session-oidc.ts';
@@ -238,6 +240,12 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     const customerOfflineAfter = registry.getCustomer(customerId)?.offlineAfter ?? null;
     for (const [id, offlineAfter, interval] of registry.timingsOf(customerId)) liveness.configure(id, { offlineAfter, interval, customerOfflineAfter });
   };
+  // Silences and the case log match devices by their last network and cell, as alerts do.
+  const silenceSubject = (id: string) => {
+    const d = registry.getDevice(id);
+    const last = liveness.get(id)?.last;
+    return d && { id: d.id, customerId: d.customerId, mcc: last?.mcc ?? null, mnc: last?.mnc ?? null, cellId: last?.cellId ?? null };
+  };
   const extraApi: Router[] = [
     diagnosisRouter({
       load: (id, req) => {
@@ -246,6 +254,19 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       },
     }),
     alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, audit, deliveries: (id) => alerts.outbox.deliveryStates(id) }),
+    silenceRoutes({
+      silences: alerts.silences,
+      device: silenceSubject,
+      devices: function* () {
+        for (const s of liveness.all()) yield { id: s.id, customerId: s.customerId, mcc: s.last.mcc ?? null, mnc: s.last.mnc ?? null, cellId: s.last.cellId ?? null };
+      },
+      customerExists: (id) => registry.getCustomer(id) !== undefined,
+      maxDevices: config.silenceMaxDevices,
+      clock,
+      changed: () => alerts.engine.silencesChanged(),
+      audit,
+    }),
+    deviceLogRoutes({ notes: alerts.notes, alerts: alerts.store, silences: alerts.silences, device: silenceSubject, clock, audit }),
     map.router,
   ];
   await f.add({ name: 'map index', start: () => undefined, stop: () => map.close() });

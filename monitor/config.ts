@@ -29,6 +29,8 @@ export interface Config {
   /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
   tls: { cert: Buffer; key: Buffer } | null;
   mqttsPort: number;
+  /** A silence covering more devices than this needs an admin (agents and customers are refused with 403). */
+  silenceMaxDevices: number;
   /**
    * Internal webhook destinations the operator opens (LASTSEEN_WEBHOOK_ALLOW: CIDRs and host names,
    * comma-separated); without an entry a customer's webhook may reach public addresses only.
@@ -107,6 +109,11 @@ const envSchema = z.object({
     .int('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a whole number')
     .min(1, 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be ≥ 1')
     .default(1000),
+  LASTSEEN_SILENCE_MAX_DEVICES: z.coerce
+    .number({ error: 'LASTSEEN_SILENCE_MAX_DEVICES must be a number' })
+    .int('LASTSEEN_SILENCE_MAX_DEVICES must be a whole number')
+    .min(1, 'LASTSEEN_SILENCE_MAX_DEVICES must be ≥ 1')
+    .default(100),
   LASTSEEN_WEBHOOK_ALLOW: z
     .string()
     .default('')
@@ -177,6 +184,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPreauthPerAddress: e.LASTSEEN_MQTT_PREAUTH_PER_ADDRESS,
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
+    silenceMaxDevices: e.LASTSEEN_SILENCE_MAX_DEVICES,
     webhookAllow: parseWebhookAllow(e.LASTSEEN_WEBHOOK_ALLOW),
     brokerUrl: e.LASTSEEN_BROKER_URL ?? null,
     brokerAuth: e.LASTSEEN_BROKER_AUTH,

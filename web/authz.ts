@@ -24,6 +24,9 @@ import type { Role } from '../monitor/types.ts';
  *   key:manage          yes    no     no       (list / revoke API keys)
  *   user:manage         yes    no     no       (create / list / delete people)
  *   audit:read          yes    no     no
+ *   silence:manage      yes    yes    own devices/customer only (a wide one needs an admin:
+ *                                     web/routes/silences.ts)
+ *   note:create         yes    yes    own devices only
  *
  * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
  * who fails only on ownership must be answered 404, never 403, so that a customer cannot
@@ -48,7 +51,9 @@ export type Action =
   | 'device:credentials'
   | 'key:manage'
   | 'user:manage'
-  | 'audit:read';
+  | 'audit:read'
+  | 'silence:manage'
+  | 'note:create';
 
 /** Who may ask for an action at all; ownership is decided after (`authorize`). */
 export type Caller = Pick<Principal, 'role' | 'customerId'>;
@@ -69,9 +74,11 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'key:manage',
     'user:manage',
     'audit:read',
+    'silence:manage',
+    'note:create',
   ]),
-  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack']),
-  customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read', 'alert:subscribe']),
+  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack', 'silence:manage', 'note:create']),
+  customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read', 'alert:subscribe', 'silence:manage', 'note:create']),
 };
 
 /** Roles whose callers see every customer (the operator's staff); the others see their own only. */

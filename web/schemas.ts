@@ -48,6 +48,8 @@ export const alertPolicySchema = z
     incidentCellMin: z.number().int().min(2).max(1_000_000),
     incidentResolveRatio: z.number().min(0.1).max(1),
     incidentSettleMs: ms,
+    // 0 = no reminders; at most 30 days after going offline.
+    reminderAfterMs: z.number().int().min(0).max(30 * 86400_000),
   })
   .partial()
   .strict();

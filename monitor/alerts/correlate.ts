@@ -29,11 +29,14 @@ export interface Correlation {
   keep: string[];
 }
 
-export function networkKey(d: DeviceInfo | undefined): string | null {
+/** The readings network and cell keys are made of (a DeviceInfo, or a silence's match). */
+export type NetworkReading = Pick<DeviceInfo, 'mcc' | 'mnc' | 'cellId'>;
+
+export function networkKey(d: NetworkReading | undefined): string | null {
   return d && d.mcc != null && d.mnc != null ? `${d.mcc}-${String(d.mnc).padStart(2, '0')}` : null;
 }
 
-export function cellKey(d: DeviceInfo | undefined): string | null {
+export function cellKey(d: NetworkReading | undefined): string | null {
   const n = networkKey(d);
   return n && d!.cellId != null ? `${n}-${d!.cellId}` : null;
 }

@@ -14,11 +14,18 @@ export interface Outage {
    * sent     a device.offline alert went out
    * incident reported as a member of an incident
    * silent   never reported (the device was flapping)
+   * silenced recorded as a silenced alert, sent nowhere; re-checked at silencedUntil
    */
-  report: 'pending' | 'sent' | 'incident' | 'silent';
+  report: 'pending' | 'sent' | 'incident' | 'silent' | 'silenced';
   /** pending only: when the hold ends, epoch ms. */
   releaseAt?: number;
   incidentId?: string;
+  /** silenced only: when the covering silence's window ends, epoch ms (./silences.ts). */
+  silencedUntil?: number;
+  /** Set once a silenced alert was recorded for this outage; it is resolved, silently, with the outage. */
+  silencedAlert?: boolean;
+  /** sent only: the one device.reminder for this outage went out (./types.ts reminderAfterMs). */
+  reminded?: boolean;
 }
 
 /** Everything the engine remembers about one device between transitions (persisted). */
@@ -87,6 +94,8 @@ export function alertId(...parts: (string | number | null)[]): string {
  *   outage sent                        → online          device.online                   no outage
  *   outage reported in an incident     → online          counts towards incident end     no outage
  *   outage silent                      → online          none                            no outage
+ *   outage silenced                    → online          silenced alert resolved, no     no outage
+ *                                                        message (none was sent)
  *
  * Worked numbers with the defaults (N = 4 flips in 10 min, hold 5 s, unstable hold 2 min):
  * a device flapping every 30 s sends offline (flip 1), online (2), holds offline (3), cancels it
@@ -125,7 +134,7 @@ export function decide(prev: DeviceAlertState, change: StatusChange, policy: Ale
       outage = { id: alertId('device.offline', change.deviceId, change.lastSeen), at: change.at, lastSeen: change.lastSeen, report: 'silent' };
     } else if (prev.outage) {
       if (prev.outage.report === 'pending') effects.push({ kind: 'cancel', outageId: prev.outage.id });
-      else if (prev.outage.report === 'sent') effects.push({ kind: 'resolve', alertId: prev.outage.id });
+      else if (prev.outage.report === 'sent' || prev.outage.report === 'silenced') effects.push({ kind: 'resolve', alertId: prev.outage.id });
       else if (prev.outage.report === 'incident') effects.push({ kind: 'incident-back', outage: prev.outage });
     }
     if (startsNow) {
@@ -167,6 +176,8 @@ export function decide(prev: DeviceAlertState, change: StatusChange, policy: Ale
   if (outage.report === 'pending') effects.push({ kind: 'cancel', outageId: outage.id });
   else if (outage.report === 'sent') effects.push({ kind: 'online', outage });
   else if (outage.report === 'incident') effects.push({ kind: 'incident-back', outage });
+  else if (outage.report === 'silenced') effects.push({ kind: 'resolve', alertId: outage.id });
+  if (outage.silencedAlert && outage.report !== 'silenced') effects.push({ kind: 'resolve', alertId: outage.id });
   return { state, effects };
 }
 

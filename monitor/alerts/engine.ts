@@ -8,6 +8,7 @@ import { IncidentBook } from './incident-book.ts';
 import { alertId, decide, emptyState, settle, type DeviceAlertState, type Effect, type Outage } from './decide.ts';
 import { languageOf, render, type AlertDraft } from './messages/render.ts';
 import type { Outbox } from './outbox.ts';
+import type { SilenceHit, SilenceSubject } from './silences.ts';
 import { isDiskFull, nextRetryMs } from '../store/sqlite/disk-full.ts';
 import type { AlertState, AlertStore, IncidentRecord } from './store.ts';
 import { DEFAULT_POLICY, policyFor, type AlertPolicy, type Cause, type CustomerInfo, type Diagnose, type DeviceInfo } from './types.ts';
@@ -30,6 +31,8 @@ export interface AlertEngineOptions {
   live?: Channel[];
   /** Server-wide defaults; a customer's alertPolicy overrides them. */
   policy?: Partial<AlertPolicy>;
+  /** Whether a device is inside a silence now, and until when (./silences.ts silencedNow over the stored silences). */
+  silenced?: (device: SilenceSubject, now: number) => SilenceHit | null;
 }
 
 /**
@@ -46,6 +49,11 @@ export class AlertEngine {
   private stableTimers = new Map<string, TimerHandle>();
   private settleTimers = new Map<string, TimerHandle>();
   private holdTimer: TimerHandle | null = null;
+  private unsilenceTimer: TimerHandle | null = null;
+  private unsilenceAt = Infinity;
+  private recheckAll = false;
+  private reminderTimer: TimerHandle | null = null;
+  private reminderAt = Infinity;
   private holdAt = Infinity;
   private lastRelease = -Infinity;
   private dirty = new Set<string>();
@@ -70,6 +78,8 @@ export class AlertEngine {
         s.outage = { ...s.outage, releaseAt };
         this.hold(s, s.outage, true);
       }
+      if (s.outage?.report === 'silenced') this.armUnsilence(s.outage.silencedUntil ?? this.startedAt);
+      if (s.outage?.report === 'sent') this.armReminderFor(s.customerId, s.outage);
       if (s.flapping) this.watchStable(s.deviceId, (s.flips[s.flips.length - 1] ?? this.startedAt) + this.policyOf(s.customerId).flapStableMs);
     }
   }
@@ -77,6 +87,8 @@ export class AlertEngine {
   stop(): void {
     this.stopped = true;
     if (this.holdTimer !== null) this.o.clock.clearTimer(this.holdTimer);
+    if (this.unsilenceTimer !== null) this.o.clock.clearTimer(this.unsilenceTimer);
+    if (this.reminderTimer !== null) this.o.clock.clearTimer(this.reminderTimer);
     for (const t of [...this.stableTimers.values(), ...this.settleTimers.values()]) this.o.clock.clearTimer(t);
     this.stableTimers.clear();
     this.settleTimers.clear();
@@ -119,7 +131,11 @@ export class AlertEngine {
           this.held.delete(s.deviceId);
           break;
         case 'resolve':
-          this.later(() => this.o.store.resolve(e.alertId, now));
+          this.later(() => {
+            this.o.store.resolve(e.alertId, now);
+            // An outage closed without a message also ends its reminder, if one went out.
+            this.o.store.resolve(alertId('device.reminder', e.alertId), now);
+          });
           break;
         case 'online':
           this.sendOnline(s, e.outage, now);
@@ -127,9 +143,12 @@ export class AlertEngine {
         case 'incident-back':
           this.incidentBack(s, e.outage, now);
           break;
-        case 'flapping':
-          this.publish({ ...this.deviceDraft(s, e.alertId, 'device.flapping', e.since, e.lastSeen), flips: s.flips.length, windowMs: policy.flapWindowMs }, 'firing');
+        case 'flapping': {
+          // Flapping inside a silence is recorded, not sent (a maintenance window is often exactly that).
+          const state = this.silenceOf(s.deviceId, s.customerId) ? 'silenced' : 'firing';
+          this.publish({ ...this.deviceDraft(s, e.alertId, 'device.flapping', e.since, e.lastSeen), flips: s.flips.length, windowMs: policy.flapWindowMs }, state);
           break;
+        }
         case 'watch-stable':
           this.watchStable(s.deviceId, e.at);
           break;
@@ -169,7 +188,15 @@ export class AlertEngine {
     if (this.stopped) return;
     const now = this.o.clock.now();
     this.lastRelease = now;
-    const held = [...this.held.values()].map((h) => ({ ...h, device: this.o.lookup(h.deviceId) }));
+    const held: Held[] = [];
+    for (const h of this.held.values()) {
+      const device = this.o.lookup(h.deviceId);
+      // Silences are checked before correlation, so silenced devices neither alert nor make up
+      // an incident; one still in its hold waits there, outside the groups, until it is due.
+      const hit = this.silenceOf(h.deviceId, h.customerId, device);
+      if (!hit) held.push({ ...h, device });
+      else if (h.releaseAt <= now) this.markSilenced(h.deviceId, hit);
+    }
     const c = correlate(held, this.incidents.openIncidents(), now, this.global, (id) => this.policyOf(id));
     for (const j of c.joins) {
       const inc = this.incidents.join(j.incidentId, j.deviceIds);
@@ -193,11 +220,130 @@ export class AlertEngine {
       const s = this.states.get(deviceId)!;
       const outage = s.outage!;
       this.markReported(deviceId, 'sent');
+      this.armReminderFor(s.customerId, outage);
       const cause: Cause = hint === 'network' ? 'network_outage' : hint === 'cell' ? 'network_outage' : 'unknown';
       this.publish(this.deviceDraft(s, outage.id, 'device.offline', outage.at, outage.lastSeen, cause), 'firing', true);
     }
     this.persist();
     this.armHold();
+  }
+
+  /** A due offline inside a silence: recorded as a silenced alert, sent nowhere, re-checked when the window ends. */
+  private markSilenced(deviceId: string, hit: SilenceHit): void {
+    this.held.delete(deviceId);
+    const s = this.states.get(deviceId);
+    if (!s?.outage) return;
+    const first = !s.outage.silencedAlert;
+    const outage: Outage = { ...s.outage, report: 'silenced', releaseAt: undefined, silencedUntil: hit.until, silencedAlert: true };
+    this.setState({ ...s, outage });
+    if (first) this.publish(this.deviceDraft(s, outage.id, 'device.offline', outage.at, outage.lastSeen), 'silenced');
+    this.armUnsilence(hit.until);
+  }
+
+  /** Re-check every silenced outage now: a silence was created or deleted (a deleted one ends its windows early). */
+  silencesChanged(): void {
+    this.recheckAll = true;
+    this.armUnsilence(this.o.clock.now());
+  }
+
+  private armUnsilence(at: number): void {
+    if (this.stopped || (this.unsilenceTimer !== null && this.unsilenceAt <= at)) return;
+    if (this.unsilenceTimer !== null) this.o.clock.clearTimer(this.unsilenceTimer);
+    this.unsilenceAt = at;
+    this.unsilenceTimer = this.o.clock.setTimer(() => {
+      this.unsilenceTimer = null;
+      this.unsilenceAt = Infinity;
+      this.unsilenceDue();
+    }, at - this.o.clock.now());
+  }
+
+  /**
+   * Windows ended: a silenced outage still covered by another silence stays silenced; any other
+   * goes back into the hold, due now, so it is sent (or joins an incident) in the next release —
+   * once, since the silenced alert row turns firing only once (AlertStore.unsilence).
+   */
+  private unsilenceDue(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    const all = this.recheckAll;
+    this.recheckAll = false;
+    let next = Infinity;
+    for (const s of this.states.values()) {
+      const o = s.outage;
+      if (o?.report !== 'silenced') continue;
+      if (!all && (o.silencedUntil ?? 0) > now) {
+        next = Math.min(next, o.silencedUntil!);
+        continue;
+      }
+      const hit = this.silenceOf(s.deviceId, s.customerId);
+      if (hit) {
+        this.setState({ ...s, outage: { ...o, silencedUntil: hit.until } });
+        next = Math.min(next, hit.until);
+        continue;
+      }
+      const outage: Outage = { ...o, report: 'pending', releaseAt: now, silencedUntil: undefined };
+      this.setState({ ...s, outage });
+      this.hold(s, outage, false);
+    }
+    this.persist();
+    if (next < Infinity) this.armUnsilence(next);
+  }
+
+  /** Arm the reminder of a sent outage, when its customer's policy asks for reminders. */
+  private armReminderFor(customerId: string, outage: Outage): void {
+    const after = this.policyOf(customerId).reminderAfterMs;
+    if (after > 0 && !outage.reminded) this.armReminder(outage.at + after);
+  }
+
+  private armReminder(at: number): void {
+    if (this.stopped || (this.reminderTimer !== null && this.reminderAt <= at)) return;
+    if (this.reminderTimer !== null) this.o.clock.clearTimer(this.reminderTimer);
+    this.reminderAt = at;
+    this.reminderTimer = this.o.clock.setTimer(() => {
+      this.reminderTimer = null;
+      this.reminderAt = Infinity;
+      this.remindDue();
+    }, at - this.o.clock.now());
+  }
+
+  /**
+   * Reminders that are due: one device.reminder per sent outage still open `reminderAfterMs`
+   * after it began (its id derives from the outage, so a restart cannot send it twice).
+   *
+   *   outage                          at the reminder time            outcome
+   *   ------------------------------  ------------------------------  ---------------------------
+   *   sent, still offline             not silenced                    device.reminder, once
+   *   sent, still offline             inside a silence                waits for the window's end
+   *   back online, or in an incident  —                               none (the incident is the news)
+   */
+  private remindDue(): void {
+    if (this.stopped) return;
+    const now = this.o.clock.now();
+    let next = Infinity;
+    for (const s of this.states.values()) {
+      const o = s.outage;
+      if (o?.report !== 'sent' || o.reminded) continue;
+      const after = this.policyOf(s.customerId).reminderAfterMs;
+      if (after <= 0) continue;
+      if (o.at + after > now) {
+        next = Math.min(next, o.at + after);
+        continue;
+      }
+      const hit = this.silenceOf(s.deviceId, s.customerId);
+      if (hit) {
+        next = Math.min(next, hit.until);
+        continue;
+      }
+      const state = { ...s, outage: { ...o, reminded: true } };
+      this.setState(state);
+      this.publish({ ...this.deviceDraft(state, alertId('device.reminder', o.id), 'device.reminder', now, o.lastSeen), relatesTo: o.id }, 'firing');
+    }
+    this.persist();
+    if (next < Infinity) this.armReminder(next);
+  }
+
+  private silenceOf(deviceId: string, customerId: string, device = this.o.lookup(deviceId)): SilenceHit | null {
+    return this.o.silenced?.(device ?? { id: deviceId, customerId }, this.o.clock.now()) ?? null;
   }
 
   private markReported(deviceId: string, report: 'sent' | 'incident', incidentId?: string): void {
@@ -208,7 +354,10 @@ export class AlertEngine {
   }
 
   private sendOnline(s: DeviceAlertState, outage: Outage, now: number): void {
-    this.later(() => this.o.store.resolve(outage.id, now));
+    this.later(() => {
+      this.o.store.resolve(outage.id, now);
+      if (outage.reminded) this.o.store.resolve(alertId('device.reminder', outage.id), now);
+    });
     const draft = this.deviceDraft(s, alertId('device.online', s.deviceId, outage.lastSeen), 'device.online', now, outage.lastSeen);
     this.publish({ ...draft, relatesTo: outage.id }, 'resolved');
   }
@@ -294,11 +443,15 @@ export class AlertEngine {
       // History and queued deliveries in one transaction: a kill -9 leaves both or neither.
       const fresh = await this.written(() =>
         this.o.store.db.transaction(() => {
-          if (!this.o.store.insert(event, state, draft.at)) return false; // already sent before a restart
+          // Silenced: recorded and shown, queued on no channel.
+          if (state === 'silenced') return void this.o.store.insert(event, state, draft.at), false;
+          // Already sent before a restart, unless it is a silenced alert firing now its window ended.
+          if (!this.o.store.insert(event, state, draft.at) && !this.o.store.unsilence(event)) return false;
           this.o.outbox?.enqueue(event, customer);
           return true;
         })(),
       );
+      if (state === 'silenced') this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert silenced');
       if (!fresh) return;
       for (const ch of this.o.live ?? []) ch.send(event, customer).catch((err) => this.o.log.warn({ err }, 'live alert channel failed'));
       this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert');

@@ -13,6 +13,9 @@ import { WebhookDestinations } from './channels/webhook-destination.ts';
 import { AlertEngine } from './engine.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
+import { NoteStore } from './notes-store.ts';
+import { coveredBy, openAt } from './silences.ts';
+import { SilenceStore } from './silences-store.ts';
 import { AlertStore } from './store.ts';
 import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
 
@@ -76,6 +79,14 @@ export function createAlerts(o: AlertsOptions) {
     if (c.type === 'email') return transport ? new EmailChannel(c, transport, o.smtpFrom) : null;
     return o.mqttPublish ? new MqttChannel(o.mqttPublish) : null;
   };
+  const silences = new SilenceStore(store.db);
+  const notes = new NoteStore(store.db);
+  // The windows open now, worked out once per (time, silences version): a release asks for every held device at one `now`.
+  let open: { at: number; version: number; windows: ReturnType<typeof openAt> } | null = null;
+  const openNow = (now: number) => {
+    if (!open || open.at !== now || open.version !== silences.version) open = { at: now, version: silences.version, windows: openAt(silences.current(), now) };
+    return open.windows;
+  };
   const outbox = new Outbox({ db: store.db, clock: o.clock, log: o.log, channelFor, registry: o.registry });
   const engine = new AlertEngine({
     store,
@@ -87,13 +98,17 @@ export function createAlerts(o: AlertsOptions) {
     outbox,
     live: o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [],
     policy: o.policy,
+    silenced: (d, now) => coveredBy(openNow(now), d),
   });
   let off: (() => void) | null = null;
   return {
     store,
     outbox,
     engine,
+    silences,
+    notes,
     start(bus: Pick<EventBus, 'on'>): void {
+      silences.load(o.clock.now());
       engine.start();
       outbox.start();
       off = bus.on('status', (c) => engine.onStatus(c));

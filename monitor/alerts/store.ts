@@ -2,7 +2,14 @@ import Database from 'better-sqlite3';
 import type { DeviceAlertState } from './decide.ts';
 import type { AlertEvent, AlertType, IncidentInfo } from './types.ts';
 
-export type AlertState = 'firing' | 'resolved';
+/**
+ * firing    sent, not over
+ * resolved  over (the device is back, the incident ended)
+ * silenced  an outage inside a silence: recorded, sent on no channel (./silences.ts); it
+ *           becomes `firing` — and is sent then — if the device is still silent when the
+ *           window ends, or `resolved` if it comes back first
+ */
+export type AlertState = 'firing' | 'resolved' | 'silenced';
 
 /** One row of alert history, as `GET /api/alerts` returns it. */
 export interface AlertRecord {
@@ -100,9 +107,19 @@ export class AlertStore {
     return this.db.prepare('SELECT 1 FROM alerts WHERE id = ?').get(id) !== undefined;
   }
 
-  /** Mark a firing alert resolved (the device is back, the incident is over). */
+  /** Mark a firing or silenced alert resolved (the device is back, the incident is over). */
   resolve(id: string, at: number): void {
-    this.db.prepare("UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state = 'firing'").run(at, id);
+    this.db.prepare("UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state IN ('firing', 'silenced')").run(at, id);
+  }
+
+  /**
+   * A silenced alert whose window ended with the device still silent: it fires now, with the
+   * event as rendered now. True exactly once per alert (the row leaves `silenced`), so the
+   * caller queues its deliveries exactly once.
+   */
+  unsilence(event: AlertEvent): boolean {
+    const r = this.db.prepare("UPDATE alerts SET state = 'firing', event = ? WHERE id = ? AND state = 'silenced'").run(JSON.stringify(event), event.id);
+    return r.changes === 1;
   }
 
   /** Acknowledge: who took it and when. Returns the updated record, or undefined if unknown. */

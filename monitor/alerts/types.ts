@@ -1,7 +1,7 @@
 import type { Cause, ChannelConfig } from '../types.ts';
 
 /** docs/contract.md §7 types, plus the two damping outcomes (flapping, incidents) this module adds. */
-export type AlertType = 'device.offline' | 'device.online' | 'device.flapping' | 'incident.opened' | 'incident.resolved';
+export type AlertType = 'device.offline' | 'device.online' | 'device.flapping' | 'device.reminder' | 'incident.opened' | 'incident.resolved';
 
 /** docs/contract.md §7 cause vocabulary (one definition, in monitor/types.ts). */
 export type { Cause } from '../types.ts';
@@ -68,6 +68,8 @@ export interface AlertPolicy {
   /** An incident resolves when all its devices are back, or this long after `incidentResolveRatio` of them are. */
   incidentResolveRatio: number;
   incidentSettleMs: number;
+  /** A device reported offline and still offline this long after going offline gets one device.reminder; 0 = no reminders. */
+  reminderAfterMs: number;
 }
 
 export const DEFAULT_POLICY: AlertPolicy = {
@@ -83,6 +85,7 @@ export const DEFAULT_POLICY: AlertPolicy = {
   incidentCellMin: 5,
   incidentResolveRatio: 0.9,
   incidentSettleMs: 60_000,
+  reminderAfterMs: 0,
 };
 
 export function policyFor(customer: Pick<CustomerInfo, 'alertPolicy'> | undefined, base: AlertPolicy = DEFAULT_POLICY): AlertPolicy {

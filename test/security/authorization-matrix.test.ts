@@ -7,6 +7,7 @@ import { startTestSystem, subackCodes, waitFor, type TestSystem } from '../helpe
  * checks the decision instead of repeating it. "own" is customer acme's device acme-1; "foreign"
  * is zoo's zoo-1. Expected status per role: [admin, agent, customer of acme].
  */
+const TOMORROW = new Date(Date.now() + 86400_000).toISOString();
 type Row = [method: string, path: string, body: unknown, expected: [number, number, number]];
 const ROWS: Row[] = [
   ['GET', '/api/devices/acme-1', undefined, [200, 200, 200]],
@@ -36,6 +37,15 @@ const ROWS: Row[] = [
   ['GET', '/api/devices', undefined, [200, 200, 200]],
   ['GET', '/api/alerts', undefined, [200, 200, 200]],
   ['GET', '/api/map/summary', undefined, [200, 200, 200]],
+  ['POST', '/api/silences', { match: { deviceId: 'acme-1' }, endsAt: TOMORROW, reason: 'maintenance' }, [201, 201, 201]],
+  ['POST', '/api/silences', { match: { deviceId: 'zoo-1' }, endsAt: TOMORROW, reason: 'maintenance' }, [201, 201, 404]],
+  ['POST', '/api/silences', { match: { customerId: 'zoo' }, endsAt: TOMORROW, reason: 'maintenance' }, [201, 201, 404]],
+  ['GET', '/api/silences', undefined, [200, 200, 200]],
+  ['GET', '/api/silences?deviceId=zoo-1', undefined, [200, 200, 404]],
+  ['POST', '/api/devices/acme-1/notes', { text: 'checked' }, [201, 201, 201]],
+  ['POST', '/api/devices/zoo-1/notes', { text: 'checked' }, [201, 201, 404]],
+  ['GET', '/api/devices/acme-1/log', undefined, [200, 200, 200]],
+  ['GET', '/api/devices/zoo-1/log', undefined, [200, 200, 404]],
 ];
 
 let sys: TestSystem;

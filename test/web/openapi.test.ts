@@ -92,6 +92,22 @@ describe('OpenAPI description (/api/openapi.json)', () => {
     conforms('/api/audit', 'get', r.status, r.body);
     r = await sys.api('GET', '/api/devices', undefined, 'wrong');
     conforms('/api/devices', 'get', r.status, r.body);
+    const until = new Date(Date.now() + 3600_000).toISOString();
+    r = await sys.api('POST', '/api/silences', { match: { mcc: 639, mnc: 2, cellId: 7 }, endsAt: until, reason: 'cell maintenance' });
+    conforms('/api/silences', 'post', r.status, r.body);
+    expect(r.status).toBe(201);
+    const silenceId = r.body.id;
+    r = await sys.api('POST', '/api/silences', { match: { deviceId: 'g1' }, startsAt: until, endsAt: new Date().toISOString(), reason: 'x' });
+    conforms('/api/silences', 'post', r.status, r.body);
+    r = await sys.api('GET', '/api/silences?deviceId=g1');
+    conforms('/api/silences', 'get', r.status, r.body);
+    r = await sys.api('DELETE', `/api/silences/${silenceId}`);
+    conforms('/api/silences/{id}', 'delete', r.status, r.body);
+    r = await sys.api('POST', '/api/devices/g1/notes', { text: 'collar found' });
+    conforms('/api/devices/{id}/notes', 'post', r.status, r.body);
+    r = await sys.api('GET', '/api/devices/g1/log');
+    conforms('/api/devices/{id}/log', 'get', r.status, r.body);
+    expect(r.body.items.map((e: { kind: string }) => e.kind)).toEqual(['silence', 'silence-deleted', 'note']);
   });
 });
 

@@ -16,8 +16,10 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method: string, path: string, signal?: AbortSignal): Promise<Response> {
-  const res = await fetch(path, { method, signal, headers: authHeaders(method) });
+async function call(method: string, path: string, signal?: AbortSignal, body?: unknown): Promise<Response> {
+  const headers = authHeaders(method);
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, signal, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (res.status === 401) {
     onUnauthorized();
     throw new ApiError(401, 'not signed in');
@@ -53,6 +55,13 @@ export async function getOptional<T>(path: string, signal?: AbortSignal): Promis
 export async function post(path: string): Promise<void> {
   const res = await call('POST', path);
   if (!res.ok) throw await errorOf(res);
+}
+
+/** A JSON request (POST, DELETE) whose answer is JSON; a refusal throws ApiError with the server's sentence. */
+export async function sendJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await call(method, path, undefined, body);
+  if (!res.ok) throw await errorOf(res);
+  return (await res.json()) as T;
 }
 
 /** A list answer may be `{ items: [...] }` or a bare array. */

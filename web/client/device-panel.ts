@@ -5,6 +5,7 @@
 
 import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, post } from './api.ts';
 import { smallChart } from './charts.ts';
+import { caseLogNodes, silencedBadge } from './case-log.ts';
 import { byId, el, fill } from './dom.ts';
 import { inHistoryOrder } from './history.ts';
 import type { MapView } from './map-view.ts';
@@ -73,8 +74,10 @@ export class DevicePanel {
       timeline: el('section', {}, el('h3', {}, 'Connection timeline'), el('div', { class: 'muted' }, 'Loading…')),
       diagnosis: el('section', {}, el('h3', {}, 'Diagnosis'), el('div', { class: 'muted' }, 'Loading…')),
       alerts: el('section', {}, el('h3', {}, 'Alerts'), el('div', { class: 'muted' }, 'Loading…')),
+      log: el('section', { attrs: { id: 'case-log' } }, el('h3', {}, 'Case log'), el('div', { class: 'muted' }, 'Loading…')),
     };
-    fill(body, this.header(d), sections.charts, sections.diagnosis, sections.timeline, sections.alerts);
+    const badge = el('div', { attrs: { id: 'silence-badge' } });
+    fill(body, this.header(d), badge, sections.charts, sections.diagnosis, sections.timeline, sections.alerts, sections.log);
     if (d.lastPosition) this.map.flyTo(d.lastPosition.lat, d.lastPosition.lon, id);
     const guard = (section: HTMLElement, p: Promise<Node[]>) =>
       p
@@ -85,6 +88,14 @@ export class DevicePanel {
     void guard(sections.diagnosis, this.diagnosis(id));
     void guard(sections.alerts, this.alerts(id));
     this.alertSection = sections.alerts;
+    // After a note or a silence: redraw the log and the badge (a new silence shows at once).
+    const reloadLog = () => {
+      void guard(sections.log, caseLogNodes(id, reloadLog));
+      void silencedBadge(id)
+        .then((b) => this.current === id && badge.replaceChildren(...(b ? [b] : [])))
+        .catch(() => undefined);
+    };
+    reloadLog();
   }
 
   /** A live alert for the shown device: reload its alert history. */

@@ -13,6 +13,7 @@ import { DevicePanel } from './device-panel.ts';
 import { byId } from './dom.ts';
 import { connectLive } from './live.ts';
 import { MapView } from './map-view.ts';
+import { showActiveSilences } from './silences-active.ts';
 
 const DEFAULT_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
 
@@ -76,7 +77,8 @@ async function start(): Promise<void> {
     void map.refresh();
   };
 
-  const snapshot = () => Promise.all([map.refresh(), list.reload(), list.loadSummary()]);
+  const silences = () => showActiveSilences(byId('silences-active')).catch(() => undefined);
+  const snapshot = () => Promise.all([map.refresh(), list.reload(), list.loadSummary(), silences()]);
   let summaryTimer: ReturnType<typeof setTimeout> | null = null;
   connectLive(token, {
     state: (s) => {

@@ -8,6 +8,7 @@ import {
   sessionCreateSchema,
   userCreateSchema,
 } from '../schemas.ts';
+import { silenceCreateSchema } from '../../monitor/alerts/silences-input.ts';
 import * as R from './responses.ts';
 
 type Schema = z.ZodType;
@@ -23,6 +24,8 @@ const REQUESTS: Record<string, Schema> = {
   KeyCreate: keyCreateSchema,
   UserCreate: userCreateSchema,
   SessionCreate: sessionCreateSchema,
+  SilenceCreate: silenceCreateSchema,
+  NoteCreate: z.object({ text: z.string().min(1).max(4000).describe('plain text; line breaks and tabs allowed, other control characters refused') }).strict(),
 };
 const RESPONSES: Record<string, Schema> = {
   Error: R.errorBody,
@@ -40,6 +43,11 @@ const RESPONSES: Record<string, Schema> = {
   User: R.userView,
   UserList: R.userList,
   Session: R.sessionView,
+  Silence: R.silenceView,
+  SilenceCreated: R.silenceCreated,
+  SilenceList: R.silenceList,
+  Note: R.noteView,
+  CaseLog: R.caseLogView,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -154,7 +162,22 @@ export function openApiDocument(version: string) {
           responses: { ...ok('OnboardingResult'), ...errors(400, 401, 403, 415) },
         },
       },
-      '/api/alerts': { get: { summary: 'Alert history', parameters: [q('state', 'firing | resolved'), q('customerId', ''), q('deviceId', '')], responses: { '200': { description: 'alerts' }, ...errors(401) } } },
+      '/api/silences': {
+        post: {
+          summary: 'Silence a device, a customer, a network or a cell, once or in a weekly window (customers: own devices; wide ones: admin)',
+          requestBody: body('SilenceCreate'),
+          responses: { ...ok('SilenceCreated', '201'), ...errors(401, 403, 404, 422) },
+        },
+        get: {
+          summary: 'Silences not yet over (all=true: also past and deleted ones), newest first',
+          parameters: [q('deviceId', 'only those covering this device'), q('all', 'true | false')],
+          responses: { ...ok('SilenceList'), ...errors(400, 401, 404) },
+        },
+      },
+      '/api/silences/{id}': { delete: { summary: 'End a silence now (kept, marked deleted)', parameters: [idParam], responses: { ...ok('Silence'), ...errors(401, 403, 404) } } },
+      '/api/devices/{id}/notes': { post: { summary: 'Add a note to the device’s case log', parameters: [idParam], requestBody: body('NoteCreate'), responses: { ...ok('Note', '201'), ...errors(401, 403, 404, 422) } } },
+      '/api/devices/{id}/log': { get: { summary: 'Case log: notes, alerts, acks, silences, oldest first', parameters: [idParam], responses: { ...ok('CaseLog'), ...errors(401, 404) } } },
+      '/api/alerts': { get: { summary: 'Alert history', parameters: [q('state', 'firing | resolved | silenced'), q('customerId', ''), q('deviceId', '')], responses: { '200': { description: 'alerts' }, ...errors(401) } } },
       '/api/alerts/{id}': { get: { summary: 'One alert', parameters: [idParam], responses: { '200': { description: 'the alert' }, ...errors(401, 404) } } },
       '/api/alerts/{id}/ack': { post: { summary: 'Acknowledge an alert (admin, agent)', parameters: [idParam], responses: { '200': { description: 'acknowledged' }, ...errors(401, 403, 404) } } },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },

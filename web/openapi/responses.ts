@@ -169,3 +169,37 @@ export const sessionView = z.object({
   csrfToken: z.string().describe('send as X-CSRF-Token on every cookie-authenticated write'),
   expiresAt: z.string().optional().describe('ISO-8601: the latest end of the session (it also ends after 30 min idle)'),
 });
+
+const window = z.object({ from: z.string(), until: z.string() }).nullable();
+
+export const silenceView = z.object({
+  id: z.string(),
+  match: z.object({ deviceId: z.string().optional(), customerId: z.string().optional(), mcc: z.number().int().optional(), mnc: z.number().int().optional(), cellId: z.number().int().optional() }),
+  customerId: z.string().nullable().describe('whose devices it can cover; null = operator-wide (a network or cell)'),
+  startsAt: z.string(),
+  endsAt: z.string(),
+  reason: z.string(),
+  recurrence: z
+    .object({ weekdays: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])), at: z.string(), durationMinutes: z.number().int(), timeZone: z.string() })
+    .nullable(),
+  by: z.string(),
+  createdAt: z.string(),
+  deletedAt: isoOrNull,
+  deletedBy: z.string().nullable(),
+  active: z.boolean().describe('a window is open now'),
+  window: window.describe('the window open now'),
+  nextWindow: window.describe('the next window to open'),
+});
+export const silenceCreated = silenceView.extend({ devices: z.union([z.number().int(), z.string()]).describe('devices it covers now, or "more than N"') });
+export const silenceList = z.object({ items: z.array(silenceView) });
+
+export const noteView = z.object({ id: z.number().int(), deviceId: z.string(), text: z.string(), by: z.string(), at: z.string() });
+export const caseLogView = z.object({
+  deviceId: z.string(),
+  items: z.array(
+    z
+      .object({ at: z.string(), kind: z.enum(['note', 'alert', 'ack', 'resolved', 'silence', 'silence-deleted']) })
+      .catchall(z.unknown())
+      .describe('note {by, text}; alert {alertId, type, state, sent, message}; ack {alertId, by}; resolved {alertId, type}; silence {silenceId, by, reason, startsAt, endsAt, recurring}; silence-deleted {silenceId, by}'),
+  ),
+});

@@ -2,7 +2,7 @@ import express, { type Request, type Response, Router } from 'express';
 import type { Clock } from '../../monitor/clock.ts';
 import { systemClock } from '../../monitor/clock.ts';
 import type { Role } from '../../monitor/types.ts';
-import type { AlertRecord, AlertStore } from '../../monitor/alerts/store.ts';
+import type { AlertRecord, AlertState, AlertStore } from '../../monitor/alerts/store.ts';
 import type { DeliveryState } from '../../monitor/alerts/outbox.ts';
 import { authorize, queryScope } from '../authz.ts';
 
@@ -52,12 +52,12 @@ export function alertRoutes(
     const c = await caller(req, res);
     if (!c) return;
     const q = req.query as Record<string, string | undefined>;
-    if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved') return fail(res, 400, 'state must be firing or resolved.');
+    if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved' && q.state !== 'silenced') return fail(res, 400, 'state must be firing, resolved or silenced.');
     const limit = q.limit === undefined ? undefined : Number(q.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return fail(res, 400, 'limit must be a positive integer.');
     const customerId = queryScope(c, 'alert:read', q.customerId);
     if (customerId === null) return void res.json({ items: [] });
-    res.json({ items: store.list({ state: q.state as 'firing' | 'resolved' | undefined, customerId, deviceId: q.deviceId, limit }) });
+    res.json({ items: store.list({ state: q.state as AlertState | undefined, customerId, deviceId: q.deviceId, limit }) });
   });
 
   r.get(`${prefix}/alerts/:id`, async (req, res) => {

@@ -66,6 +66,12 @@ export const de: Templates = {
       `${v.who} war innerhalb von ${v.window} ${v.flips}-mal abwechselnd offline und online; ` +
       `bis die Verbindung stabil ist, melden wir uns dazu nicht mehr, außer wenn es offline bleibt.`,
   },
+  reminder: {
+    subject: (v) => `Weiterhin offline: ${v.device} seit ${v.silentFor} ohne Meldung`,
+    message: (v) =>
+      `Erinnerung: ${v.who} meldet sich weiterhin nicht, seit ${v.since ?? 'der Einrichtung'} (seit ${v.silentFor}); ` +
+      `zuletzt gesehen bei ${where(v)}, Akku ${u(v.battery)}, Signal ${u(v.signal)}; vermutliche Ursache: ${v.cause}.`,
+  },
   incidentOpened: {
     subject: (v) => `Störung: ${v.count} Geräte offline (${v.scope})`,
     message: (v) => `${v.count} Geräte ${v.scope} sind innerhalb weniger Sekunden offline gegangen; vermutliche Ursache: ${v.cause}.`,

@@ -66,6 +66,12 @@ export const en: Templates = {
       `${v.who} went offline and online ${v.flips} times within ${v.window}; ` +
       `we will not alert about it again until its connection is stable, unless it stays offline.`,
   },
+  reminder: {
+    subject: (v) => `Still offline: ${v.device} silent for ${v.silentFor}`,
+    message: (v) =>
+      `Reminder: ${v.who} is still silent, since ${v.since ?? 'it was set up'} (for ${v.silentFor}); ` +
+      `last seen at ${where(v)}, battery ${u(v.battery)}, signal ${u(v.signal)}; probable cause: ${v.cause}.`,
+  },
   incidentOpened: {
     subject: (v) => `Outage: ${v.count} devices offline (${v.scope})`,
     message: (v) => `${v.count} devices ${v.scope} went offline within a few seconds of each other; probable cause: ${v.cause}.`,

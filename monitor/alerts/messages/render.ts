@@ -85,6 +85,7 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
     'device.offline': t.offline,
     'device.online': t.online,
     'device.flapping': t.flapping,
+    'device.reminder': t.reminder,
     'incident.opened': t.incidentOpened,
     'incident.resolved': t.incidentResolved,
   }[draft.type];

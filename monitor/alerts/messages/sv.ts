@@ -66,6 +66,12 @@ export const sv: Templates = {
       `${v.who} har växlat mellan offline och online ${v.flips} gånger inom ${v.window}; ` +
       `vi larmar inte om den igen förrän anslutningen är stabil, utom om den förblir offline.`,
   },
+  reminder: {
+    subject: (v) => `Fortfarande offline: ${v.device} tyst i ${v.silentFor}`,
+    message: (v) =>
+      `Påminnelse: ${v.who} har fortfarande inte hörts av sedan ${v.since ?? 'den installerades'} (i ${v.silentFor}); ` +
+      `senast sedd vid ${where(v)}, batteri ${u(v.battery)}, signal ${u(v.signal)}; trolig orsak: ${v.cause}.`,
+  },
   incidentOpened: {
     subject: (v) => `Störning: ${v.count} enheter offline (${v.scope})`,
     message: (v) => `${v.count} enheter ${v.scope} gick offline inom några sekunder från varandra; trolig orsak: ${v.cause}.`,

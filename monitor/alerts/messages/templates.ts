@@ -54,6 +54,7 @@ export interface Templates {
   offline: { subject: (v: View) => string; message: (v: View) => string };
   online: { subject: (v: View) => string; message: (v: View) => string };
   flapping: { subject: (v: View) => string; message: (v: View) => string };
+  reminder: { subject: (v: View) => string; message: (v: View) => string };
   incidentOpened: { subject: (v: View) => string; message: (v: View) => string };
   incidentResolved: { subject: (v: View) => string; message: (v: View) => string };
 }

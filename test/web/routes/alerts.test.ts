@@ -80,6 +80,6 @@ describe('alert routes', () => {
   it('refuses requests without a token and a bad state filter', async () => {
     expect((await get('/api/alerts')).status).toBe(401);
     const bad = await get('/api/alerts?state=open', 'admin');
-    expect(bad).toEqual({ status: 400, body: { error: 'state must be firing or resolved.' } });
+    expect(bad).toEqual({ status: 400, body: { error: 'state must be firing, resolved or silenced.' } });
   });
 });
