@@ -3,7 +3,7 @@ import { ConfigError } from '../monitor/config.ts';
 import { startDemoFleet } from '../simulators/demo.ts';
 import { registerSimulateCommand } from '../simulators/cli.ts';
 import { OnboardFileError, onboardFile } from './onboard.ts';
-import { startAttachedMonitor, type RunningMonitor } from './monitor.ts';
+import type { RunningMonitor } from './monitor.ts';
 import { startSystem, type RunningSystem } from './start.ts';
 
 const program = new Command();
@@ -25,6 +25,8 @@ program
   .command('monitor')
   .description('Run the monitor and web map attached to another MQTT broker (LASTSEEN_BROKER_URL; devices log in there, see LASTSEEN_BROKER_AUTH); no MQTT listener of its own')
   .action(async () => {
+    // Loaded only here: the other commands start without the MQTT client and dynsec modules.
+    const { startAttachedMonitor } = await import('./monitor.ts');
     const monitor = await boot(() => startAttachedMonitor());
     announce(monitor);
     stopOnSignals(monitor);

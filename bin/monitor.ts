@@ -79,7 +79,9 @@ export function attachedBroker(): MqttSide<AttachedBroker> {
       await parts.features.add({
         name: 'broker connection',
         start: () =>
-          client.start().catch((err) => {
+          client.start().catch(async (err) => {
+            // Not among the running features yet: stop its retries here.
+            await client.stop();
             // Wrong credentials are the configuration's fault: one line naming the variable.
             throw err instanceof BrokerLoginRefused ? new ConfigError(err.message) : err;
           }),

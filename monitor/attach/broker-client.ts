@@ -206,8 +206,10 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
     async stop() {
       stopped = true;
       if (retry) clearTimeout(retry);
-      // DISCONNECT with the session kept: the broker queues for us until we return.
-      await client.endAsync(false).catch(() => client.end(true));
+      // DISCONNECT with the session kept: the broker queues for us until we return. Not
+      // connected: nothing to say goodbye to (a graceful end would wait for a connection).
+      if (client.connected) await client.endAsync(false).catch(() => client.end(true));
+      else client.end(true);
       m.state.set(0);
     },
     publish: (topic, payload) => client.publishAsync(topic, payload, { qos: 1 }).then(() => undefined),

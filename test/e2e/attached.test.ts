@@ -38,7 +38,8 @@ const monitorEnv = (dataDir: string, extra: Record<string, string> = {}) => ({
 });
 
 async function startMonitor(dataDir: string, extra: Record<string, string> = {}) {
-  const p = await spawnLastseen(['monitor'], monitorEnv(dataDir, extra));
+  // Generous: on a shared 2-core machine at a high load average, start-up alone takes tens of seconds.
+  const p = await spawnLastseen(['monitor'], monitorEnv(dataDir, extra), 45_000);
   const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`http://127.0.0.1:${p.httpPort}${path}`, {
@@ -218,21 +219,21 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
   }, 60_000);
 
   it('wrong broker credentials: one line naming LASTSEEN_BROKER_URL, exit non-zero', async () => {
-    const r = await runLastseen(['monitor'], { ...monitorEnv(tempDir()), LASTSEEN_BROKER_URL: mosq.url('admin', 'wrong'), LASTSEEN_HTTP_PORT: '0' }, 20_000);
+    const r = await runLastseen(['monitor'], { ...monitorEnv(tempDir()), LASTSEEN_BROKER_URL: mosq.url('admin', 'wrong'), LASTSEEN_HTTP_PORT: '0' }, 50_000);
     expect(r.timedOut).toBe(false);
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
     expect(lines[0]).toMatch(/^lastseen: LASTSEEN_BROKER_URL: mqtt:\/\/127\.0\.0\.1:\d+ refused the monitor's login as admin: (bad user name or password|not authorized) \(CONNACK (134|135)\)$/);
     expect(r.stderr + r.stdout).not.toContain('wrong');
-  }, 30_000);
+  }, 60_000);
 
   it('broker unreachable at start: keeps retrying, /healthz says disconnected, attaches once the broker is there', async () => {
     const dir = tempDir();
     const late = await startMosquitto(dir);
     await late.stop();
     const dataDir = tempDir();
-    const p = await spawnLastseen(['monitor'], { ...monitorEnv(dataDir), LASTSEEN_BROKER_URL: late.url('admin', 'admin-pw') }, 30_000);
+    const p = await spawnLastseen(['monitor'], { ...monitorEnv(dataDir), LASTSEEN_BROKER_URL: late.url('admin', 'admin-pw') }, 45_000);
     try {
       const health = async () => (await (await fetch(`http://127.0.0.1:${p.httpPort}/healthz`)).json()) as { broker: string };
       expect((await health()).broker).toBe('disconnected');
