@@ -37,6 +37,7 @@ import { check } from '../web/auth.ts';
 import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { createHttpServer } from '../web/server.ts';
+import { createNetworkFeature } from '../monitor/network/index.ts';
 import { tokenLogin } from '../web/token-login.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -109,7 +110,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const diagnosisInput = async (id: string, audience: 'staff' | 'customer') => {
     const d = registry.getDevice(id);
     const input = d ? await loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : null;
-    return input && { ...input, audience };
+    return input && { ...input, audience, simSession: network?.sessionOf(id) ?? null };
   };
 
   // Alerts are bound to the broker and socket.io once those exist; nothing is sent before the
@@ -159,6 +160,24 @@ export async function startSystem(opts: StartOptions = {}) {
   const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
   const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, limiter });
   const barrier = new CommitBarrier(store);
+  // ── feature: RADIUS accounting, what the network knows (monitor/network/) ──────────────
+  // Off unless a secret is configured (config.radiusPort null). Bound with the other ports below.
+  const network =
+    config.radiusPort === null
+      ? null
+      : createNetworkFeature({
+          port: config.radiusPort,
+          host: config.host,
+          secret: config.radiusSecret,
+          clients: config.radiusClients,
+          sims: registry,
+          liveness,
+          clock,
+          log,
+          metrics: metrics.registry,
+        });
+  let radiusPort: number | null = null;
+  // ── end feature: RADIUS accounting ──────────────────────────────────────────────────────
   const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock, guard, barrier, preauthPerAddress: config.mqttPreauthPerAddress });
   aedesRef = aedes;
   // A revoked or rotated credential ends the sessions opened with it, MQTT here and socket.io below.
@@ -199,7 +218,8 @@ export async function startSystem(opts: StartOptions = {}) {
     guard,
     audit,
     version: VERSION,
-    ports: () => ({ mqttPort, httpPort, ...(mqttsPort !== null ? { mqttsPort } : {}) }),
+    ports: () => ({ mqttPort, httpPort, ...(mqttsPort !== null ? { mqttsPort } : {}), ...(radiusPort !== null ? { radiusPort } : {}) }),
+    sessionOf: network ? (id) => network.sessionView(id) : undefined,
     storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
     track,
     retimeCustomer,
@@ -225,7 +245,9 @@ export async function startSystem(opts: StartOptions = {}) {
     mqttPort = await listen(tcp, config.mqttPort, config.host, 'LASTSEEN_MQTT_PORT');
     if (mqtts) mqttsPort = await listen(mqtts, config.mqttsPort, config.host, 'LASTSEEN_MQTTS_PORT');
     httpPort = await listen(http, config.httpPort, config.host, 'LASTSEEN_HTTP_PORT');
+    if (network) radiusPort = await network.start();
   } catch (err) {
+    await network?.stop();
     tcp.close();
     mqtts?.close();
     stopLive();
@@ -247,6 +269,7 @@ export async function startSystem(opts: StartOptions = {}) {
   const stop = () =>
     (stopping ??= (async () => {
       log.info('stopping: closing listeners, flushing writes');
+      await network?.stop();
       tcp.close();
       mqtts?.close();
       stopLive();
@@ -292,6 +315,10 @@ export async function startSystem(opts: StartOptions = {}) {
     get mqttsPort() {
       return mqttsPort;
     },
+    get radiusPort() {
+      return radiusPort;
+    },
+    network,
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     track,

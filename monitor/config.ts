@@ -1,4 +1,5 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 
@@ -28,6 +29,15 @@ export interface Config {
   /** PEM certificate and key: when both are set, HTTP becomes HTTPS and MQTT over TLS listens on mqttsPort. */
   tls: { cert: Buffer; key: Buffer } | null;
   mqttsPort: number;
+  /**
+   * RADIUS accounting (monitor/network/): UDP port (0 = a free one), null = off. It is off
+   * unless a secret is set: a server with no secret could only drop every packet.
+   */
+  radiusPort: number | null;
+  /** The shared secret for every NAS not listed in radiusClients. */
+  radiusSecret: string | null;
+  /** Per-NAS secrets by source address; with no radiusSecret only these are heard. */
+  radiusClients: Record<string, string>;
 }
 
 export class ConfigError extends Error {}
@@ -75,7 +85,29 @@ const envSchema = z.object({
     .int('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a whole number')
     .min(1, 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be ≥ 1')
     .default(1000),
+  LASTSEEN_RADIUS_PORT: z
+    .union([z.literal('off'), port('LASTSEEN_RADIUS_PORT')], { error: 'LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"' })
+    .default(1813),
+  LASTSEEN_RADIUS_SECRET: z.string().min(8, 'LASTSEEN_RADIUS_SECRET must be at least 8 characters').optional(),
+  LASTSEEN_RADIUS_CLIENTS: z
+    .string()
+    .refine((s) => radiusClients(s) !== null, 'LASTSEEN_RADIUS_CLIENTS must be address=secret pairs separated by commas (10.0.0.1=secret1,10.0.0.2=secret2; secrets of 8 characters or more)')
+    .optional(),
 });
+
+/** `10.0.0.1=s1,10.0.0.2=s2` → { address: secret }, null when malformed. Secrets may hold '=' but not ','. */
+export function radiusClients(s: string): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) return null;
+    const address = part.slice(0, eq).trim();
+    const secret = part.slice(eq + 1);
+    if (isIP(address) === 0 || secret.length < 8) return null;
+    out[address] = secret;
+  }
+  return out;
+}
 
 /**
  * Read configuration from the environment. Throws ConfigError whose message is one line per
@@ -103,7 +135,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mqttPreauthPerAddress: e.LASTSEEN_MQTT_PREAUTH_PER_ADDRESS,
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),
     mqttsPort: e.LASTSEEN_MQTTS_PORT,
+    ...radiusConfig(e.LASTSEEN_RADIUS_PORT, e.LASTSEEN_RADIUS_SECRET, e.LASTSEEN_RADIUS_CLIENTS),
   };
+}
+
+function radiusConfig(port: number | 'off', secret?: string, clients?: string): Pick<Config, 'radiusPort' | 'radiusSecret' | 'radiusClients'> {
+  const list = clients ? radiusClients(clients)! : {};
+  const heard = secret !== undefined || Object.keys(list).length > 0;
+  return { radiusPort: port === 'off' || !heard ? null : port, radiusSecret: secret ?? null, radiusClients: list };
 }
 
 function readTls(certPath?: string, keyPath?: string): Config['tls'] {

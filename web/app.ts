@@ -31,13 +31,15 @@ export interface AppDeps {
   audit: AuditLog;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
-  ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number };
+  ports: () => { mqttPort: number; httpPort: number; mqttsPort?: number; radiusPort?: number };
   /** Extra health of the store (spool depth while InfluxDB is away). */
   storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
   retimeCustomer(customerId: string): void;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
   extraApi?: Router[];
+  /** The SIM data session shown by GET /api/devices/:id (monitor/network/), when RADIUS is on. */
+  sessionOf?: (id: string) => unknown;
   /** Public config for the web page (tile URL). */
   publicConfig?: Record<string, unknown>;
 }
@@ -81,7 +83,7 @@ export function createApp(deps: AppDeps) {
   api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer));
   api.use(keyRoutes(registry, deps.audit));
   api.use(exportRoutes(registry));
-  api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
+  api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit, sessionOf: deps.sessionOf }));
   for (const r of deps.extraApi ?? []) api.use(r);
   api.use((req, res, next) => next(wrongMethod(req.method, `/api${req.path}`, res) ?? new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
   app.use('/api', api);
