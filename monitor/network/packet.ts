@@ -78,10 +78,29 @@ export function decodeAttributes(p: RawPacket): Record<string, unknown> {
 }
 
 /**
- * Accounting-Response for `p` (RFC 2866 §4.2: no attributes but Proxy-State, which the codec
- * echoes; Response Authenticator = MD5(code+id+length+request authenticator+attributes+secret)).
+ * Accounting-Response for `p` (RFC 2866 §4.2): no attributes but the request's Proxy-State
+ * ones, echoed in order (RFC 2865 §5.33); Response Authenticator = MD5(code + identifier +
+ * length + Request Authenticator + attributes + secret). Written here rather than with the
+ * codec's encoder, which zero-fills a 4 KiB buffer per answer through the deprecated
+ * `new Buffer` (two thirds of the server's CPU per request, measured by bench/radius.ts).
  */
 export function accountingResponse(p: RawPacket, secret: string): Buffer {
-  const decoded = radius.decode_without_secret({ packet: Buffer.from(p.bytes) });
-  return radius.encode_response({ packet: decoded, code: 'Accounting-Response', secret });
+  const proxy = p.attributes.filter(([t]) => t === PROXY_STATE);
+  const length = HEADER + proxy.reduce((n, [, v]) => n + 2 + v.length, 0);
+  const out = Buffer.allocUnsafe(length);
+  out[0] = ACCOUNTING_RESPONSE;
+  out[1] = p.identifier;
+  out.writeUInt16BE(length, 2);
+  p.bytes.copy(out, 4, 4, HEADER);
+  let i = HEADER;
+  for (const [t, v] of proxy) {
+    out[i] = t;
+    out[i + 1] = v.length + 2;
+    v.copy(out, i + 2);
+    i += v.length + 2;
+  }
+  createHash('md5').update(out).update(secret, 'utf8').digest().copy(out, 4);
+  return out;
 }
+const ACCOUNTING_RESPONSE = 5;
+const PROXY_STATE = 33;

@@ -47,6 +47,13 @@ describe('RADIUS packet checks (RFC 2865 §3, RFC 2866 §3)', () => {
     expect(authenticatorMatches(p, 'testing123')).toBe(true);
   });
 
+  it('echoes Proxy-State attributes in the answer, in order (RFC 2865 §5.33)', () => {
+    const req = request('testing123', [['Acct-Status-Type', 'Start'], ['Acct-Session-Id', 's'], ['Proxy-State', Buffer.from('one')], ['Proxy-State', Buffer.from('two')]]);
+    const res = accountingResponse(parsePacket(req) as RawPacket, 'testing123');
+    expect(radius.verify_response({ request: Buffer.from(req), response: Buffer.from(res), secret: 'testing123' })).toBe(true);
+    expect(radius.decode({ packet: res, secret: 'testing123' }).raw_attributes.map(([, v]: [number, Buffer]) => v.toString())).toEqual(['one', 'two']);
+  });
+
   it('answers with an Accounting-Response the client can verify', () => {
     const req = request();
     const res = accountingResponse(parsePacket(req) as RawPacket, 'testing123');
