@@ -2,7 +2,7 @@
  * Benchmark: RADIUS accounting requests answered per second by lastseen, beside Debian
  * FreeRADIUS writing the same accounting to its detail file — same load, same run.
  *
- *   node --import tsx bench/radius.ts [--sims 2000] [--records 40000] [--parallel 100] [--rounds 2] [--no-docs]
+ *   node --import tsx bench/radius.ts [--sims 2000] [--records 20000] [--parallel 100] [--rounds 2] [--no-docs]
  *
  * Load: `--records` Accounting-Requests for `--sims` SIMs (per SIM a Start, Interim-Updates,
  * a Stop; each with 3GPP-IMSI, RAT type, User-Location-Info, Calling-Station-Id, Framed-IP,
@@ -29,7 +29,7 @@ import { spawnLastseen } from '../test/helpers/process.ts';
 const argv = process.argv.slice(2);
 const arg = (name: string, dflt: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
 const SIMS = Number(arg('--sims', '2000'));
-const RECORDS = Number(arg('--records', '40000'));
+const RECORDS = Number(arg('--records', '20000'));
 const PARALLEL = Number(arg('--parallel', '100'));
 const ROUNDS = Number(arg('--rounds', '2'));
 const DOCS = !argv.includes('--no-docs');
@@ -232,6 +232,18 @@ async function main() {
   const ls = await startLastseen(dir);
   const fr = await startFreeradius(dir);
   const rounds: Round[] = [];
+  // Interrupted (Ctrl-C, a timeout): stop both servers and remove the temp dir all the same.
+  const cleanUp = () => {
+    ls.proc.child.kill('SIGTERM');
+    fr.child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    cleanUp();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     for (let r = 0; r < ROUNDS; r++) {
       for (const target of ['lastseen', 'freeradius'] as const) {
@@ -260,10 +272,8 @@ async function main() {
       );
     }
   } finally {
-    ls.proc.child.kill('SIGTERM');
-    fr.child.kill('SIGTERM');
+    cleanUp();
     await ls.proc.exited;
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 

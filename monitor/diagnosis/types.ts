@@ -54,7 +54,7 @@ export interface Diagnosis {
   evidence?: string[];
 }
 
-export type TimelineKind = 'connected' | 'disconnected' | 'lost' | 'gap' | 'status' | 'backlog' | 'cycles';
+export type TimelineKind = 'connected' | 'disconnected' | 'lost' | 'gap' | 'status' | 'backlog' | 'cycles' | 'data_session';
 
 export interface TimelineEntry {
   /**
