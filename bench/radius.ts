@@ -255,7 +255,11 @@ async function main() {
     const counted = await ls.metrics();
     const detailBytes = statSync(fr.detail).size;
     console.log(`lastseen counted: ${JSON.stringify(counted)}; FreeRADIUS detail file: ${fmt(detailBytes / 1024)} KiB`);
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+    };
     const lsRate = median(rounds.filter((x) => x.target === 'lastseen').map((x) => x.perSecond));
     const frRate = median(rounds.filter((x) => x.target === 'freeradius').map((x) => x.perSecond));
     const ratio = lsRate / frRate;

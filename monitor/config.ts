@@ -86,8 +86,10 @@ const envSchema = z.object({
     .min(1, 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be ≥ 1')
     .default(1000),
   LASTSEEN_RADIUS_PORT: z
-    .union([z.literal('off'), port('LASTSEEN_RADIUS_PORT')], { error: 'LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"' })
-    .default(1813),
+    .string()
+    .default('1813')
+    .refine((s) => s === 'off' || (/^\d{1,5}$/.test(s) && Number(s) <= 65535), 'LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"')
+    .transform((s) => (s === 'off' ? ('off' as const) : Number(s))),
   LASTSEEN_RADIUS_SECRET: z.string().min(8, 'LASTSEEN_RADIUS_SECRET must be at least 8 characters').optional(),
   LASTSEEN_RADIUS_CLIENTS: z
     .string()
