@@ -29,7 +29,7 @@ import { SpoolingStore } from '../monitor/store/spool/spooling-store.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
 import type { Device } from '../monitor/types.ts';
 import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.ts';
-import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
+import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
 import { createApp } from '../web/app.ts';
@@ -110,7 +110,8 @@ export async function startSystem(opts: StartOptions = {}) {
   const diagnosisInput = async (id: string, audience: 'staff' | 'customer') => {
     const d = registry.getDevice(id);
     const input = d ? await loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : null;
-    return input && { ...input, audience, simSession: network?.sessionOf(id) ?? null };
+    const window = 60_000 * (registry.getCustomer(d?.customerId ?? '')?.diagnosis?.neighbourWindowMinutes ?? DEFAULT_THRESHOLDS.neighbourWindowMinutes);
+    return input && { ...input, audience, simSession: network?.sessionOf(id) ?? null, lostCarrierNeighbours: network?.lostCarrierNeighbours(id, window) ?? null };
   };
 
   // Alerts are bound to the broker and socket.io once those exist; nothing is sent before the

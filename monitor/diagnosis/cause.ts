@@ -28,6 +28,9 @@ export interface CauseDecision {
  *   3  late/offline   cell: ≥ outageMinSilentNeighbours others silent within the
  *                     neighbour window and ≥ outageMinSilentShare of the cell    network_outage    high
  *   4  late/offline   the same on the whole mcc/mnc                              network_outage    medium
+ *  4n  late/offline   its session ended Lost-Carrier and ≥ outageMinSilentNeighbours
+ *                     other SIMs did the same on its cell within the neighbour
+ *                     window (the network's own word for a cell outage)           network_outage    high
  *  4a  late/offline   the SIM re-attached ≥ reattachStormPerHour times in the
  *                     last hour (RADIUS Starts after an earlier session)        coverage_unstable high
  *  4b  late/offline   data session open, the device heartbeats over MQTT (not
@@ -187,6 +190,14 @@ function networkRules(f: Facts, t: Thresholds): CauseDecision | null {
   const s = f.simSession;
   if (!s) return null;
   const cell = s.cellId !== null ? ` on cell ${s.cellId}` : '';
+  const lost = s.lostCarrierNeighbours;
+  if (s.state === 'closed' && lost !== null && lost >= t.outageMinSilentNeighbours) {
+    const others =
+      f.audience === 'customer'
+        ? `other SIMs${cell} lost their data session at about the same time`
+        : `${lost} other SIMs${cell} lost their data session (Lost-Carrier) within ${t.neighbourWindowMinutes} min of this one's at ${utc(s.since!, f.now)}`;
+    return { cause: 'network_outage', confidence: 'high', evidence: [`the packet gateway reports it: ${others}`, ...silence(f)] };
+  }
   if (s.reattachesLastHour >= t.reattachStormPerHour) {
     return {
       cause: 'coverage_unstable',

@@ -89,6 +89,8 @@ export interface SimSessionFacts {
   reattachesLastHour: number;
   /** The device never connected over MQTT: its liveness comes from these records (monitor/network/session-book.ts). */
   simOnly: boolean;
+  /** Other SIMs that lost carrier on the same cell around this one's Stop, null when not counted. */
+  lostCarrierNeighbours: number | null;
 }
 
 const HOUR = 3_600_000;
@@ -163,6 +165,7 @@ function simSessionFacts(input: DiagnosisInput): SimSessionFacts | null {
     terminateCause: s.terminateCause,
     reattachesLastHour: reattachesLastHour(s, input.now),
     simOnly: input.state.connection === 'never',
+    lostCarrierNeighbours: input.lostCarrierNeighbours ?? null,
   };
 }
 

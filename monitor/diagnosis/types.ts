@@ -96,6 +96,11 @@ export interface DiagnosisInput {
   audience?: Audience;
   /** The SIM's data session from RADIUS accounting (monitor/network/); null or absent when not known. */
   simSession?: SimSession | null;
+  /**
+   * How many other SIMs lost their session with Lost-Carrier on this one's cell within the
+   * neighbour window of its Stop (monitor/network/session-book.ts); null or absent when unknown.
+   */
+  lostCarrierNeighbours?: number | null;
   /** Epoch ms. */
   now: number;
 }

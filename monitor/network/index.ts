@@ -57,6 +57,8 @@ export function createNetworkFeature(d: NetworkFeatureDeps) {
       const s = book.get(id);
       return s ? structuredClone(s) : null;
     },
+    /** Other SIMs that lost carrier on the same cell around this one's Stop (./session-book.ts). */
+    lostCarrierNeighbours: (id: string, windowMs: number) => book.lostCarrierNeighbours(id, windowMs),
   };
 }
 export type NetworkFeature = ReturnType<typeof createNetworkFeature>;

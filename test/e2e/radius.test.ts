@@ -95,17 +95,37 @@ describe('what the network knows: RADIUS accounting from the packet gateway, end
       await new Promise((r) => setTimeout(r, 700));
       expect((await radclient(sys.radiusPort!, SECRET, record('Interim-Update', '639020000000012', 'ms-1'))).answered).toBe(true);
     }
-    const lastInterim = Date.now();
-    expect((await device('meter-s')).status).toBe('online');
     d = await waitFor(async () => ((await device('meter-s')).status === 'offline' ? device('meter-s') : null), 8000);
-    // 3 × the interim interval after the last interim (the liveness rule, to the second).
-    expect(Date.parse(d.statusSince) - lastInterim).toBeGreaterThan(2000);
-    expect(Date.parse(d.statusSince) - lastInterim).toBeLessThan(4000);
+    // Exactly 3 × the interim interval after the last interim, which was its last sign of life.
+    expect(d.lastSeen).toBe(d.session.lastRecord);
+    expect(Date.parse(d.statusSince) - Date.parse(d.lastSeen)).toBe(3000);
     expect(d.session.state).toBe('open');
 
     expect((await radclient(sys.radiusPort!, SECRET, start(2))).answered).toBe(true);
     d = await device('meter-s');
     expect(d.status).toBe('online');
     expect(d.session).toMatchObject({ state: 'open', reattachesLastHour: 1 });
+  });
+
+  it('confirms a cell outage from the network side: three SIMs stop Lost-Carrier on one cell', async () => {
+    // Their heartbeats carry no cell: only the packet gateway knows they shared one.
+    const uli = '0x8236f920004236f92000054321'; // TAI+ECGI 639/02, cell 344865
+    const clients = [];
+    for (let i = 0; i < 3; i++) {
+      const imsi = `63902000000010${i}`;
+      const token = await sys.addDevice(`herd-${i}`, 'kwt', { imsi, offlineAfter: 2 });
+      const c = await sys.connect(`herd-${i}`, token);
+      clients.push(c);
+      expect((await radclient(sys.radiusPort!, SECRET, record('Start', imsi, `h-${i}`, { '3GPP-User-Location-Info': uli }))).answered).toBe(true);
+      await c.publishAsync(`devices/herd-${i}/heartbeat`, JSON.stringify({ seq: 1, battery: 70 }), { qos: 1 });
+    }
+    for (let i = 0; i < 3; i++) {
+      expect((await radclient(sys.radiusPort!, SECRET, record('Stop', `63902000000010${i}`, `h-${i}`, { 'Acct-Terminate-Cause': 'Lost-Carrier' }))).answered).toBe(true);
+    }
+    await waitFor(async () => (await device('herd-0')).status === 'offline', 8000);
+    const diag = (await sys.api('GET', '/api/devices/herd-0/diagnosis')).body;
+    expect(diag).toMatchObject({ cause: 'network_outage', confidence: 'high' });
+    expect(diag.evidence[0]).toMatch(/2 other SIMs on cell 344865 lost their data session \(Lost-Carrier\)/);
+    for (const c of clients) await c.endAsync();
   });
 });

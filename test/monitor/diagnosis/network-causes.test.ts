@@ -44,6 +44,22 @@ describe('diagnosis joined with the network side (RADIUS accounting)', () => {
     expect(d.nextStep).toMatch(/re-attached 7 times in the last hour on cell 77057/);
   });
 
+  it('confirms a network outage from the network side: other SIMs lost carrier on the same cell', () => {
+    const track = batteryRunsOut();
+    const last = endOf(track);
+    const input = { ...replayOne(track, last + LATER), simSession: sim({ state: 'closed', since: last + MIN, terminateCause: 'Lost-Carrier' }), lostCarrierNeighbours: 6 };
+    const staff = diagnose(input);
+    expect(staff).toMatchObject({ cause: 'network_outage', confidence: 'high' });
+    expect(staff.evidence?.[0]).toMatch(/^the packet gateway reports it: 6 other SIMs on cell 77057 lost their data session \(Lost-Carrier\) within 30 min/);
+    expect(staff.nextStep).toMatch(/^No action with the customer/);
+    // A customer is not told how many SIMs other customers run on the cell.
+    const customer = diagnose({ ...input, audience: 'customer' });
+    expect(customer.cause).toBe('network_outage');
+    expect(customer.evidence?.[0]).toBe('the packet gateway reports it: other SIMs on cell 77057 lost their data session at about the same time');
+    // One other SIM is not an outage: the device's own story stands.
+    expect(diagnose({ ...input, lostCarrierNeighbours: 1 }).cause).toBe('detached');
+  });
+
   it('leaves the diagnosis as it was when no accounting record is known', () => {
     const track = batteryRunsOut();
     const input = replayOne(track, endOf(track) + LATER);

@@ -82,3 +82,12 @@ describe('SIM session reducer (the table in session-state.ts)', () => {
     expect(reattachesLastHour(s, T0 + 200 * MIN)).toBe(0);
   });
 });
+
+describe('Lost-Carrier neighbours', () => {
+  it('counts closed Lost-Carrier sessions on the same cell within the window only', async () => {
+    const { lostCarrierAround } = await import('../../../monitor/network/session-state.ts');
+    const stop = (cellId: number, at: number, cause = 'Lost-Carrier'): SimSession => ({ ...UNKNOWN_SESSION, state: 'closed', cellId, since: at, terminateCause: cause });
+    const others = [stop(7, T0), stop(7, T0 + 29 * MIN), stop(7, T0 + 31 * MIN), stop(8, T0), stop(7, T0, 'User-Request'), { ...stop(7, T0), state: 'open' as const }];
+    expect(lostCarrierAround(others, 7, T0, 30 * MIN)).toBe(2);
+  });
+});
