@@ -178,7 +178,8 @@ cleanup_delay = 5
 max_requests = 1048576
 hostname_lookups = no
 log {
-  destination = stderr
+  destination = files
+  file = \${logdir}/radius.log
 }
 security {
   allow_core_dumps = no
@@ -208,7 +209,8 @@ server default {
 }
 `,
   );
-  const child = spawn(bin, ['-f', '-l', 'stderr', '-d', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its log goes to the temp dir (`-l stderr` would write a file named "stderr" in the cwd).
+  const child = spawn(bin, ['-f', '-d', conf], { cwd: conf, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (out += c));
