@@ -9,7 +9,8 @@ import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
-import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
+import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
+import { createNetworkFeature } from '../monitor/network/index.ts';
 import { EventBus } from '../monitor/events.ts';
 import { checkHost } from '../monitor/host.ts';
 import { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
@@ -159,12 +160,30 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const parts: MonitorParts = { config, log, clock, db, registry, liveness, metrics, store, ingest, guard, barrier, snapshotter, features: f };
   const mqtt = await side.create(parts);
 
+  // What the network knows (monitor/network/): RADIUS accounting from the packet gateway. Off
+  // unless a secret is configured (config.radiusPort null); it listens once HTTP does, below.
+  const network =
+    config.radiusPort === null
+      ? null
+      : createNetworkFeature({
+          port: config.radiusPort,
+          host: config.host,
+          secret: config.radiusSecret,
+          clients: config.radiusClients,
+          sims: registry,
+          liveness,
+          clock,
+          log,
+          metrics: metrics.registry,
+        });
+
   // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
   // `audience`: texts a customer can read never count other tenants' devices (monitor/diagnosis/audience.ts).
   const diagnosisInput = async (id: string, audience: 'staff' | 'customer') => {
     const d = registry.getDevice(id);
     const input = d ? await loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : null;
-    return input && { ...input, audience };
+    const window = 60_000 * (registry.getCustomer(d?.customerId ?? '')?.diagnosis?.neighbourWindowMinutes ?? DEFAULT_THRESHOLDS.neighbourWindowMinutes);
+    return input && { ...input, audience, simSession: network?.sessionOf(id) ?? null, lostCarrierNeighbours: network?.lostCarrierNeighbours(id, window) ?? null };
   };
   // socket.io is attached to the HTTP server below; alerts may address its rooms from now on.
   const io = new SocketServer({ serveClient: false });
@@ -283,7 +302,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     audit,
     version: VERSION,
     // Read when /healthz is asked, long after the HTTP server below is listening.
-    ports: () => ({ ...mqtt.health(), httpPort: portOf(http) }),
+    ports: () => ({ ...mqtt.health(), httpPort: portOf(http), ...(network?.port != null ? { radiusPort: network.port } : {}) }),
+    sessionOf: network ? (id) => network.sessionView(id) : undefined,
     storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
     track,
     problems: () => disk.reasons(),
@@ -329,6 +349,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       http.closeAllConnections();
     },
   });
+  if (network) await f.add({ name: 'RADIUS accounting', start: () => network.start(), stop: () => network.stop() });
   registry.keys.ensureAdmin(admin.token);
   admin.persist();
   log.info({ ...mqtt.health(), httpPort, host: config.host, store: store.name, devices: liveness.size }, 'lastseen is up');
@@ -360,6 +381,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     mqtt,
     features: f,
     httpPort,
+    get radiusPort() {
+      return network?.port ?? null;
+    },
+    network,
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     track,

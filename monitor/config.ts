@@ -1,4 +1,5 @@
 import { accessSync, constants, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseWebhookAllow, type AllowEntry } from './alerts/channels/webhook-destination.ts';
@@ -47,6 +48,15 @@ export interface Config {
   brokerClientId: string;
   /** Single sign-on for operators (web/session-oidc.ts); null when LASTSEEN_OIDC_ISSUER is unset. */
   oidc: OidcConfig | null;
+  /**
+   * RADIUS accounting (monitor/network/): UDP port (0 = a free one), null = off. It is off
+   * unless a secret is set: a server with no secret could only drop every packet.
+   */
+  radiusPort: number | null;
+  /** The shared secret for every NAS not listed in radiusClients. */
+  radiusSecret: string | null;
+  /** Per-NAS secrets by source address; with no radiusSecret only these are heard. */
+  radiusClients: Record<string, string>;
 }
 
 export interface OidcConfig {
@@ -143,6 +153,16 @@ const envSchema = z.object({
   LASTSEEN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   LASTSEEN_OIDC_ROLE_CLAIM: z.string().min(1).default('lastseen_role'),
   LASTSEEN_OIDC_REDIRECT_URL: z.url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_REDIRECT_URL must be an http:// or https:// URL' }).optional(),
+  LASTSEEN_RADIUS_PORT: z
+    .string()
+    .default('1813')
+    .refine((s) => s === 'off' || (/^\d{1,5}$/.test(s) && Number(s) <= 65535), 'LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"')
+    .transform((s) => (s === 'off' ? ('off' as const) : Number(s))),
+  LASTSEEN_RADIUS_SECRET: z.string().min(8, 'LASTSEEN_RADIUS_SECRET must be at least 8 characters').optional(),
+  LASTSEEN_RADIUS_CLIENTS: z
+    .string()
+    .refine((s) => radiusClients(s) !== null, 'LASTSEEN_RADIUS_CLIENTS must be address=secret pairs separated by commas (10.0.0.1=secret1,10.0.0.2=secret2; secrets of 8 characters or more)')
+    .optional(),
 });
 
 /** Why a broker URL cannot be used, or null. The password is never echoed. */
@@ -156,6 +176,20 @@ export function brokerUrlProblem(s: string): string | null {
   if (u.protocol !== 'mqtt:' && u.protocol !== 'mqtts:') return `must start with mqtt:// or mqtts:// (got ${u.protocol}//)`;
   if (!u.hostname) return 'must name a host';
   return null;
+}
+
+/** `10.0.0.1=s1,10.0.0.2=s2` → { address: secret }, null when malformed. Secrets may hold '=' but not ','. */
+export function radiusClients(s: string): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq < 0) return null;
+    const address = part.slice(0, eq).trim();
+    const secret = part.slice(eq + 1);
+    if (isIP(address) === 0 || secret.length < 8) return null;
+    out[address] = secret;
+  }
+  return out;
 }
 
 /**
@@ -190,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brokerAuth: e.LASTSEEN_BROKER_AUTH,
     brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
     oidc: readOidc(e),
+    ...radiusConfig(e.LASTSEEN_RADIUS_PORT, e.LASTSEEN_RADIUS_SECRET, e.LASTSEEN_RADIUS_CLIENTS),
   };
 }
 
@@ -207,6 +242,12 @@ function readOidc(e: z.infer<typeof envSchema>): OidcConfig | null {
     roleClaim: e.LASTSEEN_OIDC_ROLE_CLAIM,
     redirectUrl: e.LASTSEEN_OIDC_REDIRECT_URL ?? null,
   };
+}
+
+function radiusConfig(port: number | 'off', secret?: string, clients?: string): Pick<Config, 'radiusPort' | 'radiusSecret' | 'radiusClients'> {
+  const list = clients ? radiusClients(clients)! : {};
+  const heard = secret !== undefined || Object.keys(list).length > 0;
+  return { radiusPort: port === 'off' || !heard ? null : port, radiusSecret: secret ?? null, radiusClients: list };
 }
 
 function readTls(certPath?: string, keyPath?: string): Config['tls'] {

@@ -20,6 +20,9 @@ export const CAUSES = [
   'sim_deactivated',
   'network_outage',
   'never_reported',
+  'device_unresponsive',
+  'detached',
+  'coverage_unstable',
   'unknown',
 ] as const;
 export type Cause = (typeof CAUSES)[number];

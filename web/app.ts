@@ -36,7 +36,7 @@ export interface AppDeps {
   audit: AuditLog;
   version: string;
   /** Ports as bound (after port 0 was resolved). */
-  ports: () => { mqttPort?: number; httpPort: number; mqttsPort?: number; broker?: string };
+  ports: () => { mqttPort?: number; httpPort: number; mqttsPort?: number; broker?: string; radiusPort?: number };
   /** Extra health of the store (spool depth while InfluxDB is away). */
   storeHealth?: () => Record<string, unknown>;
   track(device: Device): void;
@@ -53,6 +53,8 @@ export interface AppDeps {
   sessions?: SessionStore;
   /** Single sign-on for operators (./session-oidc.ts), when configured. */
   oidc?: OidcSignOn;
+  /** The SIM data session shown by GET /api/devices/:id (monitor/network/), when RADIUS is on. */
+  sessionOf?: (id: string) => unknown;
   /** Public config for the web page (tile URL). */
   publicConfig?: Record<string, unknown>;
 }
@@ -102,7 +104,7 @@ export function createApp(deps: AppDeps) {
   api.use(keyRoutes(registry, deps.audit));
   api.use(userRoutes(registry, deps.audit));
   api.use(exportRoutes(registry));
-  api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit }));
+  api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit, sessionOf: deps.sessionOf }));
   for (const r of deps.extraApi ?? []) api.use(r);
   api.use((req, res, next) => next(wrongMethod(req.method, `/api${req.path}`, res) ?? new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
   app.use('/api', api);

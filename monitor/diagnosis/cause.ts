@@ -28,6 +28,16 @@ export interface CauseDecision {
  *   3  late/offline   cell: ≥ outageMinSilentNeighbours others silent within the
  *                     neighbour window and ≥ outageMinSilentShare of the cell    network_outage    high
  *   4  late/offline   the same on the whole mcc/mnc                              network_outage    medium
+ *  4n  late/offline   its session ended Lost-Carrier and ≥ outageMinSilentNeighbours
+ *                     other SIMs did the same on its cell within the neighbour
+ *                     window (the network's own word for a cell outage)           network_outage    high
+ *  4a  late/offline   the SIM re-attached ≥ reattachStormPerHour times in the
+ *                     last hour (RADIUS Starts after an earlier session)        coverage_unstable high
+ *  4b  late/offline   data session open, the device heartbeats over MQTT (not
+ *                     SIM-only): a record after the last heartbeat               device_unresponsive high
+ *                     no record since it (the session may be stale)              device_unresponsive medium
+ *  4c  late/offline   data session closed: Stop at/after the last heartbeat      detached          high
+ *                     Stop before it (it reported since, then went quiet)        detached          medium
  *   5  late/offline   last battery ≤ criticalBatteryPercent                      battery_depleted  high
  *   6  late/offline   last battery ≤ lowBatteryPercent, falling, and the steeper
  *                     of the day trend and the last-6-readings trend, projected
@@ -44,6 +54,12 @@ export interface CauseDecision {
  *                     that disconnects between heartbeats (power saving), all
  *                     readings fine, silent ≥ 2 × offlineAfter                   powered_off       low
  *  14  late/offline   none of the above                                          unknown           low
+ *
+ * Rules 4a–4c join the network's side (monitor/network/, RADIUS accounting) to the device's:
+ * the packet gateway sees a session the device does not use → the device's software; no
+ * session → power or coverage (battery and signal say which, in the next step). They come after
+ * the outage rules, since a cell going down ends many sessions at once (Lost-Carrier), and
+ * before the readings, since the network's word is fresher than the device's last reading.
  *
  * Rule 13 waits for 2 × offlineAfter because, for a power-saving device, the routine clean
  * disconnect says nothing: two lost heartbeats in a row look the same for a while, and a
@@ -97,6 +113,8 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
     const where = `on network ${n.network!.mcc}/${n.network!.mnc}`;
     return { cause: 'network_outage', confidence: 'medium', evidence: [together(n.network!, where, f), ...silence(f)] };
   }
+  const network = networkRules(f, t);
+  if (network) return network;
   const b = f.battery;
   const bt = f.batteryTrend;
   if (b && b.value <= t.criticalBatteryPercent) {
@@ -165,6 +183,46 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
     };
   }
   return { cause: 'unknown', confidence: 'low', evidence: [...healthy(f, t), ...silence(f)] };
+}
+
+/** Rules 4a–4c: what the packet gateway's accounting says. */
+function networkRules(f: Facts, t: Thresholds): CauseDecision | null {
+  const s = f.simSession;
+  if (!s) return null;
+  const cell = s.cellId !== null ? ` on cell ${s.cellId}` : '';
+  const lost = s.lostCarrierNeighbours;
+  if (s.state === 'closed' && lost !== null && lost >= t.outageMinSilentNeighbours) {
+    const others =
+      f.audience === 'customer'
+        ? `other SIMs${cell} lost their data session at about the same time`
+        : `${lost} other SIMs${cell} lost their data session (Lost-Carrier) within ${t.neighbourWindowMinutes} min of this one's at ${utc(s.since!, f.now)}`;
+    return { cause: 'network_outage', confidence: 'high', evidence: [`the packet gateway reports it: ${others}`, ...silence(f)] };
+  }
+  if (s.reattachesLastHour >= t.reattachStormPerHour) {
+    return {
+      cause: 'coverage_unstable',
+      confidence: 'high',
+      evidence: [`the SIM re-attached ${s.reattachesLastHour} times in the last hour${cell}`, ...silence(f)],
+    };
+  }
+  if (s.state === 'open' && !s.simOnly && f.lastSeen !== null) {
+    const fresh = s.lastAliveAt !== null && s.lastAliveAt > f.lastSeen;
+    const last = s.lastAliveAt === null ? '' : `; last accounting record ${utc(s.lastAliveAt, f.now)}`;
+    return {
+      cause: 'device_unresponsive',
+      confidence: fresh ? 'high' : 'medium',
+      evidence: [`the packet gateway has its data session open since ${utc(s.since!, f.now)}${cell}${last}, but no heartbeat arrives`, ...silence(f)],
+    };
+  }
+  if (s.state === 'closed' && s.since !== null && f.lastSeen !== null) {
+    const why = s.terminateCause ? ` (${s.terminateCause})` : '';
+    return {
+      cause: 'detached',
+      confidence: s.since >= f.lastSeen ? 'high' : 'medium',
+      evidence: [`no data session since ${utc(s.since, f.now)}${why}`, ...healthy(f, t), ...silence(f)],
+    };
+  }
+  return null;
 }
 
 function lower(c: Confidence): Confidence {

@@ -7,6 +7,7 @@ import type { Neighbourhood } from './neighbourhood.ts';
 import { observedCadenceSeconds, readings, recentTrend, trend, type Reading, type Trend } from './series.ts';
 import type { Thresholds } from './thresholds.ts';
 import type { DiagnosisInput } from './types.ts';
+import { reattachesLastHour } from '../network/session-state.ts';
 
 /** Motion from the activity counter (a per-interval count: 0 = no motion since the last beat). */
 export interface Motion {
@@ -72,6 +73,24 @@ export interface Facts {
   clock: ClockJudgement;
   /** The live rule's verdict (monitor/ingest/clock-skew.ts) while it holds the clock unreliable. */
   liveClock: UnreliableClock | null;
+  /** The SIM's data session from RADIUS accounting, null when no record was seen (./checks/data-session.ts). */
+  simSession: SimSessionFacts | null;
+}
+
+/** What the packet gateway says of the SIM (monitor/network/session-state.ts), with the counts derived. */
+export interface SimSessionFacts {
+  state: 'open' | 'closed' | 'unknown';
+  since: number | null;
+  /** Newest Start or Interim-Update (the network's heartbeat). */
+  lastAliveAt: number | null;
+  cellId: number | null;
+  rat: string | null;
+  terminateCause: string | null;
+  reattachesLastHour: number;
+  /** The device never connected over MQTT: its liveness comes from these records (monitor/network/session-book.ts). */
+  simOnly: boolean;
+  /** Other SIMs that lost carrier on the same cell around this one's Stop, null when not counted. */
+  lostCarrierNeighbours: number | null;
 }
 
 const HOUR = 3_600_000;
@@ -130,6 +149,23 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
     audience: input.audience ?? 'staff',
     heartbeatCount: heartbeats.length,
     clock,
+    simSession: simSessionFacts(input),
+  };
+}
+
+function simSessionFacts(input: DiagnosisInput): SimSessionFacts | null {
+  const s = input.simSession;
+  if (!s || s.state === 'unknown') return null;
+  return {
+    state: s.state,
+    since: s.since,
+    lastAliveAt: s.lastAliveAt,
+    cellId: s.cellId,
+    rat: s.rat,
+    terminateCause: s.terminateCause,
+    reattachesLastHour: reattachesLastHour(s, input.now),
+    simOnly: input.state.connection === 'never',
+    lostCarrierNeighbours: input.lostCarrierNeighbours ?? null,
   };
 }
 

@@ -18,6 +18,11 @@ import type { Check } from './types.ts';
  *   sim_deactivated   reactivate the SIM if the device should be in service
  *   network_outage    not the device: check the carrier, tell no customer to act
  *   never_reported    check power, SIM activation and the credentials configured
+ *   device_unresponsive  device side: the network has its session, its software sends nothing —
+ *                     restart it, ask about a firmware or configuration change
+ *   detached          device side, power or coverage: a low battery says off, a weak signal says
+ *                     out of coverage, neither says ask whether it was switched off
+ *   coverage_unstable the place: move the device or its antenna, or ask the radio team about the cell
  *   unknown, connected after its last heartbeat: look for rejected heartbeats in the log
  *   unknown (late)    wait until the offline deadline
  *   unknown, silent   recheck at lastSeen + 2 × offlineAfter (a 10 min collar: 60 min after
@@ -44,6 +49,12 @@ export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]
       return `No action with the customer: ${d.evidence[0]}, a network outage rather than this ${f.noun}. Check the carrier's status page${network(f)}; it should report again when the network recovers.`;
     case 'never_reported':
       return `Check with the customer that ${it} is switched on, that ${sim(f)} is activated (now ${f.simState}), and that it logs in as "${f.deviceId}" with the token issued at onboarding (${utc(f.createdAt, f.now)}).`;
+    case 'device_unresponsive':
+      return `Look at the device, not the network: ${d.evidence[0]}${silent(f)}. Ask the customer to restart ${it} and whether its firmware or configuration changed recently.`;
+    case 'detached':
+      return `Look at ${it}'s power and coverage, not the network: ${d.evidence[0]}${silent(f)}. ${detachedHint(f)}${at ? ` Last position ${at}.` : ''}`;
+    case 'coverage_unstable':
+      return `Look at the coverage where ${it} is: ${d.evidence[0]}. Ask the customer to move ${it} or its antenna to better coverage${at ? ` (last position ${at})` : ''}, or ask the radio team about the cell.`;
     case 'unknown':
       break;
   }
@@ -64,6 +75,15 @@ export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]
     return `Wait: no clear cause and its last readings were fine (last heartbeat ${utc(f.lastSeen!, f.now)}${battery(f)}${signal(f)}); recheck at ${utc(recheck, f.now)} and, if it is still silent, ask the customer to power-cycle ${it}.`;
   }
   return `No clear cause: ask the customer to power-cycle ${it}, and escalate with this diagnosis if it is still silent; last heartbeat ${utc(f.lastSeen!, f.now)}${battery(f)}${signal(f)}, MQTT ${f.connection}.`;
+}
+
+/** Detached: the last battery and signal say which of off and out of coverage is likelier (at the default lowBatteryPercent and weakSignalDbm). */
+function detachedHint(f: Facts): string {
+  const b = f.battery;
+  const r = f.rssi;
+  if (b && b.value <= 20) return `Its battery was low (${num(b.value)} % at ${utc(b.at, f.now)}): likely switched off by a flat battery; ask for a recharge.`;
+  if (r && r.value <= -105) return `Its signal was weak (${num(r.value)} dBm at ${utc(r.at, f.now)}): likely out of coverage; it attaches again when back in range.`;
+  return `Battery and signal were fine${battery(f)}${signal(f)}: ask the customer whether ${`the ${f.noun}`} was switched off.`;
 }
 
 function where(f: Facts): string | null {

@@ -35,6 +35,8 @@ export interface Thresholds {
   outageMinSilentShare: number;
   /** Hours of history before the last heartbeat the loader should read (see historyWindow). */
   historyHours: number;
+  /** Re-attaches (RADIUS Starts after an earlier session) within an hour that make a storm: coverage_unstable. */
+  reattachStormPerHour: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
@@ -52,6 +54,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   outageMinSilentNeighbours: 2,
   outageMinSilentShare: 0.5,
   historyHours: 48,
+  reattachStormPerHour: 6,
 });
 
 const hours = z.number().positive().max(24 * 365);
@@ -75,6 +78,7 @@ export const thresholdOverridesSchema = z
     outageMinSilentNeighbours: z.number().int().min(1),
     outageMinSilentShare: z.number().min(0).max(1),
     historyHours: hours,
+    reattachStormPerHour: z.number().int().min(2).max(10_000),
   })
   .partial()
   .strict();

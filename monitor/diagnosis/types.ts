@@ -4,6 +4,7 @@ import type { Device, StoredHeartbeat } from '../types.ts';
 import type { Neighbourhood } from './neighbourhood.ts';
 import type { ThresholdOverrides } from './thresholds.ts';
 import type { Audience } from './audience.ts';
+import type { SimSession } from '../network/session-state.ts';
 
 export { CAUSES, type Cause } from '../types.ts';
 import type { Cause } from '../types.ts';
@@ -15,7 +16,10 @@ export const DEVICE_SIDE_CAUSES: readonly Cause[] = [
   'no_motion',
   'powered_off',
   'connection_lost',
+  'device_unresponsive',
+  'coverage_unstable',
 ];
+
 
 /** Traffic light of one check; grey = no data to judge. */
 export type Level = 'green' | 'yellow' | 'red' | 'grey';
@@ -50,7 +54,7 @@ export interface Diagnosis {
   evidence?: string[];
 }
 
-export type TimelineKind = 'connected' | 'disconnected' | 'lost' | 'gap' | 'status' | 'backlog' | 'cycles';
+export type TimelineKind = 'connected' | 'disconnected' | 'lost' | 'gap' | 'status' | 'backlog' | 'cycles' | 'data_session';
 
 export interface TimelineEntry {
   /**
@@ -90,6 +94,13 @@ export interface DiagnosisInput {
   overrides?: ThresholdOverrides | null;
   /** Who reads the texts (./audience.ts); default staff. Anything a customer sees: 'customer'. */
   audience?: Audience;
+  /** The SIM's data session from RADIUS accounting (monitor/network/); null or absent when not known. */
+  simSession?: SimSession | null;
+  /**
+   * How many other SIMs lost their session with Lost-Carrier on this one's cell within the
+   * neighbour window of its Stop (monitor/network/session-book.ts); null or absent when unknown.
+   */
+  lostCarrierNeighbours?: number | null;
   /** Epoch ms. */
   now: number;
 }

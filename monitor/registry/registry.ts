@@ -118,6 +118,8 @@ export class Registry {
       deviceById: db.prepare('SELECT * FROM devices WHERE id = ?'),
       nameById: db.prepare('SELECT name FROM devices WHERE id = ?').pluck(),
       iccidOwner: db.prepare('SELECT id FROM devices WHERE iccid = ?').pluck(),
+      imsiOwner: db.prepare('SELECT id FROM devices WHERE imsi = ? LIMIT 1').pluck(),
+      msisdnOwner: db.prepare('SELECT id FROM devices WHERE msisdn = ? LIMIT 1').pluck(),
       devicePage: db.prepare('SELECT rowid AS rid, * FROM devices WHERE rowid > ? ORDER BY rowid LIMIT ?'),
       devicePageWithState: db.prepare(
         'SELECT d.rowid AS rid, d.*, s.state FROM devices d LEFT JOIN device_state s ON s.id = d.id WHERE d.rowid > ? ORDER BY d.rowid LIMIT ?',
@@ -299,6 +301,15 @@ export class Registry {
   iccidMatches(slot: number, iccid: string): boolean {
     const held = this.iccidHash[slot];
     return held === NO_ICCID || held === iccidHash(iccid);
+  }
+
+  /**
+   * The device that holds a SIM, by one of its identities (RADIUS accounting names a SIM by
+   * IMSI or MSISDN, a SIM platform by ICCID). Indexed lookups; undefined when none does.
+   */
+  deviceIdBySim(kind: 'imsi' | 'msisdn' | 'iccid', value: string): string | undefined {
+    const stmt = kind === 'imsi' ? this.stmt.imsiOwner : kind === 'msisdn' ? this.stmt.msisdnOwner : this.stmt.iccidOwner;
+    return (stmt.get(value) as string | undefined) ?? undefined;
   }
 
   /** A device read from SQLite: a fresh object on every call. */

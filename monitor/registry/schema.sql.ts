@@ -25,6 +25,8 @@ CREATE TABLE IF NOT EXISTS devices (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS devices_customer ON devices(customer_id, id);
+CREATE INDEX IF NOT EXISTS devices_imsi ON devices(imsi);
+CREATE INDEX IF NOT EXISTS devices_msisdn ON devices(msisdn);
 CREATE TABLE IF NOT EXISTS api_keys (
   token_hash TEXT PRIMARY KEY,
   role TEXT NOT NULL,

@@ -11,6 +11,7 @@ import { inHistoryOrder } from './history.ts';
 import type { MapView } from './map-view.ts';
 import { statusColour } from './status.ts';
 import { ago, utc } from './time.ts';
+import { sessionText, type SimSessionView } from './sim-session.ts';
 
 interface DeviceDetail {
   id: string;
@@ -29,6 +30,7 @@ interface DeviceDetail {
   battery?: number | null;
   rssi?: number | null;
   rat?: string | null;
+  session?: SimSessionView;
 }
 
 interface HeartbeatRow {
@@ -118,6 +120,7 @@ export class DevicePanel {
           ? `${d.lastPosition.lat.toFixed(5)}, ${d.lastPosition.lon.toFixed(5)} · fix ${ago(d.lastPosition.ts)} (${utc(d.lastPosition.ts)})`
           : 'none',
       ],
+      ...(d.session ? [['Data session', sessionText(d.session)] as [string, string]] : []),
       ['Battery', d.battery == null ? '—' : `${d.battery} %`],
       ['Signal', d.rssi == null ? '—' : `${d.rssi} dBm${d.rat ? ` (${d.rat})` : ''}`],
       ['Customer', d.customerId],
@@ -241,6 +244,7 @@ export class DevicePanel {
 function kindLabel(kind: string, e: Row): string {
   if (kind === 'backlog') return 'buffered upload';
   if (kind === 'cycles') return 'power saving';
+  if (kind === 'data_session') return 'network';
   if (kind === 'gap' && typeof e.buffered === 'number') return 'gap, data buffered';
   return kind;
 }

@@ -80,6 +80,25 @@ export const deviceView = z.object({
     })
     .describe('whether the device clock is believed; history places heartbeats by their ts only when plausible'),
   createdAt: isoOrNull,
+  session: z
+    .object({
+      state: z.enum(['open', 'closed', 'unknown']),
+      since: isoOrNull,
+      cellId: z.number().nullable(),
+      tac: z.number().nullable(),
+      mcc: z.number().nullable(),
+      mnc: z.number().nullable(),
+      rat: z.string().nullable(),
+      imsi: z.string().nullable(),
+      framedIp: z.string().nullable(),
+      bytesUp: z.number(),
+      bytesDown: z.number(),
+      terminateCause: z.string().nullable(),
+      reattachesLastHour: z.number(),
+      lastRecord: isoOrNull,
+    })
+    .optional()
+    .describe('GET /api/devices/{id} only, when RADIUS accounting is on: the SIM data session as the packet gateway reports it'),
 });
 
 export const deviceCreated = deviceView.extend({ token: z.string().describe('the device token, shown only here') });

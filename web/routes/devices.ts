@@ -19,9 +19,11 @@ export interface DeviceRouteDeps {
   /** Start tracking a new device or re-time a changed one. */
   track(device: Device): void;
   audit: AuditLog;
+  /** The SIM's data session from RADIUS accounting (monitor/network/), when that is on. */
+  sessionOf?: (id: string) => unknown;
 }
 
-export function deviceRoutes({ registry, liveness, store, track, audit }: DeviceRouteDeps) {
+export function deviceRoutes({ registry, liveness, store, track, audit, sessionOf }: DeviceRouteDeps) {
   const r = Router();
 
   /** The device if the caller may see it; 404 otherwise (also for another customer's device). */
@@ -59,7 +61,8 @@ export function deviceRoutes({ registry, liveness, store, track, audit }: Device
   });
 
   r.get('/devices/:id', (req, res) => {
-    res.json(deviceView(visible(req, req.params.id), liveness));
+    const d = visible(req, req.params.id);
+    res.json(sessionOf ? { ...deviceView(d, liveness), session: sessionOf(d.id) } : deviceView(d, liveness));
   });
 
   r.patch('/devices/:id', (req, res) => {

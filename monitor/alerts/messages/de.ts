@@ -32,6 +32,9 @@ export const de: Templates = {
     sim_deactivated: 'SIM-Karte deaktiviert',
     network_outage: 'Ausfall des Mobilfunknetzes',
     never_reported: 'hat sich noch nie gemeldet',
+    device_unresponsive: 'im Mobilfunknetz angemeldet, aber die Gerätesoftware meldet sich nicht',
+    detached: 'nicht im Mobilfunknetz angemeldet',
+    coverage_unstable: 'am Rand der Netzabdeckung: meldet sich immer wieder neu im Netz an',
     unknown: 'noch unbekannt',
   },
   nextSteps: {
@@ -43,6 +46,9 @@ export const de: Templates = {
     sim_deactivated: 'SIM-Karte im Konnektivitätsportal wieder aktivieren.',
     network_outage: 'An den Geräten ist nichts zu tun: Sie melden sich, sobald das Netz wieder da ist. Statusseite des Mobilfunkanbieters prüfen.',
     never_reported: 'Prüfen, ob das Gerät eingeschaltet und mit der richtigen Serveradresse und den richtigen Zugangsdaten eingerichtet ist.',
+    device_unresponsive: 'Das Netz sieht das Gerät; Gerät neu starten und eine kürzliche Firmware- oder Konfigurationsänderung prüfen.',
+    detached: 'Akku prüfen und ob das Gerät an seiner letzten Position außerhalb der Netzabdeckung ist.',
+    coverage_unstable: 'Gerät oder Antenne an einen Ort mit besserer Abdeckung bringen, wenn die Aussetzer anhalten.',
     unknown: 'Meldet es sich nicht bald wieder, Stromversorgung und Empfang an der letzten bekannten Position prüfen.',
   },
   scope: {

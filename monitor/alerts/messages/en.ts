@@ -32,6 +32,9 @@ export const en: Templates = {
     sim_deactivated: 'SIM card deactivated',
     network_outage: 'mobile network outage',
     never_reported: 'it has never reported',
+    device_unresponsive: 'connected to the mobile network but the device software does not report',
+    detached: 'not attached to the mobile network',
+    coverage_unstable: 'at the edge of coverage: it keeps re-attaching to the network',
     unknown: 'not yet known',
   },
   nextSteps: {
@@ -43,6 +46,9 @@ export const en: Templates = {
     sim_deactivated: 'Reactivate the SIM card in your connectivity portal.',
     network_outage: 'Nothing to do on the devices: they report again when the network is back. Check your mobile operator’s status page.',
     never_reported: 'Check that the device is switched on and set up with the right server address and credentials.',
+    device_unresponsive: 'The network sees the device; restart it, and check a recent firmware or configuration change.',
+    detached: 'Check the battery and whether the device is out of coverage at its last position.',
+    coverage_unstable: 'Move the device or its antenna to a place with better coverage if it keeps dropping out.',
     unknown: 'If it does not report again soon, check its power and coverage at the last known position.',
   },
   scope: {

@@ -32,6 +32,9 @@ export const sv: Templates = {
     sim_deactivated: 'SIM-kortet är avaktiverat',
     network_outage: 'avbrott i mobilnätet',
     never_reported: 'den har aldrig rapporterat',
+    device_unresponsive: 'ansluten till mobilnätet men enhetens programvara rapporterar inte',
+    detached: 'inte ansluten till mobilnätet',
+    coverage_unstable: 'i utkanten av täckningen: den ansluter om till nätet gång på gång',
     unknown: 'ännu okänd',
   },
   nextSteps: {
@@ -43,6 +46,9 @@ export const sv: Templates = {
     sim_deactivated: 'Återaktivera SIM-kortet i er konnektivitetsportal.',
     network_outage: 'Inget att göra på enheterna: de rapporterar igen när nätet är tillbaka. Se mobiloperatörens driftstatus.',
     never_reported: 'Kontrollera att enheten är påslagen och konfigurerad med rätt serveradress och inloggningsuppgifter.',
+    device_unresponsive: 'Nätet ser enheten; starta om den och kontrollera en nyligen gjord ändring av firmware eller inställningar.',
+    detached: 'Kontrollera batteriet och om enheten är utanför täckning vid sin senaste position.',
+    coverage_unstable: 'Flytta enheten eller dess antenn till en plats med bättre täckning om avbrotten fortsätter.',
     unknown: 'Om den inte hörs av snart, kontrollera ström och täckning vid den senast kända positionen.',
   },
   scope: {

@@ -1,0 +1,109 @@
+import type { Heartbeat } from '../types.ts';
+import type { AccountingRecord } from './accounting-record.ts';
+import { applyRecord, lostCarrierAround, reattachesLastHour, UNKNOWN_SESSION, type SessionNote, type SimSession } from './session-state.ts';
+
+/** What the book needs of liveness: its existing public API, nothing more. */
+export interface LivenessFeed {
+  get(id: string): { connection: string } | undefined;
+  heartbeat(id: string, hb: Heartbeat, receivedAt: number): unknown;
+}
+
+/** docs/contract.md §6: `session` of `GET /api/devices/:id`. */
+export interface SessionView {
+  state: SimSession['state'];
+  since: string | null;
+  cellId: number | null;
+  tac: number | null;
+  mcc: number | null;
+  mnc: number | null;
+  rat: string | null;
+  imsi: string | null;
+  framedIp: string | null;
+  bytesUp: number;
+  bytesDown: number;
+  terminateCause: string | null;
+  reattachesLastHour: number;
+  /** ISO-8601 of the newest Start or Interim-Update. */
+  lastRecord: string | null;
+}
+
+/**
+ * Every matched device's SIM session (in memory: after a restart each one is `unknown` until
+ * its gateway's next record, at most one interim interval later).
+ *
+ * SIM-only devices. A device that has never connected over MQTT (liveness connection `never`)
+ * has only its network side to go by, so each Start and Interim-Update it gets is handed to
+ * liveness as a heartbeat `{interval: Acct-Interim-Interval, rat, mcc, mnc, cellId}` at the
+ * record's time. Liveness then applies its one rule: offline 3 × the interval after the last of
+ * them (or the device's own offlineAfter), with the same alerts. A Stop is not a heartbeat:
+ * after it the device goes offline on that deadline unless a new Start comes. Once the device
+ * connects over MQTT its own heartbeats decide, and records no longer reach liveness — so an
+ * open session without heartbeats is visible as such (diagnosis: device_unresponsive).
+ */
+export class SessionBook {
+  private sessions = new Map<string, SimSession>();
+
+  constructor(private liveness: LivenessFeed) {}
+
+  apply(deviceId: string, r: AccountingRecord, at: number): SessionNote {
+    const { next, note } = applyRecord(this.sessions.get(deviceId) ?? UNKNOWN_SESSION, r, at);
+    this.sessions.set(deviceId, next);
+    if ((r.status === 'Start' || r.status === 'Interim-Update') && note !== 'stale_stop' && next.lastAliveAt === at) {
+      if (this.liveness.get(deviceId)?.connection === 'never') this.liveness.heartbeat(deviceId, heartbeatOf(next), at);
+    }
+    return note;
+  }
+
+  get(deviceId: string): SimSession | undefined {
+    return this.sessions.get(deviceId);
+  }
+
+  view(deviceId: string, now: number): SessionView {
+    const s = this.sessions.get(deviceId) ?? UNKNOWN_SESSION;
+    const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+    return {
+      state: s.state,
+      since: iso(s.since),
+      cellId: s.cellId,
+      tac: s.tac,
+      mcc: s.mcc,
+      mnc: s.mnc,
+      rat: s.rat,
+      imsi: s.imsi,
+      framedIp: s.framedIp,
+      bytesUp: s.bytesUp,
+      bytesDown: s.bytesDown,
+      terminateCause: s.terminateCause,
+      reattachesLastHour: reattachesLastHour(s, now),
+      lastRecord: iso(s.lastAliveAt),
+    };
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /**
+   * Other SIMs that lost their session (Lost-Carrier) on the cell where `deviceId`'s session
+   * ended, within ± `windowMs` of that Stop; null when its session is not such a Stop. One pass
+   * over the sessions, as the diagnosis's neighbourhood makes one over liveness.
+   */
+  lostCarrierNeighbours(deviceId: string, windowMs: number): number | null {
+    const s = this.sessions.get(deviceId);
+    if (!s || s.state !== 'closed' || s.terminateCause !== 'Lost-Carrier' || s.cellId === null || s.since === null) return null;
+    const others = (function* (all: Map<string, SimSession>) {
+      for (const [id, o] of all) if (id !== deviceId) yield o;
+    })(this.sessions);
+    return lostCarrierAround(others, s.cellId, s.since, windowMs);
+  }
+}
+
+function heartbeatOf(s: SimSession): Heartbeat {
+  const hb: Heartbeat = {};
+  if (s.interimInterval !== null) hb.interval = s.interimInterval;
+  if (s.rat !== null) hb.rat = s.rat;
+  if (s.mcc !== null) hb.mcc = s.mcc;
+  if (s.mnc !== null) hb.mnc = s.mnc;
+  if (s.cellId !== null) hb.cellId = s.cellId;
+  return hb;
+}
