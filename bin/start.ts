@@ -157,9 +157,9 @@ export async function startSystem(opts: StartOptions = {}) {
 
   const limiter = new RateLimiter(config.heartbeatRate, config.heartbeatBurst);
   const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
-  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, limiter });
+  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
   const barrier = new CommitBarrier(store);
-  const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock, guard, barrier, preauthPerAddress: config.mqttPreauthPerAddress });
+  const aedes = await createBroker({ registry, ingest, liveness, metrics, log, clock, guard, barrier, preauthPerAddress: config.mqttPreauthPerAddress, limiter, heldLimit: config.heartbeatHeldLimit });
   aedesRef = aedes;
   // A revoked or rotated credential ends the sessions opened with it, MQTT here and socket.io below.
   const offCredentials = registry.credentialChanges.on((change) => void closeSessions(aedes, change));
