@@ -124,6 +124,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     : null;
 
   const heartbeat = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+    if (client.lastseenHeldOverflow === true && packet.cmd === 'publish') {
+      // Read from the same socket as the one that overflowed, before aedes closed it: not taken either.
+      metrics.heartbeatsUnacknowledged.inc({ reason: 'held_limit' });
+      done(new Error('connection closing: too many heartbeats waiting for the per-device budget'));
+      return;
+    }
     if (pacing === null || packet.cmd !== 'publish' || packet.payload.length > MAX_HEARTBEAT_BYTES || pacing.pass(deviceId)) {
       take(client, deviceId, packet, done);
       return;
