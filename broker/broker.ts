@@ -96,7 +96,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   /**
    * A device's heartbeat, paced by its budget (monitor/ingest/pacing.ts):
    *
-   *   within budget, nothing held before it   take it now (below)
+   *   within budget, nothing held before it   take it now (below); a QoS 1 one beyond 128 taken in
+   *                                           this event-loop turn waits for the next (held, as below)
    *   over budget, QoS 1 publish              held: no PUBACK, no further read of this socket (aedes
    *                                           parses the next read only when `done` is called), until
    *                                           the budget refills; then taken and acknowledged
@@ -130,7 +131,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       done(new Error('connection closing: too many heartbeats waiting for the per-device budget'));
       return;
     }
-    if (pacing === null || packet.cmd !== 'publish' || packet.payload.length > MAX_HEARTBEAT_BYTES || pacing.pass(deviceId)) {
+    if (pacing === null || packet.cmd !== 'publish' || packet.payload.length > MAX_HEARTBEAT_BYTES || pacing.pass(deviceId, packet.qos > 0)) {
       take(client, deviceId, packet, done);
       return;
     }

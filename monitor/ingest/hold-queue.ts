@@ -51,9 +51,10 @@ export type HoldOutcome = 'held' | 'full';
  * `new HoldQueue<() => void>({ …, release: (_key, ack) => ack() })` and `queue.hold(deviceId, () => { ingest(); ack(); })`.
  *
  * Order: a key with anything held passes nothing new (`pass` is false), so its items are
- * released in arrival order. Fairness: a release pass takes one item per key in turn (round
- * robin) and at most `slice` items per event-loop turn, so a key with thousands held cannot
- * keep the loop from other sockets; between slices the loop serves everyone else.
+ * released in arrival order. Fairness: at most `slice` items pass at once in one event-loop
+ * turn, and a release pass takes one item per key in turn (round robin), at most `slice` a
+ * turn, so a key with thousands held cannot keep the loop from other sockets; between slices
+ * the loop serves everyone else.
  *
  * Memory: a key holds at most `heldLimit` items and `weightLimit` in weight. With the embedded
  * broker a connection holds at most one socket read's worth of packets (aedes parses the next
@@ -68,6 +69,8 @@ export class HoldQueue<T> {
   private timer: TimerHandle | null = null;
   private timerAt = Infinity;
   private releasing = false;
+  /** Items passed at once in this event-loop turn (reset on the next). */
+  private turnPasses = 0;
   /** A next slice is already queued with `defer`. */
   private deferred = false;
   private stopped = false;
@@ -85,13 +88,19 @@ export class HoldQueue<T> {
   }
 
   /**
-   * The fast path, no allocation: true when `key` holds nothing and its budget had a unit (now
-   * taken) — the caller goes on at once. False: the caller holds the item (or, for work that is
-   * never acknowledged, refuses it).
+   * The fast path, no allocation: true when `key` holds nothing, fewer than `slice` items passed
+   * in this turn (unless `perTurn` is false) and its budget had a unit (now taken) — the caller
+   * goes on at once. False: the caller holds the item (or, for work that is never
+   * acknowledged, refuses it — then pass `perTurn` false, so only the budget refuses).
    */
-  pass(key: string, now = this.opts.clock.now()): boolean {
+  pass(key: string, now = this.opts.clock.now(), perTurn = true): boolean {
     if (this.lines.has(key)) return false;
-    return this.opts.budget.allow(key, now);
+    // One socket read can carry hundreds of heartbeats, all handled in one synchronous turn:
+    // beyond `slice` in a turn the rest waits for the round robin, so other sockets get a turn.
+    if (perTurn && this.turnPasses >= this.slice) return false;
+    if (!this.opts.budget.allow(key, now)) return false;
+    if (perTurn && this.turnPasses++ === 0) this.defer(() => void (this.turnPasses = 0));
+    return true;
   }
 
   /** Hold `item` behind `key`'s others; `full` when that would exceed the key's limits (nothing is kept). */

@@ -65,9 +65,12 @@ export class HeartbeatPacing<T> {
     });
   }
 
-  /** True: within budget and nothing held before it — go on now. */
-  pass(deviceId: string): boolean {
-    return this.queue.pass(deviceId, this.deps.clock.now());
+  /**
+   * True: within budget and nothing held before it — go on now. `holdable` false (QoS 0) skips
+   * the per-turn cap: such a heartbeat cannot wait, so only its budget may refuse it.
+   */
+  pass(deviceId: string, holdable = true): boolean {
+    return this.queue.pass(deviceId, this.deps.clock.now(), holdable);
   }
 
   hold(deviceId: string, item: T): HoldOutcome {

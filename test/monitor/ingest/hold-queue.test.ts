@@ -88,18 +88,31 @@ describe('HoldQueue (backpressure on a per-key budget)', () => {
     expect(queue.size).toBe(0);
   });
 
-  it('splits a release pass into slices on separate turns', () => {
-    const { clock, released, offer } = setup({ rate: 1e6, burst: 1, slice: 5 });
-    offer('a', 'a0');
-    for (let i = 1; i <= 12; i++) offer('a', `a${i}`);
-    clock.advance(1);
-    // The bucket refills 1 000 a millisecond: the cap on this pass is the slice, not the budget.
-    expect(released.length).toBe(1);
-    for (let k = 2; k <= 30; k++) offer(`k${k}`, 'x');
-    // 29 new keys pass at once (their own budgets are full); the held 'a' items go 5 a turn.
-    const before = released.length;
+  it('passes at most `slice` items in one turn and releases the rest a slice per turn, in order', () => {
+    const clock = new ManualClock(0);
+    const turns: (() => void)[] = [];
+    const released: string[] = [];
+    const queue = new HoldQueue<string>({
+      budget: new RateLimiter(1e6, 1000),
+      clock,
+      slice: 5,
+      defer: (fn) => void turns.push(fn),
+      release: (_key, item) => void released.push(item),
+    });
+    const nextTurn = () => turns.splice(0).forEach((fn) => fn());
+    // One socket read carrying 12 heartbeats of one device, all within its budget.
+    const answers = Array.from({ length: 12 }, (_, i) => (queue.pass('a') ? 'now' : queue.hold('a', `a${i}`)));
+    expect(answers.filter((x) => x === 'now')).toHaveLength(5);
+    expect(queue.size).toBe(7);
+    // A QoS 0 heartbeat (cannot wait) is refused only by its budget, not by the turn's cap.
+    expect(queue.pass('b', 0, false)).toBe(true);
     clock.advance(0);
-    expect(released.length - before).toBeLessThanOrEqual(5);
+    expect(released).toEqual(['a5', 'a6', 'a7', 'a8', 'a9']);
+    nextTurn();
+    expect(released).toEqual(['a5', 'a6', 'a7', 'a8', 'a9', 'a10', 'a11']);
+    nextTurn();
+    // A new turn: the cap is counted afresh.
+    expect(queue.pass('c')).toBe(true);
   });
 
   it('discards the matching items of a key (their connection closed) and keeps releasing the rest', () => {
