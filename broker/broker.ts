@@ -116,6 +116,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         heldLimit: deps.heldLimit,
         bytesOf: (held) => held.packet.payload.length,
         release: (deviceId, held) => {
+          // Closed since it was held (credentials revoked, keepalive, the device gave up): never
+          // acknowledged, so not taken either — a revoked device's heartbeats do not land late.
+          if (held.client.closed) {
+            metrics.heartbeatsUnacknowledged.inc({ reason: 'connection_closed' });
+            return;
+          }
           // The socket went unread because we chose not to read it: that is not the client's
           // silence, so its keepalive (1.5 × the CONNECT's) restarts here (aedes refreshes it per packet read).
           (held.client as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();

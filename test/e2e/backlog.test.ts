@@ -219,4 +219,31 @@ describe('a device that holds more than LASTSEEN_HEARTBEAT_HELD_LIMIT', () => {
     await again.publishAsync('devices/runaway/heartbeat', '{"seq":1000}', { qos: 1 });
     expect((await storedSeqs(sys, 'runaway')).has(1000)).toBe(true);
   }, 60_000);
+
+  it('lets go of a device\'s held heartbeats unacknowledged when its token is rotated: none lands after the revocation', async () => {
+    const token = await sys.addDevice('revoked', 'acme');
+    const s = await rawSession(sys.mqttPort, 'revoked', token);
+    const closedBefore = await metric(sys, 'lastseen_heartbeats_unacknowledged_total', 'reason="connection_closed"');
+    // 40 in one write: 20 within the burst, 20 held (below the held limit of 50), 2 a second released.
+    s.socket.write(
+      Buffer.concat(
+        Array.from({ length: 40 }, (_, i) =>
+          mqttPacket.generate({ cmd: 'publish', topic: 'devices/revoked/heartbeat', payload: Buffer.from(`{"seq":${i + 1}}`), qos: 1, messageId: i + 1, retain: false, dup: false } as mqttPacket.Packet),
+        ),
+      ),
+    );
+    await waitFor(async () => (await metric(sys, 'lastseen_heartbeats_held')) >= 10);
+    expect((await sys.api('POST', '/api/devices/revoked/token')).status).toBe(200);
+    await s.closed;
+    await waitFor(async () => (await metric(sys, 'lastseen_heartbeats_held')) === 0);
+    // Two budget refills later nothing more has been stored.
+    await new Promise((r) => setTimeout(r, 1100));
+    const stored = await storedSeqs(sys, 'revoked');
+    expect(stored.size).toBeGreaterThanOrEqual(20);
+    expect(stored.size).toBeLessThan(40);
+    // Each of the 40 was either stored before the rotation or let go unacknowledged.
+    expect((await metric(sys, 'lastseen_heartbeats_unacknowledged_total', 'reason="connection_closed"')) - closedBefore).toBe(40 - stored.size);
+    const acked = s.received.filter((p) => p.cmd === 'puback').map((p) => (p as { messageId: number }).messageId);
+    expect(acked.filter((seq) => !stored.has(seq))).toEqual([]);
+  }, 30_000);
 });
