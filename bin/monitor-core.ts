@@ -71,6 +71,8 @@ export interface MonitorParts {
   store: TimeSeriesStore;
   ingest: Ingest;
   guard: LoginGuard;
+  /** Each device's heartbeat budget: the embedded broker holds PUBACKs over it (monitor/ingest/hold-queue.ts). */
+  limiter: RateLimiter;
   barrier: CommitBarrier;
   snapshotter: Snapshotter;
   features: Features;
@@ -154,10 +156,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
 
   const limiter = new RateLimiter(config.heartbeatRate, config.heartbeatBurst);
   const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
-  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, limiter });
+  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
   const snapshotter = new Snapshotter(liveness, registry, log);
   const barrier = new CommitBarrier(store);
-  const parts: MonitorParts = { config, log, clock, db, registry, liveness, metrics, store, ingest, guard, barrier, snapshotter, features: f };
+  const parts: MonitorParts = { config, log, clock, db, registry, liveness, metrics, store, ingest, guard, limiter, barrier, snapshotter, features: f };
   const mqtt = await side.create(parts);
 
   // What the network knows (monitor/network/): RADIUS accounting from the packet gateway. Off

@@ -39,10 +39,14 @@ export async function startSystem(opts: StartOptions = {}) {
 /** The embedded aedes broker as a monitor's MQTT side: device logins, ACL, connection events. */
 export function embeddedBroker(): MqttSide<EmbeddedBroker> {
   return {
-    async create({ registry, ingest, liveness, metrics, log, clock, guard, barrier, config, features }: MonitorParts) {
+    async create({ registry, ingest, liveness, metrics, log, clock, guard, limiter, barrier, config, features }: MonitorParts) {
       const aedes = await features.add({
         name: 'broker',
-        start: () => createBroker({ registry, ingest, liveness, metrics, log, clock, guard, barrier, preauthPerAddress: config.mqttPreauthPerAddress }),
+        start: () =>
+          createBroker({
+            registry, ingest, liveness, metrics, log, clock, guard, barrier,
+            preauthPerAddress: config.mqttPreauthPerAddress, limiter, heldLimit: config.heartbeatHeldLimit,
+          }),
         // Already closed by the listeners' stop when they started; here for a start that failed before.
         stop: (a) => (a.closed ? undefined : closeBroker(a)),
       });

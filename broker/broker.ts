@@ -6,6 +6,9 @@ import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
 import type { Registry } from '../monitor/registry/registry.ts';
 import type { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
+import { MAX_HEARTBEAT_BYTES } from '../monitor/ingest/heartbeat.ts';
+import { HeartbeatPacing } from '../monitor/ingest/pacing.ts';
+import type { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
 import type { CredentialChange } from '../monitor/registry/credential-changes.ts';
 import { endsSession } from '../monitor/security/session-revocation.ts';
@@ -31,6 +34,15 @@ interface LastseenClient extends Client {
   lastseenKeyId?: string;
   /** The client id as sent in CONNECT (aedes replaces an empty one with a generated id). */
   lastseenRequestedId?: string;
+  /** Set when this connection was closed for holding too many heartbeats (pacing.ts). */
+  lastseenHeldOverflow?: boolean;
+}
+
+/** A QoS 1 heartbeat waiting for its device's budget: its PUBACK unwritten, its socket unread. */
+interface HeldPublish {
+  client: LastseenClient;
+  packet: HeartbeatPacket;
+  done: (err: Error | null) => void;
 }
 
 /** The fields of an incoming PUBLISH (or a Last Will, which has no `cmd`) the heartbeat path reads. */
@@ -54,6 +66,10 @@ export interface BrokerDeps {
   barrier: CommitBarrier;
   /** Connections per source address that may wait to log in at once (connection-guard.ts); default 1000. */
   preauthPerAddress?: number;
+  /** The per-device heartbeat budget; without it heartbeats are not paced. */
+  limiter?: RateLimiter;
+  /** QoS 1 heartbeats one device may hold waiting for that budget (pacing.ts); default 4 096. */
+  heldLimit?: number;
 }
 
 /** The client's address: the TCP socket's, or for MQTT over WebSocket the HTTP request's. */
@@ -79,13 +95,75 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   const routing = new HeartbeatRouting();
 
   /**
-   * A device's heartbeat: ingest it, then let aedes acknowledge it. A rejected heartbeat is
+   * A device's heartbeat, paced by its budget (monitor/ingest/pacing.ts):
+   *
+   *   within budget, nothing held before it   take it now (below); a QoS 1 one beyond 128 taken in
+   *                                           this event-loop turn waits for the next (held, as below)
+   *   over budget, QoS 1 publish              held: no PUBACK, no further read of this socket (aedes
+   *                                           parses the next read only when `done` is called), until
+   *                                           the budget refills; then taken and acknowledged
+   *   over budget, device holds heldLimit     connection closed without PUBACK, counted; the device's
+   *                                           own retry carries it and everything held behind it
+   *   over budget, QoS 0 (never acknowledged) refused `rate_limited`, counted
+   *   larger than a heartbeat may be          taken now: it is refused `too_large` without a budget
+   *   a Last Will                             taken now: one per connection, and its client is gone
+   */
+  const pacing = deps.limiter
+    ? new HeartbeatPacing<HeldPublish>({
+        limiter: deps.limiter,
+        clock,
+        metrics,
+        log,
+        heldLimit: deps.heldLimit,
+        bytesOf: (held) => held.packet.payload.length,
+        release: (deviceId, held) => {
+          // Closed since it was held (credentials revoked, keepalive, the device gave up): never
+          // acknowledged, so not taken either — a revoked device's heartbeats do not land late.
+          if (held.client.closed) {
+            metrics.heartbeatsUnacknowledged.inc({ reason: 'connection_closed' });
+            return;
+          }
+          // The socket went unread because we chose not to read it: that is not the client's
+          // silence, so its keepalive (1.5 × the CONNECT's) restarts here (aedes refreshes it per packet read).
+          (held.client as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
+          take(held.client, deviceId, held.packet, held.done);
+        },
+      })
+    : null;
+
+  const heartbeat = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+    if (client.lastseenHeldOverflow === true && packet.cmd === 'publish') {
+      // Read from the same socket as the one that overflowed, before aedes closed it: not taken either.
+      metrics.heartbeatsUnacknowledged.inc({ reason: 'held_limit' });
+      done(new Error('connection closing: too many heartbeats waiting for the per-device budget'));
+      return;
+    }
+    if (pacing === null || packet.cmd !== 'publish' || packet.payload.length > MAX_HEARTBEAT_BYTES || pacing.pass(deviceId, packet.qos > 0)) {
+      take(client, deviceId, packet, done);
+      return;
+    }
+    if (packet.qos === 0) {
+      ingest.rateLimited(deviceId);
+      done(null);
+      return;
+    }
+    if (pacing.hold(deviceId, { client, packet, done }) === 'held') return;
+    // MQTT 3.1.1 has no negative PUBACK: an error here makes aedes close the connection; the
+    // heartbeats this connection still holds are let go, unacknowledged, at clientDisconnect.
+    metrics.mqttRefused.inc({ reason: 'held_limit' });
+    client.lastseenHeldOverflow = true;
+    client.lastseenEndReason = 'too many heartbeats waiting for the per-device budget';
+    done(new Error(`device ${deviceId} holds ${pacing.heldOf(deviceId)} heartbeats waiting for the per-device budget`));
+  };
+
+  /**
+   * Ingest a heartbeat, then let aedes acknowledge it. A rejected heartbeat is
    * counted and logged by ingest; the connection stays up (docs/contract.md §4). The PUBACK (PUBREC) is
    * written after `done` (by aedes) or just before it (acknowledge below): for an accepted QoS 1
    * (2) heartbeat, only once it is durable. The device retransmits anything unacknowledged after
    * a crash.
    */
-  const heartbeat = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+  const take = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
     const result = ingest.heartbeat(deviceId, packet.payload as Buffer);
     if (packet.qos > 0 && result.ok && !result.duplicate) {
       barrier.wait((err) => {
@@ -260,6 +338,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     metrics.mqttConnections.dec();
     const who = client.lastseen;
     if (who?.kind !== 'device') return;
+    if (pacing !== null && pacing.heldOf(who.deviceId) > 0) {
+      pacing.discard(who.deviceId, (held) => held.client === client, client.lastseenHeldOverflow ? 'held_limit' : 'connection_closed');
+    }
     const n = (sessions.get(who.deviceId) ?? 1) - 1;
     if (n > 0) {
       sessions.set(who.deviceId, n);
@@ -276,6 +357,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     log.debug({ clientId: client?.id, err: err.message }, 'MQTT connection error before login');
   });
 
+  if (pacing !== null) aedes.once('closed', () => pacing.stop());
   return aedes;
 }
 

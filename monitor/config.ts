@@ -23,6 +23,8 @@ export interface Config {
   heartbeatRate: number;
   /** Heartbeats a device may send at once (store-and-forward bursts). */
   heartbeatBurst: number;
+  /** QoS 1 heartbeats one device may hold waiting for that budget before its connection is closed unacknowledged (monitor/ingest/pacing.ts). */
+  heartbeatHeldLimit: number;
   /** Failed logins a minute of one identity from one address before it is blocked there for 5 minutes (monitor/security/login-guard.ts). */
   loginFailures: number;
   /** MQTT connections from one source address that may be waiting to log in (accepted, no CONNACK yet) at once. */
@@ -110,6 +112,11 @@ const envSchema = z.object({
   LASTSEEN_TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   LASTSEEN_HEARTBEAT_RATE: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_RATE must be a number' }).positive('LASTSEEN_HEARTBEAT_RATE must be > 0').default(2),
   LASTSEEN_HEARTBEAT_BURST: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_BURST must be a number' }).int().min(1, 'LASTSEEN_HEARTBEAT_BURST must be ≥ 1').default(120),
+  LASTSEEN_HEARTBEAT_HELD_LIMIT: z.coerce
+    .number({ error: 'LASTSEEN_HEARTBEAT_HELD_LIMIT must be a number' })
+    .int('LASTSEEN_HEARTBEAT_HELD_LIMIT must be a whole number')
+    .min(1, 'LASTSEEN_HEARTBEAT_HELD_LIMIT must be ≥ 1')
+    .default(4096),
   LASTSEEN_TLS_CERT: z.string().min(1).optional(),
   LASTSEEN_TLS_KEY: z.string().min(1).optional(),
   LASTSEEN_MQTTS_PORT: port('LASTSEEN_MQTTS_PORT').default(8883),
@@ -214,6 +221,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tileUrl: e.LASTSEEN_TILE_URL,
     heartbeatRate: e.LASTSEEN_HEARTBEAT_RATE,
     heartbeatBurst: e.LASTSEEN_HEARTBEAT_BURST,
+    heartbeatHeldLimit: e.LASTSEEN_HEARTBEAT_HELD_LIMIT,
     loginFailures: e.LASTSEEN_LOGIN_FAILURES,
     mqttPreauthPerAddress: e.LASTSEEN_MQTT_PREAUTH_PER_ADDRESS,
     tls: readTls(e.LASTSEEN_TLS_CERT, e.LASTSEEN_TLS_KEY),

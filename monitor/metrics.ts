@@ -37,6 +37,22 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
       labelNames: ['verdict'] as const,
       registers: [registry],
     }),
+    heartbeatsHeld: new Gauge({
+      name: 'lastseen_heartbeats_held',
+      help: 'QoS 1 heartbeats waiting for their device budget (LASTSEEN_HEARTBEAT_RATE/BURST): not yet ingested, PUBACK not yet written',
+      registers: [registry],
+    }),
+    heartbeatsHeldTotal: new Counter({
+      name: 'lastseen_heartbeats_held_total',
+      help: 'QoS 1 heartbeats that waited for their device budget before being ingested and acknowledged (backpressure instead of dropping)',
+      registers: [registry],
+    }),
+    heartbeatsUnacknowledged: new Counter({
+      name: 'lastseen_heartbeats_unacknowledged_total',
+      help: 'Held heartbeats let go without PUBACK, never stored: held_limit (the device held too many, its connection closed) or connection_closed; the device retransmits them',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     authFailures: new Counter({
       name: 'lastseen_auth_failures_total',
       help: 'Refused logins, by interface (mqtt, http, socketio, session) and reason',

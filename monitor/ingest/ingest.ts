@@ -5,7 +5,6 @@ import type { LivenessTracker } from '../liveness/tracker.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Registry } from '../registry/registry.ts';
-import type { RateLimiter } from '../security/rate-limiter.ts';
 import type { TimeSeriesStore } from '../store/store.ts';
 import type { StoredHeartbeat } from '../types.ts';
 
@@ -23,6 +22,8 @@ const BACKFILL_MS = 5 * 60_000;
 /**
  * The heartbeat's way through the monitor: parse and validate, check it against the registry,
  * apply it to liveness, hand it to the store's batch. Synchronous, no promise per message.
+ * Pacing (the per-device budget) is decided before, by whoever can hold the acknowledgement
+ * (pacing.ts): a heartbeat that reaches here is taken.
  * A rejected heartbeat is logged with the device id and counted, and never marks the device alive.
  */
 export class Ingest {
@@ -34,8 +35,6 @@ export class Ingest {
       metrics: Metrics;
       log: Logger;
       clock: Clock;
-      /** Per-device throttle; a runaway device is held back without touching the others. */
-      limiter?: RateLimiter;
     },
   ) {
     // The registry's slot is passed to liveness as is (one id lookup per heartbeat).
@@ -47,9 +46,6 @@ export class Ingest {
     // The registry's in-memory part (slot, customer, ICCID hash): no SQLite read per message.
     const slot = registry.slotOf(deviceId);
     if (slot < 0) return this.reject(deviceId, 'unknown_device', `device ${deviceId} is not in the registry`);
-    if (this.deps.limiter && !this.deps.limiter.allow(deviceId, receivedAt)) {
-      return this.reject(deviceId, 'rate_limited', 'more heartbeats than the per-device limit (LASTSEEN_HEARTBEAT_RATE/BURST)');
-    }
     const parsed = parseHeartbeat(payload);
     if (!parsed.ok) return this.reject(deviceId, parsed.reason, parsed.detail);
     const hb = parsed.heartbeat;
@@ -100,6 +96,14 @@ export class Ingest {
         'device clock unreliable: its ts is implausible, history places it at the receive time',
       );
     }
+  }
+
+  /**
+   * A QoS 0 heartbeat over the device's budget (pacing.ts): refused, counted and logged. It was
+   * never going to be acknowledged, so refusing it loses nothing the device was told was kept.
+   */
+  rateLimited(deviceId: string): IngestResult {
+    return this.reject(deviceId, 'rate_limited', 'QoS 0 heartbeat over the per-device limit (LASTSEEN_HEARTBEAT_RATE/BURST); QoS 1 would wait');
   }
 
   private reject(deviceId: string, reason: RejectReason | 'unknown_device', detail: string): IngestResult {
