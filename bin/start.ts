@@ -32,6 +32,12 @@ import { createAlerts, customerInfo, deviceInfo } from '../monitor/alerts/index.
 import { diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
+import { Counter } from 'prom-client';
+import { smtpTransport } from '../monitor/alerts/channels/email.ts';
+import { gazetteer } from '../monitor/geo/gazetteer.ts';
+import { LetterSender } from '../monitor/letters/send.ts';
+import { LetterStore } from '../monitor/letters/store.ts';
+import { letterRoutes } from '../web/routes/letters.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
 import { attachMapLive } from '../web/map/live.ts';
@@ -177,6 +183,29 @@ export async function startSystem(opts: StartOptions = {}) {
     }),
   );
   extraApi.push(alertRoutes(alerts.store, (req) => req.principal ?? null, { clock }));
+  // Letters to customers' contacts (monitor/letters/), kept in the registry file beside the audit log.
+  const letterSender = new LetterSender(new LetterStore(db), config.smtpUrl ? smtpTransport(config.smtpUrl) : null, config.smtpFrom, () => clock.now());
+  const lettersCounted = new Counter({ name: 'lastseen_letters_total', help: 'Letters to customers handed to SMTP, by result (sent, failed).', labelNames: ['result'], registers: [metrics.registry] });
+  extraApi.push(
+    letterRoutes({
+      registry,
+      deviceInfo: (id) => {
+        const d = registry.getDevice(id);
+        return d ? deviceInfo(d, liveness.get(id)) : undefined;
+      },
+      diagnose: async (id) => {
+        const input = await diagnosisInput(id, 'customer');
+        return input && diagnose(input);
+      },
+      place: (lat, lon) => gazetteer().nearest(lat, lon),
+      publicUrl: config.publicUrl,
+      letters: letterSender.store,
+      sender: letterSender,
+      audit,
+      counted: (result) => lettersCounted.inc({ result }),
+      now: () => clock.now(),
+    }),
+  );
   const map = createMapRouter({
     source: {
       all: () => liveness.all(),
@@ -234,6 +263,7 @@ export async function startSystem(opts: StartOptions = {}) {
     await closeBroker(aedes);
     liveness.stop();
     await alerts.stop();
+    letterSender.close();
     snapshotter.stop();
     await store.close();
     db.close();
@@ -257,6 +287,7 @@ export async function startSystem(opts: StartOptions = {}) {
       await Promise.all([closeBroker(aedes), new Promise<void>((r) => http.close(() => r()))]);
       liveness.stop();
       await alerts.stop();
+      letterSender.close();
       stopRecording();
       snapshotter.stop();
       await store.close();

@@ -18,6 +18,8 @@ import type { Principal } from '../monitor/registry/registry.ts';
  *   device:credentials yes   no     no       (rotate / revoke a device token)
  *   key:manage        yes    no     no       (list / revoke API keys)
  *   audit:read        yes    no     no
+ *   letter:write      yes    yes    no       (compose, send, list letters to customers: the
+ *                                             operator writes them; a customer reads them by mail)
  *
  * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
  * who fails only on ownership must be answered 404, never 403, so that a customer cannot
@@ -36,7 +38,8 @@ export type Action =
   | 'alert:ack'
   | 'device:credentials'
   | 'key:manage'
-  | 'audit:read';
+  | 'audit:read'
+  | 'letter:write';
 
 const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
   admin: new Set<Action>([
@@ -53,8 +56,9 @@ const ROLE_ACTIONS: Record<Principal['role'], ReadonlySet<Action>> = {
     'device:credentials',
     'key:manage',
     'audit:read',
+    'letter:write',
   ]),
-  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack']),
+  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack', 'letter:write']),
   customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read']),
 };
 
