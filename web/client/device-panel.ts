@@ -7,6 +7,7 @@ import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, post } from './api.ts';
 import { smallChart } from './charts.ts';
 import { byId, el, fill } from './dom.ts';
 import { inHistoryOrder } from './history.ts';
+import { letterSection } from './letter.ts';
 import type { MapView } from './map-view.ts';
 import { statusColour } from './status.ts';
 import { ago, utc } from './time.ts';
@@ -73,8 +74,9 @@ export class DevicePanel {
       timeline: el('section', {}, el('h3', {}, 'Connection timeline'), el('div', { class: 'muted' }, 'Loading…')),
       diagnosis: el('section', {}, el('h3', {}, 'Diagnosis'), el('div', { class: 'muted' }, 'Loading…')),
       alerts: el('section', {}, el('h3', {}, 'Alerts'), el('div', { class: 'muted' }, 'Loading…')),
+      letter: el('section', { class: 'write' }, el('h3', {}, 'Write to customer'), el('div', { class: 'muted' }, 'Loading…')),
     };
-    fill(body, this.header(d), sections.charts, sections.diagnosis, sections.timeline, sections.alerts);
+    fill(body, this.header(d), sections.charts, sections.diagnosis, sections.timeline, sections.alerts, sections.letter);
     if (d.lastPosition) this.map.flyTo(d.lastPosition.lat, d.lastPosition.lon, id);
     const guard = (section: HTMLElement, p: Promise<Node[]>) =>
       p
@@ -84,6 +86,7 @@ export class DevicePanel {
     void guard(sections.timeline, this.timeline(id));
     void guard(sections.diagnosis, this.diagnosis(id));
     void guard(sections.alerts, this.alerts(id));
+    void guard(sections.letter, letterSection(id));
     this.alertSection = sections.alerts;
   }
 
