@@ -56,6 +56,11 @@ describe('"Write to customer" in the device panel (Chromium)', () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${sys.url}/?device=giraffe-7#token=${encodeURIComponent(agentKey)}`);
     await page.waitForSelector('#panel:not([hidden]) h2.device-name');
+    // The panel speaks people's words: the cause by name, the customer by name, local time beside UTC.
+    await page.waitForSelector('#panel .cause[data-cause="battery_depleted"]');
+    expect(await page.textContent('#panel .cause strong')).toBe('Battery depleted');
+    expect(await page.textContent('#panel .facts')).toContain('Customer kwt (kwt)');
+    expect(await page.textContent('#panel .facts')).toMatch(/Last seen.*UTC · .* local/);
     await page.click('#panel button.write-letter');
     await page.waitForSelector('#panel textarea.letter-body');
     expect(await page.inputValue('#panel input.letter-subject')).toBe('Twiga (giraffe-7): seit 10 Min. ohne Meldung – Akku leer');

@@ -7,6 +7,7 @@ import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, post } from './api.ts';
 import { smallChart } from './charts.ts';
 import { byId, el, fill } from './dom.ts';
 import { inHistoryOrder } from './history.ts';
+import { causeLabel, localTime } from './labels.ts';
 import { letterSection } from './letter.ts';
 import type { MapView } from './map-view.ts';
 import { statusColour } from './status.ts';
@@ -46,6 +47,8 @@ export class DevicePanel {
   current: string | null = null;
   private root = byId('panel');
   private alertSection: HTMLElement | null = null;
+  /** Name of the shown device's customer (GET /api/customers/:id), null when unknown. */
+  private customerName: string | null = null;
 
   constructor(private map: MapView) {
     byId('panel-close').addEventListener('click', () => this.close());
@@ -69,6 +72,10 @@ export class DevicePanel {
       fill(body, el('div', { class: 'muted' }, 'This device is not available.'));
       return;
     }
+    // The customer's name, not only its id: an agent on the phone hears the name.
+    const customer: { name: string } | typeof NOT_AVAILABLE = await getOptional<{ name: string }>(`/api/customers/${encodeURIComponent(d.customerId)}`).catch(() => NOT_AVAILABLE);
+    if (this.current !== id) return;
+    this.customerName = customer === NOT_AVAILABLE ? null : customer.name;
     const sections = {
       charts: el('section', {}, el('h3', {}, 'Battery and signal'), el('div', { class: 'muted' }, 'Loading…')),
       timeline: el('section', {}, el('h3', {}, 'Connection timeline'), el('div', { class: 'muted' }, 'Loading…')),
@@ -103,7 +110,7 @@ export class DevicePanel {
     const facts: [string, string | Node][] = [
       ['Status', el('span', {}, chip, ` since ${ago(d.statusSince)} (${utc(d.statusSince)})`)],
       ['Connection', d.connection ? `${d.connection} since ${ago(d.connectionSince)} (${utc(d.connectionSince)})` : '—'],
-      ['Last seen', `${ago(d.lastSeen)} (${utc(d.lastSeen)})`],
+      ['Last seen', `${ago(d.lastSeen)} (${utc(d.lastSeen)}${localTime(d.lastSeen)})`],
       [
         'Last position',
         d.lastPosition
@@ -112,7 +119,7 @@ export class DevicePanel {
       ],
       ['Battery', d.battery == null ? '—' : `${d.battery} %`],
       ['Signal', d.rssi == null ? '—' : `${d.rssi} dBm${d.rat ? ` (${d.rat})` : ''}`],
-      ['Customer', d.customerId],
+      ['Customer', this.customerName ? `${this.customerName} (${d.customerId})` : d.customerId],
       ['ICCID', d.iccid ?? '—'],
       ['IMSI', d.imsi ?? '—'],
       ['MSISDN', d.msisdn ?? '—'],
@@ -167,7 +174,7 @@ export class DevicePanel {
     if (d === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
     const conf = typeof d.confidence === 'number' ? `${Math.round(d.confidence * (d.confidence <= 1 ? 100 : 1))} %` : String(d.confidence ?? '');
     return [
-      el('div', { class: 'cause' }, el('strong', {}, d.cause), conf ? ` (confidence ${conf})` : ''),
+      el('div', { class: 'cause', attrs: { 'data-cause': d.cause } }, el('strong', {}, causeLabel(d.cause)), conf ? ` (confidence ${conf})` : ''),
       el('div', {}, `Next step: ${d.nextStep}`),
       el(
         'ul',
