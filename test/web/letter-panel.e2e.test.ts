@@ -7,6 +7,7 @@
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../monitor/clock.ts';
+import { gazetteer } from '../../monitor/geo/gazetteer.ts';
 import { buildWeb } from '../../web/build.ts';
 import { ensureDebianBinary } from '../helpers/debian.ts';
 import { mailText, startSmtpServer } from '../helpers/smtp.ts';
@@ -20,7 +21,8 @@ let agentKey: string;
 beforeAll(async () => {
   const executablePath = ensureDebianBinary('chromium', 'chromium');
   // Always from the current source: a stale web/dist would test old code.
-  await buildWeb();
+  // The bundled places load once per process (a worker, 1–15 s on this shared machine): here, not in the test's time.
+  await Promise.all([buildWeb(), gazetteer()]);
   smtp = await startSmtpServer();
   const clock = new ManualClock(Date.now());
   clock.now = clock.now.bind(clock);
@@ -84,5 +86,5 @@ describe('"Write to customer" in the device panel (Chromium)', () => {
     await page.waitForSelector('#panel ul.letters li[data-result="sent"]');
     expect(await page.textContent('#panel ul.letters')).toMatch(/sent to jo@kwt\.example by agent:[0-9a-f]+: Twiga \(giraffe-7\): silent for 10 min – battery depleted/);
     await page.close();
-  });
+  }, 90_000);
 });

@@ -10,7 +10,7 @@ describe('gazetteer (bundled GeoNames places, offline)', () => {
     expect(nairobi.km).toBeLessThan(3);
     expect(g.nearest(67.8557, 20.2251)).toMatchObject({ name: 'Kiruna', country: 'SE' });
     expect(g.nearest(53.5507, 9.993)).toMatchObject({ name: 'Hamburg', country: 'DE' });
-  });
+  }, 60_000);
 
   it('answers null far out at sea and for non-numbers, rather than a place 2 000 km away', async () => {
     const g = await gazetteer();

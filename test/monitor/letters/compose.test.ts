@@ -97,5 +97,5 @@ describe('composeLetter', () => {
   it('names the real place from the bundled gazetteer for a giraffe near Nairobi', async () => {
     const place = (await gazetteer()).nearest(giraffe.lastPosition!.lat, giraffe.lastPosition!.lon);
     expect(composeLetter(input({ place })).body).toContain('Letzte Position: Nairobi, Kenia – -1.29210, 36.82190');
-  });
+  }, 60_000);
 });

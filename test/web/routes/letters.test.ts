@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../monitor/clock.ts';
+import { gazetteer } from '../../../monitor/geo/gazetteer.ts';
 import { mailHeader, mailText, startSmtpServer } from '../../helpers/smtp.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../../helpers/system.ts';
 
@@ -20,7 +21,8 @@ clock.now = clock.now.bind(clock);
 
 beforeAll(async () => {
   // The first message is refused (550): the retry test below uses it.
-  smtp = await startSmtpServer({ rejectFirst: 1 });
+  // The bundled places load once per process (a worker): here, not in a test's time.
+  [smtp] = await Promise.all([startSmtpServer({ rejectFirst: 1 }), gazetteer()]);
   sys = await startTestSystem({ clock, config: { smtpUrl: smtp.url, publicUrl: 'https://lastseen.example' } });
   const token = await sys.addDevice('giraffe-7', 'kwt', { name: 'Twiga', iccid: '89254021234567890121', interval: 60, offlineAfter: 180, species: 'giraffe' });
   await sys.addDevice('zoo-1', 'zoo', { name: 'Zoo one' });
