@@ -36,6 +36,12 @@ import { attachMapLive } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
 import { deviceLogRoutes } from '../web/routes/device-log.ts';
+import { letterRoutes } from '../web/routes/letters.ts';
+import { smtpTransport } from '../monitor/alerts/channels/email.ts';
+import { gazetteer } from '../monitor/geo/gazetteer.ts';
+import { LetterSender } from '../monitor/letters/send.ts';
+import { LetterStore } from '../monitor/letters/store.ts';
+import { Counter } from 'prom-client';
 import { silenceRoutes } from '../web/routes/silences.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { createHttpServer } from '../web/server.ts';
@@ -267,6 +273,18 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     const last = liveness.get(id)?.last;
     return d && { id: d.id, customerId: d.customerId, mcc: last?.mcc ?? null, mnc: last?.mnc ?? null, cellId: last?.cellId ?? null };
   };
+  // Letters to customers' contacts (monitor/letters/), kept in the registry file beside the audit log.
+  const letterSender = await f.add({
+    name: 'letters',
+    start: () => new LetterSender(new LetterStore(db), config.smtpUrl ? smtpTransport(config.smtpUrl) : null, config.smtpFrom, () => clock.now()),
+    stop: (sender) => sender.close(),
+  });
+  const lettersCounted = new Counter({
+    name: 'lastseen_letters_total',
+    help: 'Letters to customers handed to SMTP, by result (sent, failed).',
+    labelNames: ['result'],
+    registers: [metrics.registry],
+  });
   const extraApi: Router[] = [
     diagnosisRouter({
       load: (id, req) => {
@@ -288,6 +306,24 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       audit,
     }),
     deviceLogRoutes({ notes: alerts.notes, alerts: alerts.store, silences: alerts.silences, device: silenceSubject, clock, audit }),
+    letterRoutes({
+      registry,
+      deviceInfo: (id) => {
+        const d = registry.getDevice(id);
+        return d ? deviceInfo(d, liveness.get(id)) : undefined;
+      },
+      diagnose: async (id) => {
+        const input = await diagnosisInput(id, 'customer');
+        return input && diagnose(input);
+      },
+      place: async (lat, lon) => (await gazetteer()).nearest(lat, lon),
+      publicUrl: config.publicUrl,
+      letters: letterSender.store,
+      sender: letterSender,
+      audit,
+      counted: (result) => lettersCounted.inc({ result }),
+      now: () => clock.now(),
+    }),
     map.router,
   ];
   await f.add({ name: 'map index', start: () => undefined, stop: () => map.close() });

@@ -16,6 +16,10 @@ export interface Config {
   store: string;
   adminToken: string | null;
   smtpUrl: string | null;
+  /** Sender address of letters to customers (monitor/letters/). */
+  smtpFrom: string;
+  /** The address agents and customers reach the web map at; deep links in letters start with it. Unset: the request's origin. */
+  publicUrl: string | null;
   logLevel: string;
   /** Base-map tile URL template for the web map. */
   tileUrl: string;
@@ -103,6 +107,11 @@ const envSchema = z.object({
   LASTSEEN_SMTP_URL: z
     .string()
     .refine((s) => /^smtps?:\/\//.test(s), 'LASTSEEN_SMTP_URL must start with smtp:// or smtps://')
+    .optional(),
+  LASTSEEN_SMTP_FROM: z.string().max(200).refine((s) => !/[\r\n]/.test(s), 'LASTSEEN_SMTP_FROM must be one line').default('lastseen support <support@lastseen.invalid>'),
+  LASTSEEN_PUBLIC_URL: z
+    .string()
+    .refine((s) => /^https?:\/\/[^\s]+$/.test(s), 'LASTSEEN_PUBLIC_URL must be an http:// or https:// URL')
     .optional(),
   LASTSEEN_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -217,6 +226,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     store: e.LASTSEEN_STORE,
     adminToken: e.LASTSEEN_ADMIN_TOKEN ?? null,
     smtpUrl: e.LASTSEEN_SMTP_URL ?? null,
+    smtpFrom: e.LASTSEEN_SMTP_FROM,
+    publicUrl: e.LASTSEEN_PUBLIC_URL ?? null,
     logLevel: e.LASTSEEN_LOG_LEVEL,
     tileUrl: e.LASTSEEN_TILE_URL,
     heartbeatRate: e.LASTSEEN_HEARTBEAT_RATE,

@@ -43,7 +43,17 @@ export interface Customer {
   alertPolicy: Record<string, number> | null;
   /** Diagnosis threshold overrides (monitor/diagnosis/thresholds.ts fields). */
   diagnosis: Record<string, number> | null;
+  /** Who at the customer is written to (letters, monitor/letters/), in their language and time zone. */
+  contacts: Contact[];
   createdAt: number;
+}
+
+/** A person at a customer: letters are composed in `language` with times in `timeZone` (IANA) beside UTC. */
+export interface Contact {
+  name: string;
+  email: string;
+  language: 'en' | 'de' | 'sv';
+  timeZone: string;
 }
 
 export type ChannelConfig =

@@ -27,6 +27,8 @@ import type { Role } from '../monitor/types.ts';
  *   silence:manage      yes    yes    own devices/customer only (a wide one needs an admin:
  *                                     web/routes/silences.ts)
  *   note:create         yes    yes    own devices only
+ *   letter:write        yes    yes    no       (compose, send, list letters to customers: the
+ *                                            operator writes them; a customer reads them by mail)
  *
  * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
  * who fails only on ownership must be answered 404, never 403, so that a customer cannot
@@ -53,7 +55,8 @@ export type Action =
   | 'user:manage'
   | 'audit:read'
   | 'silence:manage'
-  | 'note:create';
+  | 'note:create'
+  | 'letter:write';
 
 /** Who may ask for an action at all; ownership is decided after (`authorize`). */
 export type Caller = Pick<Principal, 'role' | 'customerId'>;
@@ -76,8 +79,9 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'audit:read',
     'silence:manage',
     'note:create',
+    'letter:write',
   ]),
-  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack', 'silence:manage', 'note:create']),
+  agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack', 'silence:manage', 'note:create', 'letter:write']),
   customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read', 'alert:subscribe', 'silence:manage', 'note:create']),
 };
 

@@ -32,6 +32,29 @@ export const channelSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('mqtt') }),
 ]);
 
+/** An IANA zone this Node.js knows ("Africa/Nairobi"); "UTC" too. Intl throws a RangeError for any other. */
+export function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A person letters are written to (monitor/letters/): name and address become mail header words, so one line. */
+export const contactSchema = z
+  .object({
+    name: text(200).min(1),
+    email: z.email('must be an e-mail address').max(254),
+    language: z.enum(['en', 'de', 'sv'], 'must be en, de or sv'),
+    timeZone: z
+      .string()
+      .max(64)
+      .refine(isTimeZone, 'must be an IANA time zone such as "Africa/Nairobi" or "Europe/Berlin"'),
+  })
+  .strict();
+
 const ms = z.number().int().positive().max(7 * 86400_000);
 /** Alert damping overrides (monitor/alerts/types.ts AlertPolicy); durations in ms. */
 export const alertPolicySchema = z
@@ -65,6 +88,7 @@ export const customerCreateSchema = z.object({
   ratePlan: text(200).nullish(),
   alertPolicy: alertPolicySchema.nullish(),
   diagnosis: thresholdOverridesSchema.nullish(),
+  contacts: z.array(contactSchema).max(20).optional(),
 });
 
 export const customerPatchSchema = customerCreateSchema.omit({ id: true }).partial();

@@ -16,7 +16,7 @@ import type { Check } from './types.ts';
  *   powered_off       ask whether it was switched off or its power removed
  *   connection_lost   check the data session with the carrier, then a power-cycle
  *   sim_deactivated   reactivate the SIM if the device should be in service
- *   network_outage    not the device: check the carrier, tell no customer to act
+ *   network_outage    not the device: the cell and network view, network operations; no customer action
  *   never_reported    check power, SIM activation and the credentials configured
  *   device_unresponsive  device side: the network has its session, its software sends nothing —
  *                     restart it, ask about a firmware or configuration change
@@ -46,7 +46,7 @@ export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]
     case 'sim_deactivated':
       return `Reactivate ${sim(f)} if ${it} should be in service: it is ${f.simState} in the registry${silent(f)}.`;
     case 'network_outage':
-      return `No action with the customer: ${d.evidence[0]}, a network outage rather than this ${f.noun}. Check the carrier's status page${network(f)}; it should report again when the network recovers.`;
+      return `No action with the customer: ${d.evidence[0]}, a network outage rather than this ${f.noun}. We are the carrier: open the cell and network view${network(f)} and hand the outage to network operations; it should report again when the network recovers.`;
     case 'never_reported':
       return `Check with the customer that ${it} is switched on, that ${sim(f)} is activated (now ${f.simState}), and that it logs in as "${f.deviceId}" with the token issued at onboarding (${utc(f.createdAt, f.now)}).`;
     case 'device_unresponsive':

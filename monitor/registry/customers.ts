@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import type { ChannelConfig, Customer } from '../types.ts';
+import type { ChannelConfig, Contact, Customer } from '../types.ts';
 import { RegistryError } from './errors.ts';
 import { customerFromRow, customerParams, type CustomerRow } from './rows.ts';
 
@@ -14,6 +14,7 @@ export interface NewCustomer {
   ratePlan?: string | null;
   alertPolicy?: Record<string, number> | null;
   diagnosis?: Record<string, number> | null;
+  contacts?: Contact[];
 }
 
 /**
@@ -31,12 +32,12 @@ export class Customers {
     private now: () => number,
   ) {
     this.insert = db.prepare(
-      `INSERT INTO customers (id, name, offline_after, language, channels, parent_id, communication_plan, rate_plan, alert_policy, diagnosis, created_at)
-       VALUES (@id, @name, @offlineAfter, @language, @channels, @parentId, @communicationPlan, @ratePlan, @alertPolicy, @diagnosis, @createdAt)`,
+      `INSERT INTO customers (id, name, offline_after, language, channels, parent_id, communication_plan, rate_plan, alert_policy, diagnosis, contacts, created_at)
+       VALUES (@id, @name, @offlineAfter, @language, @channels, @parentId, @communicationPlan, @ratePlan, @alertPolicy, @diagnosis, @contacts, @createdAt)`,
     );
     this.change = db.prepare(
       `UPDATE customers SET name = @name, offline_after = @offlineAfter, language = @language, channels = @channels, parent_id = @parentId,
-       communication_plan = @communicationPlan, rate_plan = @ratePlan, alert_policy = @alertPolicy, diagnosis = @diagnosis WHERE id = @id`,
+       communication_plan = @communicationPlan, rate_plan = @ratePlan, alert_policy = @alertPolicy, diagnosis = @diagnosis, contacts = @contacts WHERE id = @id`,
     );
     this.remove = db.prepare('DELETE FROM customers WHERE id = ?');
     for (const r of db.prepare('SELECT * FROM customers').all() as CustomerRow[]) this.customers.set(r.id, customerFromRow(r));
@@ -60,6 +61,7 @@ export class Customers {
       ratePlan: c.ratePlan ?? null,
       alertPolicy: c.alertPolicy ?? null,
       diagnosis: c.diagnosis ?? null,
+      contacts: c.contacts ?? [],
       createdAt: this.now(),
     };
     this.insert.run(customerParams(customer));
@@ -89,6 +91,7 @@ export class Customers {
       ratePlan: pick(patch.ratePlan, c.ratePlan),
       alertPolicy: pick(patch.alertPolicy, c.alertPolicy),
       diagnosis: pick(patch.diagnosis, c.diagnosis),
+      contacts: patch.contacts ?? c.contacts,
     };
     this.change.run(customerParams(next));
     this.customers.set(id, next);

@@ -1,4 +1,4 @@
-import type { ChannelConfig, Customer, Device, SimState } from '../types.ts';
+import type { ChannelConfig, Contact, Customer, Device, SimState } from '../types.ts';
 
 /** The registry's SQLite rows and their conversion to the API's objects. */
 export interface DeviceRow {
@@ -31,6 +31,8 @@ export interface CustomerRow {
   rate_plan: string | null;
   alert_policy: string | null;
   diagnosis: string | null;
+  /** JSON array; NULL in registries made before contacts existed. */
+  contacts: string | null;
   created_at: number;
 }
 
@@ -66,6 +68,7 @@ export function customerFromRow(r: CustomerRow): Customer {
     ratePlan: r.rate_plan,
     alertPolicy: r.alert_policy ? (JSON.parse(r.alert_policy) as Record<string, number>) : null,
     diagnosis: r.diagnosis ? (JSON.parse(r.diagnosis) as Record<string, number>) : null,
+    contacts: r.contacts ? (JSON.parse(r.contacts) as Contact[]) : [],
     createdAt: r.created_at,
   };
 }
@@ -76,5 +79,6 @@ export function customerParams(c: Customer) {
     channels: JSON.stringify(c.channels),
     alertPolicy: c.alertPolicy ? JSON.stringify(c.alertPolicy) : null,
     diagnosis: c.diagnosis ? JSON.stringify(c.diagnosis) : null,
+    contacts: JSON.stringify(c.contacts),
   };
 }

@@ -50,6 +50,7 @@ export const REGISTRY_COLUMNS: { table: string; column: string; type: string }[]
   { table: 'customers', column: 'rate_plan', type: 'TEXT' },
   { table: 'customers', column: 'alert_policy', type: 'TEXT' },
   { table: 'customers', column: 'diagnosis', type: 'TEXT' },
+  { table: 'customers', column: 'contacts', type: 'TEXT' },
   { table: 'devices', column: 'imei', type: 'TEXT' },
   { table: 'devices', column: 'nickname', type: 'TEXT' },
   { table: 'devices', column: 'tag_model', type: 'TEXT' },

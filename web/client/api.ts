@@ -77,3 +77,23 @@ export function qs(params: Record<string, string | number | undefined | null>): 
   const s = u.toString();
   return s ? `?${s}` : '';
 }
+
+/** POST a JSON body; resolves to the status and parsed answer, whatever the status (the caller shows errors). */
+export async function postJson<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { ...authHeaders('POST'), 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status === 401) {
+    onUnauthorized();
+    throw new ApiError(401, 'not signed in');
+  }
+  let parsed: unknown = null;
+  try {
+    parsed = await res.json();
+  } catch {
+    /* not JSON */
+  }
+  return { status: res.status, body: parsed as T };
+}

@@ -8,6 +8,8 @@ import { smallChart } from './charts.ts';
 import { caseLogNodes, silencedBadge } from './case-log.ts';
 import { byId, el, fill } from './dom.ts';
 import { inHistoryOrder } from './history.ts';
+import { causeLabel, localTime } from './labels.ts';
+import { letterSection } from './letter.ts';
 import type { MapView } from './map-view.ts';
 import { statusColour } from './status.ts';
 import { ago, utc } from './time.ts';
@@ -48,6 +50,8 @@ export class DevicePanel {
   current: string | null = null;
   private root = byId('panel');
   private alertSection: HTMLElement | null = null;
+  /** Name of the shown device's customer (GET /api/customers/:id), null when unknown. */
+  private customerName: string | null = null;
 
   constructor(private map: MapView) {
     byId('panel-close').addEventListener('click', () => this.close());
@@ -71,15 +75,20 @@ export class DevicePanel {
       fill(body, el('div', { class: 'muted' }, 'This device is not available.'));
       return;
     }
+    // The customer's name, not only its id: an agent on the phone hears the name.
+    const customer: { name: string } | typeof NOT_AVAILABLE = await getOptional<{ name: string }>(`/api/customers/${encodeURIComponent(d.customerId)}`).catch(() => NOT_AVAILABLE);
+    if (this.current !== id) return;
+    this.customerName = customer === NOT_AVAILABLE ? null : customer.name;
     const sections = {
       charts: el('section', {}, el('h3', {}, 'Battery and signal'), el('div', { class: 'muted' }, 'Loading…')),
       timeline: el('section', {}, el('h3', {}, 'Connection timeline'), el('div', { class: 'muted' }, 'Loading…')),
       diagnosis: el('section', {}, el('h3', {}, 'Diagnosis'), el('div', { class: 'muted' }, 'Loading…')),
       alerts: el('section', {}, el('h3', {}, 'Alerts'), el('div', { class: 'muted' }, 'Loading…')),
       log: el('section', { attrs: { id: 'case-log' } }, el('h3', {}, 'Case log'), el('div', { class: 'muted' }, 'Loading…')),
+      letter: el('section', { class: 'write' }, el('h3', {}, 'Write to customer'), el('div', { class: 'muted' }, 'Loading…')),
     };
     const badge = el('div', { attrs: { id: 'silence-badge' } });
-    fill(body, this.header(d), badge, sections.charts, sections.diagnosis, sections.timeline, sections.alerts, sections.log);
+    fill(body, this.header(d), badge, sections.charts, sections.diagnosis, sections.timeline, sections.alerts, sections.letter, sections.log);
     if (d.lastPosition) this.map.flyTo(d.lastPosition.lat, d.lastPosition.lon, id);
     const guard = (section: HTMLElement, p: Promise<Node[]>) =>
       p
@@ -89,6 +98,7 @@ export class DevicePanel {
     void guard(sections.timeline, this.timeline(id));
     void guard(sections.diagnosis, this.diagnosis(id));
     void guard(sections.alerts, this.alerts(id));
+    void guard(sections.letter, letterSection(id));
     this.alertSection = sections.alerts;
     // After a note or a silence: redraw the log and the badge (a new silence shows at once).
     const reloadLog = () => {
@@ -113,7 +123,7 @@ export class DevicePanel {
     const facts: [string, string | Node][] = [
       ['Status', el('span', {}, chip, ` since ${ago(d.statusSince)} (${utc(d.statusSince)})`)],
       ['Connection', d.connection ? `${d.connection} since ${ago(d.connectionSince)} (${utc(d.connectionSince)})` : '—'],
-      ['Last seen', `${ago(d.lastSeen)} (${utc(d.lastSeen)})`],
+      ['Last seen', `${ago(d.lastSeen)} (${utc(d.lastSeen)}${localTime(d.lastSeen)})`],
       [
         'Last position',
         d.lastPosition
@@ -123,7 +133,7 @@ export class DevicePanel {
       ...(d.session ? [['Data session', sessionText(d.session)] as [string, string]] : []),
       ['Battery', d.battery == null ? '—' : `${d.battery} %`],
       ['Signal', d.rssi == null ? '—' : `${d.rssi} dBm${d.rat ? ` (${d.rat})` : ''}`],
-      ['Customer', d.customerId],
+      ['Customer', this.customerName ? `${this.customerName} (${d.customerId})` : d.customerId],
       ['ICCID', d.iccid ?? '—'],
       ['IMSI', d.imsi ?? '—'],
       ['MSISDN', d.msisdn ?? '—'],
@@ -178,7 +188,7 @@ export class DevicePanel {
     if (d === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
     const conf = typeof d.confidence === 'number' ? `${Math.round(d.confidence * (d.confidence <= 1 ? 100 : 1))} %` : String(d.confidence ?? '');
     return [
-      el('div', { class: 'cause' }, el('strong', {}, d.cause), conf ? ` (confidence ${conf})` : ''),
+      el('div', { class: 'cause', attrs: { 'data-cause': d.cause } }, el('strong', {}, causeLabel(d.cause)), conf ? ` (confidence ${conf})` : ''),
       el('div', {}, `Next step: ${d.nextStep}`),
       el(
         'ul',

@@ -104,6 +104,9 @@ async function start(): Promise<void> {
     },
   });
   await snapshot();
+  // A deep link (`/?device=<id>`, as letters carry it: monitor/letters/link.ts) opens that device's panel.
+  const linked = new URLSearchParams(location.search).get('device');
+  if (linked) select(linked);
 }
 
 start().catch((err: Error) => {

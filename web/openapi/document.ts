@@ -9,6 +9,7 @@ import {
   userCreateSchema,
 } from '../schemas.ts';
 import { silenceCreateSchema } from '../../monitor/alerts/silences-input.ts';
+import { letterSendSchema } from '../routes/letters.ts';
 import * as R from './responses.ts';
 
 type Schema = z.ZodType;
@@ -26,6 +27,7 @@ const REQUESTS: Record<string, Schema> = {
   SessionCreate: sessionCreateSchema,
   SilenceCreate: silenceCreateSchema,
   NoteCreate: z.object({ text: z.string().min(1).max(4000).describe('plain text; line breaks and tabs allowed, other control characters refused') }).strict(),
+  LetterSend: letterSendSchema,
 };
 const RESPONSES: Record<string, Schema> = {
   Error: R.errorBody,
@@ -48,6 +50,10 @@ const RESPONSES: Record<string, Schema> = {
   SilenceList: R.silenceList,
   Note: R.noteView,
   CaseLog: R.caseLogView,
+  LetterDraft: R.letterDraft,
+  LetterResult: R.letterResult,
+  LetterFailed: R.letterFailed,
+  LetterList: R.letterList,
 };
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -155,6 +161,27 @@ export function openApiDocument(version: string) {
       '/api/devices/{id}/revoke': { post: { summary: 'Revoke the device token (closes its sessions)', parameters: [idParam], responses: { '200': { description: '{ id, revoked }' }, ...errors(401, 403, 404) } } },
       '/api/devices/{id}/diagnosis': { get: { parameters: [idParam], responses: { ...ok('Diagnosis'), ...errors(401, 404) } } },
       '/api/devices/{id}/timeline': { get: { parameters: [idParam], responses: { '200': { description: 'timeline entries, oldest first' }, ...errors(401, 404) } } },
+      '/api/devices/{id}/letter': {
+        get: {
+          summary: "A letter to the device's customer, composed in the contact's language and time zone (admin, agent); nothing is kept",
+          parameters: [idParam, q('language', 'en | de | sv; default the contact\'s'), q('contact', "a contact's e-mail; default the first contact")],
+          responses: { ...ok('LetterDraft'), ...errors(401, 403, 404, 409, 422) },
+        },
+        post: {
+          summary: "Send a letter (the agent's edited text) to contacts of the device's customer through SMTP; kept either way",
+          parameters: [idParam],
+          requestBody: body('LetterSend'),
+          responses: { ...ok('LetterResult', '201'), '502': { description: 'SMTP failed; the letter is kept, retryable', content: { 'application/json': { schema: ref('LetterFailed') } } }, ...errors(400, 401, 403, 404, 409, 413, 422) },
+        },
+      },
+      '/api/devices/{id}/letters': { get: { summary: "The device's letters, newest first (admin, agent)", parameters: [idParam], responses: { ...ok('LetterList'), ...errors(401, 403, 404) } } },
+      '/api/letters/{id}/retry': {
+        post: {
+          summary: 'Send a kept letter that failed once more (admin, agent)',
+          parameters: [idParam],
+          responses: { ...ok('LetterResult'), '502': { description: 'SMTP failed again', content: { 'application/json': { schema: ref('LetterFailed') } } }, ...errors(401, 403, 404, 409) },
+        },
+      },
       '/api/onboarding': {
         post: {
           summary: 'Bulk onboarding: text/csv (the onboarding CSV) or a JSON array; NDJSON answer with Accept: application/x-ndjson',

@@ -37,6 +37,7 @@ export const customerView = z.object({
   ratePlan: z.string().nullable(),
   alertPolicy: z.record(z.string(), z.number()).nullable(),
   diagnosis: z.record(z.string(), z.number()).nullable(),
+  contacts: z.array(z.object({ name: z.string(), email: z.string(), language: z.enum(['en', 'de', 'sv']), timeZone: z.string() })),
   createdAt: z.string(),
 });
 
@@ -222,3 +223,35 @@ export const caseLogView = z.object({
       .describe('note {by, text}; alert {alertId, type, state, sent, message}; ack {alertId, by}; resolved {alertId, type}; silence {silenceId, by, reason, startsAt, endsAt, recurring}; silence-deleted {silenceId, by}'),
   ),
 });
+
+const contactView = z.object({ name: z.string(), email: z.string(), language: z.enum(['en', 'de', 'sv']), timeZone: z.string() });
+
+/** GET /api/devices/:id/letter: a draft, composed for one contact. */
+export const letterDraft = z.object({
+  to: z.array(z.string()),
+  subject: z.string(),
+  body: z.string(),
+  language: z.enum(['en', 'de', 'sv']),
+  contacts: z.array(contactView),
+});
+
+const storedLetter = z.object({
+  id: z.string(),
+  deviceId: z.string(),
+  customerId: z.string(),
+  at: z.string(),
+  sender: z.object({ role: z.string(), keyId: z.string().nullable(), name: z.string() }),
+  to: z.array(z.string()),
+  subject: z.string(),
+  body: z.string(),
+  language: z.string(),
+  result: z.enum(['sent', 'failed']),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+  sentAt: z.string().nullable(),
+});
+
+export const letterResult = z.object({ letter: storedLetter });
+/** 502: the SMTP server's answer in `error`, the kept letter beside it. */
+export const letterFailed = z.object({ error: z.string(), letter: storedLetter });
+export const letterList = z.object({ items: z.array(storedLetter) });

@@ -44,7 +44,7 @@ export const de: Templates = {
     powered_off: 'Prüfen, ob das Gerät absichtlich ausgeschaltet wurde, und es wieder einschalten.',
     connection_lost: 'Behebt sich meist innerhalb von Minuten von selbst; sonst Stromversorgung und Antenne des Geräts prüfen.',
     sim_deactivated: 'SIM-Karte im Konnektivitätsportal wieder aktivieren.',
-    network_outage: 'An den Geräten ist nichts zu tun: Sie melden sich, sobald das Netz wieder da ist. Statusseite des Mobilfunkanbieters prüfen.',
+    network_outage: 'An den Geräten ist nichts zu tun: Sie melden sich, sobald das Netz wieder da ist. Unser Netzbetrieb arbeitet daran; wir melden uns, wenn die Störung vorbei ist.',
     never_reported: 'Prüfen, ob das Gerät eingeschaltet und mit der richtigen Serveradresse und den richtigen Zugangsdaten eingerichtet ist.',
     device_unresponsive: 'Das Netz sieht das Gerät; Gerät neu starten und eine kürzliche Firmware- oder Konfigurationsänderung prüfen.',
     detached: 'Akku prüfen und ob das Gerät an seiner letzten Position außerhalb der Netzabdeckung ist.',
@@ -86,5 +86,20 @@ export const de: Templates = {
     subject: (v) => `Störung behoben: ${v.count - v.stillOffline} von ${v.count} Geräten wieder online`,
     message: (v) =>
       `Die Störung ${v.scope} ist vorbei: ${v.count - v.stillOffline} von ${v.count} Geräten melden sich wieder, ${v.stillOffline} noch offline.`,
+  },
+  compass: ['N', 'NO', 'O', 'SO', 'S', 'SW', 'W', 'NW'],
+  near: (km, dir, name, country) => (km < 2 ? `${name}, ${country}` : `${km} km ${dir} von ${name}, ${country}`),
+  letter: {
+    greeting: (v) => `Guten Tag ${v.contact},`,
+    subject: (v) =>
+      v.status === 'online' ? `${v.device}: meldet sich, zuletzt ${v.since ?? 'nie'}` : `${v.device}: seit ${v.silentFor} ohne Meldung – ${v.cause}`,
+    opening: (v) =>
+      v.sinceLocal === null
+        ? `Ihr Gerät ${v.who} hat sich seit der Einrichtung noch nie gemeldet.`
+        : v.status === 'online'
+          ? `Ihr Gerät ${v.who} meldet sich; die letzte Meldung kam am ${v.sinceLocal}.`
+          : `Ihr Gerät ${v.who} meldet sich seit ${v.sinceLocal} nicht mehr (jetzt ${v.silentFor} ohne Meldung).`,
+    mapLink: 'Das Gerät auf unserer Karte',
+    signOff: ['Mit freundlichen Grüßen', 'Ihr lastseen-Support'],
   },
 };

@@ -44,7 +44,7 @@ export const en: Templates = {
     powered_off: 'Check whether the device was switched off on purpose, and switch it on again.',
     connection_lost: 'This usually clears by itself within minutes; if not, check the power supply and antenna of the device.',
     sim_deactivated: 'Reactivate the SIM card in your connectivity portal.',
-    network_outage: 'Nothing to do on the devices: they report again when the network is back. Check your mobile operator’s status page.',
+    network_outage: 'Nothing to do on the devices: they report again when the network is back. Our network team is on it; we will write again when it is over.',
     never_reported: 'Check that the device is switched on and set up with the right server address and credentials.',
     device_unresponsive: 'The network sees the device; restart it, and check a recent firmware or configuration change.',
     detached: 'Check the battery and whether the device is out of coverage at its last position.',
@@ -86,5 +86,20 @@ export const en: Templates = {
     subject: (v) => `Outage over: ${v.count - v.stillOffline} of ${v.count} devices back online`,
     message: (v) =>
       `The outage ${v.scope} is over: ${v.count - v.stillOffline} of ${v.count} devices are reporting again, ${v.stillOffline} still offline.`,
+  },
+  compass: ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'],
+  near: (km, dir, name, country) => (km < 2 ? `${name}, ${country}` : `${km} km ${dir} of ${name}, ${country}`),
+  letter: {
+    greeting: (v) => `Dear ${v.contact},`,
+    subject: (v) =>
+      v.status === 'online' ? `${v.device}: reporting, last heartbeat ${v.since ?? 'never'}` : `${v.device}: silent for ${v.silentFor} – ${v.cause}`,
+    opening: (v) =>
+      v.sinceLocal === null
+        ? `your device ${v.who} has not reported since it was set up.`
+        : v.status === 'online'
+          ? `your device ${v.who} is reporting; its last heartbeat arrived at ${v.sinceLocal}.`
+          : `your device ${v.who} has not reported since ${v.sinceLocal}, for ${v.silentFor} now.`,
+    mapLink: 'The device on our map',
+    signOff: ['Kind regards,', 'Your lastseen support team'],
   },
 };

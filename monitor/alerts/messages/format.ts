@@ -31,3 +31,37 @@ export function coords(lat: number, lon: number): string {
 export function mapLink(lat: number, lon: number): string {
   return `https://www.openstreetmap.org/?mlat=${lat.toFixed(5)}&mlon=${lon.toFixed(5)}#map=15/${lat.toFixed(5)}/${lon.toFixed(5)}`;
 }
+
+/**
+ * "2026-01-01 15:05 Africa/Nairobi (2026-01-01 12:05 UTC)": the reader's own clock first, UTC
+ * beside it for anyone comparing with logs. An unknown zone (validated at the API, so only a
+ * zone this Node.js dropped) falls back to UTC alone rather than failing the letter.
+ */
+export function localAndUtc(ms: number, timeZone: string): string {
+  if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return utc(ms);
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).formatToParts(new Date(ms));
+  } catch {
+    return utc(ms);
+  }
+  const p = (type: string) => parts.find((x) => x.type === type)?.value ?? '';
+  return `${p('year')}-${p('month')}-${p('day')} ${p('hour')}:${p('minute')} ${timeZone} (${utc(ms)})`;
+}
+
+/** "KE" → "Kenia" for `de`; the code itself when Intl does not know it. */
+export function countryName(code: string, lang: string): string {
+  try {
+    return new Intl.DisplayNames([lang], { type: 'region' }).of(code) ?? code;
+  } catch {
+    return code;
+  }
+}

@@ -44,7 +44,7 @@ export const sv: Templates = {
     powered_off: 'Kontrollera om enheten stängdes av med avsikt och slå på den igen.',
     connection_lost: 'Det löser sig oftast av sig självt inom några minuter; annars, kontrollera enhetens strömförsörjning och antenn.',
     sim_deactivated: 'Återaktivera SIM-kortet i er konnektivitetsportal.',
-    network_outage: 'Inget att göra på enheterna: de rapporterar igen när nätet är tillbaka. Se mobiloperatörens driftstatus.',
+    network_outage: 'Inget att göra på enheterna: de rapporterar igen när nätet är tillbaka. Vår nätdrift arbetar med det; vi hör av oss när störningen är över.',
     never_reported: 'Kontrollera att enheten är påslagen och konfigurerad med rätt serveradress och inloggningsuppgifter.',
     device_unresponsive: 'Nätet ser enheten; starta om den och kontrollera en nyligen gjord ändring av firmware eller inställningar.',
     detached: 'Kontrollera batteriet och om enheten är utanför täckning vid sin senaste position.',
@@ -86,5 +86,20 @@ export const sv: Templates = {
     subject: (v) => `Störningen är över: ${v.count - v.stillOffline} av ${v.count} enheter online igen`,
     message: (v) =>
       `Störningen ${v.scope} är över: ${v.count - v.stillOffline} av ${v.count} enheter rapporterar igen, ${v.stillOffline} är fortfarande offline.`,
+  },
+  compass: ['N', 'NO', 'O', 'SO', 'S', 'SV', 'V', 'NV'],
+  near: (km, dir, name, country) => (km < 2 ? `${name}, ${country}` : `${km} km ${dir} om ${name}, ${country}`),
+  letter: {
+    greeting: (v) => `Hej ${v.contact},`,
+    subject: (v) =>
+      v.status === 'online' ? `${v.device}: rapporterar, senast ${v.since ?? 'aldrig'}` : `${v.device}: tyst i ${v.silentFor} – ${v.cause}`,
+    opening: (v) =>
+      v.sinceLocal === null
+        ? `er enhet ${v.who} har inte rapporterat sedan den installerades.`
+        : v.status === 'online'
+          ? `er enhet ${v.who} rapporterar; det senaste livstecknet kom ${v.sinceLocal}.`
+          : `er enhet ${v.who} har inte hörts av sedan ${v.sinceLocal}, nu i ${v.silentFor}.`,
+    mapLink: 'Enheten på vår karta',
+    signOff: ['Vänliga hälsningar', 'Er lastseen-support'],
   },
 };

@@ -27,6 +27,16 @@ export interface View {
   window: string;
 }
 
+/** What a letter's sentences get (monitor/letters/compose.ts), every value formatted for the reader. */
+export interface LetterView extends View {
+  /** The contact's name, for the greeting. */
+  contact: string;
+  /** "2026-01-01 15:05 Africa/Nairobi (2026-01-01 12:05 UTC)", or null if never heard. */
+  sinceLocal: string | null;
+  /** Device status: unknown, online, late, offline. */
+  status: string;
+}
+
 /** One language. Sentences are whole functions so each language orders words its own way. */
 export interface Templates {
   units: readonly [string, string, string, string];
@@ -57,4 +67,17 @@ export interface Templates {
   reminder: { subject: (v: View) => string; message: (v: View) => string };
   incidentOpened: { subject: (v: View) => string; message: (v: View) => string };
   incidentResolved: { subject: (v: View) => string; message: (v: View) => string };
+  /** Compass points from north clockwise, for "12 km NE of Nairobi". */
+  compass: readonly [string, string, string, string, string, string, string, string];
+  /** A place near a position: `km` already rounded, `country` in this language. */
+  near: (km: number, direction: string, name: string, country: string) => string;
+  /** A letter from the support team to a person at the customer (monitor/letters/compose.ts). */
+  letter: {
+    greeting: (v: LetterView) => string;
+    subject: (v: LetterView) => string;
+    /** The first paragraph: what happened and since when. */
+    opening: (v: LetterView) => string;
+    mapLink: string;
+    signOff: readonly string[];
+  };
 }

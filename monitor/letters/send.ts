@@ -1,0 +1,46 @@
+import type { MailTransport } from '../alerts/channels/email.ts';
+import { oneLine } from '../security/plain-text.ts';
+import type { LetterStore, StoredLetter } from './store.ts';
+
+/**
+ * Hands a stored letter to the SMTP server (the alert e-mail channel's nodemailer transport,
+ * from LASTSEEN_SMTP_URL) and records what became of it. Never throws for an SMTP failure:
+ * the letter comes back `failed` with the server's answer, kept for a retry.
+ *
+ *   transport   SMTP answer           letter
+ *   ----------  --------------------  ---------------------------------------------
+ *   none        –                     failed: "no mail server is configured (…)"
+ *   present     250 for the message   sent, sentAt = now
+ *   present     4xx/5xx, no answer    failed: the server's words (or the socket error)
+ */
+export class LetterSender {
+  constructor(
+    readonly store: LetterStore,
+    private transport: MailTransport | null,
+    private from: string,
+    private now: () => number,
+  ) {}
+
+  async send(letter: StoredLetter): Promise<StoredLetter> {
+    if (!this.transport) {
+      return this.store.record(letter.id, { result: 'failed', error: 'No mail server is configured: set LASTSEEN_SMTP_URL, then retry.' });
+    }
+    try {
+      await this.transport.sendMail({
+        from: this.from,
+        to: letter.to,
+        subject: oneLine(letter.subject),
+        text: letter.body,
+        headers: { 'X-Lastseen-Letter-Id': letter.id, 'X-Lastseen-Device-Id': letter.deviceId },
+      });
+      return this.store.record(letter.id, { result: 'sent', at: this.now() });
+    } catch (err) {
+      const e = err as { response?: string; message?: string };
+      return this.store.record(letter.id, { result: 'failed', error: oneLine(e.response ?? e.message ?? String(err)).slice(0, 500) });
+    }
+  }
+
+  close(): void {
+    this.transport?.close();
+  }
+}
