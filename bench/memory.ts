@@ -96,7 +96,9 @@ function diffGroups(before: Map<string, { bytes: number; count: number }>, after
     if (db > 0) rows.push([k, db / N, (a.count - b.count) / N]);
   }
   rows.sort((x, y) => y[1] - x[1]);
-  return rows.slice(0, 12).map(([k, bpd, cpd]) => `    ${bpd.toFixed(1).padStart(7)} B/device  ${cpd.toFixed(2).padStart(5)} objects/device  ${k}`);
+  return rows
+    .slice(0, 12)
+    .map(([k, bpd, cpd]) => `    ${bpd.toFixed(1).padStart(7)} B/device  ${cpd.toFixed(2).padStart(5)} objects/device  ${k}`);
 }
 
 function device(j: number): NewDevice {
@@ -171,8 +173,24 @@ for (const d of registry.allDevices()) {
 liveness.drainDirty();
 // Values a column could not pack and keeps in its side Map (each ~50–80 B): 0 for a fleet like this.
 const lc = liveness.columns;
-const spilled = [lc.statusSince, lc.connectionSince, lc.lastSeen, lc.posTs, lc.cellId, lc.network, lc.declaredInterval, lc.cfgInterval, lc.cfgOfflineAfter, lc.lat, lc.lon, lc.battery, lc.rssi, lc.temp, lc.alt, lc.activity]
-  .reduce((n, col) => n + col.spilled, 0);
+const spilled = [
+  lc.statusSince,
+  lc.connectionSince,
+  lc.lastSeen,
+  lc.posTs,
+  lc.cellId,
+  lc.network,
+  lc.declaredInterval,
+  lc.cfgInterval,
+  lc.cfgOfflineAfter,
+  lc.lat,
+  lc.lon,
+  lc.battery,
+  lc.rssi,
+  lc.temp,
+  lc.alt,
+  lc.activity,
+].reduce((n, col) => n + col.spilled, 0);
 const livenessSecs = (performance.now() - t) / 1000;
 const afterLiveness = sample();
 shapeStage('liveness');
@@ -193,7 +211,9 @@ const afterHeads = sample();
 shapeStage('heads');
 
 // Use every structure after the last sample: a dead local may be collected before it is measured.
-console.log(`held: ${registry.deviceCount()} registry devices, ${liveness.size} tracked, ${map.size} on the map, head of slot ${N - 1}: ${heads.get(N - 1)}`);
+console.log(
+  `held: ${registry.deviceCount()} registry devices, ${liveness.size} tracked, ${map.size} on the map, head of slot ${N - 1}: ${heads.get(N - 1)}`,
+);
 liveness.stop();
 const perDevice = (a: Sample, b: Sample) => ({
   heap: (b.heap + b.external - a.heap - a.external) / N,
@@ -211,7 +231,12 @@ const result = {
   devices: N,
   baseMB: { heap: Math.round(base.heap / 2 ** 20), rss: Math.round(base.rss / 2 ** 20) },
   finalMB: { heap: Math.round((afterHeads.heap + afterHeads.external) / 2 ** 20), rss: Math.round(afterHeads.rss / 2 ** 20) },
-  rows: rows.map(([name, b, s]) => ({ name, heapBytesPerDevice: Math.round(b.heap), rssBytesPerDevice: Math.round(b.rss), seconds: +s.toFixed(1) })),
+  rows: rows.map(([name, b, s]) => ({
+    name,
+    heapBytesPerDevice: Math.round(b.heap),
+    rssBytesPerDevice: Math.round(b.rss),
+    seconds: +s.toFixed(1),
+  })),
   spilledValues: spilled,
 };
 console.log(JSON.stringify(result, null, 2));
@@ -226,7 +251,7 @@ const section = `
 ${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start.
 \`node --expose-gc --import tsx bench/memory.ts${SPREAD === 'world' ? ' --spread world' : ''}\`: ${fmt(N)} devices, measured after two full GCs at each stage.
 The empty process (modules loaded) has ${result.baseMB.heap} MB heap, ${result.baseMB.rss} MB RSS; the full one ${result.finalMB.heap} MB heap + external, ${result.finalMB.rss} MB RSS.
-Devices ${SPREAD === 'region' ? 'in 100 customer areas of 5° × 5° (`--spread region`)' : 'spread uniformly over the world (`--spread world`, the map\'s worst case)'}; each sent one heartbeat with every field (position, altitude, battery, RSSI, RAT, MCC/MNC, cell id, temperature, activity, interval); values liveness could not pack and keeps in side Maps: ${fmt(spilled)}.
+Devices ${SPREAD === 'region' ? 'in 100 customer areas of 5° × 5° (`--spread region`)' : "spread uniformly over the world (`--spread world`, the map's worst case)"}; each sent one heartbeat with every field (position, altitude, battery, RSSI, RAT, MCC/MNC, cell id, temperature, activity, interval); values liveness could not pack and keeps in side Maps: ${fmt(spilled)}.
 
 | component | heap + external B/device | RSS B/device | build time |
 | --- | --: | --: | --: |

@@ -43,7 +43,11 @@ function peakKb(pid: number): number {
 await writeCsv();
 const size = statSync(csv).size;
 const token = 'bench-admin-token-0123456789';
-const server = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: join(dir, 'data'), LASTSEEN_ADMIN_TOKEN: token, LASTSEEN_LOG_LEVEL: 'warn' });
+const server = await spawnLastseen(['start'], {
+  LASTSEEN_DATA_DIR: join(dir, 'data'),
+  LASTSEEN_ADMIN_TOKEN: token,
+  LASTSEEN_LOG_LEVEL: 'warn',
+});
 const base = `http://127.0.0.1:${server.httpPort}`;
 for (let c = 0; c < 10; c++) {
   await fetch(`${base}/api/customers`, {
@@ -54,9 +58,13 @@ for (let c = 0; c < 10; c++) {
 }
 const idleRss = peakKb(server.child.pid!);
 const started = performance.now();
-const cli = spawn(process.execPath, ['bin/lastseen.js', 'onboard', csv, '--server', base, '--token', token, '--credentials', join(dir, 'creds.csv')], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
+const cli = spawn(
+  process.execPath,
+  ['bin/lastseen.js', 'onboard', csv, '--server', base, '--token', token, '--credentials', join(dir, 'creds.csv')],
+  {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  },
+);
 let cliPeak = 0;
 const poll = setInterval(() => {
   try {
@@ -75,7 +83,11 @@ server.child.kill('SIGTERM');
 await server.exited;
 
 const restartAt = performance.now();
-const again = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: join(dir, 'data'), LASTSEEN_ADMIN_TOKEN: token, LASTSEEN_LOG_LEVEL: 'warn' });
+const again = await spawnLastseen(['start'], {
+  LASTSEEN_DATA_DIR: join(dir, 'data'),
+  LASTSEEN_ADMIN_TOKEN: token,
+  LASTSEEN_LOG_LEVEL: 'warn',
+});
 const restartSecs = (performance.now() - restartAt) / 1000;
 const health = (await (await fetch(`http://127.0.0.1:${again.httpPort}/healthz`)).json()) as { devices: number };
 const vmRss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${again.child.pid}/status`, 'utf8'))?.[1]);
@@ -92,7 +104,12 @@ const result = {
   serverPeakMB: Math.round(serverPeak / 1024),
   serverIdleMB: Math.round(idleRss / 1024),
   cliPeakMB: Math.round(cliPeak / 1024),
-  restart: { seconds: +restartSecs.toFixed(1), devices: health.devices, rssMB: Math.round(vmRss / 1024), peakMB: Math.round(restartPeak / 1024) },
+  restart: {
+    seconds: +restartSecs.toFixed(1),
+    devices: health.devices,
+    rssMB: Math.round(vmRss / 1024),
+    peakMB: Math.round(restartPeak / 1024),
+  },
   cliExit: code,
   cliSaid: out.trim(),
   machine: `${cpus().length} × ${cpus()[0].model}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`,

@@ -66,7 +66,7 @@ function loadFile(dir: string): string {
     }
   }
   const file = join(dir, 'requests.txt');
-  writeFileSync(file, blocks.join('\n\n') + '\n');
+  writeFileSync(file, `${blocks.join('\n\n')}\n`);
   return file;
 }
 
@@ -92,7 +92,10 @@ function blast(port: number, file: string, serverPid: number, target: string): R
   const s0 = cpuTicks(serverPid);
   const g0 = cpuTicks('self', true);
   const t0 = performance.now();
-  const res = spawnSync(bin, ['-q', '-s', '-p', String(PARALLEL), '-r', '3', '-t', '5', '-f', file, `127.0.0.1:${port}`, 'acct', SECRET], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const res = spawnSync(bin, ['-q', '-s', '-p', String(PARALLEL), '-r', '3', '-t', '5', '-f', file, `127.0.0.1:${port}`, 'acct', SECRET], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
   const seconds = (performance.now() - t0) / 1000;
   const serverTicks = cpuTicks(serverPid) - s0;
   const genTicks = cpuTicks('self', true) - g0;
@@ -123,7 +126,12 @@ async function startLastseen(dir: string) {
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   await fetch(`${base}/api/customers`, { method: 'POST', headers, body: JSON.stringify({ id: 'radius-bench', name: 'RADIUS benchmark' }) });
   for (let i = 0; i < SIMS; i += 5000) {
-    const items = Array.from({ length: Math.min(5000, SIMS - i) }, (_, k) => ({ deviceId: `sim-${i + k}`, customerId: 'radius-bench', imsi: imsi(i + k), interval: 900 }));
+    const items = Array.from({ length: Math.min(5000, SIMS - i) }, (_, k) => ({
+      deviceId: `sim-${i + k}`,
+      customerId: 'radius-bench',
+      imsi: imsi(i + k),
+      interval: 900,
+    }));
     const res = await fetch(`${base}/api/onboarding`, { method: 'POST', headers, body: JSON.stringify(items) });
     const body = (await res.json()) as { created: number };
     if (body.created !== items.length) throw new Error(`onboarding: ${JSON.stringify(body).slice(0, 300)}`);
@@ -218,7 +226,11 @@ server default {
   const probe = 'Acct-Status-Type = Accounting-On\nNAS-IP-Address = 127.0.0.1\n';
   for (let i = 0; i < 50; i++) {
     if (child.exitCode !== null) break;
-    const r = spawnSync(ensureDebianBinary('radclient', 'freeradius-utils'), ['-r', '1', '-t', '0.5', `127.0.0.1:${port}`, 'acct', SECRET], { input: probe, encoding: 'utf8' });
+    const r = spawnSync(
+      ensureDebianBinary('radclient', 'freeradius-utils'),
+      ['-r', '1', '-t', '0.5', `127.0.0.1:${port}`, 'acct', SECRET],
+      { input: probe, encoding: 'utf8' },
+    );
     if (r.status === 0) return { child, port, detail: join(conf, 'radacct', 'detail') };
     await sleep(100);
   }
@@ -230,7 +242,9 @@ async function main() {
   const m = machineDetails();
   const dir = mkdtempSync(join(tmpdir(), 'lastseen-bench-radius-'));
   const file = loadFile(dir);
-  console.log(`${m.cpu}, ${m.cores} cores, load ${m.loadAvg1m}; ${fmt(RECORDS)} requests for ${fmt(SIMS)} SIMs, radclient -p ${PARALLEL}, ${ROUNDS} rounds`);
+  console.log(
+    `${m.cpu}, ${m.cores} cores, load ${m.loadAvg1m}; ${fmt(RECORDS)} requests for ${fmt(SIMS)} SIMs, radclient -p ${PARALLEL}, ${ROUNDS} rounds`,
+  );
   const ls = await startLastseen(dir);
   const fr = await startFreeradius(dir);
   const rounds: Round[] = [];
@@ -249,9 +263,12 @@ async function main() {
   try {
     for (let r = 0; r < ROUNDS; r++) {
       for (const target of ['lastseen', 'freeradius'] as const) {
-        const round = target === 'lastseen' ? blast(ls.port, file, ls.proc.child.pid!, target) : blast(fr.port, file, fr.child.pid!, target);
+        const round =
+          target === 'lastseen' ? blast(ls.port, file, ls.proc.child.pid!, target) : blast(fr.port, file, fr.child.pid!, target);
         rounds.push(round);
-        console.log(`${target.padEnd(10)} ${fmt(round.perSecond).padStart(7)} req/s  ${round.seconds.toFixed(2)} s  server ${round.serverUsPerRequest.toFixed(1)} µs/req  radclient ${round.generatorUsPerRequest.toFixed(1)} µs/req`);
+        console.log(
+          `${target.padEnd(10)} ${fmt(round.perSecond).padStart(7)} req/s  ${round.seconds.toFixed(2)} s  server ${round.serverUsPerRequest.toFixed(1)} µs/req  radclient ${round.generatorUsPerRequest.toFixed(1)} µs/req`,
+        );
       }
     }
     const counted = await ls.metrics();
@@ -270,7 +287,10 @@ async function main() {
       const table = [
         '| target | round | requests/s | seconds | server CPU µs/request | radclient CPU µs/request |',
         '| --- | --: | --: | --: | --: | --: |',
-        ...rounds.map((x, i) => `| ${x.target} | ${Math.floor(i / 2) + 1} | ${fmt(x.perSecond)} | ${x.seconds.toFixed(2)} | ${x.serverUsPerRequest.toFixed(1)} | ${x.generatorUsPerRequest.toFixed(1)} |`),
+        ...rounds.map(
+          (x, i) =>
+            `| ${x.target} | ${Math.floor(i / 2) + 1} | ${fmt(x.perSecond)} | ${x.seconds.toFixed(2)} | ${x.serverUsPerRequest.toFixed(1)} | ${x.generatorUsPerRequest.toFixed(1)} |`,
+        ),
       ].join('\n');
       appendFileSync(
         new URL('../docs/benchmarks/log.md', import.meta.url),

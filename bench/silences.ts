@@ -26,18 +26,41 @@ const S = arg('silences', 50);
 // Saturday 2026-01-10 00:30 UTC = 03:30 in Nairobi, inside the Saturday 01:00–05:00 window.
 const NOW = Date.UTC(2026, 0, 10, 0, 30);
 
-const devices: SilenceSubject[] = Array.from({ length: N }, (_, i) => ({ id: `d${i}`, customerId: `c${i % 10}`, mcc: 639, mnc: 2, cellId: i % 20 }));
-const base = { startsAt: NOW - 86400_000, endsAt: NOW + 30 * 86400_000, reason: 'bench', by: 'bench', createdAt: NOW, deletedAt: null, deletedBy: null };
+const devices: SilenceSubject[] = Array.from({ length: N }, (_, i) => ({
+  id: `d${i}`,
+  customerId: `c${i % 10}`,
+  mcc: 639,
+  mnc: 2,
+  cellId: i % 20,
+}));
+const base = {
+  startsAt: NOW - 86400_000,
+  endsAt: NOW + 30 * 86400_000,
+  reason: 'bench',
+  by: 'bench',
+  createdAt: NOW,
+  deletedAt: null,
+  deletedBy: null,
+};
 const silences: Silence[] = [
-  { ...base, id: 'weekly', match: { customerId: 'c3' }, customerId: 'c3', recurrence: { weekdays: ['sat'], at: '01:00', durationMinutes: 240, timeZone: 'Africa/Nairobi' } },
-  { ...base, id: 'customer', match: { customerId: 'c7' }, customerId: 'c7', recurrence: null },
-  ...Array.from({ length: Math.max(0, S - 2) }, (_, k): Silence => ({
+  {
     ...base,
-    id: `s${k}`,
-    match: k % 2 ? { deviceId: `d${k * 997}` } : { mcc: 639, mnc: 2, cellId: k % 20 },
-    customerId: null,
-    recurrence: k % 4 === 0 ? { weekdays: ['sat', 'sun'], at: '00:00', durationMinutes: 600, timeZone: 'Europe/Berlin' } : null,
-  })),
+    id: 'weekly',
+    match: { customerId: 'c3' },
+    customerId: 'c3',
+    recurrence: { weekdays: ['sat'], at: '01:00', durationMinutes: 240, timeZone: 'Africa/Nairobi' },
+  },
+  { ...base, id: 'customer', match: { customerId: 'c7' }, customerId: 'c7', recurrence: null },
+  ...Array.from(
+    { length: Math.max(0, S - 2) },
+    (_, k): Silence => ({
+      ...base,
+      id: `s${k}`,
+      match: k % 2 ? { deviceId: `d${k * 997}` } : { mcc: 639, mnc: 2, cellId: k % 20 },
+      customerId: null,
+      recurrence: k % 4 === 0 ? { weekdays: ['sat', 'sun'], at: '00:00', durationMinutes: 600, timeZone: 'Europe/Berlin' } : null,
+    }),
+  ),
 ];
 
 /** Median of `n` timed runs after one warm-up (the naive way is slow enough for one run to do). */
@@ -56,14 +79,20 @@ function time(label: string, fn: () => number, n = 5): { label: string; ms: numb
 
 const baseline = time('baseline (no silences)', () => devices.filter((d) => silencedNow([], d, NOW)).length);
 const skipNaive = process.argv.includes('--no-naive');
-const naive = skipNaive ? null : time('naive (silencedNow per device)', () => devices.filter((d) => silencedNow(silences, d, NOW)).length, 1);
+const naive = skipNaive
+  ? null
+  : time('naive (silencedNow per device)', () => devices.filter((d) => silencedNow(silences, d, NOW)).length, 1);
 const cached = time('cached (openAt once, coveredBy per device)', () => {
   const open = openAt(silences, NOW);
   return devices.filter((d) => coveredBy(open, d)).length;
 });
 
 console.log(`silences: ${N} held offlines, ${silences.length} silences, median of 5 releases (naive: one)`);
-for (const r of [baseline, naive, cached]) if (r) console.log(`  ${r.label.padEnd(44)} ${r.ms.toFixed(1).padStart(8)} ms  ${((r.ms * 1000) / N).toFixed(2).padStart(6)} µs/device  silenced ${r.silenced}`);
+for (const r of [baseline, naive, cached])
+  if (r)
+    console.log(
+      `  ${r.label.padEnd(44)} ${r.ms.toFixed(1).padStart(8)} ms  ${((r.ms * 1000) / N).toFixed(2).padStart(6)} µs/device  silenced ${r.silenced}`,
+    );
 if (naive) console.log(`  cached / naive    ${(cached.ms / naive.ms).toFixed(3)}`);
 console.log(`  cached / baseline ${(cached.ms / baseline.ms).toFixed(1)}`);
 if (naive && naive.silenced !== cached.silenced) throw new Error(`naive and cached disagree: ${naive.silenced} vs ${cached.silenced}`);

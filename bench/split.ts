@@ -37,7 +37,10 @@ async function startSplit(): Promise<BenchTarget & { brokerCpuSeconds(): number 
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lastseen-bench-split-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'log_type error', ''].join('\n'));
+  writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'max_queued_messages 0', 'log_type error', ''].join('\n'),
+  );
   const broker = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
   process.once('exit', () => broker.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 300));
@@ -137,5 +140,5 @@ const section = [
   `Split ÷ all-in-one: **${ratio(attached.endToEndRate, allInOne.endToEndRate)}**; split ÷ Mosquitto bare: **${ratio(attached.endToEndRate, mosq.endToEndRate)}** (heartbeats/s at the far end).`,
   '',
 ].join('\n');
-process.stdout.write(section + '\n');
+process.stdout.write(`${section}\n`);
 if (!argv.includes('--no-docs')) appendFileSync(fileURLToPath(new URL('../docs/benchmarks/log.md', import.meta.url)), section);

@@ -9,7 +9,9 @@ import { startSystem, type RunningSystem } from './start.ts';
 const program = new Command();
 program
   .name('lastseen')
-  .description('Connectivity monitor for IoT devices and animal trackers: MQTT heartbeats in, exact offline detection, alerts and a live map out.')
+  .description(
+    'Connectivity monitor for IoT devices and animal trackers: MQTT heartbeats in, exact offline detection, alerts and a live map out.',
+  )
   .showHelpAfterError();
 
 program
@@ -23,7 +25,9 @@ program
 
 program
   .command('monitor')
-  .description('Run the monitor and web map attached to another MQTT broker (LASTSEEN_BROKER_URL; devices log in there, see LASTSEEN_BROKER_AUTH); no MQTT listener of its own')
+  .description(
+    'Run the monitor and web map attached to another MQTT broker (LASTSEEN_BROKER_URL; devices log in there, see LASTSEEN_BROKER_AUTH); no MQTT listener of its own',
+  )
   .action(async () => {
     // Loaded only here: the other commands start without the MQTT client and dynsec modules.
     const { startAttachedMonitor } = await import('./monitor.ts');
@@ -46,17 +50,21 @@ program
       // heartbeat times and intervals stay real, so deadlines are real.
       speed: 90,
     });
-    process.stdout.write(`  demo fleet:   giraffes in Kenya and sea otters in France; open the map: http://${system.config.host}:${system.httpPort}/#token=${system.adminToken}\n`);
+    process.stdout.write(
+      `  demo fleet:   giraffes in Kenya and sea otters in France; open the map: http://${system.config.host}:${system.httpPort}/#token=${system.adminToken}\n`,
+    );
     stopOnSignals(system, () => fleet.stop());
   });
 
 program
   .command('onboard')
-  .description('Bulk-onboard devices from a CSV file (header: deviceId,customerId,name,iccid,imsi,msisdn,interval,offlineAfter,species) through a running server')
+  .description(
+    'Bulk-onboard devices from a CSV file (header: deviceId,customerId,name,iccid,imsi,msisdn,interval,offlineAfter,species) through a running server',
+  )
   .argument('<file>', 'CSV file, one device a line')
   .option('--server <url>', 'lastseen server', `http://127.0.0.1:${process.env.LASTSEEN_HTTP_PORT ?? 8080}`)
   .option('--token <token>', 'admin API token (default: $LASTSEEN_ADMIN_TOKEN)', process.env.LASTSEEN_ADMIN_TOKEN)
-  .option('--credentials <out.csv>', 'write the new devices\' tokens here (mode 600): deviceId,token')
+  .option('--credentials <out.csv>', "write the new devices' tokens here (mode 600): deviceId,token")
   .action(async (file: string, o: { server: string; token?: string; credentials?: string }) => {
     if (!o.token) {
       process.stderr.write('lastseen: give an admin token with --token or LASTSEEN_ADMIN_TOKEN\n');
@@ -64,13 +72,16 @@ program
     }
     const started = Date.now();
     try {
-      const s = await onboardFile(file, { server: o.server, token: o.token, credentials: o.credentials, progress: process.stderr.isTTY === true }, (l) =>
-        process.stderr.write(l + '\n'),
+      const s = await onboardFile(
+        file,
+        { server: o.server, token: o.token, credentials: o.credentials, progress: process.stderr.isTTY === true },
+        (l) => process.stderr.write(`${l}\n`),
       );
       const secs = ((Date.now() - started) / 1000).toFixed(1);
       process.stdout.write(
         `created ${s.created}, rejected ${s.rejected}${s.duplicates ? ` (${s.duplicates} already onboarded)` : ''} in ${secs} s` +
-          (o.credentials && s.created ? `; credentials in ${o.credentials}` : '') + '\n',
+          (o.credentials && s.created ? `; credentials in ${o.credentials}` : '') +
+          '\n',
       );
       // Non-zero only when nothing could be onboarded; a re-run where every line already exists is fine.
       const failed = s.created === 0 && s.rejected > s.duplicates;
@@ -110,13 +121,15 @@ function announce(system: RunningSystem | RunningMonitor): void {
           `  MQTT:         mqtt://${host}:${system.mqttPort}  (WebSocket: ws${secure ? 's' : ''}://${host}:${system.httpPort}/mqtt)`,
           ...(system.mqttsPort !== null ? [`  MQTT TLS:     mqtts://${host}:${system.mqttsPort}`] : []),
         ]
-      : [`  broker:       ${broker?.protocol}//${broker?.host} (${system.broker.connected ? 'connected' : 'not connected yet, retrying'}; device logins: ${system.config.brokerAuth})`]),
+      : [
+          `  broker:       ${broker?.protocol}//${broker?.host} (${system.broker.connected ? 'connected' : 'not connected yet, retrying'}; device logins: ${system.config.brokerAuth})`,
+        ]),
     `  data dir:     ${system.config.dataDir}`,
   ];
   if (system.adminTokenGenerated) {
     lines.push(`  admin token:  ${system.adminToken}   (generated now, kept in ${system.config.dataDir}/admin-token; shown once)`);
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function stopOnSignals(system: RunningSystem | RunningMonitor, before?: () => Promise<void>): void {

@@ -154,7 +154,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         clock,
         metrics: metrics.registry,
         // Not silent loss: the operator sees it in the log, in /metrics and in /healthz.
-        onFull: ({ rows, dropped }) => log.error({ rows, dropped }, 'store spool is full: heartbeats are being dropped until the store returns'),
+        onFull: ({ rows, dropped }) =>
+          log.error({ rows, dropped }, 'store spool is full: heartbeats are being dropped until the store returns'),
         onDiskFull: (reason, err) => disk.storeStalled('timeseries', reason, err),
       }),
     stop: (s) => s.close(),
@@ -165,7 +166,22 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
   const snapshotter = new Snapshotter(liveness, registry, log);
   const barrier = new CommitBarrier(store);
-  const parts: MonitorParts = { config, log, clock, db, registry, liveness, metrics, store, ingest, guard, limiter, barrier, snapshotter, features: f };
+  const parts: MonitorParts = {
+    config,
+    log,
+    clock,
+    db,
+    registry,
+    liveness,
+    metrics,
+    store,
+    ingest,
+    guard,
+    limiter,
+    barrier,
+    snapshotter,
+    features: f,
+  };
   const mqtt = await side.create(parts);
 
   // What the network knows (monitor/network/): RADIUS accounting from the packet gateway. Off
@@ -190,8 +206,16 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const diagnosisInput = async (id: string, audience: 'staff' | 'customer') => {
     const d = registry.getDevice(id);
     const input = d ? await loadDiagnosisInput(d, { liveness, store }, clock.now(), registry.getCustomer(d.customerId)?.diagnosis) : null;
-    const window = 60_000 * (registry.getCustomer(d?.customerId ?? '')?.diagnosis?.neighbourWindowMinutes ?? DEFAULT_THRESHOLDS.neighbourWindowMinutes);
-    return input && { ...input, audience, simSession: network?.sessionOf(id) ?? null, lostCarrierNeighbours: network?.lostCarrierNeighbours(id, window) ?? null };
+    const window =
+      60_000 * (registry.getCustomer(d?.customerId ?? '')?.diagnosis?.neighbourWindowMinutes ?? DEFAULT_THRESHOLDS.neighbourWindowMinutes);
+    return (
+      input && {
+        ...input,
+        audience,
+        simSession: network?.sessionOf(id) ?? null,
+        lostCarrierNeighbours: network?.lostCarrierNeighbours(id, window) ?? null,
+      }
+    );
   };
   // socket.io is attached to the HTTP server below; alerts may address its rooms from now on.
   const io = new SocketServer({ serveClient: false });
@@ -265,7 +289,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   };
   const retimeCustomer = (customerId: string) => {
     const customerOfflineAfter = registry.getCustomer(customerId)?.offlineAfter ?? null;
-    for (const [id, offlineAfter, interval] of registry.timingsOf(customerId)) liveness.configure(id, { offlineAfter, interval, customerOfflineAfter });
+    for (const [id, offlineAfter, interval] of registry.timingsOf(customerId))
+      liveness.configure(id, { offlineAfter, interval, customerOfflineAfter });
   };
   // Silences and the case log match devices by their last network and cell, as alerts do.
   const silenceSubject = (id: string) => {
@@ -276,7 +301,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   // Letters to customers' contacts (monitor/letters/), kept in the registry file beside the audit log.
   const letterSender = await f.add({
     name: 'letters',
-    start: () => new LetterSender(new LetterStore(db), config.smtpUrl ? smtpTransport(config.smtpUrl) : null, config.smtpFrom, () => clock.now()),
+    start: () =>
+      new LetterSender(new LetterStore(db), config.smtpUrl ? smtpTransport(config.smtpUrl) : null, config.smtpFrom, () => clock.now()),
     stop: (sender) => sender.close(),
   });
   const lettersCounted = new Counter({
@@ -297,7 +323,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       silences: alerts.silences,
       device: silenceSubject,
       devices: function* () {
-        for (const s of liveness.all()) yield { id: s.id, customerId: s.customerId, mcc: s.last.mcc ?? null, mnc: s.last.mnc ?? null, cellId: s.last.cellId ?? null };
+        for (const s of liveness.all())
+          yield { id: s.id, customerId: s.customerId, mcc: s.last.mcc ?? null, mnc: s.last.mnc ?? null, cellId: s.last.cellId ?? null };
       },
       customerExists: (id) => registry.getCustomer(id) !== undefined,
       maxDevices: config.silenceMaxDevices,
@@ -342,7 +369,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     // Read when /healthz is asked, long after the HTTP server below is listening.
     ports: () => ({ ...mqtt.health(), httpPort: portOf(http), ...(network?.port != null ? { radiusPort: network.port } : {}) }),
     sessionOf: network ? (id) => network.sessionView(id) : undefined,
-    storeHealth: () => (store instanceof SpoolingStore ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } } : {}),
+    storeHealth: () =>
+      store instanceof SpoolingStore
+        ? { spool: { rows: store.spoolRows, oldestSeconds: store.spoolOldestSeconds, storeAway: store.storeAway } }
+        : {},
     track,
     problems: () => disk.reasons(),
     diskFull: (err) => disk.writeFailed('registry', err),

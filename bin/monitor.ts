@@ -21,7 +21,10 @@ interface AttachedBroker extends MqttOutlet {
  */
 export async function startAttachedMonitor(opts: StartOptions = {}) {
   const brokerUrl = opts.config?.brokerUrl ?? loadConfig().brokerUrl;
-  if (!brokerUrl) throw new ConfigError('LASTSEEN_BROKER_URL must be set for `lastseen monitor` (mqtt://user:password@host:port); `lastseen start` runs its own broker');
+  if (!brokerUrl)
+    throw new ConfigError(
+      'LASTSEEN_BROKER_URL must be set for `lastseen monitor` (mqtt://user:password@host:port); `lastseen start` runs its own broker',
+    );
   const system = await startMonitor(opts, attachedBroker());
   return Object.assign(system, { broker: system.mqtt.client });
 }
@@ -44,7 +47,15 @@ const BROKER_AUTH: Record<BrokerAuth, (parts: MonitorParts, url: string) => Prom
       start: async () => {
         const vault = new SecretVault(db, join(config.dataDir, 'dynsec-secret.key'), () => clock.now());
         registry.keepSecretsWith(vault);
-        const dynsec = createDynsecSync({ url, registry, vault, changes: registry.credentialChanges, log, metrics: metrics.registry, clock });
+        const dynsec = createDynsecSync({
+          url,
+          registry,
+          vault,
+          changes: registry.credentialChanges,
+          log,
+          metrics: metrics.registry,
+          clock,
+        });
         await dynsec.start();
         return dynsec;
       },
@@ -66,7 +77,16 @@ export function attachedBroker(): MqttSide<AttachedBroker> {
           snapshotter.flush();
         },
       });
-      const client = createBrokerClient({ url: config.brokerUrl!, clientId: config.brokerClientId, ingest, liveness, barrier, log, metrics: metrics.registry, clock });
+      const client = createBrokerClient({
+        url: config.brokerUrl!,
+        clientId: config.brokerClientId,
+        ingest,
+        liveness,
+        barrier,
+        log,
+        metrics: metrics.registry,
+        clock,
+      });
       return {
         client,
         websocket: null,

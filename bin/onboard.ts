@@ -28,7 +28,9 @@ export class OnboardFileError extends Error {}
 
 export async function onboardFile(file: string, opts: OnboardOptions, log: (s: string) => void): Promise<OnboardSummary> {
   const size = fileSize(file);
-  const bar = opts.progress ? new SingleBar({ format: 'onboarding [{bar}] {percentage}% | {value}/{total} bytes | {eta}s left' }, Presets.shades_classic) : null;
+  const bar = opts.progress
+    ? new SingleBar({ format: 'onboarding [{bar}] {percentage}% | {value}/{total} bytes | {eta}s left' }, Presets.shades_classic)
+    : null;
   bar?.start(size, 0);
   const input = createReadStream(file, { highWaterMark: 256 * 1024 });
   let sent = 0;
@@ -36,12 +38,16 @@ export async function onboardFile(file: string, opts: OnboardOptions, log: (s: s
     sent += chunk.length;
     bar?.update(sent);
   });
-  const res = await fetchOrExplain(new URL('/api/onboarding', opts.server), {
-    method: 'POST',
-    headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'text/csv', accept: 'application/x-ndjson' },
-    body: Readable.toWeb(input) as ReadableStream,
-    duplex: 'half',
-  } as RequestInit, opts.server).catch((err: Error) => {
+  const res = await fetchOrExplain(
+    new URL('/api/onboarding', opts.server),
+    {
+      method: 'POST',
+      headers: { authorization: `Bearer ${opts.token}`, 'content-type': 'text/csv', accept: 'application/x-ndjson' },
+      body: Readable.toWeb(input) as ReadableStream,
+      duplex: 'half',
+    } as RequestInit,
+    opts.server,
+  ).catch((err: Error) => {
     bar?.stop();
     throw err;
   });
@@ -57,7 +63,16 @@ export async function onboardFile(file: string, opts: OnboardOptions, log: (s: s
   const lines = createInterface({ input: Readable.fromWeb(res.body as import('node:stream/web').ReadableStream) });
   for await (const line of lines) {
     if (!line) continue;
-    const o = JSON.parse(line) as { summary?: true; id?: string; token?: string; line?: number; error?: string; status?: number; conflict?: string; type?: string };
+    const o = JSON.parse(line) as {
+      summary?: true;
+      id?: string;
+      token?: string;
+      line?: number;
+      error?: string;
+      status?: number;
+      conflict?: string;
+      type?: string;
+    };
     if (o.type === 'error') throw new Error(`the server stopped reading the file: ${o.error}`);
     if (o.summary) continue;
     if (o.token) {

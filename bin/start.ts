@@ -44,8 +44,17 @@ export function embeddedBroker(): MqttSide<EmbeddedBroker> {
         name: 'broker',
         start: () =>
           createBroker({
-            registry, ingest, liveness, metrics, log, clock, guard, barrier,
-            preauthPerAddress: config.mqttPreauthPerAddress, limiter, heldLimit: config.heartbeatHeldLimit,
+            registry,
+            ingest,
+            liveness,
+            metrics,
+            log,
+            clock,
+            guard,
+            barrier,
+            preauthPerAddress: config.mqttPreauthPerAddress,
+            limiter,
+            heldLimit: config.heartbeatHeldLimit,
           }),
         // Already closed by the listeners' stop when they started; here for a start that failed before.
         stop: (a) => (a.closed ? undefined : closeBroker(a)),
@@ -64,7 +73,9 @@ export function embeddedBroker(): MqttSide<EmbeddedBroker> {
         health: () => ({ mqttPort: ports.mqttPort, ...(ports.mqttsPort !== null ? { mqttsPort: ports.mqttsPort } : {}) }),
         publish: (topic, payload) =>
           new Promise<void>((resolve, reject) =>
-            aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())),
+            aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) =>
+              e ? reject(e) : resolve(),
+            ),
           ),
       };
     },

@@ -22,7 +22,7 @@ export function maySubscribe(who: MqttIdentity, filter: string): boolean {
   if (filter.startsWith('$')) return false;
   if (who.kind === 'device') {
     const root = `devices/${who.deviceId}`;
-    return filter === root || filter.startsWith(root + '/');
+    return filter === root || filter.startsWith(`${root}/`);
   }
   // `alerts/{owner}` or `alerts/{owner}/…`: the owner segment is asked of the one decision
   // (web/authz.ts). A wildcard there (`alerts/+/…`, `#`) is no customer's id, so it is refused.

@@ -138,7 +138,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       done(new Error('connection closing: too many heartbeats waiting for the per-device budget'));
       return;
     }
-    if (pacing === null || packet.cmd !== 'publish' || packet.payload.length > MAX_HEARTBEAT_BYTES || pacing.pass(deviceId, packet.qos > 0)) {
+    if (
+      pacing === null ||
+      packet.cmd !== 'publish' ||
+      packet.payload.length > MAX_HEARTBEAT_BYTES ||
+      pacing.pass(deviceId, packet.qos > 0)
+    ) {
       take(client, deviceId, packet, done);
       return;
     }
@@ -187,8 +192,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
    */
   const acknowledge = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
     if (
-      packet.qos === 1 && packet.cmd === 'publish' && typeof packet.messageId === 'number' && packet.retain !== true &&
-      !routing.mustRoute(deviceId) && canWrite(client)
+      packet.qos === 1 &&
+      packet.cmd === 'publish' &&
+      typeof packet.messageId === 'number' &&
+      packet.retain !== true &&
+      !routing.mustRoute(deviceId) &&
+      canWrite(client)
     ) {
       // Before the PUBACK's callback: aedes's QoS 0 branch must not acknowledge it again.
       packet.qos = 0;
@@ -203,7 +212,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     const problem = clientIdProblem(owner, client.lastseenRequestedId ?? client.id, client.clean);
     if (problem === null) return true;
     metrics.authFailures.inc({ interface: 'mqtt', reason: 'client_id' });
-    log.warn({ username: owner, clientId: client.lastseenRequestedId, source: sourceOf(client), problem }, 'MQTT login refused: client id of another identity');
+    log.warn(
+      { username: owner, clientId: client.lastseenRequestedId, source: sourceOf(client), problem },
+      'MQTT login refused: client id of another identity',
+    );
     return false;
   };
 
@@ -373,8 +385,11 @@ function skipUnwatchedHeartbeats(aedes: Aedes, routing: HeartbeatRouting): void 
   const publish = broker.publish;
   broker.publish = function (this: unknown, packet, client, done) {
     if (
-      client !== null && typeof client === 'object' && client.lastseenHeartbeatTopic !== undefined &&
-      packet.retain !== true && packet.topic === client.lastseenHeartbeatTopic &&
+      client !== null &&
+      typeof client === 'object' &&
+      client.lastseenHeartbeatTopic !== undefined &&
+      packet.retain !== true &&
+      packet.topic === client.lastseenHeartbeatTopic &&
       !routing.mustRoute((client.lastseen as { deviceId: string }).deviceId)
     ) {
       done?.(null);

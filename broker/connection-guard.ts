@@ -62,7 +62,10 @@ export function guardConnections(aedes: Aedes, o: ConnectionGuardOptions): void 
     const w = warned.get(address);
     if (!w || now - w.at >= WARN_EVERY_MS) {
       if (warned.size > 10_000) warned.clear();
-      o.log.warn({ source: address, unauthenticated: n, limit: o.perAddress, refusedSinceLastWarning: (w?.refused ?? 0) + 1 }, 'MQTT connection refused: too many connections from this address waiting to log in');
+      o.log.warn(
+        { source: address, unauthenticated: n, limit: o.perAddress, refusedSinceLastWarning: (w?.refused ?? 0) + 1 },
+        'MQTT connection refused: too many connections from this address waiting to log in',
+      );
       warned.set(address, { at: now, refused: 0 });
     } else w.refused++;
     conn.on('error', () => undefined);
@@ -93,13 +96,19 @@ export function guardConnections(aedes: Aedes, o: ConnectionGuardOptions): void 
       const announced = g.framer.scan(chunk, max);
       if (announced >= 0) {
         o.metrics.mqttRefused.inc({ reason: 'packet_too_large' });
-        o.log.warn({ source: address, clientId: client.id, announced, limit: max, loggedIn: g.loggedIn }, 'MQTT packet too large: connection closed');
+        o.log.warn(
+          { source: address, clientId: client.id, announced, limit: max, loggedIn: g.loggedIn },
+          'MQTT packet too large: connection closed',
+        );
         conn.destroy(new Error(`packet too large: ${announced} bytes announced, the limit is ${max}`));
         return null;
       }
       if (!g.loggedIn && (g.bytesBeforeLogin += chunk.length) > MAX_BYTES_BEFORE_LOGIN) {
         o.metrics.mqttRefused.inc({ reason: 'preauth_bytes' });
-        o.log.warn({ source: address, bytes: g.bytesBeforeLogin, limit: MAX_BYTES_BEFORE_LOGIN }, 'MQTT client sent too much before logging in: connection closed');
+        o.log.warn(
+          { source: address, bytes: g.bytesBeforeLogin, limit: MAX_BYTES_BEFORE_LOGIN },
+          'MQTT client sent too much before logging in: connection closed',
+        );
         conn.destroy(new Error(`more than ${MAX_BYTES_BEFORE_LOGIN} bytes before login`));
         return null;
       }

@@ -13,5 +13,5 @@ export function resolveAdminToken(dataDir: string, configured: string | null): {
   const file = join(dataDir, 'admin-token');
   if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), generated: false, persist: () => undefined };
   const token = newToken();
-  return { token, generated: true, persist: () => writeFileSync(file, token + '\n', { mode: 0o600 }) };
+  return { token, generated: true, persist: () => writeFileSync(file, `${token}\n`, { mode: 0o600 }) };
 }

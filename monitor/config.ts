@@ -100,7 +100,7 @@ const envSchema = z.object({
     .string()
     .default('sqlite')
     .refine(
-      (s) => s === 'sqlite' || STORE_SCHEMES.some((p) => p !== 'sqlite' && s.startsWith(p + '//')),
+      (s) => s === 'sqlite' || STORE_SCHEMES.some((p) => p !== 'sqlite' && s.startsWith(`${p}//`)),
       'LASTSEEN_STORE must be "sqlite", "influxdb://host:port/database" or "influxdb2://host:port?org=O&bucket=B&token=T"',
     ),
   LASTSEEN_ADMIN_TOKEN: z.string().min(16, 'LASTSEEN_ADMIN_TOKEN must be at least 16 characters').optional(),
@@ -108,7 +108,11 @@ const envSchema = z.object({
     .string()
     .refine((s) => /^smtps?:\/\//.test(s), 'LASTSEEN_SMTP_URL must start with smtp:// or smtps://')
     .optional(),
-  LASTSEEN_SMTP_FROM: z.string().max(200).refine((s) => !/[\r\n]/.test(s), 'LASTSEEN_SMTP_FROM must be one line').default('lastseen support <support@lastseen.invalid>'),
+  LASTSEEN_SMTP_FROM: z
+    .string()
+    .max(200)
+    .refine((s) => !/[\r\n]/.test(s), 'LASTSEEN_SMTP_FROM must be one line')
+    .default('lastseen support <support@lastseen.invalid>'),
   LASTSEEN_PUBLIC_URL: z
     .string()
     .refine((s) => /^https?:\/\/[^\s]+$/.test(s), 'LASTSEEN_PUBLIC_URL must be an http:// or https:// URL')
@@ -119,8 +123,15 @@ const envSchema = z.object({
     })
     .default('info'),
   LASTSEEN_TILE_URL: z.string().default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
-  LASTSEEN_HEARTBEAT_RATE: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_RATE must be a number' }).positive('LASTSEEN_HEARTBEAT_RATE must be > 0').default(2),
-  LASTSEEN_HEARTBEAT_BURST: z.coerce.number({ error: 'LASTSEEN_HEARTBEAT_BURST must be a number' }).int().min(1, 'LASTSEEN_HEARTBEAT_BURST must be ≥ 1').default(120),
+  LASTSEEN_HEARTBEAT_RATE: z.coerce
+    .number({ error: 'LASTSEEN_HEARTBEAT_RATE must be a number' })
+    .positive('LASTSEEN_HEARTBEAT_RATE must be > 0')
+    .default(2),
+  LASTSEEN_HEARTBEAT_BURST: z.coerce
+    .number({ error: 'LASTSEEN_HEARTBEAT_BURST must be a number' })
+    .int()
+    .min(1, 'LASTSEEN_HEARTBEAT_BURST must be ≥ 1')
+    .default(120),
   LASTSEEN_HEARTBEAT_HELD_LIMIT: z.coerce
     .number({ error: 'LASTSEEN_HEARTBEAT_HELD_LIMIT must be a number' })
     .int('LASTSEEN_HEARTBEAT_HELD_LIMIT must be a whole number')
@@ -129,7 +140,11 @@ const envSchema = z.object({
   LASTSEEN_TLS_CERT: z.string().min(1).optional(),
   LASTSEEN_TLS_KEY: z.string().min(1).optional(),
   LASTSEEN_MQTTS_PORT: port('LASTSEEN_MQTTS_PORT').default(8883),
-  LASTSEEN_LOGIN_FAILURES: z.coerce.number({ error: 'LASTSEEN_LOGIN_FAILURES must be a number' }).int().min(1, 'LASTSEEN_LOGIN_FAILURES must be ≥ 1').default(20),
+  LASTSEEN_LOGIN_FAILURES: z.coerce
+    .number({ error: 'LASTSEEN_LOGIN_FAILURES must be a number' })
+    .int()
+    .min(1, 'LASTSEEN_LOGIN_FAILURES must be ≥ 1')
+    .default(20),
   LASTSEEN_MQTT_PREAUTH_PER_ADDRESS: z.coerce
     .number({ error: 'LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a number' })
     .int('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS must be a whole number')
@@ -157,9 +172,7 @@ const envSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: `LASTSEEN_BROKER_URL ${problem}` });
     })
     .optional(),
-  LASTSEEN_BROKER_AUTH: z
-    .enum(BROKER_AUTH, { error: `LASTSEEN_BROKER_AUTH must be one of ${BROKER_AUTH.join(', ')}` })
-    .default('none'),
+  LASTSEEN_BROKER_AUTH: z.enum(BROKER_AUTH, { error: `LASTSEEN_BROKER_AUTH must be one of ${BROKER_AUTH.join(', ')}` }).default('none'),
   LASTSEEN_BROKER_CLIENT_ID: z
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'LASTSEEN_BROKER_CLIENT_ID must be 1–64 of A–Z a–z 0–9 . _ : -')
@@ -168,7 +181,9 @@ const envSchema = z.object({
   LASTSEEN_OIDC_CLIENT_ID: z.string().min(1).optional(),
   LASTSEEN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
   LASTSEEN_OIDC_ROLE_CLAIM: z.string().min(1).default('lastseen_role'),
-  LASTSEEN_OIDC_REDIRECT_URL: z.url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_REDIRECT_URL must be an http:// or https:// URL' }).optional(),
+  LASTSEEN_OIDC_REDIRECT_URL: z
+    .url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_REDIRECT_URL must be an http:// or https:// URL' })
+    .optional(),
   LASTSEEN_RADIUS_PORT: z
     .string()
     .default('1813')
@@ -177,7 +192,10 @@ const envSchema = z.object({
   LASTSEEN_RADIUS_SECRET: z.string().min(8, 'LASTSEEN_RADIUS_SECRET must be at least 8 characters').optional(),
   LASTSEEN_RADIUS_CLIENTS: z
     .string()
-    .refine((s) => radiusClients(s) !== null, 'LASTSEEN_RADIUS_CLIENTS must be address=secret pairs separated by commas (10.0.0.1=secret1,10.0.0.2=secret2; secrets of 8 characters or more)')
+    .refine(
+      (s) => radiusClients(s) !== null,
+      'LASTSEEN_RADIUS_CLIENTS must be address=secret pairs separated by commas (10.0.0.1=secret1,10.0.0.2=secret2; secrets of 8 characters or more)',
+    )
     .optional(),
 });
 
@@ -197,7 +215,10 @@ export function brokerUrlProblem(s: string): string | null {
 /** `10.0.0.1=s1,10.0.0.2=s2` → { address: secret }, null when malformed. Secrets may hold '=' but not ','. */
 export function radiusClients(s: string): Record<string, string> | null {
   const out: Record<string, string> = {};
-  for (const part of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq < 0) return null;
     const address = part.slice(0, eq).trim();
@@ -263,7 +284,11 @@ function readOidc(e: z.infer<typeof envSchema>): OidcConfig | null {
   };
 }
 
-function radiusConfig(port: number | 'off', secret?: string, clients?: string): Pick<Config, 'radiusPort' | 'radiusSecret' | 'radiusClients'> {
+function radiusConfig(
+  port: number | 'off',
+  secret?: string,
+  clients?: string,
+): Pick<Config, 'radiusPort' | 'radiusSecret' | 'radiusClients'> {
   const list = clients ? radiusClients(clients)! : {};
   const heard = secret !== undefined || Object.keys(list).length > 0;
   return { radiusPort: port === 'off' || !heard ? null : port, radiusSecret: secret ?? null, radiusClients: list };

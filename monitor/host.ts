@@ -12,6 +12,8 @@ export async function checkHost(host: string): Promise<void> {
   try {
     await lookup(host);
   } catch (err) {
-    throw new ConfigError(`LASTSEEN_HOST=${host} is neither an IP address nor a name that resolves (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`);
+    throw new ConfigError(
+      `LASTSEEN_HOST=${host} is neither an IP address nor a name that resolves (${(err as NodeJS.ErrnoException).code ?? 'lookup failed'})`,
+    );
   }
 }

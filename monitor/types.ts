@@ -56,10 +56,7 @@ export interface Contact {
   timeZone: string;
 }
 
-export type ChannelConfig =
-  | { type: 'webhook'; url: string; secret: string }
-  | { type: 'email'; to: string }
-  | { type: 'mqtt' };
+export type ChannelConfig = { type: 'webhook'; url: string; secret: string } | { type: 'email'; to: string } | { type: 'mqtt' };
 
 /** A device as the registry holds it: identity and configuration, not liveness. */
 export interface Device {

@@ -1,4 +1,4 @@
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { parseFleetSpec } from './fleet.ts';
 import type { LoadProgress } from './load/load-test.ts';
@@ -36,11 +36,13 @@ Examples:
   lastseen simulate --load --devices 10000 --rate 1000 --duration 120 --qos 1 --stop 20
 `;
 
-const int = (name: string, min = 0) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
-  return n;
-};
+const int =
+  (name: string, min = 0) =>
+  (v: string) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
+    return n;
+  };
 
 interface SimulateOptions {
   server: string;
@@ -71,13 +73,22 @@ export function registerSimulateCommand(program: Command): Command {
     .description('Simulated fleet (giraffes, sea otters, trackers) with failure scenarios, or a load test')
     .option('--server <url>', 'lastseen HTTP API, for onboarding and detection', `http://127.0.0.1:${httpPort}`)
     .option('--mqtt <url>', 'MQTT broker', `mqtt://127.0.0.1:${mqttPort}`)
-    .option('--token <token>', 'admin token: onboard the fleet through the API (default $LASTSEEN_ADMIN_TOKEN)', process.env.LASTSEEN_ADMIN_TOKEN)
+    .option(
+      '--token <token>',
+      'admin token: onboard the fleet through the API (default $LASTSEEN_ADMIN_TOKEN)',
+      process.env.LASTSEEN_ADMIN_TOKEN,
+    )
     .option('--fleet <spec>', 'devices per kind', 'giraffe:20,otter:10,tracker:5')
     .option('--scenario <scenario>', 'failure scenario (repeatable; see below)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--speed <n>', 'simulated seconds per wall second', int('--speed', 0.001), 1)
     .option('--seed <n>', 'random seed: the same seed replays the same run', int('--seed'), 1)
     .option('--prefix <text>', 'prepended to every device id (a fresh fleet on a server that has one)')
-    .addOption(new Option('--mode <mode>', 'connection mode for every device (default: collars power-saving, trackers always-connected)').choices(['power-saving', 'always-connected']))
+    .addOption(
+      new Option('--mode <mode>', 'connection mode for every device (default: collars power-saving, trackers always-connected)').choices([
+        'power-saving',
+        'always-connected',
+      ]),
+    )
     .addOption(new Option('--qos <qos>', 'MQTT QoS of heartbeats').choices(['0', '1']).default('1'))
     .option('--duration <s>', 'seconds to run (fleet: default until Ctrl-C; load: default 60)', int('--duration', 1))
     .option('--load', 'load test instead of a fleet')
@@ -97,8 +108,8 @@ export function registerSimulateCommand(program: Command): Command {
         process.exit(1);
       }
       const text = JSON.stringify(summary, null, 2);
-      process.stdout.write(text + '\n');
-      if (opts.json) writeFileSync(opts.json, text + '\n');
+      process.stdout.write(`${text}\n`);
+      if (opts.json) writeFileSync(opts.json, `${text}\n`);
     });
 }
 
@@ -109,7 +120,7 @@ function progressLine(): (text: string) => void {
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[2K${text}`);
     else if (Date.now() - last >= 10_000) {
       last = Date.now();
-      process.stderr.write(text + '\n');
+      process.stderr.write(`${text}\n`);
     }
   };
 }
@@ -139,7 +150,9 @@ async function loadCommand(opts: SimulateOptions) {
     rampPerSecond: opts.ramp,
     signal: ac.signal,
     onProgress: (p: LoadProgress) =>
-      line(`[${p.phase}] ${p.elapsedS.toFixed(0)} s  connected ${fmt(p.connected)}/${fmt(p.devices)}  sent ${fmt(p.sent)}  acked ${fmt(p.acked)}  failed ${fmt(p.failed)}  ${fmt(p.rate)}/s`),
+      line(
+        `[${p.phase}] ${p.elapsedS.toFixed(0)} s  connected ${fmt(p.connected)}/${fmt(p.devices)}  sent ${fmt(p.sent)}  acked ${fmt(p.acked)}  failed ${fmt(p.failed)}  ${fmt(p.rate)}/s`,
+      ),
   });
   if (process.stderr.isTTY) process.stderr.write('\n');
   return summary;
@@ -164,7 +177,9 @@ async function fleetCommand(opts: SimulateOptions) {
   const s = run.driver.stats;
   // Power-saving devices hold no socket between reports: this timer also keeps the process alive.
   const ticker = setInterval(() => {
-    line(`[fleet] ${((Date.now() - run.start) / 1000).toFixed(0)} s  devices ${run.devices.length}  connected ${run.driver.connectedCount()}  published ${fmt(s.published)}  refused ${s.refused}  failed ${s.failed}  drops ${s.drops}`);
+    line(
+      `[fleet] ${((Date.now() - run.start) / 1000).toFixed(0)} s  devices ${run.devices.length}  connected ${run.driver.connectedCount()}  published ${fmt(s.published)}  refused ${s.refused}  failed ${s.failed}  drops ${s.drops}`,
+    );
   }, 1000);
   await Promise.race([run.done, new Promise((r) => ac.signal.addEventListener('abort', r, { once: true }))]);
   clearInterval(ticker);

@@ -38,7 +38,10 @@ export interface FleetOptions {
 /** `giraffe:20,otter:10,tracker:5` → `{ giraffe: 20, otter: 10, tracker: 5 }`. */
 export function parseFleetSpec(text: string): FleetSpec {
   const spec: FleetSpec = {};
-  for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [kind, count] = part.split(':');
     if (!DEVICE_KINDS.includes(kind as DeviceKind)) {
       throw new Error(`unknown device kind "${kind}" in --fleet (use ${DEVICE_KINDS.join(', ')})`);
@@ -81,13 +84,7 @@ export function buildFleet(opts: FleetOptions): SimDevice[] {
       declaredInterval: GIRAFFE_INTERVAL_S,
       mode: opts.mode ?? 'power-saving',
       createModel: (simStart) =>
-        new GiraffeModel(
-          herdTrack(opts.seed, group, region, simStart),
-          network,
-          rat,
-          region.alt,
-          rngFor(opts.seed, `${id}/model`),
-        ),
+        new GiraffeModel(herdTrack(opts.seed, group, region, simStart), network, rat, region.alt, rngFor(opts.seed, `${id}/model`)),
     });
   }
   const otters = opts.spec.otter ?? 0;

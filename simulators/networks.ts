@@ -48,7 +48,7 @@ function cellAt(net: Network, gx: number, gy: number): Cell {
   const jx = ((h & 0xffff) / 0xffff - 0.5) * 0.6 * CELL_SPACING_DEG;
   const jy = ((h >>> 16) / 0xffff - 0.5) * 0.6 * CELL_SPACING_DEG;
   // 28-bit E-UTRAN cell identity: unique per grid node within a network.
-  const cellId = (hash32(net.mnc, gx, gy) & 0x0fffffff) || 1;
+  const cellId = hash32(net.mnc, gx, gy) & 0x0fffffff || 1;
   return { cellId, position: { lat: gy * CELL_SPACING_DEG + jy, lon: gx * CELL_SPACING_DEG + jx } };
 }
 

@@ -33,7 +33,17 @@ export type ScenarioKind =
   | 'cell';
 
 export const SCENARIO_KINDS: readonly ScenarioKind[] = [
-  'battery', 'coverage', 'mortality', 'poweroff', 'connloss', 'sim', 'skew', 'duplicate', 'reorder', 'network', 'cell',
+  'battery',
+  'coverage',
+  'mortality',
+  'poweroff',
+  'connloss',
+  'sim',
+  'skew',
+  'duplicate',
+  'reorder',
+  'network',
+  'cell',
 ];
 
 export const EXPECTED_CAUSE: Partial<Record<ScenarioKind, string>> = {
@@ -116,5 +126,9 @@ export function parseScenario(text: string): Scenario {
 
 /** Several scenarios separated by `;` (or given as repeated --scenario options). */
 export function parseScenarios(texts: string[]): Scenario[] {
-  return texts.flatMap((t) => t.split(';')).map((t) => t.trim()).filter(Boolean).map(parseScenario);
+  return texts
+    .flatMap((t) => t.split(';'))
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map(parseScenario);
 }

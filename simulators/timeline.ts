@@ -72,12 +72,10 @@ export function wallInterval(d: SimDevice, speed = 1): number {
   return s >= 1 ? Math.round(s) : Math.max(0.001, Math.round(s * 1000) / 1000);
 }
 
-const active = (s: Scenario, start: number, t: number) =>
-  t >= start + s.at && (s.duration === undefined || t < start + s.at + s.duration);
+const active = (s: Scenario, start: number, t: number) => t >= start + s.at && (s.duration === undefined || t < start + s.at + s.duration);
 
 const servedBy = (s: Scenario, r: Reading | null) =>
-  r !== null &&
-  ((s.kind === 'network' && r.mcc === s.mcc && r.mnc === s.mnc) || (s.kind === 'cell' && r.cellId === s.cellId));
+  r !== null && ((s.kind === 'network' && r.mcc === s.mcc && r.mnc === s.mnc) || (s.kind === 'cell' && r.cellId === s.cellId));
 
 /**
  * Everything one device does from `start` to `end`, lazily, in time order. Pure: the same device,
@@ -112,7 +110,13 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
   let reportAt = start + Math.round(o.firstReportAt ?? rng.uniform(0, Math.min(declared, 10)) * 1000);
 
   const publish = (at: number, hb: SimHeartbeat, extra: { burst?: boolean; duplicate?: boolean } = {}): SimAction => ({
-    at, deviceId: id, kind: 'publish', topic, payload: JSON.stringify(hb), heartbeat: hb, ...extra,
+    at,
+    deviceId: id,
+    kind: 'publish',
+    topic,
+    payload: JSON.stringify(hb),
+    heartbeat: hb,
+    ...extra,
   });
   const expect = (at: number, s: Scenario): SimAction[] =>
     EXPECTED_CAUSE[s.kind] ? [{ at, deviceId: id, kind: 'expect', cause: EXPECTED_CAUSE[s.kind]!, scenario: s.kind }] : [];
@@ -121,8 +125,7 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
     connected = false;
     return [{ at, deviceId: id, kind: 'drop' }];
   };
-  const outOfCoverage = (t: number) =>
-    mine.some((s) => active(s, start, t) && (s.kind === 'coverage' || servedBy(s, last)));
+  const outOfCoverage = (t: number) => mine.some((s) => active(s, start, t) && (s.kind === 'coverage' || servedBy(s, last)));
 
   /** Back in coverage (or SIM active again): send what was stored, oldest first. */
   function* flush(at: number): Generator<SimAction> {
@@ -133,7 +136,10 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
     if (!alwaysOn) yield { at, deviceId: id, kind: 'disconnect' };
   }
 
-  interface Edge { time: number; run: (t: number) => Generator<SimAction> | SimAction[] }
+  interface Edge {
+    time: number;
+    run: (t: number) => Generator<SimAction> | SimAction[];
+  }
   const edges: Edge[] = [];
   for (const s of mine) {
     const from = start + s.at;
@@ -142,21 +148,27 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
       case 'battery':
         // Dead at the end of the drain. Trackers send a last low-battery report as the modem
         // browns out (a "last gasp"), then nothing: a dead modem sends no DISCONNECT.
-        edges.push({ time: s.duration === undefined ? from + 5 * declared * 1000 : until, run: function* (t) {
-          lastGasp = true;
-          yield* report(t);
-          off = dead = true;
-          yield* drop(t);
-          yield* expect(t, s);
-        } });
+        edges.push({
+          time: s.duration === undefined ? from + 5 * declared * 1000 : until,
+          run: function* (t) {
+            lastGasp = true;
+            yield* report(t);
+            off = dead = true;
+            yield* drop(t);
+            yield* expect(t, s);
+          },
+        });
         break;
       case 'poweroff':
-        edges.push({ time: from, run: (t) => {
-          off = true;
-          const out: SimAction[] = connected ? [{ at: t, deviceId: id, kind: 'disconnect' }] : [];
-          connected = false;
-          return [...out, ...expect(t, s)];
-        } });
+        edges.push({
+          time: from,
+          run: (t) => {
+            off = true;
+            const out: SimAction[] = connected ? [{ at: t, deviceId: id, kind: 'disconnect' }] : [];
+            connected = false;
+            return [...out, ...expect(t, s)];
+          },
+        });
         edges.push({ time: until, run: () => ((off = false), []) });
         break;
       case 'connloss':
@@ -164,15 +176,21 @@ export function* deviceTimeline(d: SimDevice, o: TimelineOptions): Generator<Sim
         edges.push({ time: until, run: () => ((off = false), []) });
         break;
       case 'sim':
-        edges.push({ time: from, run: (t) => {
-          simOff = true;
-          return [{ at: t, deviceId: id, kind: 'simState', state: 'deactivated' }, ...drop(t), ...expect(t, s)];
-        } });
-        edges.push({ time: until, run: function* (t) {
-          simOff = false;
-          yield { at: t, deviceId: id, kind: 'simState', state: 'activated' };
-          yield* flush(t);
-        } });
+        edges.push({
+          time: from,
+          run: (t) => {
+            simOff = true;
+            return [{ at: t, deviceId: id, kind: 'simState', state: 'deactivated' }, ...drop(t), ...expect(t, s)];
+          },
+        });
+        edges.push({
+          time: until,
+          run: function* (t) {
+            simOff = false;
+            yield { at: t, deviceId: id, kind: 'simState', state: 'activated' };
+            yield* flush(t);
+          },
+        });
         break;
       case 'coverage':
       case 'network':
@@ -287,8 +305,7 @@ export function* fleetTimeline(devices: SimDevice[], o: TimelineOptions): Genera
 
 export function* mergeTimelines(sources: Iterator<SimAction>[]): Generator<SimAction> {
   const heap: { a: SimAction; i: number }[] = [];
-  const less = (x: { a: SimAction; i: number }, y: { a: SimAction; i: number }) =>
-    x.a.at < y.a.at || (x.a.at === y.a.at && x.i < y.i);
+  const less = (x: { a: SimAction; i: number }, y: { a: SimAction; i: number }) => x.a.at < y.a.at || (x.a.at === y.a.at && x.i < y.i);
   const push = (e: { a: SimAction; i: number }) => {
     heap.push(e);
     for (let c = heap.length - 1; c > 0; ) {

@@ -19,7 +19,12 @@ export type AllowedMethods = (path: string) => string[];
 
 export function allowedMethods(paths: Record<string, Record<string, unknown>>): AllowedMethods {
   const routes = Object.entries(paths).map(([template, ops]) => ({
-    pattern: new RegExp(`^${template.split('/').map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : escapeRegExp(seg))).join('/')}/?$`),
+    pattern: new RegExp(
+      `^${template
+        .split('/')
+        .map((seg) => (/^\{[^}]+\}$/.test(seg) ? '[^/]+' : escapeRegExp(seg)))
+        .join('/')}/?$`,
+    ),
     methods: METHODS.filter((m) => m in ops).map((m) => m.toUpperCase()),
   }));
   return (path) => {

@@ -72,7 +72,15 @@ export function createApp(deps: AppDeps) {
   app.get('/healthz', (_req, res) => {
     // Still 200 when degraded: reads and logins work, and restarting would not free the disk.
     const problems = deps.problems?.() ?? [];
-    res.json({ status: problems.length ? 'degraded' : 'ok', ...(problems.length ? { problems } : {}), ...deps.ports(), store: store.name, ...deps.storeHealth?.(), devices: liveness.size, version: deps.version });
+    res.json({
+      status: problems.length ? 'degraded' : 'ok',
+      ...(problems.length ? { problems } : {}),
+      ...deps.ports(),
+      store: store.name,
+      ...deps.storeHealth?.(),
+      devices: liveness.size,
+      version: deps.version,
+    });
   });
 
   app.get('/metrics', async (_req, res) => {
@@ -93,7 +101,20 @@ export function createApp(deps: AppDeps) {
 
   const auth = authenticate(registry, metrics, deps.guard, log, deps.sessions);
   // Sign-in comes before the API's authentication: it is how a person gets a session.
-  if (deps.sessions) app.use('/api', sessionRoutes({ registry, sessions: deps.sessions, guard: deps.guard, metrics, log, audit: deps.audit, authenticate: auth, oidc: deps.oidc }));
+  if (deps.sessions)
+    app.use(
+      '/api',
+      sessionRoutes({
+        registry,
+        sessions: deps.sessions,
+        guard: deps.guard,
+        metrics,
+        log,
+        audit: deps.audit,
+        authenticate: auth,
+        oidc: deps.oidc,
+      }),
+    );
   const api = express.Router();
   api.use(auth);
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
@@ -106,22 +127,31 @@ export function createApp(deps: AppDeps) {
   api.use(exportRoutes(registry));
   api.use(deviceRoutes({ registry, liveness, store, track: deps.track, audit: deps.audit, sessionOf: deps.sessionOf }));
   for (const r of deps.extraApi ?? []) api.use(r);
-  api.use((req, res, next) => next(wrongMethod(req.method, `/api${req.path}`, res) ?? new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)));
+  api.use((req, res, next) =>
+    next(wrongMethod(req.method, `/api${req.path}`, res) ?? new HttpError(404, `There is no API endpoint ${req.method} /api${req.path}.`)),
+  );
   app.use('/api', api);
 
   if (existsSync(DIST)) app.use(express.static(DIST, { index: 'index.html' }));
   // Instead of express's HTML page: every error, here too, is `{ "error": "<sentence>" }`.
-  app.use((req, res, next) => next(wrongMethod(req.method, req.path, res) ?? new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)));
+  app.use((req, res, next) =>
+    next(wrongMethod(req.method, req.path, res) ?? new HttpError(404, `There is nothing at ${req.method} ${req.path}.`)),
+  );
 
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (deps.diskFull?.(err)) {
-      return void res.status(507).json({ error: 'The server cannot store this now: its disk is full. Nothing was changed; try again later.' });
+      return void res
+        .status(507)
+        .json({ error: 'The server cannot store this now: its disk is full. Nothing was changed; try again later.' });
     }
     const { status, message, reason } = toHttp(err);
     if (status >= 500) log.error({ err, path: req.path }, 'request failed');
     else if (reason) {
       metrics.apiRejected.inc({ reason });
-      log.warn({ reason, status, method: req.method, path: req.path, role: req.principal?.role, customerId: req.principal?.customerId }, `request refused: ${message}`);
+      log.warn(
+        { reason, status, method: req.method, path: req.path, role: req.principal?.role, customerId: req.principal?.customerId },
+        `request refused: ${message}`,
+      );
     }
     res.status(status).json({ error: message });
   });
@@ -139,7 +169,8 @@ function toHttp(err: unknown): { status: number; message: string; reason?: strin
   }
   if (err instanceof SinkError) return { status: 503, message: 'The time-series store is unavailable; try again shortly.' };
   const e = err as { type?: string; status?: number; limit?: number };
-  if (e?.type === 'entity.too.large') return { status: 413, message: `The request body is larger than the limit of ${e.limit} bytes.`, reason: 'too_large' };
+  if (e?.type === 'entity.too.large')
+    return { status: 413, message: `The request body is larger than the limit of ${e.limit} bytes.`, reason: 'too_large' };
   if (e?.type === 'entity.parse.failed') return { status: 400, message: 'The request body is not valid JSON.', reason: 'not_json' };
   if (e?.status && e.status >= 400 && e.status < 500) return { status: e.status, message: String((err as Error).message) };
   return { status: 500, message: 'Internal error; it has been logged.' };

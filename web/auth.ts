@@ -56,7 +56,10 @@ export function authenticate(registry: Registry, metrics: Metrics, guard: LoginG
         return next(new HttpError(401, `Your session ${why}; sign in again.`));
       }
       if (!SAFE.has(req.method) && !csrfMatches(cookie, req.get(CSRF_HEADER))) {
-        log.warn({ method: req.method, path: req.path, username: found.principal.username }, 'cookie-authenticated write without a valid CSRF token');
+        log.warn(
+          { method: req.method, path: req.path, username: found.principal.username },
+          'cookie-authenticated write without a valid CSRF token',
+        );
         return next(new HttpError(403, 'This change needs the X-CSRF-Token header from your sign-in.', 'csrf'));
       }
       req.principal = found.principal;

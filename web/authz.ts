@@ -82,7 +82,16 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'letter:write',
   ]),
   agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack', 'silence:manage', 'note:create', 'letter:write']),
-  customer: new Set<Action>(['customer:read', 'customer:update', 'device:read', 'device:update', 'alert:read', 'alert:subscribe', 'silence:manage', 'note:create']),
+  customer: new Set<Action>([
+    'customer:read',
+    'customer:update',
+    'device:read',
+    'device:update',
+    'alert:read',
+    'alert:subscribe',
+    'silence:manage',
+    'note:create',
+  ]),
 };
 
 /** Roles whose callers see every customer (the operator's staff); the others see their own only. */

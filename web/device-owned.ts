@@ -21,7 +21,16 @@ import type { Principal } from '../monitor/registry/registry.ts';
  *   id, token          operator  identity and credential; a token changes only through
  *                                POST /api/devices/:id/token (admin)
  */
-export const CUSTOMER_OWNED_DEVICE_FIELDS: readonly string[] = ['name', 'nickname', 'species', 'tagModel', 'imei', 'interval', 'offlineAfter', 'custom'];
+export const CUSTOMER_OWNED_DEVICE_FIELDS: readonly string[] = [
+  'name',
+  'nickname',
+  'species',
+  'tagModel',
+  'imei',
+  'interval',
+  'offlineAfter',
+  'custom',
+];
 
 /** Device fields that exist but are not in the PATCH schema: a body naming them is not silently stripped for a customer key. */
 const OPERATOR_ONLY_DEVICE_FIELDS: readonly string[] = ['id', 'customerId', 'iccid', 'imsi', 'msisdn', 'token', 'createdAt'];

@@ -24,7 +24,10 @@ export const JSON_MAX_DEPTH = 32;
 export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
   // `req.is` is null without a body, false for a body of another type; an empty body
   // (Content-Length: 0, as fetch sends for a bare PATCH) carries nothing to misread.
-  if (req.headers['content-length'] === '0' || req.is(['application/json', '+json']) !== false) return next();
+  if (req.headers['content-length'] === '0' || req.is(['application/json', '+json']) !== false) {
+    next();
+    return;
+  }
   const sent = req.headers['content-type'] ?? 'no Content-Type';
   next(new HttpError(415, `Send the body as JSON with "Content-Type: application/json" (this request sent ${sent}).`, 'content_type'));
 }
@@ -32,6 +35,9 @@ export function requireJsonBody(req: Request, _res: Response, next: NextFunction
 /** After the JSON parser: refuse a body nested deeper than JSON_MAX_DEPTH (walked without recursion). */
 export function limitJsonDepth(req: Request, _res: Response, next: NextFunction): void {
   const depth = depthOf(req.body, JSON_MAX_DEPTH);
-  if (depth <= JSON_MAX_DEPTH) return next();
+  if (depth <= JSON_MAX_DEPTH) {
+    next();
+    return;
+  }
   next(new HttpError(422, `The request body is nested more than ${JSON_MAX_DEPTH} levels deep; flatten it.`, 'body_too_deep'));
 }

@@ -16,10 +16,16 @@ const id = z
   .refine((s) => !isDotSegment(s), { message: DOT_SEGMENT_MESSAGE, params: { reason: 'reserved_id' } });
 // Device ids become MQTT topic levels and usernames: no "/", "+", "#" and no "customer:" prefix clash.
 const deviceId = id.refine((s) => !s.startsWith('customer:'), 'must not start with "customer:"');
-const seconds = z.number().positive().max(30 * 86400);
+const seconds = z
+  .number()
+  .positive()
+  .max(30 * 86400);
 /** A name or label: printed into e-mail lines and CSV cells, so one line (monitor/security/plain-text.ts). */
 const text = (max: number) =>
-  z.string().max(max).refine((s) => !hasControlCharacters(s), { message: CONTROL_CHARACTERS_MESSAGE, params: { reason: 'control_characters' } });
+  z
+    .string()
+    .max(max)
+    .refine((s) => !hasControlCharacters(s), { message: CONTROL_CHARACTERS_MESSAGE, params: { reason: 'control_characters' } });
 const imei = z.string().regex(/^\d{14,16}$/, 'must be 14 to 16 digits');
 
 export const channelSchema = z.discriminatedUnion('type', [
@@ -48,14 +54,15 @@ export const contactSchema = z
     name: text(200).min(1),
     email: z.email('must be an e-mail address').max(254),
     language: z.enum(['en', 'de', 'sv'], 'must be en, de or sv'),
-    timeZone: z
-      .string()
-      .max(64)
-      .refine(isTimeZone, 'must be an IANA time zone such as "Africa/Nairobi" or "Europe/Berlin"'),
+    timeZone: z.string().max(64).refine(isTimeZone, 'must be an IANA time zone such as "Africa/Nairobi" or "Europe/Berlin"'),
   })
   .strict();
 
-const ms = z.number().int().positive().max(7 * 86400_000);
+const ms = z
+  .number()
+  .int()
+  .positive()
+  .max(7 * 86400_000);
 /** Alert damping overrides (monitor/alerts/types.ts AlertPolicy); durations in ms. */
 export const alertPolicySchema = z
   .object({
@@ -72,7 +79,11 @@ export const alertPolicySchema = z
     incidentResolveRatio: z.number().min(0.1).max(1),
     incidentSettleMs: ms,
     // 0 = no reminders; at most 30 days after going offline.
-    reminderAfterMs: z.number().int().min(0).max(30 * 86400_000),
+    reminderAfterMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86400_000),
   })
   .partial()
   .strict();
@@ -106,8 +117,14 @@ export const deviceCreateSchema = z.object({
     .regex(/^\d{18,22}$/, 'must be 18 to 22 digits')
     .refine(luhnValid, 'fails the Luhn check (a mistyped digit?)')
     .nullish(),
-  imsi: z.string().regex(/^\d{6,15}$/, 'must be 6 to 15 digits').nullish(),
-  msisdn: z.string().regex(/^\+?\d{6,15}$/, 'must be 6 to 15 digits, optionally with a leading +').nullish(),
+  imsi: z
+    .string()
+    .regex(/^\d{6,15}$/, 'must be 6 to 15 digits')
+    .nullish(),
+  msisdn: z
+    .string()
+    .regex(/^\+?\d{6,15}$/, 'must be 6 to 15 digits, optionally with a leading +')
+    .nullish(),
   interval: seconds.nullish(),
   offlineAfter: seconds.nullish(),
   species: text(100).nullish(),
@@ -167,7 +184,11 @@ export const heartbeatsQuery = z.object({
  */
 export const userCreateSchema = z
   .object({
-    username: z.string().min(1).max(64).regex(/^[A-Za-z0-9._@-]+$/, 'may contain only letters, digits, ".", "_", "@" and "-"'),
+    username: z
+      .string()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._@-]+$/, 'may contain only letters, digits, ".", "_", "@" and "-"'),
     password: z.string().min(10, 'must be at least 10 characters').max(1024),
     role: z.enum(['admin', 'agent', 'customer']),
     customerId: id.optional(),
@@ -194,5 +215,9 @@ export function parseOr<T>(
   const field = issue.path.join('.');
   // A rule that names its reason (control characters, reserved ids) is counted under it in /metrics.
   const reason = (issue as { params?: { reason?: unknown } }).params?.reason;
-  return { ok: false, error: `${where}${field ? ` field "${field}"` : ''}: ${issue.message}`, reason: typeof reason === 'string' ? reason : 'invalid_field' };
+  return {
+    ok: false,
+    error: `${where}${field ? ` field "${field}"` : ''}: ${issue.message}`,
+    reason: typeof reason === 'string' ? reason : 'invalid_field',
+  };
 }

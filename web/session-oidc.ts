@@ -70,7 +70,13 @@ export class OidcSignOn {
     const url = new URL(this.cfg.issuer);
     const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
     this.discovered ??= oidc
-      .discovery(url, this.cfg.clientId, this.cfg.clientSecret, undefined, url.protocol === 'http:' && loopback ? { execute: [oidc.allowInsecureRequests] } : undefined)
+      .discovery(
+        url,
+        this.cfg.clientId,
+        this.cfg.clientSecret,
+        undefined,
+        url.protocol === 'http:' && loopback ? { execute: [oidc.allowInsecureRequests] } : undefined,
+      )
       .catch((err: unknown) => {
         this.discovered = null;
         throw new OidcError(`the sign-on provider ${this.cfg.issuer} cannot be reached (${(err as Error).message})`);
@@ -108,14 +114,20 @@ export class OidcSignOn {
   async finish(callbackUrl: URL, cookieState: string | undefined): Promise<OidcIdentity> {
     const state = callbackUrl.searchParams.get('state') ?? '';
     const p = this.pending.get(state);
-    if (!p || !cookieState || cookieState !== state) throw new OidcError('this sign-in was not started in this browser, or it was already used; start again');
+    if (!p || !cookieState || cookieState !== state)
+      throw new OidcError('this sign-in was not started in this browser, or it was already used; start again');
     this.pending.delete(state);
     if (this.now() - p.at > PENDING_MS) throw new OidcError('this sign-in took longer than 10 minutes; start again');
     const config = await this.configuration();
     const oidc = await this.load();
     let tokens;
     try {
-      tokens = await oidc.authorizationCodeGrant(config, callbackUrl, { pkceCodeVerifier: p.verifier, expectedState: state, expectedNonce: p.nonce, idTokenExpected: true });
+      tokens = await oidc.authorizationCodeGrant(config, callbackUrl, {
+        pkceCodeVerifier: p.verifier,
+        expectedState: state,
+        expectedNonce: p.nonce,
+        idTokenExpected: true,
+      });
     } catch (err) {
       throw new OidcError(`the sign-on provider refused the sign-in (${(err as Error).message})`);
     }
@@ -124,8 +136,11 @@ export class OidcSignOn {
     const info = await oidc.fetchUserInfo(config, tokens.access_token, idClaims.sub).catch(() => ({}) as Record<string, unknown>);
     const claims: Record<string, unknown> = { ...info, ...idClaims };
     const role = roleFromClaim(claims[this.cfg.roleClaim] ?? (info as Record<string, unknown>)[this.cfg.roleClaim]);
-    if (!role) throw new OidcError(`your sign-on account has no lastseen role (claim "${this.cfg.roleClaim}" must be admin or agent); ask an admin`);
-    const username = [claims.preferred_username, claims.email, idClaims.sub].find((v): v is string => typeof v === 'string' && /^[A-Za-z0-9._@-]{1,64}$/.test(v));
+    if (!role)
+      throw new OidcError(`your sign-on account has no lastseen role (claim "${this.cfg.roleClaim}" must be admin or agent); ask an admin`);
+    const username = [claims.preferred_username, claims.email, idClaims.sub].find(
+      (v): v is string => typeof v === 'string' && /^[A-Za-z0-9._@-]{1,64}$/.test(v),
+    );
     if (!username) throw new OidcError('the sign-on provider gave no usable username (preferred_username, email or sub)');
     return {
       externalId: `${idClaims.iss} ${idClaims.sub}`,

@@ -123,7 +123,7 @@ export class SessionStore {
   lookup(token: string): SessionLookup {
     const hash = sha256(token);
     const r = this.stmt.get.get(hash) as Row | undefined;
-    if (!r || !r.role || !r.username) return { ok: false, reason: 'unknown_session' };
+    if (!r?.role || !r.username) return { ok: false, reason: 'unknown_session' };
     const now = this.now();
     const state = sessionState({ createdAt: r.created_at, lastUsedAt: r.last_used_at }, now, this.limits);
     if (state !== 'active') {

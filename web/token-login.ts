@@ -33,7 +33,12 @@ export function tokenLogin(deps: TokenLoginDeps, iface: 'http' | 'socketio', sou
   const identity = tokenIdentity(token);
   if (guard.isBlocked(source, identity, token)) {
     metrics.authFailures.inc({ interface: iface, reason: 'source_blocked' });
-    return { ok: false, status: 429, reason: 'source_blocked', message: 'Too many failed logins from this address; try again in a few minutes.' };
+    return {
+      ok: false,
+      status: 429,
+      reason: 'source_blocked',
+      message: 'Too many failed logins from this address; try again in a few minutes.',
+    };
   }
   const principal = deps.principalFor(token);
   if (!principal) {

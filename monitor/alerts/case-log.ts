@@ -39,15 +39,33 @@ export function caseLog(
   const out: CaseLogEntry[] = [];
   for (const n of input.notes) out.push({ at: n.at, kind: 'note', by: n.by, text: n.text });
   for (const a of input.alerts) {
-    out.push({ at: Date.parse(a.at), kind: 'alert', alertId: a.id, type: a.type, state: a.state, sent: a.state !== 'silenced', message: a.event.message });
+    out.push({
+      at: Date.parse(a.at),
+      kind: 'alert',
+      alertId: a.id,
+      type: a.type,
+      state: a.state,
+      sent: a.state !== 'silenced',
+      message: a.event.message,
+    });
     if (a.ack) out.push({ at: Date.parse(a.ack.at), kind: 'ack', alertId: a.id, by: a.ack.by });
     if (a.resolvedAt) out.push({ at: Date.parse(a.resolvedAt), kind: 'resolved', alertId: a.id, type: a.type });
   }
   for (const s of input.silences) {
     if (!matches(s.match, device)) continue;
     const hide = audience === 'customer' && s.customerId === null;
-    out.push({ at: s.createdAt, kind: 'silence', silenceId: s.id, by: hide ? OPERATOR : s.by, reason: s.reason, startsAt: s.startsAt, endsAt: s.endsAt, recurring: s.recurrence !== null });
-    if (s.deletedAt !== null) out.push({ at: s.deletedAt, kind: 'silence-deleted', silenceId: s.id, by: hide ? OPERATOR : s.deletedBy ?? OPERATOR });
+    out.push({
+      at: s.createdAt,
+      kind: 'silence',
+      silenceId: s.id,
+      by: hide ? OPERATOR : s.by,
+      reason: s.reason,
+      startsAt: s.startsAt,
+      endsAt: s.endsAt,
+      recurring: s.recurrence !== null,
+    });
+    if (s.deletedAt !== null)
+      out.push({ at: s.deletedAt, kind: 'silence-deleted', silenceId: s.id, by: hide ? OPERATOR : (s.deletedBy ?? OPERATOR) });
   }
   const rank: Record<CaseLogEntry['kind'], number> = { note: 0, alert: 1, ack: 2, resolved: 3, silence: 4, 'silence-deleted': 5 };
   // Stable sort: equal (time, kind) keep their source order.

@@ -90,7 +90,9 @@ export function correlate(
     const inc = open.find(
       (i) =>
         i.customerId === h.customerId &&
-        (i.scope === 'customer' || (i.scope === 'network' && i.key === networkKey(h.device)) || (i.scope === 'cell' && i.key === cellKey(h.device))),
+        (i.scope === 'customer' ||
+          (i.scope === 'network' && i.key === networkKey(h.device)) ||
+          (i.scope === 'cell' && i.key === cellKey(h.device))),
     );
     if (inc) {
       const list = joins.get(inc.id) ?? [];
@@ -112,7 +114,9 @@ export function correlate(
       for (const [customerId, slice] of groupBy(group, (h) => h.customerId)) {
         if (slice.length >= 2) {
           out.opens.push({ customerId, scope, key, deviceIds: slice.map((h) => h.deviceId) });
-          slice.forEach((h) => taken.add(h));
+          slice.forEach((h) => {
+            taken.add(h);
+          });
         } else hints.set(slice[0].deviceId, scope);
       }
     }
@@ -122,7 +126,9 @@ export function correlate(
   for (const [customerId, group] of groupBy(remaining, (h) => h.customerId)) {
     if (group.length < policyOf(customerId).incidentCustomerMin) continue;
     out.opens.push({ customerId, scope: 'customer', key: customerId, deviceIds: group.map((h) => h.deviceId) });
-    group.forEach((h) => taken.add(h));
+    group.forEach((h) => {
+      taken.add(h);
+    });
   }
   for (const h of remaining) {
     if (taken.has(h)) continue;

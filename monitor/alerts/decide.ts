@@ -66,7 +66,7 @@ export function emptyState(deviceId: string, customerId: string): DeviceAlertSta
 
 /** A short stable id: the same inputs always give the same alert id, across retries and restarts. */
 export function alertId(...parts: (string | number | null)[]): string {
-  return 'a_' + createHash('sha256').update(parts.map(String).join('\u0000')).digest('hex').slice(0, 24);
+  return `a_${createHash('sha256').update(parts.map(String).join('\u0000')).digest('hex').slice(0, 24)}`;
 }
 
 /**
@@ -131,10 +131,16 @@ export function decide(prev: DeviceAlertState, change: StatusChange, policy: Ale
     const startsNow = !state.flapping;
     let outage: Outage | null = null;
     if (isOffline) {
-      outage = { id: alertId('device.offline', change.deviceId, change.lastSeen), at: change.at, lastSeen: change.lastSeen, report: 'silent' };
+      outage = {
+        id: alertId('device.offline', change.deviceId, change.lastSeen),
+        at: change.at,
+        lastSeen: change.lastSeen,
+        report: 'silent',
+      };
     } else if (prev.outage) {
       if (prev.outage.report === 'pending') effects.push({ kind: 'cancel', outageId: prev.outage.id });
-      else if (prev.outage.report === 'sent' || prev.outage.report === 'silenced') effects.push({ kind: 'resolve', alertId: prev.outage.id });
+      else if (prev.outage.report === 'sent' || prev.outage.report === 'silenced')
+        effects.push({ kind: 'resolve', alertId: prev.outage.id });
       else if (prev.outage.report === 'incident') effects.push({ kind: 'incident-back', outage: prev.outage });
     }
     if (startsNow) {

@@ -80,7 +80,8 @@ export class AlertEngine {
       }
       if (s.outage?.report === 'silenced') this.armUnsilence(s.outage.silencedUntil ?? this.startedAt);
       if (s.outage?.report === 'sent') this.armReminderFor(s.customerId, s.outage);
-      if (s.flapping) this.watchStable(s.deviceId, (s.flips[s.flips.length - 1] ?? this.startedAt) + this.policyOf(s.customerId).flapStableMs);
+      if (s.flapping)
+        this.watchStable(s.deviceId, (s.flips[s.flips.length - 1] ?? this.startedAt) + this.policyOf(s.customerId).flapStableMs);
     }
   }
 
@@ -146,7 +147,14 @@ export class AlertEngine {
         case 'flapping': {
           // Flapping inside a silence is recorded, not sent (a maintenance window is often exactly that).
           const state = this.silenceOf(s.deviceId, s.customerId) ? 'silenced' : 'firing';
-          this.publish({ ...this.deviceDraft(s, e.alertId, 'device.flapping', e.since, e.lastSeen), flips: s.flips.length, windowMs: policy.flapWindowMs }, state);
+          this.publish(
+            {
+              ...this.deviceDraft(s, e.alertId, 'device.flapping', e.since, e.lastSeen),
+              flips: s.flips.length,
+              windowMs: policy.flapWindowMs,
+            },
+            state,
+          );
           break;
         }
         case 'watch-stable':
@@ -336,7 +344,10 @@ export class AlertEngine {
       }
       const state = { ...s, outage: { ...o, reminded: true } };
       this.setState(state);
-      this.publish({ ...this.deviceDraft(state, alertId('device.reminder', o.id), 'device.reminder', now, o.lastSeen), relatesTo: o.id }, 'firing');
+      this.publish(
+        { ...this.deviceDraft(state, alertId('device.reminder', o.id), 'device.reminder', now, o.lastSeen), relatesTo: o.id },
+        'firing',
+      );
     }
     this.persist();
     if (next < Infinity) this.armReminder(next);
@@ -419,7 +430,14 @@ export class AlertEngine {
     return this.o.customer(id) ?? { id, name: id, language: 'en', channels: [] };
   }
 
-  private deviceDraft(s: DeviceAlertState, id: string, type: AlertDraft['type'], at: number, lastSeen: number | null, cause: Cause = 'unknown'): AlertDraft {
+  private deviceDraft(
+    s: DeviceAlertState,
+    id: string,
+    type: AlertDraft['type'],
+    at: number,
+    lastSeen: number | null,
+    cause: Cause = 'unknown',
+  ): AlertDraft {
     return deviceDraft({ id, type, at, lastSeen, cause }, s, this.customerOf(s.customerId), this.o.lookup);
   }
 
@@ -444,14 +462,18 @@ export class AlertEngine {
       const fresh = await this.written(() =>
         this.o.store.db.transaction(() => {
           // Silenced: recorded and shown, queued on no channel.
-          if (state === 'silenced') return void this.o.store.insert(event, state, draft.at), false;
+          if (state === 'silenced') return (void this.o.store.insert(event, state, draft.at), false);
           // Already sent before a restart, unless it is a silenced alert firing now its window ended.
           if (!this.o.store.insert(event, state, draft.at) && !this.o.store.unsilence(event)) return false;
           this.o.outbox?.enqueue(event, customer);
           return true;
         })(),
       );
-      if (state === 'silenced') this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert silenced');
+      if (state === 'silenced')
+        this.o.log.info(
+          { alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id },
+          'alert silenced',
+        );
       if (!fresh) return;
       for (const ch of this.o.live ?? []) ch.send(event, customer).catch((err) => this.o.log.warn({ err }, 'live alert channel failed'));
       this.o.log.info({ alertId: event.id, type: event.type, customerId: event.customerId, deviceId: event.device?.id }, 'alert');

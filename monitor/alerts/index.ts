@@ -84,7 +84,8 @@ export function createAlerts(o: AlertsOptions) {
   // The windows open now, worked out once per (time, silences version): a release asks for every held device at one `now`.
   let open: { at: number; version: number; windows: ReturnType<typeof openAt> } | null = null;
   const openNow = (now: number) => {
-    if (!open || open.at !== now || open.version !== silences.version) open = { at: now, version: silences.version, windows: openAt(silences.current(), now) };
+    if (!open || open.at !== now || open.version !== silences.version)
+      open = { at: now, version: silences.version, windows: openAt(silences.current(), now) };
     return open.windows;
   };
   const outbox = new Outbox({ db: store.db, clock: o.clock, log: o.log, channelFor, registry: o.registry });

@@ -19,9 +19,10 @@ export function noteText(value: unknown, what: string, max: number): { ok: true;
   const text = value.trim();
   if (text.length === 0) return { ok: false, message: `${what} must not be empty.` };
   if (text.length > max) return { ok: false, message: `${what} must be at most ${max} characters (it has ${text.length}).` };
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/.exec(text);
   if (bad) {
-    const cp = 'U+' + bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+    const cp = `U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
     return { ok: false, message: `${what} contains the control character ${cp} at position ${bad.index + 1}; send plain text.` };
   }
   return { ok: true, text };

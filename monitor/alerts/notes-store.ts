@@ -28,7 +28,9 @@ export class NoteStore {
   }
 
   add(n: Omit<Note, 'id'>): Note {
-    const r = this.db.prepare('INSERT INTO device_notes (device_id, customer_id, text, created_by, at) VALUES (?, ?, ?, ?, ?)').run(n.deviceId, n.customerId, n.text, n.by, n.at);
+    const r = this.db
+      .prepare('INSERT INTO device_notes (device_id, customer_id, text, created_by, at) VALUES (?, ?, ?, ?, ?)')
+      .run(n.deviceId, n.customerId, n.text, n.by, n.at);
     return { id: Number(r.lastInsertRowid), ...n };
   }
 

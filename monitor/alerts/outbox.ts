@@ -160,7 +160,9 @@ export class Outbox {
       } while (this.again && !this.stopped);
     })().finally(() => {
       this.running = null;
-      const row = this.o.db.open ? (this.o.db.prepare('SELECT min(next_at) AS at FROM alert_outbox').get() as { at: number | null }) : { at: null };
+      const row = this.o.db.open
+        ? (this.o.db.prepare('SELECT min(next_at) AS at FROM alert_outbox').get() as { at: number | null })
+        : { at: null };
       if (row.at !== null) this.arm(row.at);
     });
     return this.running;
@@ -171,7 +173,9 @@ export class Outbox {
       if (this.stopped || !this.o.db.open) return;
       const now = this.o.clock.now();
       const rows = this.o.db
-        .prepare('SELECT id, alert_id, channel_key, channel, customer, event, attempts FROM alert_outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?')
+        .prepare(
+          'SELECT id, alert_id, channel_key, channel, customer, event, attempts FROM alert_outbox WHERE next_at <= ? ORDER BY next_at LIMIT ?',
+        )
         .all(now, BATCH) as Row[];
       if (rows.length === 0) return;
       await Promise.all(rows.map((r) => this.attempt(r)));
@@ -187,7 +191,13 @@ export class Outbox {
       .prepare('SELECT channel_key, result, attempts, error, at FROM alert_delivery_outcomes WHERE alert_id = ? ORDER BY at')
       .all(alertId) as { channel_key: string; result: DeliveryState['state']; attempts: number; error: string | null; at: number }[];
     return [
-      ...ended.map((e) => ({ channel: e.channel_key, state: e.result, attempts: e.attempts, error: e.error, at: new Date(e.at).toISOString() })),
+      ...ended.map((e) => ({
+        channel: e.channel_key,
+        state: e.result,
+        attempts: e.attempts,
+        error: e.error,
+        at: new Date(e.at).toISOString(),
+      })),
       ...queued.map((q) => ({ channel: q.channel_key, state: 'queued' as const, attempts: q.attempts, error: q.last_error, at: null })),
     ];
   }
@@ -197,7 +207,9 @@ export class Outbox {
     this.o.db.transaction(() => {
       this.o.db.prepare('DELETE FROM alert_outbox WHERE id = ?').run(r.id);
       this.o.db
-        .prepare('INSERT OR REPLACE INTO alert_delivery_outcomes (alert_id, channel_key, result, attempts, error, at) VALUES (?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR REPLACE INTO alert_delivery_outcomes (alert_id, channel_key, result, attempts, error, at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
         .run(r.alert_id, r.channel_key, result, attempts, error, this.o.clock.now());
     })();
   }
@@ -226,7 +238,10 @@ export class Outbox {
       // No retry can change this answer; retrying would only knock on the refused address again.
       this.finish(r, 'refused', attempts, error);
       this.deliveries.inc({ channel: config.type, result: 'refused' });
-      this.o.log.warn({ alertId: r.alert_id, channel: config.type, customerId: (JSON.parse(r.customer) as { id?: string }).id, error }, 'alert delivery refused');
+      this.o.log.warn(
+        { alertId: r.alert_id, channel: config.type, customerId: (JSON.parse(r.customer) as { id?: string }).id, error },
+        'alert delivery refused',
+      );
       return;
     }
     if (attempts >= this.maxAttempts) {
@@ -240,7 +255,10 @@ export class Outbox {
       .prepare('UPDATE alert_outbox SET attempts = ?, next_at = ?, last_error = ? WHERE id = ?')
       .run(attempts, Math.round(this.o.clock.now() + delay), error, r.id);
     this.deliveries.inc({ channel: config.type, result: 'failed' });
-    this.o.log.warn({ alertId: r.alert_id, channel: config.type, attempts, retryInMs: Math.round(delay), error }, 'alert delivery failed, will retry');
+    this.o.log.warn(
+      { alertId: r.alert_id, channel: config.type, attempts, retryInMs: Math.round(delay), error },
+      'alert delivery failed, will retry',
+    );
   }
 
   private arm(at: number): void {

@@ -8,7 +8,9 @@ export const MAX_SILENCE_MS = 366 * 86400_000;
 
 const id = z.string().min(1).max(128);
 const code = z.number().int().min(0).max(999);
-const time = z.union([z.iso.datetime({ offset: true }), z.number().int().positive()], { error: 'must be an ISO-8601 time with offset or epoch ms' });
+const time = z.union([z.iso.datetime({ offset: true }), z.number().int().positive()], {
+  error: 'must be an ISO-8601 time with offset or epoch ms',
+});
 
 /**
  * `POST /api/silences` body. `match` is one of the shapes of SilenceMatch (./silences.ts);
@@ -17,9 +19,17 @@ const time = z.union([z.iso.datetime({ offset: true }), z.number().int().positiv
 export const silenceCreateSchema = z
   .object({
     match: z
-      .object({ deviceId: id.optional(), customerId: id.optional(), mcc: code.optional(), mnc: code.optional(), cellId: z.number().int().min(0).optional() })
+      .object({
+        deviceId: id.optional(),
+        customerId: id.optional(),
+        mcc: code.optional(),
+        mnc: code.optional(),
+        cellId: z.number().int().min(0).optional(),
+      })
       .strict()
-      .refine((m) => shapeError(m) === null, { message: 'must be one of {deviceId}, {customerId}, {mcc, mnc}, {mcc, mnc, cellId}, optionally with customerId beside mcc/mnc' }),
+      .refine((m) => shapeError(m) === null, {
+        message: 'must be one of {deviceId}, {customerId}, {mcc, mnc}, {mcc, mnc, cellId}, optionally with customerId beside mcc/mnc',
+      }),
     startsAt: time.optional(),
     endsAt: time,
     reason: z
@@ -32,7 +42,11 @@ export const silenceCreateSchema = z
       .object({
         weekdays: z.array(z.enum(WEEKDAYS)).min(1).max(7),
         at: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a local time "HH:MM"'),
-        durationMinutes: z.number().int().min(1).max(7 * 24 * 60),
+        durationMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(7 * 24 * 60),
         timeZone: z
           .string()
           .default('UTC')
@@ -73,14 +87,34 @@ export function silenceTimes(
 ): { ok: true; startsAt: number; endsAt: number; recurrence: Recurrence | null } | { ok: false; message: string } {
   const startsAt = ms(body.startsAt, now);
   const endsAt = ms(body.endsAt, now);
-  if (endsAt <= startsAt) return { ok: false, message: `The silence ends (${new Date(endsAt).toISOString()}) before it starts (${new Date(startsAt).toISOString()}).` };
+  if (endsAt <= startsAt)
+    return {
+      ok: false,
+      message: `The silence ends (${new Date(endsAt).toISOString()}) before it starts (${new Date(startsAt).toISOString()}).`,
+    };
   if (endsAt <= now) return { ok: false, message: `The silence ends at ${new Date(endsAt).toISOString()}, which is already past.` };
-  if (endsAt - startsAt > MAX_SILENCE_MS) return { ok: false, message: 'A silence may last at most 366 days; deactivate a device that is out of service for longer.' };
+  if (endsAt - startsAt > MAX_SILENCE_MS)
+    return { ok: false, message: 'A silence may last at most 366 days; deactivate a device that is out of service for longer.' };
   const recurrence = body.recurrence ? (body.recurrence as Recurrence) : null;
   if (recurrence) {
-    const probe: Silence = { id: '', match: {}, customerId: null, startsAt, endsAt, reason: '', recurrence, by: '', createdAt: now, deletedAt: null, deletedBy: null };
+    const probe: Silence = {
+      id: '',
+      match: {},
+      customerId: null,
+      startsAt,
+      endsAt,
+      reason: '',
+      recurrence,
+      by: '',
+      createdAt: now,
+      deletedAt: null,
+      deletedBy: null,
+    };
     if (windowsBetween(probe, Math.max(now, startsAt), endsAt).length === 0)
-      return { ok: false, message: `The recurring window (${recurrence.weekdays.join(', ')} at ${recurrence.at} ${recurrence.timeZone}) never opens between startsAt and endsAt.` };
+      return {
+        ok: false,
+        message: `The recurring window (${recurrence.weekdays.join(', ')} at ${recurrence.at} ${recurrence.timeZone}) never opens between startsAt and endsAt.`,
+      };
   }
   return { ok: true, startsAt, endsAt, recurrence };
 }

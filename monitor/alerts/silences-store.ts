@@ -71,12 +71,22 @@ export class SilenceStore {
   }
 
   create(s: NewSilence, now: number): Silence {
-    const silence: Silence = { id: 'sil_' + randomBytes(9).toString('base64url'), ...s, createdAt: now, deletedAt: null, deletedBy: null };
+    const silence: Silence = { id: `sil_${randomBytes(9).toString('base64url')}`, ...s, createdAt: now, deletedAt: null, deletedBy: null };
     this.db
       .prepare(
         'INSERT INTO alert_silences (id, customer_id, match, starts_at, ends_at, reason, recurrence, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(silence.id, s.customerId, JSON.stringify(s.match), s.startsAt, s.endsAt, s.reason, s.recurrence ? JSON.stringify(s.recurrence) : null, s.by, now);
+      .run(
+        silence.id,
+        s.customerId,
+        JSON.stringify(s.match),
+        s.startsAt,
+        s.endsAt,
+        s.reason,
+        s.recurrence ? JSON.stringify(s.recurrence) : null,
+        s.by,
+        now,
+      );
     this.live = [...this.live, silence];
     this.version++;
     return silence;
@@ -89,7 +99,9 @@ export class SilenceStore {
 
   /** End a silence now. Returns the updated silence, or undefined when unknown or already deleted. */
   delete(id: string, by: string, now: number): Silence | undefined {
-    const r = this.db.prepare('UPDATE alert_silences SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL').run(now, by, id);
+    const r = this.db
+      .prepare('UPDATE alert_silences SET deleted_at = ?, deleted_by = ? WHERE id = ? AND deleted_at IS NULL')
+      .run(now, by, id);
     if (r.changes !== 1) return undefined;
     this.live = this.live.filter((s) => s.id !== id);
     this.version++;
@@ -103,10 +115,10 @@ export class SilenceStore {
   list(q: { customerId?: string; now: number; all?: boolean; limit?: number }): Silence[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.customerId !== undefined) (where.push('customer_id = ?'), args.push(q.customerId));
-    if (!q.all) (where.push('ends_at > ? AND deleted_at IS NULL'), args.push(q.now));
+    if (q.customerId !== undefined) where.push('customer_id = ?'), args.push(q.customerId);
+    if (!q.all) where.push('ends_at > ? AND deleted_at IS NULL'), args.push(q.now);
     const limit = Math.min(Math.max(1, q.limit ?? 500), 1000);
-    const sql = `SELECT * FROM alert_silences ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY created_at DESC, rowid DESC LIMIT ${limit}`;
+    const sql = `SELECT * FROM alert_silences ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ${limit}`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(toSilence);
   }
 }

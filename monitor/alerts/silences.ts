@@ -176,6 +176,7 @@ export function openAt(silences: Iterable<Silence>, now: number): { silence: Sil
  */
 export function coveredBy(open: { silence: Silence; until: number }[], d: SilenceSubject): SilenceHit | null {
   let best: SilenceHit | null = null;
-  for (const { silence, until } of open) if (matches(silence.match, d) && (!best || until > best.until)) best = { silenceId: silence.id, until };
+  for (const { silence, until } of open)
+    if (matches(silence.match, d) && (!best || until > best.until)) best = { silenceId: silence.id, until };
   return best;
 }

@@ -99,7 +99,16 @@ export class AlertStore {
       .prepare(
         'INSERT OR IGNORE INTO alerts (id, type, customer_id, device_id, state, at, resolved_at, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       )
-      .run(event.id, event.type, event.customerId, event.device?.id ?? null, state, at, state === 'resolved' ? at : null, JSON.stringify(event));
+      .run(
+        event.id,
+        event.type,
+        event.customerId,
+        event.device?.id ?? null,
+        state,
+        at,
+        state === 'resolved' ? at : null,
+        JSON.stringify(event),
+      );
     return r.changes === 1;
   }
 
@@ -118,7 +127,9 @@ export class AlertStore {
    * caller queues its deliveries exactly once.
    */
   unsilence(event: AlertEvent): boolean {
-    const r = this.db.prepare("UPDATE alerts SET state = 'firing', event = ? WHERE id = ? AND state = 'silenced'").run(JSON.stringify(event), event.id);
+    const r = this.db
+      .prepare("UPDATE alerts SET state = 'firing', event = ? WHERE id = ? AND state = 'silenced'")
+      .run(JSON.stringify(event), event.id);
     return r.changes === 1;
   }
 
@@ -136,11 +147,11 @@ export class AlertStore {
   list(q: AlertQuery = {}): AlertRecord[] {
     const where: string[] = [];
     const args: (string | number)[] = [];
-    if (q.state) (where.push('state = ?'), args.push(q.state));
-    if (q.customerId) (where.push('customer_id = ?'), args.push(q.customerId));
-    if (q.deviceId) (where.push('device_id = ?'), args.push(q.deviceId));
+    if (q.state) where.push('state = ?'), args.push(q.state);
+    if (q.customerId) where.push('customer_id = ?'), args.push(q.customerId);
+    if (q.deviceId) where.push('device_id = ?'), args.push(q.deviceId);
     const limit = Math.min(Math.max(1, q.limit ?? 100), 1000);
-    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY at DESC, rowid DESC LIMIT ${limit}`;
+    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT ${limit}`;
     return (this.db.prepare(sql).all(...args) as AlertRow[]).map(toRecord);
   }
 

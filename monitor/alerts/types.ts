@@ -1,7 +1,13 @@
 import type { Cause, ChannelConfig } from '../types.ts';
 
 /** docs/contract.md §7 types, plus the two damping outcomes (flapping, incidents) this module adds. */
-export type AlertType = 'device.offline' | 'device.online' | 'device.flapping' | 'device.reminder' | 'incident.opened' | 'incident.resolved';
+export type AlertType =
+  | 'device.offline'
+  | 'device.online'
+  | 'device.flapping'
+  | 'device.reminder'
+  | 'incident.opened'
+  | 'incident.resolved';
 
 /** docs/contract.md §7 cause vocabulary (one definition, in monitor/types.ts). */
 export type { Cause } from '../types.ts';
@@ -37,7 +43,9 @@ export interface CustomerInfo {
 }
 
 /** The optional diagnosis hook (diagnosis issue): a probable cause and what to do about it. */
-export type Diagnose = (deviceId: string) => { cause: Cause; nextStep?: string } | null | undefined | Promise<{ cause: Cause; nextStep?: string } | null | undefined>;
+export type Diagnose = (
+  deviceId: string,
+) => { cause: Cause; nextStep?: string } | null | undefined | Promise<{ cause: Cause; nextStep?: string } | null | undefined>;
 
 /**
  * Damping thresholds, per customer (CustomerInfo.alertPolicy overrides DEFAULT_POLICY field by

@@ -108,9 +108,16 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
     client.subscribe([...SUBSCRIPTIONS], { qos: 1 }, (err, granted) => {
       const refused = err ? [err.message] : (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => `${g.topic} (0x${g.qos.toString(16)})`);
       if (refused.length > 0) {
-        log.error({ broker: where, refused }, 'the broker refused the monitor\'s subscriptions: heartbeats cannot arrive (check the ACL of LASTSEEN_BROKER_URL\'s user)');
+        log.error(
+          { broker: where, refused },
+          "the broker refused the monitor's subscriptions: heartbeats cannot arrive (check the ACL of LASTSEEN_BROKER_URL's user)",
+        );
         m.state.set(0);
-        return settleFirst(new BrokerLoginRefused(`LASTSEEN_BROKER_URL: ${where} refused the subscriptions ${refused.join(', ')}; the user needs to subscribe devices/+/heartbeat and devices/+/status`));
+        return settleFirst(
+          new BrokerLoginRefused(
+            `LASTSEEN_BROKER_URL: ${where} refused the subscriptions ${refused.join(', ')}; the user needs to subscribe devices/+/heartbeat and devices/+/status`,
+          ),
+        );
       }
       m.state.set(1);
       log.info({ broker: where, clientId: o.clientId, sessionPresent: connack.sessionPresent }, 'attached to the broker');
@@ -170,7 +177,10 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
       const s = statusConnection(payload);
       if (!s) {
         m.refused.inc({ reason: 'bad_status' });
-        log.warn({ deviceId: msg.deviceId, payload: payload.subarray(0, 64).toString('utf8') }, 'status rejected: not online, offline or disconnected');
+        log.warn(
+          { deviceId: msg.deviceId, payload: payload.subarray(0, 64).toString('utf8') },
+          'status rejected: not online, offline or disconnected',
+        );
         return ack(PAYLOAD_FORMAT_INVALID);
       }
       liveness.connection(msg.deviceId, s.connection, clock.now(), s.reason);
@@ -226,8 +236,16 @@ function brokerMetrics(registry: PromRegistry) {
     };
   }
   return {
-    state: new Gauge({ name: 'lastseen_broker_connected', help: '1 while the monitor is attached to LASTSEEN_BROKER_URL, else 0', registers: [registry] }),
-    reconnects: new Counter({ name: 'lastseen_broker_reconnects_total', help: 'Lost or failed connections to LASTSEEN_BROKER_URL, each followed by a retry', registers: [registry] }),
+    state: new Gauge({
+      name: 'lastseen_broker_connected',
+      help: '1 while the monitor is attached to LASTSEEN_BROKER_URL, else 0',
+      registers: [registry],
+    }),
+    reconnects: new Counter({
+      name: 'lastseen_broker_reconnects_total',
+      help: 'Lost or failed connections to LASTSEEN_BROKER_URL, each followed by a retry',
+      registers: [registry],
+    }),
     refused: new Counter({
       name: 'lastseen_broker_messages_refused_total',
       help: 'Messages from the external broker refused before ingest, by reason (topic, bad_status); heartbeats are counted in lastseen_heartbeats_rejected_total',

@@ -22,6 +22,7 @@ export type Audience = 'staff' | 'customer';
 /** "6 of 8 other devices on cell 40121 went silent between …" — or, for a customer, without numbers. */
 export function silentNeighboursText(c: NeighbourCount, where: string, now: number, audience: Audience): string {
   if (audience === 'customer') return `other devices ${where} went silent at about the same time`;
-  const span = c.firstSilentAt !== null && c.lastSilentAt !== null ? ` between ${utc(c.firstSilentAt, now)} and ${utc(c.lastSilentAt, now)}` : '';
+  const span =
+    c.firstSilentAt !== null && c.lastSilentAt !== null ? ` between ${utc(c.firstSilentAt, now)} and ${utc(c.lastSilentAt, now)}` : '';
   return `${c.silent} of ${c.total} other devices ${where} went silent${span}`;
 }

@@ -95,12 +95,15 @@ export function decideCause(f: Facts, t: Thresholds): CauseDecision {
 /** Rule 0a / 9: no motion for noMotionHours up to the last heartbeat. */
 function noMotion(f: Facts, t: Thresholds): CauseDecision | null {
   const m = f.motion;
-  if (!m || m.last.value !== 0 || m.stillHours < t.noMotionHours) return null;
+  if (m?.last.value !== 0 || m.stillHours < t.noMotionHours) return null;
   const since = m.lastMovedAt === null ? '' : ` (last motion ${utc(m.lastMovedAt, f.now)})`;
   return {
     cause: 'no_motion',
     confidence: 'medium',
-    evidence: [`activity 0 for ${m.atLeast ? 'at least ' : ''}${duration(m.stillHours * 3_600_000)} up to ${utc(m.last.at, f.now)}${since}`, ...silence(f)],
+    evidence: [
+      `activity 0 for ${m.atLeast ? 'at least ' : ''}${duration(m.stillHours * 3_600_000)} up to ${utc(m.last.at, f.now)}${since}`,
+      ...silence(f),
+    ],
   };
 }
 
@@ -145,14 +148,21 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
     return {
       cause: 'unknown',
       confidence: 'low',
-      evidence: [`it connected at ${utc(f.connectedAfterLastBeat, f.now)}, after its last heartbeat, but no valid heartbeat arrived`, ...silence(f)],
+      evidence: [
+        `it connected at ${utc(f.connectedAfterLastBeat, f.now)}, after its last heartbeat, but no valid heartbeat arrived`,
+        ...silence(f),
+      ],
     };
   }
   if (f.sessionEndedAfterLastBeat && f.connection === 'disconnected' && !f.disconnectsBetweenBeats) {
     return {
       cause: 'powered_off',
       confidence: 'high',
-      evidence: [`clean MQTT disconnect at ${utc(f.connectionSince!, f.now)} after the last heartbeat; no reconnect`, ...healthy(f, t), ...silence(f)],
+      evidence: [
+        `clean MQTT disconnect at ${utc(f.connectionSince!, f.now)} after the last heartbeat; no reconnect`,
+        ...healthy(f, t),
+        ...silence(f),
+      ],
     };
   }
   if (f.sessionEndedAfterLastBeat && f.connection === 'lost') {
@@ -160,7 +170,11 @@ function deviceRules(f: Facts, t: Thresholds): CauseDecision {
     return {
       cause: 'connection_lost',
       confidence: 'medium',
-      evidence: [`connection dropped at ${utc(f.connectionSince!, f.now)} without a clean disconnect${why}`, ...healthy(f, t), ...silence(f)],
+      evidence: [
+        `connection dropped at ${utc(f.connectionSince!, f.now)} without a clean disconnect${why}`,
+        ...healthy(f, t),
+        ...silence(f),
+      ],
     };
   }
   if (
@@ -211,7 +225,10 @@ function networkRules(f: Facts, t: Thresholds): CauseDecision | null {
     return {
       cause: 'device_unresponsive',
       confidence: fresh ? 'high' : 'medium',
-      evidence: [`the packet gateway has its data session open since ${utc(s.since!, f.now)}${cell}${last}, but no heartbeat arrives`, ...silence(f)],
+      evidence: [
+        `the packet gateway has its data session open since ${utc(s.since!, f.now)}${cell}${last}, but no heartbeat arrives`,
+        ...silence(f),
+      ],
     };
   }
   if (s.state === 'closed' && s.since !== null && f.lastSeen !== null) {
@@ -241,7 +258,8 @@ function together(c: NeighbourCount, where: string, f: Facts): string {
 export function batteryText(f: Facts): string {
   const b = f.battery!;
   const tr = f.batteryTrend;
-  const trend = tr && tr.change <= -1 ? `, down ${num(-tr.change)} points in ${duration(tr.spanHours * 3_600_000)} (${signed(tr.perHour)} %/h)` : '';
+  const trend =
+    tr && tr.change <= -1 ? `, down ${num(-tr.change)} points in ${duration(tr.spanHours * 3_600_000)} (${signed(tr.perHour)} %/h)` : '';
   return `last battery ${num(b.value)} % at ${utc(b.at, f.now)}${trend}`;
 }
 

@@ -131,7 +131,10 @@ export function factsOf(input: DiagnosisInput, t: Thresholds): Facts {
       state.connectionSince !== null &&
       state.lastSeen !== null &&
       state.connectionSince >= state.lastSeen,
-    disconnectsBetweenBeats: disconnectsBetweenBeats(received, conn.filter((e) => e.kind === 'connection' && e.connection === 'disconnected').map((e) => e.at)),
+    disconnectsBetweenBeats: disconnectsBetweenBeats(
+      received,
+      conn.filter((e) => e.kind === 'connection' && e.connection === 'disconnected').map((e) => e.at),
+    ),
     connectedAfterLastBeat:
       state.lastSeen === null
         ? null

@@ -71,10 +71,6 @@ function add(c: NeighbourCount, silent: boolean, lastSeen: number): void {
 }
 
 /** The outage rule: enough silent neighbours, and a large enough share of them. */
-export function isCorrelatedSilence(
-  c: NeighbourCount | null,
-  minSilent: number,
-  minShare: number,
-): boolean {
+export function isCorrelatedSilence(c: NeighbourCount | null, minSilent: number, minShare: number): boolean {
   return c !== null && c.total > 0 && c.silent >= minSilent && c.silent / c.total >= minShare;
 }

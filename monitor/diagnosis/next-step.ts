@@ -81,8 +81,10 @@ export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]
 function detachedHint(f: Facts): string {
   const b = f.battery;
   const r = f.rssi;
-  if (b && b.value <= 20) return `Its battery was low (${num(b.value)} % at ${utc(b.at, f.now)}): likely switched off by a flat battery; ask for a recharge.`;
-  if (r && r.value <= -105) return `Its signal was weak (${num(r.value)} dBm at ${utc(r.at, f.now)}): likely out of coverage; it attaches again when back in range.`;
+  if (b && b.value <= 20)
+    return `Its battery was low (${num(b.value)} % at ${utc(b.at, f.now)}): likely switched off by a flat battery; ask for a recharge.`;
+  if (r && r.value <= -105)
+    return `Its signal was weak (${num(r.value)} dBm at ${utc(r.at, f.now)}): likely out of coverage; it attaches again when back in range.`;
   return `Battery and signal were fine${battery(f)}${signal(f)}: ask the customer whether ${`the ${f.noun}`} was switched off.`;
 }
 

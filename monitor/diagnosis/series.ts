@@ -24,7 +24,11 @@ const HOUR = 3_600_000;
  * Readings of one field, oldest first, from heartbeats in any order, placed by device time: a
  * day of buffered readings uploaded in 5 s is a day-long trend, not a 5 s one.
  */
-export function readings(heartbeats: readonly StoredHeartbeat[], field: 'battery' | 'rssi' | 'activity', place: Place = byDeviceTime): Reading[] {
+export function readings(
+  heartbeats: readonly StoredHeartbeat[],
+  field: 'battery' | 'rssi' | 'activity',
+  place: Place = byDeviceTime,
+): Reading[] {
   const out: Reading[] = [];
   for (const hb of heartbeats) {
     const v = hb[field];

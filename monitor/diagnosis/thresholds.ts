@@ -57,7 +57,10 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   reattachStormPerHour: 6,
 });
 
-const hours = z.number().positive().max(24 * 365);
+const hours = z
+  .number()
+  .positive()
+  .max(24 * 365);
 const percent = z.number().min(0).max(100);
 const dbm = z.number().min(-140).max(0);
 
@@ -72,9 +75,15 @@ export const thresholdOverridesSchema = z
     signalTrendHours: hours,
     fadingSignalDropDb: z.number().positive().max(140),
     noMotionHours: hours,
-    gpsStaleMinutes: z.number().positive().max(60 * 24 * 365),
+    gpsStaleMinutes: z
+      .number()
+      .positive()
+      .max(60 * 24 * 365),
     gapFactor: z.number().min(1).max(100),
-    neighbourWindowMinutes: z.number().positive().max(24 * 60),
+    neighbourWindowMinutes: z
+      .number()
+      .positive()
+      .max(24 * 60),
     outageMinSilentNeighbours: z.number().int().min(1),
     outageMinSilentShare: z.number().min(0).max(1),
     historyHours: hours,

@@ -7,7 +7,16 @@ import { DEFAULT_THRESHOLDS, mergeThresholds, type Thresholds } from './threshol
 import type { DiagnosisInput, TimelineEntry, TimelineKind } from './types.ts';
 
 /** Same-millisecond entries read in cause-then-effect order: a session ends, then the gap, then the status. */
-const RANK: Record<TimelineKind, number> = { data_session: 0, connected: 0, cycles: 0, gap: 1, backlog: 2, disconnected: 3, lost: 4, status: 5 };
+const RANK: Record<TimelineKind, number> = {
+  data_session: 0,
+  connected: 0,
+  cycles: 0,
+  gap: 1,
+  backlog: 2,
+  disconnected: 3,
+  lost: 4,
+  status: 5,
+};
 
 /**
  * A device's connection timeline, oldest first: connects, clean disconnects, losses, status
@@ -107,6 +116,7 @@ function dataSessionEntry(input: DiagnosisInput): Timed | null {
   const s = input.simSession;
   if (!s || s.state === 'unknown' || s.since === null) return null;
   const cell = s.cellId !== null ? ` on cell ${s.cellId}${s.rat ? ` (${s.rat})` : ''}` : '';
-  const detail = s.state === 'open' ? `data session opened${cell}` : `data session closed${s.terminateCause ? ` (${s.terminateCause})` : ''}${cell}`;
+  const detail =
+    s.state === 'open' ? `data session opened${cell}` : `data session closed${s.terminateCause ? ` (${s.terminateCause})` : ''}${cell}`;
   return { ms: s.since, e: { at: iso(s.since), kind: 'data_session', detail } };
 }

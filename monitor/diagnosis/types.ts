@@ -20,7 +20,6 @@ export const DEVICE_SIDE_CAUSES: readonly Cause[] = [
   'coverage_unstable',
 ];
 
-
 /** Traffic light of one check; grey = no data to judge. */
 export type Level = 'green' | 'yellow' | 'red' | 'grey';
 

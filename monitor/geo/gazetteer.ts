@@ -37,7 +37,7 @@ export const DEFAULT_MAX_KM = 150;
 
 const cellOf = (lat: number, lon: number) => {
   const r = Math.min(ROWS - 1, Math.max(0, Math.floor(lat + 90)));
-  const c = (((Math.floor(lon + 180) % COLS) + COLS) % COLS);
+  const c = ((Math.floor(lon + 180) % COLS) + COLS) % COLS;
   return r * COLS + c;
 };
 
@@ -52,8 +52,9 @@ function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): nu
 function bearingDeg(fromLat: number, fromLon: number, toLat: number, toLon: number): number {
   const rad = Math.PI / 180;
   const y = Math.sin((toLon - fromLon) * rad) * Math.cos(toLat * rad);
-  const x = Math.cos(fromLat * rad) * Math.sin(toLat * rad) - Math.sin(fromLat * rad) * Math.cos(toLat * rad) * Math.cos((toLon - fromLon) * rad);
-  return ((Math.atan2(y, x) / rad) + 360) % 360;
+  const x =
+    Math.cos(fromLat * rad) * Math.sin(toLat * rad) - Math.sin(fromLat * rad) * Math.cos(toLat * rad) * Math.cos((toLon - fromLon) * rad);
+  return (Math.atan2(y, x) / rad + 360) % 360;
 }
 
 /**
@@ -148,7 +149,12 @@ export class Gazetteer {
       if (k >= COLS / 2) break;
     }
     if (best < 0) return null;
-    return { name: this.names[best], country: this.countries[best], km: bestKm, bearing: bearingDeg(this.lat[best], this.lon[best], lat, lon) };
+    return {
+      name: this.names[best],
+      country: this.countries[best],
+      km: bestKm,
+      bearing: bearingDeg(this.lat[best], this.lon[best], lat, lon),
+    };
   }
 }
 

@@ -68,10 +68,7 @@ const between = (b: { min: number; max: number }) => z.number().min(b.min).max(b
  */
 export const heartbeatSchema = z
   .object({
-    ts: z.union([
-      z.number().refine(isTsNumber, 'must be epoch seconds (below 1e11), whole epoch ms (up to 8.64e15), or ISO-8601'),
-      isoTs,
-    ]),
+    ts: z.union([z.number().refine(isTsNumber, 'must be epoch seconds (below 1e11), whole epoch ms (up to 8.64e15), or ISO-8601'), isoTs]),
     seq: int().nonnegative(),
     interval: z.number().positive().max(BOUNDS.interval.max),
     lat: between(BOUNDS.lat),
@@ -98,9 +95,7 @@ export const heartbeatSchema = z
 /** Short, stable labels for /metrics; the full reason goes to the log. */
 export type RejectReason = 'too_large' | 'not_json' | 'not_object' | 'invalid_field' | 'iccid_mismatch' | 'rate_limited';
 
-export type ParseResult =
-  | { ok: true; heartbeat: Heartbeat }
-  | { ok: false; reason: RejectReason; detail: string };
+export type ParseResult = { ok: true; heartbeat: Heartbeat } | { ok: false; reason: RejectReason; detail: string };
 
 /**
  * Turn an MQTT payload into a validated heartbeat, or say precisely why not.

@@ -188,7 +188,7 @@ export class HoldQueue<T> {
     this.releasing = true;
     let released = 0;
     let nextWait = Infinity;
-    let failure: unknown = undefined;
+    let failure: unknown;
     try {
       const now = clock.now();
       let ready = [...this.lines.keys()];

@@ -103,7 +103,11 @@ export class Ingest {
    * never going to be acknowledged, so refusing it loses nothing the device was told was kept.
    */
   rateLimited(deviceId: string): IngestResult {
-    return this.reject(deviceId, 'rate_limited', 'QoS 0 heartbeat over the per-device limit (LASTSEEN_HEARTBEAT_RATE/BURST); QoS 1 would wait');
+    return this.reject(
+      deviceId,
+      'rate_limited',
+      'QoS 0 heartbeat over the per-device limit (LASTSEEN_HEARTBEAT_RATE/BURST); QoS 1 would wait',
+    );
   }
 
   private reject(deviceId: string, reason: RejectReason | 'unknown_device', detail: string): IngestResult {

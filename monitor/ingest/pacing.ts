@@ -78,7 +78,8 @@ export class HeartbeatPacing<T> {
     if (outcome === 'held') {
       this.deps.metrics.heartbeatsHeld.inc();
       this.deps.metrics.heartbeatsHeldTotal.inc();
-      if (this.queue.heldOf(deviceId) === 1) this.deps.log.info({ deviceId }, 'heartbeats over the per-device budget: acknowledgements wait (backpressure)');
+      if (this.queue.heldOf(deviceId) === 1)
+        this.deps.log.info({ deviceId }, 'heartbeats over the per-device budget: acknowledgements wait (backpressure)');
       return outcome;
     }
     this.deps.metrics.heartbeatsUnacknowledged.inc({ reason: 'held_limit' });

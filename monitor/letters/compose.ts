@@ -85,7 +85,7 @@ export function composeLetter(input: LetterInput): Letter {
   row(t.labels.lastSeen, v.sinceLocal ?? t.labels.never);
   row(
     t.labels.lastPosition,
-    pos ? `${place ? place + ' – ' : ''}${v.position} (${localAndUtc(pos.ts, tz)}) ${mapLink(pos.lat, pos.lon)}` : t.labels.unknown,
+    pos ? `${place ? `${place} – ` : ''}${v.position} (${localAndUtc(pos.ts, tz)}) ${mapLink(pos.lat, pos.lon)}` : t.labels.unknown,
   );
   row(t.labels.battery, v.battery ?? t.labels.unknown);
   row(t.labels.signal, v.signal ?? t.labels.unknown);

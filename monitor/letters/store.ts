@@ -73,20 +73,45 @@ export class LetterStore {
       `INSERT INTO letters (id, device_id, customer_id, at, sender_role, sender_key_id, sender_name, to_addrs, subject, body, language, result, error, attempts, sent_at)
        VALUES (@id, @deviceId, @customerId, @at, @role, @keyId, @name, @to, @subject, @body, @language, 'failed', 'not sent yet', 0, NULL)`,
     );
-    this.outcome = db.prepare('UPDATE letters SET result = @result, error = @error, attempts = attempts + 1, sent_at = @sentAt WHERE id = @id');
+    this.outcome = db.prepare(
+      'UPDATE letters SET result = @result, error = @error, attempts = attempts + 1, sent_at = @sentAt WHERE id = @id',
+    );
     this.byId = db.prepare('SELECT * FROM letters WHERE id = ?');
     this.byDevice = db.prepare('SELECT * FROM letters WHERE device_id = ? ORDER BY at DESC, rowid DESC LIMIT ?');
   }
 
   /** Keep a letter before it is sent: a crash during the SMTP dialogue leaves it `failed`, retryable. */
-  create(l: { deviceId: string; customerId: string; at: number; sender: Sender; to: string[]; subject: string; body: string; language: string }): StoredLetter {
+  create(l: {
+    deviceId: string;
+    customerId: string;
+    at: number;
+    sender: Sender;
+    to: string[];
+    subject: string;
+    body: string;
+    language: string;
+  }): StoredLetter {
     const id = `l_${randomBytes(9).toString('base64url')}`;
-    this.insert.run({ id, deviceId: l.deviceId, customerId: l.customerId, at: l.at, ...l.sender, to: JSON.stringify(l.to), subject: l.subject, body: l.body, language: l.language });
+    this.insert.run({
+      id,
+      deviceId: l.deviceId,
+      customerId: l.customerId,
+      at: l.at,
+      ...l.sender,
+      to: JSON.stringify(l.to),
+      subject: l.subject,
+      body: l.body,
+      language: l.language,
+    });
     return this.get(id)!;
   }
 
   record(id: string, outcome: { result: 'sent'; at: number } | { result: 'failed'; error: string }): StoredLetter {
-    this.outcome.run(outcome.result === 'sent' ? { id, result: 'sent', error: null, sentAt: outcome.at } : { id, result: 'failed', error: outcome.error, sentAt: null });
+    this.outcome.run(
+      outcome.result === 'sent'
+        ? { id, result: 'sent', error: null, sentAt: outcome.at }
+        : { id, result: 'failed', error: outcome.error, sentAt: null },
+    );
     return this.get(id)!;
   }
 

@@ -95,7 +95,7 @@ export class DeadlineScheduler {
   /** Milliseconds after `base`, rounded up (never early) and clamped to the Uint32 range. */
   private toDue(at: number): number {
     const rel = Math.ceil(at - this.base);
-    return rel <= 0 ? 0 : rel >= MAX_DUE ? MAX_DUE : rel;
+    return rel <= 0 ? 0 : Math.min(rel, MAX_DUE);
   }
 
   /** Move `base` up once it lags the clock by 2^31 ms; a uniform shift keeps the heap's order. */

@@ -80,10 +80,25 @@ export class StateColumns {
     this.flags = grown(this.flags, cap);
     this.customerColumn.ensure(cap);
     for (const p of [
-      this.statusSince, this.connectionSince, this.lastSeen, this.posTs, this.dataTs, this.cellId, this.network,
-      this.declaredInterval, this.cfgInterval, this.cfgOfflineAfter,
-      this.lat, this.lon, this.battery, this.rssi, this.temp, this.alt, this.activity,
-    ]) p.ensure(cap);
+      this.statusSince,
+      this.connectionSince,
+      this.lastSeen,
+      this.posTs,
+      this.dataTs,
+      this.cellId,
+      this.network,
+      this.declaredInterval,
+      this.cfgInterval,
+      this.cfgOfflineAfter,
+      this.lat,
+      this.lon,
+      this.battery,
+      this.rssi,
+      this.temp,
+      this.alt,
+      this.activity,
+    ])
+      p.ensure(cap);
     this.capacity = cap;
   }
 }
@@ -101,7 +116,6 @@ export const STATUSES: readonly DeviceStatus[] = ['unknown', 'online', 'late', '
 export const STATUS_CODE: Readonly<Record<DeviceStatus, number>> = { unknown: 0, online: 1, late: 2, offline: 3 };
 export const CONNECTIONS: readonly ConnectionState[] = ['never', 'connected', 'disconnected', 'lost'];
 export const CONNECTION_CODE: Readonly<Record<ConnectionState, number>> = { never: 0, connected: 1, disconnected: 2, lost: 3 };
-
 
 /** How many sequence numbers below the highest one seen are remembered to spot duplicates. */
 export const SEQ_WINDOW = 32;

@@ -33,12 +33,7 @@ export function nextDeadline(
 }
 
 /** The status a device has at time `now`, derived from its last heartbeat alone. */
-export function statusAt(
-  now: number,
-  lastSeen: number | null,
-  offlineAfterS: number,
-  lateAfterS: number | null,
-): DeviceStatus {
+export function statusAt(now: number, lastSeen: number | null, offlineAfterS: number, lateAfterS: number | null): DeviceStatus {
   if (lastSeen === null) return 'unknown';
   const silentMs = now - lastSeen;
   if (silentMs >= offlineAfterS * 1000) return 'offline';

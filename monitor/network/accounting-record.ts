@@ -41,7 +41,7 @@ export type RecordProblem = 'no_status_type' | 'unknown_status_type' | 'no_sessi
  */
 export function accountingRecord(p: RawPacket, attrs: Record<string, unknown>): AccountingRecord | RecordProblem {
   const statusRaw = p.attributes.find(([t]) => t === 40)?.[1];
-  if (!statusRaw || statusRaw.length !== 4) return 'no_status_type';
+  if (statusRaw?.length !== 4) return 'no_status_type';
   const status = STATUS_TYPES[statusRaw.readUInt32BE(0)];
   if (!status) return 'unknown_status_type';
   const sessionId = text(attrs['Acct-Session-Id']);

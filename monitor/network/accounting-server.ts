@@ -52,7 +52,8 @@ export class AccountingServer {
     this.socket = socket;
     socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     return new Promise((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException) => reject(new Error(`LASTSEEN_RADIUS_PORT=${port}: cannot listen on ${host}:${port}/udp (${err.code ?? err.message})`));
+      const onError = (err: NodeJS.ErrnoException) =>
+        reject(new Error(`LASTSEEN_RADIUS_PORT=${port}: cannot listen on ${host}:${port}/udp (${err.code ?? err.message})`));
       socket.once('error', onError);
       socket.bind(port, host, () => {
         socket.off('error', onError);
@@ -106,7 +107,11 @@ export class AccountingServer {
     }
     const match = matchSim(r, this.deps.sims);
     if (!match.deviceId) {
-      if (this.unmatched.first(match.key)) this.deps.log.warn({ nas: from.address, sim: match.key }, 'RADIUS accounting for a SIM no device holds (told once per SIM; counted in lastseen_radius_requests_total{result="unmatched_sim"})');
+      if (this.unmatched.first(match.key))
+        this.deps.log.warn(
+          { nas: from.address, sim: match.key },
+          'RADIUS accounting for a SIM no device holds (told once per SIM; counted in lastseen_radius_requests_total{result="unmatched_sim"})',
+        );
       reply(accountingResponse(p, secret));
       return 'unmatched_sim';
     }
@@ -123,7 +128,10 @@ export class AccountingServer {
     const last = this.lastLogged.get(result);
     if (last === undefined || now - last >= 60_000) {
       this.lastLogged.set(result, now);
-      this.deps.log.warn({ nas: from.address, port: from.port, bytes, result, detail }, 'RADIUS request dropped, not answered (further ones this minute only counted in lastseen_radius_requests_total)');
+      this.deps.log.warn(
+        { nas: from.address, port: from.port, bytes, result, detail },
+        'RADIUS request dropped, not answered (further ones this minute only counted in lastseen_radius_requests_total)',
+      );
     }
     return result;
   }

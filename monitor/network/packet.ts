@@ -58,12 +58,7 @@ export function parsePacket(datagram: Buffer): RawPacket | PacketProblem {
 
 /** RFC 2866 §3: the Request Authenticator of an Accounting-Request, recomputed with `secret`. */
 export function requestAuthenticator(bytes: Buffer, secret: string): Buffer {
-  return createHash('md5')
-    .update(bytes.subarray(0, 4))
-    .update(ZERO16)
-    .update(bytes.subarray(HEADER))
-    .update(secret, 'utf8')
-    .digest();
+  return createHash('md5').update(bytes.subarray(0, 4)).update(ZERO16).update(bytes.subarray(HEADER)).update(secret, 'utf8').digest();
 }
 const ZERO16 = Buffer.alloc(16);
 

@@ -90,7 +90,7 @@ export class SessionBook {
    */
   lostCarrierNeighbours(deviceId: string, windowMs: number): number | null {
     const s = this.sessions.get(deviceId);
-    if (!s || s.state !== 'closed' || s.terminateCause !== 'Lost-Carrier' || s.cellId === null || s.since === null) return null;
+    if (s?.state !== 'closed' || s.terminateCause !== 'Lost-Carrier' || s.cellId === null || s.since === null) return null;
     const others = (function* (all: Map<string, SimSession>) {
       for (const [id, o] of all) if (id !== deviceId) yield o;
     })(this.sessions);

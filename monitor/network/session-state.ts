@@ -182,7 +182,14 @@ export function reattachesLastHour(s: SimSession, now: number): number {
 export function lostCarrierAround(others: Iterable<SimSession>, cellId: number, at: number, windowMs: number): number {
   let n = 0;
   for (const o of others) {
-    if (o.state === 'closed' && o.terminateCause === 'Lost-Carrier' && o.cellId === cellId && o.since !== null && Math.abs(o.since - at) <= windowMs) n++;
+    if (
+      o.state === 'closed' &&
+      o.terminateCause === 'Lost-Carrier' &&
+      o.cellId === cellId &&
+      o.since !== null &&
+      Math.abs(o.since - at) <= windowMs
+    )
+      n++;
   }
   return n;
 }

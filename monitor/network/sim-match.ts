@@ -10,7 +10,10 @@ export interface SimLookup {
  * then by ICCID when a SIM platform supplies one. The first identity that matches wins; the key
  * says which, for the "no SIM matches" log line.
  */
-export function matchSim(r: Pick<AccountingRecord, 'imsi' | 'msisdn'> & { iccid?: string }, lookup: SimLookup): { deviceId?: string; key: string } {
+export function matchSim(
+  r: Pick<AccountingRecord, 'imsi' | 'msisdn'> & { iccid?: string },
+  lookup: SimLookup,
+): { deviceId?: string; key: string } {
   const tries: ['imsi' | 'msisdn' | 'iccid', string | undefined][] = [
     ['imsi', r.imsi],
     ['msisdn', r.msisdn],

@@ -14,13 +14,21 @@ const empty = (v: unknown) => v === undefined || v === null || v === '';
 const text = (max: number) =>
   z.preprocess(
     (v) => (empty(v) ? undefined : v),
-    z.string().max(max).refine((s) => !hasControlCharacters(s), CONTROL_CHARACTERS_MESSAGE).optional(),
+    z
+      .string()
+      .max(max)
+      .refine((s) => !hasControlCharacters(s), CONTROL_CHARACTERS_MESSAGE)
+      .optional(),
   );
 const digits = (re: RegExp, msg: string) => z.preprocess((v) => (empty(v) ? undefined : v), z.string().regex(re, msg).optional());
 // CSV cells are text: "900" → 900; "fifteen" is an error for that line only.
 const seconds = z.preprocess(
   (v) => (empty(v) ? undefined : typeof v === 'string' ? (/^\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v) : v),
-  z.number({ error: 'must be a number of seconds' }).positive('must be a number of seconds > 0').max(30 * 86400).optional(),
+  z
+    .number({ error: 'must be a number of seconds' })
+    .positive('must be a number of seconds > 0')
+    .max(30 * 86400)
+    .optional(),
 );
 
 /** One onboarding row (CSV line or JSON array item), validated and typed. */
@@ -35,7 +43,10 @@ export const onboardingRowSchema = z.object({
   customerId: z.string({ error: 'is required' }).min(1, 'is required').max(128),
   name: text(200),
   // Text, never a number: leading zeros are kept (docs/contract.md §6a).
-  iccid: digits(/^\d{18,22}$/, 'must be 18 to 22 digits').refine((s) => s === undefined || luhnValid(s), 'fails the Luhn check (a mistyped digit?)'),
+  iccid: digits(/^\d{18,22}$/, 'must be 18 to 22 digits').refine(
+    (s) => s === undefined || luhnValid(s),
+    'fails the Luhn check (a mistyped digit?)',
+  ),
   imsi: digits(/^\d{6,15}$/, 'must be 6 to 15 digits'),
   msisdn: digits(/^\+?\d{6,15}$/, 'must be 6 to 15 digits, optionally with a leading +'),
   interval: seconds,

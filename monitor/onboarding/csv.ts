@@ -84,7 +84,11 @@ export async function* readOnboardingCsv(input: Readable): AsyncGenerator<CsvIte
     }
     const record = parsed.fields;
     if (record.length > header.length) {
-      yield { line: rec.line, ok: false, error: `has ${record.length} fields but the header has ${header.length} (an unquoted ${DELIMITER_NAMES[delimiter]}?)` };
+      yield {
+        line: rec.line,
+        ok: false,
+        error: `has ${record.length} fields but the header has ${header.length} (an unquoted ${DELIMITER_NAMES[delimiter]}?)`,
+      };
       continue;
     }
     const row: Record<string, string> = {};
@@ -113,7 +117,7 @@ interface RawRecord {
  */
 async function* records(input: Readable, isBroken: (joined: string) => boolean): AsyncGenerator<RawRecord> {
   const lines = createInterface({ input, crlfDelay: Infinity });
-  let pending: { line: number; text: string }[] = [];
+  const pending: { line: number; text: string }[] = [];
   let n = 0;
   const drain = function* (final: boolean): Generator<RawRecord> {
     while (pending.length) {
@@ -127,7 +131,10 @@ async function* records(input: Readable, isBroken: (joined: string) => boolean):
         }
       }
       if (end >= 0) {
-        const joined = pending.slice(0, end + 1).map((l) => l.text).join('\n');
+        const joined = pending
+          .slice(0, end + 1)
+          .map((l) => l.text)
+          .join('\n');
         if (end > 0 && isBroken(joined)) {
           const [opening] = pending.splice(0, 1);
           yield { line: opening.line, text: opening.text, unclosed: false, closesOn: pending[end - 1].line };

@@ -81,14 +81,22 @@ export class ApiKeys {
   }
 
   list(): ApiKeyInfo[] {
-    const rows = this.db.prepare('SELECT token_hash, role, customer_id, created_at, revoked_at FROM api_keys ORDER BY created_at').all() as {
+    const rows = this.db
+      .prepare('SELECT token_hash, role, customer_id, created_at, revoked_at FROM api_keys ORDER BY created_at')
+      .all() as {
       token_hash: string;
       role: Role;
       customer_id: string | null;
       created_at: number;
       revoked_at: number | null;
     }[];
-    return rows.map((r) => ({ id: r.token_hash.slice(0, KEY_ID_LENGTH), role: r.role, customerId: r.customer_id, createdAt: r.created_at, revokedAt: r.revoked_at }));
+    return rows.map((r) => ({
+      id: r.token_hash.slice(0, KEY_ID_LENGTH),
+      role: r.role,
+      customerId: r.customer_id,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
   }
 
   /**
@@ -97,7 +105,9 @@ export class ApiKeys {
    */
   revoke(keyId: string): ApiKeyInfo {
     if (!/^[0-9a-f]{16}$/.test(keyId)) throw new RegistryError(404, `API key ${keyId} not found`);
-    const res = this.db.prepare('UPDATE api_keys SET revoked_at = ? WHERE substr(token_hash, 1, 16) = ? AND revoked_at IS NULL').run(this.now(), keyId);
+    const res = this.db
+      .prepare('UPDATE api_keys SET revoked_at = ? WHERE substr(token_hash, 1, 16) = ? AND revoked_at IS NULL')
+      .run(this.now(), keyId);
     if (res.changes === 0) throw new RegistryError(404, `API key ${keyId} not found or already revoked`);
     this.changes?.emit({ kind: 'key_revoked', keyId });
     return this.list().find((k) => k.id === keyId)!;

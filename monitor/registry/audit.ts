@@ -45,6 +45,10 @@ export class AuditLog {
         ? this.db.prepare('SELECT * FROM audit_log WHERE target = ? ORDER BY at DESC, rowid DESC LIMIT ?').all(opts.target, opts.limit)
         : this.db.prepare('SELECT * FROM audit_log ORDER BY at DESC, rowid DESC LIMIT ?').all(opts.limit)
     ) as { at: number; actor: string; action: string; target: string; detail: string | null; by_user: string | null }[];
-    return rows.map(({ by_user, ...r }) => ({ ...r, by: by_user, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
+    return rows.map(({ by_user, ...r }) => ({
+      ...r,
+      by: by_user,
+      detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+    }));
   }
 }

@@ -39,7 +39,9 @@ export interface NewDevice {
   custom?: Record<string, unknown>;
 }
 
-export type DevicePatch = Partial<Pick<Device, 'name' | 'interval' | 'offlineAfter' | 'simState' | 'species' | 'imei' | 'nickname' | 'tagModel'>> & {
+export type DevicePatch = Partial<
+  Pick<Device, 'name' | 'interval' | 'offlineAfter' | 'simState' | 'species' | 'imei' | 'nickname' | 'tagModel'>
+> & {
   custom?: Record<string, unknown>;
 };
 
@@ -142,7 +144,9 @@ export class Registry {
   }
 
   private load(): void {
-    const rows = this.db.prepare('SELECT id, customer_id, iccid FROM devices').raw().iterate() as IterableIterator<[string, string, string | null]>;
+    const rows = this.db.prepare('SELECT id, customer_id, iccid FROM devices').raw().iterate() as IterableIterator<
+      [string, string, string | null]
+    >;
     for (const [id, customerId, iccid] of rows) this.remember(id, customerId, iccid);
   }
 
@@ -189,10 +193,14 @@ export class Registry {
     if (!this.customerTable.has(id)) throw new RegistryError(404, `customer ${id} not found`);
     const devices = this.stmt.devicesOf.get(id) as number;
     if (devices > 0) {
-      throw new RegistryError(409, `customer ${id} still has ${devices} device${devices === 1 ? '' : 's'}; it can be deleted only once it has none`);
+      throw new RegistryError(
+        409,
+        `customer ${id} still has ${devices} device${devices === 1 ? '' : 's'}; it can be deleted only once it has none`,
+      );
     }
     const children = this.customerTable.childrenOf(id);
-    if (children.length > 0) throw new RegistryError(409, `customer ${id} is the parent of ${children.join(', ')}; change their parent first`);
+    if (children.length > 0)
+      throw new RegistryError(409, `customer ${id} is the parent of ${children.join(', ')}; change their parent first`);
     const revokedKeys = this.db.transaction(() => {
       const keys = this.keys.revokeAllOf(id);
       this.customerTable.delete(id);
@@ -200,7 +208,10 @@ export class Registry {
     })();
     // Every announcement is made even if a listener fails on one; the first failure is thrown after.
     let failure: unknown = null;
-    for (const change of [...revokedKeys.map((keyId) => ({ kind: 'key_revoked' as const, keyId })), { kind: 'customer_deleted' as const, customerId: id }]) {
+    for (const change of [
+      ...revokedKeys.map((keyId) => ({ kind: 'key_revoked' as const, keyId })),
+      { kind: 'customer_deleted' as const, customerId: id },
+    ]) {
       try {
         this.credentialChanges.emit(change);
       } catch (err) {
@@ -352,7 +363,8 @@ export class Registry {
     this.stmt.updateDevice.run({ ...next, custom: JSON.stringify(next.custom) });
     this.names.delete(id);
     // A deactivated or retired SIM may not stay connected on its old session.
-    if (patch.simState === 'deactivated' || patch.simState === 'retired') this.credentialChanges.emit({ kind: 'sim_blocked', deviceId: id });
+    if (patch.simState === 'deactivated' || patch.simState === 'retired')
+      this.credentialChanges.emit({ kind: 'sim_blocked', deviceId: id });
     return next;
   }
 
@@ -419,7 +431,7 @@ export class Registry {
     if (opts.q) {
       const cols = ['id', 'name', 'iccid', 'imsi', 'msisdn', 'imei', 'nickname'];
       where.push(`(${cols.map((c) => `${c} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
-      const like = `%${opts.q.replace(/[\\%_]/g, (m) => '\\' + m)}%`;
+      const like = `%${opts.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
       for (const _ of cols) params.push(like);
     }
     if (opts.cursor) {
@@ -427,10 +439,13 @@ export class Registry {
       params.push(opts.cursor);
     }
     // Ids first (a rare status may skip most of a million rows), whole rows only for the page.
-    const sql = `SELECT id FROM devices ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id`;
+    const sql = `SELECT id FROM devices ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
     const ids: string[] = [];
     let next: string | null = null;
-    for (const id of this.db.prepare(sql).pluck().iterate(...params) as IterableIterator<string>) {
+    for (const id of this.db
+      .prepare(sql)
+      .pluck()
+      .iterate(...params) as IterableIterator<string>) {
       if (opts.accept && !opts.accept(id)) continue;
       if (ids.length === opts.limit) {
         next = ids[ids.length - 1];

@@ -72,7 +72,7 @@ export class Users {
   private stmt: Record<string, Statement>;
 
   constructor(
-    private db: Database,
+    db: Database,
     private now: () => number,
     private customerExists: (id: string) => boolean,
     private changes?: CredentialChanges,
@@ -164,7 +164,15 @@ export class Users {
     }
     if (this.stmt.byUsernameTaken.get(e.username)) throw new RegistryError(409, `username ${e.username} is already another person's`);
     const id = randomBytes(9).toString('base64url');
-    this.stmt.insertExternal.run({ id, username: e.username, role: e.role, name: e.name, email: e.email, createdAt: this.now(), externalId: e.externalId });
+    this.stmt.insertExternal.run({
+      id,
+      username: e.username,
+      role: e.role,
+      name: e.name,
+      email: e.email,
+      createdAt: this.now(),
+      externalId: e.externalId,
+    });
     return this.get(id)!;
   }
 

@@ -13,7 +13,9 @@
  *   U+2028 line / U+2029 paragraph separator      refused     one space per run
  *   anything else (accents, emoji, quotes, "=")   allowed     unchanged
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is what these are for
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: as above
 const CONTROL_RUNS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g;
 
 export const CONTROL_CHARACTERS_MESSAGE = 'must not contain control characters (line breaks, tabs, NUL)';

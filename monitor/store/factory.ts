@@ -60,7 +60,9 @@ export function parseStoreUrl(spec: string): StoreSpec {
   const bad = (problem: string) => new ConfigError(`LASTSEEN_STORE: ${problem}`);
   const scheme = /^([a-z0-9+.-]+):\/\//i.exec(spec)?.[1]?.toLowerCase();
   if (scheme !== 'influxdb' && scheme !== 'influxdb2') {
-    throw bad(`unknown store "${redact(spec)}"; use "sqlite", "influxdb://host:port/database" or "influxdb2://host:port?org=O&bucket=B&token=T"`);
+    throw bad(
+      `unknown store "${redact(spec)}"; use "sqlite", "influxdb://host:port/database" or "influxdb2://host:port?org=O&bucket=B&token=T"`,
+    );
   }
   let url: URL;
   try {

@@ -147,7 +147,9 @@ async function throughput(): Promise<void> {
       const ms = await fn(db, t0 + round * 10_000_000);
       const landed = await countIn(db);
       if (round > 0) results.push({ kind, round, ms, rate: Math.round((COUNT / ms) * 1000), landed });
-      console.log(`${round === 0 ? 'warm-up' : `round ${round}`} ${kind.padEnd(8)} ${COUNT} heartbeats in ${ms.toFixed(0)} ms = ${Math.round((COUNT / ms) * 1000)}/s (landed ${landed})`);
+      console.log(
+        `${round === 0 ? 'warm-up' : `round ${round}`} ${kind.padEnd(8)} ${COUNT} heartbeats in ${ms.toFixed(0)} ms = ${Math.round((COUNT / ms) * 1000)}/s (landed ${landed})`,
+      );
       await query(db, `DROP DATABASE "${db}"`);
     }
   }
@@ -164,7 +166,9 @@ async function throughput(): Promise<void> {
   console.log(`\nmedian raw line protocol:    ${median(rates('raw'))} heartbeats/s`);
   console.log(`median raw, 2 in flight:     ${median(rates('raw ×2'))} heartbeats/s`);
   console.log(`median through lastseen:     ${median(ours)} heartbeats/s`);
-  console.log(`ratio lastseen/raw:          ${vsRaw.medians.toFixed(2)} of medians, ${vsRaw.paired.toFixed(2)} median of paired rounds (goal ≥ 0.90)`);
+  console.log(
+    `ratio lastseen/raw:          ${vsRaw.medians.toFixed(2)} of medians, ${vsRaw.paired.toFixed(2)} median of paired rounds (goal ≥ 0.90)`,
+  );
   console.log(`ratio lastseen/raw ×2:       ${vsRaw2.medians.toFixed(2)} of medians, ${vsRaw2.paired.toFixed(2)} median of paired rounds`);
   if (lost.length) console.log(`WARNING: ${lost.length} runs did not land all ${COUNT} points`);
   if (lost.length) process.exitCode = 1;

@@ -75,7 +75,9 @@ export async function measure(target: BenchTarget, o: IngestBenchOptions): Promi
       if (p === 'load') pending.push(sample());
     },
     onProgress: (p) => {
-      process.stderr.write(`\r\x1b[2K[${target.name}] ${p.phase} ${p.elapsedS.toFixed(0)} s  connected ${p.connected}  sent ${fmt(p.sent)}  ${fmt(p.rate)}/s`);
+      process.stderr.write(
+        `\r\x1b[2K[${target.name}] ${p.phase} ${p.elapsedS.toFixed(0)} s  connected ${p.connected}  sent ${fmt(p.sent)}  ${fmt(p.rate)}/s`,
+      );
     },
   });
   await Promise.all(pending);
@@ -120,13 +122,16 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
   for (const name of o.targets) {
     // A few hundred clients stand in for a large fleet, so each publishes far more than a device
     // may (LASTSEEN_HEARTBEAT_RATE, default 2/s): lift the per-device limit to measure ingest itself.
-    const target = name === 'mosquitto'
-      ? await startMosquitto()
-      : await startLastseen({ LASTSEEN_HEARTBEAT_RATE: '1000000', LASTSEEN_HEARTBEAT_BURST: '1000000' }, o.serverNodeArgs);
+    const target =
+      name === 'mosquitto'
+        ? await startMosquitto()
+        : await startLastseen({ LASTSEEN_HEARTBEAT_RATE: '1000000', LASTSEEN_HEARTBEAT_BURST: '1000000' }, o.serverNodeArgs);
     results.push(await measure(target, o));
   }
-  const rows = results.map((r) =>
-    `| ${r.target} | ${r.clients} | ${r.qos} | ${fmt(r.publishRate)} | ${fmt(r.endToEndRate)} | ${r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99}` : '—'} | ${fmt(r.sent)} | ${fmt(r.counted)} | ${r.persisted === undefined ? '—' : fmt(r.persisted)} | ${r.serverCpuUsPerHeartbeat} / ${r.generatorCpuUsPerHeartbeat} |`);
+  const rows = results.map(
+    (r) =>
+      `| ${r.target} | ${r.clients} | ${r.qos} | ${fmt(r.publishRate)} | ${fmt(r.endToEndRate)} | ${r.latencyMs ? `${r.latencyMs.p50} / ${r.latencyMs.p99}` : '—'} | ${fmt(r.sent)} | ${fmt(r.counted)} | ${r.persisted === undefined ? '—' : fmt(r.persisted)} | ${r.serverCpuUsPerHeartbeat} / ${r.generatorCpuUsPerHeartbeat} |`,
+  );
   const mosq = results.find((r) => r.target === 'mosquitto');
   const ls = results.find((r) => r.target === 'lastseen');
   const ratio = mosq && ls && mosq.endToEndRate > 0 ? ls.endToEndRate / mosq.endToEndRate : null;
@@ -144,8 +149,8 @@ export async function runIngestBench(o: IngestBenchOptions): Promise<IngestResul
     ratio === null ? '' : `lastseen / Mosquitto end-to-end: **${ratio.toFixed(2)}**.`,
     '',
   ].join('\n');
-  process.stdout.write(section + '\n');
-  process.stdout.write(JSON.stringify({ machine, results, ratio }, null, 2) + '\n');
+  process.stdout.write(`${section}\n`);
+  process.stdout.write(`${JSON.stringify({ machine, results, ratio }, null, 2)}\n`);
   if (o.docs) {
     if (!existsSync(o.docs)) writeFileSync(o.docs, '# Benchmark log\n');
     appendFileSync(o.docs, section);

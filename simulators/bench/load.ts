@@ -26,10 +26,19 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadSummary> {
   let summary: LoadSummary;
   try {
     summary = await runLoad({
-      mqttUrl: target.mqttUrl, serverUrl: target.serverUrl, adminToken: target.adminToken,
-      devices: o.devices, rate: o.rate, durationS: o.durationS, qos: o.qos, stop: o.stop, prefix: 'load-',
+      mqttUrl: target.mqttUrl,
+      serverUrl: target.serverUrl,
+      adminToken: target.adminToken,
+      devices: o.devices,
+      rate: o.rate,
+      durationS: o.durationS,
+      qos: o.qos,
+      stop: o.stop,
+      prefix: 'load-',
       onProgress: (p) =>
-        process.stderr.write(`\r\x1b[2K[${p.phase}] ${((Date.now() - t0) / 1000).toFixed(0)} s  connected ${fmt(p.connected)}/${fmt(p.devices)}  sent ${fmt(p.sent)}  acked ${fmt(p.acked)}  failed ${fmt(p.failed)}  ${fmt(p.rate)}/s`),
+        process.stderr.write(
+          `\r\x1b[2K[${p.phase}] ${((Date.now() - t0) / 1000).toFixed(0)} s  connected ${fmt(p.connected)}/${fmt(p.devices)}  sent ${fmt(p.sent)}  acked ${fmt(p.acked)}  failed ${fmt(p.failed)}  ${fmt(p.rate)}/s`,
+        ),
     });
   } finally {
     process.stderr.write('\n');
@@ -62,7 +71,7 @@ export async function runLoadBench(o: LoadBenchOptions): Promise<LoadSummary> {
       : []),
     '',
   ].join('\n');
-  process.stdout.write(section + '\n' + JSON.stringify({ machine, summary, counted, persisted }, null, 2) + '\n');
+  process.stdout.write(`${section}\n${JSON.stringify({ machine, summary, counted, persisted }, null, 2)}\n`);
   if (o.docs) {
     if (!existsSync(o.docs)) writeFileSync(o.docs, '# Benchmark log\n');
     appendFileSync(o.docs, section);

@@ -67,16 +67,19 @@ export async function startMosquitto(): Promise<BenchTarget> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'lastseen-bench-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [
-    `listener ${port} 127.0.0.1`,
-    'allow_anonymous true',
-    'persistence false',
-    // 0 = no limit: a subscriber that falls behind must not make the baseline drop messages.
-    'max_queued_messages 0',
-    'log_dest stderr',
-    'log_type error',
-    '',
-  ].join('\n'));
+  writeFileSync(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence false',
+      // 0 = no limit: a subscriber that falls behind must not make the baseline drop messages.
+      'max_queued_messages 0',
+      'log_dest stderr',
+      'log_type error',
+      '',
+    ].join('\n'),
+  );
   const child = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
   killWithBench(child);
   const mqttUrl = `mqtt://127.0.0.1:${port}`;

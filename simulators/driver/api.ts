@@ -15,14 +15,18 @@ export function apiClient(serverUrl: string, token: string): ApiClient {
     baseUrl: base,
     token,
     async call(method, path, body) {
-      const res = await fetchOrExplain(base + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      const res = await fetchOrExplain(
+        base + path,
+        {
+          method,
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
         },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      }, base);
+        base,
+      );
       const text = await res.text();
       let parsed: unknown = text;
       try {

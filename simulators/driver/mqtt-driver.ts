@@ -75,10 +75,12 @@ export class MqttDriver extends EventEmitter<{ outcome: [ActionOutcome] }> {
     let s = this.sessions.get(action.deviceId);
     if (!s) this.sessions.set(action.deviceId, (s = { client: null, chain: Promise.resolve() }));
     const session = s;
-    const outcome = session.chain.then(() => this.run(session, action)).then(
-      (o) => o,
-      (err: Error): ActionOutcome => ({ action, ok: false, error: err.message }),
-    );
+    const outcome = session.chain
+      .then(() => this.run(session, action))
+      .then(
+        (o) => o,
+        (err: Error): ActionOutcome => ({ action, ok: false, error: err.message }),
+      );
     session.chain = outcome.then((o) => {
       this.emit('outcome', o);
     });
@@ -104,11 +106,13 @@ export class MqttDriver extends EventEmitter<{ outcome: [ActionOutcome] }> {
   /** Cleanly DISCONNECT every open session (the end of a run is not a failure). */
   async close(): Promise<void> {
     await this.idle();
-    await Promise.all([...this.sessions.values()].map(async (s) => {
-      const c = s.client;
-      s.client = null;
-      if (c) await c.endAsync(false).catch(() => undefined);
-    }));
+    await Promise.all(
+      [...this.sessions.values()].map(async (s) => {
+        const c = s.client;
+        s.client = null;
+        if (c) await c.endAsync(false).catch(() => undefined);
+      }),
+    );
   }
 
   private async run(s: DeviceSession, a: SimAction): Promise<ActionOutcome> {

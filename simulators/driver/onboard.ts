@@ -46,7 +46,11 @@ export interface OnboardOptions {
  * A device that already exists (409) cannot be given a token again: by default that is an error
  * that says to use a prefix; with `existing: 'skip'` it is left out.
  */
-export async function onboardFleet(api: ApiClient, devices: SimDevice[], opts: OnboardOptions = {}): Promise<OnboardResult & { skipped: string[] }> {
+export async function onboardFleet(
+  api: ApiClient,
+  devices: SimDevice[],
+  opts: OnboardOptions = {},
+): Promise<OnboardResult & { skipped: string[] }> {
   await ensureCustomers(api, customersOf(devices));
   const out = { tokens: new Map<string, string>(), skipped: [] as string[] };
   const bulk = await onboardBulk(api, devices, opts, out);
@@ -62,7 +66,12 @@ const body = (d: SimDevice, speed?: number) => ({
   species: d.kind,
 });
 
-async function exists(api: ApiClient, d: SimDevice, opts: OnboardOptions, out: { tokens: Map<string, string>; skipped: string[] }): Promise<void> {
+async function exists(
+  api: ApiClient,
+  d: SimDevice,
+  opts: OnboardOptions,
+  out: { tokens: Map<string, string>; skipped: string[] },
+): Promise<void> {
   if (opts.existing === 'resume') {
     const res = await api.call('POST', `/api/devices/${encodeURIComponent(d.id)}/token`);
     if (res.status !== 200 || typeof res.body?.token !== 'string') throw apiError(`resuming device ${d.id}`, res);
@@ -76,17 +85,27 @@ async function exists(api: ApiClient, d: SimDevice, opts: OnboardOptions, out: {
 }
 
 /** false when the server has no bulk endpoint (404/405/415 on the first chunk). */
-async function onboardBulk(api: ApiClient, devices: SimDevice[], opts: OnboardOptions, out: { tokens: Map<string, string>; skipped: string[] }): Promise<boolean> {
+async function onboardBulk(
+  api: ApiClient,
+  devices: SimDevice[],
+  opts: OnboardOptions,
+  out: { tokens: Map<string, string>; skipped: string[] },
+): Promise<boolean> {
   for (let i = 0; i < devices.length; i += BULK_CHUNK) {
     const chunk = devices.slice(i, i + BULK_CHUNK);
-    const res = await api.call('POST', '/api/onboarding', chunk.map((d) => ({ deviceId: d.id, ...body(d, opts.speed) })));
+    const res = await api.call(
+      'POST',
+      '/api/onboarding',
+      chunk.map((d) => ({ deviceId: d.id, ...body(d, opts.speed) })),
+    );
     if (i === 0 && [404, 405, 415].includes(res.status)) return false;
     if (res.status !== 200 && res.status !== 201) throw apiError('bulk onboarding', res);
     for (const c of res.body.credentials as { id: string; token: string }[]) out.tokens.set(c.id, c.token);
     // `line` is the 1-based position in the JSON array.
     for (const r of res.body.rejected as { line: number; error: string; status?: number; conflict?: string }[]) {
       const d = chunk[r.line - 1];
-      if (r.conflict === 'device' || (r.conflict === undefined && r.status === 409 && /already exists/i.test(r.error))) await exists(api, d, opts, out);
+      if (r.conflict === 'device' || (r.conflict === undefined && r.status === 409 && /already exists/i.test(r.error)))
+        await exists(api, d, opts, out);
       else throw new Error(`onboarding device ${d.id}: ${r.error}`);
     }
     opts.onProgress?.(Math.min(i + BULK_CHUNK, devices.length), devices.length);
@@ -94,7 +113,12 @@ async function onboardBulk(api: ApiClient, devices: SimDevice[], opts: OnboardOp
   return true;
 }
 
-async function onboardOneByOne(api: ApiClient, devices: SimDevice[], opts: OnboardOptions, out: { tokens: Map<string, string>; skipped: string[] }): Promise<void> {
+async function onboardOneByOne(
+  api: ApiClient,
+  devices: SimDevice[],
+  opts: OnboardOptions,
+  out: { tokens: Map<string, string>; skipped: string[] },
+): Promise<void> {
   let next = 0;
   let done = 0;
   const worker = async () => {

@@ -36,25 +36,34 @@ export async function watchOffline(
   socket?.on('device:status', (m: { id: string; status: string; at: string | null; lastSeen: string | null }) => {
     if (m.status !== 'offline' || !pending.has(m.id)) return;
     pending.delete(m.id);
-    seen.push({ deviceId: m.id, observedAt: now(), lastSeen: epoch(m.lastSeen), offlineAfter: null, statusSince: epoch(m.at), via: 'live' });
+    seen.push({
+      deviceId: m.id,
+      observedAt: now(),
+      lastSeen: epoch(m.lastSeen),
+      offlineAfter: null,
+      statusSince: epoch(m.at),
+      via: 'live',
+    });
   });
   const pollMs = socket ? 2000 : (opts.pollMs ?? 250);
   try {
     while (pending.size > 0 && now() < until) {
-      await Promise.all([...pending].map(async (id) => {
-        const res = await api.call('GET', `/api/devices/${encodeURIComponent(id)}`).catch(() => null);
-        if (res?.status === 200) offlineAfterOf.set(id, res.body?.offlineAfter ?? null);
-        if (res?.status !== 200 || res.body?.status !== 'offline' || !pending.has(id)) return;
-        pending.delete(id);
-        seen.push({
-          deviceId: id,
-          observedAt: now(),
-          lastSeen: epoch(res.body.lastSeen),
-          offlineAfter: res.body.offlineAfter ?? null,
-          statusSince: epoch(res.body.statusSince),
-          via: 'poll',
-        });
-      }));
+      await Promise.all(
+        [...pending].map(async (id) => {
+          const res = await api.call('GET', `/api/devices/${encodeURIComponent(id)}`).catch(() => null);
+          if (res?.status === 200) offlineAfterOf.set(id, res.body?.offlineAfter ?? null);
+          if (res?.status !== 200 || res.body?.status !== 'offline' || !pending.has(id)) return;
+          pending.delete(id);
+          seen.push({
+            deviceId: id,
+            observedAt: now(),
+            lastSeen: epoch(res.body.lastSeen),
+            offlineAfter: res.body.offlineAfter ?? null,
+            statusSince: epoch(res.body.statusSince),
+            via: 'poll',
+          });
+        }),
+      );
       if (pending.size > 0) await new Promise((r) => setTimeout(r, pollMs));
     }
   } finally {

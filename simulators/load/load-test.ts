@@ -92,8 +92,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   const api = o.serverUrl && o.adminToken ? apiClient(o.serverUrl, o.adminToken) : null;
   const progress = (phase: LoadProgress['phase'], rate = 0) =>
     o.onProgress?.({
-      phase, elapsedS: round1((clock.now() - started) / 1000), connected: driver.connectedCount(), devices: o.devices,
-      sent: driver.stats.published, acked: driver.stats.acked, failed: driver.stats.failed, rate,
+      phase,
+      elapsedS: round1((clock.now() - started) / 1000),
+      connected: driver.connectedCount(),
+      devices: o.devices,
+      sent: driver.stats.published,
+      acked: driver.stats.acked,
+      failed: driver.stats.failed,
+      rate,
     });
 
   let tokens: Map<string, string> | null = null;
@@ -103,14 +109,21 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     clock,
     keepalive: 30,
     localAddress: loopbackSpread(o.mqttUrl, Math.ceil(o.devices / 20_000) * 4),
-    credentials: (id) => (tokens ? { username: id, password: tokens.get(id) ?? '' } : o.credentials?.(id) ?? { username: id, password: 'sim' }),
+    credentials: (id) =>
+      tokens ? { username: id, password: tokens.get(id) ?? '' } : (o.credentials?.(id) ?? { username: id, password: 'sim' }),
   });
   if (api) {
     // The onboarding interval is the paced one, so offlineAfter = 3 × N/rate (docs/contract.md §5).
-    const res = await onboardFleet(api, fleet.map((d) => ({ ...d, declaredInterval: intervalS })), {
-      concurrency: 16,
-      onProgress: (done) => { if (done % 200 === 0) progress('onboarding'); },
-    });
+    const res = await onboardFleet(
+      api,
+      fleet.map((d) => ({ ...d, declaredInterval: intervalS })),
+      {
+        concurrency: 16,
+        onProgress: (done) => {
+          if (done % 200 === 0) progress('onboarding');
+        },
+      },
+    );
     tokens = res.tokens;
   }
 
@@ -153,23 +166,34 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     });
     const sources = fleet.map((d) => new HeartbeatSource(d, intervalS));
     // Polling for the stopped devices starts when they stop and runs beside the load.
-    const detecting = stopCount > 0 && api
-      ? sleep(Math.max(0, stopAt - clock.now())).then(() =>
-          watchOffline(api, [...stopped], { timeoutMs: intervalS * 3000 * 2 + 10_000, now: () => clock.now() }))
-      : null;
+    const detecting =
+      stopCount > 0 && api
+        ? sleep(Math.max(0, stopAt - clock.now())).then(() =>
+            watchOffline(api, [...stopped], { timeoutMs: intervalS * 3000 * 2 + 10_000, now: () => clock.now() }),
+          )
+        : null;
 
     if (saturate) {
-      await Promise.all(fleet.map(async (d, i) => {
-        while (clock.now() < end && !o.signal?.aborted) {
-          const r = await driver.execute(sources[i].action(clock.now()));
-          if (!r.ok) await sleep(100);
-        }
-      }));
+      await Promise.all(
+        fleet.map(async (_d, i) => {
+          while (clock.now() < end && !o.signal?.aborted) {
+            const r = await driver.execute(sources[i].action(clock.now()));
+            if (!r.ok) await sleep(100);
+          }
+        }),
+      );
     } else {
       const actions = pacedActions(fleet, sources, { t0, end, rate: o.rate, stopped, stopAt });
       await new Promise<void>((done) => {
         const player = new Player(actions, (a) => void driver.execute(a), clock, done).start();
-        o.signal?.addEventListener('abort', () => { player.stop(); done(); }, { once: true });
+        o.signal?.addEventListener(
+          'abort',
+          () => {
+            player.stop();
+            done();
+          },
+          { once: true },
+        );
       });
     }
     const loadEnd = Math.min(clock.now(), end);
@@ -186,8 +210,14 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
         detected: seen.length,
         offlineAfterS: seen[0]?.offlineAfter ?? null,
         silenceToObservedMs: late((s) => (lastSentAt.has(s.deviceId) ? s.observedAt - lastSentAt.get(s.deviceId)! : null)),
-        serverLatenessMs: late((s) => (s.statusSince !== null && s.lastSeen !== null && s.offlineAfter !== null ? s.statusSince - s.lastSeen - s.offlineAfter * 1000 : null)),
-        observedLatenessMs: late((s) => (s.lastSeen !== null && s.offlineAfter !== null ? s.observedAt - s.lastSeen - s.offlineAfter * 1000 : null)),
+        serverLatenessMs: late((s) =>
+          s.statusSince !== null && s.lastSeen !== null && s.offlineAfter !== null
+            ? s.statusSince - s.lastSeen - s.offlineAfter * 1000
+            : null,
+        ),
+        observedLatenessMs: late((s) =>
+          s.lastSeen !== null && s.offlineAfter !== null ? s.observedAt - s.lastSeen - s.offlineAfter * 1000 : null,
+        ),
         viaLive: seen.filter((s) => s.via === 'live').length,
       };
     }
@@ -244,7 +274,10 @@ class HeartbeatSource {
   private seq = 0;
   private last: number | null = null;
 
-  constructor(private readonly d: SimDevice, private readonly intervalS: number) {
+  constructor(
+    private readonly d: SimDevice,
+    private readonly intervalS: number,
+  ) {
     this.model = d.createModel(0);
   }
 
@@ -252,9 +285,29 @@ class HeartbeatSource {
     const r = this.model.step({ simSeconds: this.last === null ? 0 : (at - this.last) / 1000, simTime: at, immobile: false });
     this.last = at;
     const heartbeat: SimHeartbeat = {
-      ts: at, seq: this.seq++, interval: this.intervalS, lat: r.lat, lon: r.lon, alt: r.alt, battery: r.battery,
-      rssi: r.rssi, rat: r.rat, mcc: r.mcc, mnc: r.mnc, cellId: r.cellId, iccid: this.d.iccid, temp: r.temp, activity: r.activity,
+      ts: at,
+      seq: this.seq++,
+      interval: this.intervalS,
+      lat: r.lat,
+      lon: r.lon,
+      alt: r.alt,
+      battery: r.battery,
+      rssi: r.rssi,
+      rat: r.rat,
+      mcc: r.mcc,
+      mnc: r.mnc,
+      cellId: r.cellId,
+      iccid: this.d.iccid,
+      temp: r.temp,
+      activity: r.activity,
     };
-    return { at, deviceId: this.d.id, kind: 'publish', topic: `devices/${this.d.id}/heartbeat`, payload: JSON.stringify(heartbeat), heartbeat };
+    return {
+      at,
+      deviceId: this.d.id,
+      kind: 'publish',
+      topic: `devices/${this.d.id}/heartbeat`,
+      payload: JSON.stringify(heartbeat),
+      heartbeat,
+    };
   }
 }

@@ -53,7 +53,7 @@ export class GiraffeModel implements DeviceModel {
     this.last = pos;
     this.battery = Math.max(0, this.battery - (0.01 * ctx.simSeconds) / 3600);
     const { cell, distanceM: d } = servingCell(this.network, pos);
-    const hour = ((ctx.simTime / 3_600_000 + 3) % 24 + 24) % 24;
+    const hour = (((ctx.simTime / 3_600_000 + 3) % 24) + 24) % 24;
     return {
       lat: round6(pos.lat),
       lon: round6(pos.lon),

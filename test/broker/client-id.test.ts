@@ -62,19 +62,36 @@ describe('client ids in the running broker', () => {
       });
     });
 
-  it('refuses with CONNACK 2 a customer that takes another customer\'s persistent session id, keeps the queued alerts for their owner, and counts it', async () => {
+  it("refuses with CONNACK 2 a customer that takes another customer's persistent session id, keeps the queued alerts for their owner, and counts it", async () => {
     const owner = await login({ clientId: 'customer:kwt/ops', clean: false, username: 'customer:kwt', password: keys.kwt });
     expect(owner.code).toBe(0);
     await owner.client.subscribeAsync('alerts/kwt/#', { qos: 1 });
     await owner.client.endAsync();
     // An alert queued for the offline persistent session.
-    await new Promise<void>((r, j) => sys.aedes.publish({ cmd: 'publish', topic: 'alerts/kwt/giraffe-7', payload: Buffer.from('{"type":"device.offline"}'), qos: 1, retain: false, dup: false }, (e) => (e ? j(e) : r())));
+    await new Promise<void>((r, j) =>
+      sys.aedes.publish(
+        {
+          cmd: 'publish',
+          topic: 'alerts/kwt/giraffe-7',
+          payload: Buffer.from('{"type":"device.offline"}'),
+          qos: 1,
+          retain: false,
+          dup: false,
+        },
+        (e) => (e ? j(e) : r()),
+      ),
+    );
 
     const before = await metric('interface="mqtt",reason="client_id"');
     const thief = await login({ clientId: 'customer:kwt/ops', clean: false, username: 'customer:rival', password: keys.rival });
     expect(thief.code).toBe(2);
     expect(thief.sessionPresent).toBe(false);
-    const device = await login({ clientId: 'customer:kwt/ops', clean: false, username: 'cam-1', password: await sys.addDevice('cam-1', 'rival') });
+    const device = await login({
+      clientId: 'customer:kwt/ops',
+      clean: false,
+      username: 'cam-1',
+      password: await sys.addDevice('cam-1', 'rival'),
+    });
     expect(device.code).toBe(2);
     expect(await metric('interface="mqtt",reason="client_id"')).toBe(before + 2);
 

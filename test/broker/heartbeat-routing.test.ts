@@ -23,7 +23,7 @@ describe('MQTT topic filter matching (3.1.1 §4.7)', () => {
     });
   }
 
-  it('routes a device\'s heartbeats only after one of its sessions subscribed to a filter that matches them', () => {
+  it("routes a device's heartbeats only after one of its sessions subscribed to a filter that matches them", () => {
     const r = new HeartbeatRouting();
     r.subscribed('d1', 'devices/d1/status');
     r.subscribed('d1', 'devices/d1');
@@ -52,7 +52,7 @@ describe('heartbeats skip aedes routing only when nobody can receive them', () =
     return topics;
   }
 
-  it('ingests and acknowledges an unwatched heartbeat without routing it, but routes the device\'s other topics', async () => {
+  it("ingests and acknowledges an unwatched heartbeat without routing it, but routes the device's other topics", async () => {
     const token = await sys.addDevice('quiet', 'acme');
     const dev = await sys.connect('quiet', token);
     const routed = routedTopics();
@@ -65,7 +65,7 @@ describe('heartbeats skip aedes routing only when nobody can receive them', () =
     expect(routed).not.toContain('devices/quiet/heartbeat');
   });
 
-  it('delivers a device\'s heartbeat to its own session subscribed to devices/{id}/#, and still ingests it', async () => {
+  it("delivers a device's heartbeat to its own session subscribed to devices/{id}/#, and still ingests it", async () => {
     const token = await sys.addDevice('echo', 'acme');
     const listener = await sys.connect('echo', token, { clientId: 'echo/listener' });
     const got: string[] = [];

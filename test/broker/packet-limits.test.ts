@@ -41,7 +41,15 @@ function closesWithin(socket: Socket, giveUpMs: number): Promise<number> {
 describe('PacketFramer (fixed headers only)', () => {
   it('follows packet boundaries across chunks and reports the first packet over the limit', () => {
     const f = new PacketFramer();
-    const pub = mqttPacket.generate({ cmd: 'publish', topic: 'devices/a/heartbeat', payload: Buffer.alloc(300), qos: 0, retain: false, dup: false, messageId: 0 } as mqttPacket.IPublishPacket);
+    const pub = mqttPacket.generate({
+      cmd: 'publish',
+      topic: 'devices/a/heartbeat',
+      payload: Buffer.alloc(300),
+      qos: 0,
+      retain: false,
+      dup: false,
+      messageId: 0,
+    } as mqttPacket.IPublishPacket);
     const ping = Buffer.from([0xc0, 0]);
     const stream = Buffer.concat([pub, ping, pub, header(0x30, 5000)]);
     // Byte by byte: the remaining length is split over chunks.
@@ -111,7 +119,17 @@ describe('packet size limits in the running broker', () => {
     s.on('error', () => undefined);
     await new Promise((r) => s.once('connect', r));
     const closed = closesWithin(s, 8000);
-    s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: 'big', keepalive: 60, will: { topic: 'devices/big/status', payload: Buffer.alloc(MAX_PACKET_BEFORE_LOGIN), qos: 0, retain: false } } as mqttPacket.IConnectPacket));
+    s.write(
+      mqttPacket.generate({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: 4,
+        clean: true,
+        clientId: 'big',
+        keepalive: 60,
+        will: { topic: 'devices/big/status', payload: Buffer.alloc(MAX_PACKET_BEFORE_LOGIN), qos: 0, retain: false },
+      } as mqttPacket.IConnectPacket),
+    );
     expect(await closed).toBeLessThan(2000);
 
     const dev = await sys.connect('heavy', await sys.addDevice('heavy', 'acme'));
@@ -119,7 +137,9 @@ describe('packet size limits in the running broker', () => {
     await dev.publishAsync('devices/heavy/heartbeat', Buffer.alloc(20 * 1024, 0x61), { qos: 1 });
     await dev.publishAsync('devices/heavy/heartbeat', Buffer.alloc(1000 * 1024, 0x61), { qos: 1 });
     expect(dev.connected).toBe(true);
-    await waitFor(async () => Number((await (await fetch(`${sys.url}/metrics`)).text()).match(/reason="too_large"} (\d+)/)?.[1] ?? 0) === tooLarge + 2);
+    await waitFor(
+      async () => Number((await (await fetch(`${sys.url}/metrics`)).text()).match(/reason="too_large"} (\d+)/)?.[1] ?? 0) === tooLarge + 2,
+    );
     const before = await metric('packet_too_large');
     const gone = new Promise<void>((r) => dev.once('close', () => r()));
     dev.publish('devices/heavy/heartbeat', Buffer.alloc(2 * 1024 * 1024, 0x61), { qos: 1 });
@@ -152,7 +172,13 @@ describe('packet size limits in the running broker', () => {
 
     // Another address is not affected: a device logs in and its QoS 1 heartbeat is acknowledged.
     const token = await sys.addDevice('far', 'acme');
-    const far = new mqtt.MqttClient(() => connect({ port: sys.mqttPort, host: '127.0.0.1', localAddress: '127.0.0.2' }), { clientId: 'far', username: 'far', password: token, reconnectPeriod: 0, protocolVersion: 4 });
+    const far = new mqtt.MqttClient(() => connect({ port: sys.mqttPort, host: '127.0.0.1', localAddress: '127.0.0.2' }), {
+      clientId: 'far',
+      username: 'far',
+      password: token,
+      reconnectPeriod: 0,
+      protocolVersion: 4,
+    });
     await new Promise((r, j) => far.once('connect', r).once('error', j));
     await far.publishAsync('devices/far/heartbeat', '{"seq":1}', { qos: 1 });
     expect(sys.liveness.get('far')!.status).toBe('online');
@@ -172,7 +198,9 @@ describe('packet size limits in the running broker', () => {
     // Once the idle ones go, the address gets its slots back.
     for (const s of idle) s.destroy();
     await waitFor(async () => {
-      const c = await mqtt.connectAsync(sys.mqttUrl, { clientId: 'far/3', username: 'far', password: token, reconnectPeriod: 0 }).catch(() => null);
+      const c = await mqtt
+        .connectAsync(sys.mqttUrl, { clientId: 'far/3', username: 'far', password: token, reconnectPeriod: 0 })
+        .catch(() => null);
       await c?.endAsync();
       return c !== null;
     });
@@ -185,7 +213,11 @@ describe('server memory under oversized packets before login', () => {
   let dir: string;
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'lastseen-packets-'));
-    p = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: dir, LASTSEEN_ADMIN_TOKEN: 'test-admin-token-0123456789', LASTSEEN_LOG_LEVEL: 'warn' });
+    p = await spawnLastseen(['start'], {
+      LASTSEEN_DATA_DIR: dir,
+      LASTSEEN_ADMIN_TOKEN: 'test-admin-token-0123456789',
+      LASTSEEN_LOG_LEVEL: 'warn',
+    });
   });
   afterAll(async () => {
     p?.child.kill('SIGTERM');

@@ -25,7 +25,11 @@ describe('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS in the real process', () => {
 
   it('stops start-up with one line naming the variable when it is not a whole number ≥ 1', async () => {
     for (const bad of ['0', '2.5', 'many']) {
-      const err = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: dir(), LASTSEEN_ADMIN_TOKEN: TOKEN, LASTSEEN_MQTT_PREAUTH_PER_ADDRESS: bad }).then(
+      const err = await spawnLastseen(['start'], {
+        LASTSEEN_DATA_DIR: dir(),
+        LASTSEEN_ADMIN_TOKEN: TOKEN,
+        LASTSEEN_MQTT_PREAUTH_PER_ADDRESS: bad,
+      }).then(
         () => null,
         (e: Error) => e.message,
       );
@@ -34,7 +38,12 @@ describe('LASTSEEN_MQTT_PREAUTH_PER_ADDRESS in the real process', () => {
   }, 60_000);
 
   it('answers the third connection from one address waiting to log in with CONNACK 3 when it is 2', async () => {
-    const p = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: dir(), LASTSEEN_ADMIN_TOKEN: TOKEN, LASTSEEN_LOG_LEVEL: 'warn', LASTSEEN_MQTT_PREAUTH_PER_ADDRESS: '2' });
+    const p = await spawnLastseen(['start'], {
+      LASTSEEN_DATA_DIR: dir(),
+      LASTSEEN_ADMIN_TOKEN: TOKEN,
+      LASTSEEN_LOG_LEVEL: 'warn',
+      LASTSEEN_MQTT_PREAUTH_PER_ADDRESS: '2',
+    });
     procs.push(p);
     const open = async () => {
       const s: Socket = connect({ port: p.mqttPort, host: '127.0.0.1', localAddress: '127.0.0.1' });

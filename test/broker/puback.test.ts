@@ -12,7 +12,16 @@ async function rawSession(port: number, username: string, password: string) {
   parser.on('packet', (p) => received.push(p));
   socket.on('data', (b) => parser.parse(b));
   const send = (p: Record<string, unknown>) => socket.write(mqttPacket.generate(p as unknown as mqttPacket.Packet));
-  send({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: `${username}/raw`, keepalive: 60, username, password: Buffer.from(password) });
+  send({
+    cmd: 'connect',
+    protocolId: 'MQTT',
+    protocolVersion: 4,
+    clean: true,
+    clientId: `${username}/raw`,
+    keepalive: 60,
+    username,
+    password: Buffer.from(password),
+  });
   await waitFor(() => received.length === 1);
   return { socket, received, send };
 }
@@ -30,8 +39,20 @@ describe('QoS 1 heartbeat acknowledgement written by lastseen', () => {
     const token = await sys.addDevice('acked', 'acme');
     const s = await rawSession(sys.mqttPort, 'acked', token);
     expect(s.received[0]).toMatchObject({ cmd: 'connack', returnCode: 0 });
-    for (const [messageId, seq] of [[0x1234, 1], [0xfffe, 2], [1, 3]]) {
-      s.send({ cmd: 'publish', topic: 'devices/acked/heartbeat', payload: JSON.stringify({ seq, battery: 70 }), qos: 1, messageId, retain: false, dup: false });
+    for (const [messageId, seq] of [
+      [0x1234, 1],
+      [0xfffe, 2],
+      [1, 3],
+    ]) {
+      s.send({
+        cmd: 'publish',
+        topic: 'devices/acked/heartbeat',
+        payload: JSON.stringify({ seq, battery: 70 }),
+        qos: 1,
+        messageId,
+        retain: false,
+        dup: false,
+      });
     }
     await waitFor(() => s.received.length === 4);
     // A second PUBACK for any of them would arrive before the PINGRESP: aedes writes its own
@@ -50,7 +71,7 @@ describe('QoS 1 heartbeat acknowledgement written by lastseen', () => {
     s.socket.destroy();
   });
 
-  it('still delivers a heartbeat at QoS 1 to the device\'s own subscribed session, acknowledged once', async () => {
+  it("still delivers a heartbeat at QoS 1 to the device's own subscribed session, acknowledged once", async () => {
     const token = await sys.addDevice('watched', 'acme');
     const listener = await sys.connect('watched', token, { clientId: 'watched/listener' });
     const got: { topic: string; qos: number }[] = [];

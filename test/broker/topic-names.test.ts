@@ -15,7 +15,18 @@ async function rawSession(port: number, username: string, password: string) {
   socket.on('data', (b) => parser.parse(b));
   let closed = false;
   socket.once('close', () => (closed = true));
-  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, clientId: username, keepalive: 60, username, password: Buffer.from(password) }));
+  socket.write(
+    mqttPacket.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      clientId: username,
+      keepalive: 60,
+      username,
+      password: Buffer.from(password),
+    }),
+  );
   await waitFor(() => received.length === 1);
   return { socket, received, closed: () => closed };
 }
@@ -62,9 +73,10 @@ describe('topic names on the wire', () => {
   ];
   for (const [what, topic] of bad) {
     it(`closes a device's connection without PUBACK when its own topic has ${what}, and counts it`, async () => {
-      const token = (await sys.api('GET', '/api/devices/ant-1')).status === 200
-        ? (await sys.api('POST', '/api/devices/ant-1/token')).body.token
-        : await sys.addDevice('ant-1', 'acme');
+      const token =
+        (await sys.api('GET', '/api/devices/ant-1')).status === 200
+          ? (await sys.api('POST', '/api/devices/ant-1/token')).body.token
+          : await sys.addDevice('ant-1', 'acme');
       const s = await rawSession(sys.mqttPort, 'ant-1', token);
       expect(s.received[0]).toMatchObject({ cmd: 'connack', returnCode: 0 });
       const before = await metric();
@@ -82,7 +94,12 @@ describe('topic names on the wire', () => {
     ok.socket.write(publish(Buffer.from('devices/bee-1/été')));
     ok.socket.write(subscribe(Buffer.from('devices/bee-1/🐝')));
     await waitFor(() => ok.received.length === 3);
-    expect(ok.received.slice(1).map((p) => p.cmd).sort()).toEqual(['puback', 'suback']);
+    expect(
+      ok.received
+        .slice(1)
+        .map((p) => p.cmd)
+        .sort(),
+    ).toEqual(['puback', 'suback']);
     const before = await metric();
     ok.socket.write(subscribe(Buffer.from('devices/bee-1/\u0000')));
     await waitFor(() => ok.closed() || ok.received.length > 3, 3000);

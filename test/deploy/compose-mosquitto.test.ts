@@ -11,11 +11,24 @@ import { CONFIG_VARIABLES, loadConfig } from '../../monitor/config.ts';
  * the devices' MQTT port (and Grafana) is published on the host.
  */
 const ROOT = join(import.meta.dirname, '..', '..');
-type Service = { image?: string; build?: string; command?: string[] | string; environment?: Record<string, string>; ports?: string[]; volumes?: string[] };
-const services = (parse(readFileSync(join(ROOT, 'docker-compose.mosquitto.yml'), 'utf8')) as { services: Record<string, Service> }).services;
+type Service = {
+  image?: string;
+  build?: string;
+  command?: string[] | string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  volumes?: string[];
+};
+const services = (parse(readFileSync(join(ROOT, 'docker-compose.mosquitto.yml'), 'utf8')) as { services: Record<string, Service> })
+  .services;
 const vars = { LASTSEEN_ADMIN_TOKEN: 'x'.repeat(32), LASTSEEN_MOSQUITTO_PASSWORD: 'p'.repeat(32) };
 const resolve = (env: Record<string, string>) =>
-  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, n: string) => vars[n as keyof typeof vars] ?? '')]));
+  Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [
+      k,
+      String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, n: string) => vars[n as keyof typeof vars] ?? ''),
+    ]),
+  );
 
 describe('docker-compose.mosquitto.yml (attached to Mosquitto)', () => {
   it('runs lastseen monitor with valid configuration, attached to the mosquitto service with dynsec', () => {

@@ -15,7 +15,10 @@ import { registerSimulateCommand } from '../../simulators/cli.ts';
  */
 const ROOT = join(import.meta.dirname, '..', '..');
 const compose = parse(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; ports?: string[]; volumes?: string[] }>;
+  services: Record<
+    string,
+    { image?: string; build?: string; command?: string[]; environment?: Record<string, string>; ports?: string[]; volumes?: string[] }
+  >;
 };
 const services = compose.services;
 
@@ -67,7 +70,7 @@ describe('docker-compose.yml (split deployment)', () => {
     expect(Object.keys(services.simulator.environment!)).toEqual(['LASTSEEN_ADMIN_TOKEN']);
   });
 
-  it('scrapes lastseen\'s /metrics and shows only metrics and measurements that lastseen produces', () => {
+  it("scrapes lastseen's /metrics and shows only metrics and measurements that lastseen produces", () => {
     const prom = parse(readFileSync(join(ROOT, 'deploy/prometheus.yml'), 'utf8'));
     const httpPort = loadConfig(resolveEnv(services.lastseen.environment!, { LASTSEEN_ADMIN_TOKEN: 'x'.repeat(32) })).httpPort;
     expect(prom.scrape_configs[0].static_configs[0].targets).toEqual([`lastseen:${httpPort}`]);
@@ -77,7 +80,10 @@ describe('docker-compose.yml (split deployment)', () => {
       .map((f) => readFileSync(join(ROOT, 'monitor', f), 'utf8'))
       .join('\n');
     const produced = new Set([...sources.matchAll(/'(lastseen_[a-z_]+)'/g)].map((m) => m[1]));
-    const datasources = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/datasources/lastseen.yml'), 'utf8')).datasources as { uid: string; url: string }[];
+    const datasources = parse(readFileSync(join(ROOT, 'deploy/grafana/provisioning/datasources/lastseen.yml'), 'utf8')).datasources as {
+      uid: string;
+      url: string;
+    }[];
     const uids = new Set(datasources.map((d) => d.uid));
     for (const d of datasources) expect(Object.keys(services)).toContain(new URL(d.url).hostname);
 
@@ -86,7 +92,9 @@ describe('docker-compose.yml (split deployment)', () => {
     for (const panel of dashboard.panels) {
       expect(uids).toContain(panel.datasource.uid);
       for (const t of panel.targets) {
-        if (t.expr) for (const m of t.expr.match(/lastseen_[a-z_]+/g)) expect(produced, `${panel.title}: ${m}`).toContain(m.replace(/_(bucket|sum|count)$/, ''));
+        if (t.expr)
+          for (const m of t.expr.match(/lastseen_[a-z_]+/g))
+            expect(produced, `${panel.title}: ${m}`).toContain(m.replace(/_(bucket|sum|count)$/, ''));
         if (t.query) expect(t.query).toContain(`FROM "${HEARTBEAT_MEASUREMENT}"`);
       }
     }

@@ -67,7 +67,9 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
       const health = await api('GET', '/healthz');
       expect(health.body).toMatchObject({ status: 'ok', broker: 'connected' });
       expect(health.body.mqttPort).toBeUndefined();
-      expect((await api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust', channels: [{ type: 'mqtt' }] })).status).toBe(201);
+      expect((await api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust', channels: [{ type: 'mqtt' }] })).status).toBe(
+        201,
+      );
       const key = (await api('POST', '/api/keys', { role: 'customer', customerId: 'kwt' })).body.token as string;
       const created = await api('POST', '/api/devices', { id: 'giraffe-7', customerId: 'kwt', offlineAfter: 3 });
       expect(created.status).toBe(201);
@@ -77,7 +79,15 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
       // The customer's system, logged in at Mosquitto with its key, hears its alerts there.
       const alerts: { topic: string; body: any }[] = [];
       const customer = await waitFor(
-        () => mqtt.connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { clientId: 'customer:kwt', username: 'customer:kwt', password: key, reconnectPeriod: 0 }).catch(() => null),
+        () =>
+          mqtt
+            .connectAsync(`mqtt://127.0.0.1:${mosq.port}`, {
+              clientId: 'customer:kwt',
+              username: 'customer:kwt',
+              password: key,
+              reconnectPeriod: 0,
+            })
+            .catch(() => null),
         10_000,
         200,
       );
@@ -95,7 +105,11 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
 
       // Silence: offline at lastSeen + 3 s, seen within 1 s of that deadline.
       const deadline = Date.parse(online.lastSeen) + 3000;
-      const offlineSeenAt = await waitFor(async () => ((await api('GET', '/api/devices/giraffe-7')).body.status === 'offline' ? Date.now() : 0), 8000, 50);
+      const offlineSeenAt = await waitFor(
+        async () => ((await api('GET', '/api/devices/giraffe-7')).body.status === 'offline' ? Date.now() : 0),
+        8000,
+        50,
+      );
       expect(offlineSeenAt - deadline).toBeLessThanOrEqual(1000);
       // The offline alert is published at Mosquitto (after the engine's correlation hold).
       const alert = await waitFor(() => alerts.find((a) => a.topic === 'alerts/kwt/giraffe-7'), 20_000, 100);
@@ -113,10 +127,15 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
         protocolVersion: 5,
         reconnectPeriod: 0,
       });
-      await expect(dev.publishAsync('devices/zebra-2/heartbeat', JSON.stringify({ seq: 9, lat: 1, lon: 1 }), { qos: 1 })).rejects.toThrow(/[Nn]ot authori[sz]ed|135/);
+      await expect(dev.publishAsync('devices/zebra-2/heartbeat', JSON.stringify({ seq: 9, lat: 1, lon: 1 }), { qos: 1 })).rejects.toThrow(
+        /[Nn]ot authori[sz]ed|135/,
+      );
       // Garbage at Mosquitto is refused by the monitor with a reason, and counted.
       await dev.publishAsync('devices/giraffe-7/heartbeat', 'not json at all', { qos: 1 });
-      await waitFor(async () => /lastseen_heartbeats_rejected_total\{reason="not_json"\} 1/.test((await api('GET', '/metrics')).body), 5000);
+      await waitFor(
+        async () => /lastseen_heartbeats_rejected_total\{reason="not_json"\} 1/.test((await api('GET', '/metrics')).body),
+        5000,
+      );
       await dev.endAsync();
       expect((await api('GET', '/api/devices/zebra-2/heartbeats')).body.items).toEqual([]);
       expect((await api('GET', '/api/devices/zebra-2')).body.status).toBe('unknown');
@@ -138,7 +157,12 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
     const token = (await first.api('POST', '/api/devices', { id: 'otter-1', customerId: 'sea', interval: 60 })).body.token as string;
     await waitFor(() => mosq.pub('otter-1', token, 'devices/otter-1/heartbeat', JSON.stringify({ seq: 0 })) === 0, 10_000, 200);
     const acked: number[] = [];
-    const dev = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosq.port}`, { clientId: 'otter-1', username: 'otter-1', password: token, reconnectPeriod: 0 });
+    const dev = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosq.port}`, {
+      clientId: 'otter-1',
+      username: 'otter-1',
+      password: token,
+      reconnectPeriod: 0,
+    });
     let seq = 0;
     let publishing = true;
     // Full speed until the kill, so heartbeats are in flight between Mosquitto and the monitor's
@@ -190,7 +214,10 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
   it('Mosquitto restarted mid-stream: the monitor reconnects by itself, and stores each heartbeat once', async () => {
     const dir = tempDir();
     const own = await startMosquitto(dir);
-    const { p, api } = await startMonitor(tempDir(), { LASTSEEN_BROKER_URL: own.url('admin', 'admin-pw'), LASTSEEN_HEARTBEAT_RATE: '1000' });
+    const { p, api } = await startMonitor(tempDir(), {
+      LASTSEEN_BROKER_URL: own.url('admin', 'admin-pw'),
+      LASTSEEN_HEARTBEAT_RATE: '1000',
+    });
     try {
       await api('POST', '/api/customers', { id: 'kwt', name: 'KWT' });
       const token = (await api('POST', '/api/devices', { id: 'rhino-1', customerId: 'kwt', interval: 60 })).body.token as string;
@@ -219,12 +246,18 @@ describe('lastseen monitor attached to Mosquitto (dynamic security)', () => {
   }, 60_000);
 
   it('wrong broker credentials: one line naming LASTSEEN_BROKER_URL, exit non-zero', async () => {
-    const r = await runLastseen(['monitor'], { ...monitorEnv(tempDir()), LASTSEEN_BROKER_URL: mosq.url('admin', 'wrong'), LASTSEEN_HTTP_PORT: '0' }, 50_000);
+    const r = await runLastseen(
+      ['monitor'],
+      { ...monitorEnv(tempDir()), LASTSEEN_BROKER_URL: mosq.url('admin', 'wrong'), LASTSEEN_HTTP_PORT: '0' },
+      50_000,
+    );
     expect(r.timedOut).toBe(false);
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n');
     expect(lines, r.stderr).toHaveLength(1);
-    expect(lines[0]).toMatch(/^lastseen: LASTSEEN_BROKER_URL: mqtt:\/\/127\.0\.0\.1:\d+ refused the monitor's login as admin: (bad user name or password|not authorized) \(CONNACK (134|135)\)$/);
+    expect(lines[0]).toMatch(
+      /^lastseen: LASTSEEN_BROKER_URL: mqtt:\/\/127\.0\.0\.1:\d+ refused the monitor's login as admin: (bad user name or password|not authorized) \(CONNACK (134|135)\)$/,
+    );
     expect(r.stderr + r.stdout).not.toContain('wrong');
   }, 60_000);
 

@@ -34,7 +34,8 @@ describe('bad input is rejected with a reason, counted, and loses nothing else',
       ['iccid_mismatch', '{"iccid": "8946000000000000097"}'],
     ];
     const before: Record<string, number> = {};
-    for (const reason of new Set(payloads.map((p) => p[0]))) before[reason] = await metric('lastseen_heartbeats_rejected_total', `reason="${reason}"`);
+    for (const reason of new Set(payloads.map((p) => p[0])))
+      before[reason] = await metric('lastseen_heartbeats_rejected_total', `reason="${reason}"`);
 
     for (const [, payload] of payloads) {
       await sloppy.publishAsync('devices/sloppy/heartbeat', payload, { qos: 1 });
@@ -42,7 +43,10 @@ describe('bad input is rejected with a reason, counted, and loses nothing else',
     }
 
     for (const [reason, count] of Object.entries(
-      payloads.reduce<Record<string, number>>((acc, [r]) => ({ ...acc, [r]: (acc[r] ?? 0) + 1 }), {}),
+      payloads.reduce<Record<string, number>>((acc, [r]) => {
+        acc[r] = (acc[r] ?? 0) + 1;
+        return acc;
+      }, {}),
     )) {
       expect(await metric('lastseen_heartbeats_rejected_total', `reason="${reason}"`)).toBe(before[reason] + count);
     }
@@ -63,7 +67,7 @@ describe('bad input is rejected with a reason, counted, and loses nothing else',
     await waitFor(() => sys.liveness.get('sloppy')!.status === 'online');
   });
 
-  it('refuses a publish to another device\'s topic: the offender is disconnected and counted, the victim is not marked alive', async () => {
+  it("refuses a publish to another device's topic: the offender is disconnected and counted, the victim is not marked alive", async () => {
     const mallory = await sys.connect('mallory', await sys.addDevice('mallory', 'acme'));
     await sys.addDevice('victim', 'acme');
     const tidy = await sys.connect('tidy2', await sys.addDevice('tidy2', 'acme'));
@@ -77,7 +81,7 @@ describe('bad input is rejected with a reason, counted, and loses nothing else',
     expect(tidy.connected).toBe(true);
   });
 
-  it('refuses subscriptions outside the device\'s own subtree and to $SYS, keeping the connection', async () => {
+  it("refuses subscriptions outside the device's own subtree and to $SYS, keeping the connection", async () => {
     const dev = await sys.connect('nosy', await sys.addDevice('nosy', 'acme'));
     const codes = await subackCodes(dev, ['devices/nosy/config', 'devices/other/heartbeat', 'devices/#', '$SYS/#', 'alerts/acme/#']);
     expect(codes).toEqual([0, 128, 128, 128, 128]);

@@ -34,7 +34,11 @@ function csv(name: string, text: string): string {
 
 const onboard = (args: string[]) => runLastseen(['onboard', ...args], { LASTSEEN_ADMIN_TOKEN: sys.adminToken }, 30_000);
 const simulate = (args: string[]) =>
-  runLastseen(['simulate', '--mqtt', sys.mqttUrl, '--duration', '1', '--fleet', 'tracker:2', ...args], { LASTSEEN_ADMIN_TOKEN: sys.adminToken }, 30_000);
+  runLastseen(
+    ['simulate', '--mqtt', sys.mqttUrl, '--duration', '1', '--fleet', 'tracker:2', ...args],
+    { LASTSEEN_ADMIN_TOKEN: sys.adminToken },
+    30_000,
+  );
 
 /** The whole stderr is one line, without a stack trace. */
 function oneLine(stderr: string): string {
@@ -67,7 +71,9 @@ describe('lastseen onboard', () => {
     const file = csv('one.csv', 'deviceId,customerId\nu-1,kwt\n');
     const r = await onboard([file, '--server', `http://127.0.0.1:${closedPort}`]);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(new RegExp(`^lastseen: cannot reach the lastseen server at http://127\\.0\\.0\\.1:${closedPort}/? \\(ECONNREFUSED\\)`));
+    expect(oneLine(r.stderr)).toMatch(
+      new RegExp(`^lastseen: cannot reach the lastseen server at http://127\\.0\\.0\\.1:${closedPort}/? \\(ECONNREFUSED\\)`),
+    );
   });
 
   it('names a missing file in one line with exit 2', async () => {

@@ -20,7 +20,9 @@ describe('heartbeats in, exact status out (all-in-one, real broker and MQTT clie
   it('marks a device online with its last position, offline within 1 s of lastSeen + offlineAfter, online again at the next heartbeat', async () => {
     const token = await sys.addDevice('giraffe-1', 'kwt', { name: 'Twiga', offlineAfter: 2 });
     const client = await sys.connect('giraffe-1', token);
-    await client.publishAsync('devices/giraffe-1/heartbeat', JSON.stringify({ seq: 1, interval: 1, lat: -1.29, lon: 36.82, battery: 80 }), { qos: 1 });
+    await client.publishAsync('devices/giraffe-1/heartbeat', JSON.stringify({ seq: 1, interval: 1, lat: -1.29, lon: 36.82, battery: 80 }), {
+      qos: 1,
+    });
     const online = await waitFor(async () => {
       const r = await sys.api('GET', '/api/devices/giraffe-1');
       return r.body.status === 'online' ? r.body : null;
@@ -48,7 +50,11 @@ describe('heartbeats in, exact status out (all-in-one, real broker and MQTT clie
     const token = await sys.addDevice('tracker-h', 'kwt');
     const client = await sys.connect('tracker-h', token);
     for (let i = 1; i <= 3; i++) {
-      await client.publishAsync('devices/tracker-h/heartbeat', JSON.stringify({ seq: i, ts: Date.UTC(2026, 0, 1, 0, i), battery: 90 - i }), { qos: 1 });
+      await client.publishAsync(
+        'devices/tracker-h/heartbeat',
+        JSON.stringify({ seq: i, ts: Date.UTC(2026, 0, 1, 0, i), battery: 90 - i }),
+        { qos: 1 },
+      );
     }
     const res = await waitFor(async () => {
       const r = await sys.api('GET', '/api/devices/tracker-h/heartbeats?limit=10');
@@ -74,7 +80,12 @@ describe('heartbeats in, exact status out (all-in-one, real broker and MQTT clie
   it('accepts heartbeats over MQTT on WebSocket at /mqtt', async () => {
     const token = await sys.addDevice('ws-1', 'kwt');
     const mqtt = (await import('mqtt')).default;
-    const client = await mqtt.connectAsync(`ws://127.0.0.1:${sys.httpPort}/mqtt`, { clientId: 'ws-1', username: 'ws-1', password: token, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`ws://127.0.0.1:${sys.httpPort}/mqtt`, {
+      clientId: 'ws-1',
+      username: 'ws-1',
+      password: token,
+      reconnectPeriod: 0,
+    });
     await client.publishAsync('devices/ws-1/heartbeat', '{"battery": 42}', { qos: 1 });
     await waitFor(() => sys.liveness.get('ws-1')?.status === 'online');
     expect(sys.liveness.get('ws-1')!.last.battery).toBe(42);

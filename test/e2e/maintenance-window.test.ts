@@ -48,7 +48,11 @@ describe('a maintenance window on a customer', () => {
     rx = await startReceiver('maintenance-secret');
     // The receiver is on loopback, which a customer's webhook may reach only when the operator allows it.
     sys = await startTestSystem({ clock, config: { webhookAllow: parseWebhookAllow('127.0.0.0/8') } });
-    const c = await sys.api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust', channels: [{ type: 'webhook', url: rx.url, secret: 'maintenance-secret' }] });
+    const c = await sys.api('POST', '/api/customers', {
+      id: 'kwt',
+      name: 'Kenya Wildlife Trust',
+      channels: [{ type: 'webhook', url: rx.url, secret: 'maintenance-secret' }],
+    });
     expect(c.status).toBe(201);
     for (const id of ['g1', 'g2', 'g3']) tokens.set(id, await sys.addDevice(id, 'kwt', { interval: 60, offlineAfter: 180 }));
     const k = await sys.api('POST', '/api/keys', { role: 'agent' });
@@ -66,11 +70,22 @@ describe('a maintenance window on a customer', () => {
     const created = await sys.api(
       'POST',
       '/api/silences',
-      { match: { customerId: 'kwt' }, startsAt: new Date(T0).toISOString(), endsAt: new Date(T0 + 60 * MIN).toISOString(), reason: 'Collar firmware update' },
+      {
+        match: { customerId: 'kwt' },
+        startsAt: new Date(T0).toISOString(),
+        endsAt: new Date(T0 + 60 * MIN).toISOString(),
+        reason: 'Collar firmware update',
+      },
       agent,
     );
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ match: { customerId: 'kwt' }, customerId: 'kwt', active: true, devices: 3, by: expect.stringMatching(/^agent:/) });
+    expect(created.body).toMatchObject({
+      match: { customerId: 'kwt' },
+      customerId: 'kwt',
+      active: true,
+      devices: 3,
+      by: expect.stringMatching(/^agent:/),
+    });
 
     // Offline at 3 min, released after one more interval: well inside the window.
     await advance(10 * MIN);
@@ -109,7 +124,12 @@ describe('a maintenance window on a customer', () => {
 
   it('a deleted silence releases a held-back alert at once, exactly once', async () => {
     alive.delete('g2');
-    const s = await sys.api('POST', '/api/silences', { match: { deviceId: 'g2' }, endsAt: new Date(clock.now() + 24 * 60 * MIN).toISOString(), reason: 'in the vet clinic' }, agent);
+    const s = await sys.api(
+      'POST',
+      '/api/silences',
+      { match: { deviceId: 'g2' }, endsAt: new Date(clock.now() + 24 * 60 * MIN).toISOString(), reason: 'in the vet clinic' },
+      agent,
+    );
     expect(s.status).toBe(201);
     const before = rx.received.length;
     await advance(10 * MIN);

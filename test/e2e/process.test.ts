@@ -35,7 +35,12 @@ describe('the lastseen process', () => {
     const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
     await api(first.httpPort, token, 'POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust' });
     const dev = await api(first.httpPort, token, 'POST', '/api/devices', { id: 'collar-7', customerId: 'kwt', interval: 900 });
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.mqttPort}`, { clientId: 'collar-7', username: 'collar-7', password: dev.body.token, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.mqttPort}`, {
+      clientId: 'collar-7',
+      username: 'collar-7',
+      password: dev.body.token,
+      reconnectPeriod: 0,
+    });
     await client.publishAsync('devices/collar-7/heartbeat', JSON.stringify({ lat: 0.35, lon: 37.58, battery: 55, seq: 1 }), { qos: 1 });
     const before = await waitFor(async () => {
       const r = await api(first.httpPort, token, 'GET', '/api/devices/collar-7');
@@ -82,15 +87,31 @@ describe('the lastseen process', () => {
     }
   }, 60_000);
 
-  it('tracks a device that Debian\'s mosquitto_pub publishes for', async () => {
+  it("tracks a device that Debian's mosquitto_pub publishes for", async () => {
     const pub = ensureDebianBinary('mosquitto_pub', 'mosquitto-clients');
     const dataDir = tempDir();
     const p = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: dataDir, LASTSEEN_ADMIN_TOKEN: 'test-admin-token-0123456789' });
     const token = 'test-admin-token-0123456789';
     await api(p.httpPort, token, 'POST', '/api/customers', { id: 'sea', name: 'Sea Otter Watch' });
     const dev = await api(p.httpPort, token, 'POST', '/api/devices', { id: 'otter-3', customerId: 'sea', offlineAfter: 2 });
-    execFileSync(pub, ['-h', '127.0.0.1', '-p', String(p.mqttPort), '-i', 'otter-3', '-u', 'otter-3', '-P', dev.body.token, '-q', '1',
-      '-t', 'devices/otter-3/heartbeat', '-m', JSON.stringify({ lat: 46.15, lon: -1.15, interval: 1 })]);
+    execFileSync(pub, [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(p.mqttPort),
+      '-i',
+      'otter-3',
+      '-u',
+      'otter-3',
+      '-P',
+      dev.body.token,
+      '-q',
+      '1',
+      '-t',
+      'devices/otter-3/heartbeat',
+      '-m',
+      JSON.stringify({ lat: 46.15, lon: -1.15, interval: 1 }),
+    ]);
     // mosquitto_pub disconnects cleanly after publishing.
     const online = await waitFor(async () => {
       const r = (await api(p.httpPort, token, 'GET', '/api/devices/otter-3')).body;
@@ -99,7 +120,13 @@ describe('the lastseen process', () => {
     expect(online.status).toBe('online');
     expect(online.lastPosition).toMatchObject({ lat: 46.15, lon: -1.15 });
     // A wrong password is refused by CONNACK; mosquitto_pub exits non-zero.
-    expect(() => execFileSync(pub, ['-h', '127.0.0.1', '-p', String(p.mqttPort), '-u', 'otter-3', '-P', 'wrong', '-t', 'devices/otter-3/heartbeat', '-m', '{}'], { stdio: 'pipe' })).toThrow();
+    expect(() =>
+      execFileSync(
+        pub,
+        ['-h', '127.0.0.1', '-p', String(p.mqttPort), '-u', 'otter-3', '-P', 'wrong', '-t', 'devices/otter-3/heartbeat', '-m', '{}'],
+        { stdio: 'pipe' },
+      ),
+    ).toThrow();
     p.child.kill('SIGTERM');
     expect(await p.exited).toBe(0);
   }, 60_000);

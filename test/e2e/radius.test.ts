@@ -30,16 +30,50 @@ describe('what the network knows: RADIUS accounting from the packet gateway, end
   it('radclient Start, Interim-Update and Stop for an onboarded SIM → the API shows the session with its cell', async () => {
     await sys.addDevice('giraffe-9', 'kwt', { imsi: '639020000000009', msisdn: '254700000009', interval: 900 });
     const uli = '0x8236f920004236f92000012d01'; // TAI+ECGI: 639/02, TAC 66, ECI 77 057
-    expect((await radclient(sys.radiusPort!, SECRET, record('Start', '639020000000009', 'g9-1', { '3GPP-User-Location-Info': uli, 'Framed-IP-Address': '10.45.0.9' }))).answered).toBe(true);
+    expect(
+      (
+        await radclient(
+          sys.radiusPort!,
+          SECRET,
+          record('Start', '639020000000009', 'g9-1', { '3GPP-User-Location-Info': uli, 'Framed-IP-Address': '10.45.0.9' }),
+        )
+      ).answered,
+    ).toBe(true);
     let d = await device('giraffe-9');
-    expect(d.session).toMatchObject({ state: 'open', cellId: 77057, tac: 66, mcc: 639, mnc: 2, rat: '4G', imsi: '639020000000009', framedIp: '10.45.0.9', reattachesLastHour: 0 });
+    expect(d.session).toMatchObject({
+      state: 'open',
+      cellId: 77057,
+      tac: 66,
+      mcc: 639,
+      mnc: 2,
+      rat: '4G',
+      imsi: '639020000000009',
+      framedIp: '10.45.0.9',
+      reattachesLastHour: 0,
+    });
     expect(Date.parse(d.session.since)).toBeGreaterThan(Date.now() - 60_000);
 
-    expect((await radclient(sys.radiusPort!, SECRET, record('Interim-Update', '639020000000009', 'g9-1', { 'Acct-Input-Octets': 5120, 'Acct-Output-Octets': 640 }))).answered).toBe(true);
+    expect(
+      (
+        await radclient(
+          sys.radiusPort!,
+          SECRET,
+          record('Interim-Update', '639020000000009', 'g9-1', { 'Acct-Input-Octets': 5120, 'Acct-Output-Octets': 640 }),
+        )
+      ).answered,
+    ).toBe(true);
     d = await device('giraffe-9');
     expect(d.session).toMatchObject({ state: 'open', bytesUp: 5120, bytesDown: 640, cellId: 77057 });
 
-    expect((await radclient(sys.radiusPort!, SECRET, record('Stop', '639020000000009', 'g9-1', { 'Acct-Terminate-Cause': 'User-Request', 'Acct-Input-Octets': 6000 }))).answered).toBe(true);
+    expect(
+      (
+        await radclient(
+          sys.radiusPort!,
+          SECRET,
+          record('Stop', '639020000000009', 'g9-1', { 'Acct-Terminate-Cause': 'User-Request', 'Acct-Input-Octets': 6000 }),
+        )
+      ).answered,
+    ).toBe(true);
     d = await device('giraffe-9');
     expect(d.session).toMatchObject({ state: 'closed', terminateCause: 'User-Request', bytesUp: 6000, cellId: 77057 });
   });
@@ -77,7 +111,10 @@ describe('what the network knows: RADIUS accounting from the packet gateway, end
     expect((await radclient(sys.radiusPort!, SECRET, record('Start', '639020000000011', 'cd-1'))).answered).toBe(true);
     await client.publishAsync('devices/collar-d/heartbeat', JSON.stringify({ seq: 1, battery: 4 }), { qos: 1 });
     await waitFor(async () => (await device('collar-d')).status === 'online');
-    expect((await radclient(sys.radiusPort!, SECRET, record('Stop', '639020000000011', 'cd-1', { 'Acct-Terminate-Cause': 'Lost-Carrier' }))).answered).toBe(true);
+    expect(
+      (await radclient(sys.radiusPort!, SECRET, record('Stop', '639020000000011', 'cd-1', { 'Acct-Terminate-Cause': 'Lost-Carrier' })))
+        .answered,
+    ).toBe(true);
     await waitFor(async () => (await device('collar-d')).status === 'offline', 6000);
     const diag = (await sys.api('GET', '/api/devices/collar-d/diagnosis')).body;
     expect(diag.cause).toBe('detached');
@@ -116,11 +153,21 @@ describe('what the network knows: RADIUS accounting from the packet gateway, end
       const token = await sys.addDevice(`herd-${i}`, 'kwt', { imsi, offlineAfter: 2 });
       const c = await sys.connect(`herd-${i}`, token);
       clients.push(c);
-      expect((await radclient(sys.radiusPort!, SECRET, record('Start', imsi, `h-${i}`, { '3GPP-User-Location-Info': uli }))).answered).toBe(true);
+      expect((await radclient(sys.radiusPort!, SECRET, record('Start', imsi, `h-${i}`, { '3GPP-User-Location-Info': uli }))).answered).toBe(
+        true,
+      );
       await c.publishAsync(`devices/herd-${i}/heartbeat`, JSON.stringify({ seq: 1, battery: 70 }), { qos: 1 });
     }
     for (let i = 0; i < 3; i++) {
-      expect((await radclient(sys.radiusPort!, SECRET, record('Stop', `63902000000010${i}`, `h-${i}`, { 'Acct-Terminate-Cause': 'Lost-Carrier' }))).answered).toBe(true);
+      expect(
+        (
+          await radclient(
+            sys.radiusPort!,
+            SECRET,
+            record('Stop', `63902000000010${i}`, `h-${i}`, { 'Acct-Terminate-Cause': 'Lost-Carrier' }),
+          )
+        ).answered,
+      ).toBe(true);
     }
     await waitFor(async () => (await device('herd-0')).status === 'offline', 8000);
     const diag = (await sys.api('GET', '/api/devices/herd-0/diagnosis')).body;

@@ -24,7 +24,7 @@ describe('roles and customer scope on the REST API', () => {
     expect(sneaky.body.items.map((d: { id: string }) => d.id)).toEqual(['acme-1', 'acme-2']);
   });
 
-  it('answers 404 to a customer key for another customer\'s device and its heartbeats, as for a missing one', async () => {
+  it("answers 404 to a customer key for another customer's device and its heartbeats, as for a missing one", async () => {
     const foreign = await sys.api('GET', '/api/devices/zoo-1', undefined, acmeKey);
     const missing = await sys.api('GET', '/api/devices/nope', undefined, acmeKey);
     expect(foreign.status).toBe(404);
@@ -64,7 +64,7 @@ describe('roles and customer scope on the REST API', () => {
     expect(codes).toEqual([0, 128, 128, 128]);
   });
 
-  it('refuses an MQTT login as a customer with another customer\'s key', async () => {
+  it("refuses an MQTT login as a customer with another customer's key", async () => {
     await expect(sys.connect('customer:zoo', acmeKey)).rejects.toThrow();
   });
 });

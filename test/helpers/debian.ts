@@ -22,7 +22,9 @@ export function ensureDebianBinary(binary: string, pkg: string): string {
   }
   const after = which(binary);
   if (!after) {
-    throw new Error(`${binary} is missing and "apt-get install ${pkg}" failed: ${(res.stderr || res.stdout || '').trim().split('\n').pop()}`);
+    throw new Error(
+      `${binary} is missing and "apt-get install ${pkg}" failed: ${(res.stderr || res.stdout || '').trim().split('\n').pop()}`,
+    );
   }
   return after;
 }

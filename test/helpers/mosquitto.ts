@@ -50,7 +50,7 @@ export async function startMosquitto(dir: string, adminPassword = 'admin-pw'): P
     'log_type warning',
   ];
   if (process.getuid?.() === 0) lines.push('user root');
-  writeFileSync(conf, lines.join('\n') + '\n');
+  writeFileSync(conf, `${lines.join('\n')}\n`);
   let child: ChildProcess | null = null;
 
   const start = async () => {
@@ -79,15 +79,21 @@ export async function startMosquitto(dir: string, adminPassword = 'admin-pw'): P
     pause: () => void child?.kill('SIGSTOP'),
     resume: () => void child?.kill('SIGCONT'),
     ctrl(...args) {
-      const r = spawnSync(ctrlBin, ['-h', '127.0.0.1', '-p', String(port), '-u', 'admin', '-P', adminPassword, 'dynsec', ...args], { encoding: 'utf8' });
+      const r = spawnSync(ctrlBin, ['-h', '127.0.0.1', '-p', String(port), '-u', 'admin', '-P', adminPassword, 'dynsec', ...args], {
+        encoding: 'utf8',
+      });
       if (r.status !== 0) throw new Error(`mosquitto_ctrl dynsec ${args.join(' ')}: ${r.stderr}${r.stdout}`);
       return r.stdout;
     },
     pub(user, password, topic, message = '{}') {
-      const r = spawnSync(pubBin, ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', topic, '-m', message, '-q', '1'], {
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
+      const r = spawnSync(
+        pubBin,
+        ['-h', '127.0.0.1', '-p', String(port), '-u', user, '-P', password, '-t', topic, '-m', message, '-q', '1'],
+        {
+          encoding: 'utf8',
+          timeout: 10_000,
+        },
+      );
       return r.status ?? -1;
     },
   };

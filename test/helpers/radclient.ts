@@ -13,7 +13,12 @@ export interface RadclientResult {
  * radclient's own syntax, separated by blank lines when several. Asynchronous on purpose: a
  * server in this very process must keep its event loop to answer.
  */
-export function radclient(port: number, secret: string, packets: string, opts: { timeoutS?: number; retries?: number; parallel?: number } = {}): Promise<RadclientResult> {
+export function radclient(
+  port: number,
+  secret: string,
+  packets: string,
+  opts: { timeoutS?: number; retries?: number; parallel?: number } = {},
+): Promise<RadclientResult> {
   const bin = ensureDebianBinary('radclient', 'freeradius-utils');
   const args = ['-x', '-r', String(opts.retries ?? 1), '-t', String(opts.timeoutS ?? 2)];
   if (opts.parallel) args.push('-p', String(opts.parallel));

@@ -14,16 +14,18 @@ const server = new SMTPServer({
     stream.on('end', () => {
       if (rejectLeft > 0) {
         rejectLeft--;
-        process.stdout.write(JSON.stringify({ rejected: true }) + '\n');
+        process.stdout.write(`${JSON.stringify({ rejected: true })}\n`);
         const err = new Error('Mailbox unavailable');
         err.responseCode = 550;
         return callback(err);
       }
       const raw = Buffer.concat(chunks).toString('utf8');
-      process.stdout.write(JSON.stringify({ from: session.envelope.mailFrom && session.envelope.mailFrom.address, to: session.envelope.rcptTo.map((r) => r.address), raw }) + '\n');
+      process.stdout.write(
+        `${JSON.stringify({ from: session.envelope.mailFrom?.address, to: session.envelope.rcptTo.map((r) => r.address), raw })}\n`,
+      );
       callback();
     });
   },
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.server.address().port }) + '\n'));
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.server.address().port })}\n`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -40,7 +40,7 @@ export async function startSmtpServer(opts: { rejectFirst?: number } = {}) {
 /** A mail's header value, RFC 2047 encoded words decoded ("=?UTF-8?Q?Ger=C3=A4t?=" → "Gerät"). */
 export function mailHeader(raw: string, name: string): string | undefined {
   const head = raw.split(/\r?\n\r?\n/)[0].replace(/\r?\n[ \t]+/g, ' ');
-  const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(name.toLowerCase() + ':'));
+  const line = head.split(/\r?\n/).find((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`));
   if (!line) return undefined;
   return line
     .slice(name.length + 1)
@@ -49,7 +49,10 @@ export function mailHeader(raw: string, name: string): string | undefined {
     .replace(/=\?utf-8\?([qb])\?([^?]*)\?=/gi, (_, enc: string, text: string) =>
       enc.toLowerCase() === 'b'
         ? Buffer.from(text, 'base64').toString('utf8')
-        : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
+        : Buffer.from(
+            text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ).toString('utf8'),
     );
 }
 
@@ -62,7 +65,10 @@ export function mailText(raw: string): string {
   const text = b64
     ? Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8')
     : qp
-      ? Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8')
+      ? Buffer.from(
+          body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8')
       : body;
   return text.replace(/\r\n/g, '\n').replace(/\n$/, '');
 }

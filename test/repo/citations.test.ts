@@ -10,7 +10,10 @@ import { describe, expect, it } from 'vitest';
 const CITATIONS = [/\bissues? ?#?\d+\b/i, /\bsessions? \d+\b/i, /\bCONTRACT §/, /\.\.\/shared\//];
 
 const root = new URL('../../', import.meta.url);
-const files = execFileSync('git', ['ls-files', '*.ts', '*.mts', '*.mjs', '*.js', '*.md', '*.yml', '*.json', '.ci/run'], { cwd: root, encoding: 'utf8' })
+const files = execFileSync('git', ['ls-files', '*.ts', '*.mts', '*.mjs', '*.js', '*.md', '*.yml', '*.json', '.ci/run'], {
+  cwd: root,
+  encoding: 'utf8',
+})
   .split('\n')
   .filter((f) => f && f !== 'package-lock.json' && f !== 'test/repo/citations.test.ts');
 

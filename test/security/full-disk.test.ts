@@ -23,7 +23,11 @@ beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error('full-disk test: mounting a tmpfs needs root (run the suite as root, as CI does)');
   mountPoint = mkdtempSync(join(tmpdir(), 'lastseen-fulldisk-'));
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', mountPoint]);
-  proc = await spawnLastseen(['start'], { LASTSEEN_DATA_DIR: join(mountPoint, 'data'), LASTSEEN_ADMIN_TOKEN: TOKEN, LASTSEEN_LOG_LEVEL: 'info' });
+  proc = await spawnLastseen(['start'], {
+    LASTSEEN_DATA_DIR: join(mountPoint, 'data'),
+    LASTSEEN_ADMIN_TOKEN: TOKEN,
+    LASTSEEN_LOG_LEVEL: 'info',
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -79,7 +83,16 @@ const metric = async (re: RegExp) => {
 describe('a full disk', () => {
   it('holds PUBACKs, keeps serving, reports degraded, and commits and acknowledges everything once space returns', async () => {
     // A webhook-free customer whose alerts go over MQTT, with short damping: alerts fire while the disk is full.
-    expect((await api('POST', '/api/customers', { id: 'kws', name: 'KWS', channels: [{ type: 'mqtt' }], alertPolicy: { holdMs: 200, confirmIntervals: 0 } })).status).toBe(201);
+    expect(
+      (
+        await api('POST', '/api/customers', {
+          id: 'kws',
+          name: 'KWS',
+          channels: [{ type: 'mqtt' }],
+          alertPolicy: { holdMs: 200, confirmIntervals: 0 },
+        })
+      ).status,
+    ).toBe(201);
     const created = await api('POST', '/api/devices', { id: 'collar-1', customerId: 'kws', interval: 60 });
     const spare = await api('POST', '/api/devices', { id: 'collar-2', customerId: 'kws', interval: 60 });
     expect([created.status, spare.status]).toEqual([201, 201]);
@@ -102,7 +115,12 @@ describe('a full disk', () => {
 
     // One that goes silent during the full disk: its offline alert is decided, written and sent then.
     const quiet = await api('POST', '/api/devices', { id: 'collar-9', customerId: 'kws', offlineAfter: 2 });
-    const q = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc!.mqttPort}`, { clientId: 'collar-9', username: 'collar-9', password: quiet.body.token, reconnectPeriod: 0 });
+    const q = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc!.mqttPort}`, {
+      clientId: 'collar-9',
+      username: 'collar-9',
+      password: quiet.body.token,
+      reconnectPeriod: 0,
+    });
     await q.publishAsync('devices/collar-9/heartbeat', '{"seq":1}', { qos: 1 });
     await q.endAsync();
 
@@ -126,13 +144,21 @@ describe('a full disk', () => {
     expect(history.status).toBe(200);
     expect(history.body.items.map((h: { seq: number }) => h.seq).sort((a: number, b: number) => a - b)).toEqual([1, 2, 3, 4, 5]);
     expect((await api('GET', '/api/devices/collar-1')).status).toBe(200);
-    const other = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc!.mqttPort}`, { clientId: 'collar-2', username: 'collar-2', password: spare.body.token, reconnectPeriod: 0 });
+    const other = await mqtt.connectAsync(`mqtt://127.0.0.1:${proc!.mqttPort}`, {
+      clientId: 'collar-2',
+      username: 'collar-2',
+      password: spare.body.token,
+      reconnectPeriod: 0,
+    });
     expect(other.connected).toBe(true);
     await other.endAsync();
 
     // A registry write: a clear 507, nothing half-created, counted.
     const refused = await api('POST', '/api/devices', { id: 'collar-3', customerId: 'kws' });
-    expect(refused).toEqual({ status: 507, body: { error: 'The server cannot store this now: its disk is full. Nothing was changed; try again later.' } });
+    expect(refused).toEqual({
+      status: 507,
+      body: { error: 'The server cannot store this now: its disk is full. Nothing was changed; try again later.' },
+    });
     expect((await api('GET', '/api/devices/collar-3')).status).toBe(404);
     expect(await metric(/^lastseen_store_errors_total\{file="registry",code="SQLITE_[A-Z_]+"\} (\d+)/m)).toBeGreaterThanOrEqual(1);
     await waitFor(async () => (await api('GET', '/api/devices/collar-9')).body.status === 'offline', 10_000);
@@ -144,7 +170,9 @@ describe('a full disk', () => {
     unlinkSync(filler());
     await waitFor(() => acked.size === 25, 15_000);
     const after = await api('GET', '/api/devices/collar-1/heartbeats?limit=100');
-    expect(after.body.items.map((h: { seq: number }) => h.seq).sort((a: number, b: number) => a - b)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(after.body.items.map((h: { seq: number }) => h.seq).sort((a: number, b: number) => a - b)).toEqual(
+      Array.from({ length: 25 }, (_, i) => i + 1),
+    );
     const healthy = (await (await fetch(`http://127.0.0.1:${proc!.httpPort}/healthz`)).json()) as any;
     expect(healthy.status).toBe('ok');
     expect(healthy.problems).toBeUndefined();

@@ -11,11 +11,53 @@ const PAYLOADS = 100_000;
 
 function fuzzer(rand: () => number) {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-  const FIELDS = ['ts', 'seq', 'interval', 'lat', 'lon', 'alt', 'battery', 'rssi', 'rat', 'mcc', 'mnc', 'cellId', 'iccid', 'temp', 'activity', 'bytesUp', 'bytesDown'];
+  const FIELDS = [
+    'ts',
+    'seq',
+    'interval',
+    'lat',
+    'lon',
+    'alt',
+    'battery',
+    'rssi',
+    'rat',
+    'mcc',
+    'mnc',
+    'cellId',
+    'iccid',
+    'temp',
+    'activity',
+    'bytesUp',
+    'bytesDown',
+  ];
   const weird = (): unknown =>
     pick([
-      null, true, false, 0, -1, 1e308, -1e308, 1.5, 2 ** 53 + 1, '', 'full', '💥', 'A'.repeat(1 + Math.floor(rand() * 40_000)),
-      [], [1, 2], {}, { nested: { deeper: [null] } }, '2026-13-45T99:99:99Z', '1e3', 'NaN', ' 42 ', -0, 100.0001, -140.5, 91, -181,
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1e308,
+      -1e308,
+      1.5,
+      2 ** 53 + 1,
+      '',
+      'full',
+      '💥',
+      'A'.repeat(1 + Math.floor(rand() * 40_000)),
+      [],
+      [1, 2],
+      {},
+      { nested: { deeper: [null] } },
+      '2026-13-45T99:99:99Z',
+      '1e3',
+      'NaN',
+      ' 42 ',
+      -0,
+      100.0001,
+      -140.5,
+      91,
+      -181,
     ]);
   const valid = () => ({
     seq: Math.floor(rand() * 1e6),
@@ -79,9 +121,16 @@ describe(`fuzzing heartbeats through the real broker (seed ${SEED})`, () => {
     const changes: StatusChange[] = [];
     sys.bus.on('status', (c) => c.deviceId === 'steady' && changes.push(c));
     let goodSent = 0;
-    const beat = setInterval(() => void good.publishAsync('devices/steady/heartbeat', JSON.stringify({ seq: goodSent++, battery: 90 }), { qos: 1 }), 200);
+    const beat = setInterval(
+      () => void good.publishAsync('devices/steady/heartbeat', JSON.stringify({ seq: goodSent++, battery: 90 }), { qos: 1 }),
+      200,
+    );
 
-    const before = { accepted: await counter('lastseen_heartbeats_accepted_total'), rejected: await counter('lastseen_heartbeats_rejected_total'), dup: await counter('lastseen_heartbeats_duplicate_total') };
+    const before = {
+      accepted: await counter('lastseen_heartbeats_accepted_total'),
+      rejected: await counter('lastseen_heartbeats_rejected_total'),
+      dup: await counter('lastseen_heartbeats_duplicate_total'),
+    };
     for (let i = 0; i < PAYLOADS; i++) {
       const c = fuzzers[i % fuzzers.length];
       c.publish(`devices/${fuzzIds[i % fuzzers.length]}/heartbeat`, next(), { qos: 0 });
@@ -93,13 +142,19 @@ describe(`fuzzing heartbeats through the real broker (seed ${SEED})`, () => {
     clearInterval(beat);
     await new Promise((r) => setTimeout(r, 300));
 
-    const after = { accepted: await counter('lastseen_heartbeats_accepted_total'), rejected: await counter('lastseen_heartbeats_rejected_total'), dup: await counter('lastseen_heartbeats_duplicate_total') };
+    const after = {
+      accepted: await counter('lastseen_heartbeats_accepted_total'),
+      rejected: await counter('lastseen_heartbeats_rejected_total'),
+      dup: await counter('lastseen_heartbeats_duplicate_total'),
+    };
     const handled = after.accepted - before.accepted + (after.rejected - before.rejected) + (after.dup - before.dup);
     // Every fuzz payload, the 4 markers and the steady beats were each counted exactly once.
     expect(handled).toBe(PAYLOADS + fuzzIds.length + goodSent);
     const rejected = after.rejected - before.rejected;
     expect(rejected).toBeGreaterThan(PAYLOADS * 0.5);
-    console.log(`fuzz: ${PAYLOADS} payloads → accepted ${after.accepted - before.accepted - goodSent - fuzzIds.length}, rejected ${rejected}, duplicate ${after.dup - before.dup}`);
+    console.log(
+      `fuzz: ${PAYLOADS} payloads → accepted ${after.accepted - before.accepted - goodSent - fuzzIds.length}, rejected ${rejected}, duplicate ${after.dup - before.dup}`,
+    );
 
     // Nothing invalid was stored: every stored fuzz heartbeat passes the contract schema again.
     for (const id of fuzzIds) {

@@ -108,7 +108,8 @@ describe('the login lockout in the running system (every client here shares 127.
 
   it('REST: one wrong key retried is blocked with 429; valid keys from the same address are not locked out', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < N + 2; i++) statuses.push((await sys.api('GET', '/api/devices', undefined, 'stale-key-from-a-broken-script')).status);
+    for (let i = 0; i < N + 2; i++)
+      statuses.push((await sys.api('GET', '/api/devices', undefined, 'stale-key-from-a-broken-script')).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
     expect((await sys.api('GET', '/api/devices')).status).toBe(200);
     const fresh = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token as string;

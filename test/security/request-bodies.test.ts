@@ -25,7 +25,7 @@ async function rejected(reason: string): Promise<number> {
   return line ? Number(line.split(' ').pop()) : 0;
 }
 
-const nested = (levels: number) => '{"a":'.repeat(levels) + '1' + '}'.repeat(levels);
+const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 
 describe('request bodies', () => {
   it('answers a text/plain or untyped body with 415 and "send application/json", and counts it', async () => {
@@ -102,9 +102,12 @@ describe('request bodies', () => {
     expect(await rejected('reserved_id')).toBe(before + 4);
     for (const id of ['...', '.a', 'a..b']) expect((await sys.api('POST', '/api/devices', { id, customerId: 'acme' })).status).toBe(201);
     expect((await sys.api('GET', '/api/devices/...')).status).toBe(200);
-    for (const id of ['a/b', 'a+b', 'a#b', 'a b', 'a\u0000b', 'a\tb']) expect((await sys.api('POST', '/api/devices', { id, customerId: 'acme' })).status).toBe(422);
+    for (const id of ['a/b', 'a+b', 'a#b', 'a b', 'a\u0000b', 'a\tb'])
+      expect((await sys.api('POST', '/api/devices', { id, customerId: 'acme' })).status).toBe(422);
     const csv = await send('POST', '/api/onboarding', 'deviceId,customerId\n..,acme\n', 'text/csv');
-    expect(csv.body.rejected).toEqual([{ line: 2, status: 422, error: 'deviceId must not be "." or ".." (a URL path would resolve them away)' }]);
+    expect(csv.body.rejected).toEqual([
+      { line: 2, status: 422, error: 'deviceId must not be "." or ".." (a URL path would resolve them away)' },
+    ]);
   });
 
   it('refuses names with control characters on create, PATCH and onboarding with 422, and counts them', async () => {
@@ -119,7 +122,11 @@ describe('request bodies', () => {
     expect((await sys.api('POST', '/api/customers', { id: 'ctl', name: 'Evil\r\nCo' })).status).toBe(422);
     expect(await rejected('control_characters')).toBe(before + bad.length + 2);
     const rows = await sys.api('POST', '/api/onboarding', [{ deviceId: 'ctl-2', customerId: 'acme', name: 'a\nb' }]);
-    expect(rows.body.rejected[0]).toMatchObject({ line: 1, status: 422, error: 'name must not contain control characters (line breaks, tabs, NUL)' });
+    expect(rows.body.rejected[0]).toMatchObject({
+      line: 1,
+      status: 422,
+      error: 'name must not contain control characters (line breaks, tabs, NUL)',
+    });
     expect(sys.registry.getDevice('collar-1')!.name).toBe('Twiga');
     expect((await sys.api('PATCH', '/api/devices/collar-1', { name: 'Twiga «Süd» 🦒 = fine' })).status).toBe(200);
   });

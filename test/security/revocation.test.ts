@@ -55,7 +55,9 @@ function ended(what: Socket | MqttClient): Promise<number> {
 function publishAlert(customerId: string, deviceId: string, id: string): Promise<void> {
   const payload = Buffer.from(JSON.stringify({ id, type: 'device.offline', device: { id: deviceId, customerId } }));
   return new Promise((resolve, reject) =>
-    sys.aedes.publish({ cmd: 'publish', topic: `alerts/${customerId}/${deviceId}`, payload, qos: 1, retain: false, dup: false }, (e) => (e ? reject(e) : resolve())),
+    sys.aedes.publish({ cmd: 'publish', topic: `alerts/${customerId}/${deviceId}`, payload, qos: 1, retain: false, dup: false }, (e) =>
+      e ? reject(e) : resolve(),
+    ),
   );
 }
 
@@ -203,11 +205,16 @@ describe('deleting a customer (DELETE /api/customers/:id)', () => {
     expect((await sys.api('GET', '/api/customers/solo')).status).toBe(200);
   });
 
-  it('revokes the customer\'s keys and closes their socket.io and MQTT sessions at once; audited; staff unaffected', async () => {
+  it("revokes the customer's keys and closes their socket.io and MQTT sessions at once; audited; staff unaffected", async () => {
     await sys.api('POST', '/api/customers', { id: 'gone', name: 'Gone Ltd' });
     const k1 = await newKey({ role: 'customer', customerId: 'gone' });
     const k2 = await newKey({ role: 'customer', customerId: 'gone' });
-    const sessions = [await live(k1.token), await live(k2.token), await alertsSession('gone', k1.token), await alertsSession('gone', k2.token)];
+    const sessions = [
+      await live(k1.token),
+      await live(k2.token),
+      await alertsSession('gone', k1.token),
+      await alertsSession('gone', k2.token),
+    ];
     const staff = await live(sys.adminToken);
     const endings = sessions.map(ended);
 

@@ -36,7 +36,7 @@ const BODIES: [string, string | undefined][] = [
   ['too many custom fields', JSON.stringify({ custom: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`k${i}`, i])) })],
 ];
 
-describe('a customer key cannot tell another customer\'s ids from missing ones', () => {
+describe("a customer key cannot tell another customer's ids from missing ones", () => {
   for (const [what, foreign, missing] of [
     ['customer', '/api/customers/zoo', '/api/customers/no-such-co'],
     ['device', '/api/devices/zoo-1', '/api/devices/no-such-dev'],
@@ -58,10 +58,19 @@ describe('a customer key cannot tell another customer\'s ids from missing ones',
 
 describe('operator-owned customer fields', () => {
   it('refuses parentId, ratePlan, communicationPlan and diagnosis from a customer key with 403, changing nothing', async () => {
-    for (const body of [{ parentId: 'zoo' }, { parentId: 'no-such-co' }, { ratePlan: 'free' }, { communicationPlan: 'unlimited' }, { diagnosis: { noMotionHours: 1 } }, { name: 'ok', ratePlan: 'free' }]) {
+    for (const body of [
+      { parentId: 'zoo' },
+      { parentId: 'no-such-co' },
+      { ratePlan: 'free' },
+      { communicationPlan: 'unlimited' },
+      { diagnosis: { noMotionHours: 1 } },
+      { name: 'ok', ratePlan: 'free' },
+    ]) {
       const r = await sys.api('PATCH', '/api/customers/acme', body, key);
       expect(r.status, JSON.stringify(body)).toBe(403);
-      expect(r.body.error).toMatch(/^A customer key may change only name, language, channels, contacts, offlineAfter, alertPolicy of its customer; .* set by the operator\.$/);
+      expect(r.body.error).toMatch(
+        /^A customer key may change only name, language, channels, contacts, offlineAfter, alertPolicy of its customer; .* set by the operator\.$/,
+      );
     }
     const c = sys.registry.getCustomer('acme')!;
     expect([c.parentId, c.ratePlan, c.communicationPlan, c.diagnosis, c.name]).toEqual([null, null, null, null, 'Customer acme']);
@@ -70,7 +79,12 @@ describe('operator-owned customer fields', () => {
   });
 
   it('lets a customer key change the fields it owns, and an admin every field', async () => {
-    const mine = await sys.api('PATCH', '/api/customers/acme', { name: 'Acme Ltd', language: 'de', offlineAfter: 1200, alertPolicy: { holdMs: 10_000 } }, key);
+    const mine = await sys.api(
+      'PATCH',
+      '/api/customers/acme',
+      { name: 'Acme Ltd', language: 'de', offlineAfter: 1200, alertPolicy: { holdMs: 10_000 } },
+      key,
+    );
     expect(mine.status).toBe(200);
     expect(mine.body).toMatchObject({ name: 'Acme Ltd', language: 'de', offlineAfter: 1200, alertPolicy: { holdMs: 10_000 } });
     const admin = await sys.api('PATCH', '/api/customers/acme', { parentId: 'zoo', ratePlan: 'gold' });
@@ -95,7 +109,9 @@ describe('operator-owned device fields', () => {
     for (const body of bodies) {
       const r = await sys.api('PATCH', '/api/devices/acme-1', body, key);
       expect(r.status, JSON.stringify(body)).toBe(403);
-      expect(r.body.error).toMatch(/^A customer key may change only name, nickname, species, tagModel, imei, interval, offlineAfter, custom of its devices; .* set by the operator\.$/);
+      expect(r.body.error).toMatch(
+        /^A customer key may change only name, nickname, species, tagModel, imei, interval, offlineAfter, custom of its devices; .* set by the operator\.$/,
+      );
     }
     expect(sys.registry.getDevice('acme-1')).toEqual(before);
     const metrics = await (await fetch(`${sys.url}/metrics`)).text();
@@ -104,7 +120,12 @@ describe('operator-owned device fields', () => {
   });
 
   it('lets a customer key change the device fields it owns, and an admin the SIM state', async () => {
-    const mine = await sys.api('PATCH', '/api/devices/acme-1', { name: 'Twiga', nickname: 'T', species: 'giraffe', interval: 600, offlineAfter: 1800, custom: { pen: 3 } }, key);
+    const mine = await sys.api(
+      'PATCH',
+      '/api/devices/acme-1',
+      { name: 'Twiga', nickname: 'T', species: 'giraffe', interval: 600, offlineAfter: 1800, custom: { pen: 3 } },
+      key,
+    );
     expect(mine.status).toBe(200);
     expect(mine.body).toMatchObject({ name: 'Twiga', nickname: 'T', species: 'giraffe', interval: 600, offlineAfter: 1800 });
     const admin = await sys.api('PATCH', '/api/devices/acme-1', { simState: 'deactivated' });

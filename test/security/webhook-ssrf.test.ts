@@ -17,9 +17,30 @@ const SECRET = 'ssrf-probe-secret';
 const FAST = { holdMs: 200, confirmIntervals: 0 };
 
 const INTERNAL_HOSTS = [
-  '127.0.0.1', '2130706433', '0x7f.1', '0177.0.0.1', '127.1', '[::ffff:127.0.0.1]', '[::1]', '0.0.0.0', '0', '[::]',
-  '169.254.169.254', '[fe80::1]', '[fc00::1]', '[fd12:3456::1]', '100.64.0.1', '10.1.2.3', '172.16.0.1', '172.31.255.254',
-  '192.168.1.1', '224.0.0.1', '255.255.255.255', 'localhost', '[::ffff:10.0.0.1]', '[64:ff9b::7f00:1]',
+  '127.0.0.1',
+  '2130706433',
+  '0x7f.1',
+  '0177.0.0.1',
+  '127.1',
+  '[::ffff:127.0.0.1]',
+  '[::1]',
+  '0.0.0.0',
+  '0',
+  '[::]',
+  '169.254.169.254',
+  '[fe80::1]',
+  '[fc00::1]',
+  '[fd12:3456::1]',
+  '100.64.0.1',
+  '10.1.2.3',
+  '172.16.0.1',
+  '172.31.255.254',
+  '192.168.1.1',
+  '224.0.0.1',
+  '255.255.255.255',
+  'localhost',
+  '[::ffff:10.0.0.1]',
+  '[64:ff9b::7f00:1]',
 ];
 const PUBLIC_HOSTS = ['93.184.215.14', '172.32.0.1', '[2606:4700::1111]', 'hooks.example.com'];
 
@@ -55,19 +76,25 @@ describe('webhook destinations without an allow-list', () => {
       const channels = [{ type: 'webhook', url: `http://${host}:${rx.port}/hook`, secret: SECRET }];
       const patch = await sys.api('PATCH', '/api/customers/acme', { channels }, key);
       expect(patch.status, host).toBe(422);
-      expect(patch.body.error, host).toMatch(/^customer field "channels\.0\.url": .* is an? [A-Za-z0-9 -]+ address; webhooks go to public addresses only unless LASTSEEN_WEBHOOK_ALLOW lists it\.$/);
+      expect(patch.body.error, host).toMatch(
+        /^customer field "channels\.0\.url": .* is an? [A-Za-z0-9 -]+ address; webhooks go to public addresses only unless LASTSEEN_WEBHOOK_ALLOW lists it\.$/,
+      );
       const create = await sys.api('POST', '/api/customers', { id: 'probe', name: 'Probe', channels });
       expect(create.status, host).toBe(422);
     }
     expect((await sys.api('GET', '/api/customers/probe')).status).toBe(404);
     expect(sys.registry.getCustomer('acme')!.channels).toEqual([]);
-    expect(await metric(sys, /^lastseen_api_rejected_total\{reason="webhook_destination"\} (\d+)/m)).toBe(before + 2 * INTERNAL_HOSTS.length);
+    expect(await metric(sys, /^lastseen_api_rejected_total\{reason="webhook_destination"\} (\d+)/m)).toBe(
+      before + 2 * INTERNAL_HOSTS.length,
+    );
     expect(rx.attempts()).toBe(0);
   });
 
   it('accepts public addresses and names', async () => {
     for (const host of PUBLIC_HOSTS) {
-      const r = await sys.api('PATCH', '/api/customers/acme', { channels: [{ type: 'webhook', url: `https://${host}/hook`, secret: SECRET }] });
+      const r = await sys.api('PATCH', '/api/customers/acme', {
+        channels: [{ type: 'webhook', url: `https://${host}/hook`, secret: SECRET }],
+      });
       expect(r.status, `${host}: ${JSON.stringify(r.body)}`).toBe(200);
     }
     expect((await sys.api('PATCH', '/api/customers/acme', { channels: [] })).status).toBe(200);
@@ -87,7 +114,9 @@ describe('webhook destinations without an allow-list', () => {
       expect(d.channel).toMatch(/^webhook:http:\/\//);
       expect(d.error).toMatch(/refused: .*is a loopback address; webhooks go to public addresses only/);
     }
-    expect(alert.deliveries.find((d: { channel: string }) => d.channel.includes('localhost')).error).toContain('localhost (127.0.0.1) is a loopback address');
+    expect(alert.deliveries.find((d: { channel: string }) => d.channel.includes('localhost')).error).toContain(
+      'localhost (127.0.0.1) is a loopback address',
+    );
     expect(await metric(sys, /^lastseen_alert_deliveries_total\{channel="webhook",result="refused"\} (\d+)/m)).toBe(forms.length);
     // Not retried: nothing is queued, and still nothing arrived.
     expect(await metric(sys, /^lastseen_alert_queue_depth (\d+)/m)).toBe(0);
@@ -97,7 +126,9 @@ describe('webhook destinations without an allow-list', () => {
 
   it('stops start-up on a malformed LASTSEEN_WEBHOOK_ALLOW, naming the variable and the entry', () => {
     expect(() => loadConfig({ LASTSEEN_WEBHOOK_ALLOW: '10.0.0.0/8, 10.0.0.0/99' })).toThrow(ConfigError);
-    expect(() => loadConfig({ LASTSEEN_WEBHOOK_ALLOW: 'hooks.internal,not a host' })).toThrow(/^LASTSEEN_WEBHOOK_ALLOW: "not a host" is neither an address range nor a host name$/);
+    expect(() => loadConfig({ LASTSEEN_WEBHOOK_ALLOW: 'hooks.internal,not a host' })).toThrow(
+      /^LASTSEEN_WEBHOOK_ALLOW: "not a host" is neither an address range nor a host name$/,
+    );
     expect(loadConfig({ LASTSEEN_WEBHOOK_ALLOW: '10.0.0.0/8, fd00::/8, 127.0.0.1, hooks.internal' }).webhookAllow).toHaveLength(4);
   });
 });
@@ -124,7 +155,11 @@ describe('webhook destinations the operator allows (LASTSEEN_WEBHOOK_ALLOW)', ()
   });
 
   it('delivers to an allowed loopback receiver, by address and by a name resolving into the range; other internal ranges stay refused', async () => {
-    const refused = await sys.api('POST', '/api/customers', { id: 'meta', name: 'M', channels: [{ type: 'webhook', url: 'http://169.254.169.254/latest', secret: SECRET }] });
+    const refused = await sys.api('POST', '/api/customers', {
+      id: 'meta',
+      name: 'M',
+      channels: [{ type: 'webhook', url: 'http://169.254.169.254/latest', secret: SECRET }],
+    });
     expect(refused.status).toBe(422);
     const channels = [
       { type: 'webhook', url: `http://127.0.0.1:${rx.port}/by-address`, secret: SECRET },
@@ -142,7 +177,10 @@ describe('webhook destinations the operator allows (LASTSEEN_WEBHOOK_ALLOW)', ()
     const channels = [{ type: 'webhook', url: `http://127.0.0.1:${redirectPort}/moved`, secret: SECRET }];
     expect((await sys.api('POST', '/api/customers', { id: 'redir', name: 'R', channels, alertPolicy: FAST })).status).toBe(201);
     const alertId = await silentDevice(sys, 'redir-1', 'redir');
-    const d = await waitFor(async () => (await sys.api('GET', `/api/alerts/${alertId}`)).body.deliveries?.find((x: { attempts: number }) => x.attempts >= 1), 15_000);
+    const d = await waitFor(
+      async () => (await sys.api('GET', `/api/alerts/${alertId}`)).body.deliveries?.find((x: { attempts: number }) => x.attempts >= 1),
+      15_000,
+    );
     expect(d).toMatchObject({ state: 'queued', error: expect.stringMatching(/answered HTTP 302 \(redirects are not followed\)$/) });
     expect(target.attempts()).toBe(0);
   }, 30_000);

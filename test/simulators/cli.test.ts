@@ -26,7 +26,21 @@ describe('lastseen simulate', () => {
   it('documents every option and the scenario syntax in --help', async () => {
     const { program: p, out } = program();
     await expect(p.parseAsync(['node', 'lastseen', 'simulate', '--help'])).rejects.toThrow();
-    for (const flag of ['--server', '--mqtt', '--token', '--fleet', '--scenario', '--speed', '--seed', '--load', '--devices', '--rate', '--duration', '--qos', '--stop']) {
+    for (const flag of [
+      '--server',
+      '--mqtt',
+      '--token',
+      '--fleet',
+      '--scenario',
+      '--speed',
+      '--seed',
+      '--load',
+      '--devices',
+      '--rate',
+      '--duration',
+      '--qos',
+      '--stop',
+    ]) {
       expect(out()).toContain(flag);
     }
     expect(out()).toContain('kind:target@start[+duration][=value]');
@@ -52,8 +66,23 @@ describe('lastseen simulate', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
     vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const { program: p } = program();
-    await p.parseAsync(['node', 'lastseen', 'simulate', '--mqtt', `mqtt://127.0.0.1:${port}`, '--token', '',
-      '--fleet', 'tracker:3,giraffe:1', '--speed', '60', '--duration', '2', '--scenario', 'connloss:tracker-002@1s']);
+    await p.parseAsync([
+      'node',
+      'lastseen',
+      'simulate',
+      '--mqtt',
+      `mqtt://127.0.0.1:${port}`,
+      '--token',
+      '',
+      '--fleet',
+      'tracker:3,giraffe:1',
+      '--speed',
+      '60',
+      '--duration',
+      '2',
+      '--scenario',
+      'connloss:tracker-002@1s',
+    ]);
     vi.restoreAllMocks();
     const summary = JSON.parse(stdout);
     expect(summary).toMatchObject({ devices: 4, failed: 0, refused: 0, drops: 1 });

@@ -10,15 +10,23 @@ afterAll(async () => {
   await sys?.close();
 });
 
-const accepted = async () => Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(await (await fetch(`${sys.url}/metrics`)).text())?.[1]);
+const accepted = async () =>
+  Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(await (await fetch(`${sys.url}/metrics`)).text())?.[1]);
 
 describe('load test against lastseen', () => {
   it('paces heartbeats, counts PUBACKs and measures how fast stopped devices go offline', async () => {
     const before = await accepted();
     // 40 devices at 80 heartbeats/s: each reports every 0.5 s, so offline comes 1.5 s after silence.
     const s = await runLoad({
-      mqttUrl: sys.mqttUrl, serverUrl: sys.url, adminToken: sys.adminToken,
-      devices: 40, rate: 80, durationS: 4, qos: 1, stop: 3, prefix: 'lt1-',
+      mqttUrl: sys.mqttUrl,
+      serverUrl: sys.url,
+      adminToken: sys.adminToken,
+      devices: 40,
+      rate: 80,
+      durationS: 4,
+      qos: 1,
+      stop: 3,
+      prefix: 'lt1-',
     });
     expect(s.connected).toBe(40);
     expect(s.sent).toBeGreaterThan(80 * 4 * 0.8);
@@ -37,7 +45,16 @@ describe('load test against lastseen', () => {
   });
 
   it('reports no latency at QoS 0 and keeps every device connected', async () => {
-    const s = await runLoad({ mqttUrl: sys.mqttUrl, serverUrl: sys.url, adminToken: sys.adminToken, devices: 10, rate: 50, durationS: 1, qos: 0, prefix: 'lt2-' });
+    const s = await runLoad({
+      mqttUrl: sys.mqttUrl,
+      serverUrl: sys.url,
+      adminToken: sys.adminToken,
+      devices: 10,
+      rate: 50,
+      durationS: 1,
+      qos: 0,
+      prefix: 'lt2-',
+    });
     expect(s.latencyMs).toBeNull();
     expect(s.connected).toBe(10);
     expect(s.sent).toBeGreaterThanOrEqual(40);

@@ -39,7 +39,7 @@ afterEach(async () => {
 });
 
 describe('MQTT driver against a real broker', () => {
-  it('delivers the timeline\'s heartbeats, a clean disconnect, an abrupt drop and a refused login', async () => {
+  it("delivers the timeline's heartbeats, a clean disconnect, an abrupt drop and a refused login", async () => {
     const observer = await mqtt.connectAsync(url, { clientId: 'observer', reconnectPeriod: 0 });
     const received: { topic: string; payload: string }[] = [];
     observer.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
@@ -48,10 +48,16 @@ describe('MQTT driver against a real broker', () => {
     const devices = buildFleet({ seed: 11, spec: { giraffe: 2, tracker: 2 } });
     const start = Date.now();
     // Speed 60: a tracker's 1-minute cadence becomes 1 s; collars (15 min) report once.
-    const timeline = [...fleetTimeline(devices, {
-      start, end: start + 2500, speed: 60, seed: 11, firstReportAt: 100,
-      scenarios: parseScenarios(['poweroff:tracker-001@1500ms', 'connloss:tracker-002@1500ms']),
-    })];
+    const timeline = [
+      ...fleetTimeline(devices, {
+        start,
+        end: start + 2500,
+        speed: 60,
+        seed: 11,
+        firstReportAt: 100,
+        scenarios: parseScenarios(['poweroff:tracker-001@1500ms', 'connloss:tracker-002@1500ms']),
+      }),
+    ];
     const driver = new MqttDriver({
       mqttUrl: url,
       qos: 1,
@@ -79,8 +85,10 @@ describe('MQTT driver against a real broker', () => {
     }
     expect(got('tracker-001')).toHaveLength(2);
     expect(got('giraffe-002')).toEqual([]);
-    expect(outcomes.find((o) => o.action.deviceId === 'giraffe-002' && o.action.kind === 'connect'))
-      .toMatchObject({ ok: false, error: 'refused (CONNACK 4)' });
+    expect(outcomes.find((o) => o.action.deviceId === 'giraffe-002' && o.action.kind === 'connect')).toMatchObject({
+      ok: false,
+      error: 'refused (CONNACK 4)',
+    });
     expect(connects).not.toContain('giraffe-002');
 
     const status = (id: string) => received.filter((m) => m.topic === `devices/${id}/status`).map((m) => m.payload);

@@ -19,7 +19,7 @@ describe('device stories for diagnosis and alert tests', () => {
     expect(s.sessions.at(-1)!.connection).toBe('disconnected');
   });
 
-  it('tells a tracker\'s abrupt loss as a lost session, noticed at keepalive expiry', () => {
+  it("tells a tracker's abrupt loss as a lost session, noticed at keepalive expiry", () => {
     const s = deviceStory({ kind: 'tracker', scenarios: ['connloss:tracker-001@2h'], durationMs: 4 * HOUR, lostAfterMs: 90_000 });
     const start = Date.UTC(2026, 0, 10);
     expect(s.sessions.at(-1)).toEqual({ at: start + 2 * HOUR + 90_000, connection: 'lost', reason: 'keepalive timeout' });

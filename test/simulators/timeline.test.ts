@@ -16,9 +16,15 @@ const publishes = (actions: SimAction[], deviceId?: string) =>
 
 function run(seed: number, scenarios: string[] = [], hours = 2, speed = 1) {
   const devices = buildFleet({ seed, spec: { giraffe: 20, otter: 6, tracker: 4 } });
-  const actions = [...fleetTimeline(devices, {
-    start: START, end: START + hours * HOUR, speed, seed, scenarios: scenarios.map(parseScenario),
-  })];
+  const actions = [
+    ...fleetTimeline(devices, {
+      start: START,
+      end: START + hours * HOUR,
+      speed,
+      seed,
+      scenarios: scenarios.map(parseScenario),
+    }),
+  ];
   return { devices, actions };
 }
 
@@ -90,7 +96,7 @@ describe('fleet models', () => {
     expect(gaps.filter((g) => g > 300).length).toBeGreaterThan(gaps.length / 5);
   });
 
-  it('puts a herd\'s collars within a few hundred metres of each other', () => {
+  it("puts a herd's collars within a few hundred metres of each other", () => {
     const pubs = publishes(run(9, [], 3).actions);
     const lastOf = (id: string) => pubs.filter((p) => p.deviceId === id).at(-1)!.heartbeat;
     expect(distanceM(lastOf('giraffe-001'), lastOf('giraffe-002'))).toBeLessThan(1500);
@@ -139,8 +145,9 @@ describe('failure scenarios', () => {
     expect(t1.map((a) => a.kind)).toEqual(['disconnect', 'expect']);
     const t2 = actions.filter((a) => a.deviceId === 'tracker-002' && a.at >= START + 30 * 60_000).map((a) => a.kind);
     expect(t2.slice(0, 3)).toEqual(['drop', 'expect', 'connect']);
-    expect(actions.find((a) => a.deviceId === 'tracker-002' && a.kind === 'connect' && a.at > START + 30 * 60_000)!.at)
-      .toBeGreaterThanOrEqual(START + 40 * 60_000);
+    expect(
+      actions.find((a) => a.deviceId === 'tracker-002' && a.kind === 'connect' && a.at > START + 30 * 60_000)!.at,
+    ).toBeGreaterThanOrEqual(START + 40 * 60_000);
   });
 
   it('refuses logins while the SIM is deactivated and flushes on reactivation', () => {
@@ -157,7 +164,9 @@ describe('failure scenarios', () => {
     const { actions } = run(6, ['skew:tracker-001@0s=-2h', 'duplicate:tracker-002@0s+10m', 'reorder:tracker-003@0s+10m'], 1);
     const skewed = publishes(actions, 'tracker-001');
     for (const p of skewed) expect(p.at - (p.heartbeat.ts as number)).toBe(2 * HOUR);
-    const dupSeqs = publishes(actions, 'tracker-002').filter((p) => p.at < START + 10 * 60_000).map((p) => p.heartbeat.seq);
+    const dupSeqs = publishes(actions, 'tracker-002')
+      .filter((p) => p.at < START + 10 * 60_000)
+      .map((p) => p.heartbeat.seq);
     expect(new Set(dupSeqs).size).toBe(dupSeqs.length / 2);
     const reSeqs = publishes(actions, 'tracker-003').map((p) => p.heartbeat.seq);
     expect(reSeqs.slice(0, 4)).toEqual([1, 0, 3, 2]);
@@ -170,7 +179,10 @@ describe('failure scenarios', () => {
     const during = publishes(actions).filter((p) => p.at >= START + HOUR && p.at < START + 90 * 60_000);
     expect(during.some((p) => airtel.includes(p.deviceId))).toBe(false);
     expect(during.length).toBeGreaterThan(10);
-    const causes = actions.filter((a) => a.kind === 'expect').map((a) => a.deviceId).sort();
+    const causes = actions
+      .filter((a) => a.kind === 'expect')
+      .map((a) => a.deviceId)
+      .sort();
     expect(causes).toEqual([...airtel].sort());
   });
 
@@ -178,8 +190,9 @@ describe('failure scenarios', () => {
     const base = run(8, [], 1).actions;
     const first = publishes(base, 'tracker-003')[0].heartbeat.cellId;
     const { actions } = run(8, [`cell:${first}@0s+30m`], 1);
-    expect(publishes(actions, 'tracker-003').filter((p) => p.at < START + 30 * 60_000 && !p.burst).length)
-      .toBeLessThan(publishes(base, 'tracker-003').filter((p) => p.at < START + 30 * 60_000).length);
+    expect(publishes(actions, 'tracker-003').filter((p) => p.at < START + 30 * 60_000 && !p.burst).length).toBeLessThan(
+      publishes(base, 'tracker-003').filter((p) => p.at < START + 30 * 60_000).length,
+    );
     expect(publishes(actions, 'giraffe-001')).toEqual(publishes(base, 'giraffe-001'));
   });
 });

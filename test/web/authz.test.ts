@@ -86,7 +86,18 @@ describe('the callers of the decision', () => {
 
   it('MQTT customer subscriptions: its own alert tree only, no wildcard in the owner segment', () => {
     const who = { kind: 'customer' as const, customerId: 'acme' };
-    const filters = ['alerts/acme', 'alerts/acme/#', 'alerts/acme/dev-1', 'alerts/zoo/#', 'alerts/+/dev-1', 'alerts/#', '#', 'alerts/', 'devices/acme/x', '$SYS/#'];
+    const filters = [
+      'alerts/acme',
+      'alerts/acme/#',
+      'alerts/acme/dev-1',
+      'alerts/zoo/#',
+      'alerts/+/dev-1',
+      'alerts/#',
+      '#',
+      'alerts/',
+      'devices/acme/x',
+      '$SYS/#',
+    ];
     expect(filters.map((f) => maySubscribe(who, f))).toEqual([true, true, true, false, false, false, false, false, false, false]);
   });
 

@@ -27,7 +27,13 @@ beforeAll(async () => {
   const clock = new ManualClock(Date.now());
   clock.now = clock.now.bind(clock);
   sys = await startTestSystem({ clock, config: { tileUrl: '', smtpUrl: smtp.url } });
-  const token = await sys.addDevice('giraffe-7', 'kwt', { name: 'Twiga', iccid: '89254021234567890121', interval: 60, offlineAfter: 180, species: 'giraffe' });
+  const token = await sys.addDevice('giraffe-7', 'kwt', {
+    name: 'Twiga',
+    iccid: '89254021234567890121',
+    interval: 60,
+    offlineAfter: 180,
+    species: 'giraffe',
+  });
   await sys.api('PATCH', '/api/customers/kwt', {
     contacts: [
       { name: 'Anna Muster', email: 'anna@kwt.example', language: 'de', timeZone: 'Europe/Berlin' },
@@ -36,14 +42,26 @@ beforeAll(async () => {
   });
   agentKey = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token;
   const collar = await sys.connect('giraffe-7', token);
-  await collar.publishAsync('devices/giraffe-7/heartbeat', JSON.stringify({ seq: 1, ts: clock.now(), lat: -1.2921, lon: 36.8219, battery: 3, rssi: -93 }), { qos: 1 });
+  await collar.publishAsync(
+    'devices/giraffe-7/heartbeat',
+    JSON.stringify({ seq: 1, ts: clock.now(), lat: -1.2921, lon: 36.8219, battery: 3, rssi: -93 }),
+    { qos: 1 },
+  );
   await waitFor(() => sys.liveness.get('giraffe-7')?.status === 'online');
   await collar.endAsync(true);
   clock.advance(10 * 60_000);
   await waitFor(() => sys.liveness.get('giraffe-7')?.status === 'offline');
   browser = await chromium.launch({
     executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 
@@ -70,7 +88,16 @@ describe('"Write to customer" in the device panel (Chromium)', () => {
 
     // The other contact: the letter is composed again in English, in Nairobi time.
     await page.selectOption('#panel select.letter-contact', 'jo@kwt.example');
-    await waitFor(async () => (await page.locator('#panel textarea.letter-body').inputValue().catch(() => '')).startsWith('Dear Jo Field,'), 5000);
+    await waitFor(
+      async () =>
+        (
+          await page
+            .locator('#panel textarea.letter-body')
+            .inputValue()
+            .catch(() => '')
+        ).startsWith('Dear Jo Field,'),
+      5000,
+    );
     const composed = await page.inputValue('#panel textarea.letter-body');
     expect(composed).toMatch(/Last seen: \d{4}-\d\d-\d\d \d\d:\d\d Africa\/Nairobi \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
     const edited = composed.replace(/^Next step: .*$/m, 'Next step: Our ranger Baraka will swap the battery on Tuesday.');
@@ -84,7 +111,9 @@ describe('"Write to customer" in the device panel (Chromium)', () => {
     expect(smtp.mails[0].to).toEqual(['jo@kwt.example']);
     expect(mailText(smtp.mails[0].raw)).toBe(edited);
     await page.waitForSelector('#panel ul.letters li[data-result="sent"]');
-    expect(await page.textContent('#panel ul.letters')).toMatch(/sent to jo@kwt\.example by agent:[0-9a-f]+: Twiga \(giraffe-7\): silent for 10 min – battery depleted/);
+    expect(await page.textContent('#panel ul.letters')).toMatch(
+      /sent to jo@kwt\.example by agent:[0-9a-f]+: Twiga \(giraffe-7\): silent for 10 min – battery depleted/,
+    );
     await page.close();
   }, 90_000);
 });

@@ -28,7 +28,10 @@ function conforms(path: string, method: string, status: number, body: unknown): 
   if (!ref) return;
   const validate = ajv.getSchema(ref)!;
   const valid = validate(body);
-  expect(valid, `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 400)}`).toBe(true);
+  expect(
+    valid,
+    `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 400)}`,
+  ).toBe(true);
 }
 
 describe('OpenAPI description (/api/openapi.json)', () => {
@@ -40,7 +43,11 @@ describe('OpenAPI description (/api/openapi.json)', () => {
 
   it('describes every real response of a walk through the API', async () => {
     conforms('/healthz', 'get', 200, await (await fetch(`${sys.url}/healthz`)).json());
-    let r = await sys.api('POST', '/api/customers', { id: 'kwt', name: 'KWT', channels: [{ type: 'webhook', url: 'http://93.184.215.14:9/x', secret: 'abcdefgh' }] });
+    let r = await sys.api('POST', '/api/customers', {
+      id: 'kwt',
+      name: 'KWT',
+      channels: [{ type: 'webhook', url: 'http://93.184.215.14:9/x', secret: 'abcdefgh' }],
+    });
     conforms('/api/customers', 'post', r.status, r.body);
     r = await sys.api('POST', '/api/customers', { id: 'kwt', name: 'again' });
     conforms('/api/customers', 'post', r.status, r.body);
@@ -53,7 +60,11 @@ describe('OpenAPI description (/api/openapi.json)', () => {
     r = await sys.api('POST', '/api/devices', { id: 'g1', customerId: 'kwt', name: 'Twiga', iccid: '89254021234567890121', interval: 60 });
     conforms('/api/devices', 'post', r.status, r.body);
     const client = await mqtt.connectAsync(sys.mqttUrl, { clientId: 'g1', username: 'g1', password: r.body.token, reconnectPeriod: 0 });
-    await client.publishAsync('devices/g1/heartbeat', JSON.stringify({ seq: 1, ts: Date.now(), lat: -1, lon: 36, battery: 50, rssi: -90, rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 7 }), { qos: 1 });
+    await client.publishAsync(
+      'devices/g1/heartbeat',
+      JSON.stringify({ seq: 1, ts: Date.now(), lat: -1, lon: 36, battery: 50, rssi: -90, rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 7 }),
+      { qos: 1 },
+    );
     await client.endAsync();
     await waitFor(async () => (await sys.api('GET', '/api/devices/g1')).body.status === 'online');
     r = await sys.api('GET', '/api/devices/g1');
@@ -81,12 +92,20 @@ describe('OpenAPI description (/api/openapi.json)', () => {
     conforms('/api/users', 'post', r.status, r.body);
     r = await sys.api('GET', '/api/users');
     conforms('/api/users', 'get', r.status, r.body);
-    const signIn = await fetch(`${sys.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'wanjiru', password: 'a long passphrase' }) });
+    const signIn = await fetch(`${sys.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'wanjiru', password: 'a long passphrase' }),
+    });
     conforms('/api/session', 'post', signIn.status, await signIn.json());
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0];
     const me = await fetch(`${sys.url}/api/session`, { headers: { cookie } });
     conforms('/api/session', 'get', me.status, await me.json());
-    const wrong = await fetch(`${sys.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'wanjiru', password: 'nope' }) });
+    const wrong = await fetch(`${sys.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'wanjiru', password: 'nope' }),
+    });
     conforms('/api/session', 'post', wrong.status, await wrong.json());
     r = await sys.api('GET', '/api/audit');
     conforms('/api/audit', 'get', r.status, r.body);
@@ -97,7 +116,12 @@ describe('OpenAPI description (/api/openapi.json)', () => {
     conforms('/api/silences', 'post', r.status, r.body);
     expect(r.status).toBe(201);
     const silenceId = r.body.id;
-    r = await sys.api('POST', '/api/silences', { match: { deviceId: 'g1' }, startsAt: until, endsAt: new Date().toISOString(), reason: 'x' });
+    r = await sys.api('POST', '/api/silences', {
+      match: { deviceId: 'g1' },
+      startsAt: until,
+      endsAt: new Date().toISOString(),
+      reason: 'x',
+    });
     conforms('/api/silences', 'post', r.status, r.body);
     r = await sys.api('GET', '/api/silences?deviceId=g1');
     conforms('/api/silences', 'get', r.status, r.body);
@@ -134,8 +158,12 @@ describe('OpenAPI completeness', () => {
   it('lists every route the app mounts, extra routers of alerts, diagnosis and the map included', () => {
     const routes = mountedRoutes(sys.app as unknown as { router: { stack: unknown[] } });
     // The walk must see the routers mounted from outside web/, or it proves nothing.
-    expect(routes).toEqual(expect.arrayContaining(['GET /api/devices/{id}/diagnosis', 'GET /api/alerts', 'GET /api/map/summary', 'GET /api/config']));
-    const documented = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(routes).toEqual(
+      expect.arrayContaining(['GET /api/devices/{id}/diagnosis', 'GET /api/alerts', 'GET /api/map/summary', 'GET /api/config']),
+    );
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(routes.filter((r) => !documented.includes(r))).toEqual([]);
   });
 });

@@ -63,7 +63,8 @@ export function authHeaders(method: string): Record<string, string> {
 }
 
 export async function signOut(): Promise<void> {
-  if (!getToken() && csrfToken) await fetch('/api/session', { method: 'DELETE', headers: { 'x-csrf-token': csrfToken } }).catch(() => undefined);
+  if (!getToken() && csrfToken)
+    await fetch('/api/session', { method: 'DELETE', headers: { 'x-csrf-token': csrfToken } }).catch(() => undefined);
   sessionStorage.removeItem(KEY);
   location.reload();
 }
@@ -91,7 +92,11 @@ export function showLogin(message?: string): void {
     const password = byId<HTMLInputElement>('login-password').value;
     const token = byId<HTMLInputElement>('login-token').value.trim();
     if (username && password) {
-      const res = await fetch('/api/session', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+      const res = await fetch('/api/session', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username, password }),
+      });
       if (res.ok) return location.reload();
       const body = (await res.json().catch(() => ({}))) as { error?: string };
       say(body.error ?? `Sign-in failed (${res.status}).`);

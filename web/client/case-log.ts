@@ -30,7 +30,12 @@ export async function silencedBadge(id: string): Promise<HTMLElement | null> {
   const open = itemsOf<SilenceRow>(s).filter((x) => x.active && x.window);
   if (open.length === 0) return null;
   const last = open.reduce((a, b) => (a.window!.until > b.window!.until ? a : b));
-  return el('div', { class: 'silenced', attrs: { 'data-silence': last.id } }, el('strong', {}, 'silenced'), ` until ${utc(last.window!.until)} — ${last.reason}`);
+  return el(
+    'div',
+    { class: 'silenced', attrs: { 'data-silence': last.id } },
+    el('strong', {}, 'silenced'),
+    ` until ${utc(last.window!.until)} — ${last.reason}`,
+  );
 }
 
 function line(e: Row): HTMLElement {
@@ -47,7 +52,14 @@ function line(e: Row): HTMLElement {
             : kind === 'silence'
               ? el('div', {}, `silence ${utc(e.startsAt)} – ${utc(e.endsAt)}${e.recurring ? ' (recurring)' : ''}: ${String(e.reason)}`)
               : el('div', {}, 'silence ended early');
-  return el('li', { attrs: { 'data-kind': kind } }, el('span', { class: 'when' }, utc(e.at)), el('strong', {}, kind), e.by ? el('span', { class: 'muted' }, ` by ${String(e.by)}`) : null, what);
+  return el(
+    'li',
+    { attrs: { 'data-kind': kind } },
+    el('span', { class: 'when' }, utc(e.at)),
+    el('strong', {}, kind),
+    e.by ? el('span', { class: 'muted' }, ` by ${String(e.by)}`) : null,
+    what,
+  );
 }
 
 /** The case log list plus the note and silence forms; `reload` redraws the section after a change. */
@@ -55,7 +67,9 @@ export async function caseLogNodes(id: string, reload: () => void): Promise<Node
   const log = await getOptional<unknown>(path(id, 'log'));
   if (log === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
   const items = itemsOf<Row>(log);
-  const list = items.length ? el('ol', { class: 'case-log' }, ...items.slice(-100).map(line)) : el('div', { class: 'muted' }, 'nothing logged yet');
+  const list = items.length
+    ? el('ol', { class: 'case-log' }, ...items.slice(-100).map(line))
+    : el('div', { class: 'muted' }, 'nothing logged yet');
 
   const text = el('textarea', { attrs: { id: 'note-text', rows: '2', maxlength: '4000', placeholder: 'Add a note (plain text)' } });
   const addNote = el('button', { attrs: { id: 'note-add', type: 'submit' } }, 'Add note');
@@ -66,15 +80,26 @@ export async function caseLogNodes(id: string, reload: () => void): Promise<Node
     void submit(addNote, noteError, () => sendJson('POST', path(id, 'notes'), { text: text.value }), reload);
   });
 
-  const reason = el('input', { attrs: { id: 'silence-reason', placeholder: 'Why silence it? (maintenance, in storage …)', maxlength: '500' } });
-  const hours = el('select', { attrs: { id: 'silence-hours', 'aria-label': 'For' } }, ...[1, 4, 24, 72, 168].map((h) => el('option', { attrs: { value: String(h) } }, h < 24 ? `${h} h` : `${h / 24} d`)));
+  const reason = el('input', {
+    attrs: { id: 'silence-reason', placeholder: 'Why silence it? (maintenance, in storage …)', maxlength: '500' },
+  });
+  const hours = el(
+    'select',
+    { attrs: { id: 'silence-hours', 'aria-label': 'For' } },
+    ...[1, 4, 24, 72, 168].map((h) => el('option', { attrs: { value: String(h) } }, h < 24 ? `${h} h` : `${h / 24} d`)),
+  );
   const silence = el('button', { attrs: { id: 'silence-add', type: 'submit' } }, 'Silence');
   const silenceForm = el('form', { class: 'silence-form' }, reason, hours, silence);
   const silenceError = el('div', { class: 'error' });
   silenceForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const endsAt = new Date(Date.now() + Number(hours.value) * 3600_000).toISOString();
-    void submit(silence, silenceError, () => sendJson('POST', '/api/silences', { match: { deviceId: id }, endsAt, reason: reason.value }), reload);
+    void submit(
+      silence,
+      silenceError,
+      () => sendJson('POST', '/api/silences', { match: { deviceId: id }, endsAt, reason: reason.value }),
+      reload,
+    );
   });
   return [list, noteForm, noteError, silenceForm, silenceError];
 }
@@ -86,7 +111,8 @@ async function submit(button: HTMLButtonElement, error: HTMLElement, send: () =>
     await send();
     reload();
   } catch (err) {
-    error.textContent = err instanceof ApiError && err.status === 403 ? `not allowed for this login: ${err.message}` : (err as Error).message;
+    error.textContent =
+      err instanceof ApiError && err.status === 403 ? `not allowed for this login: ${err.message}` : (err as Error).message;
     button.disabled = false;
   }
 }

@@ -15,7 +15,10 @@ export function smallChart(title: string, unit: string, xs: number[], ys: (numbe
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true } },
-    axes: [{ size: 24, font: '10px sans-serif' }, { size: 36, font: '10px sans-serif' }],
+    axes: [
+      { size: 24, font: '10px sans-serif' },
+      { size: 36, font: '10px sans-serif' },
+    ],
     series: [{}, { label: title, stroke: colour, width: 1.5, spanGaps: false, points: { show: xs.length < 60 } }],
   };
   // uPlot measures its target: build it once the box is attached.

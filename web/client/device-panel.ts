@@ -76,7 +76,9 @@ export class DevicePanel {
       return;
     }
     // The customer's name, not only its id: an agent on the phone hears the name.
-    const customer: { name: string } | typeof NOT_AVAILABLE = await getOptional<{ name: string }>(`/api/customers/${encodeURIComponent(d.customerId)}`).catch(() => NOT_AVAILABLE);
+    const customer: { name: string } | typeof NOT_AVAILABLE = await getOptional<{ name: string }>(
+      `/api/customers/${encodeURIComponent(d.customerId)}`,
+    ).catch(() => NOT_AVAILABLE);
     if (this.current !== id) return;
     this.customerName = customer === NOT_AVAILABLE ? null : customer.name;
     const sections = {
@@ -88,12 +90,24 @@ export class DevicePanel {
       letter: el('section', { class: 'write' }, el('h3', {}, 'Write to customer'), el('div', { class: 'muted' }, 'Loading…')),
     };
     const badge = el('div', { attrs: { id: 'silence-badge' } });
-    fill(body, this.header(d), badge, sections.charts, sections.diagnosis, sections.timeline, sections.alerts, sections.letter, sections.log);
+    fill(
+      body,
+      this.header(d),
+      badge,
+      sections.charts,
+      sections.diagnosis,
+      sections.timeline,
+      sections.alerts,
+      sections.letter,
+      sections.log,
+    );
     if (d.lastPosition) this.map.flyTo(d.lastPosition.lat, d.lastPosition.lon, id);
     const guard = (section: HTMLElement, p: Promise<Node[]>) =>
       p
         .then((nodes) => this.current === id && section.replaceChildren(section.firstChild!, ...nodes))
-        .catch((err: Error) => this.current === id && section.replaceChildren(section.firstChild!, el('div', { class: 'error' }, err.message)));
+        .catch(
+          (err: Error) => this.current === id && section.replaceChildren(section.firstChild!, el('div', { class: 'error' }, err.message)),
+        );
     void guard(sections.charts, this.charts(id));
     void guard(sections.timeline, this.timeline(id));
     void guard(sections.diagnosis, this.diagnosis(id));
@@ -149,13 +163,27 @@ export class DevicePanel {
     // Oldest first by device time (receive time for a clock judged unreliable), whatever order the API uses.
     const placed = inHistoryOrder(itemsOf<HeartbeatRow>(hb));
     const rows = placed.map((p) => p.row);
-    const trail = rows.filter((r) => typeof r.lat === 'number' && typeof r.lon === 'number').map((r) => [r.lat!, r.lon!] as [number, number]);
+    const trail = rows
+      .filter((r) => typeof r.lat === 'number' && typeof r.lon === 'number')
+      .map((r) => [r.lat!, r.lon!] as [number, number]);
     if (this.current === id) this.map.showTrail(trail);
     if (rows.length === 0) return [el('div', { class: 'muted' }, 'no heartbeats stored')];
     const xs = placed.map((p) => p.at / 1000);
     return [
-      smallChart('Battery', '%', xs, rows.map((r) => r.battery ?? null), '#2e9d4b'),
-      smallChart('Signal', 'dBm', xs, rows.map((r) => r.rssi ?? null), '#1b4dd8'),
+      smallChart(
+        'Battery',
+        '%',
+        xs,
+        rows.map((r) => r.battery ?? null),
+        '#2e9d4b',
+      ),
+      smallChart(
+        'Signal',
+        'dBm',
+        xs,
+        rows.map((r) => r.rssi ?? null),
+        '#1b4dd8',
+      ),
     ];
   }
 
@@ -168,32 +196,52 @@ export class DevicePanel {
       el(
         'ol',
         { class: 'timeline' },
-        ...items.slice(-50).reverse().map((e) => {
-          const at = e.at ?? e.ts;
-          const kind = String(e.kind ?? e.type ?? '');
-          const until = e.until === null ? ' (still silent)' : e.until ? ` until ${utc(e.until)}` : '';
-          const detail = `${String(e.detail ?? e.reason ?? e.message ?? '')}${until}`;
-          const attrs: Record<string, string> = { 'data-kind': kind };
-          if (typeof e.buffered === 'number') attrs['data-buffered'] = String(e.buffered);
-          return el('li', { attrs }, el('span', { class: 'when' }, utc(at)), el('strong', {}, kindLabel(kind, e)), detail ? ` ${String(detail)}` : '');
-        }),
+        ...items
+          .slice(-50)
+          .reverse()
+          .map((e) => {
+            const at = e.at ?? e.ts;
+            const kind = String(e.kind ?? e.type ?? '');
+            const until = e.until === null ? ' (still silent)' : e.until ? ` until ${utc(e.until)}` : '';
+            const detail = `${String(e.detail ?? e.reason ?? e.message ?? '')}${until}`;
+            const attrs: Record<string, string> = { 'data-kind': kind };
+            if (typeof e.buffered === 'number') attrs['data-buffered'] = String(e.buffered);
+            return el(
+              'li',
+              { attrs },
+              el('span', { class: 'when' }, utc(at)),
+              el('strong', {}, kindLabel(kind, e)),
+              detail ? ` ${String(detail)}` : '',
+            );
+          }),
       ),
     ];
   }
 
   private async diagnosis(id: string): Promise<Node[]> {
-    const d = await getOptional<{ cause: string; confidence: unknown; nextStep: string; checks?: { name: string; level: string; finding: string }[] }>(
-      `/api/devices/${encodeURIComponent(id)}/diagnosis`,
-    );
+    const d = await getOptional<{
+      cause: string;
+      confidence: unknown;
+      nextStep: string;
+      checks?: { name: string; level: string; finding: string }[];
+    }>(`/api/devices/${encodeURIComponent(id)}/diagnosis`);
     if (d === NOT_AVAILABLE) return [el('div', { class: 'muted' }, 'not available')];
-    const conf = typeof d.confidence === 'number' ? `${Math.round(d.confidence * (d.confidence <= 1 ? 100 : 1))} %` : String(d.confidence ?? '');
+    const conf =
+      typeof d.confidence === 'number' ? `${Math.round(d.confidence * (d.confidence <= 1 ? 100 : 1))} %` : String(d.confidence ?? '');
     return [
-      el('div', { class: 'cause', attrs: { 'data-cause': d.cause } }, el('strong', {}, causeLabel(d.cause)), conf ? ` (confidence ${conf})` : ''),
+      el(
+        'div',
+        { class: 'cause', attrs: { 'data-cause': d.cause } },
+        el('strong', {}, causeLabel(d.cause)),
+        conf ? ` (confidence ${conf})` : '',
+      ),
       el('div', {}, `Next step: ${d.nextStep}`),
       el(
         'ul',
         { class: 'checks' },
-        ...(d.checks ?? []).map((c) => el('li', { class: `level-${c.level}` }, el('span', { class: 'lamp' }), el('strong', {}, c.name), ` ${c.finding}`)),
+        ...(d.checks ?? []).map((c) =>
+          el('li', { class: `level-${c.level}` }, el('span', { class: 'lamp' }), el('strong', {}, c.name), ` ${c.finding}`),
+        ),
       ),
     ];
   }

@@ -22,6 +22,13 @@ export function localTime(v: string | null | undefined): string {
   if (!v) return '';
   const t = Date.parse(v);
   if (Number.isNaN(t)) return '';
-  const s = new Date(t).toLocaleString(undefined, { year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', timeZoneName: 'short' });
+  const s = new Date(t).toLocaleString(undefined, {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+  });
   return ` · ${s} local`;
 }

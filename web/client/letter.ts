@@ -56,7 +56,7 @@ async function listLetters(list: HTMLElement, deviceId: string): Promise<void> {
         el(
           'li',
           { attrs: { 'data-letter': l.id, 'data-result': l.result } },
-          el('span', { class: 'when' }, l.at.replace('T', ' ').slice(0, 16) + ' UTC'),
+          el('span', { class: 'when' }, `${l.at.replace('T', ' ').slice(0, 16)} UTC`),
           ` ${l.result} to ${l.to.join(', ')} by ${l.sender.name}: ${l.subject}`,
         ),
       ),
@@ -100,7 +100,12 @@ async function compose(box: HTMLElement, deviceId: string, contact?: string, lan
   send.addEventListener('click', async () => {
     send.disabled = true;
     fill(result, el('span', { class: 'muted' }, 'Sending…'));
-    const sent = await submit(`/api/devices/${encodeURIComponent(deviceId)}/letter`, { to: [who.value], subject: subject.value, body: body.value, language: lang.value });
+    const sent = await submit(`/api/devices/${encodeURIComponent(deviceId)}/letter`, {
+      to: [who.value],
+      subject: subject.value,
+      body: body.value,
+      language: lang.value,
+    });
     showResult(result, sent, deviceId);
     send.disabled = sent.ok;
     if (sent.ok) void listLetters(box.parentElement!.querySelector('ul.letters')!, deviceId);

@@ -41,9 +41,9 @@ const FLUSH_MS = 250;
 /** `token` null: a signed-in person, whose session cookie the browser sends with the handshake. */
 export function connectLive(token: string | null, h: LiveHandlers): () => void {
   const pending = new Map<string, Coalesced>();
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let _timer: ReturnType<typeof setTimeout> | null = null;
   const flush = () => {
-    timer = null;
+    _timer = null;
     const batch = [...pending.values()];
     pending.clear();
     h.apply(batch);
@@ -52,7 +52,7 @@ export function connectLive(token: string | null, h: LiveHandlers): () => void {
     const c = pending.get(id) ?? { id };
     Object.assign(c, patch);
     pending.set(id, c);
-    timer ??= setTimeout(flush, FLUSH_MS);
+    _timer ??= setTimeout(flush, FLUSH_MS);
   };
 
   const socket = io({ auth: token ? { token } : {}, transports: ['websocket', 'polling'] });

@@ -79,7 +79,7 @@ async function start(): Promise<void> {
 
   const silences = () => showActiveSilences(byId('silences-active')).catch(() => undefined);
   const snapshot = () => Promise.all([map.refresh(), list.reload(), list.loadSummary(), silences()]);
-  let summaryTimer: ReturnType<typeof setTimeout> | null = null;
+  let _summaryTimer: ReturnType<typeof setTimeout> | null = null;
   connectLive(token, {
     state: (s) => {
       probe.live = s;
@@ -100,7 +100,7 @@ async function start(): Promise<void> {
       }
       // Clusters (and devices that just got their first fix) need the server's counts.
       if (map.mode === 'clusters' || missed) map.scheduleRefresh();
-      if (batch.some((c) => c.status)) summaryTimer ??= setTimeout(() => ((summaryTimer = null), void list.loadSummary()), 1000);
+      if (batch.some((c) => c.status)) _summaryTimer ??= setTimeout(() => ((_summaryTimer = null), void list.loadSummary()), 1000);
     },
   });
   await snapshot();

@@ -151,7 +151,8 @@ export class MapView {
     this.trailLayer.clearLayers();
     if (latlngs.length < 2) return;
     L.polyline(latlngs, { color: '#1b4dd8', weight: 2, opacity: 0.8, dashArray: '4 4', renderer: this.renderer }).addTo(this.trailLayer);
-    for (const ll of latlngs) L.circleMarker(ll, { radius: 2, color: '#1b4dd8', weight: 1, renderer: this.renderer }).addTo(this.trailLayer);
+    for (const ll of latlngs)
+      L.circleMarker(ll, { radius: 2, color: '#1b4dd8', weight: 1, renderer: this.renderer }).addTo(this.trailLayer);
   }
 
   clearTrail(): void {
@@ -221,10 +222,14 @@ function clusterElement(c: Cluster, size: number): HTMLElement {
   }
   // A red ring only where a fifth or more is late or offline: a ring on every cluster says nothing.
   const problems = (c.byStatus.offline ?? 0) + (c.byStatus.late ?? 0);
-  const disc = el('div', {
-    class: problems >= c.count / 5 ? 'cluster has-problems' : 'cluster',
-    title: STATUSES.map((s) => `${s}: ${c.byStatus[s] ?? 0}`).join('\n'),
-  }, el('span', {}, c.count >= 10000 ? `${Math.round(c.count / 1000)}k` : c.count));
+  const disc = el(
+    'div',
+    {
+      class: problems >= c.count / 5 ? 'cluster has-problems' : 'cluster',
+      title: STATUSES.map((s) => `${s}: ${c.byStatus[s] ?? 0}`).join('\n'),
+    },
+    el('span', {}, c.count >= 10000 ? `${Math.round(c.count / 1000)}k` : c.count),
+  );
   disc.style.width = disc.style.height = `${size}px`;
   disc.style.background = `conic-gradient(${stops.join(', ')})`;
   return disc;

@@ -14,7 +14,11 @@ interface SilenceRow {
 }
 
 const what = (m: Record<string, unknown>) =>
-  m.deviceId ? `device ${String(m.deviceId)}` : m.mcc !== undefined ? `${m.cellId !== undefined ? 'cell' : 'network'} ${[m.mcc, m.mnc, m.cellId].filter((x) => x !== undefined).join('-')}` : `customer ${String(m.customerId)}`;
+  m.deviceId
+    ? `device ${String(m.deviceId)}`
+    : m.mcc !== undefined
+      ? `${m.cellId !== undefined ? 'cell' : 'network'} ${[m.mcc, m.mnc, m.cellId].filter((x) => x !== undefined).join('-')}`
+      : `customer ${String(m.customerId)}`;
 
 export async function showActiveSilences(badge: HTMLElement): Promise<void> {
   const s = await getOptional<unknown>('/api/silences');

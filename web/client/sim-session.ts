@@ -20,7 +20,9 @@ export interface SimSessionView {
  */
 export function sessionText(s: SimSessionView): string {
   if (s.state === 'unknown') return 'no accounting record yet';
-  const parts = [`${s.state} since ${ago(s.since)} (${utc(s.since)})${s.state === 'closed' && s.terminateCause ? `, ${s.terminateCause}` : ''}`];
+  const parts = [
+    `${s.state} since ${ago(s.since)} (${utc(s.since)})${s.state === 'closed' && s.terminateCause ? `, ${s.terminateCause}` : ''}`,
+  ];
   if (s.cellId !== null) parts.push(`cell ${s.cellId}${s.rat ? ` (${s.rat})` : ''}`);
   if (s.state === 'open' && s.lastRecord) parts.push(`last record ${ago(s.lastRecord)}`);
   if (s.reattachesLastHour > 0) parts.push(`${s.reattachesLastHour} re-attaches in the last hour`);

@@ -28,5 +28,8 @@ export function ago(v: unknown, now = Date.now()): string {
 export function utc(v: unknown): string {
   const t = toMs(v);
   if (t === null) return '—';
-  return new Date(t).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(t)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }

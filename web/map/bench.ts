@@ -37,7 +37,14 @@ export function syntheticFleet(n: number, seed = 42, customers = CUSTOMERS): Map
     const x = r();
     const status: DeviceStatus = x < 0.85 ? 'online' : x < 0.92 ? 'late' : x < 0.98 ? 'offline' : 'unknown';
     const t = now - Math.floor(r() * 86_400_000);
-    out.push({ id: `dev-${i}`, customerId: `cust-${i % customers}`, status, statusSince: t, lastSeen: t, lastPosition: { lat, lon, ts: t } });
+    out.push({
+      id: `dev-${i}`,
+      customerId: `cust-${i % customers}`,
+      status,
+      statusSince: t,
+      lastSeen: t,
+      lastPosition: { lat, lon, ts: t },
+    });
   }
   return out;
 }
@@ -90,14 +97,28 @@ function benchSize(n: number, queries: number): void {
     const h = Math.min(170, (w * 1080) / 1920 / Math.max(0.2, Math.cos((c.lat * Math.PI) / 180)));
     const customerId = q % 5 === 0 ? `cust-${q % CUSTOMERS}` : undefined;
     const start = performance.now();
-    const res = queryViewport(index, { west: c.lon - w / 2, east: c.lon + w / 2, south: Math.max(-85, c.lat - h / 2), north: Math.min(85, c.lat + h / 2), zoom, customerId });
+    const res = queryViewport(index, {
+      west: c.lon - w / 2,
+      east: c.lon + w / 2,
+      south: Math.max(-85, c.lat - h / 2),
+      north: Math.min(85, c.lat + h / 2),
+      zoom,
+      customerId,
+    });
     const body =
       res.mode === 'clusters'
         ? JSON.stringify(res)
         : JSON.stringify({
             mode: 'points',
             count: res.count,
-            points: res.slots.map((s) => ({ id: index.idOf(s), name: index.idOf(s), lat: index.lat.get(s), lon: index.lon.get(s), status: STATUS_CODES[index.statusCode(s)], ts: new Date(index.ts.get(s)).toISOString() })),
+            points: res.slots.map((s) => ({
+              id: index.idOf(s),
+              name: index.idOf(s),
+              lat: index.lat.get(s),
+              lon: index.lon.get(s),
+              status: STATUS_CODES[index.statusCode(s)],
+              ts: new Date(index.ts.get(s)).toISOString(),
+            })),
           });
     const ms = performance.now() - start;
     maxBytes = Math.max(maxBytes, body.length);
@@ -108,8 +129,12 @@ function benchSize(n: number, queries: number): void {
   }
   all.sort((a, b) => a - b);
   const fmt = (v: number) => v.toFixed(2);
-  console.log(`\n${n.toLocaleString('en')} devices: load ${loadMs.toFixed(0)} ms, index ${indexMb.toFixed(0)} MB heap + external (own place columns), ${Math.round(updatesPerS).toLocaleString('en')} position updates/s`);
-  console.log(`  all ${queries} viewport queries: p50 ${fmt(percentile(all, 50))} ms, p95 ${fmt(percentile(all, 95))} ms, p99 ${fmt(percentile(all, 99))} ms, max ${fmt(all[all.length - 1])} ms; largest answer ${(maxBytes / 1024).toFixed(0)} KiB`);
+  console.log(
+    `\n${n.toLocaleString('en')} devices: load ${loadMs.toFixed(0)} ms, index ${indexMb.toFixed(0)} MB heap + external (own place columns), ${Math.round(updatesPerS).toLocaleString('en')} position updates/s`,
+  );
+  console.log(
+    `  all ${queries} viewport queries: p50 ${fmt(percentile(all, 50))} ms, p95 ${fmt(percentile(all, 95))} ms, p99 ${fmt(percentile(all, 99))} ms, max ${fmt(all[all.length - 1])} ms; largest answer ${(maxBytes / 1024).toFixed(0)} KiB`,
+  );
   for (const [band, list] of [...byZoom].sort()) {
     list.sort((a, b) => a - b);
     console.log(`  ${band}: n=${list.length} p50 ${fmt(percentile(list, 50))} ms, p95 ${fmt(percentile(list, 95))} ms`);
@@ -145,7 +170,9 @@ async function benchHttp(n: number, queries: number): Promise<void> {
     const c = { lat: r() * 100 - 45, lon: r() * 340 - 170 };
     const w = ((1920 / 256) * 360) / 2 ** zoom;
     const h = Math.min(170, (w * 1080) / 1920);
-    const bbox = [c.lon - w / 2, Math.max(-85, c.lat - h / 2), c.lon + w / 2, Math.min(85, c.lat + h / 2)].map((v) => v.toFixed(4)).join(',');
+    const bbox = [c.lon - w / 2, Math.max(-85, c.lat - h / 2), c.lon + w / 2, Math.min(85, c.lat + h / 2)]
+      .map((v) => v.toFixed(4))
+      .join(',');
     const start = performance.now();
     const res = await fetch(`http://127.0.0.1:${port}/api/map?bbox=${bbox}&zoom=${zoom}`, { headers: { authorization: 'Bearer bench' } });
     await res.text();
@@ -165,13 +192,23 @@ async function benchBrowser(n: number): Promise<void> {
   const { port, close } = await serveFleet(n);
   const browser = await chromium.launch({
     executablePath: ensureDebianBinary('chromium', 'chromium'),
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
   const times: number[] = [];
   for (let k = 0; k < 5; k++) {
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await page.goto(`http://127.0.0.1:${port}/#token=bench`);
-    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, { timeout: 60000 });
+    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, {
+      timeout: 60000,
+    });
     times.push(await page.evaluate(() => (window as unknown as { lastseen: { firstRenderMs: number } }).lastseen.firstRenderMs));
     const shot = arg('--screenshot');
     if (k === 0 && shot) await page.screenshot({ path: shot });
@@ -180,7 +217,9 @@ async function benchBrowser(n: number): Promise<void> {
   await browser.close();
   close();
   times.sort((a, b) => a - b);
-  console.log(`\nbrowser first render with ${n.toLocaleString('en')} devices (navigation start → map drawn, 1920×1080, 5 loads): median ${times[2]} ms, max ${times[4]} ms`);
+  console.log(
+    `\nbrowser first render with ${n.toLocaleString('en')} devices (navigation start → map drawn, 1920×1080, 5 loads): median ${times[2]} ms, max ${times[4]} ms`,
+  );
 }
 
 const arg = (name: string) => {

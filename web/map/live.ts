@@ -76,7 +76,9 @@ export function attachMapLive(io: Server, opts: MapLiveOptions): () => void {
       next(new Error('unauthorized'));
       return;
     }
-    const c = cookie ? opts.authorizeSession!(cookie) : await opts.authorizeToken(typeof token === 'string' ? token : '', socket.handshake.address);
+    const c = cookie
+      ? opts.authorizeSession!(cookie)
+      : await opts.authorizeToken(typeof token === 'string' ? token : '', socket.handshake.address);
     if (typeof c === 'string') {
       next(new Error(c));
       return;

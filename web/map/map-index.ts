@@ -225,7 +225,8 @@ export class MapIndex {
       this.grow(doubled(this.flags.length, slot + 1));
     }
     const c = this.ownsPlace ? this.placeCols.customers.code(customerId) : this.placeCols.customer[slot];
-    if (c >= this.customers.length) throw new Error(`map index: device ${id} has no customer in the shared columns (not tracked by liveness)`);
+    if (c >= this.customers.length)
+      throw new Error(`map index: device ${id} has no customer in the shared columns (not tracked by liveness)`);
     this.customerSlots(c);
     if (this.flags[slot] & PRESENT) {
       if (this.ownsPlace && this.placeCols.customer[slot] !== c) this.moveCustomer(slot, c);

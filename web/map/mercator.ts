@@ -11,7 +11,7 @@ export const MAX_LAT = 85.05112878;
 /** Longitude → x in [0, 1). */
 export function mercX(lon: number): number {
   const x = (lon + 180) / 360;
-  return x >= 1 ? 1 - Number.EPSILON : x < 0 ? 0 : x;
+  return x >= 1 ? 1 - Number.EPSILON : Math.max(x, 0);
 }
 
 /** Latitude → y in [0, 1), 0 at the north edge. */
@@ -19,7 +19,7 @@ export function mercY(lat: number): number {
   const l = Math.max(-MAX_LAT, Math.min(MAX_LAT, lat));
   const s = Math.sin((l * Math.PI) / 180);
   const y = 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
-  return y >= 1 ? 1 - Number.EPSILON : y < 0 ? 0 : y;
+  return y >= 1 ? 1 - Number.EPSILON : Math.max(y, 0);
 }
 
 export function unmercX(x: number): number {

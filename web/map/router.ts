@@ -70,7 +70,9 @@ export function createMapRouter(opts: MapRouterOptions): MapRouter {
   router.get('/map', async (req, res) => {
     const c = await caller(req, res);
     if (!c) return;
-    const bbox = String(req.query.bbox ?? '-180,-85,180,85').split(',').map(Number);
+    const bbox = String(req.query.bbox ?? '-180,-85,180,85')
+      .split(',')
+      .map(Number);
     const zoom = Number(req.query.zoom ?? 2);
     if (bbox.length !== 4 || !bbox.every(Number.isFinite)) {
       res.status(400).json({ error: 'bbox must be four numbers: west,south,east,north (degrees).' });

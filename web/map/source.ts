@@ -12,7 +12,7 @@
 
 import type { EventBus } from '../../monitor/events.ts';
 import type { MapDeviceState } from './map-index.ts';
-import { MapIndex } from './map-index.ts';
+import type { MapIndex } from './map-index.ts';
 
 export interface MapSource {
   /** Every known device's current state; read once at start-up. */

@@ -41,9 +41,7 @@ export interface Cluster {
   byStatus: Record<DeviceStatus, number>;
 }
 
-export type ViewportResult =
-  | { mode: 'clusters'; count: number; clusters: Cluster[] }
-  | { mode: 'points'; count: number; slots: number[] };
+export type ViewportResult = { mode: 'clusters'; count: number; clusters: Cluster[] } | { mode: 'points'; count: number; slots: number[] };
 
 export const DEFAULT_POINT_LIMIT = 3000;
 /** Deepest cluster level: zoom 20 + 2. Keeps bin keys (cx · 2^22 + cy) well inside 2^53. */
@@ -169,7 +167,14 @@ export function queryViewport(index: MapIndex, q: ViewportQuery): ViewportResult
  * one pass over the customer column for its devices in the box — a comparison per slot, ~1–2
  * ms at a million — then the same points or bins as below the pyramids.
  */
-function scanCustomer(index: MapIndex, customer: number, mask: number, level: number, limit: number, ranges: LonLatRange[]): ViewportResult {
+function scanCustomer(
+  index: MapIndex,
+  customer: number,
+  mask: number,
+  level: number,
+  limit: number,
+  ranges: LonLatRange[],
+): ViewportResult {
   const slots: number[] = [];
   const cust = index.cust;
   const flags = index.flags;

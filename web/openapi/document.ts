@@ -26,7 +26,9 @@ const REQUESTS: Record<string, Schema> = {
   UserCreate: userCreateSchema,
   SessionCreate: sessionCreateSchema,
   SilenceCreate: silenceCreateSchema,
-  NoteCreate: z.object({ text: z.string().min(1).max(4000).describe('plain text; line breaks and tabs allowed, other control characters refused') }).strict(),
+  NoteCreate: z
+    .object({ text: z.string().min(1).max(4000).describe('plain text; line breaks and tabs allowed, other control characters refused') })
+    .strict(),
   LetterSend: letterSendSchema,
 };
 const RESPONSES: Record<string, Schema> = {
@@ -61,7 +63,13 @@ const body = (name: string) => ({ required: true, content: { 'application/json':
 const ok = (name: string, code = '200') => ({ [code]: { description: 'OK', content: { 'application/json': { schema: ref(name) } } } });
 const errors = (...codes: number[]) =>
   Object.fromEntries(codes.map((c) => [String(c), { description: 'Error', content: { 'application/json': { schema: ref('Error') } } }]));
-const q = (name: string, description: string, schema: object = { type: 'string' }) => ({ name, in: 'query', required: false, description, schema });
+const q = (name: string, description: string, schema: object = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
 /** OpenAPI 3.1 description of the REST API, served at /api/openapi.json. */
@@ -77,17 +85,34 @@ export function openApiDocument(version: string) {
       schemas,
       securitySchemes: {
         bearer: { type: 'http', scheme: 'bearer' },
-        session: { type: 'apiKey', in: 'cookie', name: 'lastseen_session', description: 'from POST /api/session; writes also need the X-CSRF-Token header' },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'lastseen_session',
+          description: 'from POST /api/session; writes also need the X-CSRF-Token header',
+        },
       },
     },
     security: [{ bearer: [] }, { session: [] }],
     paths: {
       '/healthz': { get: { summary: 'Health and bound ports', security: [], responses: ok('Health') } },
-      '/metrics': { get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text/plain; version=0.0.4' } } } },
-      '/api/customers': { post: { summary: 'Create a customer', requestBody: body('CustomerCreate'), responses: { ...ok('Customer', '201'), ...errors(401, 403, 409, 422) } } },
+      '/metrics': {
+        get: { summary: 'Prometheus metrics', security: [], responses: { '200': { description: 'text/plain; version=0.0.4' } } },
+      },
+      '/api/customers': {
+        post: {
+          summary: 'Create a customer',
+          requestBody: body('CustomerCreate'),
+          responses: { ...ok('Customer', '201'), ...errors(401, 403, 409, 422) },
+        },
+      },
       '/api/customers/{id}': {
         get: { parameters: [idParam], responses: { ...ok('Customer'), ...errors(401, 404) } },
-        patch: { parameters: [idParam], requestBody: body('CustomerPatch'), responses: { ...ok('Customer'), ...errors(401, 403, 404, 422) } },
+        patch: {
+          parameters: [idParam],
+          requestBody: body('CustomerPatch'),
+          responses: { ...ok('Customer'), ...errors(401, 403, 404, 422) },
+        },
         delete: {
           summary: 'Delete a customer without devices: its API keys are revoked and their sessions closed (admin)',
           parameters: [idParam],
@@ -95,44 +120,90 @@ export function openApiDocument(version: string) {
         },
       },
       '/api/keys': {
-        post: { summary: 'Create an API key (the token is shown once)', requestBody: body('KeyCreate'), responses: { ...ok('KeyCreated', '201'), ...errors(401, 403, 422) } },
+        post: {
+          summary: 'Create an API key (the token is shown once)',
+          requestBody: body('KeyCreate'),
+          responses: { ...ok('KeyCreated', '201'), ...errors(401, 403, 422) },
+        },
         get: { summary: 'List API keys (ids, never tokens)', responses: { ...ok('KeyList'), ...errors(401, 403) } },
       },
-      '/api/keys/{id}': { delete: { summary: 'Revoke an API key', parameters: [idParam], responses: { '200': { description: 'revoked' }, ...errors(401, 403, 404) } } },
-      '/api/audit': { get: { summary: 'Audit log of administrative changes', parameters: [q('limit', 'at most this many, newest first', { type: 'integer' }), q('target', 'only this object')], responses: { ...ok('AuditList'), ...errors(401, 403) } } },
+      '/api/keys/{id}': {
+        delete: {
+          summary: 'Revoke an API key',
+          parameters: [idParam],
+          responses: { '200': { description: 'revoked' }, ...errors(401, 403, 404) },
+        },
+      },
+      '/api/audit': {
+        get: {
+          summary: 'Audit log of administrative changes',
+          parameters: [q('limit', 'at most this many, newest first', { type: 'integer' }), q('target', 'only this object')],
+          responses: { ...ok('AuditList'), ...errors(401, 403) },
+        },
+      },
       '/api/users': {
-        post: { summary: 'Create a person who signs in with a password (admin)', requestBody: body('UserCreate'), responses: { ...ok('User', '201'), ...errors(401, 403, 409, 422) } },
+        post: {
+          summary: 'Create a person who signs in with a password (admin)',
+          requestBody: body('UserCreate'),
+          responses: { ...ok('User', '201'), ...errors(401, 403, 409, 422) },
+        },
         get: { summary: 'List people (admin; never a password)', responses: { ...ok('UserList'), ...errors(401, 403) } },
       },
       '/api/users/{id}': {
-        delete: { summary: 'Delete a person; their sessions and sockets end at once (admin)', parameters: [idParam], responses: { '200': { description: 'the deleted user, deleted: true' }, ...errors(401, 403, 404) } },
+        delete: {
+          summary: 'Delete a person; their sessions and sockets end at once (admin)',
+          parameters: [idParam],
+          responses: { '200': { description: 'the deleted user, deleted: true' }, ...errors(401, 403, 404) },
+        },
       },
       '/api/session': {
         post: {
-          summary: 'Sign in with username and password: sets the httpOnly session cookie. Unknown user and wrong password answer alike (401); repeated failures 429',
+          summary:
+            'Sign in with username and password: sets the httpOnly session cookie. Unknown user and wrong password answer alike (401); repeated failures 429',
           security: [],
           requestBody: body('SessionCreate'),
           responses: { ...ok('Session', '201'), ...errors(401, 422, 429) },
         },
-        get: { summary: 'The signed-in person and their CSRF token (session cookie only)', security: [{ session: [] }], responses: { ...ok('Session'), ...errors(401) } },
-        delete: { summary: 'Sign out: the session ends and its sockets close (needs X-CSRF-Token)', security: [{ session: [] }], responses: { '200': { description: '{ signedOut: true }' }, ...errors(401, 403) } },
+        get: {
+          summary: 'The signed-in person and their CSRF token (session cookie only)',
+          security: [{ session: [] }],
+          responses: { ...ok('Session'), ...errors(401) },
+        },
+        delete: {
+          summary: 'Sign out: the session ends and its sockets close (needs X-CSRF-Token)',
+          security: [{ session: [] }],
+          responses: { '200': { description: '{ signedOut: true }' }, ...errors(401, 403) },
+        },
       },
       '/api/session/options': {
-        get: { summary: 'How people may sign in here: { password: true, sso: bool }', security: [], responses: { '200': { description: '{ password, sso }' } } },
+        get: {
+          summary: 'How people may sign in here: { password: true, sso: bool }',
+          security: [],
+          responses: { '200': { description: '{ password, sso }' } },
+        },
       },
       '/api/session/oidc': {
-        get: { summary: 'Single sign-on: 302 to the OpenID provider (authorization code with PKCE)', security: [], responses: { '302': { description: 'to the provider' }, ...errors(404, 503) } },
+        get: {
+          summary: 'Single sign-on: 302 to the OpenID provider (authorization code with PKCE)',
+          security: [],
+          responses: { '302': { description: 'to the provider' }, ...errors(404, 503) },
+        },
       },
       '/api/session/oidc/callback': {
         get: {
-          summary: "The provider's answer: sets the session cookie and 302 to the map; 401 with a sentence when refused (no role, username taken, state not this browser's)",
+          summary:
+            "The provider's answer: sets the session cookie and 302 to the map; 401 with a sentence when refused (no role, username taken, state not this browser's)",
           security: [],
           parameters: [q('code', 'authorization code'), q('state', 'as sent')],
           responses: { '302': { description: 'signed in, to /' }, ...errors(401, 404) },
         },
       },
       '/api/devices': {
-        post: { summary: 'Create a device; returns its token once', requestBody: body('DeviceCreate'), responses: { ...ok('DeviceCreated', '201'), ...errors(401, 403, 409, 422) } },
+        post: {
+          summary: 'Create a device; returns its token once',
+          requestBody: body('DeviceCreate'),
+          responses: { ...ok('DeviceCreated', '201'), ...errors(401, 403, 409, 422) },
+        },
         get: {
           summary: 'List devices',
           parameters: [
@@ -145,7 +216,9 @@ export function openApiDocument(version: string) {
           responses: { ...ok('DeviceList'), ...errors(400, 401) },
         },
       },
-      '/api/devices.csv': { get: { summary: 'The registry as an onboarding CSV', responses: { '200': { description: 'text/csv' }, ...errors(401) } } },
+      '/api/devices.csv': {
+        get: { summary: 'The registry as an onboarding CSV', responses: { '200': { description: 'text/csv' }, ...errors(401) } },
+      },
       '/api/devices/{id}': {
         get: { parameters: [idParam], responses: { ...ok('Device'), ...errors(401, 404) } },
         patch: { parameters: [idParam], requestBody: body('DevicePatch'), responses: { ...ok('Device'), ...errors(401, 403, 404, 422) } },
@@ -153,45 +226,92 @@ export function openApiDocument(version: string) {
       '/api/devices/{id}/heartbeats': {
         get: {
           summary: 'Stored heartbeats, newest first by device time (ts when plausible, else receive time)',
-          parameters: [idParam, q('from', 'ISO-8601 or epoch ms, on device time'), q('to', 'ISO-8601 or epoch ms, on device time'), q('limit', '1–10000, default 100', { type: 'integer' })],
+          parameters: [
+            idParam,
+            q('from', 'ISO-8601 or epoch ms, on device time'),
+            q('to', 'ISO-8601 or epoch ms, on device time'),
+            q('limit', '1–10000, default 100', { type: 'integer' }),
+          ],
           responses: { ...ok('HeartbeatList'), ...errors(400, 401, 404) },
         },
       },
-      '/api/devices/{id}/token': { post: { summary: 'Rotate the device token (closes its sessions)', parameters: [idParam], responses: { '200': { description: '{ id, token }' }, ...errors(401, 403, 404) } } },
-      '/api/devices/{id}/revoke': { post: { summary: 'Revoke the device token (closes its sessions)', parameters: [idParam], responses: { '200': { description: '{ id, revoked }' }, ...errors(401, 403, 404) } } },
+      '/api/devices/{id}/token': {
+        post: {
+          summary: 'Rotate the device token (closes its sessions)',
+          parameters: [idParam],
+          responses: { '200': { description: '{ id, token }' }, ...errors(401, 403, 404) },
+        },
+      },
+      '/api/devices/{id}/revoke': {
+        post: {
+          summary: 'Revoke the device token (closes its sessions)',
+          parameters: [idParam],
+          responses: { '200': { description: '{ id, revoked }' }, ...errors(401, 403, 404) },
+        },
+      },
       '/api/devices/{id}/diagnosis': { get: { parameters: [idParam], responses: { ...ok('Diagnosis'), ...errors(401, 404) } } },
-      '/api/devices/{id}/timeline': { get: { parameters: [idParam], responses: { '200': { description: 'timeline entries, oldest first' }, ...errors(401, 404) } } },
+      '/api/devices/{id}/timeline': {
+        get: { parameters: [idParam], responses: { '200': { description: 'timeline entries, oldest first' }, ...errors(401, 404) } },
+      },
       '/api/devices/{id}/letter': {
         get: {
           summary: "A letter to the device's customer, composed in the contact's language and time zone (admin, agent); nothing is kept",
-          parameters: [idParam, q('language', 'en | de | sv; default the contact\'s'), q('contact', "a contact's e-mail; default the first contact")],
+          parameters: [
+            idParam,
+            q('language', "en | de | sv; default the contact's"),
+            q('contact', "a contact's e-mail; default the first contact"),
+          ],
           responses: { ...ok('LetterDraft'), ...errors(401, 403, 404, 409, 422) },
         },
         post: {
           summary: "Send a letter (the agent's edited text) to contacts of the device's customer through SMTP; kept either way",
           parameters: [idParam],
           requestBody: body('LetterSend'),
-          responses: { ...ok('LetterResult', '201'), '502': { description: 'SMTP failed; the letter is kept, retryable', content: { 'application/json': { schema: ref('LetterFailed') } } }, ...errors(400, 401, 403, 404, 409, 413, 422) },
+          responses: {
+            ...ok('LetterResult', '201'),
+            '502': {
+              description: 'SMTP failed; the letter is kept, retryable',
+              content: { 'application/json': { schema: ref('LetterFailed') } },
+            },
+            ...errors(400, 401, 403, 404, 409, 413, 422),
+          },
         },
       },
-      '/api/devices/{id}/letters': { get: { summary: "The device's letters, newest first (admin, agent)", parameters: [idParam], responses: { ...ok('LetterList'), ...errors(401, 403, 404) } } },
+      '/api/devices/{id}/letters': {
+        get: {
+          summary: "The device's letters, newest first (admin, agent)",
+          parameters: [idParam],
+          responses: { ...ok('LetterList'), ...errors(401, 403, 404) },
+        },
+      },
       '/api/letters/{id}/retry': {
         post: {
           summary: 'Send a kept letter that failed once more (admin, agent)',
           parameters: [idParam],
-          responses: { ...ok('LetterResult'), '502': { description: 'SMTP failed again', content: { 'application/json': { schema: ref('LetterFailed') } } }, ...errors(401, 403, 404, 409) },
+          responses: {
+            ...ok('LetterResult'),
+            '502': { description: 'SMTP failed again', content: { 'application/json': { schema: ref('LetterFailed') } } },
+            ...errors(401, 403, 404, 409),
+          },
         },
       },
       '/api/onboarding': {
         post: {
           summary: 'Bulk onboarding: text/csv (the onboarding CSV) or a JSON array; NDJSON answer with Accept: application/x-ndjson',
-          requestBody: { required: true, content: { 'text/csv': { schema: { type: 'string' } }, 'application/json': { schema: { type: 'array', items: { type: 'object' } } } } },
+          requestBody: {
+            required: true,
+            content: {
+              'text/csv': { schema: { type: 'string' } },
+              'application/json': { schema: { type: 'array', items: { type: 'object' } } },
+            },
+          },
           responses: { ...ok('OnboardingResult'), ...errors(400, 401, 403, 415) },
         },
       },
       '/api/silences': {
         post: {
-          summary: 'Silence a device, a customer, a network or a cell, once or in a weekly window (customers: own devices; wide ones: admin)',
+          summary:
+            'Silence a device, a customer, a network or a cell, once or in a weekly window (customers: own devices; wide ones: admin)',
           requestBody: body('SilenceCreate'),
           responses: { ...ok('SilenceCreated', '201'), ...errors(401, 403, 404, 422) },
         },
@@ -201,17 +321,70 @@ export function openApiDocument(version: string) {
           responses: { ...ok('SilenceList'), ...errors(400, 401, 404) },
         },
       },
-      '/api/silences/{id}': { delete: { summary: 'End a silence now (kept, marked deleted)', parameters: [idParam], responses: { ...ok('Silence'), ...errors(401, 403, 404) } } },
-      '/api/devices/{id}/notes': { post: { summary: 'Add a note to the device’s case log', parameters: [idParam], requestBody: body('NoteCreate'), responses: { ...ok('Note', '201'), ...errors(401, 403, 404, 422) } } },
-      '/api/devices/{id}/log': { get: { summary: 'Case log: notes, alerts, acks, silences, oldest first', parameters: [idParam], responses: { ...ok('CaseLog'), ...errors(401, 404) } } },
-      '/api/alerts': { get: { summary: 'Alert history', parameters: [q('state', 'firing | resolved | silenced'), q('customerId', ''), q('deviceId', '')], responses: { '200': { description: 'alerts' }, ...errors(401) } } },
-      '/api/alerts/{id}': { get: { summary: 'One alert', parameters: [idParam], responses: { '200': { description: 'the alert' }, ...errors(401, 404) } } },
-      '/api/alerts/{id}/ack': { post: { summary: 'Acknowledge an alert (admin, agent)', parameters: [idParam], responses: { '200': { description: 'acknowledged' }, ...errors(401, 403, 404) } } },
+      '/api/silences/{id}': {
+        delete: {
+          summary: 'End a silence now (kept, marked deleted)',
+          parameters: [idParam],
+          responses: { ...ok('Silence'), ...errors(401, 403, 404) },
+        },
+      },
+      '/api/devices/{id}/notes': {
+        post: {
+          summary: 'Add a note to the device’s case log',
+          parameters: [idParam],
+          requestBody: body('NoteCreate'),
+          responses: { ...ok('Note', '201'), ...errors(401, 403, 404, 422) },
+        },
+      },
+      '/api/devices/{id}/log': {
+        get: {
+          summary: 'Case log: notes, alerts, acks, silences, oldest first',
+          parameters: [idParam],
+          responses: { ...ok('CaseLog'), ...errors(401, 404) },
+        },
+      },
+      '/api/alerts': {
+        get: {
+          summary: 'Alert history',
+          parameters: [q('state', 'firing | resolved | silenced'), q('customerId', ''), q('deviceId', '')],
+          responses: { '200': { description: 'alerts' }, ...errors(401) },
+        },
+      },
+      '/api/alerts/{id}': {
+        get: { summary: 'One alert', parameters: [idParam], responses: { '200': { description: 'the alert' }, ...errors(401, 404) } },
+      },
+      '/api/alerts/{id}/ack': {
+        post: {
+          summary: 'Acknowledge an alert (admin, agent)',
+          parameters: [idParam],
+          responses: { '200': { description: 'acknowledged' }, ...errors(401, 403, 404) },
+        },
+      },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
-      '/api/config': { get: { summary: 'Settings the web page needs (tile URL)', responses: { '200': { description: '{ tileUrl }' }, ...errors(401) } } },
-      '/api/map/summary': { get: { summary: 'Device counts by status for the map header', parameters: [q('customerId', 'only this customer (customer keys: always their own)')], responses: { '200': { description: 'counts by status' }, ...errors(401) } } },
-      '/api/map/devices': { get: { summary: 'Devices for the map list, filtered and sorted', parameters: [q('status', 'comma-separated list of unknown, online, late, offline')], responses: { '200': { description: 'devices' }, ...errors(400, 401) } } },
-      '/api/map': { get: { summary: 'Viewport clusters or points', parameters: [q('bbox', 'w,s,e,n'), q('zoom', '', { type: 'integer' })], responses: { '200': { description: 'clusters or points' } } } },
+      '/api/config': {
+        get: { summary: 'Settings the web page needs (tile URL)', responses: { '200': { description: '{ tileUrl }' }, ...errors(401) } },
+      },
+      '/api/map/summary': {
+        get: {
+          summary: 'Device counts by status for the map header',
+          parameters: [q('customerId', 'only this customer (customer keys: always their own)')],
+          responses: { '200': { description: 'counts by status' }, ...errors(401) },
+        },
+      },
+      '/api/map/devices': {
+        get: {
+          summary: 'Devices for the map list, filtered and sorted',
+          parameters: [q('status', 'comma-separated list of unknown, online, late, offline')],
+          responses: { '200': { description: 'devices' }, ...errors(400, 401) },
+        },
+      },
+      '/api/map': {
+        get: {
+          summary: 'Viewport clusters or points',
+          parameters: [q('bbox', 'w,s,e,n'), q('zoom', '', { type: 'integer' })],
+          responses: { '200': { description: 'clusters or points' } },
+        },
+      },
     },
   };
 }

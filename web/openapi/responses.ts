@@ -12,7 +12,10 @@ export const errorBody = z.object({ error: z.string().describe('one clear senten
 
 export const health = z.object({
   status: z.enum(['ok', 'degraded']),
-  problems: z.array(z.string()).optional().describe('why degraded, e.g. "disk full: database or disk is full (SQLITE_FULL) in timeseries.db"'),
+  problems: z
+    .array(z.string())
+    .optional()
+    .describe('why degraded, e.g. "disk full: database or disk is full (SQLITE_FULL) in timeseries.db"'),
   mqttPort: z.number().int(),
   httpPort: z.number().int(),
   store: z.string(),
@@ -129,7 +132,12 @@ export const heartbeatView = z.object({
 });
 export const heartbeatList = z.object({ items: z.array(heartbeatView) });
 
-export const keyCreated = z.object({ token: z.string(), id: z.string(), role: z.enum(['admin', 'agent', 'customer']), customerId: z.string().nullable() });
+export const keyCreated = z.object({
+  token: z.string(),
+  id: z.string(),
+  role: z.enum(['admin', 'agent', 'customer']),
+  customerId: z.string().nullable(),
+});
 export const keyInfo = z.object({
   id: z.string(),
   role: z.enum(['admin', 'agent', 'customer']),
@@ -141,7 +149,9 @@ export const keyList = z.object({ items: z.array(keyInfo) });
 
 export const onboardingResult = z.object({
   created: z.number().int(),
-  rejected: z.array(z.object({ line: z.number().int(), error: z.string(), status: z.number().int(), conflict: z.enum(['device', 'iccid']).optional() })),
+  rejected: z.array(
+    z.object({ line: z.number().int(), error: z.string(), status: z.number().int(), conflict: z.enum(['device', 'iccid']).optional() }),
+  ),
   credentials: z.array(z.object({ id: z.string(), token: z.string() })),
 });
 
@@ -194,13 +204,24 @@ const window = z.object({ from: z.string(), until: z.string() }).nullable();
 
 export const silenceView = z.object({
   id: z.string(),
-  match: z.object({ deviceId: z.string().optional(), customerId: z.string().optional(), mcc: z.number().int().optional(), mnc: z.number().int().optional(), cellId: z.number().int().optional() }),
+  match: z.object({
+    deviceId: z.string().optional(),
+    customerId: z.string().optional(),
+    mcc: z.number().int().optional(),
+    mnc: z.number().int().optional(),
+    cellId: z.number().int().optional(),
+  }),
   customerId: z.string().nullable().describe('whose devices it can cover; null = operator-wide (a network or cell)'),
   startsAt: z.string(),
   endsAt: z.string(),
   reason: z.string(),
   recurrence: z
-    .object({ weekdays: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])), at: z.string(), durationMinutes: z.number().int(), timeZone: z.string() })
+    .object({
+      weekdays: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])),
+      at: z.string(),
+      durationMinutes: z.number().int(),
+      timeZone: z.string(),
+    })
     .nullable(),
   by: z.string(),
   createdAt: z.string(),
@@ -210,7 +231,9 @@ export const silenceView = z.object({
   window: window.describe('the window open now'),
   nextWindow: window.describe('the next window to open'),
 });
-export const silenceCreated = silenceView.extend({ devices: z.union([z.number().int(), z.string()]).describe('devices it covers now, or "more than N"') });
+export const silenceCreated = silenceView.extend({
+  devices: z.union([z.number().int(), z.string()]).describe('devices it covers now, or "more than N"'),
+});
 export const silenceList = z.object({ items: z.array(silenceView) });
 
 export const noteView = z.object({ id: z.number().int(), deviceId: z.string(), text: z.string(), by: z.string(), at: z.string() });
@@ -220,7 +243,9 @@ export const caseLogView = z.object({
     z
       .object({ at: z.string(), kind: z.enum(['note', 'alert', 'ack', 'resolved', 'silence', 'silence-deleted']) })
       .catchall(z.unknown())
-      .describe('note {by, text}; alert {alertId, type, state, sent, message}; ack {alertId, by}; resolved {alertId, type}; silence {silenceId, by, reason, startsAt, endsAt, recurring}; silence-deleted {silenceId, by}'),
+      .describe(
+        'note {by, text}; alert {alertId, type, state, sent, message}; ack {alertId, by}; resolved {alertId, type}; silence {silenceId, by, reason, startsAt, endsAt, recurring}; silence-deleted {silenceId, by}',
+      ),
   ),
 });
 

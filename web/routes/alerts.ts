@@ -52,7 +52,8 @@ export function alertRoutes(
     const c = await caller(req, res);
     if (!c) return;
     const q = req.query as Record<string, string | undefined>;
-    if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved' && q.state !== 'silenced') return fail(res, 400, 'state must be firing, resolved or silenced.');
+    if (q.state !== undefined && q.state !== 'firing' && q.state !== 'resolved' && q.state !== 'silenced')
+      return fail(res, 400, 'state must be firing, resolved or silenced.');
     const limit = q.limit === undefined ? undefined : Number(q.limit);
     if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) return fail(res, 400, 'limit must be a positive integer.');
     const customerId = queryScope(c, 'alert:read', q.customerId);
@@ -74,7 +75,8 @@ export function alertRoutes(
     if (!c) return;
     const a = store.get(String(req.params.id));
     if (!a || !visible(c, a)) return fail(res, 404, 'No such alert.');
-    if (authorize(c, 'alert:ack', a.customerId) !== 'allow') return fail(res, 403, 'Only admins and support agents can acknowledge alerts.');
+    if (authorize(c, 'alert:ack', a.customerId) !== 'allow')
+      return fail(res, 403, 'Only admins and support agents can acknowledge alerts.');
     // A person is who they signed in as, whatever the body says; a machine's key may name one.
     const claimed = typeof req.body?.by === 'string' && req.body.by.trim() ? req.body.by.trim().slice(0, 200) : undefined;
     const by = c.username ?? claimed ?? c.name ?? c.role;

@@ -54,7 +54,13 @@ export function deviceLogRoutes(d: DeviceLogDeps): Router {
     if (extra.length) throw new HttpError(422, `note: unknown field "${extra[0]}"; a note has only "text".`, 'invalid_note');
     const t = noteText(body.text, 'note field "text"', NOTE_MAX);
     if (!t.ok) throw new HttpError(422, t.message, 'invalid_note');
-    const note = d.notes.add({ deviceId: dev.id, customerId: dev.customerId, text: t.text, by: actorName(req.principal!), at: d.clock.now() });
+    const note = d.notes.add({
+      deviceId: dev.id,
+      customerId: dev.customerId,
+      text: t.text,
+      by: actorName(req.principal!),
+      at: d.clock.now(),
+    });
     d.audit?.record(req.principal, 'device.note', dev.id, { noteId: note.id });
     res.status(201).json({ id: note.id, deviceId: note.deviceId, text: note.text, by: note.by, at: new Date(note.at).toISOString() });
   });
@@ -66,7 +72,11 @@ export function deviceLogRoutes(d: DeviceLogDeps): Router {
     const all = d.silences.list({ now: d.clock.now(), all: true, limit: 1000 });
     // A customer sees its own silences and the operator's network/cell ones, never another customer's.
     const silences = audience === 'customer' ? all.filter((s) => s.customerId === null || s.customerId === p.customerId) : all;
-    const entries = caseLog(dev, { notes: d.notes.forDevice(dev.id), alerts: d.alerts.list({ deviceId: dev.id, limit: 1000 }), silences }, audience);
+    const entries = caseLog(
+      dev,
+      { notes: d.notes.forDevice(dev.id), alerts: d.alerts.list({ deviceId: dev.id, limit: 1000 }), silences },
+      audience,
+    );
     res.json({ deviceId: dev.id, items: entries.map(view) });
   });
 

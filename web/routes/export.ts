@@ -26,8 +26,23 @@ export function exportRoutes(registry: Registry) {
     do {
       const page = registry.listDevices({ customerId, cursor, limit: 5000 });
       for (const d of page.items) {
-        const row = [d.id, d.customerId, d.name, d.iccid, d.imsi, d.msisdn, d.interval, d.offlineAfter, d.species, d.simState, d.imei, d.nickname, d.tagModel];
-        if (!csv.write(row.map((v) => (v === null ? '' : typeof v === 'string' ? neutraliseFormula(v) : String(v))))) await new Promise<void>((ok) => csv.once('drain', () => ok()));
+        const row = [
+          d.id,
+          d.customerId,
+          d.name,
+          d.iccid,
+          d.imsi,
+          d.msisdn,
+          d.interval,
+          d.offlineAfter,
+          d.species,
+          d.simState,
+          d.imei,
+          d.nickname,
+          d.tagModel,
+        ];
+        if (!csv.write(row.map((v) => (v === null ? '' : typeof v === 'string' ? neutraliseFormula(v) : String(v)))))
+          await new Promise<void>((ok) => csv.once('drain', () => ok()));
       }
       cursor = page.next ?? undefined;
     } while (cursor);

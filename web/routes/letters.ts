@@ -100,8 +100,14 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     const q = parseOr(letterQuery, req.query, 'query');
     if (!q.ok) throw new HttpError(422, q.error, q.reason);
     const contacts = needContacts(customer);
-    const contact = q.value.contact === undefined ? contacts[0] : contacts.find((c) => c.email.toLowerCase() === q.value.contact!.toLowerCase());
-    if (!contact) throw new HttpError(422, `${q.value.contact} is not a contact of customer ${customer.id}; its contacts are ${contacts.map((c) => c.email).join(', ')}.`, 'unknown_contact');
+    const contact =
+      q.value.contact === undefined ? contacts[0] : contacts.find((c) => c.email.toLowerCase() === q.value.contact!.toLowerCase());
+    if (!contact)
+      throw new HttpError(
+        422,
+        `${q.value.contact} is not a contact of customer ${customer.id}; its contacts are ${contacts.map((c) => c.email).join(', ')}.`,
+        'unknown_contact',
+      );
     const info = deps.deviceInfo(device.id)!;
     const diagnosis = (await deps.diagnose(device.id))!;
     const pos = info.lastPosition;
@@ -121,7 +127,11 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     const { device, customer } = target(req);
     const raw = req.body as { body?: unknown } | undefined;
     if (typeof raw?.body === 'string' && Buffer.byteLength(raw.body, 'utf8') > LETTER_BODY_MAX_BYTES) {
-      throw new HttpError(413, `The letter body is ${Buffer.byteLength(raw.body, 'utf8')} bytes; a letter may have at most ${LETTER_BODY_MAX_BYTES} bytes (64 KiB). Nothing was sent.`, 'too_large');
+      throw new HttpError(
+        413,
+        `The letter body is ${Buffer.byteLength(raw.body, 'utf8')} bytes; a letter may have at most ${LETTER_BODY_MAX_BYTES} bytes (64 KiB). Nothing was sent.`,
+        'too_large',
+      );
     }
     const b = parseOr(letterSendSchema, req.body, 'letter');
     if (!b.ok) throw new HttpError(422, b.error, b.reason);
@@ -130,7 +140,11 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     const to = b.value.to ?? [contacts[0].email];
     const strangers = to.filter((a) => !known.has(a.toLowerCase()));
     if (strangers.length) {
-      throw new HttpError(422, `${strangers.join(', ')} ${strangers.length > 1 ? 'are not contacts' : 'is not a contact'} of customer ${customer.id}; letters go only to its contacts (${[...known].join(', ')}). Nothing was sent.`, 'unknown_contact');
+      throw new HttpError(
+        422,
+        `${strangers.join(', ')} ${strangers.length > 1 ? 'are not contacts' : 'is not a contact'} of customer ${customer.id}; letters go only to its contacts (${[...known].join(', ')}). Nothing was sent.`,
+        'unknown_contact',
+      );
     }
     const stored = deps.letters.create({
       deviceId: device.id,
@@ -143,7 +157,12 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
       language: b.value.language ?? contacts.find((c) => c.email.toLowerCase() === to[0].toLowerCase())?.language ?? 'en',
     });
     const letter = await deps.sender.send(stored);
-    deps.audit.record(req.principal, 'letter.send', device.id, { letter: letter.id, to, result: letter.result, ...(letter.error ? { error: letter.error } : {}) });
+    deps.audit.record(req.principal, 'letter.send', device.id, {
+      letter: letter.id,
+      to,
+      result: letter.result,
+      ...(letter.error ? { error: letter.error } : {}),
+    });
     answer(res, letter, true);
   });
 
@@ -152,9 +171,14 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     check(req, 'device:read', stored?.customerId ?? '\u0000', 'letter');
     check(req, 'letter:write');
     if (!stored) throw new HttpError(404, 'letter not found');
-    if (stored.result === 'sent') throw new HttpError(409, `Letter ${stored.id} was already sent at ${stored.sentAt}; it is not sent twice.`, 'already_sent');
+    if (stored.result === 'sent')
+      throw new HttpError(409, `Letter ${stored.id} was already sent at ${stored.sentAt}; it is not sent twice.`, 'already_sent');
     const letter = await deps.sender.send(stored);
-    deps.audit.record(req.principal, 'letter.retry', stored.deviceId, { letter: letter.id, result: letter.result, ...(letter.error ? { error: letter.error } : {}) });
+    deps.audit.record(req.principal, 'letter.retry', stored.deviceId, {
+      letter: letter.id,
+      result: letter.result,
+      ...(letter.error ? { error: letter.error } : {}),
+    });
     answer(res, letter, false);
   });
 

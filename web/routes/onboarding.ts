@@ -1,5 +1,5 @@
 import express, { Router, type Request, type Response } from 'express';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { CsvHeaderError, readOnboardingCsv } from '../../monitor/onboarding/csv.ts';
 import { validateRow } from '../../monitor/onboarding/columns.ts';
 import { onboard, type OnboardingInput, type OnboardingOutcome } from '../../monitor/onboarding/onboard.ts';
@@ -49,7 +49,7 @@ export function onboardingRoutes(registry: Registry, track: (d: Device) => void,
     } catch (err) {
       if (err instanceof CsvHeaderError && !res.headersSent) throw new HttpError(400, `The CSV cannot be read: ${err.message}.`);
       if (err instanceof CsvHeaderError) {
-        res.end(JSON.stringify({ type: 'error', error: err.message }) + '\n');
+        res.end(`${JSON.stringify({ type: 'error', error: err.message })}\n`);
         return;
       }
       throw err;
@@ -101,7 +101,7 @@ async function streamNdjson(outcomes: AsyncIterable<OnboardingOutcome>, res: Res
       buf += `{"line":${o.line},"id":${JSON.stringify(o.id)},"token":"${o.token}"}\n`;
     } else {
       rejected++;
-      buf += JSON.stringify({ line: o.line, error: o.error, status: o.status, ...(o.conflict ? { conflict: o.conflict } : {}) }) + '\n';
+      buf += `${JSON.stringify({ line: o.line, error: o.error, status: o.status, ...(o.conflict ? { conflict: o.conflict } : {}) })}\n`;
     }
     if (buf.length > 64 * 1024) {
       // Respect back-pressure: a slow reader slows the import instead of filling memory.
@@ -110,5 +110,5 @@ async function streamNdjson(outcomes: AsyncIterable<OnboardingOutcome>, res: Res
     }
   }
   if (!headersSent) res.status(200).type('application/x-ndjson');
-  res.end(buf + JSON.stringify({ summary: true, created, rejected }) + '\n');
+  res.end(`${buf + JSON.stringify({ summary: true, created, rejected })}\n`);
 }

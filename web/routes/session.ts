@@ -93,7 +93,13 @@ export function sessionRoutes(deps: SessionRouteDeps): Router {
       throw err;
     }
     // Lax, not Strict: the provider's redirect back is a cross-site navigation.
-    res.cookie(OIDC_STATE_COOKIE, begun.state, { httpOnly: true, sameSite: 'lax', secure: req.secure, path: OIDC_PATH, maxAge: 10 * 60_000 });
+    res.cookie(OIDC_STATE_COOKIE, begun.state, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: req.secure,
+      path: OIDC_PATH,
+      maxAge: 10 * 60_000,
+    });
     res.redirect(302, begun.url);
   });
 
@@ -109,7 +115,10 @@ export function sessionRoutes(deps: SessionRouteDeps): Router {
     if (providerError) throw refused(`the provider answered ${providerError.slice(0, 100)}`, 'oidc_refused');
     let identity;
     try {
-      identity = await deps.oidc.finish(new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`), parseCookies(req.headers.cookie ?? '')[OIDC_STATE_COOKIE]);
+      identity = await deps.oidc.finish(
+        new URL(req.originalUrl, `${req.protocol}://${req.get('host')}`),
+        parseCookies(req.headers.cookie ?? '')[OIDC_STATE_COOKIE],
+      );
     } catch (err) {
       if (err instanceof OidcError) throw refused(err.message, 'oidc_refused');
       throw err;
@@ -143,7 +152,12 @@ export function sessionRoutes(deps: SessionRouteDeps): Router {
       throw new HttpError(401, BAD_CREDENTIALS);
     }
     guard.succeeded(identity, password);
-    const who: Principal = { role: user.role, username: user.username, userId: user.id, ...(user.customerId ? { customerId: user.customerId } : {}) };
+    const who: Principal = {
+      role: user.role,
+      username: user.username,
+      userId: user.id,
+      ...(user.customerId ? { customerId: user.customerId } : {}),
+    };
     const s = signedIn(req, res, who, 'password');
     res.status(201).json({ ...personOf(who, user.name), csrfToken: s.csrfToken, expiresAt: new Date(s.expiresAt).toISOString() });
   });

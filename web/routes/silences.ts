@@ -78,7 +78,8 @@ export function silenceRoutes(d: SilenceRouteDeps): Router {
     if (m.customerId === undefined && p.role === 'customer') m = { ...m, customerId: p.customerId };
     if (m.customerId !== undefined) {
       check(req, 'silence:manage', m.customerId, 'customer');
-      if (!d.customerExists(m.customerId)) throw new HttpError(422, `The silence matches no device: there is no customer "${m.customerId}".`, 'silence_matches_nothing');
+      if (!d.customerExists(m.customerId))
+        throw new HttpError(422, `The silence matches no device: there is no customer "${m.customerId}".`, 'silence_matches_nothing');
     }
     return { owner: m.customerId ?? null, match: m };
   };
@@ -99,11 +100,36 @@ export function silenceRoutes(d: SilenceRouteDeps): Router {
     const times = silenceTimes(body.value, now);
     if (!times.ok) throw new HttpError(422, times.message, 'silence_times');
     const n = count(match, d.maxDevices);
-    if (n === 0) throw new HttpError(422, 'The silence matches no device (none has reported this network or cell, or the customer has none).', 'silence_matches_nothing');
+    if (n === 0)
+      throw new HttpError(
+        422,
+        'The silence matches no device (none has reported this network or cell, or the customer has none).',
+        'silence_matches_nothing',
+      );
     if (n > d.maxDevices && req.principal!.role !== 'admin')
-      throw new HttpError(403, `The silence matches more than ${d.maxDevices} devices (LASTSEEN_SILENCE_MAX_DEVICES); an admin must create it.`, 'silence_too_wide');
-    const s = d.silences.create({ match, customerId: owner, startsAt: times.startsAt, endsAt: times.endsAt, reason: body.value.reason, recurrence: times.recurrence, by: actorName(req.principal!) }, now);
-    d.audit?.record(req.principal, 'silence.create', s.id, { match, startsAt: s.startsAt, endsAt: s.endsAt, recurring: s.recurrence !== null });
+      throw new HttpError(
+        403,
+        `The silence matches more than ${d.maxDevices} devices (LASTSEEN_SILENCE_MAX_DEVICES); an admin must create it.`,
+        'silence_too_wide',
+      );
+    const s = d.silences.create(
+      {
+        match,
+        customerId: owner,
+        startsAt: times.startsAt,
+        endsAt: times.endsAt,
+        reason: body.value.reason,
+        recurrence: times.recurrence,
+        by: actorName(req.principal!),
+      },
+      now,
+    );
+    d.audit?.record(req.principal, 'silence.create', s.id, {
+      match,
+      startsAt: s.startsAt,
+      endsAt: s.endsAt,
+      recurring: s.recurrence !== null,
+    });
     d.changed();
     res.status(201).json({ ...silenceView(s, now), devices: n > d.maxDevices ? `more than ${d.maxDevices}` : n });
   });
@@ -129,7 +155,8 @@ export function silenceRoutes(d: SilenceRouteDeps): Router {
     check(req, 'silence:manage');
     const s = d.silences.get(String(req.params.id));
     // Another customer's silence, or an operator-wide one, is not there for a customer.
-    if (!s || s.deletedAt !== null || (req.principal!.role === 'customer' && s.customerId !== req.principal!.customerId)) throw new HttpError(404, 'silence not found');
+    if (!s || s.deletedAt !== null || (req.principal!.role === 'customer' && s.customerId !== req.principal!.customerId))
+      throw new HttpError(404, 'silence not found');
     const now = d.clock.now();
     const ended = d.silences.delete(s.id, actorName(req.principal!), now)!;
     d.audit?.record(req.principal, 'silence.delete', s.id);

@@ -38,7 +38,13 @@ function validateChannel(c: unknown, i: number, opts: { emailEnabled?: boolean }
     }
     case 'email': {
       if (opts.emailEnabled === false) throw new ChannelConfigError(`${at}: e-mail alerts need LASTSEEN_SMTP_URL to be set on the server.`);
-      const to = typeof o.to === 'string' ? o.to.split(',').map((s) => s.trim()).filter(Boolean) : [];
+      const to =
+        typeof o.to === 'string'
+          ? o.to
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : [];
       if (to.length === 0) throw new ChannelConfigError(`${at}: an e-mail channel needs "to", one or more addresses separated by commas.`);
       const bad = to.find((a) => !EMAIL.test(a));
       if (bad) throw new ChannelConfigError(`${at}: "${bad}" is not an e-mail address.`);

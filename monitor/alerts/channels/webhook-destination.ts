@@ -122,6 +122,7 @@ export class WebhookDestinations {
    * addresses decided here, so a DNS answer that changes after configuration cannot bypass it.
    */
   lookup(resolve = dnsLookup) {
+    // biome-ignore lint/suspicious/noExplicitAny: dns.lookup's callback is overloaded (one address or all); node:net accepts either
     return (hostname: string, options: LookupOptions, callback: (...args: any[]) => void): void => {
       resolve(hostname, { ...options, all: true }, (err, list) => {
         if (err) return callback(err);

@@ -9,7 +9,7 @@ export { WebhookDestinationRefused } from './webhook-destination.ts';
 
 /** `sha256=<hex HMAC-SHA256 of the raw body>` (docs/contract.md §7). Receivers recompute it over the bytes they got. */
 export function signature(rawBody: string | Buffer, secret: string): string {
-  return 'sha256=' + createHmac('sha256', secret).update(rawBody).digest('hex');
+  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
 }
 
 /**
@@ -59,7 +59,8 @@ export class WebhookChannel implements Channel {
         req.end(body);
       });
     } catch (err) {
-      if (err instanceof WebhookDestinationRefused) throw new WebhookDestinationRefused(`webhook ${this.config.url} refused: ${err.message}`);
+      if (err instanceof WebhookDestinationRefused)
+        throw new WebhookDestinationRefused(`webhook ${this.config.url} refused: ${err.message}`);
       const e = err as NodeJS.ErrnoException;
       throw new Error(`webhook ${this.config.url} unreachable: ${e.code ?? e.name ?? e.message}`);
     }

@@ -44,8 +44,10 @@ export const de: Templates = {
     powered_off: 'Prüfen, ob das Gerät absichtlich ausgeschaltet wurde, und es wieder einschalten.',
     connection_lost: 'Behebt sich meist innerhalb von Minuten von selbst; sonst Stromversorgung und Antenne des Geräts prüfen.',
     sim_deactivated: 'SIM-Karte im Konnektivitätsportal wieder aktivieren.',
-    network_outage: 'An den Geräten ist nichts zu tun: Sie melden sich, sobald das Netz wieder da ist. Unser Netzbetrieb arbeitet daran; wir melden uns, wenn die Störung vorbei ist.',
-    never_reported: 'Prüfen, ob das Gerät eingeschaltet und mit der richtigen Serveradresse und den richtigen Zugangsdaten eingerichtet ist.',
+    network_outage:
+      'An den Geräten ist nichts zu tun: Sie melden sich, sobald das Netz wieder da ist. Unser Netzbetrieb arbeitet daran; wir melden uns, wenn die Störung vorbei ist.',
+    never_reported:
+      'Prüfen, ob das Gerät eingeschaltet und mit der richtigen Serveradresse und den richtigen Zugangsdaten eingerichtet ist.',
     device_unresponsive: 'Das Netz sieht das Gerät; Gerät neu starten und eine kürzliche Firmware- oder Konfigurationsänderung prüfen.',
     detached: 'Akku prüfen und ob das Gerät an seiner letzten Position außerhalb der Netzabdeckung ist.',
     coverage_unstable: 'Gerät oder Antenne an einen Ort mit besserer Abdeckung bringen, wenn die Aussetzer anhalten.',
@@ -92,7 +94,9 @@ export const de: Templates = {
   letter: {
     greeting: (v) => `Guten Tag ${v.contact},`,
     subject: (v) =>
-      v.status === 'online' ? `${v.device}: meldet sich, zuletzt ${v.since ?? 'nie'}` : `${v.device}: seit ${v.silentFor} ohne Meldung – ${v.cause}`,
+      v.status === 'online'
+        ? `${v.device}: meldet sich, zuletzt ${v.since ?? 'nie'}`
+        : `${v.device}: seit ${v.silentFor} ohne Meldung – ${v.cause}`,
     opening: (v) =>
       v.sinceLocal === null
         ? `Ihr Gerät ${v.who} hat sich seit der Einrichtung noch nie gemeldet.`

@@ -44,7 +44,8 @@ export const en: Templates = {
     powered_off: 'Check whether the device was switched off on purpose, and switch it on again.',
     connection_lost: 'This usually clears by itself within minutes; if not, check the power supply and antenna of the device.',
     sim_deactivated: 'Reactivate the SIM card in your connectivity portal.',
-    network_outage: 'Nothing to do on the devices: they report again when the network is back. Our network team is on it; we will write again when it is over.',
+    network_outage:
+      'Nothing to do on the devices: they report again when the network is back. Our network team is on it; we will write again when it is over.',
     never_reported: 'Check that the device is switched on and set up with the right server address and credentials.',
     device_unresponsive: 'The network sees the device; restart it, and check a recent firmware or configuration change.',
     detached: 'Check the battery and whether the device is out of coverage at its last position.',
@@ -92,7 +93,9 @@ export const en: Templates = {
   letter: {
     greeting: (v) => `Dear ${v.contact},`,
     subject: (v) =>
-      v.status === 'online' ? `${v.device}: reporting, last heartbeat ${v.since ?? 'never'}` : `${v.device}: silent for ${v.silentFor} – ${v.cause}`,
+      v.status === 'online'
+        ? `${v.device}: reporting, last heartbeat ${v.since ?? 'never'}`
+        : `${v.device}: silent for ${v.silentFor} – ${v.cause}`,
     opening: (v) =>
       v.sinceLocal === null
         ? `your device ${v.who} has not reported since it was set up.`

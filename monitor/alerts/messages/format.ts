@@ -2,7 +2,7 @@
 
 /** "2026-01-01 14:05 UTC": absolute, unambiguous for a reader in any time zone. */
 export function utc(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+  return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 /**

@@ -32,7 +32,15 @@ export interface AlertDraft {
   /** device.flapping: changes counted and the window they fell in. */
   flips?: number;
   windowMs?: number;
-  incident?: { id: string; scope: IncidentInfo['scope']; key: string; openedAt: number; resolvedAt?: number; members: DeviceInfo[]; stillOffline: DeviceInfo[] };
+  incident?: {
+    id: string;
+    scope: IncidentInfo['scope'];
+    key: string;
+    openedAt: number;
+    resolvedAt?: number;
+    members: DeviceInfo[];
+    stillOffline: DeviceInfo[];
+  };
 }
 
 const LIST_MAX = 25;
@@ -96,9 +104,15 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
   if (d) {
     row(t.labels.device, v.device);
     row(t.labels.iccid, v.iccid);
-    row(t.labels.lastSeen, v.since ? (draft.type === 'device.online' ? v.since : `${v.since} (${t.labels.ago(v.silentFor)})`) : t.labels.never);
+    row(
+      t.labels.lastSeen,
+      v.since ? (draft.type === 'device.online' ? v.since : `${v.since} (${t.labels.ago(v.silentFor)})`) : t.labels.never,
+    );
     if (draft.type === 'device.online') row(t.labels.backOnline, `${utc(draft.at)} (${v.silentFor})`);
-    row(t.labels.lastPosition, pos ? `${v.place ? v.place + ', ' : ''}${v.position} (${utc(pos.ts)}) ${mapLink(pos.lat, pos.lon)}` : t.labels.unknown);
+    row(
+      t.labels.lastPosition,
+      pos ? `${v.place ? `${v.place}, ` : ''}${v.position} (${utc(pos.ts)}) ${mapLink(pos.lat, pos.lon)}` : t.labels.unknown,
+    );
     row(t.labels.battery, v.battery ?? t.labels.unknown);
     row(t.labels.signal, v.signal ?? t.labels.unknown);
   }
@@ -111,7 +125,9 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
     if (list.length) {
       lines.push('', `${draft.type === 'incident.resolved' ? t.labels.stillOffline : t.labels.devices}:`);
       for (const m of list.slice(0, LIST_MAX)) {
-        lines.push(`- ${label(m)}, ICCID ${m.iccid ?? t.labels.unknown}${m.lastPosition ? ', ' + coords(m.lastPosition.lat, m.lastPosition.lon) : ''}`);
+        lines.push(
+          `- ${label(m)}, ICCID ${m.iccid ?? t.labels.unknown}${m.lastPosition ? `, ${coords(m.lastPosition.lat, m.lastPosition.lon)}` : ''}`,
+        );
       }
       if (list.length > LIST_MAX) lines.push(t.labels.andMore(list.length - LIST_MAX));
     }

@@ -44,7 +44,8 @@ export const sv: Templates = {
     powered_off: 'Kontrollera om enheten stängdes av med avsikt och slå på den igen.',
     connection_lost: 'Det löser sig oftast av sig självt inom några minuter; annars, kontrollera enhetens strömförsörjning och antenn.',
     sim_deactivated: 'Återaktivera SIM-kortet i er konnektivitetsportal.',
-    network_outage: 'Inget att göra på enheterna: de rapporterar igen när nätet är tillbaka. Vår nätdrift arbetar med det; vi hör av oss när störningen är över.',
+    network_outage:
+      'Inget att göra på enheterna: de rapporterar igen när nätet är tillbaka. Vår nätdrift arbetar med det; vi hör av oss när störningen är över.',
     never_reported: 'Kontrollera att enheten är påslagen och konfigurerad med rätt serveradress och inloggningsuppgifter.',
     device_unresponsive: 'Nätet ser enheten; starta om den och kontrollera en nyligen gjord ändring av firmware eller inställningar.',
     detached: 'Kontrollera batteriet och om enheten är utanför täckning vid sin senaste position.',

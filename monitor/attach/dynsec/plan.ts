@@ -30,7 +30,13 @@ export const CLIENT_MARK = 'lastseen-managed';
 export const ROLE_PREFIX = 'lastseen-';
 
 export interface Acl {
-  acltype: 'publishClientSend' | 'publishClientReceive' | 'subscribeLiteral' | 'subscribePattern' | 'unsubscribeLiteral' | 'unsubscribePattern';
+  acltype:
+    | 'publishClientSend'
+    | 'publishClientReceive'
+    | 'subscribeLiteral'
+    | 'subscribePattern'
+    | 'unsubscribeLiteral'
+    | 'unsubscribePattern';
   topic: string;
   priority: number;
   allow: boolean;
@@ -84,7 +90,12 @@ export function recordedFingerprint(client: ActualClient): string | null {
   return m ? m[1] : null;
 }
 
-export function planClient(desired: DesiredClient | null, actual: ActualClient | null, role: ActualRole | null, randomPassword: () => string): ClientPlan {
+export function planClient(
+  desired: DesiredClient | null,
+  actual: ActualClient | null,
+  role: ActualRole | null,
+  randomPassword: () => string,
+): ClientPlan {
   if (actual && !isOurs(actual)) return { commands: [], conflict: desired !== null };
   if (!desired) {
     if (!actual) return { commands: [], conflict: false };
@@ -138,7 +149,8 @@ function planRole(desired: DesiredClient, role: ActualRole | null): Command[] {
   const have = role.acls ?? [];
   const commands: Command[] = [];
   for (const a of have) {
-    if (!desired.acls.some((d) => same(a, d))) commands.push({ command: 'removeRoleACL', rolename: role.rolename, acltype: a.acltype, topic: a.topic });
+    if (!desired.acls.some((d) => same(a, d)))
+      commands.push({ command: 'removeRoleACL', rolename: role.rolename, acltype: a.acltype, topic: a.topic });
   }
   for (const d of desired.acls) {
     if (!have.some((a) => same(a, d))) commands.push({ command: 'addRoleACL', rolename: role.rolename, ...d });

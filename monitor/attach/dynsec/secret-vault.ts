@@ -57,7 +57,9 @@ export class SecretVault implements SecretKeeper {
     this.del = db.prepare('DELETE FROM dynsec_secrets WHERE name = ?');
     this.one = db.prepare('SELECT sealed FROM dynsec_secrets WHERE name = ?').pluck();
     // Newest first: the customer client's password is its newest key still valid.
-    this.keysOf = db.prepare("SELECT name, sealed FROM dynsec_secrets WHERE kind = 'key' AND owner = ? ORDER BY created_at DESC, rowid DESC");
+    this.keysOf = db.prepare(
+      "SELECT name, sealed FROM dynsec_secrets WHERE kind = 'key' AND owner = ? ORDER BY created_at DESC, rowid DESC",
+    );
     this.customerList = db.prepare("SELECT DISTINCT owner FROM dynsec_secrets WHERE kind = 'key'").pluck();
   }
 
@@ -138,7 +140,7 @@ function loadOrCreateKey(file: string): Buffer {
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);
-    writeSync(fd, randomBytes(32).toString('base64') + '\n');
+    writeSync(fd, `${randomBytes(32).toString('base64')}\n`);
     closeSync(fd);
     chmodSync(file, 0o600);
   } catch (err) {

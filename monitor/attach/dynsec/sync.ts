@@ -6,7 +6,16 @@ import type { CredentialChange, CredentialChanges } from '../../registry/credent
 import type { Registry } from '../../registry/registry.ts';
 import { DynsecControl, type Response } from './control.ts';
 import { customerRoleName, desiredCustomer, desiredDevice, deviceRoleName, UnsafeIdError } from './desired.ts';
-import { CLIENT_MARK, isOurs, planClient, ROLE_PREFIX, type ActualClient, type ActualRole, type Command, type DesiredClient } from './plan.ts';
+import {
+  CLIENT_MARK,
+  isOurs,
+  planClient,
+  ROLE_PREFIX,
+  type ActualClient,
+  type ActualRole,
+  type Command,
+  type DesiredClient,
+} from './plan.ts';
 import type { SecretVault } from './secret-vault.ts';
 
 export interface DynsecSyncOptions {
@@ -158,7 +167,8 @@ export function createDynsecSync(opts: DynsecSyncOptions): DynsecSync {
     try {
       responses = await control!.send(commands);
     } catch (err) {
-      for (const c of commands) m.commands.inc({ command: c.command, result: /within/.test((err as Error).message) ? 'timeout' : 'failed' });
+      for (const c of commands)
+        m.commands.inc({ command: c.command, result: /within/.test((err as Error).message) ? 'timeout' : 'failed' });
       throw err;
     }
     commands.forEach((c, i) => {
@@ -171,7 +181,10 @@ export function createDynsecSync(opts: DynsecSyncOptions): DynsecSync {
         errors.set(i, error);
         m.commands.inc({ command: c.command, result: 'error' });
         const key = what(i);
-        log.error({ command: c.command, [key.slice(0, key.indexOf(':'))]: key.slice(key.indexOf(':') + 1), error }, 'dynsec command refused by Mosquitto');
+        log.error(
+          { command: c.command, [key.slice(0, key.indexOf(':'))]: key.slice(key.indexOf(':') + 1), error },
+          'dynsec command refused by Mosquitto',
+        );
       } else m.commands.inc({ command: c.command, result: 'ok' });
     });
     return { responses, errors };
@@ -189,7 +202,8 @@ export function createDynsecSync(opts: DynsecSyncOptions): DynsecSync {
     }
   }
 
-  const usernameOf = (key: string) => (key.startsWith('device:') ? key.slice('device:'.length) : `customer:${key.slice('customer:'.length)}`);
+  const usernameOf = (key: string) =>
+    key.startsWith('device:') ? key.slice('device:'.length) : `customer:${key.slice('customer:'.length)}`;
   const roleOf = (key: string) => (key.startsWith('device:') ? deviceRoleName(key.slice(7)) : customerRoleName(key.slice(9)));
   const randomPassword = () => randomBytes(24).toString('base64url');
 
@@ -242,7 +256,9 @@ export function createDynsecSync(opts: DynsecSyncOptions): DynsecSync {
   async function resync(): Promise<void> {
     const started = clock.now();
     const clients = new Map((await list('listClients', 'clients')).map((c) => [c.username as string, c as unknown as ActualClient]));
-    const roles = new Map((await list('listRoles', 'roles')).map((r) => [r.rolename as string, r as unknown as ActualRole & { textname?: string }]));
+    const roles = new Map(
+      (await list('listRoles', 'roles')).map((r) => [r.rolename as string, r as unknown as ActualRole & { textname?: string }]),
+    );
     const covered = new Set(dirty);
     dirty.clear();
     const commands: Command[] = [];
@@ -305,7 +321,8 @@ export function createDynsecSync(opts: DynsecSyncOptions): DynsecSync {
         if (!owner[i + j].startsWith('role:')) dirty.add(owner[i + j]);
       }
     }
-    if (noToken > 0) log.warn({ devices: noToken }, 'devices without a sealed token are disabled at Mosquitto until their token is rotated');
+    if (noToken > 0)
+      log.warn({ devices: noToken }, 'devices without a sealed token are disabled at Mosquitto until their token is rotated');
     log.info({ clients: wanted.size, commands: commands.length, failed, ms: clock.now() - started }, 'dynsec resync done');
     if (failed > 0) throw new Error(`resync: Mosquitto refused ${failed} command(s); those items are retried`);
   }
@@ -374,7 +391,10 @@ export function createDynsecSync(opts: DynsecSyncOptions): DynsecSync {
 function dynsecMetrics(registry: PromRegistry) {
   const existing = registry.getSingleMetric('lastseen_dynsec_commands_total');
   if (existing) {
-    return { commands: existing as Counter<'command' | 'result'>, pending: registry.getSingleMetric('lastseen_dynsec_pending_changes') as Gauge };
+    return {
+      commands: existing as Counter<'command' | 'result'>,
+      pending: registry.getSingleMetric('lastseen_dynsec_pending_changes') as Gauge,
+    };
   }
   return {
     commands: new Counter({

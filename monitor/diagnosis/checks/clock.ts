@@ -43,7 +43,12 @@ export function clockCheck(f: Facts): Check {
     case 'suspect':
       return { name: 'clock', level: 'yellow', finding: `${stamps}, those placed on receive time; the rest on device time`, evidence };
     case 'ok':
-      return { name: 'clock', level: 'green', finding: `device clock believed${lag ? ` (live heartbeats stamped ${lag})` : ''}: history on device time`, evidence };
+      return {
+        name: 'clock',
+        level: 'green',
+        finding: `device clock believed${lag ? ` (live heartbeats stamped ${lag})` : ''}: history on device time`,
+        evidence,
+      };
   }
 }
 

@@ -33,14 +33,30 @@ export function dataSessionCheck(f: Facts, t: Thresholds): Check {
   const quiet = f.status === 'late' || f.status === 'offline';
   const cell = s.cellId !== null ? ` on cell ${s.cellId}${s.rat ? ` (${s.rat})` : ''}` : '';
   if (s.reattachesLastHour >= t.reattachStormPerHour) {
-    return { name: 'data_session', level: 'red', finding: `${s.reattachesLastHour} re-attaches in the last hour${cell}: at the edge of coverage`, evidence };
+    return {
+      name: 'data_session',
+      level: 'red',
+      finding: `${s.reattachesLastHour} re-attaches in the last hour${cell}: at the edge of coverage`,
+      evidence,
+    };
   }
   const since = s.since === null ? '' : ` since ${utc(s.since, f.now)}`;
   if (s.state === 'open') {
     const last = s.lastAliveAt === null ? '' : `, last record ${utc(s.lastAliveAt, f.now)}`;
     if (!quiet) return { name: 'data_session', level: 'green', finding: `data session open${since}${cell}${last}`, evidence };
-    if (s.simOnly) return { name: 'data_session', level: 'yellow', finding: `data session open${since}${cell} but its interim records stopped${last}`, evidence };
-    return { name: 'data_session', level: 'red', finding: `data session open${since}${cell}${last}, but no heartbeat comes through it`, evidence };
+    if (s.simOnly)
+      return {
+        name: 'data_session',
+        level: 'yellow',
+        finding: `data session open${since}${cell} but its interim records stopped${last}`,
+        evidence,
+      };
+    return {
+      name: 'data_session',
+      level: 'red',
+      finding: `data session open${since}${cell}${last}, but no heartbeat comes through it`,
+      evidence,
+    };
   }
   const why = s.terminateCause ? ` (${s.terminateCause})` : '';
   if (!quiet) return { name: 'data_session', level: 'green', finding: `data session closed${since}${why}, as between reports`, evidence };

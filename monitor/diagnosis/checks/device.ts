@@ -22,7 +22,11 @@ export function batteryCheck(f: Facts, t: Thresholds): Check {
     perHour: tr ? round2(tr.perHour) : null,
     trendHours: tr ? round2(tr.spanHours) : null,
   };
-  const trendText = tr ? (Math.abs(tr.change) < 1 ? ', steady' : `, ${signed(tr.perHour)} %/h over ${duration(tr.spanHours * 3_600_000)}`) : '';
+  const trendText = tr
+    ? Math.abs(tr.change) < 1
+      ? ', steady'
+      : `, ${signed(tr.perHour)} %/h over ${duration(tr.spanHours * 3_600_000)}`
+    : '';
   const finding = `${num(b.value)} % at ${utc(b.at, f.now)}${trendText}`;
   if (b.value <= t.criticalBatteryPercent) return { name: 'battery', level: 'red', finding: `${finding}: critical`, evidence };
   if (b.value <= t.lowBatteryPercent) return { name: 'battery', level: 'yellow', finding: `${finding}: low`, evidence };

@@ -65,7 +65,15 @@ export class InfluxV1Sink implements BatchSink {
         // outage from it ("No host available" for up to 10 s after one failure).
         maxRetries: 0,
         requestTimeout: opts.requestTimeoutMs ?? 10_000,
-        backoff: { getDelay: () => 0, next() { return this; }, reset() { return this; } },
+        backoff: {
+          getDelay: () => 0,
+          next() {
+            return this;
+          },
+          reset() {
+            return this;
+          },
+        },
       },
     });
   }

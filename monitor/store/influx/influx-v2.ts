@@ -58,7 +58,10 @@ export class InfluxV2Sink implements BatchSink {
         await this.writeApi.flush();
       } catch (err) {
         const status = err instanceof HttpError ? err.statusCode : undefined;
-        throw new SinkError(`InfluxDB 2 ${status ? `answered ${status}` : 'unreachable'}: ${String((err as Error).message).slice(0, 300)}`, isRetryableStatus(status));
+        throw new SinkError(
+          `InfluxDB 2 ${status ? `answered ${status}` : 'unreachable'}: ${String((err as Error).message).slice(0, 300)}`,
+          isRetryableStatus(status),
+        );
       }
     }
   }

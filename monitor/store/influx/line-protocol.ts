@@ -20,7 +20,11 @@ import type { Row } from '../spool/rows.ts';
 export function rowToLine(row: Row): string {
   if (row.k === 'h') return heartbeatLine(row.hb, row.t);
   const ev = row.ev;
-  const tags: [string, string][] = [['customer', ev.customerId], ['device', ev.deviceId], ['kind', ev.kind]];
+  const tags: [string, string][] = [
+    ['customer', ev.customerId],
+    ['device', ev.deviceId],
+    ['kind', ev.kind],
+  ];
   return genericLine(EVENT_MEASUREMENT, tags, ev as unknown as Record<string, unknown>, EVENT_FIELD_LIST, row.t);
 }
 
@@ -29,25 +33,25 @@ export function rowToLine(row: Row): string {
  * path (5× faster than the generic loop; a test checks both agree).
  */
 function heartbeatLine(hb: StoredHeartbeat, t: number): string {
-  let s = HEARTBEAT_MEASUREMENT + tag('customer', hb.customerId) + tag('device', hb.deviceId) + ' receivedAt=' + Math.trunc(hb.receivedAt) + 'i';
-  if (isNum(hb.ts)) s += ',ts=' + Math.trunc(hb.ts) + 'i';
-  if (isNum(hb.seq)) s += ',seq=' + Math.trunc(hb.seq) + 'i';
-  if (isNum(hb.interval)) s += ',interval=' + hb.interval;
-  if (isNum(hb.lat)) s += ',lat=' + hb.lat;
-  if (isNum(hb.lon)) s += ',lon=' + hb.lon;
-  if (isNum(hb.alt)) s += ',alt=' + hb.alt;
-  if (isNum(hb.battery)) s += ',battery=' + hb.battery;
-  if (isNum(hb.rssi)) s += ',rssi=' + hb.rssi;
-  if (hb.rat != null) s += ',rat=' + str(hb.rat);
-  if (isNum(hb.mcc)) s += ',mcc=' + Math.trunc(hb.mcc) + 'i';
-  if (isNum(hb.mnc)) s += ',mnc=' + Math.trunc(hb.mnc) + 'i';
-  if (isNum(hb.cellId)) s += ',cellId=' + Math.trunc(hb.cellId) + 'i';
-  if (hb.iccid != null) s += ',iccid=' + str(hb.iccid);
-  if (isNum(hb.temp)) s += ',temp=' + hb.temp;
-  if (isNum(hb.activity)) s += ',activity=' + Math.trunc(hb.activity) + 'i';
-  if (isNum(hb.bytesUp)) s += ',bytesUp=' + Math.trunc(hb.bytesUp) + 'i';
-  if (isNum(hb.bytesDown)) s += ',bytesDown=' + Math.trunc(hb.bytesDown) + 'i';
-  return s + ' ' + t;
+  let s = `${HEARTBEAT_MEASUREMENT + tag('customer', hb.customerId) + tag('device', hb.deviceId)} receivedAt=${Math.trunc(hb.receivedAt)}i`;
+  if (isNum(hb.ts)) s += `,ts=${Math.trunc(hb.ts)}i`;
+  if (isNum(hb.seq)) s += `,seq=${Math.trunc(hb.seq)}i`;
+  if (isNum(hb.interval)) s += `,interval=${hb.interval}`;
+  if (isNum(hb.lat)) s += `,lat=${hb.lat}`;
+  if (isNum(hb.lon)) s += `,lon=${hb.lon}`;
+  if (isNum(hb.alt)) s += `,alt=${hb.alt}`;
+  if (isNum(hb.battery)) s += `,battery=${hb.battery}`;
+  if (isNum(hb.rssi)) s += `,rssi=${hb.rssi}`;
+  if (hb.rat != null) s += `,rat=${str(hb.rat)}`;
+  if (isNum(hb.mcc)) s += `,mcc=${Math.trunc(hb.mcc)}i`;
+  if (isNum(hb.mnc)) s += `,mnc=${Math.trunc(hb.mnc)}i`;
+  if (isNum(hb.cellId)) s += `,cellId=${Math.trunc(hb.cellId)}i`;
+  if (hb.iccid != null) s += `,iccid=${str(hb.iccid)}`;
+  if (isNum(hb.temp)) s += `,temp=${hb.temp}`;
+  if (isNum(hb.activity)) s += `,activity=${Math.trunc(hb.activity)}i`;
+  if (isNum(hb.bytesUp)) s += `,bytesUp=${Math.trunc(hb.bytesUp)}i`;
+  if (isNum(hb.bytesDown)) s += `,bytesDown=${Math.trunc(hb.bytesDown)}i`;
+  return `${s} ${t}`;
 }
 
 /** Finite number (NaN or Infinity would make the whole 5 000-line request a 400). */
@@ -57,14 +61,20 @@ function isNum(v: unknown): v is number {
 
 function str(v: unknown): string {
   const s = String(v);
-  return '"' + (STRING_SPECIAL.test(s) ? s.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ') : s) + '"';
+  return `"${STRING_SPECIAL.test(s) ? s.replace(/[\\"]/g, '\\$&').replace(/[\r\n]/g, ' ') : s}"`;
 }
 
 /** A line through the field tables: events, and the reference the heartbeat fast path is tested against. Tags in key order. */
-export function genericLine(measurement: string, tags: [string, string][], values: Record<string, unknown>, list: readonly (readonly [string, FieldType])[], t: number): string {
+export function genericLine(
+  measurement: string,
+  tags: [string, string][],
+  values: Record<string, unknown>,
+  list: readonly (readonly [string, FieldType])[],
+  t: number,
+): string {
   let s = measurement;
   for (const [k, v] of tags) s += tag(k, v);
-  return s + fields(values, list) + ' ' + t;
+  return `${s + fields(values, list)} ${t}`;
 }
 
 const TAG_SPECIAL = /[,= \\\r\n]/;
@@ -72,7 +82,7 @@ const STRING_SPECIAL = /["\\\r\n]/;
 
 function tag(key: string, value: string): string {
   if (value === '' || value === undefined || value === null) return '';
-  return ',' + key + '=' + (TAG_SPECIAL.test(value) ? escapeTagValue(value) : value);
+  return `,${key}=${TAG_SPECIAL.test(value) ? escapeTagValue(value) : value}`;
 }
 
 function fields(values: Record<string, unknown>, list: readonly (readonly [string, FieldType])[]): string {
@@ -87,9 +97,9 @@ function fields(values: Record<string, unknown>, list: readonly (readonly [strin
       text = str(v);
     } else {
       if (!isNum(v)) continue;
-      text = type === 'int' ? Math.trunc(v) + 'i' : String(v);
+      text = type === 'int' ? `${Math.trunc(v)}i` : String(v);
     }
-    out += sep + key + '=' + text;
+    out += `${sep + key}=${text}`;
     sep = ',';
   }
   return out;
@@ -107,6 +117,6 @@ export function sanitizeTagValue(s: string): string {
 /** Rows as one request body, one line each. */
 export function rowsToBody(rows: readonly Row[]): string {
   let body = '';
-  for (let i = 0; i < rows.length; i++) body += rowToLine(rows[i]) + '\n';
+  for (let i = 0; i < rows.length; i++) body += `${rowToLine(rows[i])}\n`;
   return body;
 }

@@ -89,7 +89,7 @@ export class Spool {
       const seg = this.writable(rows[i]);
       const n = Math.min(take - i, this.segmentRows - seg.rows);
       let text = '';
-      for (let j = i; j < i + n; j++) text += JSON.stringify(rows[j]) + '\n';
+      for (let j = i; j < i + n; j++) text += `${JSON.stringify(rows[j])}\n`;
       appendFileSync(seg.file, text);
       seg.rows += n;
       this.total += n;

@@ -285,7 +285,8 @@ export class SpoolingStore implements TimeSeriesStore {
         continue;
       }
       // A second send only for a full batch; a trickle waits for the one in flight.
-      const canSend = this.inFlight === 0 ? this.buffer.length > 0 : this.inFlight < this.writeConcurrency && this.buffer.length >= this.batchSize;
+      const canSend =
+        this.inFlight === 0 ? this.buffer.length > 0 : this.inFlight < this.writeConcurrency && this.buffer.length >= this.batchSize;
       if (!canSend) {
         if (this.inFlight === 0) return;
         await this.sendFinished();
@@ -325,7 +326,10 @@ export class SpoolingStore implements TimeSeriesStore {
         const lost = (err as SinkError).droppedRows ?? rows.length;
         this.dropped += lost;
         this.counters.rejected?.inc(lost);
-        this.log?.error({ err: (err as Error).message, rows: rows.length, lost, store: this.name }, 'store refused rows as invalid; not retrying them');
+        this.log?.error(
+          { err: (err as Error).message, rows: rows.length, lost, store: this.name },
+          'store refused rows as invalid; not retrying them',
+        );
         return 'rejected';
       }
       this.log?.warn({ err: (err as Error).message, retryInMs: this.retryDelay, store: this.name }, 'store unavailable; spooling');
@@ -364,7 +368,10 @@ export class SpoolingStore implements TimeSeriesStore {
     this.counters.dropped?.inc(lost);
     if (!this.full) {
       this.full = true;
-      this.log?.error({ rows: this.spool.rows, dropped: lost, store: this.name }, 'spool is full: dropping heartbeats until the store is back');
+      this.log?.error(
+        { rows: this.spool.rows, dropped: lost, store: this.name },
+        'spool is full: dropping heartbeats until the store is back',
+      );
       this.onFull?.({ rows: this.spool.rows, dropped: lost });
     }
   }

@@ -40,7 +40,10 @@ export class DiskHealth {
     }
     this.problems.set(file, reason);
     this.errors.inc({ file, code: err?.code ?? 'unknown' });
-    this.log.error({ file, code: err?.code, reason }, 'cannot write: heartbeats are held in memory unacknowledged and retried with backoff');
+    this.log.error(
+      { file, code: err?.code, reason },
+      'cannot write: heartbeats are held in memory unacknowledged and retried with backoff',
+    );
   }
 
   /** One write (a request's) failed; true if it was the disk being full (the caller answers 507). */

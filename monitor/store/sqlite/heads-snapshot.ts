@@ -57,7 +57,8 @@ export class HeadsSnapshots {
    * Returns the newest row id in the table.
    */
   recover(slotFor: (id: string) => number): number {
-    const meta = (key: string) => (this.db.prepare('SELECT value FROM store_meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
+    const meta = (key: string) =>
+      (this.db.prepare('SELECT value FROM store_meta WHERE key = ?').pluck().get(key) as number | undefined) ?? 0;
     this.gen = meta('heads_gen');
     this.upto = meta('heads_upto');
     this.cursor = -1;

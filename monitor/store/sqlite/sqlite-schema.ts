@@ -90,12 +90,35 @@ export function openSchema(db: Database.Database): void {
  * test's "full" heartbeat checks every field comes back in its place.
  */
 export function heartbeatInsert(db: Database.Database): (id: number, prev: number | null, h: StoredHeartbeat) => void {
-  const insert: Statement = db.prepare(`INSERT INTO heartbeats (id, prev, ${COLUMNS}) VALUES (${Array(HB_FIELDS.length + 2).fill('?').join(', ')})`);
+  const insert: Statement = db.prepare(
+    `INSERT INTO heartbeats (id, prev, ${COLUMNS}) VALUES (${Array(HB_FIELDS.length + 2)
+      .fill('?')
+      .join(', ')})`,
+  );
   return (id, prev, h) => {
     insert.run(
-      id, prev, h.deviceId, h.customerId, h.receivedAt, h.ts ?? null, h.seq ?? null, h.interval ?? null, h.lat ?? null, h.lon ?? null,
-      h.alt ?? null, h.battery ?? null, h.rssi ?? null, h.rat ?? null, h.mcc ?? null, h.mnc ?? null, h.cellId ?? null,
-      h.iccid ?? null, h.temp ?? null, h.activity ?? null, h.bytesUp ?? null, h.bytesDown ?? null,
+      id,
+      prev,
+      h.deviceId,
+      h.customerId,
+      h.receivedAt,
+      h.ts ?? null,
+      h.seq ?? null,
+      h.interval ?? null,
+      h.lat ?? null,
+      h.lon ?? null,
+      h.alt ?? null,
+      h.battery ?? null,
+      h.rssi ?? null,
+      h.rat ?? null,
+      h.mcc ?? null,
+      h.mnc ?? null,
+      h.cellId ?? null,
+      h.iccid ?? null,
+      h.temp ?? null,
+      h.activity ?? null,
+      h.bytesUp ?? null,
+      h.bytesDown ?? null,
     );
   };
 }

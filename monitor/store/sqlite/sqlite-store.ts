@@ -351,7 +351,9 @@ export class SqliteStore implements TimeSeriesStore {
       kind: string;
       data: string;
     }[];
-    return rows.map((r) => ({ deviceId: r.device_id, customerId: r.customer_id, at: r.at, kind: r.kind, ...JSON.parse(r.data) }) as DeviceEvent);
+    return rows.map(
+      (r) => ({ deviceId: r.device_id, customerId: r.customer_id, at: r.at, kind: r.kind, ...JSON.parse(r.data) }) as DeviceEvent,
+    );
   }
 
   async close(): Promise<void> {

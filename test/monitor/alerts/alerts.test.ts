@@ -27,13 +27,45 @@ describe('createAlerts', () => {
     const clock = new ManualClock(T0);
     const bus = new EventBus(silentLogger);
     const liveness = new LivenessTracker(clock, bus);
-    const customer: Customer = { id: 'otters', name: 'Sea Otters FR', offlineAfter: null, language: 'sv', channels: [{ type: 'webhook', url: rx.url, secret: 's3cret-value' }], parentId: null, communicationPlan: null, ratePlan: null, alertPolicy: null, diagnosis: null, contacts: [], createdAt: T0 };
-    const dev: Device = { id: 'o1', customerId: 'otters', name: 'Loutre', iccid: '89330123456789012345', imsi: null, msisdn: null, interval: 60, offlineAfter: 180, species: 'otter', imei: null, nickname: null, tagModel: null, simState: 'activated', custom: {}, createdAt: T0 };
+    const customer: Customer = {
+      id: 'otters',
+      name: 'Sea Otters FR',
+      offlineAfter: null,
+      language: 'sv',
+      channels: [{ type: 'webhook', url: rx.url, secret: 's3cret-value' }],
+      parentId: null,
+      communicationPlan: null,
+      ratePlan: null,
+      alertPolicy: null,
+      diagnosis: null,
+      contacts: [],
+      createdAt: T0,
+    };
+    const dev: Device = {
+      id: 'o1',
+      customerId: 'otters',
+      name: 'Loutre',
+      iccid: '89330123456789012345',
+      imsi: null,
+      msisdn: null,
+      interval: 60,
+      offlineAfter: 180,
+      species: 'otter',
+      imei: null,
+      nickname: null,
+      tagModel: null,
+      simState: 'activated',
+      custom: {},
+      createdAt: T0,
+    };
     const registry = new Registry();
     const live: { rooms: string[]; event: string; id: string }[] = [];
     const alerts = createAlerts({
       socketEmit: (rooms, event, payload) => void live.push({ rooms, event, id: payload.id }),
-      file: t.file, clock, log: silentLogger, registry,
+      file: t.file,
+      clock,
+      log: silentLogger,
+      registry,
       webhookDestinations: new WebhookDestinations(parseWebhookAllow('127.0.0.1')),
       lookup: (id) => (id === dev.id ? deviceInfo(dev, liveness.get(id)) : undefined),
       customer: (id) => (id === customer.id ? customerInfo(customer) : undefined),

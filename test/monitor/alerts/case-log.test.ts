@@ -7,12 +7,31 @@ import type { AlertRecord } from '../../../monitor/alerts/store.ts';
 const T = Date.UTC(2026, 0, 5, 8);
 const iso = (ms: number) => new Date(ms).toISOString();
 const sil = (over: Partial<Silence>): Silence => ({
-  id: 's', match: { deviceId: 'g1' }, customerId: 'kwt', startsAt: T, endsAt: T + 10_000, reason: 'r', recurrence: null, by: 'agent:1', createdAt: T, deletedAt: null, deletedBy: null, ...over,
+  id: 's',
+  match: { deviceId: 'g1' },
+  customerId: 'kwt',
+  startsAt: T,
+  endsAt: T + 10_000,
+  reason: 'r',
+  recurrence: null,
+  by: 'agent:1',
+  createdAt: T,
+  deletedAt: null,
+  deletedBy: null,
+  ...over,
 });
 
 describe('case log', () => {
   it('merges notes, alerts, acks, ends and covering silences in time order', () => {
-    const alert = { id: 'a1', type: 'device.offline', state: 'resolved', at: iso(T + 2000), resolvedAt: iso(T + 9000), ack: { by: 'wanjiru', at: iso(T + 3000) }, event: { message: 'Twiga is offline' } } as unknown as AlertRecord;
+    const alert = {
+      id: 'a1',
+      type: 'device.offline',
+      state: 'resolved',
+      at: iso(T + 2000),
+      resolvedAt: iso(T + 9000),
+      ack: { by: 'wanjiru', at: iso(T + 3000) },
+      event: { message: 'Twiga is offline' },
+    } as unknown as AlertRecord;
     const log = caseLog(
       { id: 'g1', customerId: 'kwt', mcc: 639, mnc: 2, cellId: 7 },
       {
@@ -39,7 +58,15 @@ describe('case log', () => {
   });
 
   it('marks a silenced alert as not sent', () => {
-    const alert = { id: 'a2', type: 'device.offline', state: 'silenced', at: iso(T), resolvedAt: null, ack: null, event: { message: 'm' } } as unknown as AlertRecord;
+    const alert = {
+      id: 'a2',
+      type: 'device.offline',
+      state: 'silenced',
+      at: iso(T),
+      resolvedAt: null,
+      ack: null,
+      event: { message: 'm' },
+    } as unknown as AlertRecord;
     expect(caseLog({ id: 'g1', customerId: 'kwt' }, { notes: [], alerts: [alert], silences: [] }, 'staff')).toEqual([
       { at: T, kind: 'alert', alertId: 'a2', type: 'device.offline', state: 'silenced', sent: false, message: 'm' },
     ]);

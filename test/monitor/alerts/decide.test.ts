@@ -7,7 +7,14 @@ import { device } from './harness.ts';
 
 const T = Date.UTC(2026, 0, 1);
 const ctx = (now: number, startedAt = T - 86_400_000) => ({ now, startedAt });
-const off = (at: number, lastSeen: number): StatusChange => ({ deviceId: 'd', customerId: 'c', from: 'online', to: 'offline', at, lastSeen });
+const off = (at: number, lastSeen: number): StatusChange => ({
+  deviceId: 'd',
+  customerId: 'c',
+  from: 'online',
+  to: 'offline',
+  at,
+  lastSeen,
+});
 const on = (at: number): StatusChange => ({ deviceId: 'd', customerId: 'c', from: 'offline', to: 'online', at, lastSeen: at });
 const kinds = (e: Effect[]) => e.map((x) => x.kind);
 
@@ -26,7 +33,9 @@ function run(steps: StatusChange[], startedAt?: number) {
 describe('decide', () => {
   it('holds an offline for the correlation window and sends online only after a sent offline', () => {
     const first = decide(emptyState('d', 'c'), off(T, T - 300_000), P, ctx(T));
-    expect(first.effects).toEqual([{ kind: 'hold', outage: expect.objectContaining({ report: 'pending', releaseAt: T + P.holdMs, lastSeen: T - 300_000 }) }]);
+    expect(first.effects).toEqual([
+      { kind: 'hold', outage: expect.objectContaining({ report: 'pending', releaseAt: T + P.holdMs, lastSeen: T - 300_000 }) },
+    ]);
     const sent: DeviceAlertState = { ...first.state, outage: { ...first.state.outage!, report: 'sent' } };
     expect(kinds(decide(sent, on(T + 60_000), P, ctx(T + 60_000)).effects)).toEqual(['online']);
     expect(kinds(decide(first.state, on(T + 2_000), P, ctx(T + 2_000)).effects)).toEqual(['cancel']);
@@ -53,9 +62,25 @@ describe('decide', () => {
   });
 
   it('sends device.flapping once at the fifth change and nothing after, until stable', () => {
-    const steps = [off(T, T - 1), on(T + 3e3), off(T + 6e3, T + 3e3), on(T + 9e3), off(T + 12e3, T + 9e3), on(T + 15e3), off(T + 18e3, T + 15e3)];
+    const steps = [
+      off(T, T - 1),
+      on(T + 3e3),
+      off(T + 6e3, T + 3e3),
+      on(T + 9e3),
+      off(T + 12e3, T + 9e3),
+      on(T + 15e3),
+      off(T + 18e3, T + 15e3),
+    ];
     const { s, out } = run(steps);
-    expect(out.map((k) => k.filter((x) => x !== 'watch-stable'))).toEqual([['hold'], ['cancel'], ['hold'], ['cancel'], ['flapping'], [], []]);
+    expect(out.map((k) => k.filter((x) => x !== 'watch-stable'))).toEqual([
+      ['hold'],
+      ['cancel'],
+      ['hold'],
+      ['cancel'],
+      ['flapping'],
+      [],
+      [],
+    ]);
     expect(s.flapping).not.toBeNull();
     expect(s.outage?.report).toBe('silent');
     expect(settle(s, P, T + 18e3 + P.flapStableMs - 1).effects).toEqual([]);
@@ -67,7 +92,11 @@ describe('decide', () => {
 
 describe('correlate', () => {
   const h = (id: string, customerId: string, releaseAt: number, extra = {}, restart = false): Held => ({
-    deviceId: id, customerId, releaseAt, device: device(id, customerId, extra), restart,
+    deviceId: id,
+    customerId,
+    releaseAt,
+    device: device(id, customerId, extra),
+    restart,
   });
   const policy = () => P;
 
@@ -80,10 +109,20 @@ describe('correlate', () => {
 
   it('splits a cell outage per customer and hints the cause to a customer with a single device there', () => {
     const cell = { mcc: 639, mnc: 2, cellId: 77 };
-    const held = [h('a1', 'a', T, cell), h('a2', 'a', T, cell), h('a3', 'a', T, cell), h('a4', 'a', T, cell), h('b1', 'b', T, cell), h('x', 'b', T)];
+    const held = [
+      h('a1', 'a', T, cell),
+      h('a2', 'a', T, cell),
+      h('a3', 'a', T, cell),
+      h('a4', 'a', T, cell),
+      h('b1', 'b', T, cell),
+      h('x', 'b', T),
+    ];
     const c = correlate(held, [], T, P, policy);
     expect(c.opens).toEqual([{ customerId: 'a', scope: 'cell', key: '639-02-77', deviceIds: ['a1', 'a2', 'a3', 'a4'] }]);
-    expect(c.singles).toEqual([{ deviceId: 'b1', hint: 'cell' }, { deviceId: 'x', hint: null }]);
+    expect(c.singles).toEqual([
+      { deviceId: 'b1', hint: 'cell' },
+      { deviceId: 'x', hint: null },
+    ]);
   });
 
   it('lets held devices join an open incident of their customer and keeps restart-held ones until due', () => {

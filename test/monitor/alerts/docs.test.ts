@@ -10,7 +10,15 @@ const draft: AlertDraft = {
   at: AT,
   customerId: 'kws',
   customerName: 'Kenya Wildlife Service',
-  device: { id: 'collar-17', name: 'Kito', customerId: 'kws', iccid: '8925402000012345678', lastPosition: { lat: 0.0235, lon: 36.8998, ts: AT - 8_100_000 }, battery: 12, rssi: -97 },
+  device: {
+    id: 'collar-17',
+    name: 'Kito',
+    customerId: 'kws',
+    iccid: '8925402000012345678',
+    lastPosition: { lat: 0.0235, lon: 36.8998, ts: AT - 8_100_000 },
+    battery: 12,
+    rssi: -97,
+  },
   lastSeen: AT - 7_800_000,
   cause: 'battery_depleted',
 };

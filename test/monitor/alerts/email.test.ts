@@ -34,7 +34,11 @@ async function startSmtp(env: Record<string, string> = {}) {
       else mails.push(msg);
     });
   });
-  return { port, mails, stop: () => new Promise<void>((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')))) };
+  return {
+    port,
+    mails,
+    stop: () => new Promise<void>((r) => (child.exitCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')))),
+  };
 }
 
 /** Decode a quoted-printable body as nodemailer writes it. */
@@ -44,10 +48,24 @@ function decodeQp(s: string): string {
 }
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
-const customer: CustomerInfo = { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [{ type: 'email', to: 'ops@kws.example, vet@kws.example' }] };
+const customer: CustomerInfo = {
+  id: 'kws',
+  name: 'Kenya Wildlife',
+  language: 'en',
+  channels: [{ type: 'email', to: 'ops@kws.example, vet@kws.example' }],
+};
 const alert = () =>
   render(
-    { id: 'a_mail', type: 'device.offline', at: T0, customerId: 'kws', customerName: 'Kenya Wildlife', device: device('kito', 'kws', { name: 'Kito', battery: 12, rssi: -97 }), lastSeen: T0 - 7_800_000 + 300_000, cause: 'unknown' },
+    {
+      id: 'a_mail',
+      type: 'device.offline',
+      at: T0,
+      customerId: 'kws',
+      customerName: 'Kenya Wildlife',
+      device: device('kito', 'kws', { name: 'Kito', battery: 12, rssi: -97 }),
+      lastSeen: T0 - 7_800_000 + 300_000,
+      cause: 'unknown',
+    },
     'en',
     T0 + 300_000,
   );
@@ -64,15 +82,25 @@ describe('e-mail channel', () => {
     cleanups.push(smtp.stop);
     const transport = smtpTransport(`smtp://127.0.0.1:${smtp.port}`);
     cleanups.push(() => transport.close());
-    await new EmailChannel({ to: 'ops@kws.example, vet@kws.example' }, transport, 'lastseen <alerts@lastseen.example>').send(alert(), customer);
+    await new EmailChannel({ to: 'ops@kws.example, vet@kws.example' }, transport, 'lastseen <alerts@lastseen.example>').send(
+      alert(),
+      customer,
+    );
     await expect.poll(() => smtp.mails.length).toBe(1);
     const mail = smtp.mails[0];
     expect(mail.to).toEqual(['ops@kws.example', 'vet@kws.example']);
     expect(mail.raw).toMatch(/^Subject: Offline: Kito \(kito\) silent for 2 h 10 min\r?$/m);
     expect(mail.raw).toMatch(/^X-Lastseen-Alert-Id: a_mail\r?$/im);
-    const body = decodeQp(mail.raw.split(/\r?\n\r?\n/).slice(1).join('\n\n'));
+    const body = decodeQp(
+      mail.raw
+        .split(/\r?\n\r?\n/)
+        .slice(1)
+        .join('\n\n'),
+    );
     expect(body).toContain('Kito (kito, ICCID 8944500102198304826) has been silent since 2026-01-01 09:55 UTC (for 2 h 10 min)');
-    expect(body).toContain('Last position: -1.29210, 36.82190 (2026-01-01 00:00 UTC) https://www.openstreetmap.org/?mlat=-1.29210&mlon=36.82190');
+    expect(body).toContain(
+      'Last position: -1.29210, 36.82190 (2026-01-01 00:00 UTC) https://www.openstreetmap.org/?mlat=-1.29210&mlon=36.82190',
+    );
     expect(body).toContain('Battery: 12 %');
     expect(body).toContain('Signal: -97 dBm');
     expect(body).toContain('Probable cause: not yet known');
@@ -99,6 +127,8 @@ describe('e-mail channel', () => {
     outbox.enqueue(alert(), customer);
     await outbox.runDue();
     expect(outbox.depth()).toBe(1);
-    expect(await registry.getSingleMetricAsString('lastseen_alert_deliveries_total')).toContain('lastseen_alert_deliveries_total{channel="email",result="failed"} 1');
+    expect(await registry.getSingleMetricAsString('lastseen_alert_deliveries_total')).toContain(
+      'lastseen_alert_deliveries_total{channel="email",result="failed"} 1',
+    );
   });
 });

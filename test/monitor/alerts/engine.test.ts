@@ -7,14 +7,18 @@ import { device, monitorProcess, tempFile } from './harness.ts';
 const T0 = Date.UTC(2026, 0, 1, 8, 0, 0);
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  cleanups.forEach((c) => {
+    c();
+  });
   cleanups = [];
 });
 
 function setup(nDevices: number, customer: Partial<CustomerInfo> = {}) {
   const t = tempFile();
   cleanups.push(t.cleanup);
-  const customers = new Map<string, CustomerInfo>([['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [], ...customer }]]);
+  const customers = new Map<string, CustomerInfo>([
+    ['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [], ...customer }],
+  ]);
   const devices = new Map<string, DeviceInfo>();
   for (let i = 0; i < nDevices; i++) devices.set(`c${i}`, device(`c${i}`, 'kws'));
   return { file: t.file, customers, devices };
@@ -27,7 +31,12 @@ describe('flap damping', () => {
     const clock = new ManualClock(T0);
     const p = monitorProcess({ ...env, clock });
     const change = (to: 'offline' | 'online', lastSeen: number): StatusChange => ({
-      deviceId: 'c0', customerId: 'kws', from: to === 'online' ? 'offline' : 'online', to, at: clock.now(), lastSeen,
+      deviceId: 'c0',
+      customerId: 'kws',
+      from: to === 'online' ? 'offline' : 'online',
+      to,
+      at: clock.now(),
+      lastSeen,
     });
     let lastSeen = clock.now();
     while (clock.now() < T0 + 5 * 60_000) {

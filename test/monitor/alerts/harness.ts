@@ -22,7 +22,16 @@ export function recorder(): Channel & { sent: AlertEvent[] } {
 }
 
 export function device(id: string, customerId: string, extra: Partial<DeviceInfo> = {}): DeviceInfo {
-  return { id, name: `Collar ${id}`, customerId, iccid: '8944500102198304826', lastPosition: { lat: -1.2921, lon: 36.8219, ts: Date.UTC(2026, 0, 1) }, battery: 40, rssi: -95, ...extra };
+  return {
+    id,
+    name: `Collar ${id}`,
+    customerId,
+    iccid: '8944500102198304826',
+    lastPosition: { lat: -1.2921, lon: 36.8219, ts: Date.UTC(2026, 0, 1) },
+    battery: 40,
+    rssi: -95,
+    ...extra,
+  };
 }
 
 /**

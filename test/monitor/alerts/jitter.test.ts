@@ -13,7 +13,11 @@ import { device, monitorProcess, tempFile } from './harness.ts';
  * interval (confirmIntervals) and the next beat cancels it: no message.
  */
 const cleanups: (() => void)[] = [];
-afterAll(() => cleanups.forEach((c) => c()));
+afterAll(() =>
+  cleanups.forEach((c) => {
+    c();
+  }),
+);
 
 async function week(seed: number) {
   const t = tempFile();

@@ -47,7 +47,11 @@ describe('alerts across kill -9 and restart (real process, real MQTT clients, re
       alertPolicy: { holdMs: 1000, restartGraceMs: 5000 },
     });
     const ids = Array.from({ length: 105 }, (_, i) => `collar-${String(i).padStart(3, '0')}`);
-    const onboarded = await api('POST', '/api/onboarding', ids.map((id) => ({ deviceId: id, customerId: 'kwt', interval: 1 })));
+    const onboarded = await api(
+      'POST',
+      '/api/onboarding',
+      ids.map((id) => ({ deviceId: id, customerId: 'kwt', interval: 1 })),
+    );
     expect(onboarded.body.created).toBe(105);
     const tokens = new Map<string, string>(onboarded.body.credentials.map((c: { id: string; token: string }) => [c.id, c.token]));
 
@@ -56,7 +60,12 @@ describe('alerts across kill -9 and restart (real process, real MQTT clients, re
     const silent = new Set(ids.slice(0, 5));
     const timers: NodeJS.Timeout[] = [];
     for (const id of ids) {
-      const c = mqtt.connect(`mqtt://127.0.0.1:${env.LASTSEEN_MQTT_PORT}`, { clientId: id, username: id, password: tokens.get(id), reconnectPeriod: 300 });
+      const c = mqtt.connect(`mqtt://127.0.0.1:${env.LASTSEEN_MQTT_PORT}`, {
+        clientId: id,
+        username: id,
+        password: tokens.get(id),
+        reconnectPeriod: 300,
+      });
       c.on('error', () => undefined);
       clients.push(c);
       let seq = 0;

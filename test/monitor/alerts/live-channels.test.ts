@@ -14,10 +14,32 @@ import { device } from './harness.ts';
 const AT = Date.UTC(2026, 0, 1, 12);
 const cust = (id: string): CustomerInfo => ({ id, name: id, language: 'en', channels: [{ type: 'mqtt' }] });
 const offline = (customerId: string, deviceId: string): AlertEvent =>
-  render({ id: `a_${deviceId}`, type: 'device.offline', at: AT, customerId, customerName: customerId, device: device(deviceId, customerId), lastSeen: AT - 600_000, cause: 'unknown' }, 'en', AT);
+  render(
+    {
+      id: `a_${deviceId}`,
+      type: 'device.offline',
+      at: AT,
+      customerId,
+      customerName: customerId,
+      device: device(deviceId, customerId),
+      lastSeen: AT - 600_000,
+      cause: 'unknown',
+    },
+    'en',
+    AT,
+  );
 const incident = (customerId: string): AlertEvent =>
   render(
-    { id: 'a_inc', type: 'incident.opened', at: AT, customerId, customerName: customerId, lastSeen: null, cause: 'unknown', incident: { id: 'i', scope: 'customer', key: customerId, openedAt: AT, members: [device('x', customerId)], stillOffline: [] } },
+    {
+      id: 'a_inc',
+      type: 'incident.opened',
+      at: AT,
+      customerId,
+      customerName: customerId,
+      lastSeen: null,
+      cause: 'unknown',
+      incident: { id: 'i', scope: 'customer', key: customerId, openedAt: AT, members: [device('x', customerId)], stillOffline: [] },
+    },
     'en',
     AT,
   );
@@ -37,7 +59,10 @@ describe('MQTT channel', () => {
     const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const kws = await mqtt.connectAsync(url, { clientId: 'kws-sub' });
     const other = await mqtt.connectAsync(url, { clientId: 'other-sub' });
-    cleanups.push(() => kws.endAsync(), () => other.endAsync());
+    cleanups.push(
+      () => kws.endAsync(),
+      () => other.endAsync(),
+    );
     await kws.subscribeAsync('alerts/kws/#', { qos: 1 });
     await other.subscribeAsync('alerts/other/#', { qos: 1 });
     const got: { topic: string; qos: number; body: AlertEvent }[] = [];
@@ -46,7 +71,11 @@ describe('MQTT channel', () => {
     other.on('message', (topic) => otherGot.push(topic));
     // What the lead supplies in the all-in-one process: publish through the embedded broker.
     const publish = (topic: string, payload: string) =>
-      new Promise<void>((res, rej) => broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) => (e ? rej(e) : res())));
+      new Promise<void>((res, rej) =>
+        broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (e) =>
+          e ? rej(e) : res(),
+        ),
+      );
     const ch = new MqttChannel(publish);
     await ch.send(offline('kws', 'c7'), cust('kws'));
     await ch.send(incident('kws'), cust('kws'));

@@ -10,7 +10,12 @@ const draft: AlertDraft = {
   at: AT,
   customerId: 'kws',
   customerName: 'Kenya Wildlife',
-  device: device('collar-17', 'kws', { name: 'Kito', battery: 12, rssi: -97, lastPosition: { lat: 0.0235, lon: 36.8998, ts: AT - 8_100_000 } }),
+  device: device('collar-17', 'kws', {
+    name: 'Kito',
+    battery: 12,
+    rssi: -97,
+    lastPosition: { lat: 0.0235, lon: 36.8998, ts: AT - 8_100_000 },
+  }),
   lastSeen: AT - 7_800_000,
   cause: 'battery_depleted',
 };
@@ -38,7 +43,11 @@ describe('alert messages', () => {
     // The machine-readable part is the same whatever the language (docs/contract.md §7).
     for (const e of [en, de, sv]) {
       expect(e).toMatchObject({
-        id: 'a_3f9c2e', type: 'device.offline', at: '2026-03-14T06:30:00.000Z', lastSeen: '2026-03-14T04:20:00.000Z', cause: 'battery_depleted',
+        id: 'a_3f9c2e',
+        type: 'device.offline',
+        at: '2026-03-14T06:30:00.000Z',
+        lastSeen: '2026-03-14T04:20:00.000Z',
+        cause: 'battery_depleted',
         device: { id: 'collar-17', name: 'Kito', customerId: 'kws', iccid: '8944500102198304826' },
         lastPosition: { lat: 0.0235, lon: 36.8998, ts: '2026-03-14T04:15:00.000Z' },
       });
@@ -46,9 +55,15 @@ describe('alert messages', () => {
   });
 
   it('says "unknown" instead of inventing values when position, battery, signal and ICCID are missing', () => {
-    const bare = { ...draft, cause: 'unknown' as const, device: { id: 'tag-9', name: null, customerId: 'kws', iccid: null, lastPosition: null } };
+    const bare = {
+      ...draft,
+      cause: 'unknown' as const,
+      device: { id: 'tag-9', name: null, customerId: 'kws', iccid: null, lastPosition: null },
+    };
     const e = render(bare, 'en', AT);
-    expect(e.message).toBe('tag-9 has been silent since 2026-03-14 04:20 UTC (for 2 h 10 min); last seen at an unknown position, battery unknown, signal unknown; probable cause: not yet known.');
+    expect(e.message).toBe(
+      'tag-9 has been silent since 2026-03-14 04:20 UTC (for 2 h 10 min); last seen at an unknown position, battery unknown, signal unknown; probable cause: not yet known.',
+    );
     expect(e.body).toContain('ICCID: unknown');
   });
 
@@ -66,7 +81,14 @@ describe('alert messages', () => {
   it('lists the devices of an incident and says how many more there are', () => {
     const members = Array.from({ length: 30 }, (_, i) => device(`c${i}`, 'kws'));
     const e = render(
-      { ...draft, type: 'incident.opened', device: undefined, lastSeen: null, cause: 'network_outage', incident: { id: 'i1', scope: 'network', key: '639-02', openedAt: AT, members, stillOffline: [] } },
+      {
+        ...draft,
+        type: 'incident.opened',
+        device: undefined,
+        lastSeen: null,
+        cause: 'network_outage',
+        incident: { id: 'i1', scope: 'network', key: '639-02', openedAt: AT, members, stillOffline: [] },
+      },
       'de',
       AT,
     );

@@ -24,7 +24,7 @@ export async function startReceiver(secret: string, statuses: number[] = [], por
       attempts++;
       const raw = Buffer.concat(chunks);
       const signature = String(req.headers['x-lastseen-signature'] ?? '');
-      const expected = Buffer.from('sha256=' + createHmac('sha256', secret).update(raw).digest('hex'));
+      const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`);
       const verified = signature.length === expected.length && timingSafeEqual(Buffer.from(signature), expected);
       const status = statuses.shift() ?? 200;
       if (status === 200) received.push({ body: JSON.parse(raw.toString('utf8')), raw: raw.toString('utf8'), signature, verified });

@@ -13,7 +13,9 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  cleanups.forEach((c) => {
+    c();
+  });
   cleanups = [];
 });
 
@@ -21,12 +23,27 @@ function setup(clock: ManualClock, file: string, reminderAfterMs: number) {
   const store = new AlertStore(file);
   const silences = new SilenceStore(store.db);
   silences.load(clock.now());
-  const customers = new Map<string, CustomerInfo>([['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [], alertPolicy: { reminderAfterMs } }]]);
+  const customers = new Map<string, CustomerInfo>([
+    ['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [], alertPolicy: { reminderAfterMs } }],
+  ]);
   const devices = new Map<string, DeviceInfo>([['c1', device('c1', 'kws')]]);
-  const p = monitorProcess({ file, clock, customers, devices, engine: { store, silenced: (d, now) => silencedNow(silences.current(), d, now) } });
+  const p = monitorProcess({
+    file,
+    clock,
+    customers,
+    devices,
+    engine: { store, silenced: (d, now) => silencedNow(silences.current(), d, now) },
+  });
   return { ...p, silences };
 }
-const offline = (at: number, lastSeen: number): StatusChange => ({ deviceId: 'c1', customerId: 'kws', from: 'online', to: 'offline', at, lastSeen });
+const offline = (at: number, lastSeen: number): StatusChange => ({
+  deviceId: 'c1',
+  customerId: 'kws',
+  from: 'online',
+  to: 'offline',
+  at,
+  lastSeen,
+});
 const online = (at: number): StatusChange => ({ deviceId: 'c1', customerId: 'kws', from: 'offline', to: 'online', at, lastSeen: at });
 
 describe('reminders', () => {
@@ -77,7 +94,18 @@ describe('reminders', () => {
     const p = setup(clock, t2.file, 2 * HOUR);
     p.engine.onStatus(offline(clock.now(), clock.now() - 30 * MIN));
     clock.advance(MIN);
-    p.silences.create({ match: { deviceId: 'c1' }, customerId: 'kws', startsAt: clock.now(), endsAt: clock.now() + 5 * HOUR, reason: 'vet', recurrence: null, by: 'agent:1' }, clock.now());
+    p.silences.create(
+      {
+        match: { deviceId: 'c1' },
+        customerId: 'kws',
+        startsAt: clock.now(),
+        endsAt: clock.now() + 5 * HOUR,
+        reason: 'vet',
+        recurrence: null,
+        by: 'agent:1',
+      },
+      clock.now(),
+    );
     clock.advance(3 * HOUR);
     await p.engine.idle();
     expect(p.sent.map((e) => e.type)).toEqual(['device.offline']);
@@ -88,7 +116,16 @@ describe('reminders', () => {
   });
 
   it('is written in the customer’s language', () => {
-    const draft = { id: 'a_r', type: 'device.reminder' as const, at: T0, customerId: 'kws', customerName: 'KWS', device: device('c1', 'kws'), lastSeen: T0 - 50 * HOUR, cause: 'unknown' as const };
+    const draft = {
+      id: 'a_r',
+      type: 'device.reminder' as const,
+      at: T0,
+      customerId: 'kws',
+      customerName: 'KWS',
+      device: device('c1', 'kws'),
+      lastSeen: T0 - 50 * HOUR,
+      cause: 'unknown' as const,
+    };
     expect(render(draft, 'de', T0).subject).toBe('Weiterhin offline: Collar c1 (c1) seit 2 Tg. 2 Std. ohne Meldung');
     expect(render(draft, 'sv', T0).subject).toMatch(/^Fortfarande offline: Collar c1 \(c1\) tyst i /);
     expect(render(draft, 'en', T0).body).toContain('Next step: ');

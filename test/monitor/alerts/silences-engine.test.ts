@@ -11,7 +11,9 @@ const T0 = Date.UTC(2026, 0, 5, 8);
 const MIN = 60_000;
 let cleanups: (() => void)[] = [];
 afterEach(() => {
-  cleanups.forEach((c) => c());
+  cleanups.forEach((c) => {
+    c();
+  });
   cleanups = [];
 });
 
@@ -21,14 +23,40 @@ function setup(clock: ManualClock, file: string, devices: Map<string, DeviceInfo
   const silences = new SilenceStore(store.db);
   silences.load(clock.now());
   const customers = new Map<string, CustomerInfo>([['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [] }]]);
-  const p = monitorProcess({ file, clock, customers, devices, engine: { store, silenced: (d, now) => silencedNow(silences.current(), d, now) } });
+  const p = monitorProcess({
+    file,
+    clock,
+    customers,
+    devices,
+    engine: { store, silenced: (d, now) => silencedNow(silences.current(), d, now) },
+  });
   return { ...p, silences };
 }
 
-const offline = (id: string, at: number, lastSeen: number): StatusChange => ({ deviceId: id, customerId: 'kws', from: 'online', to: 'offline', at, lastSeen });
-const online = (id: string, at: number): StatusChange => ({ deviceId: id, customerId: 'kws', from: 'offline', to: 'online', at, lastSeen: at });
+const offline = (id: string, at: number, lastSeen: number): StatusChange => ({
+  deviceId: id,
+  customerId: 'kws',
+  from: 'online',
+  to: 'offline',
+  at,
+  lastSeen,
+});
+const online = (id: string, at: number): StatusChange => ({
+  deviceId: id,
+  customerId: 'kws',
+  from: 'offline',
+  to: 'online',
+  at,
+  lastSeen: at,
+});
 const window = (clock: ManualClock, match: Silence['match'], minutes: number) => ({
-  match, customerId: 'kws', startsAt: clock.now(), endsAt: clock.now() + minutes * MIN, reason: 'maintenance', recurrence: null, by: 'agent:1',
+  match,
+  customerId: 'kws',
+  startsAt: clock.now(),
+  endsAt: clock.now() + minutes * MIN,
+  reason: 'maintenance',
+  recurrence: null,
+  by: 'agent:1',
 });
 
 describe('silences in the alert engine', () => {

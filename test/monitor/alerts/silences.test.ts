@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { matches, nextWindow, silencedNow, windowAt, windowsBetween, type Silence, type SilenceMatch, type SilenceSubject } from '../../../monitor/alerts/silences.ts';
+import {
+  matches,
+  nextWindow,
+  silencedNow,
+  windowAt,
+  windowsBetween,
+  type Silence,
+  type SilenceMatch,
+  type SilenceSubject,
+} from '../../../monitor/alerts/silences.ts';
 import { silenceCreateSchema, silenceTimes } from '../../../monitor/alerts/silences-input.ts';
 
 const H = 3600_000;
@@ -57,7 +66,11 @@ describe('silence windows', () => {
 
   it('a weekly window follows its time zone through daylight saving time', () => {
     // Tuesdays 02:00 Berlin for 90 min: 01:00 UTC in winter (CET), 00:00 UTC in summer (CEST).
-    const s = silence({ startsAt: MON, endsAt: Date.UTC(2026, 7, 1), recurrence: { weekdays: ['tue'], at: '02:00', durationMinutes: 90, timeZone: 'Europe/Berlin' } });
+    const s = silence({
+      startsAt: MON,
+      endsAt: Date.UTC(2026, 7, 1),
+      recurrence: { weekdays: ['tue'], at: '02:00', durationMinutes: 90, timeZone: 'Europe/Berlin' },
+    });
     const jan = windowsBetween(s, MON, MON + 7 * 24 * H);
     expect(jan).toEqual([{ from: Date.UTC(2026, 0, 6, 1), until: Date.UTC(2026, 0, 6, 2, 30) }]);
     const jul = windowAt(s, Date.UTC(2026, 6, 7, 0, 45));
@@ -69,14 +82,22 @@ describe('silence windows', () => {
 
   it('a window that crosses midnight is open on the next day too, and the series bounds clip it', () => {
     // Mondays 22:00 UTC for 8 h; the series ends Tuesday 03:00.
-    const s = silence({ startsAt: MON, endsAt: MON + 27 * H, recurrence: { weekdays: ['mon'], at: '22:00', durationMinutes: 480, timeZone: 'UTC' } });
+    const s = silence({
+      startsAt: MON,
+      endsAt: MON + 27 * H,
+      recurrence: { weekdays: ['mon'], at: '22:00', durationMinutes: 480, timeZone: 'UTC' },
+    });
     expect(windowAt(s, MON + 21 * H)).toBeNull();
     expect(windowAt(s, MON + 26 * H)).toEqual({ from: MON + 22 * H, until: MON + 27 * H });
     expect(windowAt(s, MON + 27 * H)).toBeNull();
   });
 
   it('a window that opened before startsAt is open from startsAt', () => {
-    const s = silence({ startsAt: MON + 2 * H, endsAt: MON + 72 * H, recurrence: { weekdays: ['mon', 'tue'], at: '00:00', durationMinutes: 240, timeZone: 'UTC' } });
+    const s = silence({
+      startsAt: MON + 2 * H,
+      endsAt: MON + 72 * H,
+      recurrence: { weekdays: ['mon', 'tue'], at: '00:00', durationMinutes: 240, timeZone: 'UTC' },
+    });
     expect(windowAt(s, MON + 3 * H)).toEqual({ from: MON + 2 * H, until: MON + 4 * H });
     expect(windowsBetween(s, MON, MON + 72 * H)).toEqual([
       { from: MON + 2 * H, until: MON + 4 * H },
@@ -86,7 +107,11 @@ describe('silence windows', () => {
 
   it('an IANA zone east of UTC opens on its own local weekday', () => {
     // Monday 01:00 in Nairobi (UTC+3) is Sunday 22:00 UTC.
-    const s = silence({ startsAt: MON - 48 * H, endsAt: MON + 7 * 24 * H, recurrence: { weekdays: ['mon'], at: '01:00', durationMinutes: 60, timeZone: 'Africa/Nairobi' } });
+    const s = silence({
+      startsAt: MON - 48 * H,
+      endsAt: MON + 7 * 24 * H,
+      recurrence: { weekdays: ['mon'], at: '01:00', durationMinutes: 60, timeZone: 'Africa/Nairobi' },
+    });
     expect(windowAt(s, MON - 90 * 60_000)).toEqual({ from: MON - 2 * H, until: MON - H });
   });
 
@@ -97,7 +122,11 @@ describe('silence windows', () => {
   });
 
   it('names the next window to open', () => {
-    const s = silence({ startsAt: MON, endsAt: MON + 30 * 24 * H, recurrence: { weekdays: ['fri'], at: '18:30', durationMinutes: 30, timeZone: 'UTC' } });
+    const s = silence({
+      startsAt: MON,
+      endsAt: MON + 30 * 24 * H,
+      recurrence: { weekdays: ['fri'], at: '18:30', durationMinutes: 30, timeZone: 'UTC' },
+    });
     expect(nextWindow(s, MON)).toEqual({ from: MON + 4 * 24 * H + 18.5 * H, until: MON + 4 * 24 * H + 19 * H });
     expect(nextWindow(silence(), MON + H)).toBeNull();
     expect(nextWindow(silence({ startsAt: MON + 2 * H }), MON)).toEqual({ from: MON + 2 * H, until: MON + 24 * H });
@@ -137,12 +166,28 @@ describe('silence input', () => {
     expect(body({ startsAt: MON - 2 * H, endsAt: MON - H }).ok).toBe(false);
     expect(body({ endsAt: MON + 400 * 24 * H })).toMatchObject({ ok: false, message: expect.stringContaining('at most 366 days') });
     // Sundays only, but the series is Monday to Wednesday.
-    expect(body({ endsAt: MON + 48 * H, recurrence: { weekdays: ['sun'], at: '01:00', durationMinutes: 60 } })).toMatchObject({ ok: false, message: expect.stringContaining('never opens') });
-    expect(body({ endsAt: '2026-01-06T00:00:00+03:00' })).toEqual({ ok: true, startsAt: NOW, endsAt: Date.UTC(2026, 0, 5, 21), recurrence: null });
+    expect(body({ endsAt: MON + 48 * H, recurrence: { weekdays: ['sun'], at: '01:00', durationMinutes: 60 } })).toMatchObject({
+      ok: false,
+      message: expect.stringContaining('never opens'),
+    });
+    expect(body({ endsAt: '2026-01-06T00:00:00+03:00' })).toEqual({
+      ok: true,
+      startsAt: NOW,
+      endsAt: Date.UTC(2026, 0, 5, 21),
+      recurrence: null,
+    });
   });
 
   it('refuses matches that are not one of the shapes, bad zones and times', () => {
-    for (const match of [{}, { deviceId: 'g1', customerId: 'kwt' }, { mcc: 639 }, { cellId: 4 }, { mnc: 2, cellId: 4 }, { deviceId: 'g1', mcc: 1, mnc: 1 }, { imsi: '1' }])
+    for (const match of [
+      {},
+      { deviceId: 'g1', customerId: 'kwt' },
+      { mcc: 639 },
+      { cellId: 4 },
+      { mnc: 2, cellId: 4 },
+      { deviceId: 'g1', mcc: 1, mnc: 1 },
+      { imsi: '1' },
+    ])
       expect(parse({ match, endsAt: MON + H, reason: 'r' }).success, JSON.stringify(match)).toBe(false);
     expect(parse({ match: { mcc: 639, mnc: 2, cellId: 4, customerId: 'kwt' }, endsAt: MON + H, reason: 'r' }).success).toBe(true);
     const r = (recurrence: object) => parse({ match: { customerId: 'kwt' }, endsAt: MON + H, reason: 'r', recurrence }).success;

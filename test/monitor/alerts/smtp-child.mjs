@@ -19,11 +19,11 @@ const server = new SMTPServer({
       }
       const raw = Buffer.concat(chunks).toString('utf8');
       process.stdout.write(
-        JSON.stringify({ from: session.envelope.mailFrom && session.envelope.mailFrom.address, to: session.envelope.rcptTo.map((r) => r.address), raw }) + '\n',
+        `${JSON.stringify({ from: session.envelope.mailFrom?.address, to: session.envelope.rcptTo.map((r) => r.address), raw })}\n`,
       );
       callback();
     });
   },
 });
-server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.server.address().port }) + '\n'));
+server.listen(0, '127.0.0.1', () => process.stdout.write(`${JSON.stringify({ port: server.server.address().port })}\n`));
 process.on('SIGTERM', () => server.close(() => process.exit(0)));

@@ -28,7 +28,9 @@ describe('channel configuration', () => {
   });
 
   it('rejects an invalid webhook URL with a sentence naming the channel and the problem', () => {
-    expect(err([{ type: 'webhook', url: 'not a url', secret: 's3cret-value' }])).toBe('channels[0]: webhook url "not a url" is not a valid URL.');
+    expect(err([{ type: 'webhook', url: 'not a url', secret: 's3cret-value' }])).toBe(
+      'channels[0]: webhook url "not a url" is not a valid URL.',
+    );
     expect(err([{ type: 'mqtt' }, { type: 'webhook', url: 'ftp://x.example/', secret: 's3cret-value' }])).toBe(
       'channels[1]: webhook url must start with http:// or https://, not ftp://.',
     );

@@ -33,10 +33,21 @@ function outboxOn(file: string, clock: ManualClock, registry = new Registry()) {
 
 function event(id: string): AlertEvent {
   return {
-    id, type: 'device.offline', at: new Date(T0).toISOString(), customerId: 'kws',
+    id,
+    type: 'device.offline',
+    at: new Date(T0).toISOString(),
+    customerId: 'kws',
     device: { id: 'c0', name: 'Kito', customerId: 'kws', iccid: '8944500102198304826' },
-    lastSeen: new Date(T0 - 600_000).toISOString(), lastPosition: null, battery: 40, rssi: -95, cause: 'unknown',
-    nextStep: 'x', message: 'Kito has been silent.', subject: 's', body: 'b', language: 'en',
+    lastSeen: new Date(T0 - 600_000).toISOString(),
+    lastPosition: null,
+    battery: 40,
+    rssi: -95,
+    cause: 'unknown',
+    nextStep: 'x',
+    message: 'Kito has been silent.',
+    subject: 's',
+    body: 'b',
+    language: 'en',
   };
 }
 
@@ -47,7 +58,9 @@ describe('webhook channel', () => {
     const t = tempFile();
     cleanups.push(t.cleanup);
     const clock = new ManualClock(T0);
-    const customers = new Map<string, CustomerInfo>([['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [{ type: 'webhook', url: rx.url, secret: SECRET }] }]]);
+    const customers = new Map<string, CustomerInfo>([
+      ['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [{ type: 'webhook', url: rx.url, secret: SECRET }] }],
+    ]);
     const devices = new Map<string, DeviceInfo>([['c0', device('c0', 'kws')]]);
     const store = new AlertStore(t.file);
     cleanups.push(() => store.close());
@@ -63,7 +76,11 @@ describe('webhook channel', () => {
     expect(rx.received.map((r) => (r.body as AlertEvent).type)).toEqual(['device.offline', 'device.online']);
     expect(rx.received.every((r) => r.verified)).toBe(true);
     const offline = rx.received[0].body as AlertEvent;
-    expect(offline).toMatchObject({ device: { id: 'c0', name: 'Collar c0', customerId: 'kws', iccid: '8944500102198304826' }, cause: 'unknown', lastSeen: new Date(T0).toISOString() });
+    expect(offline).toMatchObject({
+      device: { id: 'c0', name: 'Collar c0', customerId: 'kws', iccid: '8944500102198304826' },
+      cause: 'unknown',
+      lastSeen: new Date(T0).toISOString(),
+    });
     expect(offline.lastPosition).toEqual({ lat: -1.2921, lon: 36.8219, ts: new Date(Date.UTC(2026, 0, 1)).toISOString() });
     expect(outbox.depth()).toBe(0);
   });
@@ -71,7 +88,12 @@ describe('webhook channel', () => {
   it('rejects a delivery whose signature was made with another secret', async () => {
     const rx = await startReceiver('another-secret');
     cleanups.push(rx.close);
-    await new WebhookChannel({ url: rx.url, secret: SECRET }, 2000, LOOPBACK).send(event('a_1'), { id: 'kws', name: 'K', language: 'en', channels: [] });
+    await new WebhookChannel({ url: rx.url, secret: SECRET }, 2000, LOOPBACK).send(event('a_1'), {
+      id: 'kws',
+      name: 'K',
+      language: 'en',
+      channels: [],
+    });
     expect(rx.received[0].verified).toBe(false);
   });
 
@@ -83,7 +105,12 @@ describe('webhook channel', () => {
     const clock = new ManualClock(T0);
     const { store, outbox, registry } = outboxOn(t.file, clock);
     cleanups.push(() => store.close());
-    outbox.enqueue(event('a_retry'), { id: 'kws', name: 'K', language: 'en', channels: [{ type: 'webhook', url: rx.url, secret: SECRET }] });
+    outbox.enqueue(event('a_retry'), {
+      id: 'kws',
+      name: 'K',
+      language: 'en',
+      channels: [{ type: 'webhook', url: rx.url, secret: SECRET }],
+    });
     await outbox.runDue();
     expect(rx.attempts()).toBe(1);
     expect(rx.received).toHaveLength(0);
@@ -104,7 +131,9 @@ describe('webhook channel', () => {
     cleanups.push(t.cleanup);
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/hooks/lastseen`;
-    const customers = new Map<string, CustomerInfo>([['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [{ type: 'webhook', url, secret: SECRET }] }]]);
+    const customers = new Map<string, CustomerInfo>([
+      ['kws', { id: 'kws', name: 'Kenya Wildlife', language: 'en', channels: [{ type: 'webhook', url, secret: SECRET }] }],
+    ]);
     const devices = new Map<string, DeviceInfo>([['c0', device('c0', 'kws')]]);
     const processOn = (clock: ManualClock) => {
       const store = new AlertStore(t.file);
@@ -146,7 +175,12 @@ describe('webhook channel', () => {
     cleanups.push(() => store.close());
     const registry = new Registry();
     const outbox = new Outbox({ db: store.db, clock, log: silentLogger, channelFor, registry, maxAttempts: 3, random: () => 0 });
-    outbox.enqueue(event('a_dead'), { id: 'kws', name: 'K', language: 'en', channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/', secret: SECRET }] });
+    outbox.enqueue(event('a_dead'), {
+      id: 'kws',
+      name: 'K',
+      language: 'en',
+      channels: [{ type: 'webhook', url: 'http://127.0.0.1:9/', secret: SECRET }],
+    });
     for (let i = 0; i < 3; i++) {
       await outbox.runDue();
       clock.advance(10_000);

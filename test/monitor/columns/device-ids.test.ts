@@ -35,7 +35,9 @@ describe('DeviceIds', () => {
     expect(() => ids.idOf(names.length)).toThrow(RangeError);
     // Growing the table re-hashes from the stored bytes: non-ASCII ids must land where lookups hash them.
     for (let i = 0; i < 5_000; i++) ids.add(`filler-${i}`);
-    names.forEach((n, i) => expect(ids.slotOf(n)).toBe(slots[i]));
+    names.forEach((n, i) => {
+      expect(ids.slotOf(n)).toBe(slots[i]);
+    });
   });
 
   it('holds a long id (the API allows 128 characters) and grows its byte slab past 64 KiB', () => {

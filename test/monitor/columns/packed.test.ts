@@ -8,15 +8,21 @@ describe('PackedColumn', () => {
     const lat = new PackedColumn('i32', 1e7);
     lat.ensure(16);
     const values = [36.8219, -1.2921, 0, -90, 90, 36.821945678, 1e-9, 0.1 + 0.2, 12.3456789];
-    values.forEach((v, i) => lat.set(i, v));
-    values.forEach((v, i) => expect(lat.get(i)).toBe(v));
+    values.forEach((v, i) => {
+      lat.set(i, v);
+    });
+    values.forEach((v, i) => {
+      expect(lat.get(i)).toBe(v);
+    });
     expect(lat.get(values.length)).toBeNaN();
     // 36.821945678 (9 decimals), 1e-9 and 0.30000000000000004 are not whole multiples of 1e-7.
     expect(lat.spilled).toBe(3);
     // Small unsigned values (a seq of 0 or 1) are packed, not taken for reserved codes.
     const seq = new PackedColumn('u32', 1);
     seq.ensure(3);
-    [0, 1, 2].forEach((v) => seq.set(v, v));
+    [0, 1, 2].forEach((v) => {
+      seq.set(v, v);
+    });
     expect([0, 1, 2].map((i) => seq.get(i))).toEqual([0, 1, 2]);
     expect(seq.spilled).toBe(0);
   });
@@ -43,11 +49,12 @@ describe('PackedColumn', () => {
     const battery = new PackedColumn('u16', 100, 'round');
     lat.ensure(4);
     battery.ensure(4);
+    // biome-ignore lint/correctness/noPrecisionLoss: the float as firmware prints it is the input under test
     lat.set(0, 36.821945000000004); // what firmware computing degrees + minutes / 60 prints
     lat.set(1, -1.29214999);
     lat.set(2, 400); // 4e9 is beyond Int32: kept exactly
     battery.set(0, 87.33333333333333);
-    expect([lat.get(0), lat.get(1), lat.get(2)]).toEqual([36.821945, -1.2921500, 400]);
+    expect([lat.get(0), lat.get(1), lat.get(2)]).toEqual([36.821945, -1.29215, 400]);
     expect(battery.get(0)).toBe(87.33);
     expect(lat.spilled).toBe(1);
     expect(battery.spilled).toBe(0);

@@ -15,8 +15,12 @@ describe('TimeColumn and WideColumn (40-bit whole numbers in 5 B)', () => {
       Date.parse('2099-01-01T00:00:00Z'),
       1_700_000_000_000.5, // not a whole ms
     ];
-    values.forEach((v, i) => t.set(i, v));
-    values.forEach((v, i) => expect(t.get(i)).toBe(v));
+    values.forEach((v, i) => {
+      t.set(i, v);
+    });
+    values.forEach((v, i) => {
+      expect(t.get(i)).toBe(v);
+    });
     expect(t.get(values.length)).toBeNaN();
     expect(t.spilled).toBe(3);
     t.set(3, Date.parse('2026-01-01T00:00:00Z'));
@@ -46,7 +50,14 @@ describe('TimeColumn and WideColumn (40-bit whole numbers in 5 B)', () => {
     for (let i = 0; i < 20_000; i++) {
       const slot = Math.floor(rnd() * 1024);
       const r = rnd();
-      const v = r < 0.1 ? NaN : r < 0.2 ? TIME_BASE - 1 - Math.floor(rnd() * 1e12) : r < 0.25 ? TIME_BASE + rnd() * 1e12 : TIME_BASE + Math.floor(rnd() * 254 * 2 ** 32);
+      const v =
+        r < 0.1
+          ? NaN
+          : r < 0.2
+            ? TIME_BASE - 1 - Math.floor(rnd() * 1e12)
+            : r < 0.25
+              ? TIME_BASE + rnd() * 1e12
+              : TIME_BASE + Math.floor(rnd() * 254 * 2 ** 32);
       col.set(slot, v);
       ref[slot] = v;
     }

@@ -32,7 +32,20 @@ describe('a day of buffered still fixes uploaded in one burst, through the real 
     for (let i = 0; i < BACKLOG_FIXES; i++) {
       const ts = uploadAt - (BACKLOG_FIXES - 1 - i) * FIX_S * 1000;
       const battery = Math.round(80 - (24 * i) / (BACKLOG_FIXES - 1));
-      const hb = { seq: i, interval: FIX_S, ts: new Date(ts).toISOString(), lat: -2.98, lon: 38.46, battery, rssi: -85, activity: 0, rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 40121 };
+      const hb = {
+        seq: i,
+        interval: FIX_S,
+        ts: new Date(ts).toISOString(),
+        lat: -2.98,
+        lon: 38.46,
+        battery,
+        rssi: -85,
+        activity: 0,
+        rat: 'LTE-M',
+        mcc: 639,
+        mnc: 2,
+        cellId: 40121,
+      };
       await client.publishAsync(`devices/${ID}/heartbeat`, JSON.stringify(hb), { qos: 1 });
       await waitFor(() => sys.liveness.get(ID)!.lastSeq === i);
       clock.advance(UPLOAD_STEP_MS);
@@ -54,7 +67,9 @@ describe('a day of buffered still fixes uploaded in one burst, through the real 
   it('diagnoses no_motion from the device times, though the fixes arrived within 72 s', () => {
     expect(diagnosis).toMatchObject({ status: 'offline', cause: 'no_motion', confidence: 'medium' });
     expect(diagnosis.checks.find((c) => c.name === 'motion')).toMatchObject({ level: 'red', evidence: { stillHours: 24, atLeast: true } });
-    expect(diagnosis.nextStep).toMatch(/^Ask the customer for a field check at the last position .*: no motion for 24 h before it went silent/);
+    expect(diagnosis.nextStep).toMatch(
+      /^Ask the customer for a field check at the last position .*: no motion for 24 h before it went silent/,
+    );
   });
 
   it('fits the battery trend over the 24 h the readings were taken', () => {
@@ -62,7 +77,10 @@ describe('a day of buffered still fixes uploaded in one burst, through the real 
   });
 
   it('believes the device clock and says so', () => {
-    expect(diagnosis.checks.find((c) => c.name === 'clock')).toMatchObject({ level: 'green', evidence: { clockUnreliable: false, tooOld: 0, future: 0 } });
+    expect(diagnosis.checks.find((c) => c.name === 'clock')).toMatchObject({
+      level: 'green',
+      evidence: { clockUnreliable: false, tooOld: 0, future: 0 },
+    });
   });
 
   it('shows the upload as one timeline entry with its count, device times and upload time', () => {

@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../monitor/diagnosis/diagnose.ts';
 import { HOUR, replayOne } from './fixtures.ts';
-import {
-  batteryCollapses,
-  endOf,
-  reconnectsButSendsNothing,
-  switchedOffPowerSaving,
-  vanishesWithHealthyReadings,
-} from './scenarios.ts';
+import { batteryCollapses, endOf, reconnectsButSendsNothing, switchedOffPowerSaving, vanishesWithHealthyReadings } from './scenarios.ts';
 
 /** These collars declare 30 min: offline after 90 min, so 2 × offlineAfter = 3 h. */
 describe('probable cause for power-saving devices and edge cases', () => {

@@ -134,7 +134,10 @@ describe('correlated silence on one cell', () => {
     const late = tracks[0];
     const extra = late.beats.at(-1)!.at;
     for (let k = 1; k <= 8; k++) late.beats.push({ at: extra + k * 30 * MIN, hb: { ...late.beats.at(-1)!.hb, seq: 1000 + k } });
-    late.sessions = [{ at: T0 - 1000, connection: 'connected' }, { at: extra + 8 * 30 * MIN + 60_000, connection: 'lost' }];
+    late.sessions = [
+      { at: T0 - 1000, connection: 'connected' },
+      { at: extra + 8 * 30 * MIN + 60_000, connection: 'lost' },
+    ];
     const { inputs } = replay(tracks, T0 + 56 * HOUR);
     const d = diagnose(inputs.get('herd-0')!);
     expect(d.cause).toBe('connection_lost');

@@ -34,7 +34,11 @@ describe('diagnosis checks', () => {
     const input = replayOne(neverHeard(), T0 + HOUR);
     const sim = (simState: DiagnosisInput['device']['simState']) => check({ ...input, device: { ...input.device, simState } }, 'sim').level;
     expect([sim('activated'), sim('test'), sim('activation_ready'), sim('deactivated'), sim('retired')]).toEqual([
-      'green', 'yellow', 'yellow', 'red', 'red',
+      'green',
+      'yellow',
+      'yellow',
+      'red',
+      'red',
     ]);
   });
 
@@ -50,7 +54,9 @@ describe('diagnosis checks', () => {
     const track = walksOutOfCoverage();
     const signal = check(replayOne(track, endOf(track) + 3 * HOUR), 'signal');
     expect(signal.level).toBe('red');
-    expect(signal.finding).toMatch(/^-120 dBm at \d\d:\d\d UTC, fading -\d+ dB over \d h( \d+ min)? \(from -8\d dBm at \d\d:\d\d UTC\): edge of coverage$/);
+    expect(signal.finding).toMatch(
+      /^-120 dBm at \d\d:\d\d UTC, fading -\d+ dB over \d h( \d+ min)? \(from -8\d dBm at \d\d:\d\d UTC\): edge of coverage$/,
+    );
     expect(signal.evidence).toMatchObject({ dbm: -120, fading: true });
   });
 

@@ -23,11 +23,16 @@ describe('device clock judgement', () => {
 
   it('judges a clock 3 h behind unreliable from its live heartbeats, though each stamp is plausible', () => {
     expect(judgeClock(stored(skewed(40, 3 * HOUR)))).toMatchObject({
-      verdict: 'unreliable', clockUnreliable: true, because: 'live_lag', future: 0, tooOld: 0, live: 40,
+      verdict: 'unreliable',
+      clockUnreliable: true,
+      because: 'live_lag',
+      future: 0,
+      tooOld: 0,
+      live: 40,
     });
   });
 
-  it('takes the live rule\'s verdict over rows that look fine on their own', () => {
+  it("takes the live rule's verdict over rows that look fine on their own", () => {
     const rows = stored(live(T0, 10, () => ({})));
     expect(judgeClock(rows)).toMatchObject({ verdict: 'ok' });
     const live3h = { reliable: false as const, reason: 'offset' as const, skewSeconds: -3 * 3600, since: T0 };
@@ -41,7 +46,12 @@ describe('device clock judgement', () => {
   it('judges 30 stamps of 1970 in 40 heartbeats unreliable, one in 200 only suspect', () => {
     const rtcLost = (n: number, bad: number) =>
       live(T0, n, () => ({})).map((b, i) => (i < bad ? { at: b.at, hb: { ...b.hb, ts: 86_400_000 } } : b));
-    expect(judgeClock(stored(rtcLost(40, 30)))).toMatchObject({ verdict: 'unreliable', because: 'implausible_stamps', tooOld: 30, withTs: 40 });
+    expect(judgeClock(stored(rtcLost(40, 30)))).toMatchObject({
+      verdict: 'unreliable',
+      because: 'implausible_stamps',
+      tooOld: 30,
+      withTs: 40,
+    });
     expect(judgeClock(stored(rtcLost(200, 1)))).toMatchObject({ verdict: 'suspect', clockUnreliable: false, tooOld: 1 });
   });
 

@@ -13,7 +13,12 @@ import { cadence, collar, device, powerSaving, T0, type Beat } from './fixtures.
 
 /** A collar declaring a 10 min interval: offline after 3 × 600 s, late after 1.5 × 600 s. */
 const INTERVAL_S = 600;
-const OFFLINE_S = offlineAfterSeconds({ deviceOfflineAfter: null, declaredInterval: INTERVAL_S, configuredInterval: null, customerOfflineAfter: null });
+const OFFLINE_S = offlineAfterSeconds({
+  deviceOfflineAfter: null,
+  declaredInterval: INTERVAL_S,
+  configuredInterval: null,
+  customerOfflineAfter: null,
+});
 const LATE_S = lateAfterSeconds(OFFLINE_S, INTERVAL_S);
 /** One week of 10 min beats. */
 const WEEK = 7 * 144;

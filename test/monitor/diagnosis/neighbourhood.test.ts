@@ -37,7 +37,15 @@ describe('neighbourhood of a silent device', () => {
       state('h', { status: 'unknown', lastSeen: null }),
     ];
     const n = computeNeighbourhood(self, all, 30 * MIN)!;
-    expect(n.cell).toEqual({ mcc: 639, mnc: 2, cellId: 40121, total: 4, silent: 2, firstSilentAt: T0 - 10 * MIN, lastSilentAt: T0 + 5 * MIN });
+    expect(n.cell).toEqual({
+      mcc: 639,
+      mnc: 2,
+      cellId: 40121,
+      total: 4,
+      silent: 2,
+      firstSilentAt: T0 - 10 * MIN,
+      lastSilentAt: T0 + 5 * MIN,
+    });
     expect(n.network).toMatchObject({ total: 5, silent: 3 });
     expect(isCorrelatedSilence(n.cell, 2, 0.5)).toBe(true);
     expect(isCorrelatedSilence(n.cell, 3, 0.5)).toBe(false);

@@ -12,7 +12,10 @@ describe('diagnosis joined with the network side (RADIUS accounting)', () => {
   it('is device_unresponsive (high) when the session is open and the network reported after the last heartbeat', () => {
     const track = connectionDrops();
     const last = endOf(track);
-    const input = { ...replayOne(track, last + LATER), simSession: sim({ state: 'open', since: last - HOUR, lastAliveAt: last + 30 * MIN }) };
+    const input = {
+      ...replayOne(track, last + LATER),
+      simSession: sim({ state: 'open', since: last - HOUR, lastAliveAt: last + 30 * MIN }),
+    };
     const d = diagnose(input);
     expect(d).toMatchObject({ cause: 'device_unresponsive', confidence: 'high' });
     expect(d.nextStep).toMatch(/^Look at the device, not the network: the packet gateway has its data session open since .* on cell 77057/);
@@ -22,14 +25,20 @@ describe('diagnosis joined with the network side (RADIUS accounting)', () => {
   it('is device_unresponsive with medium confidence when no record came since the last heartbeat', () => {
     const track = connectionDrops();
     const last = endOf(track);
-    const d = diagnose({ ...replayOne(track, last + LATER), simSession: sim({ state: 'open', since: last - HOUR, lastAliveAt: last - 10 * MIN }) });
+    const d = diagnose({
+      ...replayOne(track, last + LATER),
+      simSession: sim({ state: 'open', since: last - HOUR, lastAliveAt: last - 10 * MIN }),
+    });
     expect(d).toMatchObject({ cause: 'device_unresponsive', confidence: 'medium' });
   });
 
   it('is detached when the session closed as it went quiet, and the next step reads the battery', () => {
     const track = batteryRunsOut();
     const last = endOf(track);
-    const d = diagnose({ ...replayOne(track, last + LATER), simSession: sim({ state: 'closed', since: last + MIN, terminateCause: 'Lost-Carrier' }) });
+    const d = diagnose({
+      ...replayOne(track, last + LATER),
+      simSession: sim({ state: 'closed', since: last + MIN, terminateCause: 'Lost-Carrier' }),
+    });
     expect(d).toMatchObject({ cause: 'detached', confidence: 'high' });
     expect(d.evidence?.[0]).toMatch(/no data session since .* \(Lost-Carrier\)/);
     expect(d.nextStep).toMatch(/battery was low \(2 %/);
@@ -39,7 +48,10 @@ describe('diagnosis joined with the network side (RADIUS accounting)', () => {
     const track = batteryRunsOut();
     const now = endOf(track) + LATER;
     const reattaches = Array.from({ length: 7 }, (_, i) => now - (i + 1) * 5 * MIN);
-    const d = diagnose({ ...replayOne(track, now), simSession: sim({ state: 'open', since: now - 5 * MIN, lastAliveAt: now - MIN, reattaches }) });
+    const d = diagnose({
+      ...replayOne(track, now),
+      simSession: sim({ state: 'open', since: now - 5 * MIN, lastAliveAt: now - MIN, reattaches }),
+    });
     expect(d).toMatchObject({ cause: 'coverage_unstable', confidence: 'high' });
     expect(d.nextStep).toMatch(/re-attached 7 times in the last hour on cell 77057/);
   });
@@ -47,15 +59,23 @@ describe('diagnosis joined with the network side (RADIUS accounting)', () => {
   it('confirms a network outage from the network side: other SIMs lost carrier on the same cell', () => {
     const track = batteryRunsOut();
     const last = endOf(track);
-    const input = { ...replayOne(track, last + LATER), simSession: sim({ state: 'closed', since: last + MIN, terminateCause: 'Lost-Carrier' }), lostCarrierNeighbours: 6 };
+    const input = {
+      ...replayOne(track, last + LATER),
+      simSession: sim({ state: 'closed', since: last + MIN, terminateCause: 'Lost-Carrier' }),
+      lostCarrierNeighbours: 6,
+    };
     const staff = diagnose(input);
     expect(staff).toMatchObject({ cause: 'network_outage', confidence: 'high' });
-    expect(staff.evidence?.[0]).toMatch(/^the packet gateway reports it: 6 other SIMs on cell 77057 lost their data session \(Lost-Carrier\) within 30 min/);
+    expect(staff.evidence?.[0]).toMatch(
+      /^the packet gateway reports it: 6 other SIMs on cell 77057 lost their data session \(Lost-Carrier\) within 30 min/,
+    );
     expect(staff.nextStep).toMatch(/^No action with the customer/);
     // A customer is not told how many SIMs other customers run on the cell.
     const customer = diagnose({ ...input, audience: 'customer' });
     expect(customer.cause).toBe('network_outage');
-    expect(customer.evidence?.[0]).toBe('the packet gateway reports it: other SIMs on cell 77057 lost their data session at about the same time');
+    expect(customer.evidence?.[0]).toBe(
+      'the packet gateway reports it: other SIMs on cell 77057 lost their data session at about the same time',
+    );
     // One other SIM is not an outage: the device's own story stands.
     expect(diagnose({ ...input, lostCarrierNeighbours: 1 }).cause).toBe('detached');
   });
@@ -72,7 +92,14 @@ describe('diagnosis joined with the network side (RADIUS accounting)', () => {
   it('puts the session on the timeline at its Stop', () => {
     const track = batteryRunsOut();
     const last = endOf(track);
-    const tl = buildTimeline({ ...replayOne(track, last + LATER), simSession: sim({ state: 'closed', since: last + MIN, terminateCause: 'Lost-Carrier' }) });
-    expect(tl.find((e) => e.kind === 'data_session')).toEqual({ at: new Date(last + MIN).toISOString(), kind: 'data_session', detail: 'data session closed (Lost-Carrier) on cell 77057 (4G)' });
+    const tl = buildTimeline({
+      ...replayOne(track, last + LATER),
+      simSession: sim({ state: 'closed', since: last + MIN, terminateCause: 'Lost-Carrier' }),
+    });
+    expect(tl.find((e) => e.kind === 'data_session')).toEqual({
+      at: new Date(last + MIN).toISOString(),
+      kind: 'data_session',
+      detail: 'data session closed (Lost-Carrier) on cell 77057 (4G)',
+    });
   });
 });

@@ -27,21 +27,16 @@ import {
  * scenario gets its own cell and ends 2 h after the previous one: six unrelated failures in
  * the same half hour would, rightly, read as a network outage. The outage herd shares a cell.
  */
-const solo: Track[] = [
-  batteryRunsOut(),
-  walksOutOfCoverage(),
-  stopsMoving(),
-  switchedOff(),
-  connectionDrops(),
-  simDeactivated(),
-].map((t, k) => {
-  const shift = (k + 1) * 2 * HOUR;
-  return {
-    ...t,
-    beats: t.beats.map((b) => ({ at: b.at + shift, hb: { ...b.hb, cellId: b.hb.cellId === undefined ? undefined : 50_000 + k } })),
-    sessions: t.sessions.map((x) => ({ ...x, at: x.at + shift })),
-  };
-});
+const solo: Track[] = [batteryRunsOut(), walksOutOfCoverage(), stopsMoving(), switchedOff(), connectionDrops(), simDeactivated()].map(
+  (t, k) => {
+    const shift = (k + 1) * 2 * HOUR;
+    return {
+      ...t,
+      beats: t.beats.map((b) => ({ at: b.at + shift, hb: { ...b.hb, cellId: b.hb.cellId === undefined ? undefined : 50_000 + k } })),
+      sessions: t.sessions.map((x) => ({ ...x, at: x.at + shift })),
+    };
+  },
+);
 const herd = cellOutage(3, 4);
 const tracks = [...solo, neverHeard(), ...herd];
 
@@ -73,27 +68,36 @@ describe('diagnosis over the real pipeline (broker → ingest → liveness → s
         if (s.connection === 'connected') {
           steps.push({ at: s.at, run: async () => void clients.set(id, await sys.connect(id, tokens.get(id)!, { keepalive: 0 })) });
         } else if (s.connection === 'disconnected') {
-          steps.push({ at: s.at, run: async () => {
-            await clients.get(id)!.endAsync();
-            await waitFor(() => sys.liveness.get(id)!.connection === 'disconnected');
-          } });
+          steps.push({
+            at: s.at,
+            run: async () => {
+              await clients.get(id)!.endAsync();
+              await waitFor(() => sys.liveness.get(id)!.connection === 'disconnected');
+            },
+          });
         } else if (s.connection === 'lost') {
-          steps.push({ at: s.at, run: async () => {
-            if (t.device.simState === 'deactivated') {
-              const r = await sys.api('PATCH', `/api/devices/${id}`, { simState: 'deactivated' });
-              expect(r.status).toBe(200);
-            }
-            // The socket dies without a DISCONNECT, as with a dead modem or a torn-down bearer.
-            clients.get(id)!.stream.destroy();
-            await waitFor(() => sys.liveness.get(id)!.connection === 'lost');
-          } });
+          steps.push({
+            at: s.at,
+            run: async () => {
+              if (t.device.simState === 'deactivated') {
+                const r = await sys.api('PATCH', `/api/devices/${id}`, { simState: 'deactivated' });
+                expect(r.status).toBe(200);
+              }
+              // The socket dies without a DISCONNECT, as with a dead modem or a torn-down bearer.
+              clients.get(id)!.stream.destroy();
+              await waitFor(() => sys.liveness.get(id)!.connection === 'lost');
+            },
+          });
         }
       }
       for (const b of t.beats) {
-        steps.push({ at: b.at, run: async () => {
-          await clients.get(id)!.publishAsync(`devices/${id}/heartbeat`, JSON.stringify(b.hb), { qos: 1 });
-          await waitFor(() => sys.liveness.get(id)!.lastSeq === b.hb.seq);
-        } });
+        steps.push({
+          at: b.at,
+          run: async () => {
+            await clients.get(id)!.publishAsync(`devices/${id}/heartbeat`, JSON.stringify(b.hb), { qos: 1 });
+            await waitFor(() => sys.liveness.get(id)!.lastSeq === b.hb.seq);
+          },
+        });
       }
     }
     steps.sort((a, b) => a.at - b.at);

@@ -97,7 +97,10 @@ export function cellOutage(silentCount = 7, total = 9): Track[] {
       device: device({ id, species: 'giraffe' }),
       beats: kept,
       sessions: silent
-        ? [{ at: T0 - 1000, connection: 'connected' }, { at: cut + 20 * 1000, connection: 'lost', reason: 'keepalive timeout' }]
+        ? [
+            { at: T0 - 1000, connection: 'connected' },
+            { at: cut + 20 * 1000, connection: 'lost', reason: 'keepalive timeout' },
+          ]
         : [{ at: T0 - 1000, connection: 'connected' }],
     });
   }
@@ -128,7 +131,10 @@ export function reconnectsButSendsNothing(id = 'twiga-53'): Track {
   return {
     device: device({ id, species: 'giraffe' }),
     beats: b,
-    sessions: [...session(b, { afterMs: MIN, connection: 'lost', reason: 'socket error: ECONNRESET' }), { at: last + HOUR, connection: 'connected' }],
+    sessions: [
+      ...session(b, { afterMs: MIN, connection: 'lost', reason: 'socket error: ECONNRESET' }),
+      { at: last + HOUR, connection: 'connected' },
+    ],
   };
 }
 
@@ -139,7 +145,14 @@ export function reconnectsButSendsNothing(id = 'twiga-53'): Track {
 export function giraffeDocExample(): { tracks: Track[]; deviceId: string; now: number } {
   const twiga = batteryRunsOut('twiga-07');
   const herd = [1, 2, 3].map((k) => {
-    const b = cadence({ start: T0 + k * MIN, intervalS: INTERVAL_S, count: COUNT + 6, jitter: 0.1, seed: 200 + k, fields: (i) => collar(i + k) });
+    const b = cadence({
+      start: T0 + k * MIN,
+      intervalS: INTERVAL_S,
+      count: COUNT + 6,
+      jitter: 0.1,
+      seed: 200 + k,
+      fields: (i) => collar(i + k),
+    });
     return { device: device({ id: `twiga-0${k}`, species: 'giraffe' }), beats: b, sessions: session(b) };
   });
   return { tracks: [twiga, ...herd], deviceId: 'twiga-07', now: endOf(twiga) + 3 * HOUR };

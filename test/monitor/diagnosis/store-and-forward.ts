@@ -42,7 +42,11 @@ export function live(start: number, count: number, fields: (i: number) => Beat['
 export function stillInTheValley(id = 'twiga-60'): Track {
   const uploadAt = T0 + 24 * HOUR;
   const beats = backlog(uploadAt, BACKLOG_FIXES, (i, p) => collar(i, { activity: 0, battery: Math.round(lerp(80, 56, p)) }));
-  return { device: device({ id, name: 'Twiga 60', species: 'giraffe' }), beats, sessions: session(beats, { afterMs: 30 * MIN, connection: 'lost', reason: 'keepalive timeout' }) };
+  return {
+    device: device({ id, name: 'Twiga 60', species: 'giraffe' }),
+    beats,
+    sessions: session(beats, { afterMs: 30 * MIN, connection: 'lost', reason: 'keepalive timeout' }),
+  };
 }
 
 /**

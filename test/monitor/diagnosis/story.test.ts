@@ -22,7 +22,12 @@ describe('diagnosis over device time', () => {
       evidence: { stillHours: 24, atLeast: true },
     });
     // The battery trend runs over the 24 h the readings were taken, not the 72 s they took to arrive.
-    expect(d.checks.find((c) => c.name === 'battery')!.evidence).toMatchObject({ percent: 56, at: iso(upload), perHour: -1, trendHours: 24 });
+    expect(d.checks.find((c) => c.name === 'battery')!.evidence).toMatchObject({
+      percent: 56,
+      at: iso(upload),
+      perHour: -1,
+      trendHours: 24,
+    });
   });
 
   it('fits the battery trend across a buffered gap by device time', () => {
@@ -45,7 +50,8 @@ describe('the timeline tells the story', () => {
       {
         at: iso(lastLive.at),
         kind: 'gap',
-        detail: 'no heartbeat received for 24 h until 06:00 UTC: out of coverage, data buffered (143 readings taken meanwhile, uploaded later)',
+        detail:
+          'no heartbeat received for 24 h until 06:00 UTC: out of coverage, data buffered (143 readings taken meanwhile, uploaded later)',
         until: iso(away[0].at),
         buffered: 143,
       },
@@ -80,11 +86,16 @@ describe('the timeline tells the story', () => {
     const beats = live(T0, 40, (i) => collar(i));
     const wake = beats.map((b) => b.at);
     // Cycle 20 loses its connection instead of disconnecting; the device carries on as before.
-    const sessions = powerSaving(beats, wake).map((s, k) => (k === 41 ? { ...s, connection: 'lost' as const, reason: 'socket error: ECONNRESET' } : s));
+    const sessions = powerSaving(beats, wake).map((s, k) =>
+      k === 41 ? { ...s, connection: 'lost' as const, reason: 'socket error: ECONNRESET' } : s,
+    );
     const track: Track = { device: device({ id: 'otter-2' }), beats, sessions };
     const items = buildTimeline(replayOne(track, beats.at(-1)!.at + MIN));
     expect(items.map((e) => e.kind)).toEqual(['connected', 'status', 'disconnected', 'cycles', 'connected', 'lost', 'cycles']);
-    expect(items[3]).toMatchObject({ count: 19, detail: 'connect, report, disconnect every 10 min — 19 cycles from 00:10 UTC to 03:10 UTC' });
+    expect(items[3]).toMatchObject({
+      count: 19,
+      detail: 'connect, report, disconnect every 10 min — 19 cycles from 00:10 UTC to 03:10 UTC',
+    });
     expect(items[5]).toMatchObject({ at: iso(wake[20] + 1000), detail: 'connection lost (socket error: ECONNRESET)' });
     expect(items[6]).toMatchObject({ count: 19, from: iso(wake[21] - 2000), to: iso(wake[39] + 1000) });
   });

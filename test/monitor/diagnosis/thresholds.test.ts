@@ -36,6 +36,9 @@ describe('diagnosis thresholds', () => {
     const track = batteryRunsOut();
     const input = replayOne(track, endOf(track) + 3 * HOUR);
     // 2 % is critical by default; with critical at 1 % it is only low, but the trend still says empty.
-    expect(diagnose({ ...input, overrides: { criticalBatteryPercent: 1 } })).toMatchObject({ cause: 'battery_depleted', confidence: 'medium' });
+    expect(diagnose({ ...input, overrides: { criticalBatteryPercent: 1 } })).toMatchObject({
+      cause: 'battery_depleted',
+      confidence: 'medium',
+    });
   });
 });

@@ -11,7 +11,11 @@ describe('connection timeline', () => {
     expect(items.map((e) => e.kind)).toEqual(['connected', 'status', 'gap', 'lost', 'status', 'status']);
     const times = items.map((e) => Date.parse(e.at));
     expect([...times].sort((a, b) => a - b)).toEqual(times);
-    expect(items[2]).toMatchObject({ at: new Date(last).toISOString(), until: null, detail: 'no heartbeat for 3 h so far (expected every 30 min)' });
+    expect(items[2]).toMatchObject({
+      at: new Date(last).toISOString(),
+      until: null,
+      detail: 'no heartbeat for 3 h so far (expected every 30 min)',
+    });
     expect(items[3]).toMatchObject({ kind: 'lost', detail: 'connection lost (keepalive timeout)' });
     expect(items.slice(4).map((e) => e.detail)).toEqual(['online → late', 'late → offline']);
     // The liveness deadlines, exactly: late at 1.5 × 30 min, offline at 3 × 30 min.
@@ -54,7 +58,10 @@ describe('connection timeline', () => {
     // The first cycle carries "unknown → online", so it stays as it is; the other 96 are routine.
     const cycles = items.filter((e) => e.kind === 'cycles');
     expect(cycles).toHaveLength(1);
-    expect(cycles[0]).toMatchObject({ count: track.beats.length - 1, detail: 'connect, report, disconnect every 30 min — 96 cycles from 2026-01-10 00:27 UTC to 00:10 UTC' });
+    expect(cycles[0]).toMatchObject({
+      count: track.beats.length - 1,
+      detail: 'connect, report, disconnect every 30 min — 96 cycles from 2026-01-10 00:27 UTC to 00:10 UTC',
+    });
     expect(items.filter((e) => e.kind === 'disconnected')).toHaveLength(1);
     expect(items.at(-1)).toMatchObject({ kind: 'cycles' });
   });

@@ -9,8 +9,23 @@ describe('heartbeat parsing (docs/contract.md §4)', () => {
   it('accepts every contract field and normalises an ISO ts to epoch ms', () => {
     const r = parseHeartbeat(
       JSON.stringify({
-        ts: '2026-03-01T12:00:00Z', seq: 7, interval: 900, lat: -1.5, lon: 35.2, alt: 1600, battery: 64.5, rssi: -97,
-        rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 1234, iccid: '89254021234567890123', temp: 31.5, activity: 12, bytesUp: 100, bytesDown: 20,
+        ts: '2026-03-01T12:00:00Z',
+        seq: 7,
+        interval: 900,
+        lat: -1.5,
+        lon: 35.2,
+        alt: 1600,
+        battery: 64.5,
+        rssi: -97,
+        rat: 'LTE-M',
+        mcc: 639,
+        mnc: 2,
+        cellId: 1234,
+        iccid: '89254021234567890123',
+        temp: 31.5,
+        activity: 12,
+        bytesUp: 100,
+        bytesDown: 20,
       }),
     );
     expect(r.ok).toBe(true);

@@ -99,7 +99,10 @@ describe('HoldQueue (backpressure on a per-key budget)', () => {
       defer: (fn) => void turns.push(fn),
       release: (_key, item) => void released.push(item),
     });
-    const nextTurn = () => turns.splice(0).forEach((fn) => fn());
+    const nextTurn = () =>
+      turns.splice(0).forEach((fn) => {
+        fn();
+      });
     // One socket read carrying 12 heartbeats of one device, all within its budget.
     const answers = Array.from({ length: 12 }, (_, i) => (queue.pass('a') ? 'now' : queue.hold('a', `a${i}`)));
     expect(answers.filter((x) => x === 'now')).toHaveLength(5);

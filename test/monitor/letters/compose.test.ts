@@ -27,7 +27,7 @@ const input = (over: Partial<LetterInput> = {}): LetterInput => ({
 });
 
 describe('composeLetter', () => {
-  it('writes German to a German contact: device, ICCID, local time beside UTC, place, battery, cause and the customer\'s next step', () => {
+  it("writes German to a German contact: device, ICCID, local time beside UTC, place, battery, cause and the customer's next step", () => {
     const l = composeLetter(input());
     expect(l.language).toBe('de');
     expect(l.subject).toBe('Twiga (giraffe-7): seit 2 Std. 10 Min. ohne Meldung – Akku leer');
@@ -71,9 +71,15 @@ describe('composeLetter', () => {
     expect(chosen.body).toContain('2026-01-01 13:05 Europe/Berlin');
   });
 
-  it('crosses the date line in the contact\'s zone: 23:30 UTC is the next day in Auckland', () => {
+  it("crosses the date line in the contact's zone: 23:30 UTC is the next day in Auckland", () => {
     const late = Date.UTC(2026, 5, 30, 23, 30);
-    const l = composeLetter(input({ diagnosis: { status: 'offline', lastSeen: new Date(late).toISOString(), cause: 'unknown' }, now: late + 3_600_000, contact: { name: 'Kiri', email: 'k@x.example', language: 'en', timeZone: 'Pacific/Auckland' } }));
+    const l = composeLetter(
+      input({
+        diagnosis: { status: 'offline', lastSeen: new Date(late).toISOString(), cause: 'unknown' },
+        now: late + 3_600_000,
+        contact: { name: 'Kiri', email: 'k@x.example', language: 'en', timeZone: 'Pacific/Auckland' },
+      }),
+    );
     expect(l.body).toContain('Last seen: 2026-07-01 11:30 Pacific/Auckland (2026-06-30 23:30 UTC)');
   });
 
@@ -85,8 +91,16 @@ describe('composeLetter', () => {
   });
 
   it('says "never" and gives no place or cause lines it cannot know, and omits cause and next step for a reporting device', () => {
-    const never = composeLetter(input({ diagnosis: { status: 'unknown', lastSeen: null, cause: 'never_reported' }, device: { ...giraffe, lastPosition: null, battery: null, rssi: null }, place: null }));
-    expect(never.body).toContain('Ihr Gerät Twiga (giraffe-7, ICCID 89254021234567890121) hat sich seit der Einrichtung noch nie gemeldet.');
+    const never = composeLetter(
+      input({
+        diagnosis: { status: 'unknown', lastSeen: null, cause: 'never_reported' },
+        device: { ...giraffe, lastPosition: null, battery: null, rssi: null },
+        place: null,
+      }),
+    );
+    expect(never.body).toContain(
+      'Ihr Gerät Twiga (giraffe-7, ICCID 89254021234567890121) hat sich seit der Einrichtung noch nie gemeldet.',
+    );
     expect(never.body).toContain('Letzte Position: unbekannt');
     expect(never.body).toContain('Zuletzt gesehen: nie');
     const online = composeLetter(input({ diagnosis: { status: 'online', lastSeen: new Date(LAST).toISOString(), cause: 'unknown' } }));

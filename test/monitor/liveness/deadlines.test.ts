@@ -45,7 +45,7 @@ describe('DeadlineScheduler', () => {
   it('matches a sorted reference for 20 000 random sets, moves and cancels, growing past its capacity', () => {
     const { clock, fired, s } = setup();
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const expected = new Map<number, number>();
     for (let i = 0; i < 20_000; i++) {
       const slot = Math.floor(rnd() * 5000);

@@ -34,7 +34,17 @@ beforeAll(async () => {
   const stream = new PassThrough();
   stream.on('data', (b: Buffer) => logLines.push(...b.toString().split('\n').filter(Boolean)));
   prom = new PromRegistry();
-  net = createNetworkFeature({ port: 0, host: '127.0.0.1', secret: SECRET, clients: {}, sims: registry, liveness, clock: systemClock, log: createLogger('info', stream), metrics: prom });
+  net = createNetworkFeature({
+    port: 0,
+    host: '127.0.0.1',
+    secret: SECRET,
+    clients: {},
+    sims: registry,
+    liveness,
+    clock: systemClock,
+    log: createLogger('info', stream),
+    metrics: prom,
+  });
   await net.start();
 });
 afterAll(async () => {
@@ -79,14 +89,37 @@ const start = acct({
 describe('RADIUS accounting server, driven by Debian radclient', () => {
   it('answers Start, Interim-Update and Stop and keeps the session with its cell, RAT and counters', async () => {
     expect((await radclient(net.port!, SECRET, start)).answered).toBe(true);
-    expect(net.book.get('cow-1')).toMatchObject({ state: 'open', cellId: 0x1234567, tac: 6699, mcc: 262, mnc: 1, rat: '4G', imsi: '262010000000001', framedIp: '10.45.0.7' });
+    expect(net.book.get('cow-1')).toMatchObject({
+      state: 'open',
+      cellId: 0x1234567,
+      tac: 6699,
+      mcc: 262,
+      mnc: 1,
+      rat: '4G',
+      imsi: '262010000000001',
+      framedIp: '10.45.0.7',
+    });
 
-    const interim = acct({ 'Acct-Status-Type': 'Interim-Update', 'Acct-Session-Id': 'pgw-1-0001', '3GPP-IMSI': '262010000000001', 'Acct-Input-Octets': 1200, 'Acct-Output-Octets': 300, 'Acct-Input-Gigawords': 1, '3GPP-RAT-Type': 'EUTRAN' });
+    const interim = acct({
+      'Acct-Status-Type': 'Interim-Update',
+      'Acct-Session-Id': 'pgw-1-0001',
+      '3GPP-IMSI': '262010000000001',
+      'Acct-Input-Octets': 1200,
+      'Acct-Output-Octets': 300,
+      'Acct-Input-Gigawords': 1,
+      '3GPP-RAT-Type': 'EUTRAN',
+    });
     expect((await radclient(net.port!, SECRET, interim)).answered).toBe(true);
     expect(net.book.get('cow-1')).toMatchObject({ state: 'open', bytesUp: 2 ** 32 + 1200, bytesDown: 300 });
 
     // Matched by MSISDN alone (no 3GPP-IMSI in the record).
-    const stop = acct({ 'Acct-Status-Type': 'Stop', 'Acct-Session-Id': 'pgw-1-0001', 'Calling-Station-Id': '+491700000001', 'Acct-Terminate-Cause': 'Lost-Carrier', 'Acct-Input-Octets': 1500 });
+    const stop = acct({
+      'Acct-Status-Type': 'Stop',
+      'Acct-Session-Id': 'pgw-1-0001',
+      'Calling-Station-Id': '+491700000001',
+      'Acct-Terminate-Cause': 'Lost-Carrier',
+      'Acct-Input-Octets': 1500,
+    });
     expect((await radclient(net.port!, SECRET, stop)).answered).toBe(true);
     const v = net.sessionView('cow-1');
     expect(v).toMatchObject({ state: 'closed', terminateCause: 'Lost-Carrier', bytesUp: 1500, cellId: 0x1234567 });
@@ -96,7 +129,12 @@ describe('RADIUS accounting server, driven by Debian radclient', () => {
   it('drops a request signed with the wrong secret: no answer, counted, the session untouched', async () => {
     const before = structuredClone(net.book.get('cow-1'));
     const bad = await count('bad_authenticator');
-    const r = await radclient(net.port!, 'not-the-secret', acct({ 'Acct-Status-Type': 'Start', 'Acct-Session-Id': 'forged', '3GPP-IMSI': '262010000000001' }), { timeoutS: 0.5, retries: 1 });
+    const r = await radclient(
+      net.port!,
+      'not-the-secret',
+      acct({ 'Acct-Status-Type': 'Start', 'Acct-Session-Id': 'forged', '3GPP-IMSI': '262010000000001' }),
+      { timeoutS: 0.5, retries: 1 },
+    );
     expect(r.answered).toBe(false);
     expect(r.stdout).toMatch(/No reply/);
     expect(await count('bad_authenticator')).toBe(bad + 1);
@@ -104,7 +142,16 @@ describe('RADIUS accounting server, driven by Debian radclient', () => {
   });
 
   it('answers a retransmission again but applies it once', async () => {
-    const req = radius.encode({ code: 'Accounting-Request', secret: SECRET, identifier: 9, attributes: [['Acct-Status-Type', 'Start'], ['Acct-Session-Id', 'retx-1'], ['Calling-Station-Id', '491700000002']] });
+    const req = radius.encode({
+      code: 'Accounting-Request',
+      secret: SECRET,
+      identifier: 9,
+      attributes: [
+        ['Acct-Status-Type', 'Start'],
+        ['Acct-Session-Id', 'retx-1'],
+        ['Calling-Station-Id', '491700000002'],
+      ],
+    });
     const dup = await count('duplicate');
     const answers = await sendRaw(req, net.port!, 3);
     expect(answers).toHaveLength(3);
@@ -114,7 +161,15 @@ describe('RADIUS accounting server, driven by Debian radclient', () => {
   });
 
   it('counts truncated and oversized datagrams and answers neither', async () => {
-    const ok = radius.encode({ code: 'Accounting-Request', secret: SECRET, identifier: 10, attributes: [['Acct-Status-Type', 'Start'], ['Acct-Session-Id', 't']] });
+    const ok = radius.encode({
+      code: 'Accounting-Request',
+      secret: SECRET,
+      identifier: 10,
+      attributes: [
+        ['Acct-Status-Type', 'Start'],
+        ['Acct-Session-Id', 't'],
+      ],
+    });
     const [t, o] = [await count('truncated'), await count('oversized')];
     expect(await sendRaw(ok.subarray(0, 12), net.port!)).toHaveLength(0);
     expect(await sendRaw(ok.subarray(0, ok.length - 2), net.port!)).toHaveLength(0);
@@ -125,7 +180,8 @@ describe('RADIUS accounting server, driven by Debian radclient', () => {
 
   it('answers records of a SIM no device holds, counts each, logs the SIM once', async () => {
     const n = await count('unmatched_sim');
-    const stranger = (i: number) => acct({ 'Acct-Status-Type': 'Interim-Update', 'Acct-Session-Id': `x-${i}`, '3GPP-IMSI': '999990000000077' });
+    const stranger = (i: number) =>
+      acct({ 'Acct-Status-Type': 'Interim-Update', 'Acct-Session-Id': `x-${i}`, '3GPP-IMSI': '999990000000077' });
     for (let i = 0; i < 3; i++) expect((await radclient(net.port!, SECRET, stranger(i))).answered).toBe(true);
     expect(await count('unmatched_sim')).toBe(n + 3);
     expect(logLines.filter((l) => l.includes('imsi 999990000000077'))).toHaveLength(1);
@@ -133,7 +189,10 @@ describe('RADIUS accounting server, driven by Debian radclient', () => {
 
   it('drops a record without Acct-Session-Id unanswered, as invalid_record', async () => {
     const n = await count('invalid_record');
-    const r = await radclient(net.port!, SECRET, acct({ 'Acct-Status-Type': 'Start', '3GPP-IMSI': '262010000000001' }), { timeoutS: 0.5, retries: 1 });
+    const r = await radclient(net.port!, SECRET, acct({ 'Acct-Status-Type': 'Start', '3GPP-IMSI': '262010000000001' }), {
+      timeoutS: 0.5,
+      retries: 1,
+    });
     expect(r.answered).toBe(false);
     expect(await count('invalid_record')).toBe(n + 1);
   });
@@ -142,7 +201,17 @@ describe('RADIUS accounting server, driven by Debian radclient', () => {
 describe('unknown NAS policy', () => {
   it('does not answer an address outside LASTSEEN_RADIUS_CLIENTS when no fallback secret is set', async () => {
     const p = new PromRegistry();
-    const only = createNetworkFeature({ port: 0, host: '127.0.0.1', secret: null, clients: { '10.9.9.9': SECRET }, sims: registry, liveness, clock: systemClock, log: silentLogger, metrics: p });
+    const only = createNetworkFeature({
+      port: 0,
+      host: '127.0.0.1',
+      secret: null,
+      clients: { '10.9.9.9': SECRET },
+      sims: registry,
+      liveness,
+      clock: systemClock,
+      log: silentLogger,
+      metrics: p,
+    });
     await only.start();
     try {
       const r = await radclient(only.port!, SECRET, start, { timeoutS: 0.5, retries: 1 });
@@ -156,7 +225,17 @@ describe('unknown NAS policy', () => {
 
   it('hears a listed NAS with its own secret', async () => {
     const p = new PromRegistry();
-    const listed = createNetworkFeature({ port: 0, host: '127.0.0.1', secret: null, clients: { '127.0.0.1': 'per-nas-secret' }, sims: registry, liveness, clock: systemClock, log: silentLogger, metrics: p });
+    const listed = createNetworkFeature({
+      port: 0,
+      host: '127.0.0.1',
+      secret: null,
+      clients: { '127.0.0.1': 'per-nas-secret' },
+      sims: registry,
+      liveness,
+      clock: systemClock,
+      log: silentLogger,
+      metrics: p,
+    });
     await listed.start();
     try {
       expect((await radclient(listed.port!, 'per-nas-secret', start)).answered).toBe(true);

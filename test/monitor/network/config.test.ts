@@ -11,13 +11,23 @@ describe('RADIUS configuration (docs/contract.md §2)', () => {
 
   it('reads per-NAS secrets, which alone are enough to listen', () => {
     const c = loadConfig({ LASTSEEN_RADIUS_CLIENTS: '10.0.0.1=secret-one, 10.0.0.2=sec=ret-two' });
-    expect(c).toMatchObject({ radiusPort: 1813, radiusSecret: null, radiusClients: { '10.0.0.1': 'secret-one', '10.0.0.2': 'sec=ret-two' } });
+    expect(c).toMatchObject({
+      radiusPort: 1813,
+      radiusSecret: null,
+      radiusClients: { '10.0.0.1': 'secret-one', '10.0.0.2': 'sec=ret-two' },
+    });
   });
 
   it('stops start-up with one line naming the variable for bad values', () => {
-    expect(() => loadConfig({ LASTSEEN_RADIUS_SECRET: 'short' })).toThrow(new ConfigError('LASTSEEN_RADIUS_SECRET must be at least 8 characters'));
-    expect(() => loadConfig({ LASTSEEN_RADIUS_PORT: '70000', LASTSEEN_RADIUS_SECRET: 'pgw-secret' })).toThrow(/^LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"$/);
-    expect(() => loadConfig({ LASTSEEN_RADIUS_CLIENTS: 'pgw.example=secret-one' })).toThrow(/^LASTSEEN_RADIUS_CLIENTS must be address=secret pairs/);
+    expect(() => loadConfig({ LASTSEEN_RADIUS_SECRET: 'short' })).toThrow(
+      new ConfigError('LASTSEEN_RADIUS_SECRET must be at least 8 characters'),
+    );
+    expect(() => loadConfig({ LASTSEEN_RADIUS_PORT: '70000', LASTSEEN_RADIUS_SECRET: 'pgw-secret' })).toThrow(
+      /^LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"$/,
+    );
+    expect(() => loadConfig({ LASTSEEN_RADIUS_CLIENTS: 'pgw.example=secret-one' })).toThrow(
+      /^LASTSEEN_RADIUS_CLIENTS must be address=secret pairs/,
+    );
     expect(() => loadConfig({ LASTSEEN_RADIUS_CLIENTS: '10.0.0.1=short' })).toThrow(/^LASTSEEN_RADIUS_CLIENTS/);
   });
 });

@@ -3,8 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { accountingResponse, authenticatorMatches, parsePacket, type RawPacket } from '../../../monitor/network/packet.ts';
 
 // The npm codec builds the requests: an encoder independent of the checks under test.
-const request = (secret = 'testing123', attributes: unknown[] = [['Acct-Status-Type', 'Start'], ['Acct-Session-Id', 's-1']]) =>
-  radius.encode({ code: 'Accounting-Request', secret, identifier: 42, attributes });
+const request = (
+  secret = 'testing123',
+  attributes: unknown[] = [
+    ['Acct-Status-Type', 'Start'],
+    ['Acct-Session-Id', 's-1'],
+  ],
+) => radius.encode({ code: 'Accounting-Request', secret, identifier: 42, attributes });
 
 describe('RADIUS packet checks (RFC 2865 §3, RFC 2866 §3)', () => {
   it('accepts a well-formed Accounting-Request and checks its authenticator against the secret', () => {
@@ -48,7 +53,12 @@ describe('RADIUS packet checks (RFC 2865 §3, RFC 2866 §3)', () => {
   });
 
   it('echoes Proxy-State attributes in the answer, in order (RFC 2865 §5.33)', () => {
-    const req = request('testing123', [['Acct-Status-Type', 'Start'], ['Acct-Session-Id', 's'], ['Proxy-State', Buffer.from('one')], ['Proxy-State', Buffer.from('two')]]);
+    const req = request('testing123', [
+      ['Acct-Status-Type', 'Start'],
+      ['Acct-Session-Id', 's'],
+      ['Proxy-State', Buffer.from('one')],
+      ['Proxy-State', Buffer.from('two')],
+    ]);
     const res = accountingResponse(parsePacket(req) as RawPacket, 'testing123');
     expect(radius.verify_response({ request: Buffer.from(req), response: Buffer.from(res), secret: 'testing123' })).toBe(true);
     expect(radius.decode({ packet: res, secret: 'testing123' }).raw_attributes.map((a) => String(a[1]))).toEqual(['one', 'two']);

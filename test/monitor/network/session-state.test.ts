@@ -57,7 +57,11 @@ describe('SIM session reducer (the table in session-state.ts)', () => {
   });
 
   it("ignores an older session's late Stop while a newer one is open", () => {
-    const { s, notes } = run([0, { status: 'Start', sessionId: 'a' }], [1, { status: 'Start', sessionId: 'b' }], [2, { status: 'Stop', sessionId: 'a' }]);
+    const { s, notes } = run(
+      [0, { status: 'Start', sessionId: 'a' }],
+      [1, { status: 'Start', sessionId: 'b' }],
+      [2, { status: 'Stop', sessionId: 'a' }],
+    );
     expect(s).toMatchObject({ state: 'open', sessionId: 'b', since: T0 + MIN });
     expect(notes[2]).toBe('stale_stop');
   });
@@ -72,7 +76,11 @@ describe('SIM session reducer (the table in session-state.ts)', () => {
   it('counts re-attaches within the last hour only, not the first attach nor a repeated Start', () => {
     const steps: Parameters<typeof run> = [];
     for (let i = 0; i < 8; i++) {
-      steps.push([i * 10, { status: 'Start', sessionId: `s${i}` }], [i * 10 + 1, { status: 'Start', sessionId: `s${i}` }], [i * 10 + 5, { status: 'Stop', sessionId: `s${i}` }]);
+      steps.push(
+        [i * 10, { status: 'Start', sessionId: `s${i}` }],
+        [i * 10 + 1, { status: 'Start', sessionId: `s${i}` }],
+        [i * 10 + 5, { status: 'Stop', sessionId: `s${i}` }],
+      );
     }
     const { s } = run(...steps);
     // Starts at 0, 10, …, 70 min: the first is an attach, the 7 others re-attaches. An hour
@@ -86,8 +94,21 @@ describe('SIM session reducer (the table in session-state.ts)', () => {
 describe('Lost-Carrier neighbours', () => {
   it('counts closed Lost-Carrier sessions on the same cell within the window only', async () => {
     const { lostCarrierAround } = await import('../../../monitor/network/session-state.ts');
-    const stop = (cellId: number, at: number, cause = 'Lost-Carrier'): SimSession => ({ ...UNKNOWN_SESSION, state: 'closed', cellId, since: at, terminateCause: cause });
-    const others = [stop(7, T0), stop(7, T0 + 29 * MIN), stop(7, T0 + 31 * MIN), stop(8, T0), stop(7, T0, 'User-Request'), { ...stop(7, T0), state: 'open' as const }];
+    const stop = (cellId: number, at: number, cause = 'Lost-Carrier'): SimSession => ({
+      ...UNKNOWN_SESSION,
+      state: 'closed',
+      cellId,
+      since: at,
+      terminateCause: cause,
+    });
+    const others = [
+      stop(7, T0),
+      stop(7, T0 + 29 * MIN),
+      stop(7, T0 + 31 * MIN),
+      stop(8, T0),
+      stop(7, T0, 'User-Request'),
+      { ...stop(7, T0), state: 'open' as const },
+    ];
     expect(lostCarrierAround(others, 7, T0, 30 * MIN)).toBe(2);
   });
 });

@@ -3,7 +3,8 @@ import { decode3gppVsa, decodeMccMnc, decodeUserLocationInfo, ratName } from '..
 
 const hex = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
 /** Vendor-Specific value: vendor 10415 (0x28af) then sub-attributes type, length, value. */
-const vsa = (...subs: [number, Buffer][]) => Buffer.concat([hex('000028af'), ...subs.map(([t, v]) => Buffer.concat([Buffer.from([t, v.length + 2]), v]))]);
+const vsa = (...subs: [number, Buffer][]) =>
+  Buffer.concat([hex('000028af'), ...subs.map(([t, v]) => Buffer.concat([Buffer.from([t, v.length + 2]), v]))]);
 
 describe('3GPP MCC/MNC (TS 24.008 §10.5.1.13 BCD)', () => {
   it('reads a 2-digit MNC (filler F) and a 3-digit one', () => {
@@ -19,7 +20,13 @@ describe('3GPP MCC/MNC (TS 24.008 §10.5.1.13 BCD)', () => {
 
 describe('3GPP-User-Location-Info (TS 29.061 §16.4.7.2, TS 29.274 §8.21)', () => {
   it('decodes TAI+ECGI to mcc, mnc, TAC and the 28-bit ECI', () => {
-    expect(decodeUserLocationInfo(hex('82 62f210 1a2b 62f210 01234567'))).toEqual({ type: 'tai+ecgi', mcc: 262, mnc: 1, tac: 6699, cellId: 0x1234567 });
+    expect(decodeUserLocationInfo(hex('82 62f210 1a2b 62f210 01234567'))).toEqual({
+      type: 'tai+ecgi',
+      mcc: 262,
+      mnc: 1,
+      tac: 6699,
+      cellId: 0x1234567,
+    });
   });
   it('masks the 4 spare bits above the ECI', () => {
     expect(decodeUserLocationInfo(hex('81 36f920 f1234567'))).toEqual({ type: 'ecgi', mcc: 639, mnc: 2, cellId: 0x1234567 });

@@ -50,7 +50,9 @@ describe('POST /api/onboarding', () => {
     expect(again.created).toBe(0);
     expect(again.rejected.filter((r: { status: number }) => r.status === 409).map((r: { line: number }) => r.line)).toEqual([2, 4, 5]);
     // Lines 2 and 5 are this file's devices again; line 4's SIM belongs to another device.
-    expect(again.rejected.filter((r: { conflict?: string }) => r.conflict === 'device').map((r: { line: number }) => r.line)).toEqual([2, 5]);
+    expect(again.rejected.filter((r: { conflict?: string }) => r.conflict === 'device').map((r: { line: number }) => r.line)).toEqual([
+      2, 5,
+    ]);
   });
 
   it('accepts a JSON array and answers 400 for a CSV without the required header, 403 for a customer key', async () => {
@@ -68,7 +70,10 @@ describe('POST /api/onboarding', () => {
   it('streams NDJSON outcomes with a final summary when asked', async () => {
     const csv = [HEADER, ...Array.from({ length: 50 }, (_, i) => `nd-${i},kwt`), 'nd-0,kwt'].join('\n');
     const res = await postCsv(csv, sys.adminToken, 'application/x-ndjson');
-    const lines = res.text.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = res.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toHaveLength(52);
     expect(lines.at(-1)).toEqual({ summary: true, created: 50, rejected: 1 });
     expect(lines[50]).toMatchObject({ line: 52, status: 409 });
@@ -79,7 +84,10 @@ describe('lastseen onboard FILE.csv', () => {
   it('onboards through the API, writes credentials with mode 600, and exits 0; non-zero when nothing could be onboarded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lastseen-onboard-'));
     const file = join(dir, 'sims.csv');
-    writeFileSync(file, [HEADER, ...Array.from({ length: 300 }, (_, i) => `cli-${i},kwt,Collar ${i},${iccid(1000 + i)}`), 'cli-bad,kwt,,123'].join('\r\n'));
+    writeFileSync(
+      file,
+      [HEADER, ...Array.from({ length: 300 }, (_, i) => `cli-${i},kwt,Collar ${i},${iccid(1000 + i)}`), 'cli-bad,kwt,,123'].join('\r\n'),
+    );
     const creds = join(dir, 'creds.csv');
     const env = { LASTSEEN_ADMIN_TOKEN: sys.adminToken };
     const r = await runLastseen(['onboard', file, '--server', sys.url, '--credentials', creds], env);
@@ -135,6 +143,12 @@ describe('GET /api/devices.csv', () => {
 
     const key = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'zoo' })).body.token;
     const mine = await (await fetch(`${sys.url}/api/devices.csv`, { headers: { authorization: `Bearer ${key}` } })).text();
-    expect(mine.trim().split('\n').slice(1).map((l) => l.split(',')[0])).toEqual(['zoo-x']);
+    expect(
+      mine
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]),
+    ).toEqual(['zoo-x']);
   });
 });

@@ -23,8 +23,19 @@ describe('onboarding CSV (docs/contract.md §6a)', () => {
         line: 2,
         ok: true,
         device: {
-          id: 'g-1', customerId: 'kwt', name: 'Twiga', iccid: iccid(1), imsi: '639020000000001', msisdn: '+254700000001',
-          interval: 900, offlineAfter: 3600, species: 'giraffe', imei: null, nickname: null, tagModel: null, simState: undefined,
+          id: 'g-1',
+          customerId: 'kwt',
+          name: 'Twiga',
+          iccid: iccid(1),
+          imsi: '639020000000001',
+          msisdn: '+254700000001',
+          interval: 900,
+          offlineAfter: 3600,
+          species: 'giraffe',
+          imei: null,
+          nickname: null,
+          tagModel: null,
+          simState: undefined,
         },
       },
     ]);
@@ -62,11 +73,22 @@ describe('onboarding CSV (docs/contract.md §6a)', () => {
   });
 
   it('reports a stray quote that closes lines later on its opening line and reads the lines between on their own', async () => {
-    const text = ['deviceId,customerId,name', 'q-1,kwt,ok', 'q-2,kwt,"Twiga', 'q-3,kwt,ok', 'q-4,kwt,ok', 'q-5,kwt,Zuri"', 'q-6,kwt,ok'].join('\n');
+    const text = [
+      'deviceId,customerId,name',
+      'q-1,kwt,ok',
+      'q-2,kwt,"Twiga',
+      'q-3,kwt,ok',
+      'q-4,kwt,ok',
+      'q-5,kwt,Zuri"',
+      'q-6,kwt,ok',
+    ].join('\n');
     const items = await read(text);
     expect(items.map((i) => [i.line, i.ok ? i.device.id : i.error])).toEqual([
       [2, 'q-1'],
-      [3, 'not valid CSV: a quote opened on this line closes only on line 6 (no column may hold a line break); the lines between are read on their own'],
+      [
+        3,
+        'not valid CSV: a quote opened on this line closes only on line 6 (no column may hold a line break); the lines between are read on their own',
+      ],
       [4, 'q-3'],
       [5, 'q-4'],
       [6, 'not valid CSV: a quote opened on this line is never closed'],
@@ -91,7 +113,7 @@ describe('onboarding CSV (docs/contract.md §6a)', () => {
   it('reads a large file with flat memory, streaming record by record', async () => {
     const n = 200_000;
     async function* lines() {
-      yield HEADER + '\n';
+      yield `${HEADER}\n`;
       for (let i = 0; i < n; i += 1000) {
         let chunk = '';
         for (let j = i; j < i + 1000; j++) chunk += `dev-${j},cust,,${iccid(j)},,,60\n`;

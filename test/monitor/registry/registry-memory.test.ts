@@ -86,7 +86,10 @@ describe('Registry with devices read from SQLite', () => {
     const live = new LivenessTracker(new ManualClock(), new EventBus(silentLogger), ids, customers);
     registry.createCustomer({ id: 'zoo', name: 'Zoo' });
     registry.createCustomer({ id: 'sea', name: 'Sea' });
-    registry.createDevices([{ id: 'g1', customerId: 'zoo' }, { id: 'o1', customerId: 'sea' }]);
+    registry.createDevices([
+      { id: 'g1', customerId: 'zoo' },
+      { id: 'o1', customerId: 'sea' },
+    ]);
     for (const d of registry.allDevices()) live.track(d.id, d.customerId, { offlineAfter: 60, interval: null, customerOfflineAfter: null });
     // A device liveness tracks on its own (as a test or a bench may) is not the registry's.
     live.track('loner', 'sea', { offlineAfter: 60, interval: null, customerOfflineAfter: null });
@@ -117,7 +120,10 @@ describe('Registry with devices read from SQLite', () => {
   it('answers display names from SQLite and forgets a cached one when the device is renamed', () => {
     const { registry } = open();
     registry.createCustomer({ id: 'zoo', name: 'Zoo' });
-    registry.createDevices([{ id: 'g1', customerId: 'zoo', name: 'Twiga' }, { id: 'g2', customerId: 'zoo' }]);
+    registry.createDevices([
+      { id: 'g1', customerId: 'zoo', name: 'Twiga' },
+      { id: 'g2', customerId: 'zoo' },
+    ]);
     expect(registry.nameOf('g1')).toBe('Twiga');
     expect(registry.nameOf('g2')).toBeNull();
     expect(registry.nameOf('nobody')).toBeNull();
@@ -130,7 +136,7 @@ describe('Registry with devices read from SQLite', () => {
     registry.createCustomer({ id: 'zoo', name: 'Zoo' });
     const { token } = registry.createDevice({ id: 'g1', customerId: 'zoo' });
     expect(registry.authenticateDevice('g1', token).ok).toBe(true);
-    expect(registry.authenticateDevice('g1', token + 'x')).toEqual({ ok: false, reason: 'bad_token' });
+    expect(registry.authenticateDevice('g1', `${token}x`)).toEqual({ ok: false, reason: 'bad_token' });
     const fresh = registry.rotateDeviceToken('g1')!;
     expect(registry.authenticateDevice('g1', token)).toEqual({ ok: false, reason: 'bad_token' });
     expect(registry.authenticateDevice('g1', fresh).ok).toBe(true);

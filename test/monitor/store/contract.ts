@@ -122,7 +122,14 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       const events: DeviceEvent[] = [
         { deviceId: id('tracker-1'), customerId: 'kws', at: T0, kind: 'connection', connection: 'connected' },
         { deviceId: id('tracker-1'), customerId: 'kws', at: T0, kind: 'status', from: 'unknown', to: 'online' },
-        { deviceId: id('tracker-1'), customerId: 'kws', at: T0 + 5000, kind: 'connection', connection: 'lost', reason: 'keepalive timeout' },
+        {
+          deviceId: id('tracker-1'),
+          customerId: 'kws',
+          at: T0 + 5000,
+          kind: 'connection',
+          connection: 'lost',
+          reason: 'keepalive timeout',
+        },
         { deviceId: id('tracker-1'), customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'offline' },
         { deviceId: id('tracker-2'), customerId: 'kws', at: T0 + 9000, kind: 'status', from: 'online', to: 'late' },
       ];
@@ -152,7 +159,9 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       // in a shuffled order (the newest is not the last one sent), then live again.
       store.writeHeartbeat(hb(dev, T0 - 25 * HOUR, { ts: T0 - 25 * HOUR - 800, seq: 0 }));
       const order = [23, 5, 0, 17, 11, 2, 8, 20, 14, 1, 22, 7, 19, 4, 13, 10, 16, 3, 21, 6, 18, 9, 15, 12];
-      order.forEach((k, i) => store.writeHeartbeat(hb(dev, T0 + i * 20, { ts: T0 - 24 * HOUR + k * HOUR, seq: 1 + k })));
+      order.forEach((k, i) => {
+        store.writeHeartbeat(hb(dev, T0 + i * 20, { ts: T0 - 24 * HOUR + k * HOUR, seq: 1 + k }));
+      });
       store.writeHeartbeat(hb(dev, T0 + HOUR, { ts: T0 + HOUR - 900, seq: 25 }));
       await store.flush();
       const all = await store.heartbeats({ deviceId: dev });
@@ -174,7 +183,9 @@ export function storeContract(name: string, makeStore: () => Promise<StoreUnderT
       for (let i = 0; i < 50; i++) store.writeHeartbeat(hb(dev, T0 + 240_000 + i, { ts: T0 - 86_400_000 + i * 60_000, seq: i }));
       await store.flush();
       expect((await store.heartbeats({ deviceId: dev, limit: 3 })).map((r) => r.seq)).toEqual([103, 102, 101]);
-      expect((await store.heartbeats({ deviceId: dev, from: T0 - 86_400_000 + 47 * 60_000, limit: 5 })).map((r) => r.seq)).toEqual([103, 102, 101, 100, 49]);
+      expect((await store.heartbeats({ deviceId: dev, from: T0 - 86_400_000 + 47 * 60_000, limit: 5 })).map((r) => r.seq)).toEqual([
+        103, 102, 101, 100, 49,
+      ]);
     });
 
     it('places a heartbeat with an implausible ts (1970, a year ahead) at its receive time', async () => {

@@ -15,7 +15,13 @@ describe('durability of acknowledged heartbeats (real process, SIGKILL under QoS
   it('stores every heartbeat that was PUBACKed before the crash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lastseen-crash-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const env = { LASTSEEN_DATA_DIR: dir, LASTSEEN_ADMIN_TOKEN: TOKEN, LASTSEEN_LOG_LEVEL: 'warn', LASTSEEN_HEARTBEAT_RATE: '100000', LASTSEEN_HEARTBEAT_BURST: '100000' };
+    const env = {
+      LASTSEEN_DATA_DIR: dir,
+      LASTSEEN_ADMIN_TOKEN: TOKEN,
+      LASTSEEN_LOG_LEVEL: 'warn',
+      LASTSEEN_HEARTBEAT_RATE: '100000',
+      LASTSEEN_HEARTBEAT_BURST: '100000',
+    };
     const first = await spawnLastseen(['start'], env);
     cleanups.push(() => first.child.kill('SIGKILL'));
     const api = async (port: number, method: string, path: string, body?: unknown) => {
@@ -28,12 +34,22 @@ describe('durability of acknowledged heartbeats (real process, SIGKILL under QoS
     };
     await api(first.httpPort, 'POST', '/api/customers', { id: 'fleet', name: 'Fleet' });
     const ids = Array.from({ length: 20 }, (_, i) => `truck-${i}`);
-    const created = await api(first.httpPort, 'POST', '/api/onboarding', ids.map((id) => ({ deviceId: id, customerId: 'fleet' })));
+    const created = await api(
+      first.httpPort,
+      'POST',
+      '/api/onboarding',
+      ids.map((id) => ({ deviceId: id, customerId: 'fleet' })),
+    );
     const acked = new Map<string, number[]>(ids.map((id) => [id, []]));
     const clients: MqttClient[] = [];
     let running = true;
     for (const { id, token } of created.credentials as { id: string; token: string }[]) {
-      const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.mqttPort}`, { clientId: id, username: id, password: token, reconnectPeriod: 0 });
+      const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${first.mqttPort}`, {
+        clientId: id,
+        username: id,
+        password: token,
+        reconnectPeriod: 0,
+      });
       c.on('error', () => undefined);
       clients.push(c);
       // One heartbeat in flight per device, as a real QoS 1 tracker sends them.
@@ -48,7 +64,11 @@ describe('durability of acknowledged heartbeats (real process, SIGKILL under QoS
         }
       })();
     }
-    cleanups.push(() => clients.forEach((c) => c.end(true)));
+    cleanups.push(() =>
+      clients.forEach((c) => {
+        c.end(true);
+      }),
+    );
     await new Promise((r) => setTimeout(r, 2500));
     first.child.kill('SIGKILL');
     await first.exited;
@@ -60,7 +80,9 @@ describe('durability of acknowledged heartbeats (real process, SIGKILL under QoS
     cleanups.push(() => second.child.kill('SIGKILL'));
     let missing = 0;
     for (const id of ids) {
-      const stored = new Set(((await api(second.httpPort, 'GET', `/api/devices/${id}/heartbeats?limit=10000`)).items as { seq: number }[]).map((h) => h.seq));
+      const stored = new Set(
+        ((await api(second.httpPort, 'GET', `/api/devices/${id}/heartbeats?limit=10000`)).items as { seq: number }[]).map((h) => h.seq),
+      );
       for (const seq of acked.get(id)!) if (!stored.has(seq)) missing++;
     }
     console.log(`crash: ${total} heartbeats PUBACKed before SIGKILL, ${missing} missing after restart`);

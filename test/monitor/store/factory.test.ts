@@ -19,7 +19,12 @@ describe('LASTSEEN_STORE parsing', () => {
   });
 
   it('defaults the influxdb:// port to 8086 and needs no credentials', () => {
-    expect(parseStoreUrl('influxdb://127.0.0.1/lastseen')).toEqual({ kind: 'influxdb', host: '127.0.0.1', port: 8086, database: 'lastseen' });
+    expect(parseStoreUrl('influxdb://127.0.0.1/lastseen')).toEqual({
+      kind: 'influxdb',
+      host: '127.0.0.1',
+      port: 8086,
+      database: 'lastseen',
+    });
   });
 
   it('turns on gzip for influxdb:// with ?gzip=true', () => {
@@ -39,7 +44,12 @@ describe('LASTSEEN_STORE parsing', () => {
     const store = createStore('influxdb://127.0.0.1:1/lastseen', dir, { metrics });
     expect(store.name).toBe('influxdb://127.0.0.1:1/lastseen');
     const text = await metrics.metrics();
-    for (const name of ['lastseen_spool_rows', 'lastseen_spool_oldest_seconds', 'lastseen_store_write_failures_total', 'lastseen_spool_dropped_total']) {
+    for (const name of [
+      'lastseen_spool_rows',
+      'lastseen_spool_oldest_seconds',
+      'lastseen_store_write_failures_total',
+      'lastseen_spool_dropped_total',
+    ]) {
       expect(text).toContain(`# TYPE ${name}`);
     }
     await store.close();

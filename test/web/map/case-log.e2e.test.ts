@@ -27,7 +27,15 @@ beforeAll(async () => {
   agent = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token;
   browser = await chromium.launch({
     executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 
@@ -40,7 +48,9 @@ describe('case log in the device panel', () => {
   it('adds a note as inert text, silences the device, and shows the silence in the panel and the header', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
     await page.goto(`${ms.url}/#token=${encodeURIComponent(agent)}`);
-    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, { timeout: 15000 });
+    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, {
+      timeout: 15000,
+    });
     expect(await page.isHidden('#silences-active')).toBe(true);
     await page.click(`#device-list li.device[data-id="${ID}"]`);
     await page.waitForSelector('#case-log #note-text');
@@ -67,7 +77,9 @@ describe('case log in the device panel', () => {
     expect(stored[0]).toMatchObject({ reason: 'Collar in the vet clinic', active: true, by: expect.stringMatching(/^agent:/) });
 
     await page.reload();
-    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, { timeout: 15000 });
+    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, {
+      timeout: 15000,
+    });
     await page.waitForSelector('#silences-active:not([hidden])');
     expect(await page.textContent('#silences-active')).toBe('1 silence active');
     expect(await page.getAttribute('#silences-active', 'title')).toMatch(/^device twiga-12 until .*: Collar in the vet clinic$/);

@@ -27,9 +27,21 @@ function fleet(n: number, seed: number, customerPyramidFrom = CUSTOMER_PYRAMID_F
   for (let i = 0; i < n; i++) {
     // A third in a 2° square in Kenya, the rest over the world: dense and sparse clusters.
     const packed = i % 3 === 0;
-    const d = { id: `d${i}`, customerId: `c${i % 2}`, lat: packed ? -2 + 2 * r() : r() * 160 - 80, lon: packed ? 35 + 2 * r() : r() * 360 - 180 };
+    const d = {
+      id: `d${i}`,
+      customerId: `c${i % 2}`,
+      lat: packed ? -2 + 2 * r() : r() * 160 - 80,
+      lon: packed ? 35 + 2 * r() : r() * 360 - 180,
+    };
     devs.push(d);
-    index.upsert({ id: d.id, customerId: d.customerId, status: STATUSES[i % 4], statusSince: 0, lastSeen: 0, lastPosition: { lat: d.lat, lon: d.lon, ts: 0 } });
+    index.upsert({
+      id: d.id,
+      customerId: d.customerId,
+      status: STATUSES[i % 4],
+      statusSince: 0,
+      lastSeen: 0,
+      lastPosition: { lat: d.lat, lon: d.lon, ts: 0 },
+    });
   }
   return { index, devs };
 }
@@ -125,7 +137,14 @@ describe('customer pyramids', () => {
       const d = { id: `d${i}`, customerId: i % 3 === 0 ? 'big' : `small${i % 7}`, lat: -3 + 4 * r(), lon: 34 + 4 * r() };
       devs.push(d);
       for (const index of [a, b]) {
-        index.upsert({ id: d.id, customerId: d.customerId, status: STATUSES[i % 4], statusSince: 0, lastSeen: 0, lastPosition: { lat: d.lat, lon: d.lon, ts: 0 } });
+        index.upsert({
+          id: d.id,
+          customerId: d.customerId,
+          status: STATUSES[i % 4],
+          statusSince: 0,
+          lastSeen: 0,
+          lastPosition: { lat: d.lat, lon: d.lon, ts: 0 },
+        });
       }
       // 'big' (every third device) reaches 500 placed devices at i = 1 497.
       if (i === 1_496) expect(a.byCustomer[a.customerNumber('big')!]).toBeUndefined();
@@ -178,7 +197,7 @@ describe('customer pyramids', () => {
 });
 
 describe('map index sharing liveness columns', () => {
-  it("numbers customers as liveness does: filters, summary totals and a customer with no device on the map", () => {
+  it('numbers customers as liveness does: filters, summary totals and a customer with no device on the map', () => {
     const clock = new ManualClock(Date.UTC(2026, 10, 29, 8));
     const bus = new EventBus(silentLogger);
     const ids = new DeviceIds();

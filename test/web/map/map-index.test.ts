@@ -39,7 +39,14 @@ function fleet(n: number, seed: number): { index: MapIndex; devs: Dev[] } {
       status: STATUSES[Math.floor(r() * 4)],
     };
     devs.push(d);
-    index.upsert({ id: d.id, customerId: d.customerId, status: d.status, statusSince: i, lastSeen: i, lastPosition: { lat: d.lat, lon: d.lon, ts: 1000 } });
+    index.upsert({
+      id: d.id,
+      customerId: d.customerId,
+      status: d.status,
+      statusSince: i,
+      lastSeen: i,
+      lastPosition: { lat: d.lat, lon: d.lon, ts: 1000 },
+    });
   }
   return { index, devs };
 }
@@ -229,7 +236,12 @@ describe('offline-longest ranking', () => {
     const kenya = { west: 30, south: -5, east: 40, north: 5, zoom: 12 };
     const ids1 = (q: ViewportQuery): string[] | string => {
       const r = queryViewport(index, q);
-      return r.mode === 'points' ? r.slots.map((s) => index.idOf(s)).sort().reverse() : r.mode;
+      return r.mode === 'points'
+        ? r.slots
+            .map((s) => index.idOf(s))
+            .sort()
+            .reverse()
+        : r.mode;
     };
     expect(ids1(kenya)).toEqual(['g1']);
     // g1 walks to France: the bucket and the pyramids follow, the old cell empties.

@@ -97,7 +97,15 @@ beforeAll(async () => {
   await waitFor(() => devices.every((d) => sys.liveness.get(d.id)?.lastPosition), 10000);
   browser = await chromium.launch({
     executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 
@@ -126,7 +134,14 @@ describe('map page in Chromium', () => {
     ms.clock.advance(61_000);
     expect(ms.system.liveness.get('giraffe-0')?.status).toBe('offline');
     await waitFor(async () => (await statusOf()) === 'offline', 5000);
-    await waitFor(() => page.locator('#device-list li[data-id="giraffe-0"]').getAttribute('data-status').then((s) => s === 'offline'), 5000);
+    await waitFor(
+      () =>
+        page
+          .locator('#device-list li[data-id="giraffe-0"]')
+          .getAttribute('data-status')
+          .then((s) => s === 'offline'),
+      5000,
+    );
     // Offline-longest order: the offline device heads the list.
     await waitFor(async () => (await page.locator('#device-list li.device').first().getAttribute('data-id')) === 'giraffe-0', 5000);
     // The other devices were not touched.

@@ -39,7 +39,12 @@ afterEach(() => {
 async function serve(): Promise<{ url: string; bus: EventBus; server: Server }> {
   const bus = new EventBus(silentLogger);
   const map = createMapRouter({
-    source: { all: () => states.map((s) => structuredClone(s)), name: (id) => `name of ${id}`, customerName: (id) => `Customer ${id}`, bus },
+    source: {
+      all: () => states.map((s) => structuredClone(s)),
+      name: (id) => `name of ${id}`,
+      customerName: (id) => `Customer ${id}`,
+      bus,
+    },
     authorize: (req) => CALLERS[(req.headers.authorization ?? '').replace(/^Bearer /, '')] ?? null,
   });
   const app = express();
@@ -66,7 +71,17 @@ describe('map router', () => {
     expect(r.status).toBe(200);
     expect(r.body.mode).toBe('points');
     const g2 = r.body.points.find((p: { id: string }) => p.id === 'g2');
-    expect(g2).toEqual({ id: 'g2', name: 'name of g2', customerId: 'kws', lat: -1.2, lon: 36.9, status: 'offline', ts: new Date(1).toISOString(), lastSeen: new Date(1).toISOString(), statusSince: new Date(2).toISOString() });
+    expect(g2).toEqual({
+      id: 'g2',
+      name: 'name of g2',
+      customerId: 'kws',
+      lat: -1.2,
+      lon: 36.9,
+      status: 'offline',
+      ts: new Date(1).toISOString(),
+      lastSeen: new Date(1).toISOString(),
+      statusSince: new Date(2).toISOString(),
+    });
     expect(r.body.points.map((p: { id: string }) => p.id).sort()).toEqual(['g1', 'g2', 'o1']);
   });
 
@@ -128,7 +143,12 @@ describe('map live events', () => {
       s.on('device:position', (e: { id: string }) => received[who].push(`${e.id}:moved`));
       await new Promise<void>((resolve, reject) => (s.once('connect', () => resolve()), s.once('connect_error', reject)));
     }
-    opened.push({ close: () => sockets.forEach((s) => s.close()) });
+    opened.push({
+      close: () =>
+        sockets.forEach((s) => {
+          s.close();
+        }),
+    });
     bus.emit('status', { deviceId: 'g1', customerId: 'kws', from: 'online', to: 'offline', at: 5, lastSeen: 1 });
     bus.emit('position', { deviceId: 'o1', customerId: 'ofb', lat: 48, lon: -4, ts: 6 });
     bus.emit('status', { deviceId: 'o1', customerId: 'ofb', from: 'late', to: 'online', at: 6, lastSeen: 6 });

@@ -35,7 +35,15 @@ beforeAll(async () => {
   await client.endAsync();
   browser = await chromium.launch({
     executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+    ],
   });
 }, 120_000);
 
@@ -48,14 +56,18 @@ describe('device panel in Chromium', () => {
   it('shows a backlog upload as one timeline line and the device-clock check', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 850 } });
     await page.goto(`${ms.url}/#token=${encodeURIComponent(ms.system.adminToken)}`);
-    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, { timeout: 15000 });
+    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, {
+      timeout: 15000,
+    });
     await page.click(`#device-list li.device[data-id="${ID}"]`);
     await page.waitForSelector('#panel:not([hidden]) h2.device-name');
     await page.waitForSelector('#panel .chart canvas', { timeout: 5000 });
     await waitFor(async () => !(await page.textContent('#panel-body'))?.includes('Loading…'), 5000);
     const backlog = page.locator('#panel ol.timeline li[data-kind="backlog"]');
     expect(await backlog.count()).toBe(1);
-    expect(await backlog.textContent()).toMatch(/buffered upload 145 buffered heartbeats from \S+ \d\d:\d\d UTC to \d\d:\d\d UTC, uploaded \d\d:\d\d UTC/);
+    expect(await backlog.textContent()).toMatch(
+      /buffered upload 145 buffered heartbeats from \S+ \d\d:\d\d UTC to \d\d:\d\d UTC, uploaded \d\d:\d\d UTC/,
+    );
     // 145 heartbeats, yet the timeline is a handful of lines.
     expect(await page.locator('#panel ol.timeline li').count()).toBeLessThan(6);
     expect(await page.textContent('#panel ul.checks')).toContain('clock device clock believed');

@@ -45,7 +45,7 @@ async function signIn(username: string, password: string): Promise<Page> {
   return page;
 }
 
-const shown = (page: Page) => page.evaluate(() => window.lastseen.shown());
+const _shown = (page: Page) => page.evaluate(() => window.lastseen.shown());
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -78,7 +78,10 @@ describe('sign-in on the map page', () => {
     expect(await page.evaluate(() => document.querySelectorAll('#signed-in b').length)).toBe(0);
     // The session cookie is httpOnly: the page's script cannot read it.
     expect(await page.evaluate(() => document.cookie)).not.toContain('lastseen_session');
-    expect((await page.context().cookies()).find((c) => c.name === 'lastseen_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    expect((await page.context().cookies()).find((c) => c.name === 'lastseen_session')).toMatchObject({
+      httpOnly: true,
+      sameSite: 'Strict',
+    });
     // A reload keeps the session (GET /api/session), no login form.
     await page.reload();
     await page.waitForFunction(() => window.lastseen?.ready === true, undefined, { timeout: 15000 });

@@ -24,13 +24,29 @@ beforeEach(async () => {
   cleanup = t.cleanup;
   store = new AlertStore(t.file);
   const ev = (id: string, customerId: string, deviceId: string) =>
-    render({ id, type: 'device.offline', at: AT, customerId, customerName: customerId, device: device(deviceId, customerId), lastSeen: AT - 600_000, cause: 'unknown' }, 'en', AT);
+    render(
+      {
+        id,
+        type: 'device.offline',
+        at: AT,
+        customerId,
+        customerName: customerId,
+        device: device(deviceId, customerId),
+        lastSeen: AT - 600_000,
+        cause: 'unknown',
+      },
+      'en',
+      AT,
+    );
   store.insert(ev('a_kws1', 'kws', 'c1'), 'firing', AT);
   store.insert(ev('a_kws2', 'kws', 'c2'), 'firing', AT + 1000);
   store.resolve('a_kws2', AT + 5000);
   store.insert(ev('a_oth1', 'other', 'd1'), 'firing', AT + 2000);
   const app = express();
-  app.use('/api', alertRoutes(store, (req) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')], { clock: new ManualClock(AT + 60_000) }));
+  app.use(
+    '/api',
+    alertRoutes(store, (req) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')], { clock: new ManualClock(AT + 60_000) }),
+  );
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -47,7 +63,11 @@ const get = async (path: string, token?: string) => {
   return { status: res.status, body: await res.json() };
 };
 const ack = async (id: string, token: string, body: object = {}) => {
-  const res = await fetch(`${base}/api/alerts/${id}/ack`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${base}/api/alerts/${id}/ack`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 };
 
@@ -55,7 +75,11 @@ describe('alert routes', () => {
   it('lists alerts newest first and filters by state, customer and device', async () => {
     expect((await get('/api/alerts', 'agent')).body.items.map((a: { id: string }) => a.id)).toEqual(['a_oth1', 'a_kws2', 'a_kws1']);
     expect((await get('/api/alerts?state=firing&customerId=kws', 'admin')).body.items.map((a: { id: string }) => a.id)).toEqual(['a_kws1']);
-    expect((await get('/api/alerts?state=resolved', 'admin')).body.items[0]).toMatchObject({ id: 'a_kws2', state: 'resolved', resolvedAt: new Date(AT + 5000).toISOString() });
+    expect((await get('/api/alerts?state=resolved', 'admin')).body.items[0]).toMatchObject({
+      id: 'a_kws2',
+      state: 'resolved',
+      resolvedAt: new Date(AT + 5000).toISOString(),
+    });
     expect((await get('/api/alerts?deviceId=d1', 'admin')).body.items).toHaveLength(1);
   });
 

@@ -39,7 +39,16 @@ describe('diagnosis routes', () => {
     const body = await res.json();
     expect(body).toMatchObject({ deviceId: 'twiga-07', status: 'offline', cause: 'battery_depleted', confidence: 'high' });
     expect(body.checks.map((c: { name: string }) => c.name)).toEqual([
-      'sim', 'session', 'heartbeat', 'gps', 'battery', 'signal', 'motion', 'clock', 'network', 'neighbours',
+      'sim',
+      'session',
+      'heartbeat',
+      'gps',
+      'battery',
+      'signal',
+      'motion',
+      'clock',
+      'network',
+      'neighbours',
     ]);
     expect(asked).toContain('twiga-07:agent');
   });

@@ -24,13 +24,23 @@ beforeAll(async () => {
   // The bundled places load once per process (a worker): here, not in a test's time.
   [smtp] = await Promise.all([startSmtpServer({ rejectFirst: 1 }), gazetteer()]);
   sys = await startTestSystem({ clock, config: { smtpUrl: smtp.url, publicUrl: 'https://lastseen.example' } });
-  const token = await sys.addDevice('giraffe-7', 'kwt', { name: 'Twiga', iccid: '89254021234567890121', interval: 60, offlineAfter: 180, species: 'giraffe' });
+  const token = await sys.addDevice('giraffe-7', 'kwt', {
+    name: 'Twiga',
+    iccid: '89254021234567890121',
+    interval: 60,
+    offlineAfter: 180,
+    species: 'giraffe',
+  });
   await sys.addDevice('zoo-1', 'zoo', { name: 'Zoo one' });
   agentKey = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token;
   kwtKey = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'kwt' })).body.token;
   zooKey = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'zoo' })).body.token;
   const collar = await sys.connect('giraffe-7', token);
-  await collar.publishAsync('devices/giraffe-7/heartbeat', JSON.stringify({ seq: 1, ts: clock.now(), lat: -1.2921, lon: 36.8219, battery: 3, rssi: -93, rat: 'LTE-M', mcc: 639, mnc: 2 }), { qos: 1 });
+  await collar.publishAsync(
+    'devices/giraffe-7/heartbeat',
+    JSON.stringify({ seq: 1, ts: clock.now(), lat: -1.2921, lon: 36.8219, battery: 3, rssi: -93, rat: 'LTE-M', mcc: 639, mnc: 2 }),
+    { qos: 1 },
+  );
   await waitFor(async () => (await sys.api('GET', '/api/devices/giraffe-7')).body.status === 'online');
   await collar.endAsync(true);
   // 10 minutes of silence: offline after 180 s.
@@ -44,9 +54,14 @@ afterAll(async () => {
 
 describe('contacts of a customer', () => {
   it('keeps contacts given with PATCH and shows them in GET; a bad address, zone or language is refused with the field named', async () => {
-    const ok = await sys.api('PATCH', '/api/customers/kwt', { contacts: [CONTACT, { name: 'Jo Field', email: 'jo@kwt.example', language: 'en', timeZone: 'Africa/Nairobi' }] });
+    const ok = await sys.api('PATCH', '/api/customers/kwt', {
+      contacts: [CONTACT, { name: 'Jo Field', email: 'jo@kwt.example', language: 'en', timeZone: 'Africa/Nairobi' }],
+    });
     expect(ok.status).toBe(200);
-    expect((await sys.api('GET', '/api/customers/kwt')).body.contacts).toEqual([CONTACT, { name: 'Jo Field', email: 'jo@kwt.example', language: 'en', timeZone: 'Africa/Nairobi' }]);
+    expect((await sys.api('GET', '/api/customers/kwt')).body.contacts).toEqual([
+      CONTACT,
+      { name: 'Jo Field', email: 'jo@kwt.example', language: 'en', timeZone: 'Africa/Nairobi' },
+    ]);
     const badMail = await sys.api('PATCH', '/api/customers/kwt', { contacts: [{ ...CONTACT, email: 'anna@' }] });
     expect(badMail.status).toBe(422);
     expect(badMail.body.error).toBe('customer field "contacts.0.email": must be an e-mail address');
@@ -54,11 +69,22 @@ describe('contacts of a customer', () => {
     expect(badZone.status).toBe(422);
     expect(badZone.body.error).toContain('contacts.0.timeZone');
     expect((await sys.api('PATCH', '/api/customers/kwt', { contacts: [{ ...CONTACT, language: 'fr' }] })).status).toBe(422);
-    expect((await sys.api('PATCH', '/api/customers/kwt', { contacts: [{ ...CONTACT, name: 'Anna\r\nBcc: x@evil.example' }] })).status).toBe(422);
+    expect((await sys.api('PATCH', '/api/customers/kwt', { contacts: [{ ...CONTACT, name: 'Anna\r\nBcc: x@evil.example' }] })).status).toBe(
+      422,
+    );
     // Nothing of the refused changes was kept.
     expect((await sys.api('GET', '/api/customers/kwt')).body.contacts[0]).toEqual(CONTACT);
     // The customer may change its own contacts (docs: customer-owned).
-    expect((await sys.api('PATCH', '/api/customers/kwt', { contacts: [CONTACT, { name: 'Jo Field', email: 'jo@kwt.example', language: 'en', timeZone: 'Africa/Nairobi' }] }, kwtKey)).status).toBe(200);
+    expect(
+      (
+        await sys.api(
+          'PATCH',
+          '/api/customers/kwt',
+          { contacts: [CONTACT, { name: 'Jo Field', email: 'jo@kwt.example', language: 'en', timeZone: 'Africa/Nairobi' }] },
+          kwtKey,
+        )
+      ).status,
+    ).toBe(200);
   });
 });
 
@@ -81,11 +107,16 @@ describe('a letter to the customer', () => {
     expect(body).toContain('Das Gerät auf unserer Karte: https://lastseen.example/?device=giraffe-7');
 
     // The first message is refused by the server: kept, shown to the agent, retryable.
-    const edited = body.replace('Nächster Schritt: Akku tauschen oder laden;', 'Nächster Schritt: Bitte tauschen Sie den Akku morgen bei der Fahrt zur Wasserstelle;');
+    const edited = body.replace(
+      'Nächster Schritt: Akku tauschen oder laden;',
+      'Nächster Schritt: Bitte tauschen Sie den Akku morgen bei der Fahrt zur Wasserstelle;',
+    );
     expect(edited).not.toBe(body);
     const failed = await sys.api('POST', '/api/devices/giraffe-7/letter', { subject: draft.body.subject, body: edited }, agentKey);
     expect(failed.status).toBe(502);
-    expect(failed.body.error).toMatch(/^The letter was not sent: 550 .*Mailbox unavailable.* It is kept as l_\S+; send it again with POST \/api\/letters\/l_\S+\/retry\.$/);
+    expect(failed.body.error).toMatch(
+      /^The letter was not sent: 550 .*Mailbox unavailable.* It is kept as l_\S+; send it again with POST \/api\/letters\/l_\S+\/retry\.$/,
+    );
     expect(failed.body.letter).toMatchObject({ result: 'failed', attempts: 1, to: ['anna@kwt.example'] });
     expect(smtp.rejected).toBe(1);
     expect(smtp.mails).toHaveLength(0);
@@ -104,10 +135,20 @@ describe('a letter to the customer', () => {
     const list = await sys.api('GET', '/api/devices/giraffe-7/letters', undefined, agentKey);
     expect(list.status).toBe(200);
     expect(list.body.items).toHaveLength(1);
-    expect(list.body.items[0]).toMatchObject({ body: edited, result: 'sent', sender: { role: 'agent' }, deviceId: 'giraffe-7', customerId: 'kwt' });
+    expect(list.body.items[0]).toMatchObject({
+      body: edited,
+      result: 'sent',
+      sender: { role: 'agent' },
+      deviceId: 'giraffe-7',
+      customerId: 'kwt',
+    });
     expect(list.body.items[0].sender.keyId).toMatch(/^[0-9a-f]+$/);
     const audit = await sys.api('GET', '/api/audit');
-    expect(audit.body.items.filter((e: { action: string }) => e.action.startsWith('letter.')).map((e: { action: string; actor: string }) => [e.action, e.actor.split(':')[0]])).toEqual([
+    expect(
+      audit.body.items
+        .filter((e: { action: string }) => e.action.startsWith('letter.'))
+        .map((e: { action: string; actor: string }) => [e.action, e.actor.split(':')[0]]),
+    ).toEqual([
       ['letter.retry', 'agent'],
       ['letter.send', 'agent'],
     ]);
@@ -126,16 +167,28 @@ describe('a letter to the customer', () => {
     expect(stranger.body.error).toContain('is not a contact of customer kwt');
   });
 
-  it('refuses bad letters with a reason and sends nothing: no contacts, a stranger\'s address, an invalid one, a 1 MB body, a 65 KiB body', async () => {
+  it("refuses bad letters with a reason and sends nothing: no contacts, a stranger's address, an invalid one, a 1 MB body, a 65 KiB body", async () => {
     const before = smtp.mails.length + smtp.rejected;
     const none = await sys.api('GET', '/api/devices/zoo-1/letter', undefined, agentKey);
     expect(none.status).toBe(409);
-    expect(none.body.error).toMatch(/^Customer zoo \(Customer zoo\) has no contacts to write to; add one with PATCH \/api\/customers\/zoo .* Nothing was sent\.$/);
+    expect(none.body.error).toMatch(
+      /^Customer zoo \(Customer zoo\) has no contacts to write to; add one with PATCH \/api\/customers\/zoo .* Nothing was sent\.$/,
+    );
     expect((await sys.api('POST', '/api/devices/zoo-1/letter', { subject: 'x', body: 'y' }, agentKey)).status).toBe(409);
-    const stranger = await sys.api('POST', '/api/devices/giraffe-7/letter', { to: ['boss@evil.example'], subject: 'x', body: 'y' }, agentKey);
+    const stranger = await sys.api(
+      'POST',
+      '/api/devices/giraffe-7/letter',
+      { to: ['boss@evil.example'], subject: 'x', body: 'y' },
+      agentKey,
+    );
     expect(stranger.status).toBe(422);
     expect(stranger.body.error).toContain('boss@evil.example is not a contact of customer kwt');
-    const invalid = await sys.api('POST', '/api/devices/giraffe-7/letter', { to: ['anna@kwt.example\r\nBcc: x@evil.example'], subject: 'x', body: 'y' }, agentKey);
+    const invalid = await sys.api(
+      'POST',
+      '/api/devices/giraffe-7/letter',
+      { to: ['anna@kwt.example\r\nBcc: x@evil.example'], subject: 'x', body: 'y' },
+      agentKey,
+    );
     expect(invalid.status).toBe(422);
     expect(invalid.body.error).toBe('letter field "to.0": must be an e-mail address');
     const huge = await sys.api('POST', '/api/devices/giraffe-7/letter', { subject: 'x', body: 'a'.repeat(1024 * 1024) }, agentKey);
@@ -153,7 +206,12 @@ describe('a letter to the customer', () => {
   });
 
   it('flattens a subject with a line break into one header line', async () => {
-    const r = await sys.api('POST', '/api/devices/giraffe-7/letter', { subject: 'Twiga\r\nBcc: all@evil.example', body: 'Hallo' }, agentKey);
+    const r = await sys.api(
+      'POST',
+      '/api/devices/giraffe-7/letter',
+      { subject: 'Twiga\r\nBcc: all@evil.example', body: 'Hallo' },
+      agentKey,
+    );
     expect(r.status).toBe(201);
     await waitFor(() => smtp.mails.length === 2);
     const raw = smtp.mails[1].raw;
@@ -162,7 +220,7 @@ describe('a letter to the customer', () => {
     expect(mailHeader(raw, 'Subject')).toBe('Twiga Bcc: all@evil.example');
   });
 
-  it('answers a customer key 404 for another customer\'s device, as for a missing one, and 403 for its own: letters are the operator\'s', async () => {
+  it("answers a customer key 404 for another customer's device, as for a missing one, and 403 for its own: letters are the operator's", async () => {
     const foreign = await sys.api('GET', '/api/devices/giraffe-7/letter', undefined, zooKey);
     const missing = await sys.api('GET', '/api/devices/nope/letter', undefined, zooKey);
     expect(foreign.status).toBe(404);

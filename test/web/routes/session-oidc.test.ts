@@ -26,7 +26,10 @@ let sys: TestSystem;
 let browser: Browser;
 
 async function startProvider(port: number, redirectUri: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [SCRIPT, String(port), redirectUri], { env: { ...process.env, OIDC_ACCOUNTS: JSON.stringify(ACCOUNTS) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [SCRIPT, String(port), redirectUri], {
+    env: { ...process.env, OIDC_ACCOUNTS: JSON.stringify(ACCOUNTS) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr!.on('data', (d) => (err += d));
   await new Promise<void>((resolve, reject) => {
@@ -45,7 +48,16 @@ beforeAll(async () => {
   const redirect = `http://127.0.0.1:${httpPort}/api/session/oidc/callback`;
   provider = await startProvider(idpPort, redirect);
   sys = await startTestSystem({
-    config: { httpPort, oidc: { issuer: `http://127.0.0.1:${idpPort}`, clientId: 'lastseen', clientSecret: 'lastseen-test-secret', roleClaim: 'lastseen_role', redirectUrl: null } },
+    config: {
+      httpPort,
+      oidc: {
+        issuer: `http://127.0.0.1:${idpPort}`,
+        clientId: 'lastseen',
+        clientSecret: 'lastseen-test-secret',
+        roleClaim: 'lastseen_role',
+        redirectUrl: null,
+      },
+    },
   });
   await sys.api('POST', '/api/users', { username: 'local-agent', password: 'a long passphrase', role: 'agent' });
   browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-background-networking'] });
@@ -67,7 +79,10 @@ async function signOn(login: string) {
   await page.waitForSelector('input[name=login]');
   await page.fill('input[name=login]', login);
   await page.fill('input[name=password]', 'anything');
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/interaction') || u.href.startsWith(sys.url), { timeout: 15000 }), page.click('button[type=submit]')]);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.startsWith('/interaction') || u.href.startsWith(sys.url), { timeout: 15000 }),
+    page.click('button[type=submit]'),
+  ]);
   // Some versions ask for consent once more; continue if so.
   if (page.url().includes('/interaction/') && (await page.locator('button[type=submit]').count())) await page.click('button[type=submit]');
   await page.waitForURL((u) => u.href.startsWith(sys.url), { timeout: 15000 });
@@ -77,23 +92,32 @@ async function signOn(login: string) {
 describe('single sign-on (OpenID Connect)', () => {
   it('signs an agent in through the provider: role from the claim, the person recorded, the map opens', async () => {
     const { page, context } = await signOn('amina');
-    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, { timeout: 15000 });
+    await page.waitForFunction(() => (window as unknown as { lastseen?: { ready: boolean } }).lastseen?.ready === true, undefined, {
+      timeout: 15000,
+    });
     expect(await page.textContent('#signed-in')).toBe('Amina Odhiambo');
     const cookie = (await context.cookies()).find((c) => c.name === 'lastseen_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     const me = await fetch(`${sys.url}/api/session`, { headers: { cookie: `lastseen_session=${cookie.value}` } });
     expect(await me.json()).toMatchObject({ username: 'amina', role: 'agent', customerId: null, name: 'Amina Odhiambo' });
     const users = await sys.api('GET', '/api/users');
-    expect(users.body.items.find((u: { username: string }) => u.username === 'amina')).toMatchObject({ role: 'agent', email: 'amina@ops.example' });
+    expect(users.body.items.find((u: { username: string }) => u.username === 'amina')).toMatchObject({
+      role: 'agent',
+      email: 'amina@ops.example',
+    });
     const audit = await sys.api('GET', '/api/audit?target=amina');
     expect(audit.body.items[0]).toMatchObject({ action: 'session.open', by: 'amina', detail: { via: 'oidc' } });
     // The person has no password: password sign-in is refused like any wrong one.
-    const pw = await fetch(`${sys.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'amina', password: 'anything at all' }) });
+    const pw = await fetch(`${sys.url}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'amina', password: 'anything at all' }),
+    });
     expect(pw.status).toBe(401);
     await context.close();
   });
 
-  it('refuses an account without a lastseen role, and one whose username is a local person\'s', async () => {
+  it("refuses an account without a lastseen role, and one whose username is a local person's", async () => {
     for (const [login, message] of [
       ['visitor', /no lastseen role/],
       ['taken', /already another person's/],
@@ -119,7 +143,10 @@ describe('single sign-on (OpenID Connect)', () => {
     const forged = await fetch(`${sys.url}/api/session/oidc/callback?code=x&state=${state}`, { redirect: 'manual' });
     expect(forged.status).toBe(401);
     expect((await forged.json()).error).toMatch(/not started in this browser/);
-    const other = await fetch(`${sys.url}/api/session/oidc/callback?code=x&state=nope`, { redirect: 'manual', headers: { cookie: `lastseen_oidc_state=${state}` } });
+    const other = await fetch(`${sys.url}/api/session/oidc/callback?code=x&state=nope`, {
+      redirect: 'manual',
+      headers: { cookie: `lastseen_oidc_state=${state}` },
+    });
     expect(other.status).toBe(401);
   });
 
@@ -128,12 +155,12 @@ describe('single sign-on (OpenID Connect)', () => {
   });
 
   it('maps claim values to roles: admin over agent, nothing else', () => {
-    expect([roleFromClaim('admin'), roleFromClaim(['agent', 'admin']), roleFromClaim(['agent']), roleFromClaim('customer'), roleFromClaim(undefined)]).toEqual([
-      'admin',
-      'admin',
-      'agent',
-      null,
-      null,
-    ]);
+    expect([
+      roleFromClaim('admin'),
+      roleFromClaim(['agent', 'admin']),
+      roleFromClaim(['agent']),
+      roleFromClaim('customer'),
+      roleFromClaim(undefined),
+    ]).toEqual(['admin', 'admin', 'agent', null, null]);
   });
 });

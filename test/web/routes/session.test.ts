@@ -20,7 +20,11 @@ interface Jar {
 }
 
 async function signIn(username: string, password: string): Promise<{ status: number; body: any; jar?: Jar; setCookie: string | null }> {
-  const res = await fetch(`${sys.url}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+  const res = await fetch(`${sys.url}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password }),
+  });
   const body = await res.json();
   const setCookie = res.headers.get('set-cookie');
   const cookie = setCookie?.split(';')[0];
@@ -30,7 +34,11 @@ async function signIn(username: string, password: string): Promise<{ status: num
 async function call(jar: Jar, method: string, path: string, body?: unknown, csrf = true) {
   const res = await fetch(sys.url + path, {
     method,
-    headers: { cookie: jar.cookie, ...(csrf ? { 'x-csrf-token': jar.csrf } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      cookie: jar.cookie,
+      ...(csrf ? { 'x-csrf-token': jar.csrf } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -98,7 +106,12 @@ describe('people', () => {
   });
 
   it('keeps HTML in a name as inert text in a JSON answer', async () => {
-    const r = await sys.api('POST', '/api/users', { username: 'html', password: PASSWORD, role: 'agent', name: '<img src=x onerror=alert(1)>' });
+    const r = await sys.api('POST', '/api/users', {
+      username: 'html',
+      password: PASSWORD,
+      role: 'agent',
+      name: '<img src=x onerror=alert(1)>',
+    });
     expect(r.status).toBe(201);
     const res = await fetch(`${sys.url}/api/users`, { headers: { authorization: `Bearer ${sys.adminToken}` } });
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -176,7 +189,20 @@ describe('sign-in', () => {
 
   it('records the person who acknowledges an alert, in the alert and in the audit log, whatever the body claims', async () => {
     const at = Date.now();
-    const ev = render({ id: 'a_acme1', type: 'device.offline', at, customerId: 'acme', customerName: 'acme', device: device('acme-1', 'acme'), lastSeen: at - 600_000, cause: 'unknown' }, 'en', at);
+    const ev = render(
+      {
+        id: 'a_acme1',
+        type: 'device.offline',
+        at,
+        customerId: 'acme',
+        customerName: 'acme',
+        device: device('acme-1', 'acme'),
+        lastSeen: at - 600_000,
+        cause: 'unknown',
+      },
+      'en',
+      at,
+    );
     sys.alerts.store.insert(ev, 'firing', at);
     const agent = (await signIn('wanjiru', PASSWORD)).jar!;
     const ack = await call(agent, 'POST', '/api/alerts/a_acme1/ack', { by: 'somebody else' });
@@ -186,7 +212,7 @@ describe('sign-in', () => {
     expect(audit.body.items[0]).toMatchObject({ action: 'alert.ack', by: 'wanjiru', actor: 'agent:wanjiru' });
   });
 
-  it('shows a customer user only its own devices; another customer\'s device is a 404', async () => {
+  it("shows a customer user only its own devices; another customer's device is a 404", async () => {
     const c = (await signIn('acme-ops', PASSWORD)).jar!;
     expect((await call(c, 'GET', '/api/devices')).body.items.map((d: { id: string }) => d.id)).toEqual(['acme-1']);
     expect((await call(c, 'GET', '/api/devices/zoo-1')).status).toBe(404);
@@ -204,7 +230,7 @@ describe('sign-in', () => {
     expect(after.body.error).toMatch(/sign in again/);
   });
 
-  it('ends a deleted person\'s sessions at once, their socket.io connection included', async () => {
+  it("ends a deleted person's sessions at once, their socket.io connection included", async () => {
     const created = await sys.api('POST', '/api/users', { username: 'leaver', password: PASSWORD, role: 'agent' });
     const s = (await signIn('leaver', PASSWORD)).jar!;
     const socket: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: s.cookie }, reconnection: false });
@@ -223,11 +249,19 @@ describe('sign-in', () => {
 
   it('refuses a socket.io connection with a valid session cookie from a page of another origin', async () => {
     const s = (await signIn('wanjiru', PASSWORD)).jar!;
-    const socket: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: s.cookie, origin: 'http://127.0.0.1:1' }, reconnection: false });
+    const socket: Socket = ioClient(sys.url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie: s.cookie, origin: 'http://127.0.0.1:1' },
+      reconnection: false,
+    });
     const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
     expect(err.message).toBe('unauthorized');
     socket.close();
-    const own: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: s.cookie, origin: sys.url }, reconnection: false });
+    const own: Socket = ioClient(sys.url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie: s.cookie, origin: sys.url },
+      reconnection: false,
+    });
     await new Promise<void>((resolve, reject) => {
       own.once('connect', () => resolve());
       own.once('connect_error', reject);
@@ -236,7 +270,11 @@ describe('sign-in', () => {
   });
 
   it('refuses a socket.io connection with an unknown session cookie', async () => {
-    const socket: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: 'lastseen_session=forged' }, reconnection: false });
+    const socket: Socket = ioClient(sys.url, {
+      transports: ['websocket'],
+      extraHeaders: { cookie: 'lastseen_session=forged' },
+      reconnection: false,
+    });
     const err = await new Promise<Error>((resolve) => socket.once('connect_error', resolve));
     expect(err.message).toBe('unauthorized');
     socket.close();
@@ -252,7 +290,11 @@ describe('session lifetime', () => {
     const start = () => startTestSystem({ dataDir, clock });
     const get = (base: string, cookie: string) => fetch(`${base}/api/devices`, { headers: { cookie } });
     const signInAt = async (base: string) => {
-      const res = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'nina', password: PASSWORD }) });
+      const res = await fetch(`${base}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'nina', password: PASSWORD }),
+      });
       return res.headers.get('set-cookie')!.split(';')[0];
     };
     try {

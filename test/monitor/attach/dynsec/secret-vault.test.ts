@@ -63,7 +63,9 @@ describe('sealed device tokens and customer keys', () => {
     registry.createCustomer({ id: 'zoo', name: 'Zoo' });
     registry.createDevice({ id: 'g-1', customerId: 'zoo' });
     registry.createDevice({ id: 'g-2', customerId: 'zoo' });
-    db.prepare("UPDATE dynsec_secrets SET sealed = (SELECT sealed FROM dynsec_secrets WHERE name = 'device:g-1') WHERE name = 'device:g-2'").run();
+    db.prepare(
+      "UPDATE dynsec_secrets SET sealed = (SELECT sealed FROM dynsec_secrets WHERE name = 'device:g-1') WHERE name = 'device:g-2'",
+    ).run();
     expect(() => vault.deviceTokenOf('g-2')).toThrow(/authenticate/);
     db.close();
   });

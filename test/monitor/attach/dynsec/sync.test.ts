@@ -91,7 +91,9 @@ async function adminCommand(command: Record<string, unknown>): Promise<void> {
   const c = await connectMqtt('admin', 'admin-pw');
   try {
     await c.subscribeAsync('$CONTROL/dynamic-security/v1/response');
-    const answer = new Promise<{ error?: string }>((resolve) => c.once('message', (_t, p) => resolve(JSON.parse(p.toString()).responses[0])));
+    const answer = new Promise<{ error?: string }>((resolve) =>
+      c.once('message', (_t, p) => resolve(JSON.parse(p.toString()).responses[0])),
+    );
     await c.publishAsync('$CONTROL/dynamic-security/v1', JSON.stringify({ commands: [command] }));
     const r = await answer;
     if (r.error) throw new Error(`${String(command.command)}: ${r.error}`);
@@ -137,7 +139,7 @@ describe('devices at Mosquitto with lastseen-issued tokens', () => {
     const { token } = registry.createDevice({ id: 'giraffe-1', customerId: 'zoo' });
     await sync.settled();
     expect(mosq.pub('giraffe-1', token, 'devices/giraffe-1/heartbeat')).toBe(0);
-    expect(mosq.pub('giraffe-1', token + 'x', 'devices/giraffe-1/heartbeat')).not.toBe(0);
+    expect(mosq.pub('giraffe-1', `${token}x`, 'devices/giraffe-1/heartbeat')).not.toBe(0);
     expect(mosq.pub('nobody', token, 'devices/giraffe-1/heartbeat')).not.toBe(0);
   });
 
@@ -161,15 +163,17 @@ describe('devices at Mosquitto with lastseen-issued tokens', () => {
     await sync.settled();
     const c = await connectMqtt('lion-1', token);
     try {
-      expect(await grants(c, ['devices/lion-1/#', 'devices/lion-1', 'devices/lion-1/+', 'devices/+/heartbeat', 'devices/#', 'alerts/zoo/#', '$SYS/#'])).toEqual([
-        true,
-        true,
-        true,
-        false,
-        false,
-        false,
-        false,
-      ]);
+      expect(
+        await grants(c, [
+          'devices/lion-1/#',
+          'devices/lion-1',
+          'devices/lion-1/+',
+          'devices/+/heartbeat',
+          'devices/#',
+          'alerts/zoo/#',
+          '$SYS/#',
+        ]),
+      ).toEqual([true, true, true, false, false, false, false]);
     } finally {
       await c.endAsync(true);
     }
@@ -191,7 +195,12 @@ describe('devices at Mosquitto with lastseen-issued tokens', () => {
     const rotated = registry.createDevice({ id: 'rhino-2', customerId: 'zoo' }).token;
     const blocked = registry.createDevice({ id: 'rhino-3', customerId: 'zoo' }).token;
     await sync.settled();
-    for (const [id, t] of [['rhino-1', revoked], ['rhino-2', rotated], ['rhino-3', blocked]]) expect(mosq.pub(id, t, `devices/${id}/heartbeat`)).toBe(0);
+    for (const [id, t] of [
+      ['rhino-1', revoked],
+      ['rhino-2', rotated],
+      ['rhino-3', blocked],
+    ])
+      expect(mosq.pub(id, t, `devices/${id}/heartbeat`)).toBe(0);
 
     registry.rotateDeviceToken('rhino-1', true);
     const fresh = registry.rotateDeviceToken('rhino-2')!;
@@ -209,7 +218,14 @@ describe('devices at Mosquitto with lastseen-issued tokens', () => {
     await sync.settled();
     const c = await connectMqtt('customer:farm', key);
     try {
-      expect(await grants(c, ['alerts/farm/#', 'alerts/farm', 'alerts/zoo/#', 'alerts/+/x', 'devices/#', '#'])).toEqual([true, true, false, false, false, false]);
+      expect(await grants(c, ['alerts/farm/#', 'alerts/farm', 'alerts/zoo/#', 'alerts/+/x', 'devices/#', '#'])).toEqual([
+        true,
+        true,
+        false,
+        false,
+        false,
+        false,
+      ]);
     } finally {
       await c.endAsync(true);
     }
@@ -297,7 +313,9 @@ describe('Mosquitto unreachable', () => {
     expect(mosq.pub('hippo-1', fresh, 'devices/hippo-1/heartbeat')).toBe(0);
     expect(logLines.some((l) => /unreachable/.test(String(l.msg)))).toBe(true);
     expect(await metricValue('lastseen_dynsec_commands_total', { command: 'getClient', result: 'failed' })).toBeGreaterThan(failedBefore);
-    expect(logLines.some((l) => l.msg === 'dynsec sync failed; retrying' && /hippo-1|not connected|closed/.test(JSON.stringify(l)))).toBe(true);
+    expect(logLines.some((l) => l.msg === 'dynsec sync failed; retrying' && /hippo-1|not connected|closed/.test(JSON.stringify(l)))).toBe(
+      true,
+    );
   });
 
   it('a batch Mosquitto does not answer (frozen, connection still open) times out, is counted, and is retried with backoff until it holds', async () => {
@@ -308,7 +326,10 @@ describe('Mosquitto unreachable', () => {
     try {
       token = registry.createDevice({ id: 'kudu-1', customerId: 'zoo' }).token;
       // The first batch times out after 3 s; the retry after 200 ms waits again.
-      await eventually(async () => (await metricValue('lastseen_dynsec_commands_total', { command: 'getClient', result: 'timeout' })) > timeoutsBefore, 10_000);
+      await eventually(
+        async () => (await metricValue('lastseen_dynsec_commands_total', { command: 'getClient', result: 'timeout' })) > timeoutsBefore,
+        10_000,
+      );
       expect(sync.pending()).toBeGreaterThanOrEqual(1);
       expect(await metricValue('lastseen_dynsec_pending_changes')).toBeGreaterThanOrEqual(1);
     } finally {

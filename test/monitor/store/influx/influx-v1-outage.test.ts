@@ -30,7 +30,15 @@ const sink = (database: string) => new InfluxV1Sink({ host: '127.0.0.1', port: i
 describe('influxdb:// through the spool', () => {
   it('lands every heartbeat exactly once and in order when influxd is stopped and restarted under load', async () => {
     const metrics = new Registry();
-    const store = new SpoolingStore({ sink: sink('outage'), spoolDir: tempDir(), metrics, batchSize: 500, flushIntervalMs: 100, retryMinMs: 100, retryMaxMs: 400 });
+    const store = new SpoolingStore({
+      sink: sink('outage'),
+      spoolDir: tempDir(),
+      metrics,
+      batchSize: 500,
+      flushIntervalMs: 100,
+      retryMinMs: 100,
+      retryMaxMs: 400,
+    });
     const devices = Array.from({ length: 20 }, (_, i) => `collar-${i}`);
     const sent = new Map(devices.map((d) => [d, 0]));
     // Steady load: 20 devices × every 10 ms ≈ 2 000 heartbeats/s, receive time from the wall clock.
@@ -72,7 +80,8 @@ describe('influxdb:// through the spool', () => {
     await influxd.stop();
     try {
       const first = new SpoolingStore({ sink: sink('restart'), spoolDir, retryMinMs: 60_000 });
-      for (let i = 0; i < 30; i++) first.writeHeartbeat({ deviceId: 'otter-1', customerId: 'fr', receivedAt: 1_764_331_200_000 + i, seq: i });
+      for (let i = 0; i < 30; i++)
+        first.writeHeartbeat({ deviceId: 'otter-1', customerId: 'fr', receivedAt: 1_764_331_200_000 + i, seq: i });
       first.writeEvent({ deviceId: 'otter-1', customerId: 'fr', at: 1_764_331_200_000, kind: 'status', from: 'unknown', to: 'online' });
       await first.close();
       expect(first.spoolRows).toBe(31);
@@ -92,7 +101,9 @@ describe('influxdb:// through the spool', () => {
     store.writeHeartbeat({ deviceId: 'g', customerId: 'kws', receivedAt: 1_764_331_200_000, seq: 1, battery: 80, rat: '4G', cellId: 7 });
     store.writeHeartbeat({ deviceId: 'x\nheartbeat,device=victim receivedAt=1i', customerId: 'kws', receivedAt: 1_764_331_200_000 });
     await store.close();
-    const fields = Object.fromEntries((await influxd.query('types', 'SHOW FIELD KEYS FROM heartbeat')).map((r) => [r.fieldKey, r.fieldType]));
+    const fields = Object.fromEntries(
+      (await influxd.query('types', 'SHOW FIELD KEYS FROM heartbeat')).map((r) => [r.fieldKey, r.fieldType]),
+    );
     expect(fields).toMatchObject({ seq: 'integer', battery: 'float', rat: 'string', cellId: 'integer', receivedAt: 'integer' });
     expect((await influxd.query('types', 'SHOW TAG KEYS FROM heartbeat')).map((r) => r.tagKey)).toEqual(['customer', 'device']);
     // The line break did not start a second point for another device.
@@ -125,7 +136,8 @@ describe('influxdb:// through the spool', () => {
 
   it('writes gzipped bodies when the URL asks for ?gzip=true', async () => {
     const store = createStore(`${influxd.storeUrl('gz')}?gzip=true`, tempDir());
-    for (let i = 0; i < 3000; i++) store.writeHeartbeat({ deviceId: `d${i % 3}`, customerId: 'k', receivedAt: 1_764_331_200_000 + i, seq: i });
+    for (let i = 0; i < 3000; i++)
+      store.writeHeartbeat({ deviceId: `d${i % 3}`, customerId: 'k', receivedAt: 1_764_331_200_000 + i, seq: i });
     await store.close();
     expect(await influxd.query('gz', 'SELECT count(seq) FROM heartbeat')).toMatchObject([{ count: 3000 }]);
   });
@@ -150,7 +162,9 @@ describe('influxdb:// through the spool', () => {
       await influxd.start();
     }
     await waitFor(() => second.spoolRows === 0, 10_000);
-    expect((await second.heartbeats({ deviceId: 'g', limit: 100 })).map((r) => r.seq)).toEqual(Array.from({ length: 15 }, (_, i) => 24 - i));
+    expect((await second.heartbeats({ deviceId: 'g', limit: 100 })).map((r) => r.seq)).toEqual(
+      Array.from({ length: 15 }, (_, i) => 24 - i),
+    );
     expect(await metrics.metrics()).toMatch(/^lastseen_spool_dropped_total 10$/m);
     await second.close();
   });

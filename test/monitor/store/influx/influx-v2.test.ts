@@ -33,13 +33,24 @@ describe('influxdb2:// write path against a real v2-write server (VictoriaMetric
     const store = createStore(`influxdb2://127.0.0.1:${vm.port}?org=wildlife&bucket=lastseen&token=t0k`, tempDir());
     const t0 = Date.now() - 60_000;
     for (let i = 0; i < 12_000; i++) {
-      store.writeHeartbeat({ deviceId: `giraffe-${i % 3}`, customerId: 'kws', receivedAt: t0 + i, seq: i, battery: 50 + (i % 50) / 2, rat: 'LTE-M' });
+      store.writeHeartbeat({
+        deviceId: `giraffe-${i % 3}`,
+        customerId: 'kws',
+        receivedAt: t0 + i,
+        seq: i,
+        battery: 50 + (i % 50) / 2,
+        rat: 'LTE-M',
+      });
     }
     await store.close();
-    const series = (await waitFor(async () => {
-      const s = await vm.exportSeries('heartbeat_seq');
-      return s.reduce((n, x) => n + x.values.length, 0) === 12_000 && s;
-    }, 15_000, 200)) as ExportedSeries[];
+    const series = (await waitFor(
+      async () => {
+        const s = await vm.exportSeries('heartbeat_seq');
+        return s.reduce((n, x) => n + x.values.length, 0) === 12_000 && s;
+      },
+      15_000,
+      200,
+    )) as ExportedSeries[];
     const g1 = series.find((s) => s.metric.device === 'giraffe-1')!;
     expect(g1.metric).toEqual({ __name__: 'heartbeat_seq', device: 'giraffe-1', customer: 'kws' });
     const bySeq = g1.timestamps.map((t, i) => [t, g1.values[i]]).sort((a, b) => a[0] - b[0]);
@@ -55,17 +66,23 @@ describe('influxdb2:// write path against a real v2-write server (VictoriaMetric
     store.writeEvent({ deviceId: 'otter-7', customerId: 'fr', at, kind: 'status', from: 'online', to: 'offline' });
     store.writeEvent({ deviceId: 'otter-7', customerId: 'fr', at, kind: 'connection', connection: 'lost', reason: 'keepalive' });
     await store.close();
-    const series = (await waitFor(async () => {
-      const s = await vm.exportSeries('device_event_at');
-      return s.length === 2 && s;
-    }, 15_000, 200)) as ExportedSeries[];
+    const series = (await waitFor(
+      async () => {
+        const s = await vm.exportSeries('device_event_at');
+        return s.length === 2 && s;
+      },
+      15_000,
+      200,
+    )) as ExportedSeries[];
     expect(series.map((s) => s.metric.kind).sort()).toEqual(['connection', 'status']);
     expect(series.every((s) => s.metric.device === 'otter-7' && s.values[0] === at && s.timestamps[0] === at)).toBe(true);
   });
 
   it('reports an unreachable server as retryable, so the spool keeps the batch', async () => {
     const sink = new InfluxV2Sink({ url: `http://127.0.0.1:${await freePort()}`, org: 'o', bucket: 'b', token: 't' });
-    const err = await sink.writeBatch([new RowClock().heartbeat({ deviceId: 'd', customerId: 'c', receivedAt: Date.now() })]).catch((e) => e);
+    const err = await sink
+      .writeBatch([new RowClock().heartbeat({ deviceId: 'd', customerId: 'c', receivedAt: Date.now() })])
+      .catch((e) => e);
     expect(err).toBeInstanceOf(SinkError);
     expect(err.retryable).toBe(true);
     await sink.close();

@@ -12,7 +12,14 @@ describe('line protocol', () => {
   });
 
   it('escapes commas, equals signs and spaces in tags and quotes in strings', () => {
-    const row = new RowClock().event({ deviceId: 'a b,c=d', customerId: 'k', at: T0, kind: 'connection', connection: 'lost', reason: 'said "bye" \\o/' });
+    const row = new RowClock().event({
+      deviceId: 'a b,c=d',
+      customerId: 'k',
+      at: T0,
+      kind: 'connection',
+      connection: 'lost',
+      reason: 'said "bye" \\o/',
+    });
     expect(rowToLine(row)).toBe(
       `device_event,customer=k,device=a\\ b\\,c\\=d,kind=connection at=${T0}i,connection="lost",reason="said \\"bye\\" \\\\o/" ${T0 * 1000}`,
     );
@@ -55,13 +62,33 @@ describe('line protocol', () => {
   it('writes heartbeats on the fast path exactly as the field table says', () => {
     const clock = new RowClock();
     const full = {
-      deviceId: 'g 1', customerId: 'kws', receivedAt: T0, ts: T0 - 1, seq: 1, interval: 300, lat: -1.5, lon: 36.25, alt: 1700,
-      battery: 81.5, rssi: -97, rat: 'LTE-M', mcc: 639, mnc: 2, cellId: 99, iccid: '8925402000000000017', temp: 21.25,
-      activity: 0, bytesUp: 10, bytesDown: 20,
+      deviceId: 'g 1',
+      customerId: 'kws',
+      receivedAt: T0,
+      ts: T0 - 1,
+      seq: 1,
+      interval: 300,
+      lat: -1.5,
+      lon: 36.25,
+      alt: 1700,
+      battery: 81.5,
+      rssi: -97,
+      rat: 'LTE-M',
+      mcc: 639,
+      mnc: 2,
+      cellId: 99,
+      iccid: '8925402000000000017',
+      temp: 21.25,
+      activity: 0,
+      bytesUp: 10,
+      bytesDown: 20,
     };
     for (const hb of [full, { deviceId: 'g', customerId: 'k', receivedAt: T0, battery: Number.NaN, seq: 2.7 }]) {
       const row = clock.heartbeat(hb);
-      const tags: [string, string][] = [['customer', hb.customerId], ['device', hb.deviceId]];
+      const tags: [string, string][] = [
+        ['customer', hb.customerId],
+        ['device', hb.deviceId],
+      ];
       expect(rowToLine(row)).toBe(genericLine('heartbeat', tags, hb, HEARTBEAT_FIELD_LIST, row.t));
     }
   });

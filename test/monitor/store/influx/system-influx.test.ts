@@ -61,10 +61,14 @@ describe('the all-in-one on influxdb:// (real broker, real influxd)', () => {
     } finally {
       await influxd.start();
     }
-    const rows = (await waitFor(async () => {
-      const r = await influxd.query('lastseen', `SELECT seq FROM heartbeat WHERE device = 'otter-i2' ORDER BY time ASC`);
-      return r.length === 5 && r;
-    }, 15_000, 100)) as Record<string, unknown>[];
+    const rows = (await waitFor(
+      async () => {
+        const r = await influxd.query('lastseen', `SELECT seq FROM heartbeat WHERE device = 'otter-i2' ORDER BY time ASC`);
+        return r.length === 5 && r;
+      },
+      15_000,
+      100,
+    )) as Record<string, unknown>[];
     expect(rows.map((r) => r.seq)).toEqual([1, 2, 3, 4, 5]);
   });
 });

@@ -119,7 +119,13 @@ describe('SpoolingStore with the store unreachable', () => {
     const metrics = new Registry();
     const dir = tempDir();
     const full: unknown[] = [];
-    const store = new SpoolingStore({ sink: await unreachable(), spoolDir: join(dir, 'spool'), metrics, retryMinMs: 60_000, onFull: (i) => full.push(i) });
+    const store = new SpoolingStore({
+      sink: await unreachable(),
+      spoolDir: join(dir, 'spool'),
+      metrics,
+      retryMinMs: 60_000,
+      onFull: (i) => full.push(i),
+    });
     // The spool directory is replaced by a file: every append fails (like a full or read-only disk).
     rmSync(join(dir, 'spool'), { recursive: true });
     writeFileSync(join(dir, 'spool'), '');

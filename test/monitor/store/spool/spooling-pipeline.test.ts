@@ -74,7 +74,8 @@ function open(sink: GatedSink) {
 }
 
 const write = (store: SpoolingStore, from: number, n: number) => {
-  for (let seq = from; seq < from + n; seq++) store.writeHeartbeat({ deviceId: 'giraffe-1', customerId: 'kws', receivedAt: 1_000_000 + seq, seq });
+  for (let seq = from; seq < from + n; seq++)
+    store.writeHeartbeat({ deviceId: 'giraffe-1', customerId: 'kws', receivedAt: 1_000_000 + seq, seq });
 };
 const until = async (cond: () => boolean) => {
   const give = Date.now() + 4000;

@@ -72,7 +72,9 @@ describe('SqliteStore heartbeat chains', () => {
 
     const second = store(file);
     for (const [d, id] of devices.entries()) {
-      const expected = Array.from({ length: 90 }, (_, i) => i).filter((i) => (i * 7) % 9 === d).reverse();
+      const expected = Array.from({ length: 90 }, (_, i) => i)
+        .filter((i) => (i * 7) % 9 === d)
+        .reverse();
       expect(await seqs(second, id)).toEqual(expected);
     }
     // New rows link onto the recovered heads, and the next snapshot replaces the half-written one.
