@@ -164,7 +164,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const limiter = new RateLimiter(config.heartbeatRate, config.heartbeatBurst);
   const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
   const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
-  const snapshotter = new Snapshotter(liveness, registry, log);
+  const snapshotter = new Snapshotter(liveness, registry, log, () => store.flush());
   const barrier = new CommitBarrier(store);
   const parts: MonitorParts = {
     config,

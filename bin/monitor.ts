@@ -68,15 +68,11 @@ const BROKER_AUTH: Record<BrokerAuth, (parts: MonitorParts, url: string) => Prom
 /** A client of another broker as the monitor's MQTT side. */
 export function attachedBroker(): MqttSide<AttachedBroker> {
   return {
-    async create({ config, ingest, liveness, store, snapshotter, log, metrics, clock }: MonitorParts) {
+    async create({ config, ingest, liveness, snapshotter, log, metrics, clock }: MonitorParts) {
       // Before a PUBACK to the broker, the heartbeat and its seq are durable: a redelivery after a
-      // crash finds the seq in the restored state and is not stored twice.
-      const barrier = new CommitBarrier({
-        flush: async () => {
-          await store.flush();
-          snapshotter.flush();
-        },
-      });
+      // crash finds the seq in the restored state and is not stored twice (the snapshot commits
+      // the store first, monitor/liveness/snapshotter.ts).
+      const barrier = new CommitBarrier({ flush: () => snapshotter.flush() });
       const client = createBrokerClient({
         url: config.brokerUrl!,
         clientId: config.brokerClientId,

@@ -132,6 +132,7 @@ export const SEQ_WINDOW = 32;
  *   top-31 … top  duplicate if its bit is set   else new, set its bit
  *   < top-31      new: the counter restarted     top = seq, mask = bit 0
  *                 (a reboot), not a replay
+ *   (restored)    —                             top = lastSeq, every bit set (`restore`)
  *
  * A QoS 1 redelivery or a store-and-forward replay comes within seconds of the original, so
  * it is inside the window; 32 is 4× the 8 values the previous list remembered.
@@ -149,6 +150,16 @@ export class SeqWindows {
     if (capacity <= this.mask.length) return;
     this.top.ensure(capacity);
     this.mask = grown(this.mask, capacity);
+  }
+
+  /**
+   * A restored snapshot's `lastSeq`: every seq of the window up to it counts as seen. The
+   * snapshot is taken only after the store committed (../liveness/snapshotter.ts), and a device
+   * sends in order, so what it delivers again from below its last seq is already stored.
+   */
+  restore(slot: number, seq: number): void {
+    this.top.set(slot, seq);
+    this.mask[slot] = 0xffffffff;
   }
 
   /** Whether `seq` was seen; if not, remember it. */

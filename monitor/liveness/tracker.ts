@@ -91,7 +91,7 @@ export class LivenessTracker {
         c.connectionSince.set(slot, this.clock.now());
       }
       c.lastSeen.set(slot, orNaN(state.lastSeen));
-      if (state.lastSeq !== null) this.seqs.seen(slot, state.lastSeq);
+      if (state.lastSeq !== null) this.seqs.restore(slot, state.lastSeq);
       c.declaredInterval.set(slot, orNaN(state.declaredInterval));
       if (state.lastPosition) {
         c.lat.set(slot, state.lastPosition.lat);
