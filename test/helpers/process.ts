@@ -13,16 +13,35 @@ export interface LastseenProcess {
   exited: Promise<number | null>;
 }
 
+/**
+ * Every process spawned here and still running. A test that times out never reaches its own
+ * teardown; when the test worker exits, these are killed, so no server outlives its test file.
+ */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 /** Run `lastseen <args>` as a real process and wait until it logs that it is up. */
 export function spawnLastseen(args: string[], env: Record<string, string>, timeoutMs = 20_000): Promise<LastseenProcess> {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, LASTSEEN_MQTT_PORT: '0', LASTSEEN_HTTP_PORT: '0', LASTSEEN_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   let out = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`lastseen did not come up in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Not up in time: it is of no use to anyone, and must not keep its ports and CPU.
+      child.kill('SIGKILL');
+      reject(new Error(`lastseen did not come up in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
       // Up when the banner (ports, admin token) has been printed, whatever the log level.
