@@ -37,6 +37,7 @@ import { createMapRouter } from '../web/map/router.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
 import { deviceLogRoutes } from '../web/routes/device-log.ts';
 import { letterRoutes } from '../web/routes/letters.ts';
+import { brokerAuthRoutes } from '../web/routes/broker-auth.ts';
 import { smtpTransport } from '../monitor/alerts/channels/email.ts';
 import { gazetteer } from '../monitor/geo/gazetteer.ts';
 import { LetterSender } from '../monitor/letters/send.ts';
@@ -352,6 +353,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       now: () => clock.now(),
     }),
     map.router,
+    // Brokers that call out (EMQX HTTP authn/authz, VerneMQ webhooks) ask here who may log in.
+    ...(config.brokerAuth === 'http' ? [brokerAuthRoutes({ registry, guard, metrics, log })] : []),
   ];
   await f.add({ name: 'map index', start: () => undefined, stop: () => map.close() });
 

@@ -30,14 +30,15 @@ export async function startAttachedMonitor(opts: StartOptions = {}) {
 }
 
 /**
- * How devices log in at the external broker. `http` (an auth/ACL endpoint in lastseen for
- * brokers that call out) is planned: it becomes one more entry here.
+ * How devices log in at the external broker.
  *
  *   LASTSEEN_BROKER_AUTH   what the monitor runs
  *   --------------------   ------------------------------------------------------------------
  *   dynsec                 Mosquitto's dynamic-security clients and roles kept equal to the
  *                          registry's devices and customer keys (monitor/attach/dynsec/sync.ts);
  *                          the URL's user is a dynsec admin
+ *   http                   nothing here: the broker calls POST /api/broker/authn and /authz
+ *                          (web/routes/broker-auth.ts, mounted by monitor-core.ts)
  *   none                   nothing: the operator manages the broker's users and ACLs
  */
 const BROKER_AUTH: Record<BrokerAuth, (parts: MonitorParts, url: string) => Promise<void>> = {
@@ -62,6 +63,7 @@ const BROKER_AUTH: Record<BrokerAuth, (parts: MonitorParts, url: string) => Prom
       stop: (d) => d.stop(),
     });
   },
+  async http() {},
   async none() {},
 };
 

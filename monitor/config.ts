@@ -77,7 +77,7 @@ export interface OidcConfig {
 }
 
 /** `http` (an auth/ACL endpoint for brokers that call out) is planned: docs/contract.md §9. */
-export const BROKER_AUTH = ['dynsec', 'none'] as const;
+export const BROKER_AUTH = ['dynsec', 'http', 'none'] as const;
 export type BrokerAuth = (typeof BROKER_AUTH)[number];
 
 export class ConfigError extends Error {}

@@ -92,7 +92,8 @@ export function createApp(deps: AppDeps) {
   /** 405 with `Allow` when the path exists with other methods; undefined when it does not exist. */
   const wrongMethod = (method: string, path: string, res: Response): HttpError | undefined => {
     const methods = allowed(path);
-    if (methods.length === 0) return undefined;
+    // Not documented here, or documented with this method but not mounted in this configuration.
+    if (methods.length === 0 || methods.includes(method)) return undefined;
     res.set('Allow', methods.join(', '));
     return new HttpError(405, `${method} is not a method of ${path}; it answers ${methods.join(', ')}.`, 'method_not_allowed');
   };

@@ -29,6 +29,8 @@ import type { Role } from '../monitor/types.ts';
  *   note:create         yes    yes    own devices only
  *   letter:write        yes    yes    no       (compose, send, list letters to customers: the
  *                                            operator writes them; a customer reads them by mail)
+ *   broker:auth         yes    no     no       (an external broker asking who may log in and where
+ *                                            they may publish: web/routes/broker-auth.ts)
  *
  * `owner` is the customer id the object belongs to (omit for creating/listing). A caller
  * who fails only on ownership must be answered 404, never 403, so that a customer cannot
@@ -56,7 +58,8 @@ export type Action =
   | 'audit:read'
   | 'silence:manage'
   | 'note:create'
-  | 'letter:write';
+  | 'letter:write'
+  | 'broker:auth';
 
 /** Who may ask for an action at all; ownership is decided after (`authorize`). */
 export type Caller = Pick<Principal, 'role' | 'customerId'>;
@@ -80,6 +83,7 @@ const ROLE_ACTIONS: Record<Role, ReadonlySet<Action>> = {
     'silence:manage',
     'note:create',
     'letter:write',
+    'broker:auth',
   ]),
   agent: new Set<Action>(['customer:read', 'device:read', 'alert:read', 'alert:ack', 'silence:manage', 'note:create', 'letter:write']),
   customer: new Set<Action>([

@@ -295,6 +295,71 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/api/broker/authn': {
+        post: {
+          summary:
+            'A broker that calls out (LASTSEEN_BROKER_AUTH=http; EMQX HTTP authenticator) asks whether username + password may log in (admin key)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    username: { type: 'string' },
+                    password: { type: 'string' },
+                    clientid: { type: 'string' },
+                    peerhost: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: '{ result: "allow", is_superuser: false } or { result: "deny" }',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: { result: { enum: ['allow', 'deny'] }, is_superuser: { type: 'boolean' } },
+                    required: ['result'],
+                  },
+                },
+              },
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
+      '/api/broker/authz': {
+        post: {
+          summary: 'A broker that calls out asks whether username may publish to or subscribe to topic (admin key)',
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { username: { type: 'string' }, topic: { type: 'string' }, action: { enum: ['publish', 'subscribe'] } },
+                  required: ['username', 'topic', 'action'],
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: '{ result: "allow" | "deny" }',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', properties: { result: { enum: ['allow', 'deny'] } }, required: ['result'] },
+                },
+              },
+            },
+            ...errors(400, 401, 403),
+          },
+        },
+      },
       '/api/onboarding': {
         post: {
           summary: 'Bulk onboarding: text/csv (the onboarding CSV) or a JSON array; NDJSON answer with Accept: application/x-ndjson',
