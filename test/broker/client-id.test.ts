@@ -132,7 +132,7 @@ describe('client ids in the running broker', () => {
     const connack = new Promise<mqttPacket.IConnackPacket>((r) => parser.on('packet', (p) => p.cmd === 'connack' && r(p)));
     socket.on('data', (b) => parser.parse(b));
     const str = (t: string) => Buffer.concat([Buffer.from([t.length >> 8, t.length & 0xff]), Buffer.from(t)]);
-    // Flags 0xc0: username and password, clean session 0; keepalive 60 s; an empty client id.
+    // Flags 0xc0: username and password, clean session off; keepalive 60 s; an empty client id.
     const body = Buffer.concat([str('MQTT'), Buffer.from([4, 0xc0, 0, 60]), str(''), str('otter-9'), str(token)]);
     socket.write(Buffer.concat([Buffer.from([0x10, body.length]), body]));
     expect((await connack).returnCode).toBe(2);
