@@ -1,7 +1,8 @@
 import type { Aedes } from 'aedes';
 import { createServer } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
-import { closeBroker, closeSessions, createBroker } from '../broker/broker.ts';
+import { closeBroker, createBroker } from '../broker/broker.ts';
+import { closeSessions } from '../broker/session-closing.ts';
 import { listen } from './listen.ts';
 import { startMonitor, type MonitorParts, type MqttOutlet, type MqttSide, type StartOptions } from './monitor-core.ts';
 

@@ -10,33 +10,20 @@ import { MAX_HEARTBEAT_BYTES } from '../monitor/ingest/heartbeat.ts';
 import { HeartbeatPacing } from '../monitor/ingest/pacing.ts';
 import type { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import type { LoginGuard } from '../monitor/security/login-guard.ts';
-import type { CredentialChange } from '../monitor/registry/credential-changes.ts';
-import { endsSession } from '../monitor/security/session-revocation.ts';
 import { authorize } from '../web/authz.ts';
-import { mayPublish, maySubscribe, type MqttIdentity } from './acl.ts';
+import { mayPublish, maySubscribe } from './acl.ts';
 import { clientIdProblem } from './client-id.ts';
 import { guardConnections } from './connection-guard.ts';
 import { canWrite, writePuback } from './puback.ts';
+import type { LastseenClient } from './lastseen-client.ts';
 import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
+import { rememberKeySession, trackRevocable } from './session-closing.ts';
 import { topicProblem } from './topic-names.ts';
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
 const IDENTIFIER_REJECTED = 2;
 const BAD_USERNAME_OR_PASSWORD = 4;
 const NOT_AUTHORIZED = 5;
-
-interface LastseenClient extends Client {
-  lastseen?: MqttIdentity;
-  /** `devices/{id}/heartbeat` of a device client, built once at CONNECT: the per-message test is one string comparison. */
-  lastseenHeartbeatTopic?: string;
-  lastseenEndReason?: string;
-  /** The API key a `customer:` session logged in with, so revoking it closes the session. */
-  lastseenKeyId?: string;
-  /** The client id as sent in CONNECT (aedes replaces an empty one with a generated id). */
-  lastseenRequestedId?: string;
-  /** Set when this connection was closed for holding too many heartbeats (pacing.ts). */
-  lastseenHeldOverflow?: boolean;
-}
 
 /** A QoS 1 heartbeat waiting for its device's budget: its PUBACK unwritten, its socket unread. */
 interface HeldPublish {
@@ -326,7 +313,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   });
   aedes.on('clientReady', (client: LastseenClient) => void connecting.delete(client));
   aedes.on('clientDisconnect', (client: LastseenClient) => void connecting.delete(client));
-  revocable.set(aedes, { keySessions, connecting, readySessions: (id) => sessions.get(id) ?? 0 });
+  trackRevocable(aedes, { keySessions, connecting, readySessions: (id) => sessions.get(id) ?? 0 });
   guardConnections(aedes, { perAddress: deps.preauthPerAddress ?? 1000, metrics, log, clock });
   skipUnwatchedHeartbeats(aedes, routing);
 
@@ -397,76 +384,6 @@ function skipUnwatchedHeartbeats(aedes: Aedes, routing: HeartbeatRouting): void 
     }
     return publish.call(this, packet, client, done);
   };
-}
-
-/**
- * What `closeSessions` needs of a broker's own bookkeeping: the sessions opened with an API key
- * (MQTT `customer:` logins, a few hundred at most), the clients between registration and
- * clientReady, and how many ready sessions each device has. Scanning every client instead costs
- * ~1.2 s at a million connected devices (Object.values over aedes's client table, measured on
- * Node 20), a stall of the whole broker.
- */
-const revocable = new WeakMap<
-  Aedes,
-  { keySessions: Set<LastseenClient>; connecting: Set<LastseenClient>; readySessions: (deviceId: string) => number }
->();
-
-/** Hold a `customer:` session for revocation; closed ones are dropped here and when revoking. */
-function rememberKeySession(set: Set<LastseenClient>, client: LastseenClient): void {
-  if (set.size >= 1_000) for (const c of set) if (c.closed) set.delete(c);
-  set.add(client);
-}
-
-/**
- * Close every MQTT session a credential change ends (../monitor/security/session-revocation.ts);
- * returns how many were closed.
- *
- *   change                  sessions looked at
- *   ----------------------  ---------------------------------------------------------------
- *   key_revoked             the key sessions
- *   customer_deleted        the key sessions (a customer with devices cannot be deleted)
- *   device_token_changed,   the client whose id is the device id (the usual choice), the
- *   sim_blocked             clients still connecting, and all clients only when those did not
- *                           account for every ready session of the device
- */
-export function closeSessions(aedes: Aedes, change: CredentialChange): number {
-  const own = revocable.get(aedes);
-  if (!own) return 0;
-  const clients = (aedes as unknown as { clients: Record<string, LastseenClient> }).clients;
-  let n = 0;
-  const end = (client: LastseenClient) => {
-    client.lastseenEndReason = 'credentials revoked';
-    client.close();
-    n++;
-  };
-  // People sign in to the web, not to MQTT: their changes end no MQTT session.
-  if (change.kind === 'user_removed' || change.kind === 'session_ended') return 0;
-  if (change.kind === 'key_revoked' || change.kind === 'customer_deleted') {
-    for (const client of own.keySessions) {
-      const who = client.lastseen;
-      if (client.closed || who?.kind !== 'customer') own.keySessions.delete(client);
-      else if (endsSession(change, { keyId: client.lastseenKeyId, customerId: who.customerId })) {
-        own.keySessions.delete(client);
-        end(client);
-      }
-    }
-    return n;
-  }
-  const ends = (client: LastseenClient | undefined): client is LastseenClient => {
-    const who = client?.lastseen;
-    return who?.kind === 'device' && !client!.closed && endsSession(change, { deviceId: who.deviceId, customerId: who.customerId });
-  };
-  const ready = own.readySessions(change.deviceId);
-  let readyEnded = 0;
-  const named = clients[change.deviceId];
-  if (ends(named)) {
-    if (!own.connecting.has(named)) readyEnded++;
-    end(named);
-  }
-  for (const client of own.connecting) if (ends(client)) end(client);
-  if (readyEnded >= ready) return n;
-  for (const client of Object.values(clients)) if (ends(client)) end(client);
-  return n;
 }
 
 /** Close the broker and all its client connections. */
