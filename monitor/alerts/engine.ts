@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { Channel } from './channels/channel.ts';
 import { correlate, incidentOver, type Held } from './correlate.ts';
 import { deviceDraft, incidentDraft } from './drafts.ts';
+import { EarliestTimer } from './earliest-timer.ts';
 import { IncidentBook } from './incident-book.ts';
 import { alertId, decide, emptyState, settle, type DeviceAlertState, type Effect, type Outage } from './decide.ts';
 import { languageOf, render, type AlertDraft } from './messages/render.ts';
@@ -49,11 +50,10 @@ export class AlertEngine {
   private stableTimers = new Map<string, TimerHandle>();
   private settleTimers = new Map<string, TimerHandle>();
   private holdTimer: TimerHandle | null = null;
-  private unsilenceTimer: TimerHandle | null = null;
-  private unsilenceAt = Infinity;
+  /** Silences whose windows end, and reminders that fall due: each one timer at the earliest. */
+  private unsilence: EarliestTimer;
   private recheckAll = false;
-  private reminderTimer: TimerHandle | null = null;
-  private reminderAt = Infinity;
+  private reminders: EarliestTimer;
   private holdAt = Infinity;
   private lastRelease = -Infinity;
   private dirty = new Set<string>();
@@ -65,6 +65,8 @@ export class AlertEngine {
   constructor(private o: AlertEngineOptions) {
     this.global = { ...DEFAULT_POLICY, ...(o.policy ?? {}) };
     this.startedAt = o.clock.now();
+    this.unsilence = new EarliestTimer(o.clock, () => this.unsilenceDue());
+    this.reminders = new EarliestTimer(o.clock, () => this.remindDue());
   }
 
   /** Load persisted state; offlines that were still held when we stopped wait out a restart grace. */
@@ -78,7 +80,7 @@ export class AlertEngine {
         s.outage = { ...s.outage, releaseAt };
         this.hold(s, s.outage, true);
       }
-      if (s.outage?.report === 'silenced') this.armUnsilence(s.outage.silencedUntil ?? this.startedAt);
+      if (s.outage?.report === 'silenced') this.unsilence.arm(s.outage.silencedUntil ?? this.startedAt);
       if (s.outage?.report === 'sent') this.armReminderFor(s.customerId, s.outage);
       if (s.flapping)
         this.watchStable(s.deviceId, (s.flips[s.flips.length - 1] ?? this.startedAt) + this.policyOf(s.customerId).flapStableMs);
@@ -88,8 +90,8 @@ export class AlertEngine {
   stop(): void {
     this.stopped = true;
     if (this.holdTimer !== null) this.o.clock.clearTimer(this.holdTimer);
-    if (this.unsilenceTimer !== null) this.o.clock.clearTimer(this.unsilenceTimer);
-    if (this.reminderTimer !== null) this.o.clock.clearTimer(this.reminderTimer);
+    this.unsilence.stop();
+    this.reminders.stop();
     for (const t of [...this.stableTimers.values(), ...this.settleTimers.values()]) this.o.clock.clearTimer(t);
     this.stableTimers.clear();
     this.settleTimers.clear();
@@ -245,24 +247,13 @@ export class AlertEngine {
     const outage: Outage = { ...s.outage, report: 'silenced', releaseAt: undefined, silencedUntil: hit.until, silencedAlert: true };
     this.setState({ ...s, outage });
     if (first) this.publish(this.deviceDraft(s, outage.id, 'device.offline', outage.at, outage.lastSeen), 'silenced');
-    this.armUnsilence(hit.until);
+    this.unsilence.arm(hit.until);
   }
 
   /** Re-check every silenced outage now: a silence was created or deleted (a deleted one ends its windows early). */
   silencesChanged(): void {
     this.recheckAll = true;
-    this.armUnsilence(this.o.clock.now());
-  }
-
-  private armUnsilence(at: number): void {
-    if (this.stopped || (this.unsilenceTimer !== null && this.unsilenceAt <= at)) return;
-    if (this.unsilenceTimer !== null) this.o.clock.clearTimer(this.unsilenceTimer);
-    this.unsilenceAt = at;
-    this.unsilenceTimer = this.o.clock.setTimer(() => {
-      this.unsilenceTimer = null;
-      this.unsilenceAt = Infinity;
-      this.unsilenceDue();
-    }, at - this.o.clock.now());
+    this.unsilence.arm(this.o.clock.now());
   }
 
   /**
@@ -294,24 +285,13 @@ export class AlertEngine {
       this.hold(s, outage, false);
     }
     this.persist();
-    if (next < Infinity) this.armUnsilence(next);
+    if (next < Infinity) this.unsilence.arm(next);
   }
 
   /** Arm the reminder of a sent outage, when its customer's policy asks for reminders. */
   private armReminderFor(customerId: string, outage: Outage): void {
     const after = this.policyOf(customerId).reminderAfterMs;
-    if (after > 0 && !outage.reminded) this.armReminder(outage.at + after);
-  }
-
-  private armReminder(at: number): void {
-    if (this.stopped || (this.reminderTimer !== null && this.reminderAt <= at)) return;
-    if (this.reminderTimer !== null) this.o.clock.clearTimer(this.reminderTimer);
-    this.reminderAt = at;
-    this.reminderTimer = this.o.clock.setTimer(() => {
-      this.reminderTimer = null;
-      this.reminderAt = Infinity;
-      this.remindDue();
-    }, at - this.o.clock.now());
+    if (after > 0 && !outage.reminded) this.reminders.arm(outage.at + after);
   }
 
   /**
@@ -350,7 +330,7 @@ export class AlertEngine {
       );
     }
     this.persist();
-    if (next < Infinity) this.armReminder(next);
+    if (next < Infinity) this.reminders.arm(next);
   }
 
   private silenceOf(deviceId: string, customerId: string, device = this.o.lookup(deviceId)): SilenceHit | null {
