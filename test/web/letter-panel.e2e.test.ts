@@ -4,12 +4,12 @@
  * agent edits it in the textarea and sends it; a real SMTP server process receives that text.
  */
 
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../monitor/clock.ts';
 import { gazetteer } from '../../monitor/geo/gazetteer.ts';
 import { buildWeb } from '../../web/build.ts';
-import { ensureDebianBinary } from '../helpers/debian.ts';
 import { mailText, startSmtpServer } from '../helpers/smtp.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
 
@@ -19,7 +19,6 @@ let browser: Browser;
 let agentKey: string;
 
 beforeAll(async () => {
-  const executablePath = ensureDebianBinary('chromium', 'chromium');
   // Always from the current source: a stale web/dist would test old code.
   // The bundled places load once per process (a worker, 1–15 s on this shared machine): here, not in the test's time.
   await Promise.all([buildWeb(), gazetteer()]);
@@ -51,18 +50,7 @@ beforeAll(async () => {
   await collar.endAsync(true);
   clock.advance(10 * 60_000);
   await waitFor(() => sys.liveness.get('giraffe-7')?.status === 'offline');
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -4,9 +4,9 @@
  * silences the device; the panel shows the silence badge and the map header counts it.
  */
 
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium } from '../../helpers/chromium.ts';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianBinary } from '../../helpers/debian.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { startMapSystem, type MapSystem } from './map-system.ts';
 
@@ -16,7 +16,6 @@ let browser: Browser;
 let agent: string;
 
 beforeAll(async () => {
-  const executablePath = ensureDebianBinary('chromium', 'chromium');
   ms = await startMapSystem();
   const sys = ms.system;
   const token = await sys.addDevice(ID, 'kws', { name: 'Twiga 12' });
@@ -25,18 +24,7 @@ beforeAll(async () => {
   await waitFor(() => sys.liveness.get(ID)?.lastSeq === 1);
   await client.endAsync();
   agent = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token;
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -4,11 +4,11 @@
  * (driven by a ManualClock), live updates over socket.io.
  */
 
+import { launchChromium } from '../../helpers/chromium.ts';
 import type { MqttClient } from 'mqtt';
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianBinary } from '../../helpers/debian.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { startMapSystem, type MapSystem } from './map-system.ts';
 
@@ -57,7 +57,6 @@ const shown = (page: Page) => page.evaluate(() => window.lastseen.shown());
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const executablePath = ensureDebianBinary('chromium', 'chromium');
   ms = await startMapSystem();
   const sys = ms.system;
   adminToken = sys.adminToken;
@@ -95,18 +94,7 @@ beforeAll(async () => {
     await client.endAsync();
   }
   await waitFor(() => devices.every((d) => sys.liveness.get(d.id)?.lastPosition), 10000);
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -4,9 +4,9 @@
  * "buffered upload" line and the diagnosis shows the device-clock check.
  */
 
-import { chromium, type Browser } from 'playwright-core';
+import { launchChromium } from '../../helpers/chromium.ts';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianBinary } from '../../helpers/debian.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { startMapSystem, type MapSystem } from './map-system.ts';
 
@@ -18,7 +18,6 @@ let ms: MapSystem;
 let browser: Browser;
 
 beforeAll(async () => {
-  const executablePath = ensureDebianBinary('chromium', 'chromium');
   ms = await startMapSystem();
   const sys = ms.system;
   const token = await sys.addDevice(ID, 'kws', { name: 'Twiga 80', species: 'giraffe' });
@@ -33,18 +32,7 @@ beforeAll(async () => {
     ms.clock.advance(500);
   }
   await client.endAsync();
-  browser = await chromium.launch({
-    executablePath,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 }, 120_000);
 
 afterAll(async () => {

@@ -4,10 +4,10 @@
  * never sees it), the map and its live socket follow the person's scope.
  */
 
+import { launchChromium } from '../../helpers/chromium.ts';
 import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianBinary } from '../../helpers/debian.ts';
 import { waitFor } from '../../helpers/system.ts';
 import { startMapSystem, type MapSystem } from './map-system.ts';
 
@@ -45,11 +45,8 @@ async function signIn(username: string, password: string): Promise<Page> {
   return page;
 }
 
-const _shown = (page: Page) => page.evaluate(() => window.lastseen.shown());
-
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const executablePath = ensureDebianBinary('chromium', 'chromium');
   ms = await startMapSystem();
   const sys = ms.system;
   for (let i = 0; i < 4; i++) await sys.addDevice(`giraffe-${i}`, 'kws');
@@ -61,7 +58,7 @@ beforeAll(async () => {
     const r = await sys.api('POST', '/api/users', { ...u, password: PASSWORD });
     if (r.status !== 201) throw new Error(JSON.stringify(r.body));
   }
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

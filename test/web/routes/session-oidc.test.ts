@@ -1,10 +1,10 @@
+import { launchChromium } from '../../helpers/chromium.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildWeb } from '../../../web/build.ts';
 import { roleFromClaim } from '../../../web/session-oidc.ts';
-import { ensureDebianBinary } from '../../helpers/debian.ts';
 import { freePort } from '../../helpers/ports.ts';
 import { startTestSystem, type TestSystem } from '../../helpers/system.ts';
 
@@ -41,7 +41,6 @@ async function startProvider(port: number, redirectUri: string): Promise<ChildPr
 }
 
 beforeAll(async () => {
-  const executablePath = ensureDebianBinary('chromium', 'chromium');
   // The login form is the page's: always from the current source.
   await buildWeb();
   const [idpPort, httpPort] = [await freePort(), await freePort()];
@@ -60,7 +59,7 @@ beforeAll(async () => {
     },
   });
   await sys.api('POST', '/api/users', { username: 'local-agent', password: 'a long passphrase', role: 'agent' });
-  browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-background-networking'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
