@@ -11,6 +11,7 @@ import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
 import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
 import { createNetworkFeature } from '../monitor/network/index.ts';
+import { createSimPlatform } from '../monitor/simplatform/index.ts';
 import { EventBus } from '../monitor/events.ts';
 import { checkHost } from '../monitor/host.ts';
 import { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
@@ -45,6 +46,7 @@ import { LetterStore } from '../monitor/letters/store.ts';
 import { Counter } from 'prom-client';
 import { silenceRoutes } from '../web/routes/silences.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
+import { simPlatformRoutes } from '../web/routes/sim-platform.ts';
 import { createHttpServer } from '../web/server.ts';
 import { OidcSignOn } from '../web/session-oidc.ts';
 import { SessionStore, type SessionLimits } from '../web/session-store.ts';
@@ -185,13 +187,16 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   };
   const mqtt = await side.create(parts);
 
-  // What the network knows (monitor/network/): RADIUS accounting from the packet gateway. Off
-  // unless a secret is configured (config.radiusPort null); it listens once HTTP does, below.
+  // What the network knows (monitor/network/): RADIUS accounting from the packet gateway, and the
+  // SIM platform's events (monitor/simplatform/). Off unless a RADIUS secret or a SIM platform is
+  // configured; RADIUS listens once HTTP does, below.
+  const simPlatformOn = config.simPushSecret !== null || config.simPlatformUrl !== null;
   const network =
-    config.radiusPort === null
+    config.radiusPort === null && !simPlatformOn
       ? null
       : createNetworkFeature({
           port: config.radiusPort,
+          sessionsFile: join(config.dataDir, 'sessions.db'),
           host: config.host,
           secret: config.radiusSecret,
           clients: config.radiusClients,
@@ -357,6 +362,20 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     ...(config.brokerAuth === 'http' ? [brokerAuthRoutes({ registry, guard, metrics, log })] : []),
   ];
   await f.add({ name: 'map index', start: () => undefined, stop: () => map.close() });
+  const simPlatform = simPlatformOn
+    ? createSimPlatform({
+        pushSecret: config.simPushSecret,
+        pollUrl: config.simPlatformUrl,
+        pollSeconds: config.simPlatformPollSeconds,
+        registry,
+        sessions: network?.book ?? null,
+        audit: (deviceId, detail) => audit.record(undefined, 'device.sim_state', deviceId, { ...detail, by: 'sim-platform' }),
+        clock,
+        log,
+        metrics: metrics.registry,
+      })
+    : null;
+  const signedApi = simPlatform?.pushSecret ? [simPlatformRoutes({ ...simPlatform, pushSecret: simPlatform.pushSecret }, clock, log)] : [];
 
   await side.open(mqtt, parts);
 
@@ -382,6 +401,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     retimeCustomer,
     webhookDestinations,
     extraApi,
+    signedApi,
     sessions,
     oidc: config.oidc ? new OidcSignOn(config.oidc, () => clock.now()) : undefined,
     publicConfig: { tileUrl: config.tileUrl },
@@ -420,7 +440,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       http.closeAllConnections();
     },
   });
-  if (network) await f.add({ name: 'RADIUS accounting', start: () => network.start(), stop: () => network.stop() });
+  if (network) await f.add({ name: 'network sessions', start: () => network.start(), stop: () => network.stop() });
+  if (simPlatform?.poller) await f.add({ name: 'SIM platform poller', start: () => simPlatform.start(), stop: () => simPlatform.stop() });
   registry.keys.ensureAdmin(admin.token);
   admin.persist();
   log.info({ ...mqtt.health(), httpPort, host: config.host, store: store.name, devices: liveness.size }, 'lastseen is up');
@@ -456,6 +477,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       return network?.port ?? null;
     },
     network,
+    simPlatform,
     adminToken: admin.token,
     adminTokenGenerated: admin.generated,
     track,

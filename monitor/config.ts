@@ -63,6 +63,11 @@ export interface Config {
   radiusSecret: string | null;
   /** Per-NAS secrets by source address; with no radiusSecret only these are heard. */
   radiusClients: Record<string, string>;
+  /** The SIM platform's Push API shared secret; null = no receiver (monitor/simplatform/). */
+  simPushSecret: string | null;
+  /** The SIM platform's REST API to poll for SIM state changes, with its credentials; null = none. */
+  simPlatformUrl: string | null;
+  simPlatformPollSeconds: number;
 }
 
 export interface OidcConfig {
@@ -197,6 +202,15 @@ const envSchema = z.object({
       'LASTSEEN_RADIUS_CLIENTS must be address=secret pairs separated by commas (10.0.0.1=secret1,10.0.0.2=secret2; secrets of 8 characters or more)',
     )
     .optional(),
+  LASTSEEN_SIM_PUSH_SECRET: z.string().min(16, 'LASTSEEN_SIM_PUSH_SECRET must be at least 16 characters').optional(),
+  LASTSEEN_SIM_PLATFORM_URL: z
+    .url({ protocol: /^https?$/, error: 'LASTSEEN_SIM_PLATFORM_URL must be an http:// or https:// URL (https://user:apikey@host)' })
+    .optional(),
+  LASTSEEN_SIM_PLATFORM_POLL: z.coerce
+    .number({ error: 'LASTSEEN_SIM_PLATFORM_POLL must be a number of seconds' })
+    .int('LASTSEEN_SIM_PLATFORM_POLL must be a whole number of seconds')
+    .min(10, 'LASTSEEN_SIM_PLATFORM_POLL must be ≥ 10 seconds')
+    .default(300),
 });
 
 /** Why a broker URL cannot be used, or null. The password is never echoed. */
@@ -265,6 +279,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
     oidc: readOidc(e),
     ...radiusConfig(e.LASTSEEN_RADIUS_PORT, e.LASTSEEN_RADIUS_SECRET, e.LASTSEEN_RADIUS_CLIENTS),
+    simPushSecret: e.LASTSEEN_SIM_PUSH_SECRET ?? null,
+    simPlatformUrl: e.LASTSEEN_SIM_PLATFORM_URL ?? null,
+    simPlatformPollSeconds: e.LASTSEEN_SIM_PLATFORM_POLL,
   };
 }
 

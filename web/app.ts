@@ -49,6 +49,8 @@ export interface AppDeps {
   webhookDestinations?: WebhookDestinations;
   /** Further API routers (alerts, diagnosis, map), mounted under /api after auth. */
   extraApi?: Router[];
+  /** Routes that carry their own credential (a signature), mounted before API-key authentication. */
+  signedApi?: Router[];
   /** People's sign-in sessions (cookies); without it only API keys authenticate. */
   sessions?: SessionStore;
   /** Single sign-on for operators (./session-oidc.ts), when configured. */
@@ -116,6 +118,7 @@ export function createApp(deps: AppDeps) {
         oidc: deps.oidc,
       }),
     );
+  for (const r of deps.signedApi ?? []) app.use('/api', r);
   const api = express.Router();
   api.use(auth);
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.

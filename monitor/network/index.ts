@@ -5,6 +5,7 @@ import { AccountingServer } from './accounting-server.ts';
 import { radiusMetrics } from './metrics.ts';
 import { nasSecrets } from './nas-secrets.ts';
 import { SessionBook, type LivenessFeed, type SessionView } from './session-book.ts';
+import { SessionStore } from './session-store.ts';
 import type { SimLookup } from './sim-match.ts';
 import type { SimSession } from './session-state.ts';
 
@@ -12,7 +13,10 @@ export type { SessionView } from './session-book.ts';
 export type { SimSession } from './session-state.ts';
 
 export interface NetworkFeatureDeps {
-  port: number;
+  /** The RADIUS accounting port (0 = a free one), or null for no listener (sessions from a SIM platform only). */
+  port: number | null;
+  /** Where the session book is kept across restarts (`sessions.db`), or null to keep it in memory only. */
+  sessionsFile: string | null;
   host: string;
   secret: string | null;
   clients: Record<string, string>;
@@ -24,11 +28,13 @@ export interface NetworkFeatureDeps {
 }
 
 /**
- * "What the network knows": RADIUS accounting from the packet gateway joined to devices.
- * Constructing only assigns; `start` binds the UDP port, `stop` closes it.
+ * "What the network knows": RADIUS accounting from the packet gateway (and the sessions a SIM
+ * platform reports) joined to devices. Constructing only assigns; `start` restores the saved
+ * sessions and binds the UDP port, `stop` closes it and saves the sessions.
  */
 export function createNetworkFeature(d: NetworkFeatureDeps) {
   const book = new SessionBook(d.liveness);
+  const saved = d.sessionsFile ? new SessionStore(d.sessionsFile, book, d.log) : null;
   const server = new AccountingServer({
     secretFor: nasSecrets(d.clients, d.secret),
     sims: d.sims,
@@ -41,12 +47,17 @@ export function createNetworkFeature(d: NetworkFeatureDeps) {
   return {
     book,
     server,
-    async start(): Promise<number> {
+    async start(): Promise<number | null> {
+      saved?.start();
+      if (d.port === null) return null;
       port = await server.listen(d.port, d.host);
       d.log.info({ radiusPort: port }, 'RADIUS accounting is listening');
       return port;
     },
-    stop: () => server.close(),
+    async stop(): Promise<void> {
+      if (port !== null) await server.close();
+      saved?.stop();
+    },
     get port() {
       return port;
     },

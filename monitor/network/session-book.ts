@@ -1,4 +1,5 @@
 import type { Heartbeat } from '../types.ts';
+import type { PlatformEvent } from '../simplatform/push-event.ts';
 import type { AccountingRecord } from './accounting-record.ts';
 import { applyRecord, lostCarrierAround, reattachesLastHour, UNKNOWN_SESSION, type SessionNote, type SimSession } from './session-state.ts';
 
@@ -27,9 +28,12 @@ export interface SessionView {
   lastRecord: string | null;
 }
 
+/** A minute: a platform's session start this close to the gateway's Start is the same session. */
+const SAME_START_MS = 60_000;
+
 /**
- * Every matched device's SIM session (in memory: after a restart each one is `unknown` until
- * its gateway's next record, at most one interim interval later).
+ * Every matched device's SIM session, in memory; the changed ones are saved every second
+ * (./session-store.ts), so after a restart each is as it was, not `unknown`.
  *
  * SIM-only devices. A device that has never connected over MQTT (liveness connection `never`)
  * has only its network side to go by, so each Start and Interim-Update it gets is handed to
@@ -42,16 +46,56 @@ export interface SessionView {
  */
 export class SessionBook {
   private sessions = new Map<string, SimSession>();
+  private dirty = new Set<string>();
 
   constructor(private liveness: LivenessFeed) {}
 
   apply(deviceId: string, r: AccountingRecord, at: number): SessionNote {
     const { next, note } = applyRecord(this.sessions.get(deviceId) ?? UNKNOWN_SESSION, r, at);
     this.sessions.set(deviceId, next);
+    this.dirty.add(deviceId);
     if ((r.status === 'Start' || r.status === 'Interim-Update') && note !== 'stale_stop' && next.lastAliveAt === at) {
       if (this.liveness.get(deviceId)?.connection === 'never') this.liveness.heartbeat(deviceId, heartbeatOf(next), at);
     }
     return note;
+  }
+
+  /**
+   * A session start or stop the SIM platform reported (monitor/simplatform/), applied as the
+   * gateway's record would be. The platform names no Acct-Session-Id: a Stop closes whatever
+   * session is open, and a Start within a minute of the open session's start is that session
+   * (both sources report the same attach), not a re-attach.
+   */
+  platformSession(deviceId: string, e: Extract<PlatformEvent, { kind: 'session_start' | 'session_stop' }>): void {
+    const now = this.sessions.get(deviceId);
+    const open = now?.state === 'open' ? now : null;
+    if (e.kind === 'session_start') {
+      if (open?.since != null && Math.abs(open.since - e.at) < SAME_START_MS) return;
+      this.apply(deviceId, { status: 'Start', sessionId: `platform-${e.at}`, ...(e.ip ? { framedIp: e.ip } : {}) }, e.at);
+    } else {
+      this.apply(deviceId, { status: 'Stop', sessionId: open?.sessionId ?? `platform-${e.at}` }, e.at);
+    }
+  }
+
+  /** The sessions changed since the last call (for ./session-store.ts). */
+  drainDirty(): [string, SimSession][] {
+    const out: [string, SimSession][] = [];
+    for (const id of this.dirty) {
+      const s = this.sessions.get(id);
+      if (s) out.push([id, s]);
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Saving failed: these are saved with the next batch. */
+  markDirty(ids: string[]): void {
+    for (const id of ids) this.dirty.add(id);
+  }
+
+  /** Sessions saved before a restart; a record that arrived meanwhile is newer and kept. */
+  restore(saved: Iterable<[string, SimSession]>): void {
+    for (const [id, s] of saved) if (!this.sessions.has(id)) this.sessions.set(id, s);
   }
 
   get(deviceId: string): SimSession | undefined {

@@ -332,6 +332,51 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      '/api/sim-platform/events': {
+        post: {
+          summary:
+            'The SIM platform pushes an event (LASTSEEN_SIM_PUSH_SECRET; Control Center Push API): signed with the shared secret instead of an API key',
+          security: [],
+          requestBody: {
+            required: true,
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    eventId: { type: 'string' },
+                    eventType: { type: 'string', examples: ['SIM_STATE_CHANGE', 'SESSION_START', 'SESSION_STOP'] },
+                    timestamp: { type: 'string', format: 'date-time' },
+                    signature: { type: 'string', description: 'Base64(HMAC-SHA1(secret, timestamp))' },
+                    data: {
+                      type: 'string',
+                      description: 'the event as XML, e.g. <SimStateChange><iccid/><currentState/><dateChanged/></SimStateChange>',
+                    },
+                  },
+                  required: ['eventId', 'eventType', 'timestamp', 'signature'],
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'applied, or known to need nothing',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      result: { enum: ['applied', 'unchanged', 'duplicate', 'older', 'unmatched_sim', 'unknown_status', 'ignored'] },
+                    },
+                    required: ['result'],
+                  },
+                },
+              },
+            },
+            ...errors(400, 401, 415, 503),
+          },
+        },
+      },
       '/api/broker/authz': {
         post: {
           summary: 'A broker that calls out asks whether username may publish to or subscribe to topic (admin key)',

@@ -36,6 +36,7 @@ beforeAll(async () => {
   prom = new PromRegistry();
   net = createNetworkFeature({
     port: 0,
+    sessionsFile: null,
     host: '127.0.0.1',
     secret: SECRET,
     clients: {},
@@ -203,6 +204,7 @@ describe('unknown NAS policy', () => {
     const p = new PromRegistry();
     const only = createNetworkFeature({
       port: 0,
+      sessionsFile: null,
       host: '127.0.0.1',
       secret: null,
       clients: { '10.9.9.9': SECRET },
@@ -227,6 +229,7 @@ describe('unknown NAS policy', () => {
     const p = new PromRegistry();
     const listed = createNetworkFeature({
       port: 0,
+      sessionsFile: null,
       host: '127.0.0.1',
       secret: null,
       clients: { '127.0.0.1': 'per-nas-secret' },
