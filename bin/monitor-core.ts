@@ -282,6 +282,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       all: () => liveness.all(),
       name: (id) => registry.nameOf(id),
       customerName: (id) => registry.getCustomer(id)?.name ?? null,
+      session: (id) => {
+        const v = network?.sessionView(id);
+        return v && v.state !== 'unknown' ? { state: v.state, since: v.since, cellId: v.cellId } : null;
+      },
       bus,
     },
     authorize: (req) => req.principal ?? null,

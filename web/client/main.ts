@@ -22,7 +22,8 @@ interface PageProbe {
   ready: boolean;
   firstRenderMs: number | null;
   mode(): string;
-  shown(): { id: string; status: string; name: string | null; customerId: string }[];
+  shown(): { id: string; status: string; name: string | null; customerId: string; session: string | null }[];
+  pointOnScreen(id: string): { x: number; y: number } | null;
   live: string;
 }
 declare global {
@@ -57,7 +58,15 @@ async function start(): Promise<void> {
     firstRenderMs: null,
     live: 'connecting',
     mode: () => map.mode,
-    shown: () => [...map.points.values()].map((e) => ({ id: e.p.id, status: e.p.status, name: e.p.name, customerId: e.p.customerId })),
+    shown: () =>
+      [...map.points.values()].map((e) => ({
+        id: e.p.id,
+        status: e.p.status,
+        name: e.p.name,
+        customerId: e.p.customerId,
+        session: e.p.session?.state ?? null,
+      })),
+    pointOnScreen: (id) => map.pagePointOf(id),
   };
   window.lastseen = probe;
 

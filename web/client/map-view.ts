@@ -9,7 +9,7 @@ import L from 'leaflet';
 import { getJson, qs } from './api.ts';
 import { el } from './dom.ts';
 import { addWorldOutline } from './outline.ts';
-import { statusColour, statusLayer, statusRadius, STATUSES } from './status.ts';
+import { sessionOutline, statusColour, statusLayer, statusRadius, STATUSES } from './status.ts';
 import { ago, utc } from './time.ts';
 
 export interface MapPoint {
@@ -22,6 +22,8 @@ export interface MapPoint {
   ts: string | null;
   lastSeen: string | null;
   statusSince: string | null;
+  /** The SIM's data session as the packet gateway reports it; null when the network has not told. */
+  session?: { state: 'open' | 'closed'; since: string | null; cellId: number | null } | null;
 }
 
 interface Cluster {
@@ -138,13 +140,25 @@ export class MapView {
   }
 
   select(id: string | null): void {
-    if (this.selected) this.selected.setStyle({ weight: 1, color: '#222' });
+    if (this.selected) {
+      const was = [...this.points.values()].find((e) => e.m === this.selected);
+      this.selected.setStyle(sessionOutline(was?.p.session?.state));
+    }
     this.selected = null;
     const e = id ? this.points.get(id) : undefined;
     if (e) {
-      e.m.setStyle({ weight: 3, color: '#1b4dd8' });
+      e.m.setStyle({ weight: 3, color: '#1b4dd8', dashArray: undefined });
       this.selected = e.m;
     }
+  }
+
+  /** Where a drawn device is on the page (for tests: canvas markers are not DOM), or null. */
+  pagePointOf(id: string): { x: number; y: number } | null {
+    const e = this.points.get(id);
+    if (!e) return null;
+    const p = this.map.latLngToContainerPoint(e.m.getLatLng());
+    const box = this.map.getContainer().getBoundingClientRect();
+    return { x: box.left + p.x, y: box.top + p.y };
   }
 
   showTrail(latlngs: [number, number][]): void {
@@ -204,7 +218,7 @@ export class MapView {
   }
 
   private restyle(m: L.CircleMarker, p: MapPoint): void {
-    m.setStyle({ fillColor: statusColour(p.status) });
+    m.setStyle({ fillColor: statusColour(p.status), ...(m === this.selected ? {} : sessionOutline(p.session?.state)) });
     m.setRadius(statusRadius(p.status));
   }
 }
@@ -242,5 +256,14 @@ function tooltipOf(p: MapPoint): HTMLElement {
     el('strong', {}, p.name ?? p.id),
     el('div', {}, `${p.status} · last seen ${ago(p.lastSeen)}`),
     el('div', {}, `fix ${ago(p.ts)} (${utc(p.ts)})`),
+    ...(p.session ? [el('div', { class: 'tip-network' }, networkLine(p.session))] : []),
   );
+}
+
+/** "network: data session open since 09:12 UTC on cell 77057" / "network: no data session since …". */
+function networkLine(s: NonNullable<MapPoint['session']>): string {
+  const cell = s.cellId !== null ? ` on cell ${s.cellId}` : '';
+  return s.state === 'open'
+    ? `network: data session open since ${utc(s.since)}${cell}`
+    : `network: no data session since ${utc(s.since)}${cell}`;
 }

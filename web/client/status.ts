@@ -23,3 +23,22 @@ export function statusRadius(s: string): number {
 export function statusLayer(s: string): number {
   return s === 'offline' ? 3 : s === 'late' ? 2 : s === 'unknown' ? 1 : 0;
 }
+
+/**
+ * The marker's outline says what the network sees of the SIM (RADIUS accounting), so "is it the
+ * device or the network?" shows before a click:
+ *
+ *   session        outline                     reads as
+ *   -------------  --------------------------  ---------------------------------------------------
+ *   open           teal, 2.5 px                the network carries its data session: if the device is
+ *                                              offline, look at the device (device_unresponsive)
+ *   closed         dark, dashed                no data session: power or coverage (detached)
+ *   none known     dark, 1 px                  the network has not told
+ *
+ * (The selected device's outline is the thicker blue of web/client/map-view.ts, over all three.)
+ */
+export function sessionOutline(state: string | null | undefined): { color: string; weight: number; dashArray: string | undefined } {
+  if (state === 'open') return { color: '#0a9396', weight: 2.5, dashArray: undefined };
+  if (state === 'closed') return { color: '#222', weight: 1.5, dashArray: '3 2' };
+  return { color: '#222', weight: 1, dashArray: undefined };
+}

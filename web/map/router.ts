@@ -3,7 +3,8 @@
  *
  *   GET /api/map?bbox=w,s,e,n&zoom=z&customerId=&status=online,late
  *       → { mode: 'clusters', count, clusters: [{ lat, lon, count, byStatus }] }
- *       | { mode: 'points', count, points: [{ id, name, customerId, lat, lon, status, ts, lastSeen, statusSince }] }
+ *       | { mode: 'points', count, points: [{ id, name, customerId, lat, lon, status, ts, lastSeen, statusSince, session }] }
+ *         (session: { state: open | closed, since, cellId } from the packet gateway, or null when the network has not told)
  *   GET /api/map/summary            → { total, byStatus, customers: [{ id, name, total, byStatus }] }
  *   GET /api/map/devices?sort=offline-longest&status=&customerId=&limit=
  *       → { items: [{ id, name, customerId, status, statusSince, lastSeen, lastPosition }] }
@@ -165,6 +166,7 @@ function pointOf(index: MapIndex, source: MapSource, s: number) {
     ts: iso(index.ts.get(s)),
     lastSeen: iso(index.lastSeen.get(s)),
     statusSince: iso(index.statusSince.get(s)),
+    session: source.session?.(id) ?? null,
   };
 }
 

@@ -14,6 +14,13 @@ import type { EventBus } from '../../monitor/events.ts';
 import type { MapDeviceState } from './map-index.ts';
 import type { MapIndex } from './map-index.ts';
 
+/** What a map point says about the network's side: `open` since when, on which cell; or `closed`. */
+export interface MapSession {
+  state: 'open' | 'closed';
+  since: string | null;
+  cellId: number | null;
+}
+
 export interface MapSource {
   /** Every known device's current state; read once at start-up. */
   all(): Iterable<MapDeviceState>;
@@ -21,6 +28,8 @@ export interface MapSource {
   name(id: string): string | null;
   /** A customer's display name, null when unknown. */
   customerName?(id: string): string | null;
+  /** The device's SIM data session as the network reports it (monitor/network/), when it does. */
+  session?(id: string): MapSession | null;
   /** `position` and `status` events keep the index current. */
   bus: Pick<EventBus, 'on'>;
 }
