@@ -78,9 +78,9 @@ describe('the SIM session on the map', () => {
     );
     expect(shown).toEqual({ 'giraffe-1': 'open', 'giraffe-2': 'closed', 'giraffe-3': null });
     // Leaflet opens a canvas marker's tooltip on hover: find each marker on screen once the fly-to has settled.
-    const settled = async (id: string) => {
+    const settled = async (id: string): Promise<{ x: number; y: number }> => {
       let last = '';
-      return waitFor(
+      return (await waitFor(
         async () => {
           const at = await page.evaluate((i) => (window as any).lastseen.pointOnScreen(i) as ReturnType<Probe['pointOnScreen']>, id);
           const key = JSON.stringify(at);
@@ -90,7 +90,7 @@ describe('the SIM session on the map', () => {
         },
         5000,
         300,
-      );
+      )) as { x: number; y: number };
     };
     const tooltip = (selector: string) => page.evaluate((sel) => document.querySelector(sel)?.textContent ?? null, selector);
     let at = await settled('giraffe-3');
