@@ -16,7 +16,7 @@ export const FLAT_OUT = 0.85;
  *
  * A server using more than one core (worker threads) is flat out at `serverCores` × 0.85.
  */
-export function ceilingOf(r: { workerShares: number[]; serverShare: number; machineBusy: number; serverCores?: number }): Ceiling {
+export function ceilingOf(r: { workerShares: readonly number[]; serverShare: number; machineBusy: number; serverCores?: number }): Ceiling {
   if (r.workerShares.some((s) => s >= FLAT_OUT)) return 'generator';
   if (r.serverShare >= FLAT_OUT * (r.serverCores ?? 1)) return 'server';
   if (r.machineBusy >= 0.95) return 'machine';
