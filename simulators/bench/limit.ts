@@ -1,0 +1,181 @@
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { fmt } from '../load/stats.ts';
+import { machineDetails } from './machine.ts';
+import { runRawLoad, type RawLoadResult } from './raw/generator.ts';
+import { ceilingOf, ratioKind, type Ceiling } from './raw/headroom.ts';
+import type { Credential } from './raw/protocol.ts';
+import { type BenchTarget, startLastseen, startMosquitto } from './targets.ts';
+
+/**
+ * `npm run bench`: ingest at the limit, lastseen beside Debian's Mosquitto, one run:
+ *   1. saturated QoS 1 and QoS 0 (heartbeats/s reaching the far end), each with what limited it;
+ *   2. CPU per heartbeat of each server at one equal paced load (half the slower saturated QoS 1 rate);
+ *   3. the generator's headroom: its processes' share of a core, the machine's busy share.
+ * The far end: lastseen's accepted heartbeats (and rows in its store after the flush: QoS 1 rows
+ * must equal PUBACKs); Mosquitto's deliveries to a counting subscriber in its own process.
+ *
+ *   npm run bench -- [--clients 200] [--duration 10] [--workers N] [--no-docs]
+ */
+interface Run {
+  target: string;
+  qos: 0 | 1;
+  paced: number;
+  rate: number;
+  load: RawLoadResult;
+  farEnd: number;
+  serverCpuUsPerHeartbeat: number;
+  generatorCpuUsPerHeartbeat: number;
+  serverShare: number;
+  ceiling: Ceiling;
+  persisted?: number;
+}
+
+const args = process.argv.slice(2);
+const get = (flag: string, dflt: number) => {
+  const i = args.indexOf(flag);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const CLIENTS = get('--clients', 200);
+const DURATION = get('--duration', 10);
+const WORKERS = get('--workers', cpus().length);
+const DOCS = args.includes('--no-docs') ? null : fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url));
+
+async function credentialsFor(t: BenchTarget): Promise<Credential[]> {
+  const ids = Array.from({ length: CLIENTS }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
+  if (!t.serverUrl) return ids.map((clientId) => ({ clientId }));
+  const headers = { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' };
+  await fetch(`${t.serverUrl}/api/customers`, { method: 'POST', headers, body: JSON.stringify({ id: 'bench', name: 'Bench' }) });
+  const res = await fetch(`${t.serverUrl}/api/onboarding`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(ids.map((id) => ({ deviceId: id, customerId: 'bench', interval: 3600 }))),
+  });
+  const body = (await res.json()) as { credentials?: { id: string; token: string }[]; rejected?: unknown[]; error?: string };
+  if (!res.ok || body.credentials?.length !== CLIENTS)
+    throw new Error(`onboarding ${CLIENTS} bench devices failed (${res.status}): ${JSON.stringify(body).slice(0, 300)}`);
+  return body.credentials.map((c) => ({ clientId: c.id, username: c.id, password: c.token }));
+}
+
+async function run(name: 'mosquitto' | 'lastseen', qos: 0 | 1, paced: number): Promise<Run> {
+  const t =
+    name === 'mosquitto'
+      ? await startMosquitto({ counter: false })
+      : await startLastseen({ LASTSEEN_HEARTBEAT_RATE: '1000000', LASTSEEN_HEARTBEAT_BURST: '1000000' });
+  const url = new URL(t.mqttUrl);
+  const host = url.hostname;
+  const port = Number(url.port);
+  try {
+    const credentials = await credentialsFor(t);
+    let cpu0 = 0;
+    let count0 = 0;
+    const load = await runRawLoad({
+      host,
+      port,
+      credentials,
+      qos,
+      durationS: DURATION,
+      rate: paced,
+      workers: WORKERS,
+      subscribe: name === 'mosquitto' ? { host, port, topic: 'devices/+/heartbeat' } : undefined,
+      onLoadStart: async () => {
+        cpu0 = t.cpuSeconds();
+        count0 = name === 'lastseen' ? await t.count() : 0;
+      },
+    });
+    const serverCpu = t.cpuSeconds() - cpu0;
+    const farEnd = name === 'lastseen' ? (await t.count()) - count0 : load.received;
+    const generatorCpu = load.workerCpuSeconds.reduce((a, b) => a + b, 0) + load.subscriberCpuSeconds;
+    const per = (s: number) => Math.round((s * 1e6 * 10) / Math.max(1, farEnd)) / 10;
+    const workerShares = load.workerCpuSeconds.map((s) => s / load.seconds);
+    const serverShare = serverCpu / load.seconds;
+    const { persisted } = await t.stop();
+    return {
+      target: name,
+      qos,
+      paced,
+      rate: Math.round(farEnd / load.seconds),
+      load,
+      farEnd,
+      serverCpuUsPerHeartbeat: per(serverCpu),
+      generatorCpuUsPerHeartbeat: per(generatorCpu),
+      serverShare,
+      ceiling: ceilingOf({ workerShares, serverShare, machineBusy: load.machineBusy }),
+      persisted,
+    };
+  } catch (err) {
+    await t.stop().catch(() => undefined);
+    throw err;
+  }
+}
+
+const machine = machineDetails();
+const runs: Run[] = [];
+for (const qos of [1, 0] as const) {
+  for (const name of ['mosquitto', 'lastseen'] as const) {
+    process.stderr.write(`${name} QoS ${qos} saturating…\n`);
+    runs.push(await run(name, qos, 0));
+  }
+}
+const sat1 = runs.filter((r) => r.qos === 1);
+const pacedRate = Math.round(Math.min(...sat1.map((r) => r.rate)) / 2 / 100) * 100;
+for (const name of ['mosquitto', 'lastseen'] as const) {
+  process.stderr.write(`${name} QoS 1 paced at ${pacedRate}/s…\n`);
+  runs.push(await run(name, 1, pacedRate));
+}
+
+const share = (s: number) => `${Math.round(s * 100)} %`;
+const row = (r: Run) =>
+  `| ${r.target} | ${r.qos} | ${r.paced ? `paced ${fmt(r.paced)}/s` : 'saturating'} | ${fmt(r.rate)} | ${r.load.latencyMs ? `${r.load.latencyMs.p50} / ${r.load.latencyMs.p99}` : '—'} | ` +
+  `${fmt(r.load.sent)} / ${fmt(r.load.acked)} / ${fmt(r.farEnd)}${r.persisted === undefined ? '' : ` / ${fmt(r.persisted)}`} | ${r.serverCpuUsPerHeartbeat} | ${share(r.serverShare)} | ` +
+  `${r.load.workerCpuSeconds.map((s) => share(s / r.load.seconds)).join(' + ')} (${r.generatorCpuUsPerHeartbeat} µs) | ${share(r.load.machineBusy)} | ${r.ceiling} |`;
+const pair = (qos: 0 | 1, paced: boolean) => {
+  const m = runs.find((r) => r.qos === qos && r.target === 'mosquitto' && r.paced > 0 === paced)!;
+  const l = runs.find((r) => r.qos === qos && r.target === 'lastseen' && r.paced > 0 === paced)!;
+  return { m, l };
+};
+const lines: string[] = [];
+for (const qos of [1, 0] as const) {
+  const { m, l } = pair(qos, false);
+  lines.push(
+    `- saturated QoS ${qos}: lastseen ${fmt(l.rate)}/s ÷ Mosquitto ${fmt(m.rate)}/s = **${(l.rate / m.rate).toFixed(2)}** (${ratioKind(l.ceiling, m.ceiling)}; limits: lastseen ${l.ceiling}, Mosquitto ${m.ceiling})`,
+  );
+}
+{
+  const { m, l } = pair(1, true);
+  lines.push(
+    `- CPU per heartbeat at ${fmt(pacedRate)}/s, QoS 1: lastseen ${l.serverCpuUsPerHeartbeat} µs ÷ Mosquitto ${m.serverCpuUsPerHeartbeat} µs = **${(l.serverCpuUsPerHeartbeat / m.serverCpuUsPerHeartbeat).toFixed(2)}**`,
+  );
+}
+for (const r of runs.filter((r) => r.target === 'lastseen' && r.qos === 1)) {
+  lines.push(
+    `- lastseen QoS 1 ${r.paced ? 'paced' : 'saturating'}: ${fmt(r.load.acked)} PUBACKs, ${fmt(r.persisted ?? 0)} rows in the store${(r.persisted ?? 0) >= r.load.acked ? ' (every acknowledged heartbeat stored)' : ' — FEWER ROWS THAN PUBACKS'}`,
+  );
+}
+const flat = runs.filter((r) => r.ceiling === 'generator');
+lines.push(
+  flat.length === 0
+    ? `- generator headroom: no generator process reached ${share(0.85)} of a core in any run`
+    : `- generator NOT the server was the limit in: ${flat.map((r) => `${r.target} QoS ${r.qos}`).join(', ')} — those rates are lower bounds`,
+);
+
+const section = [
+  '',
+  `### Ingest at the limit, ${machine.date.slice(0, 16).replace('T', ' ')} UTC`,
+  '',
+  `${machine.cpu}, ${machine.cores} cores, ${machine.ramGiB} GiB RAM, Node ${machine.node}, load average ${machine.loadAvg1m} at start; ` +
+    `${CLIENTS} clients over ${WORKERS} generator processes (raw MQTT sockets, QoS 1 one in flight per client), ${DURATION} s a run; \`npm run bench\`.`,
+  '',
+  '| target | QoS | load | heartbeats/s at the far end | PUBACK p50 / p99 ms | sent / acked / far end / rows | server CPU µs per heartbeat | server share of a core | generator processes (µs per heartbeat) | machine busy | limit |',
+  '| --- | --: | --- | --: | --: | --: | --: | --: | --: | --: | --- |',
+  ...runs.map(row),
+  '',
+  ...lines,
+  '',
+].join('\n');
+process.stdout.write(`${section}\n`);
+if (DOCS) {
+  if (!existsSync(DOCS)) writeFileSync(DOCS, '# Benchmark log\n');
+  appendFileSync(DOCS, section);
+}
