@@ -11,11 +11,7 @@ export interface OpenWarning {
   state: 'firing' | 'silenced';
 }
 
-export type WarningEffect =
-  | { kind: 'none' }
-  | { kind: 'raise'; silenced: boolean }
-  | { kind: 'fire' }
-  | { kind: 'resolve' };
+export type WarningEffect = { kind: 'none' } | { kind: 'raise'; silenced: boolean } | { kind: 'fire' } | { kind: 'resolve' };
 
 export interface WarningContext {
   now: number;

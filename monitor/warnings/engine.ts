@@ -70,7 +70,14 @@ export class WarningEngine {
         `SELECT id, type, customer_id AS customerId, device_id AS deviceId, state, at FROM alerts
          WHERE type IN (${WARNING_TYPES.map(() => '?').join(', ')}) AND state IN ('firing', 'silenced') AND device_id IS NOT NULL`,
       )
-      .all(...WARNING_TYPES) as { id: string; type: WarningType; customerId: string; deviceId: string; state: 'firing' | 'silenced'; at: number }[];
+      .all(...WARNING_TYPES) as {
+      id: string;
+      type: WarningType;
+      customerId: string;
+      deviceId: string;
+      state: 'firing' | 'silenced';
+      at: number;
+    }[];
     for (const r of rows) this.open.set(key(r.deviceId, r.type), { ...r, since: r.at });
   }
 
@@ -96,10 +103,14 @@ export class WarningEngine {
     const prev = this.tracks.get(hb.deviceId) ?? emptyTrack();
     // Device time when the device gave one (a backlog keeps its spacing), as the diagnosis places readings.
     const at = hb.ts ?? hb.receivedAt;
-    const track = observe(prev, { at, battery: hb.battery, rssi: hb.rssi, activity: hb.activity }, {
-      batteryMs: th.batteryTrendHours * HOUR,
-      rssiMs: th.signalTrendHours * HOUR,
-    });
+    const track = observe(
+      prev,
+      { at, battery: hb.battery, rssi: hb.rssi, activity: hb.activity },
+      {
+        batteryMs: th.batteryTrendHours * HOUR,
+        rssiMs: th.signalTrendHours * HOUR,
+      },
+    );
     if (track === prev) return;
     this.tracks.set(hb.deviceId, track);
     const now = this.o.clock.now();

@@ -152,7 +152,9 @@ export class DevicePanel {
     chip.style.background = look.colour;
     const facts: [string, string | Node][] = [
       ['Status', el('span', {}, chip, ` since ${ago(d.statusSince)} (${utc(d.statusSince)})`)],
-      ...this.warnings.map((w) => ['Warning', el('span', { class: 'warning', attrs: { 'data-warning': w.type } }, w.message)] as [string, Node]),
+      ...this.warnings.map(
+        (w) => ['Warning', el('span', { class: 'warning', attrs: { 'data-warning': w.type } }, w.message)] as [string, Node],
+      ),
       ['Connection', d.connection ? `${d.connection} since ${ago(d.connectionSince)} (${utc(d.connectionSince)})` : '—'],
       ['Last seen', `${ago(d.lastSeen)} (${utc(d.lastSeen)}${localTime(d.lastSeen)})`],
       [

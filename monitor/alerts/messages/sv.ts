@@ -107,7 +107,8 @@ export const sv: Templates = {
     message: (v) =>
       `${v.who} rapporterar fortfarande, men signalen föll med ${v.dropDb} till ${u(v.signal)}; ` +
       `den kan snart hamna utanför täckningen; senast sedd vid ${where(v)}.`,
-    nextStep: 'Räkna med luckor i rapporterna; om signalen fortsätter att försvagas, flytta enheten eller antennen till en plats med bättre täckning.',
+    nextStep:
+      'Räkna med luckor i rapporterna; om signalen fortsätter att försvagas, flytta enheten eller antennen till en plats med bättre täckning.',
   },
   compass: ['N', 'NO', 'O', 'SO', 'S', 'SV', 'V', 'NV'],
   near: (km, dir, name, country) => (km < 2 ? `${name}, ${country}` : `${km} km ${dir} om ${name}, ${country}`),

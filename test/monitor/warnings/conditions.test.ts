@@ -12,11 +12,34 @@ const feed = (obs: Observation[], t: Track = emptyTrack()) => obs.reduce((acc, o
 describe('hoursUntilEmpty (the battery projection)', () => {
   it('follows its table: too few readings, flat or rising, falling', () => {
     expect(hoursUntilEmpty([], 24)).toBeNull();
-    expect(hoursUntilEmpty([{ value: 50, at: T0 }, { value: 49, at: T0 + H }], 24)).toBeNull();
-    expect(hoursUntilEmpty([0, 1, 2].map((i) => ({ value: 60, at: T0 + i * H })), 24)).toBe(Infinity);
-    expect(hoursUntilEmpty([0, 1, 2].map((i) => ({ value: 40 + i * 10, at: T0 + i * H })), 24)).toBe(Infinity);
+    expect(
+      hoursUntilEmpty(
+        [
+          { value: 50, at: T0 },
+          { value: 49, at: T0 + H },
+        ],
+        24,
+      ),
+    ).toBeNull();
+    expect(
+      hoursUntilEmpty(
+        [0, 1, 2].map((i) => ({ value: 60, at: T0 + i * H })),
+        24,
+      ),
+    ).toBe(Infinity);
+    expect(
+      hoursUntilEmpty(
+        [0, 1, 2].map((i) => ({ value: 40 + i * 10, at: T0 + i * H })),
+        24,
+      ),
+    ).toBe(Infinity);
     // 64 → 60 % in 2 h: 2 %/h, 30 h left.
-    expect(hoursUntilEmpty([0, 1, 2].map((i) => ({ value: 64 - 2 * i, at: T0 + i * H })), 24)).toBeCloseTo(30, 6);
+    expect(
+      hoursUntilEmpty(
+        [0, 1, 2].map((i) => ({ value: 64 - 2 * i, at: T0 + i * H })),
+        24,
+      ),
+    ).toBeCloseTo(30, 6);
   });
 });
 
