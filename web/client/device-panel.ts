@@ -7,7 +7,7 @@ import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, post } from './api.ts';
 import { smallChart } from './charts.ts';
 import { caseLogNodes, silencedBadge } from './case-log.ts';
 import { byId, el, fill } from './dom.ts';
-import { inHistoryOrder } from './history.ts';
+import { inHistoryOrder, timelineDetail } from './history.ts';
 import { causeLabel, localTime } from './labels.ts';
 import { letterSection } from './letter.ts';
 import type { MapView } from './map-view.ts';
@@ -221,8 +221,7 @@ export class DevicePanel {
           .map((e) => {
             const at = e.at ?? e.ts;
             const kind = String(e.kind ?? e.type ?? '');
-            const until = e.until === null ? ' (still silent)' : e.until ? ` until ${utc(e.until)}` : '';
-            const detail = `${String(e.detail ?? e.reason ?? e.message ?? '')}${until}`;
+            const detail = timelineDetail(String(e.detail ?? e.reason ?? e.message ?? ''), e.until, utc);
             const attrs: Record<string, string> = { 'data-kind': kind };
             if (typeof e.buffered === 'number') attrs['data-buffered'] = String(e.buffered);
             return el(
