@@ -167,6 +167,7 @@ export class DevicePanel {
       ['Battery', d.battery == null ? '—' : `${d.battery} %`],
       ['Signal', d.rssi == null ? '—' : `${d.rssi} dBm${d.rat ? ` (${d.rat})` : ''}`],
       ['Customer', this.customerName ? `${this.customerName} (${d.customerId})` : d.customerId],
+      ...(d.species ? [['Species', d.species] as [string, string]] : []),
       ['ICCID', d.iccid ?? '—'],
       ['IMSI', d.imsi ?? '—'],
       ['MSISDN', d.msisdn ?? '—'],
