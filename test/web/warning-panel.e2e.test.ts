@@ -24,6 +24,9 @@ describe('device.no_motion for an online collar', () => {
   clock.now = clock.now.bind(clock);
   let sys: TestSystem;
   let rx: Awaited<ReturnType<typeof startReceiver>>;
+  let other: Awaited<ReturnType<typeof startReceiver>>;
+  let zooKey: string;
+  let kwtKey: string;
   let browser: Browser;
   let collar: MqttClient;
   let seq = 0;
@@ -45,6 +48,7 @@ describe('device.no_motion for an online collar', () => {
   beforeAll(async () => {
     await buildWeb();
     rx = await startReceiver('kwt-secret');
+    other = await startReceiver('zoo-secret');
     sys = await startTestSystem({ clock, config: { tileUrl: '', webhookAllow: parseWebhookAllow('127.0.0.0/8') } });
     const c = await sys.api('POST', '/api/customers', {
       id: 'kwt',
@@ -54,6 +58,15 @@ describe('device.no_motion for an online collar', () => {
       diagnosis: { noMotionHours: 2 },
     });
     expect(c.status).toBe(201);
+    // Another customer, with its own receiver: it must learn nothing of kwt's collar.
+    const z = await sys.api('POST', '/api/customers', {
+      id: 'zoo',
+      name: 'City Zoo',
+      channels: [{ type: 'webhook', url: other.url, secret: 'zoo-secret' }],
+    });
+    expect(z.status).toBe(201);
+    zooKey = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'zoo' })).body.token;
+    kwtKey = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'kwt' })).body.token;
     const token = await sys.addDevice('collar-9', 'kwt', { name: 'Kito', species: 'elephant', interval: 600, offlineAfter: 1800 });
     collar = await sys.connect('collar-9', token);
     browser = await launchChromium();
@@ -63,6 +76,7 @@ describe('device.no_motion for an online collar', () => {
     await browser?.close();
     await sys?.close();
     await rx?.close();
+    await other?.close();
   });
 
   it('raises exactly one warning on the webhook after noMotionHours, and the panel shows the collar red', async () => {
@@ -99,6 +113,15 @@ describe('device.no_motion for an online collar', () => {
     expect(sys.liveness.get('collar-9')?.status).toBe('online');
     const firing = (await sys.api('GET', '/api/alerts?deviceId=collar-9&state=firing')).body.items;
     expect(firing.map((a: { type: string }) => a.type)).toEqual(['device.no_motion']);
+    // Tenants: kwt's own key sees its warning; another customer sees none, and its webhook got nothing.
+    const own = await sys.api('GET', '/api/alerts?deviceId=collar-9&state=firing', undefined, kwtKey);
+    expect(own.body.items.map((a: { type: string }) => a.type)).toEqual(['device.no_motion']);
+    const foreign = await sys.api('GET', '/api/alerts?state=firing', undefined, zooKey);
+    expect(foreign.status).toBe(200);
+    expect(foreign.body.items).toEqual([]);
+    expect(other.attempts()).toBe(0);
+    // The thresholds are the operator's: kwt's key cannot move noMotionHours.
+    expect((await sys.api('PATCH', '/api/customers/kwt', { diagnosis: { noMotionHours: 1 } }, kwtKey)).status).toBe(403);
 
     // The agent opens the collar: the status chip is red and names the warning.
     const agent = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token;
