@@ -3,7 +3,7 @@ import type { Reading } from '../diagnosis/series.ts';
 /**
  * What the warnings remember of one device between its heartbeats: a thinned window of recent
  * battery and signal readings and when it last moved. Bounded: at most KEEP readings a field,
- * whatever the cadence, so a million devices cost a fixed few hundred bytes each.
+ * whatever the cadence (about 2 KB a device at worst, as JS objects; not yet measured at scale).
  */
 export interface Track {
   battery: Reading[];
