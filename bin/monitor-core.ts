@@ -9,7 +9,7 @@ import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
-import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput } from '../monitor/diagnosis/index.ts';
+import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput, mergeThresholds } from '../monitor/diagnosis/index.ts';
 import { createNetworkFeature } from '../monitor/network/index.ts';
 import { createSimPlatform } from '../monitor/simplatform/index.ts';
 import { EventBus } from '../monitor/events.ts';
@@ -29,7 +29,7 @@ import { createStore, parseStoreUrl } from '../monitor/store/factory.ts';
 import { DiskHealth } from '../monitor/store/sqlite/disk-health.ts';
 import { SpoolingStore } from '../monitor/store/spool/spooling-store.ts';
 import type { TimeSeriesStore } from '../monitor/store/store.ts';
-import type { Device } from '../monitor/types.ts';
+import type { Device, StoredHeartbeat } from '../monitor/types.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
 import { audienceOf } from '../web/authz.ts';
@@ -166,7 +166,16 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
 
   const limiter = new RateLimiter(config.heartbeatRate, config.heartbeatBurst);
   const guard = new LoginGuard({ maxFailures: config.loginFailures, windowMs: 60_000, blockMs: 5 * 60_000 }, () => clock.now());
-  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock });
+  // Accepted heartbeats also feed the early warnings (monitor/warnings/), bound once alerts exist.
+  let warn: ((row: StoredHeartbeat) => void) | null = null;
+  const accepted = (row: StoredHeartbeat) => {
+    try {
+      warn?.(row);
+    } catch (err) {
+      log.error({ err, deviceId: row.deviceId }, 'early warnings failed on a heartbeat; it is stored and counted');
+    }
+  };
+  const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, accepted });
   const snapshotter = new Snapshotter(liveness, registry, log, () => store.flush());
   const barrier = new CommitBarrier(store);
   const parts: MonitorParts = {
@@ -249,12 +258,14 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           const d = diagnose(input);
           return { cause: d.cause, nextStep: d.nextStep };
         },
+        thresholds: (id) => mergeThresholds(DEFAULT_THRESHOLDS, registry.getCustomer(id)?.diagnosis),
         smtpUrl: config.smtpUrl ?? undefined,
         mqttPublish: (topic, payload) => mqtt.publish(topic, payload),
         socketEmit: (rooms, event, payload) => void io.to(rooms).emit(event, payload),
       });
       // Before the restore: restart grace must see the deadlines that passed while we were down.
       alerts.start(bus);
+      warn = (row) => alerts.warnings.onHeartbeat(row);
       return alerts;
     },
     stop: (a) => a.stop(),

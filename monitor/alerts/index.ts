@@ -18,6 +18,8 @@ import { coveredBy, openAt } from './silences.ts';
 import { SilenceStore } from './silences-store.ts';
 import { AlertStore } from './store.ts';
 import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
+import { DEFAULT_THRESHOLDS, type Thresholds } from '../diagnosis/thresholds.ts';
+import { WarningEngine } from '../warnings/engine.ts';
 
 export { validateChannels, ChannelConfigError } from './channels/validate.ts';
 export { signature } from './channels/webhook.ts';
@@ -43,6 +45,8 @@ export interface AlertsOptions {
   policy?: Partial<AlertPolicy>;
   /** Which webhook addresses may be reached (LASTSEEN_WEBHOOK_ALLOW); default: public ones only. */
   webhookDestinations?: WebhookDestinations;
+  /** A customer's diagnosis thresholds, which the early warnings judge by (monitor/warnings/). */
+  thresholds?: (customerId: string) => Thresholds;
 }
 
 /** Registry device + liveness state → what an alert names. */
@@ -101,25 +105,42 @@ export function createAlerts(o: AlertsOptions) {
     policy: o.policy,
     silenced: (d, now) => coveredBy(openNow(now), d),
   });
+  // Early warnings share the history, the outbox, the live channels and the silences.
+  const warnings = new WarningEngine({
+    store,
+    outbox,
+    live: o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [],
+    clock: o.clock,
+    log: o.log,
+    lookup: o.lookup,
+    customer: o.customer,
+    thresholds: o.thresholds ?? (() => ({ ...DEFAULT_THRESHOLDS })),
+    silenced: (d, now) => coveredBy(openNow(now), d),
+    policy: o.policy,
+  });
   let off: (() => void) | null = null;
   return {
     store,
     outbox,
     engine,
+    warnings,
     silences,
     notes,
     start(bus: Pick<EventBus, 'on'>): void {
       silences.load(o.clock.now());
       engine.start();
+      warnings.start();
       outbox.start();
       off = bus.on('status', (c) => engine.onStatus(c));
     },
     async stop(): Promise<void> {
       off?.();
       engine.stop();
+      warnings.stop();
       outbox.stop();
       // Deliveries in flight stay queued in the file and are retried by the next process.
       await engine.idle();
+      await warnings.idle();
       transport?.close();
       store.close();
     },

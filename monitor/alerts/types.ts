@@ -7,7 +7,14 @@ export type AlertType =
   | 'device.flapping'
   | 'device.reminder'
   | 'incident.opened'
-  | 'incident.resolved';
+  | 'incident.resolved'
+  // Early warnings about a device that still reports (monitor/warnings/): severity "warning".
+  | 'device.battery_low'
+  | 'device.no_motion'
+  | 'device.signal_fading';
+
+/** "alert": something is wrong now (an outage); "warning": something will be, unless someone acts. */
+export type Severity = 'alert' | 'warning';
 
 /** docs/contract.md §7 cause vocabulary (one definition, in monitor/types.ts). */
 export type { Cause } from '../types.ts';
@@ -128,6 +135,8 @@ export interface IncidentInfo {
 export interface AlertEvent {
   id: string;
   type: AlertType;
+  /** "warning" for the early warnings (device.battery_low, device.no_motion, device.signal_fading), else "alert". */
+  severity: Severity;
   at: string;
   customerId: string;
   device: AlertDevice | null;

@@ -14,7 +14,7 @@ import type { Check } from './types.ts';
  *   coverage_lost     wait for the device to return to coverage; field check if it does not
  *   no_motion         ask for a field check at the last position (mortality, dropped collar)
  *   powered_off       ask whether it was switched off or its power removed
- *   connection_lost   check the data session with the carrier, then a power-cycle
+ *   connection_lost   check the data session in the network view (we are the carrier), then a power-cycle
  *   sim_deactivated   reactivate the SIM if the device should be in service
  *   network_outage    not the device: the cell and network view, network operations; no customer action
  *   never_reported    check power, SIM activation and the credentials configured
@@ -42,7 +42,7 @@ export function nextStepFor(d: CauseDecision, f: Facts, checks: readonly Check[]
     case 'powered_off':
       return `Ask the customer whether ${it} was switched off or its power removed: it disconnected cleanly at ${utc(f.connectionSince!, f.now)}${battery(f)} and has not reconnected.`;
     case 'connection_lost':
-      return `Check ${sim(f)}'s data session with the carrier, then ask the customer to power-cycle ${it}: the connection dropped at ${utc(f.connectionSince!, f.now)}${f.lostReason ? ` (${f.lostReason})` : ''}${battery(f)}${signal(f)}.`;
+      return `Check ${sim(f)}'s data session in the cell and network view (we are the carrier), then ask the customer to power-cycle ${it}: the connection dropped at ${utc(f.connectionSince!, f.now)}${f.lostReason ? ` (${f.lostReason})` : ''}${battery(f)}${signal(f)}.`;
     case 'sim_deactivated':
       return `Reactivate ${sim(f)} if ${it} should be in service: it is ${f.simState} in the registry${silent(f)}.`;
     case 'network_outage':

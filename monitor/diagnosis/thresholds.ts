@@ -13,6 +13,8 @@ export interface Thresholds {
   criticalBatteryPercent: number;
   /** Hours of battery readings (ending at the last one) the trend is fitted over. */
   batteryTrendHours: number;
+  /** A battery projected to run out within this many hours raises device.battery_low (monitor/warnings/). */
+  batteryWarningHours: number;
   /** Signal at or below this (dBm) is weak: yellow. −105 dBm is about CSQ 4 on a 0–31 scale. */
   weakSignalDbm: number;
   /** Signal at or below this (dBm) is at the edge of coverage: red, enough for coverage_lost. */
@@ -43,6 +45,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   lowBatteryPercent: 20,
   criticalBatteryPercent: 5,
   batteryTrendHours: 24,
+  batteryWarningHours: 48,
   weakSignalDbm: -105,
   criticalSignalDbm: -115,
   signalTrendHours: 6,
@@ -70,6 +73,7 @@ export const thresholdOverridesSchema = z
     lowBatteryPercent: percent,
     criticalBatteryPercent: percent,
     batteryTrendHours: hours,
+    batteryWarningHours: hours,
     weakSignalDbm: dbm,
     criticalSignalDbm: dbm,
     signalTrendHours: hours,

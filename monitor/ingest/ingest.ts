@@ -35,6 +35,8 @@ export class Ingest {
       metrics: Metrics;
       log: Logger;
       clock: Clock;
+      /** Each accepted heartbeat after it is stored (the early warnings, monitor/warnings/); must not throw. */
+      accepted?: (row: StoredHeartbeat) => void;
     },
   ) {
     // The registry's slot is passed to liveness as is (one id lookup per heartbeat).
@@ -69,6 +71,7 @@ export class Ingest {
     row.customerId = registry.customerOfSlot(slot);
     row.receivedAt = receivedAt;
     store.writeHeartbeat(row);
+    this.deps.accepted?.(row);
     metrics.heartbeatsAccepted.inc();
     if (hb.ts !== undefined) this.countDeviceTime(deviceId, hb.ts, receivedAt);
     // (prom-client's `labels()` child only binds the labels, so caching it would save nothing.)

@@ -77,6 +77,9 @@ export function composeLetter(input: LetterInput): Letter {
     stillOffline: 0,
     flips: 0,
     window: '',
+    hoursLeft: null,
+    stillFor: '',
+    dropDb: '',
   };
   const lines: string[] = [t.letter.greeting(v), '', t.letter.opening(v), ''];
   const row = (k: string, val: string) => lines.push(`${k}: ${val}`);

@@ -14,6 +14,9 @@ import type { LetterStore, StoredLetter } from './store.ts';
  *   present     4xx/5xx, no answer    failed: the server's words (or the socket error)
  */
 export class LetterSender {
+  /** Letters whose SMTP dialogue is under way: a repeated POST waits for the same outcome (./duplicate.ts). */
+  private sending = new Map<string, Promise<StoredLetter>>();
+
   constructor(
     readonly store: LetterStore,
     private transport: MailTransport | null,
@@ -21,7 +24,25 @@ export class LetterSender {
     private now: () => number,
   ) {}
 
-  async send(letter: StoredLetter): Promise<StoredLetter> {
+  send(letter: StoredLetter): Promise<StoredLetter> {
+    const running = this.sending.get(letter.id);
+    if (running) return running;
+    const p = this.attempt(letter).finally(() => this.sending.delete(letter.id));
+    this.sending.set(letter.id, p);
+    return p;
+  }
+
+  /** Whether this letter is being handed to the SMTP server right now. */
+  inFlight(id: string): boolean {
+    return this.sending.has(id);
+  }
+
+  /** The outcome of a letter in flight, or undefined when none is under way. */
+  outcome(id: string): Promise<StoredLetter> | undefined {
+    return this.sending.get(id);
+  }
+
+  private async attempt(letter: StoredLetter): Promise<StoredLetter> {
     if (!this.transport) {
       return this.store.record(letter.id, { result: 'failed', error: 'No mail server is configured: set LASTSEEN_SMTP_URL, then retry.' });
     }

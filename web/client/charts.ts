@@ -1,6 +1,7 @@
 /** Small time-series charts (uPlot: ~45 KB, canvas, fast with thousands of points). */
 
 import uPlot from 'uplot';
+import { timeRange } from './chart-range.ts';
 import { el } from './dom.ts';
 
 export function smallChart(title: string, unit: string, xs: number[], ys: (number | null)[], colour: string): HTMLElement {
@@ -14,7 +15,7 @@ export function smallChart(title: string, unit: string, xs: number[], ys: (numbe
     height: 110,
     legend: { show: false },
     cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: true } },
+    scales: { x: { time: true, range: (_u, min, max) => timeRange(min, max) } },
     axes: [
       { size: 24, font: '10px sans-serif' },
       { size: 36, font: '10px sans-serif' },

@@ -7,13 +7,14 @@ import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, post } from './api.ts';
 import { smallChart } from './charts.ts';
 import { caseLogNodes, silencedBadge } from './case-log.ts';
 import { byId, el, fill } from './dom.ts';
-import { inHistoryOrder } from './history.ts';
+import { inHistoryOrder, timelineDetail } from './history.ts';
 import { causeLabel, localTime } from './labels.ts';
 import { letterSection } from './letter.ts';
 import type { MapView } from './map-view.ts';
 import { statusColour } from './status.ts';
 import { ago, utc } from './time.ts';
 import { sessionText, type SimSessionView } from './sim-session.ts';
+import { openWarnings, statusChip, type PanelWarning, type WarningRecord } from './warnings.ts';
 
 interface DeviceDetail {
   id: string;
@@ -52,6 +53,8 @@ export class DevicePanel {
   private alertSection: HTMLElement | null = null;
   /** Name of the shown device's customer (GET /api/customers/:id), null when unknown. */
   private customerName: string | null = null;
+  /** Open early warnings of the shown device: they colour its status chip. */
+  private warnings: PanelWarning[] = [];
 
   constructor(private map: MapView) {
     byId('panel-close').addEventListener('click', () => this.close());
@@ -81,6 +84,8 @@ export class DevicePanel {
     ).catch(() => NOT_AVAILABLE);
     if (this.current !== id) return;
     this.customerName = customer === NOT_AVAILABLE ? null : customer.name;
+    this.warnings = await this.openWarnings(id);
+    if (this.current !== id) return;
     const sections = {
       charts: el('section', {}, el('h3', {}, 'Battery and signal'), el('div', { class: 'muted' }, 'Loading…')),
       timeline: el('section', {}, el('h3', {}, 'Connection timeline'), el('div', { class: 'muted' }, 'Loading…')),
@@ -129,13 +134,27 @@ export class DevicePanel {
     const section = this.alertSection;
     if (this.current !== id || !section) return;
     void this.alerts(id).then((nodes) => this.current === id && section.replaceChildren(section.firstChild!, ...nodes));
+    // A warning raised or ended: the status chip changes colour.
+    void this.refreshIf(id);
+  }
+
+  /** Firing warnings of a device; none when the alert history cannot be read by this login. */
+  private async openWarnings(id: string): Promise<PanelWarning[]> {
+    const a = await getOptional<unknown>(`/api/alerts?deviceId=${encodeURIComponent(id)}&state=firing`).catch(() => NOT_AVAILABLE);
+    return a === NOT_AVAILABLE ? [] : openWarnings(itemsOf<WarningRecord>(a));
   }
 
   private header(d: DeviceDetail): HTMLElement {
-    const chip = el('span', { class: 'chip', attrs: { 'data-status': d.status } }, d.status);
-    chip.style.background = statusColour(d.status);
+    const look = statusChip(d.status, statusColour(d.status), this.warnings);
+    const attrs: Record<string, string> = { 'data-status': d.status };
+    if (this.warnings.length) attrs['data-warnings'] = this.warnings.map((w) => w.type).join(' ');
+    const chip = el('span', { class: 'chip', attrs }, look.text);
+    chip.style.background = look.colour;
     const facts: [string, string | Node][] = [
       ['Status', el('span', {}, chip, ` since ${ago(d.statusSince)} (${utc(d.statusSince)})`)],
+      ...this.warnings.map(
+        (w) => ['Warning', el('span', { class: 'warning', attrs: { 'data-warning': w.type } }, w.message)] as [string, Node],
+      ),
       ['Connection', d.connection ? `${d.connection} since ${ago(d.connectionSince)} (${utc(d.connectionSince)})` : '—'],
       ['Last seen', `${ago(d.lastSeen)} (${utc(d.lastSeen)}${localTime(d.lastSeen)})`],
       [
@@ -148,6 +167,7 @@ export class DevicePanel {
       ['Battery', d.battery == null ? '—' : `${d.battery} %`],
       ['Signal', d.rssi == null ? '—' : `${d.rssi} dBm${d.rat ? ` (${d.rat})` : ''}`],
       ['Customer', this.customerName ? `${this.customerName} (${d.customerId})` : d.customerId],
+      ...(d.species ? [['Species', d.species] as [string, string]] : []),
       ['ICCID', d.iccid ?? '—'],
       ['IMSI', d.imsi ?? '—'],
       ['MSISDN', d.msisdn ?? '—'],
@@ -202,8 +222,7 @@ export class DevicePanel {
           .map((e) => {
             const at = e.at ?? e.ts;
             const kind = String(e.kind ?? e.type ?? '');
-            const until = e.until === null ? ' (still silent)' : e.until ? ` until ${utc(e.until)}` : '';
-            const detail = `${String(e.detail ?? e.reason ?? e.message ?? '')}${until}`;
+            const detail = timelineDetail(String(e.detail ?? e.reason ?? e.message ?? ''), e.until, utc);
             const attrs: Record<string, string> = { 'data-kind': kind };
             if (typeof e.buffered === 'number') attrs['data-buffered'] = String(e.buffered);
             return el(
@@ -293,6 +312,8 @@ export class DevicePanel {
   async refreshIf(id: string): Promise<void> {
     if (this.current !== id) return;
     const d = await getOptional<DeviceDetail>(`/api/devices/${encodeURIComponent(id)}`);
+    const warnings = await this.openWarnings(id);
+    if (this.current === id) this.warnings = warnings;
     const old = this.root.querySelector('#panel-body > header');
     if (this.current === id && d !== NOT_AVAILABLE && old) old.replaceWith(this.header(d));
   }

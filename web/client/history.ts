@@ -23,3 +23,21 @@ export function inHistoryOrder<T extends { receivedAt: string; ts?: string | nul
   const place = placeFor(judgeClock(hbs));
   return known.map((x, i) => ({ row: x.row, at: place(hbs[i]) })).sort((a, b) => a.at - b.at);
 }
+
+/**
+ * A timeline entry's words in the panel. The server's detail of a closed gap already ends in
+ * "until …" and an open one says "so far"; the panel adds `until` only when the detail does not
+ * carry it, so the end of a gap is said once.
+ *
+ *   until            detail mentions "until" / "so far"   shown
+ *   ---------------  -----------------------------------  ------------------------------
+ *   absent           —                                    detail
+ *   present or null  yes                                  detail
+ *   null             no                                   detail (still silent)
+ *   a time           no                                   detail until <time>
+ */
+export function timelineDetail(detail: string, until: unknown, fmt: (v: unknown) => string): string {
+  if (until === undefined || /\buntil\b|\bso far\b/.test(detail)) return detail;
+  if (until === null) return `${detail} (still silent)`.trim();
+  return `${detail} until ${fmt(until)}`.trim();
+}

@@ -10,6 +10,9 @@ const CAUSES: Record<string, string> = {
   sim_deactivated: 'SIM card deactivated',
   network_outage: 'Mobile network outage',
   never_reported: 'Has never reported',
+  device_unresponsive: 'On the network, but the device does not report',
+  detached: 'Not attached to the mobile network',
+  coverage_unstable: 'At the edge of coverage (keeps re-attaching)',
   unknown: 'Cause not yet known',
 };
 

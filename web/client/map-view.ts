@@ -64,12 +64,44 @@ export class MapView {
     addWorldOutline(this.map);
     if (tileUrl) {
       const osm = /openstreetmap\.org/.test(tileUrl);
-      L.tileLayer(tileUrl, { maxZoom: 19, attribution: osm ? '© OpenStreetMap contributors' : '' }).addTo(this.map);
+      const attribution = osm ? '© OpenStreetMap contributors' : '';
+      const layer = L.tileLayer(tileUrl, { maxZoom: 19, attribution }).addTo(this.map);
+      this.watchTiles(layer, tileUrl, attribution);
     }
     this.trailLayer.addTo(this.map);
     this.clusterLayer.addTo(this.map);
     this.pointLayer.addTo(this.map);
     this.map.on('moveend', () => void this.refresh());
+  }
+
+  /**
+   * Tiles that cannot load (no network, a tile server refusing) leave a blank base layer: say so
+   * in a note on the map, and credit no tile provider whose tiles are not shown. The first tile
+   * that loads takes the note away and the attribution back.
+   */
+  private watchTiles(layer: L.TileLayer, tileUrl: string, attribution: string): void {
+    let host = tileUrl;
+    try {
+      host = new URL(tileUrl.replace(/\{[^}]*\}/g, '0')).host;
+    } catch {
+      /* keep the template */
+    }
+    const note = L.DomUtil.create('div', 'tile-note');
+    note.textContent = `Map tiles could not be loaded from ${host}; only the world outline is shown (LASTSEEN_TILE_URL).`;
+    note.hidden = true;
+    const control = new L.Control({ position: 'bottomleft' });
+    control.onAdd = () => note;
+    control.addTo(this.map);
+    layer.on('tileerror', () => {
+      if (!note.hidden) return;
+      note.hidden = false;
+      if (attribution) this.map.attributionControl?.removeAttribution(attribution);
+    });
+    layer.on('tileload', () => {
+      if (note.hidden) return;
+      note.hidden = true;
+      if (attribution) this.map.attributionControl?.addAttribution(attribution);
+    });
   }
 
   /** Fetch and draw the devices of the current viewport. Older requests are abandoned. */

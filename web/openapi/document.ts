@@ -54,6 +54,7 @@ const RESPONSES: Record<string, Schema> = {
   CaseLog: R.caseLogView,
   LetterDraft: R.letterDraft,
   LetterResult: R.letterResult,
+  LetterRepeated: R.letterRepeated,
   LetterFailed: R.letterFailed,
   LetterList: R.letterList,
 };
@@ -269,6 +270,7 @@ export function openApiDocument(version: string) {
           requestBody: body('LetterSend'),
           responses: {
             ...ok('LetterResult', '201'),
+            ...ok('LetterRepeated', '200'),
             '502': {
               description: 'SMTP failed; the letter is kept, retryable',
               content: { 'application/json': { schema: ref('LetterFailed') } },

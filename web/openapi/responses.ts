@@ -277,6 +277,8 @@ const storedLetter = z.object({
 });
 
 export const letterResult = z.object({ letter: storedLetter });
+/** 200: the same letter posted again (a double click); the first one, not sent twice. */
+export const letterRepeated = z.object({ letter: storedLetter, duplicate: z.literal(true), note: z.string() });
 /** 502: the SMTP server's answer in `error`, the kept letter beside it. */
 export const letterFailed = z.object({ error: z.string(), letter: storedLetter });
 export const letterList = z.object({ items: z.array(storedLetter) });

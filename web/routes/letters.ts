@@ -4,6 +4,7 @@ import type { DeviceInfo, Language } from '../../monitor/alerts/types.ts';
 import type { Diagnosis } from '../../monitor/diagnosis/types.ts';
 import type { Place } from '../../monitor/geo/gazetteer.ts';
 import { composeLetter } from '../../monitor/letters/compose.ts';
+import { repeatedLetter } from '../../monitor/letters/duplicate.ts';
 import { deviceLink } from '../../monitor/letters/link.ts';
 import type { LetterSender } from '../../monitor/letters/send.ts';
 import type { LetterStore, Sender, StoredLetter } from '../../monitor/letters/store.ts';
@@ -50,7 +51,8 @@ export interface LetterRoutesDeps {
  * Letters from the support team to a customer's contacts (docs/contract.md §6):
  *
  *   GET  /devices/:id/letter?language=&contact=  → { to, subject, body, language, contacts }  (a draft; nothing is kept)
- *   POST /devices/:id/letter { to?, subject, body, language? } → 201 { letter } sent, 502 { error, letter } kept as failed
+ *   POST /devices/:id/letter { to?, subject, body, language? } → 201 { letter } sent, 502 { error, letter } kept as failed,
+ *                                                                200 { letter, duplicate: true } the same letter again (../../monitor/letters/duplicate.ts)
  *   POST /letters/:id/retry                      → 200 { letter } or 502 { error, letter }
  *   GET  /devices/:id/letters                    → { items }, newest first
  *
@@ -86,8 +88,8 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
     const p = req.principal!;
     return { role: p.role, keyId: p.keyId ?? null, name: (p as { name?: string }).name ?? `${p.role}:${p.keyId ?? '?'}` };
   };
-  const answer = (res: import('express').Response, letter: StoredLetter, created: boolean) => {
-    deps.counted?.(letter.result);
+  const answer = (res: import('express').Response, letter: StoredLetter, created: boolean, count = true) => {
+    if (count) deps.counted?.(letter.result);
     if (letter.result === 'sent') return void res.status(created ? 201 : 200).json({ letter });
     res.status(502).json({
       error: `The letter was not sent: ${letter.error} It is kept as ${letter.id}; send it again with POST /api/letters/${letter.id}/retry.`,
@@ -145,6 +147,26 @@ export function letterRoutes(deps: LetterRoutesDeps): Router {
         `${strangers.join(', ')} ${strangers.length > 1 ? 'are not contacts' : 'is not a contact'} of customer ${customer.id}; letters go only to its contacts (${[...known].join(', ')}). Nothing was sent.`,
         'unknown_contact',
       );
+    }
+    // A double click (or a client retrying a POST whose answer it lost) sends nothing twice.
+    const earlier = repeatedLetter(
+      deps.letters.listByDevice(device.id, 20),
+      { to, subject: b.value.subject, body: b.value.body },
+      deps.now(),
+      (id) => deps.sender.inFlight(id),
+    );
+    if (earlier) {
+      const letter = (await deps.sender.outcome(earlier.id)) ?? deps.letters.get(earlier.id)!;
+      if (letter.result === 'sent') {
+        res.status(200).json({
+          letter,
+          duplicate: true,
+          note: `The same letter was sent to ${letter.to.join(', ')} at ${letter.sentAt}; it is not sent twice.`,
+        });
+        return;
+      }
+      // The first attempt failed meanwhile: answer as it was answered, retryable, still one letter.
+      return answer(res, letter, false, false);
     }
     const stored = deps.letters.create({
       deviceId: device.id,

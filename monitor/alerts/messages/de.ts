@@ -89,6 +89,27 @@ export const de: Templates = {
     message: (v) =>
       `Die Störung ${v.scope} ist vorbei: ${v.count - v.stillOffline} von ${v.count} Geräten melden sich wieder, ${v.stillOffline} noch offline.`,
   },
+  batteryLow: {
+    subject: (v) => `Akku schwach: ${v.device} ${v.hoursLeft ? `hält noch etwa ${v.hoursLeft}` : `bei ${u(v.battery)}`}`,
+    message: (v) =>
+      `${v.who} meldet sich noch, aber der Akku (${u(v.battery)}) ` +
+      `${v.hoursLeft ? `ist beim jetzigen Verbrauch in etwa ${v.hoursLeft} leer` : 'ist fast leer'}; zuletzt gesehen bei ${where(v)}.`,
+    nextStep: 'Akku tauschen oder laden, bevor er leer ist – solange das Gerät an seiner letzten Position noch zu finden ist.',
+  },
+  noMotion: {
+    subject: (v) => `Keine Bewegung: ${v.device} seit ${v.stillFor} reglos`,
+    message: (v) =>
+      `${v.who} meldet sich noch, zeigt aber seit ${v.stillFor} keine Bewegung; letzte Position ${where(v)}. ` +
+      'Das kann ein abgefallenes Halsband oder ein reglos liegendes Tier sein.',
+    nextStep: 'Tier bzw. Halsband an der letzten Position überprüfen.',
+  },
+  signalFading: {
+    subject: (v) => `Signal schwindet: ${v.device} bei ${u(v.signal)}`,
+    message: (v) =>
+      `${v.who} meldet sich noch, aber sein Signal fiel um ${v.dropDb} auf ${u(v.signal)}; ` +
+      `es ist womöglich bald außerhalb der Netzabdeckung; zuletzt gesehen bei ${where(v)}.`,
+    nextStep: 'Mit Lücken in den Meldungen rechnen; schwindet es weiter, Gerät oder Antenne an einen Ort mit besserem Empfang bringen.',
+  },
   compass: ['N', 'NO', 'O', 'SO', 'S', 'SW', 'W', 'NW'],
   near: (km, dir, name, country) => (km < 2 ? `${name}, ${country}` : `${km} km ${dir} von ${name}, ${country}`),
   letter: {

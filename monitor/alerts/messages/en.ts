@@ -88,6 +88,27 @@ export const en: Templates = {
     message: (v) =>
       `The outage ${v.scope} is over: ${v.count - v.stillOffline} of ${v.count} devices are reporting again, ${v.stillOffline} still offline.`,
   },
+  batteryLow: {
+    subject: (v) => `Battery low: ${v.device} ${v.hoursLeft ? `runs out in about ${v.hoursLeft}` : `at ${u(v.battery)}`}`,
+    message: (v) =>
+      `${v.who} is still reporting, but its battery (${u(v.battery)}) ` +
+      `${v.hoursLeft ? `will run out in about ${v.hoursLeft} at the present rate` : 'is nearly empty'}; last seen at ${where(v)}.`,
+    nextStep: 'Replace or recharge the battery before it runs out, while the device can still be found at its last position.',
+  },
+  noMotion: {
+    subject: (v) => `No motion: ${v.device} has not moved for ${v.stillFor}`,
+    message: (v) =>
+      `${v.who} is still reporting but has shown no motion for ${v.stillFor}; last position ${where(v)}. ` +
+      'This can be a dropped collar or an animal that is not moving.',
+    nextStep: 'Check on the animal or the collar at the last position.',
+  },
+  signalFading: {
+    subject: (v) => `Signal fading: ${v.device} at ${u(v.signal)}`,
+    message: (v) =>
+      `${v.who} is still reporting, but its signal fell by ${v.dropDb} to ${u(v.signal)}; ` +
+      `it may soon be out of coverage; last seen at ${where(v)}.`,
+    nextStep: 'Expect gaps in its reports; if it keeps fading, move the device or its antenna to a place with better coverage.',
+  },
   compass: ['N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'],
   near: (km, dir, name, country) => (km < 2 ? `${name}, ${country}` : `${km} km ${dir} of ${name}, ${country}`),
   letter: {

@@ -5,6 +5,7 @@ import { coords, duration, mapLink, utc } from './format.ts';
 import { sv } from './sv.ts';
 import { oneLine } from '../../security/plain-text.ts';
 import type { Templates, View } from './templates.ts';
+import type { WarningDetail } from '../../warnings/types.ts';
 
 export const LANGUAGES: Record<Language, Templates> = { en, de, sv };
 
@@ -32,6 +33,8 @@ export interface AlertDraft {
   /** device.flapping: changes counted and the window they fell in. */
   flips?: number;
   windowMs?: number;
+  /** Early warnings: the figures behind it (monitor/warnings/conditions.ts). */
+  warning?: WarningDetail;
   incident?: {
     id: string;
     scope: IncidentInfo['scope'];
@@ -44,6 +47,13 @@ export interface AlertDraft {
 }
 
 const LIST_MAX = 25;
+
+/** Warning types → their templates (the rest are alerts). */
+const WARNINGS: Partial<Record<AlertType, 'batteryLow' | 'noMotion' | 'signalFading'>> = {
+  'device.battery_low': 'batteryLow',
+  'device.no_motion': 'noMotion',
+  'device.signal_fading': 'signalFading',
+};
 
 export function alertDevice(d: DeviceInfo): AlertDevice {
   return { id: d.id, name: d.name ?? d.id, customerId: d.customerId, iccid: d.iccid };
@@ -68,7 +78,8 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
   const d = draft.device;
   const pos = d?.lastPosition ?? null;
   const silentMs = draft.lastSeen === null ? 0 : (draft.type === 'device.online' ? draft.at : now) - draft.lastSeen;
-  const nextStep = lang === 'en' && draft.nextStep ? draft.nextStep : t.nextSteps[draft.cause];
+  const warningStep = WARNINGS[draft.type] && t[WARNINGS[draft.type]!].nextStep;
+  const nextStep = warningStep || (lang === 'en' && draft.nextStep ? draft.nextStep : t.nextSteps[draft.cause]);
   const inc = draft.incident;
   const scope = inc ? (inc.scope === 'customer' ? t.scope.customer(oneLine(draft.customerName)) : t.scope[inc.scope](inc.key)) : '';
   const v: View = {
@@ -88,15 +99,21 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
     stillOffline: inc?.stillOffline.length ?? 0,
     flips: draft.flips ?? 0,
     window: duration(draft.windowMs ?? 0, t.units),
+    hoursLeft: draft.warning?.hoursLeft != null ? duration(draft.warning.hoursLeft * 3_600_000, t.units) : null,
+    stillFor: duration(draft.warning?.stillMs ?? 0, t.units),
+    dropDb: `${Math.round(draft.warning?.dropDb ?? 0)} dB`,
   };
-  const tpl = {
-    'device.offline': t.offline,
-    'device.online': t.online,
-    'device.flapping': t.flapping,
-    'device.reminder': t.reminder,
-    'incident.opened': t.incidentOpened,
-    'incident.resolved': t.incidentResolved,
-  }[draft.type];
+  const warning = WARNINGS[draft.type];
+  const tpl = warning
+    ? t[warning]
+    : {
+        'device.offline': t.offline,
+        'device.online': t.online,
+        'device.flapping': t.flapping,
+        'device.reminder': t.reminder,
+        'incident.opened': t.incidentOpened,
+        'incident.resolved': t.incidentResolved,
+      }[draft.type as Exclude<AlertType, keyof typeof WARNINGS>];
   const message = tpl.message(v);
 
   const lines: string[] = [message, ''];
@@ -116,8 +133,9 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
     row(t.labels.battery, v.battery ?? t.labels.unknown);
     row(t.labels.signal, v.signal ?? t.labels.unknown);
   }
+  // A warning has no cause yet (nothing has failed): what it saw is in the message; what to do follows.
   if (draft.type !== 'device.online' && draft.type !== 'incident.resolved') {
-    row(t.labels.cause, v.cause);
+    if (!warning) row(t.labels.cause, v.cause);
     row(t.labels.nextStep, nextStep);
   }
   if (inc) {
@@ -138,6 +156,7 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
   return {
     id: draft.id,
     type: draft.type,
+    severity: warning ? 'warning' : 'alert',
     at: iso(draft.at),
     customerId: draft.customerId,
     device: d ? alertDevice(d) : null,

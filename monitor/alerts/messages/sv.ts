@@ -88,6 +88,28 @@ export const sv: Templates = {
     message: (v) =>
       `Störningen ${v.scope} är över: ${v.count - v.stillOffline} av ${v.count} enheter rapporterar igen, ${v.stillOffline} är fortfarande offline.`,
   },
+  batteryLow: {
+    subject: (v) => `Svagt batteri: ${v.device} ${v.hoursLeft ? `räcker ungefär ${v.hoursLeft} till` : `på ${u(v.battery)}`}`,
+    message: (v) =>
+      `${v.who} rapporterar fortfarande, men batteriet (${u(v.battery)}) ` +
+      `${v.hoursLeft ? `tar slut om ungefär ${v.hoursLeft} i nuvarande takt` : 'är nästan tomt'}; senast sedd vid ${where(v)}.`,
+    nextStep: 'Byt eller ladda batteriet innan det tar slut, medan enheten fortfarande går att hitta vid sin senaste position.',
+  },
+  noMotion: {
+    subject: (v) => `Ingen rörelse: ${v.device} har inte rört sig på ${v.stillFor}`,
+    message: (v) =>
+      `${v.who} rapporterar fortfarande men har inte visat någon rörelse på ${v.stillFor}; senaste position ${where(v)}. ` +
+      'Det kan vara ett tappat halsband eller ett djur som inte rör sig.',
+    nextStep: 'Kontrollera djuret eller halsbandet vid den senaste positionen.',
+  },
+  signalFading: {
+    subject: (v) => `Signalen försvagas: ${v.device} på ${u(v.signal)}`,
+    message: (v) =>
+      `${v.who} rapporterar fortfarande, men signalen föll med ${v.dropDb} till ${u(v.signal)}; ` +
+      `den kan snart hamna utanför täckningen; senast sedd vid ${where(v)}.`,
+    nextStep:
+      'Räkna med luckor i rapporterna; om signalen fortsätter att försvagas, flytta enheten eller antennen till en plats med bättre täckning.',
+  },
   compass: ['N', 'NO', 'O', 'SO', 'S', 'SV', 'V', 'NV'],
   near: (km, dir, name, country) => (km < 2 ? `${name}, ${country}` : `${km} km ${dir} om ${name}, ${country}`),
   letter: {

@@ -25,6 +25,19 @@ export interface View {
   /** Flapping: how many changes inside how long. */
   flips: number;
   window: string;
+  /** Warnings: "1 d 6 h" until the battery's fitted line reaches 0 % (null: it is low, not falling). */
+  hoursLeft: string | null;
+  /** Warnings: how long the activity counter has been 0. */
+  stillFor: string;
+  /** Warnings: "14 dB", how far the signal's fitted line fell. */
+  dropDb: string;
+}
+
+/** An early warning's sentences (monitor/warnings/): no cause yet, a next step of its own. */
+export interface WarningTemplate {
+  subject: (v: View) => string;
+  message: (v: View) => string;
+  nextStep: string;
 }
 
 /** What a letter's sentences get (monitor/letters/compose.ts), every value formatted for the reader. */
@@ -67,6 +80,9 @@ export interface Templates {
   reminder: { subject: (v: View) => string; message: (v: View) => string };
   incidentOpened: { subject: (v: View) => string; message: (v: View) => string };
   incidentResolved: { subject: (v: View) => string; message: (v: View) => string };
+  batteryLow: WarningTemplate;
+  noMotion: WarningTemplate;
+  signalFading: WarningTemplate;
   /** Compass points from north clockwise, for "12 km NE of Nairobi". */
   compass: readonly [string, string, string, string, string, string, string, string];
   /** A place near a position: `km` already rounded, `country` in this language. */

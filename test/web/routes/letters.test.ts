@@ -233,4 +233,30 @@ describe('a letter to the customer', () => {
     expect(own.status).toBe(403);
     expect((await sys.api('GET', '/api/devices/giraffe-7/letter', undefined, kwtKey)).status).toBe(403);
   });
+
+  it('sends a letter posted twice at once (a double click) once, and answers the second with the first', async () => {
+    const before = smtp.mails.length;
+    const letter = { subject: 'Twiga: Akku', body: 'Hallo Anna,\nder Akku von Twiga ist leer.' };
+    const [a, b] = await Promise.all([
+      sys.api('POST', '/api/devices/giraffe-7/letter', letter, agentKey),
+      sys.api('POST', '/api/devices/giraffe-7/letter', letter, agentKey),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([200, 201]);
+    const second = a.status === 200 ? a.body : b.body;
+    const first = a.status === 201 ? a.body : b.body;
+    expect(second).toMatchObject({ duplicate: true, letter: { id: first.letter.id, result: 'sent' } });
+    expect(second.note).toMatch(/^The same letter was sent to anna@kwt\.example at .*; it is not sent twice\.$/);
+    // A third click later still finds it sent; the SMTP server process received one mail.
+    const c = await sys.api('POST', '/api/devices/giraffe-7/letter', letter, agentKey);
+    expect(c.status).toBe(200);
+    expect(c.body.letter.id).toBe(first.letter.id);
+    await waitFor(() => smtp.mails.length === before + 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(smtp.mails).toHaveLength(before + 1);
+    expect(mailText(smtp.mails[before].raw)).toBe(letter.body);
+    // A changed line is a new letter, sent.
+    const changed = await sys.api('POST', '/api/devices/giraffe-7/letter', { ...letter, body: `${letter.body}\nGruß` }, agentKey);
+    expect(changed.status).toBe(201);
+    await waitFor(() => smtp.mails.length === before + 2);
+  });
 });
