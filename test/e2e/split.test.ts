@@ -169,20 +169,20 @@ describe('lastseen broker + lastseen monitor, two processes', () => {
     let seq = 0;
     let publishing = true;
     // Full speed until the kill, so heartbeats are in flight between the broker and the monitor's
-    // commit when it dies; then one every 20 ms a lane.
+    // commit when it dies; then one every 40 ms a lane.
     let fast = true;
     const lane = async () => {
       while (publishing) {
         const s = ++seq;
         await dev.publishAsync('devices/otter-1/heartbeat', JSON.stringify({ seq: s, battery: 50 }), { qos: 1 });
         acked.push(s);
-        if (!fast) await new Promise((r) => setTimeout(r, 20));
+        if (!fast) await new Promise((r) => setTimeout(r, 40));
       }
     };
     const publisher = Promise.all(Array.from({ length: 8 }, lane)).then(() => undefined);
     let second: Awaited<ReturnType<typeof startMonitor>> | null = null;
     try {
-      await waitFor(() => acked.length >= 3000, 20_000, 5);
+      await waitFor(() => acked.length >= 2000, 20_000, 5);
       first.p.child.kill('SIGKILL');
       fast = false;
       await first.p.exited;
@@ -196,9 +196,11 @@ describe('lastseen broker + lastseen monitor, two processes', () => {
       publishing = false;
       await publisher;
       const want = [...acked];
+      // One page of the API holds them all (10 000).
+      expect(want.length).toBeLessThan(10_000);
       let stored: { seq: number }[] = [];
       for (const end = Date.now() + 20_000; Date.now() < end; await new Promise((r) => setTimeout(r, 200))) {
-        stored = (await second.api('GET', '/api/devices/otter-1/heartbeats?limit=20000')).body.items;
+        stored = (await second.api('GET', '/api/devices/otter-1/heartbeats?limit=10000')).body.items;
         if (stored.length >= want.length) break;
       }
       const missing = want.filter((s) => !stored.some((h) => h.seq === s));
