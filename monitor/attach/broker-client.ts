@@ -119,7 +119,9 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
     // Subscribing again is harmless on a kept session and needed on a new one.
     client.subscribe([...required, ...optional], { qos: 1 }, (err, granted) => {
       const denied = (granted ?? []).filter((g) => g.qos >= 0x80);
-      const refused = err ? [err.message] : denied.filter((g) => !optional.includes(g.topic)).map((g) => `${g.topic} (0x${g.qos.toString(16)})`);
+      const refused = err
+        ? [err.message]
+        : denied.filter((g) => !optional.includes(g.topic)).map((g) => `${g.topic} (0x${g.qos.toString(16)})`);
       const presence = !err && denied.length === refused.length;
       if (refused.length > 0) {
         log.error(
@@ -135,7 +137,13 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
       }
       m.state.set(1);
       log.info(
-        { broker: where, clientId: o.clientId, sessionPresent: connack.sessionPresent, mqtt: v311 ? '3.1.1' : '5', presenceEvents: presence },
+        {
+          broker: where,
+          clientId: o.clientId,
+          sessionPresent: connack.sessionPresent,
+          mqtt: v311 ? '3.1.1' : '5',
+          presenceEvents: presence,
+        },
         'attached to the broker',
       );
       settleFirst();
@@ -192,7 +200,9 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
       // A PUBACK belongs to its connection: on a new one the id may name another message.
       if (client.stream !== stream || !client.connected) return;
       // MQTT 3.1.1 has no reason codes in a PUBACK.
-      (client as unknown as { _sendPacket(p: object): void })._sendPacket(v311 ? { cmd: 'puback', messageId } : { cmd: 'puback', messageId, reasonCode });
+      (client as unknown as { _sendPacket(p: object): void })._sendPacket(
+        v311 ? { cmd: 'puback', messageId } : { cmd: 'puback', messageId, reasonCode },
+      );
     };
     receive(p.topic, p.payload as Buffer, ack);
   });

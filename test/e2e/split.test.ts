@@ -24,7 +24,11 @@ afterAll(() => {
 const MONITOR_TOKEN = 'monitor-secret-0123456789';
 
 async function startBroker(dataDir: string) {
-  const p = await spawnLastseen(['broker'], { LASTSEEN_DATA_DIR: dataDir, LASTSEEN_MONITOR_TOKEN: MONITOR_TOKEN, LASTSEEN_LOG_LEVEL: 'warn' }, 45_000);
+  const p = await spawnLastseen(
+    ['broker'],
+    { LASTSEEN_DATA_DIR: dataDir, LASTSEEN_MONITOR_TOKEN: MONITOR_TOKEN, LASTSEEN_LOG_LEVEL: 'warn' },
+    45_000,
+  );
   const mqttPort = Number(/MQTT:\s+mqtt:\/\/[^:]+:(\d+)/.exec(p.output())![1]);
   const health = async () => {
     const res = await fetch(`http://127.0.0.1:${p.httpPort}/healthz`);
@@ -75,13 +79,18 @@ describe('lastseen broker + lastseen monitor, two processes', () => {
     const clients: MqttClient[] = [];
     try {
       // Before the monitor ever ran there is no registry: up, but no device can log in.
-      expect(await broker.health()).toMatchObject({ status: 503, body: { status: 'degraded', registry: 'missing', monitor: 'disconnected' } });
+      expect(await broker.health()).toMatchObject({
+        status: 503,
+        body: { status: 'degraded', registry: 'missing', monitor: 'disconnected' },
+      });
       monitor = await startMonitor(dataDir, broker.mqttPort);
       const { api } = monitor;
       expect((await broker.health()).body).toMatchObject({ status: 'ok', registry: 'open', monitor: 'connected' });
       expect((await api('GET', '/healthz')).body).toMatchObject({ status: 'ok', broker: 'connected' });
 
-      expect((await api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust', channels: [{ type: 'mqtt' }] })).status).toBe(201);
+      expect((await api('POST', '/api/customers', { id: 'kwt', name: 'Kenya Wildlife Trust', channels: [{ type: 'mqtt' }] })).status).toBe(
+        201,
+      );
       const key = (await api('POST', '/api/keys', { role: 'customer', customerId: 'kwt' })).body.token as string;
       const created = await api('POST', '/api/devices', { id: 'giraffe-7', customerId: 'kwt', offlineAfter: 3 });
       expect(created.status).toBe(201);
@@ -100,7 +109,9 @@ describe('lastseen broker + lastseen monitor, two processes', () => {
       clients.push(dev);
       // Connected, from the broker's presence event (the device sends no status message).
       await waitFor(async () => (await api('GET', '/api/devices/giraffe-7')).body.connection === 'connected', 5000);
-      await dev.publishAsync('devices/giraffe-7/heartbeat', JSON.stringify({ seq: 1, lat: -1.2921, lon: 36.8219, battery: 81 }), { qos: 1 });
+      await dev.publishAsync('devices/giraffe-7/heartbeat', JSON.stringify({ seq: 1, lat: -1.2921, lon: 36.8219, battery: 81 }), {
+        qos: 1,
+      });
       const online = await waitFor(async () => {
         const d = (await api('GET', '/api/devices/giraffe-7')).body;
         return d.status === 'online' ? d : null;
@@ -126,11 +137,13 @@ describe('lastseen broker + lastseen monitor, two processes', () => {
       await expect(connect(broker.mqttPort, 'okapi-1', 'whatever')).rejects.toThrow(/[Nn]ot authorized/);
       // Nobody else may take the monitor's session or log in as the monitor with a wrong token.
       await expect(connect(broker.mqttPort, 'giraffe-7', token, 'lastseen-monitor')).rejects.toThrow(/[Ii]dentifier rejected/);
-      await expect(connect(broker.mqttPort, '~monitor', 'not-the-monitor-token', 'lastseen-monitor')).rejects.toThrow(/[Bb]ad username or password/);
+      await expect(connect(broker.mqttPort, '~monitor', 'not-the-monitor-token', 'lastseen-monitor')).rejects.toThrow(
+        /[Bb]ad username or password/,
+      );
 
       // A publish to another device's topic is denied: the broker closes the connection, nothing reaches the monitor.
       const bad = await connect(broker.mqttPort, 'giraffe-7', token);
-      const closed = new Promise((r) => bad.once('close', r));
+      const closed = new Promise<void>((r) => bad.once('close', () => r()));
       bad.publish('devices/zebra-2/heartbeat', JSON.stringify({ seq: 9, lat: 1, lon: 1 }), { qos: 1 });
       await closed;
       bad.end(true);
