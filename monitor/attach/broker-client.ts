@@ -35,8 +35,10 @@ export interface BrokerClient {
   publish(topic: string, payload: string): Promise<void>;
 }
 
-/** MQTT 5 reason codes (and their 3.1.1 return codes) that mean the URL's credentials are wrong. */
+/** MQTT 5 reason codes (and their 3.1.1 return codes) that mean the monitor's login is wrong: fixed by the operator, not by retrying. */
 const REFUSED_LOGIN = new Map([
+  [2, 'client identifier rejected (LASTSEEN_BROKER_CLIENT_ID must be the one the broker reserves for the monitor)'],
+  [0x85, 'client identifier rejected (LASTSEEN_BROKER_CLIENT_ID)'],
   [4, 'bad user name or password'],
   [5, 'not authorized'],
   [0x86, 'bad user name or password'],
