@@ -37,6 +37,28 @@ program
   });
 
 program
+  .command('broker')
+  .description(
+    "Run lastseen's MQTT broker alone (device logins from the registry in LASTSEEN_DATA_DIR, ACL, presence events); `lastseen monitor` attaches to it as ~monitor with LASTSEEN_MONITOR_TOKEN",
+  )
+  .action(async () => {
+    const { startBroker } = await import('./broker.ts');
+    const broker = await boot(() => startBroker());
+    const host = broker.config.host;
+    process.stdout.write(
+      [
+        'lastseen broker is running',
+        `  MQTT:         mqtt://${host}:${broker.mqttPort}`,
+        ...(broker.mqttsPort !== null ? [`  MQTT TLS:     mqtts://${host}:${broker.mqttsPort}`] : []),
+        `  health:       http://${host}:${broker.httpPort}/healthz`,
+        `  data dir:     ${broker.config.dataDir}`,
+        '',
+      ].join('\n'),
+    );
+    stopOnSignals(broker);
+  });
+
+program
   .command('demo')
   .description('Run the all-in-one with a simulated fleet, so alerts, diagnosis and the map have something to show')
   .action(async () => {
@@ -132,7 +154,7 @@ function announce(system: RunningSystem | RunningMonitor): void {
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-function stopOnSignals(system: RunningSystem | RunningMonitor, before?: () => Promise<void>): void {
+function stopOnSignals(system: Pick<RunningSystem, 'log' | 'stop'>, before?: () => Promise<void>): void {
   const onSignal = (signal: string) => {
     system.log.info({ signal }, 'signal received');
     (before ? before() : Promise.resolve())

@@ -9,16 +9,32 @@ import { authorize } from '../web/authz.ts';
  *   -----------------  ----------------------------  ---------------------------------
  *   device {id}        devices/{id}/…                devices/{id}/…  (its own subtree)
  *   customer {cid}     nothing                       alerts/{cid} and alerts/{cid}/…
- *   anyone             never $SYS/…                  never $SYS/…
+ *   monitor            alerts/…                      the monitor's subscriptions (MONITOR_FILTERS):
+ *   (`lastseen broker`                               devices/+/heartbeat, devices/+/status and
+ *    only)                                           the presence events $SYS/brokers/+/clients/+/…
+ *   anyone else        never $SYS/…                  never $SYS/…
  */
-export type MqttIdentity = { kind: 'device'; deviceId: string; customerId: string } | { kind: 'customer'; customerId: string };
+export type MqttIdentity =
+  | { kind: 'device'; deviceId: string; customerId: string }
+  | { kind: 'customer'; customerId: string }
+  | { kind: 'monitor' };
+
+/** What the monitor subscribes to at `lastseen broker` (monitor/attach/topics.ts, the MQTT 3.1.1 set). */
+export const MONITOR_FILTERS: ReadonlySet<string> = new Set([
+  'devices/+/heartbeat',
+  'devices/+/status',
+  '$SYS/brokers/+/clients/+/connected',
+  '$SYS/brokers/+/clients/+/disconnected',
+]);
 
 export function mayPublish(who: MqttIdentity, topic: string): boolean {
   if (topic.startsWith('$')) return false;
+  if (who.kind === 'monitor') return topic.startsWith('alerts/') && topic.length > 'alerts/'.length;
   return who.kind === 'device' && topic.startsWith(`devices/${who.deviceId}/`) && topic.length > `devices/${who.deviceId}/`.length;
 }
 
 export function maySubscribe(who: MqttIdentity, filter: string): boolean {
+  if (who.kind === 'monitor') return MONITOR_FILTERS.has(filter);
   if (filter.startsWith('$')) return false;
   if (who.kind === 'device') {
     const root = `devices/${who.deviceId}`;

@@ -1,10 +1,11 @@
 import { Aedes, type AedesOptions, type Client } from 'aedes';
+import { timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../monitor/clock.ts';
 import type { Ingest } from '../monitor/ingest/ingest.ts';
 import type { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import type { Logger } from '../monitor/logger.ts';
 import type { Metrics } from '../monitor/metrics.ts';
-import type { Registry } from '../monitor/registry/registry.ts';
+import { hashToken } from '../monitor/registry/tokens.ts';
 import type { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
 import { MAX_HEARTBEAT_BYTES } from '../monitor/ingest/heartbeat.ts';
 import { HeartbeatPacing } from '../monitor/ingest/pacing.ts';
@@ -16,6 +17,8 @@ import { clientIdProblem } from './client-id.ts';
 import { guardConnections } from './connection-guard.ts';
 import { canWrite, writePuback } from './puback.ts';
 import type { LastseenClient } from './lastseen-client.ts';
+import { presenceMessage, presenceReason, type PresenceEvent } from './presence.ts';
+import type { BrokerLogins } from './registry-reader.ts';
 import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
 import { rememberKeySession, trackRevocable } from './session-closing.ts';
 import { topicProblem } from './topic-names.ts';
@@ -42,21 +45,50 @@ interface HeartbeatPacket {
 }
 
 export interface BrokerDeps {
-  registry: Registry;
-  ingest: Ingest;
-  liveness: LivenessTracker;
+  /** Who may log in: the registry (all-in-one) or its file read by `lastseen broker` (registry-reader.ts). */
+  registry: BrokerLogins;
   metrics: Metrics;
   log: Logger;
   clock: Clock;
   guard: LoginGuard;
+  /**
+   * All-in-one: the monitor in this process takes the heartbeats (`ingest`, PUBACK held by
+   * `barrier` until durable) and the connection events (`liveness`). Without them (`split`),
+   * heartbeats are routed to the monitor's subscription and connections announced as presence events.
+   */
+  ingest?: Ingest;
+  liveness?: LivenessTracker;
   /** Holds QoS 1 PUBACKs until the heartbeat is durable (store or spool). */
-  barrier: CommitBarrier;
+  barrier?: CommitBarrier;
+  split?: SplitBroker;
   /** Connections per source address that may wait to log in at once (connection-guard.ts); default 1000. */
   preauthPerAddress?: number;
   /** The per-device heartbeat budget; without it heartbeats are not paced. */
   limiter?: RateLimiter;
   /** QoS 1 heartbeats one device may hold waiting for that budget (pacing.ts); default 4 096. */
   heldLimit?: number;
+}
+
+/**
+ * `lastseen broker`: the broker alone, its monitor in another process logged in as `monitor`.
+ *
+ *   heartbeat QoS 1 of a device   published to subscribers (the monitor's persistent session
+ *                                 queues it while the monitor is away), then PUBACK to the device
+ *   device's first/last session   presence event (presence.ts) on `$SYS/brokers/{node}/clients/…`
+ *   login as monitor.username     the monitor: password monitor.token, client id monitor.clientId
+ *                                 only; that client id is refused to everyone else (no takeover)
+ */
+export interface SplitBroker {
+  /** The `{node}` of the presence topics. */
+  node: string;
+  monitor: { username: string; token: string; clientId: string };
+}
+
+/** Constant-time comparison of two secrets of any length. */
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(hashToken(a), 'hex');
+  const y = Buffer.from(hashToken(b), 'hex');
+  return timingSafeEqual(x, y);
 }
 
 /** The client's address: the TCP socket's, or for MQTT over WebSocket the HTTP request's. */
@@ -75,7 +107,10 @@ function authError(message: string, returnCode: number) {
  * the ingest path can later hold the PUBACK until the heartbeat is durable.
  */
 export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
-  const { registry, ingest, liveness, metrics, log, clock, guard, barrier } = deps;
+  const { registry, metrics, log, clock, guard, split } = deps;
+  const local =
+    deps.ingest && deps.liveness && deps.barrier ? { ingest: deps.ingest, liveness: deps.liveness, barrier: deps.barrier } : null;
+  if (!local && !split) throw new Error('createBroker: give the monitor (ingest, liveness, barrier) or the split options');
   // Sessions per device: a device counts as connected while any of its sessions is.
   const sessions = new Map<string, number>();
   const keySessions = new Set<LastseenClient>();
@@ -95,30 +130,32 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
    *   larger than a heartbeat may be          taken now: it is refused `too_large` without a budget
    *   a Last Will                             taken now: one per connection, and its client is gone
    */
-  const pacing = deps.limiter
-    ? new HeartbeatPacing<HeldPublish>({
-        limiter: deps.limiter,
-        clock,
-        metrics,
-        log,
-        heldLimit: deps.heldLimit,
-        bytesOf: (held) => held.packet.payload.length,
-        release: (deviceId, held) => {
-          // Closed since it was held (credentials revoked, keepalive, the device gave up): never
-          // acknowledged, so not taken either — a revoked device's heartbeats do not land late.
-          if (held.client.closed) {
-            metrics.heartbeatsUnacknowledged.inc({ reason: 'connection_closed' });
-            return;
-          }
-          // The socket went unread because we chose not to read it: that is not the client's
-          // silence, so its keepalive (1.5 × the CONNECT's) restarts here (aedes refreshes it per packet read).
-          (held.client as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
-          take(held.client, deviceId, held.packet, held.done);
-        },
-      })
-    : null;
+  const pacing =
+    local && deps.limiter
+      ? new HeartbeatPacing<HeldPublish>({
+          limiter: deps.limiter,
+          clock,
+          metrics,
+          log,
+          heldLimit: deps.heldLimit,
+          bytesOf: (held) => held.packet.payload.length,
+          release: (deviceId, held) => {
+            // Closed since it was held (credentials revoked, keepalive, the device gave up): never
+            // acknowledged, so not taken either — a revoked device's heartbeats do not land late.
+            if (held.client.closed) {
+              metrics.heartbeatsUnacknowledged.inc({ reason: 'connection_closed' });
+              return;
+            }
+            // The socket went unread because we chose not to read it: that is not the client's
+            // silence, so its keepalive (1.5 × the CONNECT's) restarts here (aedes refreshes it per packet read).
+            (held.client as unknown as { _keepaliveTimer?: NodeJS.Timeout | null })._keepaliveTimer?.refresh();
+            take(held.client, deviceId, held.packet, held.done);
+          },
+        })
+      : null;
 
   const heartbeat = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+    if (!local) return route(client, packet, done);
     if (client.lastseenHeldOverflow === true && packet.cmd === 'publish') {
       // Read from the same socket as the one that overflowed, before aedes closed it: not taken either.
       metrics.heartbeatsUnacknowledged.inc({ reason: 'held_limit' });
@@ -135,7 +172,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
       return;
     }
     if (packet.qos === 0) {
-      ingest.rateLimited(deviceId);
+      local.ingest.rateLimited(deviceId);
       done(null);
       return;
     }
@@ -156,6 +193,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
    * a crash.
    */
   const take = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+    const { ingest, barrier } = local!;
     const result = ingest.heartbeat(deviceId, packet.payload as Buffer);
     if (packet.qos > 0 && result.ok && !result.duplicate) {
       barrier.wait((err) => {
@@ -193,6 +231,50 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     }
     done(null);
   };
+
+  /**
+   * `lastseen broker`: a heartbeat goes to its subscribers (the monitor). aedes 1.x writes a
+   * QoS 1 PUBACK before it hands the message to the subscribers' sessions; here the order is the
+   * other way round, so a PUBACK means "queued for the monitor's session" (in this process's
+   * memory: see README, Deployments, for what a broker restart loses). aedes then sees a QoS 0
+   * publish that `routedHere` answers at once.
+   */
+  const routedHere = new WeakSet<object>();
+  const route = (client: LastseenClient, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+    if (
+      packet.qos !== 1 ||
+      packet.cmd !== 'publish' ||
+      typeof packet.messageId !== 'number' ||
+      packet.retain === true ||
+      !canWrite(client)
+    ) {
+      return done(null);
+    }
+    const messageId = packet.messageId;
+    const topic = (packet as { topic?: string }).topic ?? client.lastseenHeartbeatTopic!;
+    aedes.publish({ cmd: 'publish', topic, payload: packet.payload as Buffer, qos: 1, retain: false, dup: false }, (err) => {
+      if (err) return done(err);
+      routedHere.add(packet);
+      packet.qos = 0;
+      writePuback(client, messageId, done);
+    });
+  };
+
+  /** A device's first session opened, or its last one ended: liveness here, or a presence event for the monitor. */
+  const announce = (e: PresenceEvent) => {
+    if (local) {
+      if (e.kind === 'connected') local.liveness.connection(e.username, 'connected', e.at);
+      else if (e.reason === 'normal') local.liveness.connection(e.username, 'disconnected', e.at);
+      else local.liveness.connection(e.username, 'lost', e.at, endReasons.get(e) ?? 'connection closed without DISCONNECT');
+      return;
+    }
+    const { topic, payload } = presenceMessage(split!.node, e);
+    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, (err) => {
+      if (err) log.error({ err, topic }, 'presence event not published');
+    });
+  };
+  /** The text behind a presence reason, for liveness (the all-in-one's "why it was lost"). */
+  const endReasons = new WeakMap<PresenceEvent, string>();
 
   /** A client id must belong to the identity that logged in (client-id.ts); refusals are counted and logged. */
   const clientIdAllowed = (client: LastseenClient, owner: string): boolean => {
@@ -239,6 +321,33 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
         if (guard.fail(source, user)) log.warn({ source, username: user }, 'blocked after repeated failed logins');
         metrics.authFailures.inc({ interface: 'mqtt', reason });
       };
+      if (split) {
+        const m = split.monitor;
+        const requested = c.lastseenRequestedId ?? client.id;
+        if (user === m.username) {
+          if (!sameSecret(pass, m.token)) {
+            failed('bad_monitor_token');
+            log.warn({ username: user, source }, 'MQTT login refused: wrong monitor token (LASTSEEN_MONITOR_TOKEN)');
+            return done(authError('bad username or password', BAD_USERNAME_OR_PASSWORD), null);
+          }
+          if (requested !== m.clientId) {
+            metrics.authFailures.inc({ interface: 'mqtt', reason: 'client_id' });
+            log.warn({ clientId: requested, want: m.clientId }, 'MQTT login refused: the monitor must use LASTSEEN_BROKER_CLIENT_ID');
+            return done(authError('identifier rejected', IDENTIFIER_REJECTED), null);
+          }
+          c.lastseen = { kind: 'monitor' };
+          guard.succeeded(user, pass);
+          return done(null, true);
+        }
+        // The monitor's session (and the heartbeats queued in it) is no one else's to take over.
+        if (requested === m.clientId) {
+          metrics.authFailures.inc({ interface: 'mqtt', reason: 'client_id' });
+          log.warn({ username: user, clientId: requested, source }, "MQTT login refused: the monitor's client id");
+          return done(authError('identifier rejected', IDENTIFIER_REJECTED), null);
+        }
+        // Kept to check the session again when the registry changes (registry-watch.ts).
+        c.lastseenSecretHash = hashToken(pass);
+      }
       if (user.startsWith('customer:')) {
         const customerId = user.slice('customer:'.length);
         const principal = pass ? registry.keys.principalFor(pass) : null;
@@ -315,7 +424,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   aedes.on('clientDisconnect', (client: LastseenClient) => void connecting.delete(client));
   trackRevocable(aedes, { keySessions, connecting, readySessions: (id) => sessions.get(id) ?? 0 });
   guardConnections(aedes, { perAddress: deps.preauthPerAddress ?? 1000, metrics, log, clock });
-  skipUnwatchedHeartbeats(aedes, routing);
+  if (local) skipUnwatchedHeartbeats(aedes, routing);
+  else skipRoutedHeartbeats(aedes, routedHere);
 
   aedes.on('clientReady', (client: LastseenClient) => {
     metrics.mqttConnections.inc();
@@ -323,7 +433,16 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     if (who?.kind !== 'device') return;
     const n = (sessions.get(who.deviceId) ?? 0) + 1;
     sessions.set(who.deviceId, n);
-    if (n === 1) liveness.connection(who.deviceId, 'connected', clock.now());
+    if (n === 1)
+      announce({
+        kind: 'connected',
+        clientId: client.id,
+        username: who.deviceId,
+        at: clock.now(),
+        ipaddress: sourceOf(client),
+        keepalive: (client as unknown as { keepalive?: number }).keepalive ?? 0,
+        cleanStart: client.clean,
+      });
   });
 
   aedes.on('clientError', (client: LastseenClient, err: Error) => {
@@ -348,8 +467,16 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     sessions.delete(who.deviceId);
     // aedes sets _disconnected only when a DISCONNECT packet arrived: a clean goodbye.
     const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
-    if (clean) liveness.connection(who.deviceId, 'disconnected', clock.now());
-    else liveness.connection(who.deviceId, 'lost', clock.now(), client.lastseenEndReason ?? 'connection closed without DISCONNECT');
+    const e: PresenceEvent = {
+      kind: 'disconnected',
+      clientId: client.id,
+      username: who.deviceId,
+      at: clock.now(),
+      ipaddress: sourceOf(client),
+      reason: presenceReason(clean, client.lastseenEndReason),
+    };
+    if (!clean) endReasons.set(e, client.lastseenEndReason ?? 'connection closed without DISCONNECT');
+    announce(e);
   });
 
   aedes.on('connectionError', (client: Client, err: Error) => {
@@ -379,6 +506,19 @@ function skipUnwatchedHeartbeats(aedes: Aedes, routing: HeartbeatRouting): void 
       packet.topic === client.lastseenHeartbeatTopic &&
       !routing.mustRoute((client.lastseen as { deviceId: string }).deviceId)
     ) {
+      done?.(null);
+      return;
+    }
+    return publish.call(this, packet, client, done);
+  };
+}
+
+/** `lastseen broker`: the heartbeats `route` in createBroker already published are not published again. */
+function skipRoutedHeartbeats(aedes: Aedes, routed: WeakSet<object>): void {
+  const broker = aedes as unknown as { publish: PublishFn };
+  const publish = broker.publish;
+  broker.publish = function (this: unknown, packet, client, done) {
+    if (routed.has(packet)) {
       done?.(null);
       return;
     }

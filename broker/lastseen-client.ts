@@ -11,6 +11,8 @@ export interface LastseenClient extends Client {
   lastseenKeyId?: string;
   /** The client id as sent in CONNECT (aedes replaces an empty one with a generated id). */
   lastseenRequestedId?: string;
+  /** `lastseen broker`: the hash of the secret it logged in with, checked again when the registry changes. */
+  lastseenSecretHash?: string;
   /** Set when this connection was closed for holding too many heartbeats (pacing.ts). */
   lastseenHeldOverflow?: boolean;
 }

@@ -52,6 +52,8 @@ export interface Config {
   brokerAuth: BrokerAuth;
   /** The monitor's MQTT client id at the external broker: fixed, so its persistent session survives restarts. */
   brokerClientId: string;
+  /** `lastseen broker`: the secret the monitor logs in with as `~monitor` (LASTSEEN_MONITOR_TOKEN). */
+  monitorToken: string | null;
   /** Single sign-on for operators (web/session-oidc.ts); null when LASTSEEN_OIDC_ISSUER is unset. */
   oidc: OidcConfig | null;
   /**
@@ -182,6 +184,7 @@ const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'LASTSEEN_BROKER_CLIENT_ID must be 1–64 of A–Z a–z 0–9 . _ : -')
     .default('lastseen-monitor'),
+  LASTSEEN_MONITOR_TOKEN: z.string().min(16, 'LASTSEEN_MONITOR_TOKEN must be at least 16 characters').optional(),
   LASTSEEN_OIDC_ISSUER: z.url({ protocol: /^https?$/, error: 'LASTSEEN_OIDC_ISSUER must be an http:// or https:// URL' }).optional(),
   LASTSEEN_OIDC_CLIENT_ID: z.string().min(1).optional(),
   LASTSEEN_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -277,6 +280,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brokerUrl: e.LASTSEEN_BROKER_URL ?? null,
     brokerAuth: e.LASTSEEN_BROKER_AUTH,
     brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
+    monitorToken: e.LASTSEEN_MONITOR_TOKEN ?? null,
     oidc: readOidc(e),
     ...radiusConfig(e.LASTSEEN_RADIUS_PORT, e.LASTSEEN_RADIUS_SECRET, e.LASTSEEN_RADIUS_CLIENTS),
     simPushSecret: e.LASTSEEN_SIM_PUSH_SECRET ?? null,

@@ -5,7 +5,7 @@ import type { CommitBarrier } from '../ingest/commit-barrier.ts';
 import type { Ingest } from '../ingest/ingest.ts';
 import type { LivenessTracker } from '../liveness/tracker.ts';
 import type { Logger } from '../logger.ts';
-import { deviceMessage, statusConnection, SUBSCRIPTIONS } from './topics.ts';
+import { deviceMessage, presenceConnection, statusConnection, subscriptionsFor } from './topics.ts';
 
 export interface BrokerClientOptions {
   /** `mqtt://USER:PASS@host:port` or `mqtts://…` (LASTSEEN_BROKER_URL). */
@@ -35,13 +35,17 @@ export interface BrokerClient {
   publish(topic: string, payload: string): Promise<void>;
 }
 
-/** MQTT 5 reason codes (and their 3.1.1 return codes) that mean the URL's credentials are wrong. */
+/** MQTT 5 reason codes (and their 3.1.1 return codes) that mean the monitor's login is wrong: fixed by the operator, not by retrying. */
 const REFUSED_LOGIN = new Map([
+  [2, 'client identifier rejected (LASTSEEN_BROKER_CLIENT_ID must be the one the broker reserves for the monitor)'],
+  [0x85, 'client identifier rejected (LASTSEEN_BROKER_CLIENT_ID)'],
   [4, 'bad user name or password'],
   [5, 'not authorized'],
   [0x86, 'bad user name or password'],
   [0x87, 'not authorized'],
 ]);
+/** CONNACK codes of a broker that does not speak MQTT 5 (3.1.1's "unacceptable protocol version", MQTT 5's 0x84). */
+const OLDER_PROTOCOL = new Set([1, 0x84]);
 /** PUBACK reason "payload format invalid": the broker learns the heartbeat was refused (MQTT 5 §3.4.2.1). */
 const PAYLOAD_FORMAT_INVALID = 0x99;
 
@@ -68,6 +72,13 @@ export class BrokerLoginRefused extends Error {}
  *   rejected (bad payload, …)      at once, reason 0x99; counted and logged by ingest
  *   the store cannot commit        none: the broker redelivers on the next connection
  *   connection lost before commit  none on the new connection (the ids belong to the old one)
+ *
+ * A broker that speaks MQTT 3.1.1 only (lastseen's own, aedes): the CONNACK says "unacceptable
+ * protocol version", and the client connects again at once as 3.1.1 with clean session = 0 and
+ * plain subscriptions (no `$share`, topics.ts): then every monitor attached receives every
+ * message, so one monitor per such broker. Presence events (topics.ts) are subscribed where the
+ * broker allows it; a broker that refuses or never sends them (Mosquitto) leaves connection state
+ * to the devices' status topic and Last Will.
  *
  * Broker unreachable or gone: reconnect after 0.5 s, 1 s, 2 s … 30 s; `connected` is false
  * meanwhile (/healthz `broker: disconnected`). Credentials refused at start: `start` rejects
@@ -102,11 +113,18 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
     if (f) err ? f.reject(err) : f.resolve();
   };
 
+  let v311 = false;
+  let retryNow = false;
   client.on('connect', (connack) => {
     failures = 0;
+    const { required, optional } = subscriptionsFor(v311 ? 4 : 5);
     // Subscribing again is harmless on a kept session and needed on a new one.
-    client.subscribe([...SUBSCRIPTIONS], { qos: 1 }, (err, granted) => {
-      const refused = err ? [err.message] : (granted ?? []).filter((g) => g.qos >= 0x80).map((g) => `${g.topic} (0x${g.qos.toString(16)})`);
+    client.subscribe([...required, ...optional], { qos: 1 }, (err, granted) => {
+      const denied = (granted ?? []).filter((g) => g.qos >= 0x80);
+      const refused = err
+        ? [err.message]
+        : denied.filter((g) => !optional.includes(g.topic)).map((g) => `${g.topic} (0x${g.qos.toString(16)})`);
+      const presence = !err && denied.length === refused.length;
       if (refused.length > 0) {
         log.error(
           { broker: where, refused },
@@ -120,12 +138,32 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
         );
       }
       m.state.set(1);
-      log.info({ broker: where, clientId: o.clientId, sessionPresent: connack.sessionPresent }, 'attached to the broker');
+      log.info(
+        {
+          broker: where,
+          clientId: o.clientId,
+          sessionPresent: connack.sessionPresent,
+          mqtt: v311 ? '3.1.1' : '5',
+          presenceEvents: presence,
+        },
+        'attached to the broker',
+      );
       settleFirst();
     });
   });
 
   client.on('error', (err: Error & { code?: number | string }) => {
+    if (!v311 && typeof err.code === 'number' && OLDER_PROTOCOL.has(err.code)) {
+      v311 = true;
+      retryNow = true;
+      client.options.protocolVersion = 4;
+      client.options.properties = undefined;
+      log.info(
+        { broker: where },
+        'the broker speaks MQTT 3.1.1 only: attaching with clean session = 0 and plain subscriptions (one monitor per broker)',
+      );
+      return;
+    }
     const refusal = typeof err.code === 'number' ? REFUSED_LOGIN.get(err.code) : undefined;
     if (refusal) {
       const message = `LASTSEEN_BROKER_URL: ${where} refused the monitor's login as ${decodeURIComponent(url.username) || '(no user)'}: ${refusal} (CONNACK ${err.code})`;
@@ -139,7 +177,9 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
   client.on('close', () => {
     m.state.set(0);
     if (stopped) return;
-    const delay = Math.min(maxBackoff, 500 * 2 ** failures++);
+    // Refused for its protocol version only: again at once, as 3.1.1.
+    const delay = retryNow ? 0 : Math.min(maxBackoff, 500 * 2 ** failures++);
+    retryNow = false;
     m.reconnects.inc();
     log.warn({ broker: where, retryInMs: delay }, 'not connected to the broker; retrying');
     retry = setTimeout(() => {
@@ -161,12 +201,25 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
       if (qos !== 1 || messageId === undefined) return;
       // A PUBACK belongs to its connection: on a new one the id may name another message.
       if (client.stream !== stream || !client.connected) return;
-      (client as unknown as { _sendPacket(p: object): void })._sendPacket({ cmd: 'puback', messageId, reasonCode });
+      // MQTT 3.1.1 has no reason codes in a PUBACK.
+      (client as unknown as { _sendPacket(p: object): void })._sendPacket(
+        v311 ? { cmd: 'puback', messageId } : { cmd: 'puback', messageId, reasonCode },
+      );
     };
     receive(p.topic, p.payload as Buffer, ack);
   });
 
   const receive = (topic: string, payload: Buffer, ack: (reasonCode?: number) => void) => {
+    if (topic.startsWith('$SYS/')) {
+      const p = presenceConnection(topic, payload, clock.now());
+      if (!p) {
+        m.refused.inc({ reason: 'bad_presence' });
+        log.warn({ topic }, 'presence event rejected: not an EMQX-shaped connected/disconnected message');
+        return ack(PAYLOAD_FORMAT_INVALID);
+      }
+      liveness.connection(p.deviceId, p.connection, p.at, p.reason);
+      return ack();
+    }
     const msg = deviceMessage(topic);
     if (!msg) {
       m.refused.inc({ reason: 'topic' });
@@ -248,7 +301,7 @@ function brokerMetrics(registry: PromRegistry) {
     }),
     refused: new Counter({
       name: 'lastseen_broker_messages_refused_total',
-      help: 'Messages from the external broker refused before ingest, by reason (topic, bad_status); heartbeats are counted in lastseen_heartbeats_rejected_total',
+      help: 'Messages from the external broker refused before ingest, by reason (topic, bad_status, bad_presence); heartbeats are counted in lastseen_heartbeats_rejected_total',
       labelNames: ['reason'],
       registers: [registry],
     }),

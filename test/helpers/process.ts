@@ -46,7 +46,7 @@ export function spawnLastseen(args: string[], env: Record<string, string>, timeo
       out += chunk.toString();
       // Up when the banner (ports, admin token) has been printed, whatever the log level.
       if (!out.includes('  data dir:')) return;
-      const http = /map and API:\s+https?:\/\/[^:]+:(\d+)/.exec(out);
+      const http = /(?:map and API|health):\s+https?:\/\/[^:]+:(\d+)/.exec(out);
       const mqtt = /MQTT:\s+mqtt:\/\/[^:]+:(\d+)/.exec(out);
       if (!http) return;
       clearTimeout(timer);
