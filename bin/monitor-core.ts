@@ -21,6 +21,7 @@ import { createLogger, type Logger } from '../monitor/logger.ts';
 import { createMetrics, type Metrics } from '../monitor/metrics.ts';
 import { AuditLog } from '../monitor/registry/audit.ts';
 import { Registry } from '../monitor/registry/registry.ts';
+import { PostgresRegistry } from '../monitor/registry/postgres/pg-registry.ts';
 import { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import { recordEvents } from '../monitor/store/event-recorder.ts';
@@ -133,8 +134,18 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     },
     stop: (db) => db.close(),
   });
+  // With LASTSEEN_REGISTRY=postgres://… the file's registry tables are a replica of PostgreSQL.
+  const registryUrl = config.registryUrl;
+  const postgres = registryUrl
+    ? await f.add({
+        name: 'registry in PostgreSQL',
+        start: () => PostgresRegistry.open(registryUrl, db, { log, now: () => clock.now() }),
+        stop: (p) => p.close(),
+      })
+    : null;
   const registry = new Registry(db, () => clock.now());
   const audit = new AuditLog(db, () => clock.now());
+  if (postgres) await postgres.attach(registry);
   const sessions = new SessionStore(db, () => clock.now(), opts.sessionLimits, registry.credentialChanges);
   // Registered and written only once the ports are bound (last feature), so a failed start leaves
   // no admin key behind.
@@ -143,6 +154,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const bus = new EventBus(log);
   const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customerBySlot);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
+  postgres?.countInto(metrics.registry);
   // A full disk degrades /healthz and holds PUBACKs; it does not stop the process.
   const disk = new DiskHealth(log, metrics.registry);
   const store = await f.add({
@@ -293,6 +305,13 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     for (const [id, offlineAfter, interval] of registry.timingsOf(customerId))
       liveness.configure(id, { offlineAfter, interval, customerOfflineAfter });
   };
+  // Devices and customers another instance wrote reach this one through the registry's feed.
+  registry.onApplied((c) => {
+    if (c.table === 'devices' && c.row) {
+      const d = registry.getDevice(String(c.key));
+      if (d) track(d);
+    } else if (c.table === 'customers' && c.row) retimeCustomer(String(c.key));
+  });
   // Silences and the case log match devices by their last network and cell, as alerts do.
   const silenceSubject = (id: string) => {
     const d = registry.getDevice(id);
@@ -421,7 +440,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     },
   });
   if (network) await f.add({ name: 'RADIUS accounting', start: () => network.start(), stop: () => network.stop() });
-  registry.keys.ensureAdmin(admin.token);
+  await registry.commit(() => registry.keys.ensureAdmin(admin.token));
   admin.persist();
   log.info({ ...mqtt.health(), httpPort, host: config.host, store: store.name, devices: liveness.size }, 'lastseen is up');
 

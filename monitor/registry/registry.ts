@@ -204,6 +204,17 @@ export class Registry {
       }
     })();
     let failure: unknown = null;
+    if (announce) {
+      for (const c of changes) {
+        for (const l of this.appliedListeners) {
+          try {
+            l(c);
+          } catch (err) {
+            failure ??= err;
+          }
+        }
+      }
+    }
     for (const a of announcements) {
       try {
         this.credentialChanges.emit(a);
@@ -212,6 +223,17 @@ export class Registry {
       }
     }
     if (failure) throw failure;
+  }
+
+  private appliedListeners = new Set<(c: RowChange) => void>();
+
+  /**
+   * Hear every row applied after it committed, whichever process wrote it (PostgreSQL registry):
+   * how a monitor starts tracking a device another instance created, or re-times a customer's.
+   */
+  onApplied(listener: (c: RowChange) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
   }
 
   /** Remove a device's in-memory part (its slot stays in the shared ids, marked not ours). */

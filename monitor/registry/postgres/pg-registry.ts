@@ -22,7 +22,6 @@ const POLL_MS = 2_000;
 export interface PostgresRegistryOptions {
   log: Logger;
   now?: () => number;
-  metrics?: PromRegistry;
   /** How long a write waits for a connection before it answers 503. */
   connectTimeoutMs?: number;
 }
@@ -58,6 +57,7 @@ export class PostgresRegistry implements Committer {
   private listener: pg.Client | null = null;
   private poll: NodeJS.Timeout | null = null;
   private closed = false;
+  private shipping = false;
   private up: Gauge;
   private refused: Counter;
   private applied: Counter;
@@ -70,19 +70,23 @@ export class PostgresRegistry implements Committer {
     private opts: PostgresRegistryOptions,
   ) {
     this.now = opts.now ?? Date.now;
-    const registers = opts.metrics ? [opts.metrics] : [];
-    this.up = new Gauge({ name: 'lastseen_registry_postgres_up', help: '1 while the PostgreSQL registry answers', registers });
+    this.up = new Gauge({ name: 'lastseen_registry_postgres_up', help: '1 while the PostgreSQL registry answers', registers: [] });
     this.refused = new Counter({
       name: 'lastseen_registry_writes_refused_total',
       help: 'Registry writes answered 503 because PostgreSQL was unreachable',
-      registers,
+      registers: [],
     });
     this.applied = new Counter({
       name: 'lastseen_registry_changes_applied_total',
-      help: 'Change-feed entries applied to this instance’s replica',
-      registers,
+      help: 'Change-feed entries from other instances applied to this replica',
+      registers: [],
     });
     pool.on('error', (err) => this.down(err));
+  }
+
+  /** Show this registry's figures on /metrics. */
+  countInto(metrics: PromRegistry): void {
+    for (const m of [this.up, this.refused, this.applied]) metrics.registerMetric(m);
   }
 
   /**
@@ -161,7 +165,7 @@ export class PostgresRegistry implements Committer {
         }
       }
       await client.query('COMMIT');
-      this.capture = new RowCapture(this.db);
+      this.capture = new RowCapture(this.db, () => queueMicrotask(() => this.shipStrays()));
       this.capture.within('apply', () => registry.applyRows(changes, false));
       this.lastSeq = seq;
     } finally {
@@ -170,7 +174,10 @@ export class PostgresRegistry implements Committer {
     registry.commitThrough(this);
     this.opts.log.info({ registry: redactedUrl(this.url), seq: this.lastSeq }, 'registry replica loaded from PostgreSQL');
     await this.listen();
-    this.poll = setInterval(() => void this.follow().catch(() => {}), POLL_MS);
+    this.poll = setInterval(() => {
+      void this.follow().catch(() => {});
+      this.shipStrays();
+    }, POLL_MS);
     this.poll.unref();
   }
 
@@ -193,24 +200,33 @@ export class PostgresRegistry implements Committer {
       }
       let broken: Error | undefined;
       let sentCommit = false;
+      let strays: CapturedRow[] = [];
+      let shipped = false;
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
         await this.catchUp(client);
         const { result, rows, secrets } = this.plan(registry, fn);
         const changes = netChanges(rows);
-        const strays = this.takeStrays();
+        strays = this.capture!.strays;
+        this.capture!.strays = [];
         if (changes.length === 0 && strays.length === 0) {
           await client.query('ROLLBACK');
           secrets();
           return result;
         }
-        const all = [...changes, ...strays];
+        const all = [...changes, ...strays.map((r): RowChange => ({ table: r.table, key: null, row: r.after }))];
         for (const c of all) await writeRow(client, c);
         const seq = await appendChange(client, all, this.now());
         sentCommit = true;
         await client.query('COMMIT');
-        this.capture!.within('apply', () => registry.applyRows(all.map(feedEntry), true));
+        shipped = true;
+        this.capture!.within('apply', () => {
+          // The strays are in the local file already, written outside a commit: replaced by
+          // their committed copies, so the replica holds each entry once.
+          for (const r of strays) this.db.prepare('DELETE FROM audit_log WHERE rowid = ?').run(r.after!._rowid);
+          registry.applyRows(all.map(feedEntry), true);
+        });
         this.lastSeq = seq;
         this.up.set(1);
         secrets();
@@ -232,9 +248,22 @@ export class PostgresRegistry implements Committer {
         await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
+        // Not committed: kept for the next try (a committed-or-not COMMIT may ship them twice).
+        if (!shipped && strays.length) this.capture!.strays.unshift(...strays);
         client.release(broken);
       }
     });
+  }
+
+  /** Ship audit entries written outside a commit (./row-capture.ts) in a commit of their own. */
+  private shipStrays(): void {
+    if (this.closed || this.shipping || !this.capture?.strays.length) return;
+    this.shipping = true;
+    this.commit(() => undefined)
+      .catch(() => {}) // kept for the next pass; `down` has logged why
+      .finally(() => {
+        this.shipping = false;
+      });
   }
 
   /**
@@ -282,17 +311,6 @@ export class PostgresRegistry implements Committer {
         for (const f of issued) f();
       },
     };
-  }
-
-  private takeStrays(): RowChange[] {
-    const s = this.capture!.strays;
-    if (s.length === 0) return [];
-    this.capture!.strays = [];
-    // Already in the local file (written outside a commit): shipped, not applied again.
-    this.db.transaction(() => {
-      for (const r of s) this.db.prepare('DELETE FROM audit_log WHERE rowid = ?').run(r.after!._rowid);
-    })();
-    return s.map((r) => ({ table: r.table, key: null, row: r.after }));
   }
 
   /** Apply every feed entry after the last one applied (inside a transaction that holds the write lock, or alone). */

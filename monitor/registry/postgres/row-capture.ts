@@ -20,15 +20,17 @@ export interface CapturedRow {
  *   apply     let through (rows from PostgreSQL, an undo)      let through
  *   refuse    throws: it would not reach PostgreSQL            recorded as a stray, shipped after
  *
- * Audit entries written outside a commit (by parts that record after the fact) are not lost:
- * they are kept and shipped to PostgreSQL by the registry's next commit or feed pass.
+ * Audit entries written outside a commit (by parts that record after the fact: sign-in, letters,
+ * alert notes) stay in the local file and are shipped to PostgreSQL in a commit of their own at
+ * once, or, while PostgreSQL is away, once it is back (kept in memory meanwhile).
  */
 export class RowCapture {
   mode: 'plan' | 'apply' | 'refuse' = 'refuse';
   planned: CapturedRow[] = [];
   strays: CapturedRow[] = [];
 
-  constructor(db: Database) {
+  /** @param onStray called when an audit entry was written outside a commit, to ship it soon. */
+  constructor(db: Database, onStray: () => void = () => {}) {
     const rows = new RowWriter(db);
     db.function('lastseen_registry_row', { varargs: true, deterministic: false }, (...args: unknown[]) => {
       const [table, before, after] = args as [RegistryTable, string | null, string | null];
@@ -39,6 +41,7 @@ export class RowCapture {
           throw new Error(`a write to ${table} outside Registry.commit: with a PostgreSQL registry it would reach this instance only`);
         }
         this.strays.push(c);
+        onStray();
       }
       return null;
     });
