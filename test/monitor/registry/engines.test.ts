@@ -309,6 +309,36 @@ describe('registry on postgres only', () => {
     }
   });
 
+  it('an audit entry recorded outside a commit is shipped to PostgreSQL, not kept on one replica', async () => {
+    const e = await openEngine('postgres');
+    try {
+      e.audit.record({ role: 'agent', username: 'alice' }, 'session.open', 'alice');
+      const other = await e.reopen();
+      const seen = async () => {
+        const db = (other as unknown as { db: Database.Database }).db;
+        return (db.prepare("SELECT count(*) FROM audit_log WHERE action = 'session.open'").pluck().get() as number) === 1;
+      };
+      const t0 = Date.now();
+      while (!(await seen())) {
+        if (Date.now() - t0 > 5_000) throw new Error('the stray audit entry did not reach the other replica in 5 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Held once locally too: the shipped copy replaced the local one.
+      expect(e.audit.list({ limit: 10 }).filter((x) => x.action === 'session.open')).toHaveLength(1);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('never shows the connection string’s password in its errors', async () => {
+    const db = new Database(':memory:');
+    const bad = `postgres://lastseen:very-secret-pw@127.0.0.1:${pgServer.port + 1}/nothing`;
+    const err = await PostgresRegistry.open(bad, db, { log: silentLogger, connectTimeoutMs: 1_000 }).catch((x: Error) => x);
+    expect(String((err as Error).message)).toMatch(/postgres:\/\/lastseen:\*\*\*@127\.0\.0\.1/);
+    expect(String((err as Error).message)).not.toContain('very-secret-pw');
+    db.close();
+  });
+
   it('refuses a data directory that holds an embedded registry', async () => {
     const db = new Database(':memory:');
     const r = new Registry(db, now);
