@@ -162,12 +162,15 @@ export class Registry {
   /**
    * Run a write (one or more of this class's write methods, and the audit entries that go with
    * them) and resolve once it is durable: answer the caller only after this resolves. Embedded,
-   * one SQLite transaction; on PostgreSQL, one PostgreSQL transaction (./postgres/pg-registry.ts),
+   * the methods' own SQLite transactions; on PostgreSQL, one PostgreSQL transaction (./postgres/pg-registry.ts),
    * rejected with a 503 RegistryError while PostgreSQL is unreachable.
    */
   async commit<T>(fn: () => T): Promise<T> {
     if (this.committer) return this.committer.commit(fn);
-    return this.db.transaction(fn)();
+    // Embedded: each write method commits its own transaction and updates memory only after
+    // that commit. One outer transaction would move the commit after those updates: a COMMIT
+    // that fails (a full disk) would leave memory holding rows the file does not.
+    return fn();
   }
 
   /** Make `c` the place writes are committed (the PostgreSQL registry, at start-up). */
