@@ -22,6 +22,7 @@ import { createLogger, type Logger } from '../monitor/logger.ts';
 import { createMetrics, type Metrics } from '../monitor/metrics.ts';
 import { AuditLog } from '../monitor/registry/audit.ts';
 import { Registry } from '../monitor/registry/registry.ts';
+import { PostgresRegistry } from '../monitor/registry/postgres/pg-registry.ts';
 import { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RateLimiter } from '../monitor/security/rate-limiter.ts';
 import { recordEvents } from '../monitor/store/event-recorder.ts';
@@ -135,8 +136,18 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     },
     stop: (db) => db.close(),
   });
+  // With LASTSEEN_REGISTRY=postgres://… the file's registry tables are a replica of PostgreSQL.
+  const registryUrl = config.registryUrl;
+  const postgres = registryUrl
+    ? await f.add({
+        name: 'registry in PostgreSQL',
+        start: () => PostgresRegistry.open(registryUrl, db, { log, now: () => clock.now() }),
+        stop: (p) => p.close(),
+      })
+    : null;
   const registry = new Registry(db, () => clock.now());
   const audit = new AuditLog(db, () => clock.now());
+  if (postgres) await postgres.attach(registry);
   const sessions = new SessionStore(db, () => clock.now(), opts.sessionLimits, registry.credentialChanges);
   // Registered and written only once the ports are bound (last feature), so a failed start leaves
   // no admin key behind.
@@ -145,6 +156,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const bus = new EventBus(log);
   const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customerBySlot);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
+  postgres?.countInto(metrics.registry);
   // A full disk degrades /healthz and holds PUBACKs; it does not stop the process.
   const disk = new DiskHealth(log, metrics.registry);
   const store = await f.add({
@@ -313,6 +325,13 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     for (const [id, offlineAfter, interval] of registry.timingsOf(customerId))
       liveness.configure(id, { offlineAfter, interval, customerOfflineAfter });
   };
+  // Devices and customers another instance wrote reach this one through the registry's feed.
+  registry.onApplied((c) => {
+    if (c.table === 'devices' && c.row) {
+      const d = registry.getDevice(String(c.key));
+      if (d) track(d);
+    } else if (c.table === 'customers' && c.row) retimeCustomer(String(c.key));
+  });
   // Silences and the case log match devices by their last network and cell, as alerts do.
   const silenceSubject = (id: string) => {
     const d = registry.getDevice(id);
@@ -457,7 +476,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   });
   if (network) await f.add({ name: 'network sessions', start: () => network.start(), stop: () => network.stop() });
   if (simPlatform?.poller) await f.add({ name: 'SIM platform poller', start: () => simPlatform.start(), stop: () => simPlatform.stop() });
-  registry.keys.ensureAdmin(admin.token);
+  await registry.commit(() => registry.keys.ensureAdmin(admin.token));
   admin.persist();
   log.info({ ...mqtt.health(), httpPort, host: config.host, store: store.name, devices: liveness.size }, 'lastseen is up');
 

@@ -48,6 +48,12 @@ export interface Config {
    * and opens no MQTT listener (`lastseen monitor`); null = no external broker.
    */
   brokerUrl: string | null;
+  /**
+   * `postgres://USER:PASS@host:port/db`: customers, devices, keys, users and the audit log live
+   * in PostgreSQL, each process holding a replica (monitor/registry/postgres/); null = the
+   * embedded SQLite registry in the data directory.
+   */
+  registryUrl: string | null;
   /** Who authenticates devices at the external broker: lastseen keeping Mosquitto's dynamic security in sync, or the operator. */
   brokerAuth: BrokerAuth;
   /** The monitor's MQTT client id at the external broker: fixed, so its persistent session survives restarts. */
@@ -179,6 +185,13 @@ const envSchema = z.object({
       if (problem) ctx.addIssue({ code: 'custom', message: `LASTSEEN_BROKER_URL ${problem}` });
     })
     .optional(),
+  // The value is never echoed in the message: it carries the database password.
+  LASTSEEN_REGISTRY: z
+    .string()
+    .refine((s) => s === 'sqlite' || /^postgres(ql)?:\/\/[^/]/.test(s), {
+      message: 'LASTSEEN_REGISTRY must be "sqlite" or a "postgres://user:password@host:port/database" URL',
+    })
+    .optional(),
   LASTSEEN_BROKER_AUTH: z.enum(BROKER_AUTH, { error: `LASTSEEN_BROKER_AUTH must be one of ${BROKER_AUTH.join(', ')}` }).default('none'),
   LASTSEEN_BROKER_CLIENT_ID: z
     .string()
@@ -278,6 +291,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     silenceMaxDevices: e.LASTSEEN_SILENCE_MAX_DEVICES,
     webhookAllow: parseWebhookAllow(e.LASTSEEN_WEBHOOK_ALLOW),
     brokerUrl: e.LASTSEEN_BROKER_URL ?? null,
+    registryUrl: e.LASTSEEN_REGISTRY && e.LASTSEEN_REGISTRY !== 'sqlite' ? e.LASTSEEN_REGISTRY : null,
     brokerAuth: e.LASTSEEN_BROKER_AUTH,
     brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
     monitorToken: e.LASTSEEN_MONITOR_TOKEN ?? null,

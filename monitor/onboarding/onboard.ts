@@ -23,9 +23,10 @@ export async function* onboard(
   track: (d: Device) => void,
 ): AsyncGenerator<OnboardingOutcome> {
   let batch: OnboardingInput[] = [];
-  const flush = function* (): Generator<OnboardingOutcome> {
+  const flush = async function* (): AsyncGenerator<OnboardingOutcome> {
     const valid = batch.filter((r): r is Extract<OnboardingInput, { ok: true }> => r.ok);
-    const created = registry.createDevices(valid.map((r) => r.device));
+    // Durable before any outcome is told (with PostgreSQL: committed there).
+    const created = await registry.commit(() => registry.createDevices(valid.map((r) => r.device)));
     let i = 0;
     for (const r of batch) {
       if (!r.ok) {

@@ -22,6 +22,20 @@ export type CredentialListener = (change: CredentialChange) => void;
 /** The registry's announcements: a listener set. */
 export class CredentialChanges {
   private listeners = new Set<CredentialListener>();
+  private muted = 0;
+
+  /**
+   * Run `fn` with announcements dropped: a PostgreSQL write is first planned on the replica and
+   * undone (./postgres/pg-registry.ts); what it ends is announced from its rows once committed.
+   */
+  muteWhile<T>(fn: () => T): T {
+    this.muted++;
+    try {
+      return fn();
+    } finally {
+      this.muted--;
+    }
+  }
 
   /** Listen; returns the function that stops listening. */
   on(listener: CredentialListener): () => void {
@@ -35,6 +49,7 @@ export class CredentialChanges {
    * than reporting success while a session may still be open.
    */
   emit(change: CredentialChange): void {
+    if (this.muted > 0) return;
     const errors: unknown[] = [];
     for (const l of this.listeners) {
       try {

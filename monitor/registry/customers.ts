@@ -104,6 +104,15 @@ export class Customers {
     this.customers.delete(id);
   }
 
+  /** Hold a customer row another process wrote (the PostgreSQL change feed); SQLite is written by the caller. */
+  put(c: Customer): void {
+    this.customers.set(c.id, c);
+  }
+
+  drop(id: string): void {
+    this.customers.delete(id);
+  }
+
   /** Customers whose parent is `id`. */
   childrenOf(id: string): string[] {
     return [...this.customers.values()].filter((c) => c.parentId === id).map((c) => c.id);

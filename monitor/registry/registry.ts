@@ -13,9 +13,12 @@ import { CustomerColumn } from '../columns/customer-column.ts';
 import { mergeCustom } from './custom-fields.ts';
 import { Customers, type NewCustomer } from './customers.ts';
 import { iccidHash, NO_ICCID, NOT_REGISTERED } from './iccid-hash.ts';
-import { deviceFromRow, type DeviceRow } from './rows.ts';
+import { customerFromRow, deviceFromRow, type CustomerRow, type DeviceRow } from './rows.ts';
 import { doubled, grown } from '../columns/capacity.ts';
 import type { SecretKeeper } from './secret-keeper.ts';
+import { RowWriter, type RowChange } from './row-changes.ts';
+import { announcementsOf } from './row-announcements.ts';
+import type { CredentialChange } from './credential-changes.ts';
 
 export { RegistryError } from './errors.ts';
 export type { NewCustomer } from './customers.ts';
@@ -52,6 +55,15 @@ export type DevicePatch = Partial<
 export type CreateResult =
   | { ok: true; device: Device; token: string }
   | { ok: false; status: 409 | 422; error: string; conflict?: 'device' | 'iccid' };
+
+/**
+ * Where writes are made durable. The embedded registry commits to its own SQLite file; with
+ * LASTSEEN_REGISTRY=postgres://… it is ./postgres/pg-registry.ts, which commits to PostgreSQL
+ * first and applies the rows to this replica after.
+ */
+export interface Committer {
+  commit<T>(fn: () => T): Promise<T>;
+}
 
 export type DeviceAuth = { ok: true; device: Device } | { ok: false; reason: 'unknown_device' | 'bad_token' | 'sim_blocked' };
 
@@ -133,8 +145,106 @@ export class Registry {
     this.customerTable = new Customers(db, now);
     this.keys = new ApiKeys(db, now, (id) => this.customerTable.has(id), this.credentialChanges);
     this.states = new DeviceStates(db);
-    this.users = new Users(db, now, (id) => this.customerTable.has(id), this.credentialChanges);
+    this.users = new Users(
+      db,
+      now,
+      (id) => this.customerTable.has(id),
+      this.credentialChanges,
+      (fn) => this.commit(fn),
+    );
+    this.rows = new RowWriter(db);
     this.load();
+  }
+
+  private rows: RowWriter;
+  private committer: Committer | null = null;
+
+  /**
+   * Run a write (one or more of this class's write methods, and the audit entries that go with
+   * them) and resolve once it is durable: answer the caller only after this resolves. Embedded,
+   * the methods' own SQLite transactions; on PostgreSQL, one PostgreSQL transaction (./postgres/pg-registry.ts),
+   * rejected with a 503 RegistryError while PostgreSQL is unreachable.
+   */
+  async commit<T>(fn: () => T): Promise<T> {
+    if (this.committer) return this.committer.commit(fn);
+    // Embedded: each write method commits its own transaction and updates memory only after
+    // that commit. One outer transaction would move the commit after those updates: a COMMIT
+    // that fails (a full disk) would leave memory holding rows the file does not.
+    return fn();
+  }
+
+  /** Make `c` the place writes are committed (the PostgreSQL registry, at start-up). */
+  commitThrough(c: Committer): void {
+    this.committer = c;
+  }
+
+  /** Who currently holds issued secrets (swapped for a recorder while a PostgreSQL write is planned). */
+  get secretKeeperNow(): SecretKeeper | undefined {
+    return this.secretKeeper;
+  }
+
+  /**
+   * Apply rows a write left, to SQLite and to what is held in memory (slots, customers, names),
+   * and, with `announce`, tell the credential listeners what they end (./row-announcements.ts).
+   * How a replica follows PostgreSQL: the change feed, the start-up copy, and its own writes
+   * after they commit.
+   */
+  applyRows(changes: RowChange[], announce: boolean): void {
+    const announcements: CredentialChange[] = [];
+    this.db.transaction(() => {
+      for (const c of changes) {
+        const before = this.rows.apply(c);
+        if (c.table === 'customers') {
+          if (c.row) this.customerTable.put(customerFromRow(c.row as unknown as CustomerRow));
+          else this.customerTable.drop(String(c.key));
+        } else if (c.table === 'devices') {
+          const id = String(c.key);
+          this.names.delete(id);
+          if (c.row) this.remember(id, String(c.row.customer_id), (c.row.iccid as string | null) ?? null);
+          else this.forget(id);
+        }
+        if (announce) announcements.push(...announcementsOf(c.table, before, c.row));
+      }
+    })();
+    let failure: unknown = null;
+    if (announce) {
+      for (const c of changes) {
+        for (const l of this.appliedListeners) {
+          try {
+            l(c);
+          } catch (err) {
+            failure ??= err;
+          }
+        }
+      }
+    }
+    for (const a of announcements) {
+      try {
+        this.credentialChanges.emit(a);
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure) throw failure;
+  }
+
+  private appliedListeners = new Set<(c: RowChange) => void>();
+
+  /**
+   * Hear every row applied after it committed, whichever process wrote it (PostgreSQL registry):
+   * how a monitor starts tracking a device another instance created, or re-times a customer's.
+   */
+  onApplied(listener: (c: RowChange) => void): () => void {
+    this.appliedListeners.add(listener);
+    return () => this.appliedListeners.delete(listener);
+  }
+
+  /** Remove a device's in-memory part (its slot stays in the shared ids, marked not ours). */
+  private forget(id: string): void {
+    const slot = this.slotOf(id);
+    if (slot < 0) return;
+    this.iccidHash[slot] = NOT_REGISTERED;
+    this.deviceTotal--;
   }
 
   /** Hand every device token and customer key issued from now on to `keeper` as well. */

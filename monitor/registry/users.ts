@@ -76,6 +76,8 @@ export class Users {
     private now: () => number,
     private customerExists: (id: string) => boolean,
     private changes?: CredentialChanges,
+    /** Makes the insert durable (Registry.commit): the password is hashed before, outside it. */
+    private commit: <T>(fn: () => T) => Promise<T> = async (fn) => fn(),
   ) {
     db.exec(SCHEMA);
     const cols = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
@@ -115,14 +117,12 @@ export class Users {
       hash,
       createdAt: this.now(),
     };
-    try {
-      this.stmt.insert.run(row);
-    } catch (err) {
+    return this.commit(() => {
       // Two creations of one name racing past the check above while the first was hashing.
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new RegistryError(409, `username ${u.username} is taken`);
-      throw err;
-    }
-    return this.get(row.id)!;
+      if (this.stmt.byUsernameTaken.get(u.username)) throw new RegistryError(409, `username ${u.username} is taken`);
+      this.stmt.insert.run(row);
+      return this.get(row.id)!;
+    });
   }
 
   get(id: string): User | undefined {

@@ -9,6 +9,8 @@ export interface SimRegistry {
   deviceIdBySim(kind: 'iccid', value: string): string | undefined;
   getDevice(id: string): { simState: SimState } | undefined;
   updateDevice(id: string, patch: { simState: SimState }): unknown;
+  /** Resolves once the write is durable (SQLite, or PostgreSQL's commit); rejects when it cannot be. */
+  commit<T>(fn: () => T): Promise<T>;
 }
 
 /** Where session events go (the SIM session book of monitor/network/), when there is one. */
@@ -36,11 +38,13 @@ export type PlatformResult = (typeof PLATFORM_RESULTS)[number];
  *
  * A state change goes through `updateDevice`, so a SIM deactivated at the platform is
  * `sim_deactivated` in the diagnosis, refused at the broker, and in the audit log, exactly as
- * when an agent changes it. Throws only when the registry cannot write (the caller answers 503
- * so the platform retries: an event is never acknowledged and then lost).
+ * when an agent changes it. Rejects only when the registry cannot write (the caller answers 503
+ * so the platform retries: an event is never acknowledged and then lost). The same event id
+ * arriving again while the first is being applied waits for it and is a duplicate.
  */
 export class PlatformEvents {
   private seen = new Set<string>();
+  private applying = new Map<string, Promise<PlatformResult>>();
   private seenOrder: string[] = [];
   private newestStateAt = new Map<string, number>();
   private unmatched = new OncePerKey();
@@ -53,14 +57,25 @@ export class PlatformEvents {
     private log: Logger,
   ) {}
 
-  apply(e: PlatformEvent): PlatformResult {
+  async apply(e: PlatformEvent): Promise<PlatformResult> {
     if (this.seen.has(e.id)) return 'duplicate';
-    const result = this.applyOnce(e);
-    this.remember(e.id);
-    return result;
+    const running = this.applying.get(e.id);
+    if (running) {
+      await running;
+      return 'duplicate';
+    }
+    const p = this.applyOnce(e);
+    this.applying.set(e.id, p);
+    try {
+      const result = await p;
+      this.remember(e.id);
+      return result;
+    } finally {
+      this.applying.delete(e.id);
+    }
   }
 
-  private applyOnce(e: PlatformEvent): PlatformResult {
+  private async applyOnce(e: PlatformEvent): Promise<PlatformResult> {
     if (e.kind === 'other') return 'ignored';
     const deviceId = this.registry.deviceIdBySim('iccid', e.iccid);
     if (!deviceId) {
@@ -82,8 +97,10 @@ export class PlatformEvents {
     this.newestStateAt.set(deviceId, e.at);
     const before = this.registry.getDevice(deviceId)?.simState;
     if (before === simState) return 'unchanged';
-    this.registry.updateDevice(deviceId, { simState });
-    this.audit(deviceId, { simState, before, platformStatus: e.status, eventId: e.id, changedAt: new Date(e.at).toISOString() });
+    await this.registry.commit(() => {
+      this.registry.updateDevice(deviceId, { simState });
+      this.audit(deviceId, { simState, before, platformStatus: e.status, eventId: e.id, changedAt: new Date(e.at).toISOString() });
+    });
     this.log.info({ deviceId, iccid: e.iccid, simState, before }, 'SIM state changed at the SIM platform');
     return 'applied';
   }

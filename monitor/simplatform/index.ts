@@ -35,7 +35,7 @@ export function createSimPlatform(d: SimPlatformDeps) {
   const poller = d.pollUrl
     ? new SimPlatformPoller(
         controlCenterSource(d.pollUrl, () => d.clock.now()),
-        (e) => metrics.events.inc({ source: 'poll', result: events.apply(e) }),
+        async (e) => metrics.events.inc({ source: 'poll', result: await events.apply(e) }),
         d.clock,
         d.pollSeconds * 1000,
         d.log,

@@ -35,7 +35,7 @@ export class SimPlatformPoller {
 
   constructor(
     private source: SimPlatformSource,
-    private apply: (e: PlatformEvent) => unknown,
+    private apply: (e: PlatformEvent) => Promise<unknown>,
     private clock: Clock,
     private intervalMs: number,
     private log: Logger,
@@ -62,7 +62,7 @@ export class SimPlatformPoller {
     const startedAt = this.clock.now();
     try {
       const events = await this.source.changesSince(this.since);
-      for (const e of events) this.apply(e);
+      for (const e of events) await this.apply(e);
       this.since = startedAt;
       this.counted('ok');
       if (this.failing) this.log.info({ source: this.source.name }, 'SIM platform answers again');

@@ -46,8 +46,11 @@ export function customerRoutes(
     const body = parseOr(customerCreateSchema, req.body, 'customer');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
     await webhooksAllowed(destinations, body.value.channels as ChannelConfig[] | undefined);
-    const c = registry.createCustomer(body.value);
-    audit.record(req.principal, 'customer.create', c.id, { name: c.name });
+    const c = await registry.commit(() => {
+      const created = registry.createCustomer(body.value);
+      audit.record(req.principal, 'customer.create', created.id, { name: created.name });
+      return created;
+    });
     res.status(201).json(customerView(c));
   });
 
@@ -73,17 +76,23 @@ export function customerRoutes(
     const body = parseOr(customerPatchSchema, req.body, 'customer');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
     await webhooksAllowed(destinations, body.value.channels as ChannelConfig[] | undefined);
-    const c = registry.updateCustomer(req.params.id, body.value);
-    audit.record(req.principal, 'customer.update', c.id, { fields: Object.keys(body.value) });
+    const c = await registry.commit(() => {
+      const updated = registry.updateCustomer(req.params.id, body.value);
+      audit.record(req.principal, 'customer.update', updated.id, { fields: Object.keys(body.value) });
+      return updated;
+    });
     if (body.value.offlineAfter !== undefined) onTimingChange(c.id);
     res.json(customerView(c));
   });
 
   // Refused with 409 while it still has devices (../../monitor/registry/registry.ts, deleteCustomer).
-  r.delete('/customers/:id', (req, res) => {
+  r.delete('/customers/:id', async (req, res) => {
     check(req, 'customer:delete');
-    const { revokedKeys } = registry.deleteCustomer(req.params.id);
-    audit.record(req.principal, 'customer.delete', req.params.id, { revokedKeys });
+    const { revokedKeys } = await registry.commit(() => {
+      const deleted = registry.deleteCustomer(req.params.id);
+      audit.record(req.principal, 'customer.delete', req.params.id, { revokedKeys: deleted.revokedKeys });
+      return deleted;
+    });
     res.json({ id: req.params.id, deleted: true, revokedKeys });
   });
 

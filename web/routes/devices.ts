@@ -34,14 +34,17 @@ export function deviceRoutes({ registry, liveness, store, track, audit, sessionO
     return d;
   };
 
-  r.post('/devices', (req, res) => {
+  r.post('/devices', async (req, res) => {
     check(req, 'device:create');
     const body = parseOr(deviceCreateSchema, req.body, 'device');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
     customFieldsFit(body.value.custom ?? {});
-    const { device, token } = registry.createDevice(body.value as Parameters<Registry['createDevice']>[0]);
+    const { device, token } = await registry.commit(() => {
+      const created = registry.createDevice(body.value as Parameters<Registry['createDevice']>[0]);
+      audit.record(req.principal, 'device.create', created.device.id, { customerId: created.device.customerId });
+      return created;
+    });
     track(device);
-    audit.record(req.principal, 'device.create', device.id, { customerId: device.customerId });
     res.status(201).json({ ...deviceView(device, liveness), token });
   });
 
@@ -65,7 +68,7 @@ export function deviceRoutes({ registry, liveness, store, track, audit, sessionO
     res.json(sessionOf ? { ...deviceView(d, liveness), session: sessionOf(d.id) } : deviceView(d, liveness));
   });
 
-  r.patch('/devices/:id', (req, res) => {
+  r.patch('/devices/:id', async (req, res) => {
     // Scope before validation: a foreign or missing id is the same 404 whatever the body.
     const current = visible(req, req.params.id, 'device:update');
     const forbidden = forbiddenDeviceFields(req.principal!, req.body, Object.keys(devicePatchSchema.shape));
@@ -79,26 +82,34 @@ export function deviceRoutes({ registry, liveness, store, track, audit, sessionO
     const body = parseOr(devicePatchSchema, req.body, 'device');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
     if (body.value.custom) customFieldsFit(mergeCustom(current.custom, body.value.custom));
-    const d = registry.updateDevice(req.params.id, body.value as Parameters<Registry['updateDevice']>[1]);
+    const d = await registry.commit(() => {
+      const updated = registry.updateDevice(req.params.id, body.value as Parameters<Registry['updateDevice']>[1]);
+      audit.record(req.principal, 'device.update', updated.id, body.value as Record<string, unknown>);
+      return updated;
+    });
     track(d);
-    audit.record(req.principal, 'device.update', d.id, body.value as Record<string, unknown>);
     res.json(deviceView(d, liveness));
   });
 
-  r.post('/devices/:id/token', (req, res) => {
+  r.post('/devices/:id/token', async (req, res) => {
     const d = visible(req, req.params.id, 'device:read');
     check(req, 'device:credentials');
     // The registry announces it; the device's open sessions are closed (bin/start.ts).
-    const token = registry.rotateDeviceToken(d.id)!;
-    audit.record(req.principal, 'device.token.rotate', d.id);
+    const token = await registry.commit(() => {
+      const t = registry.rotateDeviceToken(d.id)!;
+      audit.record(req.principal, 'device.token.rotate', d.id);
+      return t;
+    });
     res.json({ id: d.id, token });
   });
 
-  r.post('/devices/:id/revoke', (req, res) => {
+  r.post('/devices/:id/revoke', async (req, res) => {
     const d = visible(req, req.params.id, 'device:read');
     check(req, 'device:credentials');
-    registry.rotateDeviceToken(d.id, true);
-    audit.record(req.principal, 'device.token.revoke', d.id);
+    await registry.commit(() => {
+      registry.rotateDeviceToken(d.id, true);
+      audit.record(req.principal, 'device.token.revoke', d.id);
+    });
     res.json({ id: d.id, revoked: true });
   });
 

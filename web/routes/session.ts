@@ -125,9 +125,9 @@ export function sessionRoutes(deps: SessionRouteDeps): Router {
     }
     let user;
     try {
-      user = registry.users.signedOnExternally(identity);
+      user = await registry.commit(() => registry.users.signedOnExternally(identity));
     } catch (err) {
-      if (err instanceof RegistryError) throw refused(err.message, 'oidc_username_taken');
+      if (err instanceof RegistryError && err.status === 409) throw refused(err.message, 'oidc_username_taken');
       throw err;
     }
     signedIn(req, res, { role: user.role, username: user.username, userId: user.id }, 'oidc');

@@ -25,7 +25,7 @@ export function simPlatformRoutes(platform: SimPlatform & { pushSecret: string }
   const r = Router();
   const toldBadSignature = new OncePerKey(10_000);
   const count = (result: string) => platform.metrics.events.inc({ source: 'push', result });
-  r.post('/sim-platform/events', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 }), (req, res) => {
+  r.post('/sim-platform/events', express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 }), async (req, res) => {
     if (!req.is('application/x-www-form-urlencoded')) {
       count('malformed');
       res.status(415).json({
@@ -62,7 +62,7 @@ export function simPlatformRoutes(platform: SimPlatform & { pushSecret: string }
     }
     let result: string;
     try {
-      result = platform.events.apply(event);
+      result = await platform.events.apply(event);
     } catch (err) {
       count('unavailable');
       log.error({ err, eventId: event.id }, 'SIM platform event not applied; the platform is asked to retry');

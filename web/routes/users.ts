@@ -20,17 +20,22 @@ export function userRoutes(registry: Registry, audit: AuditLog) {
     const body = parseOr(userCreateSchema, req.body, 'user');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
     const u = await registry.users.create(body.value);
-    audit.record(req.principal, 'user.create', u.username, { id: u.id, role: u.role, customerId: u.customerId });
+    await registry.commit(() =>
+      audit.record(req.principal, 'user.create', u.username, { id: u.id, role: u.role, customerId: u.customerId }),
+    );
     res.status(201).json(view(u));
   });
   r.get('/users', (req, res) => {
     check(req, 'user:manage');
     res.json({ items: registry.users.list().map(view) });
   });
-  r.delete('/users/:id', (req, res) => {
+  r.delete('/users/:id', async (req, res) => {
     check(req, 'user:manage');
-    const u = registry.users.delete(String(req.params.id));
-    audit.record(req.principal, 'user.delete', u.username, { id: u.id });
+    const u = await registry.commit(() => {
+      const deleted = registry.users.delete(String(req.params.id));
+      audit.record(req.principal, 'user.delete', deleted.username, { id: deleted.id });
+      return deleted;
+    });
     res.json({ ...view(u), deleted: true });
   });
   return r;
