@@ -17,6 +17,7 @@ import { checkHost } from '../monitor/host.ts';
 import { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
 import { Ingest } from '../monitor/ingest/ingest.ts';
 import { Snapshotter } from '../monitor/liveness/snapshotter.ts';
+import { hasSeqsAfterMark } from '../monitor/store/store.ts';
 import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { createLogger, type Logger } from '../monitor/logger.ts';
 import { createMetrics, type Metrics } from '../monitor/metrics.ts';
@@ -188,7 +189,14 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     }
   };
   const ingest = new Ingest({ registry, liveness, store, metrics, log, clock, accepted });
-  const snapshotter = new Snapshotter(liveness, registry, log, () => store.flush());
+  const snapshotter = new Snapshotter(
+    liveness,
+    registry,
+    log,
+    () => store.flush(),
+    1000,
+    hasSeqsAfterMark(store) ? () => store.rowMark() : null,
+  );
   const barrier = new CommitBarrier(store);
   const parts: MonitorParts = {
     config,
@@ -295,6 +303,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     name: 'liveness',
     start: () => {
       for (const [d, saved] of registry.allDevicesWithState()) liveness.track(d.id, d.customerId, timingOf(d), saved);
+      // Heartbeats stored after the last snapshot (a crash between the store's commit and the
+      // snapshot's save): their seqs are seen, so a broker's redelivery is not stored twice.
+      const mark = registry.states.rowMark();
+      if (mark !== null && hasSeqsAfterMark(store)) for (const [id, seq] of store.seqsAfter(mark)) liveness.seqStored(id, seq);
     },
     stop: () => liveness.stop(),
   });

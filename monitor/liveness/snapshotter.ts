@@ -13,11 +13,17 @@ import type { Registry } from '../registry/registry.ts';
  * saved. So a restored `lastSeq` is always of a stored heartbeat, and a heartbeat the device (or
  * a broker) delivers again after a crash is recognised as stored — never dropped unstored.
  *
- *   crash between          restored lastSeq       a redelivered heartbeat is
- *   ---------------------  ---------------------  -------------------------------------------
- *   take and commit        the previous snapshot  new if not stored: stored once
- *   commit and save        the previous snapshot  stored again (a duplicate row, never a loss)
- *   save and PUBACK        this snapshot          a duplicate: acknowledged, not stored twice
+ * With the states goes the store's row mark of the moment they were taken (../store/store.ts
+ * SeqsAfterMark): at start-up the seqs of the rows above it are replayed into the seq windows,
+ * so what the saved states do not know of, the store tells.
+ *
+ *   crash between          restored lastSeq       rows replayed            a redelivered heartbeat is
+ *   ---------------------  ---------------------  -----------------------  ----------------------------------
+ *   take and commit        the previous snapshot  above the previous mark  new if not stored: stored once
+ *   commit and save        the previous snapshot  above the previous mark  stored: a duplicate, not stored twice
+ *   save and PUBACK        this snapshot          above this mark          a duplicate: not stored twice
+ *
+ * (InfluxDB has no row order to replay: there the middle row stores it again, never loses it.)
  */
 export class Snapshotter {
   private timer: NodeJS.Timeout | null = null;
@@ -30,6 +36,8 @@ export class Snapshotter {
     /** Commits what the store holds (TimeSeriesStore.flush). */
     private commitStore: () => Promise<void>,
     private intervalMs = 1000,
+    /** The store's row mark (SeqsAfterMark.rowMark), when it has one. */
+    private rowMark: (() => number) | null = null,
   ) {}
 
   start(): void {
@@ -41,9 +49,10 @@ export class Snapshotter {
   flush(): Promise<void> {
     const next = this.running.then(async () => {
       const states = this.liveness.drainDirty();
+      const mark = this.rowMark?.() ?? null;
       try {
         await this.commitStore();
-        this.registry.states.save(states);
+        this.registry.states.save(states, mark);
       } catch (err) {
         this.log.error({ err }, 'snapshot of device states failed');
       }

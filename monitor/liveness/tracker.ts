@@ -28,6 +28,9 @@ export type { DeviceState, DeviceTimingConfig, Position, UnreliableClock } from 
 
 export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
 
+/** How long the seqs replayed at start-up are kept apart: a broker's redelivery comes within it. */
+const REPLAYED_FOR_MS = 10 * 60_000;
+
 /**
  * Liveness of every device: applies heartbeats and connection events, keeps each device's
  * single next deadline in the shared scheduler, and emits a status event on every change.
@@ -44,6 +47,9 @@ export class LivenessTracker {
   private cols: StateColumns;
   private seqs = new SeqWindows();
   private tracked = 0;
+  /** Seqs of rows stored after the last snapshot, by slot, until delivered again (seqStored). */
+  private replayed = new Map<number, Set<number>>();
+  private replayedTimer: NodeJS.Timeout | null = null;
   /** The customer's default offlineAfter (s, NaN = none), by customer number. */
   private customerOfflineAfter: number[] = [];
   private rats = new Interner();
@@ -134,6 +140,13 @@ export class LivenessTracker {
     return this.tracks(slot) ? slot : -1;
   }
 
+  private wasReplayed(slot: number, seq: number): boolean {
+    const set = this.replayed.get(slot);
+    if (!set?.delete(seq)) return false;
+    if (set.size === 0) this.replayed.delete(slot);
+    return true;
+  }
+
   /** Whether a slot of the shared ids is one of the devices tracked here. */
   private tracks(slot: number): boolean {
     return slot >= 0 && slot < this.cols.capacity && (this.cols.flags[slot] & TRACKED) !== 0;
@@ -177,6 +190,23 @@ export class LivenessTracker {
     for (let slot = 0; slot < n; slot++) if (this.cols.flags[slot] & TRACKED) yield this.stateOf(slot);
   }
 
+  /**
+   * A stored heartbeat's seq, replayed at start-up (./snapshotter.ts): from now on it is a
+   * duplicate. Kept apart from the 32-seq window as well, because a broker may redeliver more
+   * than 32 of one device's heartbeats after a crash (its whole unacknowledged queue), and the
+   * window would take the oldest of them for a counter that restarted. Each is forgotten once
+   * delivered again, and all of them after REPLAYED_FOR_MS: only a redelivery comes that late.
+   */
+  seqStored(id: string, seq: number): void {
+    const slot = this.ids.slotOf(id);
+    if (!this.tracks(slot)) return;
+    this.seqs.seen(slot, seq);
+    let set = this.replayed.get(slot);
+    if (!set) this.replayed.set(slot, (set = new Set()));
+    set.add(seq);
+    this.replayedTimer ??= setTimeout(() => this.replayed.clear(), REPLAYED_FOR_MS).unref();
+  }
+
   /** Apply a valid heartbeat received at `receivedAt` (server time decides liveness). */
   heartbeat(id: string, hb: Heartbeat, receivedAt: number): HeartbeatOutcome {
     return this.heartbeatAt(this.ids.slotOf(id), id, hb, receivedAt);
@@ -190,6 +220,7 @@ export class LivenessTracker {
     const c = this.cols;
     if (!this.tracks(slot)) return 'unknown_device';
     if (hb.seq !== undefined) {
+      if (this.replayed.size > 0 && this.wasReplayed(slot, hb.seq)) return 'duplicate';
       if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
     }
     // History's clock for the last known state: the device's ts when plausible, else receipt.

@@ -19,6 +19,23 @@ export interface HistoryQuery {
 }
 
 /**
+ * A store that can say which heartbeats it holds beyond a mark (the SQLite store: row ids in
+ * insertion order). After a crash, the seqs of rows stored after the last liveness snapshot are
+ * replayed into the seq windows (../liveness/snapshotter.ts), so a heartbeat a broker delivers
+ * again because its PUBACK never went out is known as stored, and is not stored twice.
+ */
+export interface SeqsAfterMark {
+  /** The newest row inserted so far: every row at or below it was written before this call. */
+  rowMark(): number;
+  /** Device id and seq of each row above `mark` that has a seq, in insertion order. */
+  seqsAfter(mark: number): Iterable<[string, number]>;
+}
+
+export function hasSeqsAfterMark(s: object): s is SeqsAfterMark {
+  return typeof (s as Partial<SeqsAfterMark>).seqsAfter === 'function' && typeof (s as Partial<SeqsAfterMark>).rowMark === 'function';
+}
+
+/**
  * The narrow interface every time-series backend implements (SQLite now, InfluxDB later).
  * Writes are fire-and-forget into a batch; `flush` commits what is buffered. Reads return
  * newest first. Liveness never waits on any of this.

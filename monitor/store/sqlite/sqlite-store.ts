@@ -305,6 +305,17 @@ export class SqliteStore implements TimeSeriesStore {
    * within 5 min of each other: newest 100 in 2.0 ms). Rows after `to` are walked past, as
    * before: a range far in the past costs its device's newer rows.
    */
+  /** The newest row inserted so far (../store.ts SeqsAfterMark). */
+  rowMark(): number {
+    return this.lastId;
+  }
+
+  /** Device id and seq of each row above `mark`, in insertion order: a second or two of rows after a crash. */
+  *seqsAfter(mark: number): IterableIterator<[string, number]> {
+    const rows = this.db.prepare('SELECT device_id, seq FROM heartbeats WHERE id > ? AND seq IS NOT NULL ORDER BY id').raw();
+    yield* rows.iterate(mark) as IterableIterator<[string, number]>;
+  }
+
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
     await this.readable();
     const tolerance = DEFAULT_DEVICE_TIME_RULE.futureToleranceMs;

@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../monitor/clock.ts';
+import { EventBus } from '../../../monitor/events.ts';
+import { Snapshotter } from '../../../monitor/liveness/snapshotter.ts';
+import { LivenessTracker } from '../../../monitor/liveness/tracker.ts';
+import { silentLogger } from '../../../monitor/logger.ts';
+import { Registry } from '../../../monitor/registry/registry.ts';
+import { SqliteStore } from '../../../monitor/store/sqlite/sqlite-store.ts';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** The monitor's parts that meet at a restart, on real files: registry (states), store (rows), liveness. */
+function open(dir: string) {
+  const registry = new Registry(new Database(join(dir, 'registry.db')));
+  const store = new SqliteStore(join(dir, 'timeseries.db'), { ids: registry.ids, flushIntervalMs: 600_000 });
+  const liveness = new LivenessTracker(systemClock, new EventBus(silentLogger), registry.ids);
+  for (const [d, saved] of registry.allDevicesWithState())
+    liveness.track(d.id, d.customerId, { offlineAfter: null, interval: 60, customerOfflineAfter: null }, saved);
+  const mark = registry.states.rowMark();
+  if (mark !== null) for (const [id, seq] of store.seqsAfter(mark)) liveness.seqStored(id, seq);
+  const snapshotter = new Snapshotter(
+    liveness,
+    registry,
+    silentLogger,
+    () => store.flush(),
+    60_000,
+    () => store.rowMark(),
+  );
+  /** A heartbeat as ingest takes it: liveness decides, and a new one is written to the store. */
+  const receive = (seq: number) => {
+    const outcome = liveness.heartbeat('collar-1', { seq }, Date.now());
+    if (outcome !== 'duplicate') store.writeHeartbeat({ deviceId: 'collar-1', customerId: 'kws', seq, receivedAt: Date.now() });
+    return outcome;
+  };
+  return { registry, store, liveness, snapshotter, receive };
+}
+
+describe('a crash between the store commit and the state snapshot', () => {
+  it('heartbeats stored after the last snapshot are known at the restart: a redelivery is not stored twice', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lastseen-snapshot-'));
+    dirs.push(dir);
+    const first = open(dir);
+    first.registry.createCustomer({ id: 'kws', name: 'KWS' });
+    first.registry.createDevice({ id: 'collar-1', customerId: 'kws' });
+    first.liveness.track('collar-1', 'kws', { offlineAfter: null, interval: 60, customerOfflineAfter: null });
+    for (let seq = 1; seq <= 5; seq++) first.receive(seq);
+    await first.snapshotter.flush(); // states and mark saved: lastSeq 5
+    for (let seq = 6; seq <= 40; seq++) first.receive(seq);
+    await first.store.flush(); // rows 6…40 committed — and then the process dies before the next snapshot
+    first.liveness.stop();
+
+    const second = open(dir);
+    // The broker delivers again what was never acknowledged: 6…40 (more than one seq window).
+    for (let seq = 6; seq <= 40; seq++) expect(second.receive(seq), `seq ${seq}`).toBe('duplicate');
+    expect(second.receive(41)).not.toBe('duplicate');
+    await second.store.flush();
+    const rows = new Database(join(dir, 'timeseries.db'), { readonly: true })
+      .prepare('SELECT seq, count(*) AS n FROM heartbeats GROUP BY seq HAVING n > 1')
+      .all();
+    expect(rows).toEqual([]);
+    second.liveness.stop();
+    await second.store.close();
+    await first.store.close().catch(() => undefined);
+  });
+});
