@@ -78,6 +78,11 @@ export interface AlertPolicy {
   incidentSettleMs: number;
   /** A device reported offline and still offline this long after going offline gets one device.reminder; 0 = no reminders. */
   reminderAfterMs: number;
+  /**
+   * A firing offline, flapping or incident alert nobody acknowledged this long after its time
+   * is escalated once to the customer's `escalation: true` channels (./escalation.ts); 0 = never.
+   */
+  escalateAfterMs: number;
 }
 
 export const DEFAULT_POLICY: AlertPolicy = {
@@ -94,6 +99,7 @@ export const DEFAULT_POLICY: AlertPolicy = {
   incidentResolveRatio: 0.9,
   incidentSettleMs: 60_000,
   reminderAfterMs: 0,
+  escalateAfterMs: 0,
 };
 
 export function policyFor(customer: Pick<CustomerInfo, 'alertPolicy'> | undefined, base: AlertPolicy = DEFAULT_POLICY): AlertPolicy {
@@ -144,4 +150,6 @@ export interface AlertEvent {
   relatesTo?: string;
   incident?: IncidentInfo;
   devices?: AlertDevice[];
+  /** On an escalation only: the alert nobody acknowledged in time, and how long they had. */
+  escalation?: { alertId: string; afterMs: number };
 }

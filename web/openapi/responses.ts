@@ -24,9 +24,9 @@ export const health = z.object({
 });
 
 export const channelView = z.union([
-  z.object({ type: z.literal('webhook'), url: z.string(), secret: z.literal('***') }),
-  z.object({ type: z.literal('email'), to: z.string() }),
-  z.object({ type: z.literal('mqtt') }),
+  z.object({ type: z.literal('webhook'), url: z.string(), secret: z.literal('***'), escalation: z.boolean().optional() }),
+  z.object({ type: z.literal('email'), to: z.string(), escalation: z.boolean().optional() }),
+  z.object({ type: z.literal('mqtt'), escalation: z.boolean().optional() }),
 ]);
 
 export const customerView = z.object({
