@@ -70,6 +70,11 @@ export interface EscalatorOptions {
   customer: (customerId: string) => CustomerInfo | undefined;
   /** The customer's escalateAfterMs (server default overridden by its alertPolicy). */
   afterMs: (customerId: string) => number;
+  /**
+   * Resolves when the engine has written what it decided so far (AlertEngine.idle): a device back
+   * or an acknowledgement just before the due time must be in the store before it is read.
+   */
+  idle?: () => Promise<void>;
 }
 
 /**
@@ -82,9 +87,10 @@ export interface EscalatorOptions {
  */
 export class Escalator {
   private timer: EarliestTimer;
+  private stopped = false;
 
   constructor(private o: EscalatorOptions) {
-    this.timer = new EarliestTimer(o.clock, () => this.due());
+    this.timer = new EarliestTimer(o.clock, () => this.dueWhenIdle());
   }
 
   start(): void {
@@ -92,6 +98,7 @@ export class Escalator {
   }
 
   stop(): void {
+    this.stopped = true;
     this.timer.stop();
   }
 
@@ -101,7 +108,16 @@ export class Escalator {
     if (after > 0 && ESCALATES.includes(event.type)) this.timer.arm(Date.parse(event.at) + after);
   }
 
+  private dueWhenIdle(): void {
+    if (!this.o.idle) return this.due();
+    this.o.idle().then(
+      () => this.due(),
+      (err) => this.o.log.error({ err }, 'escalation pass failed'),
+    );
+  }
+
   private due(): void {
+    if (this.stopped) return;
     const now = this.o.clock.now();
     let next = Infinity;
     for (let offset = 0; ; ) {

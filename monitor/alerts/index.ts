@@ -101,6 +101,7 @@ export function createAlerts(o: AlertsOptions) {
     log: o.log,
     customer: o.customer,
     afterMs: (id) => policyFor(o.customer(id), base).escalateAfterMs,
+    idle: () => engine.idle(),
   });
   // Told of each alert as it goes out, like a live channel; it sends nothing itself then.
   const escalation: Channel = { send: async (event) => escalator.noticed(event) };
