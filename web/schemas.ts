@@ -207,6 +207,9 @@ export const userCreateSchema = z
   .strict()
   .refine((u) => u.role !== 'customer' || u.customerId, { message: 'customerId is required for the customer role', path: ['customerId'] });
 
+/** `PATCH /api/users/:id`: an admin disables (ending their sessions) or enables a person. */
+export const userPatchSchema = z.object({ disabled: z.boolean() }).strict();
+
 /** `POST /api/session`: what a person types into the sign-in form. */
 export const sessionCreateSchema = z.object({
   username: z.string().min(1).max(200),

@@ -7,6 +7,7 @@ import {
   keyCreateSchema,
   sessionCreateSchema,
   userCreateSchema,
+  userPatchSchema,
 } from '../schemas.ts';
 import { silenceCreateSchema } from '../../monitor/alerts/silences-input.ts';
 import { letterSendSchema } from '../routes/letters.ts';
@@ -24,6 +25,7 @@ const REQUESTS: Record<string, Schema> = {
   DevicePatch: devicePatchSchema,
   KeyCreate: keyCreateSchema,
   UserCreate: userCreateSchema,
+  UserPatch: userPatchSchema,
   SessionCreate: sessionCreateSchema,
   SilenceCreate: silenceCreateSchema,
   NoteCreate: z
@@ -150,6 +152,12 @@ export function openApiDocument(version: string) {
         get: { summary: 'List people (admin; never a password)', responses: { ...ok('UserList'), ...errors(401, 403) } },
       },
       '/api/users/{id}': {
+        patch: {
+          summary: 'Disable a person (their sessions and sockets end at once; they cannot sign in) or enable them again (admin)',
+          parameters: [idParam],
+          requestBody: body('UserPatch'),
+          responses: { ...ok('User'), ...errors(401, 403, 404, 422) },
+        },
         delete: {
           summary: 'Delete a person; their sessions and sockets end at once (admin)',
           parameters: [idParam],

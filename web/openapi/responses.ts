@@ -188,6 +188,8 @@ export const userView = z.object({
   name: z.string().nullable(),
   email: z.string().nullable(),
   createdAt: z.string(),
+  disabled: z.boolean(),
+  disabledAt: z.string().nullable(),
 });
 export const userList = z.object({ items: z.array(userView) });
 

@@ -4,13 +4,18 @@ import type { Registry } from '../../monitor/registry/registry.ts';
 import type { User } from '../../monitor/registry/users.ts';
 import { check } from '../auth.ts';
 import { HttpError } from '../http-error.ts';
-import { parseOr, userCreateSchema } from '../schemas.ts';
+import { parseOr, userCreateSchema, userPatchSchema } from '../schemas.ts';
 
-const view = (u: User) => ({ ...u, createdAt: new Date(u.createdAt).toISOString() });
+const view = (u: User) => ({
+  ...u,
+  createdAt: new Date(u.createdAt).toISOString(),
+  disabled: u.disabledAt !== null,
+  disabledAt: u.disabledAt === null ? null : new Date(u.disabledAt).toISOString(),
+});
 
 /**
- * People (admin only: `user:manage` in ../authz.ts): create, list, delete. Deleting a person ends
- * every session they hold at once, socket.io connections included (../session-store.ts and
+ * People (admin only: `user:manage` in ../authz.ts): create, list, disable or enable, delete.
+ * Disabling or deleting a person ends every session they hold at once, socket.io connections included (../session-store.ts and
  * ../map/live.ts listen to the registry's announcement). Passwords are never shown again.
  */
 export function userRoutes(registry: Registry, audit: AuditLog) {
@@ -26,6 +31,18 @@ export function userRoutes(registry: Registry, audit: AuditLog) {
   r.get('/users', (req, res) => {
     check(req, 'user:manage');
     res.json({ items: registry.users.list().map(view) });
+  });
+  r.patch('/users/:id', (req, res) => {
+    check(req, 'user:manage');
+    const body = parseOr(userPatchSchema, req.body, 'user');
+    if (!body.ok) throw new HttpError(422, body.error, body.reason);
+    const id = String(req.params.id);
+    // The server's admin token always remains, but a person locking themselves out is a slip, not a wish.
+    if (body.value.disabled && req.principal?.userId === id)
+      throw new HttpError(422, 'You cannot disable yourself; ask another admin.', 'invalid_user');
+    const u = registry.users.setDisabled(id, body.value.disabled);
+    audit.record(req.principal, body.value.disabled ? 'user.disable' : 'user.enable', u.username, { id: u.id });
+    res.json(view(u));
   });
   r.delete('/users/:id', (req, res) => {
     check(req, 'user:manage');
