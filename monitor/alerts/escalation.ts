@@ -109,7 +109,10 @@ export class Escalator {
   }
 
   private dueWhenIdle(): void {
-    if (!this.o.idle) return this.due();
+    if (!this.o.idle) {
+      this.due();
+      return;
+    }
     this.o.idle().then(
       () => this.due(),
       (err) => this.o.log.error({ err }, 'escalation pass failed'),
