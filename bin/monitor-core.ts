@@ -346,7 +346,15 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       changed: () => alerts.engine.silencesChanged(),
       audit,
     }),
-    deviceLogRoutes({ notes: alerts.notes, alerts: alerts.store, silences: alerts.silences, device: silenceSubject, clock, audit }),
+    deviceLogRoutes({
+      notes: alerts.notes,
+      alerts: alerts.store,
+      silences: alerts.silences,
+      device: silenceSubject,
+      clock,
+      audit,
+      journal: alerts.journal,
+    }),
     letterRoutes({
       registry,
       deviceInfo: (id) => {
