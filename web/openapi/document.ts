@@ -418,13 +418,59 @@ export function openApiDocument(version: string) {
       },
       '/api/alerts': {
         get: {
-          summary: 'Alert history',
-          parameters: [q('state', 'firing | resolved | silenced'), q('customerId', ''), q('deviceId', '')],
-          responses: { '200': { description: 'alerts' }, ...errors(401) },
+          summary: 'The inbox: alerts and incidents (incident.opened items), newest first, with status, severity and assignee',
+          parameters: [
+            q('state', 'firing | acknowledged | resolved | silenced'),
+            q('customerId', ''),
+            q('deviceId', ''),
+            q('cause', 'a cause name, e.g. network_outage'),
+            q('severity', 'comma-separated list of critical, major, minor, info'),
+            q('failed', 'true: only alerts with a dropped or refused delivery'),
+            q('acked', 'true | false'),
+            q('limit', '', { type: 'integer' }),
+          ],
+          responses: { '200': { description: 'alerts' }, ...errors(400, 401) },
         },
       },
       '/api/alerts/{id}': {
-        get: { summary: 'One alert', parameters: [idParam], responses: { '200': { description: 'the alert' }, ...errors(401, 404) } },
+        get: {
+          summary: 'One alert: deliveries, escalation, assignee; an incident with its member devices',
+          parameters: [idParam],
+          responses: { '200': { description: 'the alert' }, ...errors(401, 404) },
+        },
+        patch: {
+          summary: 'Assign an alert to an admin or agent by username, or to nobody with null (admin, agent)',
+          parameters: [idParam],
+          responses: { '200': { description: 'the alert' }, ...errors(401, 403, 404, 422) },
+        },
+      },
+      '/api/alerts/{id}/comments': {
+        post: {
+          summary: 'Comment on an alert, into its case log (admin, agent; a customer on its own alert)',
+          parameters: [idParam],
+          responses: { '201': { description: 'the comment' }, ...errors(401, 403, 404, 422) },
+        },
+      },
+      '/api/alerts/{id}/resolve': {
+        post: {
+          summary: 'Resolve an alert by hand, with an optional reason; nothing is sent (admin, agent)',
+          parameters: [idParam],
+          responses: { '200': { description: 'the alert' }, ...errors(401, 403, 404, 409, 422) },
+        },
+      },
+      '/api/alerts/{id}/log': {
+        get: {
+          summary: 'Case log of an alert: fired, comments, assignments, escalation, ack, resolved, oldest first',
+          parameters: [idParam],
+          responses: { '200': { description: 'the case log' }, ...errors(401, 404) },
+        },
+      },
+      '/api/incidents/{id}/log': {
+        get: {
+          summary: 'Case log of an incident (by incident id or its alert id): also member devices joining and coming back',
+          parameters: [idParam],
+          responses: { '200': { description: 'the case log' }, ...errors(401, 404) },
+        },
       },
       '/api/alerts/{id}/ack': {
         post: {
