@@ -35,7 +35,7 @@ import type { Device, StoredHeartbeat } from '../monitor/types.ts';
 import { createApp } from '../web/app.ts';
 import { check } from '../web/auth.ts';
 import { audienceOf } from '../web/authz.ts';
-import { attachMapLive } from '../web/map/live.ts';
+import { attachMapLive, customerRoom, STAFF_ROOM } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
 import { deviceLogRoutes } from '../web/routes/device-log.ts';
@@ -370,7 +370,20 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         return diagnosisInput(id, audienceOf(req.principal!));
       },
     }),
-    alertRoutes(alerts.store, (req) => req.principal ?? null, { clock, audit, deliveries: (id) => alerts.outbox.deliveryStates(id) }),
+    alertRoutes(alerts.store, (req) => req.principal ?? null, {
+      clock,
+      audit,
+      deliveries: (id) => alerts.outbox.deliveryStates(id),
+      journal: alerts.journal,
+      person: (username) => registry.users.list().find((u) => u.username.toLowerCase() === username.toLowerCase()),
+      member: (id) => {
+        const d = registry.getDevice(id);
+        const s = liveness.get(id);
+        return d && { id, name: d.name, status: s?.status ?? null, lastPosition: s?.lastPosition ?? null };
+      },
+      // The live inbox: people's changes to an alert reach the same rooms as the alert did.
+      changed: (a) => void io.to([STAFF_ROOM, customerRoom(a.customerId)]).emit('alert:changed', { id: a.id, customerId: a.customerId }),
+    }),
     silenceRoutes({
       silences: alerts.silences,
       device: silenceSubject,
@@ -384,7 +397,15 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       changed: () => alerts.engine.silencesChanged(),
       audit,
     }),
-    deviceLogRoutes({ notes: alerts.notes, alerts: alerts.store, silences: alerts.silences, device: silenceSubject, clock, audit }),
+    deviceLogRoutes({
+      notes: alerts.notes,
+      alerts: alerts.store,
+      silences: alerts.silences,
+      device: silenceSubject,
+      clock,
+      audit,
+      journal: alerts.journal,
+    }),
     letterRoutes({
       registry,
       deviceInfo: (id) => {

@@ -56,7 +56,10 @@ export interface Contact {
   timeZone: string;
 }
 
-export type ChannelConfig = { type: 'webhook'; url: string; secret: string } | { type: 'email'; to: string } | { type: 'mqtt' };
+/** `escalation: true` marks a second-line channel: used only when an alert is not acknowledged in time (alertPolicy.escalateAfterMs). */
+export type ChannelConfig = ({ type: 'webhook'; url: string; secret: string } | { type: 'email'; to: string } | { type: 'mqtt' }) & {
+  escalation?: boolean;
+};
 
 /** A device as the registry holds it: identity and configuration, not liveness. */
 export interface Device {

@@ -28,14 +28,17 @@ const text = (max: number) =>
     .refine((s) => !hasControlCharacters(s), { message: CONTROL_CHARACTERS_MESSAGE, params: { reason: 'control_characters' } });
 const imei = z.string().regex(/^\d{14,16}$/, 'must be 14 to 16 digits');
 
+/** `escalation: true`: a second-line channel, used only to escalate (alertPolicy.escalateAfterMs). */
+const escalation = z.boolean().optional();
 export const channelSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('webhook'),
     url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
     secret: z.string().min(8, 'must be at least 8 characters'),
+    escalation,
   }),
-  z.object({ type: z.literal('email'), to: z.email('must be an e-mail address') }),
-  z.object({ type: z.literal('mqtt') }),
+  z.object({ type: z.literal('email'), to: z.email('must be an e-mail address'), escalation }),
+  z.object({ type: z.literal('mqtt'), escalation }),
 ]);
 
 /** An IANA zone this Node.js knows ("Africa/Nairobi"); "UTC" too. Intl throws a RangeError for any other. */
@@ -80,6 +83,12 @@ export const alertPolicySchema = z
     incidentSettleMs: ms,
     // 0 = no reminders; at most 30 days after going offline.
     reminderAfterMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * 86400_000),
+    // 0 = no escalation; a firing alert not acknowledged this long after its time goes to the escalation channels.
+    escalateAfterMs: z
       .number()
       .int()
       .min(0)
@@ -197,6 +206,9 @@ export const userCreateSchema = z
   })
   .strict()
   .refine((u) => u.role !== 'customer' || u.customerId, { message: 'customerId is required for the customer role', path: ['customerId'] });
+
+/** `PATCH /api/users/:id`: an admin disables (ending their sessions) or enables a person. */
+export const userPatchSchema = z.object({ disabled: z.boolean() }).strict();
 
 /** `POST /api/session`: what a person types into the sign-in form. */
 export const sessionCreateSchema = z.object({

@@ -74,8 +74,8 @@ interface Row {
  * Sign-in sessions of people, server-side in the registry database so a restart keeps them.
  * The cookie holds 256 random bits; only their SHA-256 is stored, and the first 16 hex digits of
  * that hash name the session in logs and revocations (like an API key's id). A session is read
- * joined with its person, so a deleted person's session is unknown at its next use even before
- * the announcement closes their sockets.
+ * joined with its person, so a deleted or disabled person's session is unknown at its next use
+ * even before the announcement closes their sockets.
  */
 export class SessionStore {
   private stmt: Record<string, Statement>;
@@ -96,7 +96,7 @@ export class SessionStore {
       insert: db.prepare('INSERT INTO sessions (id_hash, user_id, created_at, last_used_at) VALUES (?, ?, ?, ?)'),
       get: db.prepare(
         `SELECT s.id_hash, s.user_id, s.created_at, s.last_used_at, u.username, u.role, u.customer_id, u.name
-         FROM sessions s LEFT JOIN users u ON u.id = s.user_id WHERE s.id_hash = ?`,
+         FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.disabled_at IS NULL WHERE s.id_hash = ?`,
       ),
       touch: db.prepare('UPDATE sessions SET last_used_at = ? WHERE id_hash = ?'),
       delete: db.prepare('DELETE FROM sessions WHERE id_hash = ?'),

@@ -5,6 +5,7 @@ import type { AlertRecord } from './store.ts';
 /** One line of a device's case log. Times are epoch ms here, ISO-8601 in the API. */
 export type CaseLogEntry =
   | { at: number; kind: 'note'; by: string; text: string }
+  | { at: number; kind: 'comment'; alertId: string; by: string; text: string }
   | { at: number; kind: 'alert'; alertId: string; type: AlertRecord['type']; state: AlertRecord['state']; sent: boolean; message: string }
   | { at: number; kind: 'ack'; alertId: string; by: string }
   | { at: number; kind: 'resolved'; alertId: string; type: AlertRecord['type'] }
@@ -22,22 +23,30 @@ export const OPERATOR = 'operator';
  *   source                          entries
  *   ------------------------------  ------------------------------------------------------------
  *   note                            note (who, text)
+ *   comment on one of its alerts    comment (which alert, who, text): the desk's comments
+ *                                   (./journal.ts) read in the device's log too
  *   alert                           alert at its time: sent = false while silenced (no channel
  *                                   was used); ack at ack time; resolved at its end
  *   silence covering the device     silence at creation (who, reason, window); silence-deleted
  *                                   at deletion. For a customer, an operator-wide (network or
  *                                   cell) silence names its creator `operator`
  *
- * Equal times keep this order: notes, alerts, acks, resolved, silences — so a note written in
+ * Equal times keep this order: notes, comments, alerts, acks, resolved, silences — so a note written in
  * the same millisecond as an alert reads before it.
  */
 export function caseLog(
   device: SilenceSubject,
-  input: { notes: Note[]; alerts: AlertRecord[]; silences: Silence[] },
+  input: {
+    notes: Note[];
+    alerts: AlertRecord[];
+    silences: Silence[];
+    comments?: { alertId: string; by: string; text: string | null; at: number }[];
+  },
   audience: 'staff' | 'customer',
 ): CaseLogEntry[] {
   const out: CaseLogEntry[] = [];
   for (const n of input.notes) out.push({ at: n.at, kind: 'note', by: n.by, text: n.text });
+  for (const c of input.comments ?? []) out.push({ at: c.at, kind: 'comment', alertId: c.alertId, by: c.by, text: c.text ?? '' });
   for (const a of input.alerts) {
     out.push({
       at: Date.parse(a.at),
@@ -67,7 +76,15 @@ export function caseLog(
     if (s.deletedAt !== null)
       out.push({ at: s.deletedAt, kind: 'silence-deleted', silenceId: s.id, by: hide ? OPERATOR : (s.deletedBy ?? OPERATOR) });
   }
-  const rank: Record<CaseLogEntry['kind'], number> = { note: 0, alert: 1, ack: 2, resolved: 3, silence: 4, 'silence-deleted': 5 };
+  const rank: Record<CaseLogEntry['kind'], number> = {
+    note: 0,
+    comment: 0,
+    alert: 1,
+    ack: 2,
+    resolved: 3,
+    silence: 4,
+    'silence-deleted': 5,
+  };
   // Stable sort: equal (time, kind) keep their source order.
   return out.sort((a, b) => a.at - b.at || rank[a.kind] - rank[b.kind]);
 }

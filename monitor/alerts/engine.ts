@@ -34,7 +34,13 @@ export interface AlertEngineOptions {
   policy?: Partial<AlertPolicy>;
   /** Whether a device is inside a silence now, and until when (./silences.ts silencedNow over the stored silences). */
   silenced?: (device: SilenceSubject, now: number) => SilenceHit | null;
+  /** Told when devices join an open incident and when a member is back (the incident's case log, ./journal.ts). */
+  membership?: (incidentAlertId: string, customerId: string, kind: 'joined' | 'back', deviceIds: string[], at: number) => void;
 }
+
+/** The id of the `incident.opened` alert of an incident: the inbox item and case log it is known by. */
+export const incidentAlertId = (inc: Pick<IncidentRecord, 'customerId' | 'scope' | 'key' | 'openedAt'>) =>
+  alertId('incident.opened', inc.customerId, inc.scope, inc.key, inc.openedAt);
 
 /**
  * Turns status changes into alerts. Decisions are the pure functions in ./decide.ts and
@@ -211,6 +217,7 @@ export class AlertEngine {
     for (const j of c.joins) {
       const inc = this.incidents.join(j.incidentId, j.deviceIds);
       for (const id of j.deviceIds) this.markReported(id, 'incident', inc.id);
+      this.member(inc, 'joined', [...j.deviceIds], now);
     }
     for (const g of c.opens) {
       const inc: IncidentRecord = {
@@ -362,6 +369,7 @@ export class AlertEngine {
       return;
     }
     const { members, back } = this.incidents.memberBack(inc, s.deviceId);
+    this.member(inc, 'back', [s.deviceId], now);
     const policy = this.policyOf(inc.customerId);
     if (back === members) this.resolveIncident(inc, now);
     else if (incidentOver(back, members, policy.incidentResolveRatio) && !this.settleTimers.has(inc.id)) {
@@ -384,9 +392,14 @@ export class AlertEngine {
     const t = this.settleTimers.get(inc.id);
     if (t !== undefined) this.o.clock.clearTimer(t);
     this.settleTimers.delete(inc.id);
-    const openedId = alertId('incident.opened', inc.customerId, inc.scope, inc.key, inc.openedAt);
+    const openedId = incidentAlertId(inc);
     this.later(() => this.o.store.resolve(openedId, now));
     this.publish({ ...this.incidentDraft(inc, 'incident.resolved', now), relatesTo: openedId }, 'resolved');
+  }
+
+  private member(inc: IncidentRecord, kind: 'joined' | 'back', deviceIds: string[], at: number): void {
+    const m = this.o.membership;
+    if (m) this.later(() => m(incidentAlertId(inc), inc.customerId, kind, deviceIds, at));
   }
 
   private watchStable(deviceId: string, at: number): void {

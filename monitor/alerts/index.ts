@@ -11,13 +11,15 @@ import { SocketChannel, type SocketEmit } from './channels/socketio.ts';
 import { WebhookChannel } from './channels/webhook.ts';
 import { WebhookDestinations } from './channels/webhook-destination.ts';
 import { AlertEngine } from './engine.ts';
+import { Escalator } from './escalation.ts';
+import { AlertJournal } from './journal.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
 import { NoteStore } from './notes-store.ts';
 import { coveredBy, openAt } from './silences.ts';
 import { SilenceStore } from './silences-store.ts';
 import { AlertStore } from './store.ts';
-import type { AlertPolicy, CustomerInfo, DeviceInfo, Diagnose } from './types.ts';
+import { DEFAULT_POLICY, policyFor, type AlertPolicy, type CustomerInfo, type DeviceInfo, type Diagnose } from './types.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../diagnosis/thresholds.ts';
 import { WarningEngine } from '../warnings/engine.ts';
 
@@ -93,6 +95,20 @@ export function createAlerts(o: AlertsOptions) {
     return open.windows;
   };
   const outbox = new Outbox({ db: store.db, clock: o.clock, log: o.log, channelFor, registry: o.registry });
+  const journal = new AlertJournal(store.db);
+  const base = { ...DEFAULT_POLICY, ...(o.policy ?? {}) };
+  const escalator = new Escalator({
+    store,
+    journal,
+    outbox,
+    clock: o.clock,
+    log: o.log,
+    customer: o.customer,
+    afterMs: (id) => policyFor(o.customer(id), base).escalateAfterMs,
+    idle: () => engine.idle(),
+  });
+  // Told of each alert as it goes out, like a live channel; it sends nothing itself then.
+  const escalation: Channel = { send: async (event) => escalator.noticed(event) };
   const engine = new AlertEngine({
     store,
     clock: o.clock,
@@ -101,9 +117,11 @@ export function createAlerts(o: AlertsOptions) {
     customer: o.customer,
     diagnose: o.diagnose,
     outbox,
-    live: o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [],
+    live: [escalation, ...(o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [])],
     policy: o.policy,
     silenced: (d, now) => coveredBy(openNow(now), d),
+    membership: (alertId, customerId, kind, deviceIds, at) =>
+      void journal.add({ alertId, customerId, kind, by: 'lastseen', text: null, deviceIds, at }),
   });
   // Early warnings share the history, the outbox, the live channels and the silences.
   const warnings = new WarningEngine({
@@ -126,17 +144,20 @@ export function createAlerts(o: AlertsOptions) {
     warnings,
     silences,
     notes,
+    journal,
     start(bus: Pick<EventBus, 'on'>): void {
       silences.load(o.clock.now());
       engine.start();
       warnings.start();
       outbox.start();
+      escalator.start();
       off = bus.on('status', (c) => engine.onStatus(c));
     },
     async stop(): Promise<void> {
       off?.();
       engine.stop();
       warnings.stop();
+      escalator.stop();
       outbox.stop();
       // Deliveries in flight stay queued in the file and are retried by the next process.
       await engine.idle();

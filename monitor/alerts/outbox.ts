@@ -113,7 +113,7 @@ export class Outbox {
   }
 
   /** Queue one delivery per configured channel of the customer. Returns how many were queued. */
-  enqueue(alert: AlertEvent, customer: CustomerInfo): number {
+  enqueue(alert: AlertEvent, customer: CustomerInfo, line: 'first' | 'escalation' = 'first'): number {
     const now = this.o.clock.now();
     const put = this.o.db.prepare(
       'INSERT OR IGNORE INTO alert_outbox (alert_id, channel_key, channel, customer, event, next_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -122,7 +122,9 @@ export class Outbox {
     const cust = JSON.stringify({ id: customer.id, name: customer.name, language: customer.language, channels: [] });
     let n = 0;
     this.o.db.transaction(() => {
-      for (const c of customer.channels) n += put.run(alert.id, channelKey(c), JSON.stringify(c), cust, event, now).changes;
+      // First-line alerts skip the second-line channels; an escalation uses only those.
+      for (const c of customer.channels)
+        if (!c.escalation === (line === 'first')) n += put.run(alert.id, channelKey(c), JSON.stringify(c), cust, event, now).changes;
     })();
     if (n) this.arm(now);
     return n;

@@ -28,6 +28,20 @@ export interface AlertQuery {
   state?: AlertState;
   customerId?: string;
   deviceId?: string;
+  /** true: acknowledged only; false: not acknowledged only. */
+  acked?: boolean;
+  /** Only these types (the inbox's severity filter, ./severity.ts). */
+  types?: AlertType[];
+  /** The probable cause the alert names (docs/contract.md §7). */
+  cause?: string;
+  /** Only alerts with a delivery dropped after its last retry or refused (./outbox.ts outcomes). */
+  failed?: boolean;
+  /** Only alerts not escalated yet (./journal.ts). */
+  notEscalated?: boolean;
+  /** Oldest first instead of newest first. */
+  oldestFirst?: boolean;
+  /** Skip this many (paging). */
+  offset?: number;
   /** Newest first; default 100, at most 1 000. */
   limit?: number;
 }
@@ -150,8 +164,14 @@ export class AlertStore {
     if (q.state) where.push('state = ?'), args.push(q.state);
     if (q.customerId) where.push('customer_id = ?'), args.push(q.customerId);
     if (q.deviceId) where.push('device_id = ?'), args.push(q.deviceId);
+    if (q.acked !== undefined) where.push(q.acked ? 'ack_by IS NOT NULL' : 'ack_by IS NULL');
+    if (q.types) where.push(`type IN (${q.types.map(() => '?').join(',') || 'NULL'})`), args.push(...q.types);
+    if (q.cause) where.push("json_extract(event, '$.cause') = ?"), args.push(q.cause);
+    if (q.failed)
+      where.push("EXISTS (SELECT 1 FROM alert_delivery_outcomes o WHERE o.alert_id = alerts.id AND o.result IN ('dropped', 'refused'))");
+    if (q.notEscalated) where.push("NOT EXISTS (SELECT 1 FROM alert_journal j WHERE j.alert_id = alerts.id AND j.kind = 'escalation')");
     const limit = Math.min(Math.max(1, q.limit ?? 100), 1000);
-    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, rowid DESC LIMIT ${limit}`;
+    const sql = `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${q.oldestFirst ? 'at, rowid' : 'at DESC, rowid DESC'} LIMIT ${limit} OFFSET ${Math.max(0, Math.trunc(q.offset ?? 0))}`;
     return (this.db.prepare(sql).all(...args) as AlertRow[]).map(toRecord);
   }
 
@@ -170,6 +190,12 @@ export class AlertStore {
 
   loadOpenIncidents(): IncidentRecord[] {
     return (this.db.prepare('SELECT data FROM alert_incidents WHERE open = 1').all() as { data: string }[]).map((r) => JSON.parse(r.data));
+  }
+
+  /** An incident, open or over, by its id. */
+  getIncident(id: string): IncidentRecord | undefined {
+    const r = this.db.prepare('SELECT data FROM alert_incidents WHERE id = ?').get(id) as { data: string } | undefined;
+    return r && JSON.parse(r.data);
   }
 
   saveIncident(inc: IncidentRecord): void {

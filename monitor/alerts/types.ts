@@ -14,7 +14,8 @@ export type AlertType =
   | 'device.signal_fading';
 
 /** "alert": something is wrong now (an outage); "warning": something will be, unless someone acts. */
-export type Severity = 'alert' | 'warning';
+export type { Severity } from './severity.ts';
+import type { Severity } from './severity.ts';
 
 /** docs/contract.md §7 cause vocabulary (one definition, in monitor/types.ts). */
 export type { Cause } from '../types.ts';
@@ -85,6 +86,11 @@ export interface AlertPolicy {
   incidentSettleMs: number;
   /** A device reported offline and still offline this long after going offline gets one device.reminder; 0 = no reminders. */
   reminderAfterMs: number;
+  /**
+   * A firing offline, flapping or incident alert nobody acknowledged this long after its time
+   * is escalated once to the customer's `escalation: true` channels (./escalation.ts); 0 = never.
+   */
+  escalateAfterMs: number;
 }
 
 export const DEFAULT_POLICY: AlertPolicy = {
@@ -101,6 +107,7 @@ export const DEFAULT_POLICY: AlertPolicy = {
   incidentResolveRatio: 0.9,
   incidentSettleMs: 60_000,
   reminderAfterMs: 0,
+  escalateAfterMs: 0,
 };
 
 export function policyFor(customer: Pick<CustomerInfo, 'alertPolicy'> | undefined, base: AlertPolicy = DEFAULT_POLICY): AlertPolicy {
@@ -135,7 +142,7 @@ export interface IncidentInfo {
 export interface AlertEvent {
   id: string;
   type: AlertType;
-  /** "warning" for the early warnings (device.battery_low, device.no_motion, device.signal_fading), else "alert". */
+  /** From the type (./severity.ts): "warning" for the early warnings, critical/major/minor/info for the rest. */
   severity: Severity;
   at: string;
   customerId: string;
@@ -153,4 +160,6 @@ export interface AlertEvent {
   relatesTo?: string;
   incident?: IncidentInfo;
   devices?: AlertDevice[];
+  /** On an escalation only: the alert nobody acknowledged in time, and how long they had. */
+  escalation?: { alertId: string; afterMs: number };
 }

@@ -15,6 +15,8 @@ export interface User {
   name: string | null;
   email: string | null;
   createdAt: number;
+  /** When an admin disabled this person (they cannot sign in, their sessions ended); null = active. */
+  disabledAt: number | null;
 }
 
 export interface NewUser {
@@ -35,6 +37,7 @@ interface UserRow {
   email: string | null;
   password_hash: string | null;
   created_at: number;
+  disabled_at: number | null;
 }
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS users (
@@ -49,6 +52,8 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS users (
 );`;
 /** A person who signs in through single sign-on: `{issuer} {subject}`, unique; they have no password. */
 const EXTERNAL_ID = { column: 'external_id', type: 'TEXT' };
+/** Added after the table: set while the person is disabled (epoch ms). */
+const DISABLED_AT = { column: 'disabled_at', type: 'INTEGER' };
 
 const view = (r: UserRow): User => ({
   id: r.id,
@@ -58,6 +63,7 @@ const view = (r: UserRow): User => ({
   name: r.name,
   email: r.email,
   createdAt: r.created_at,
+  disabledAt: r.disabled_at ?? null,
 });
 
 /**
@@ -81,7 +87,8 @@ export class Users {
   ) {
     db.exec(SCHEMA);
     const cols = db.prepare('PRAGMA table_info(users)').all() as { name: string }[];
-    if (!cols.some((c) => c.name === EXTERNAL_ID.column)) db.exec(`ALTER TABLE users ADD COLUMN ${EXTERNAL_ID.column} ${EXTERNAL_ID.type}`);
+    for (const c of [EXTERNAL_ID, DISABLED_AT])
+      if (!cols.some((x) => x.name === c.column)) db.exec(`ALTER TABLE users ADD COLUMN ${c.column} ${c.type}`);
     db.exec('CREATE UNIQUE INDEX IF NOT EXISTS users_external ON users(external_id) WHERE external_id IS NOT NULL');
     this.stmt = {
       byExternal: db.prepare('SELECT * FROM users WHERE external_id = ?'),
@@ -96,6 +103,8 @@ export class Users {
       byId: db.prepare('SELECT * FROM users WHERE id = ?'),
       all: db.prepare('SELECT * FROM users ORDER BY username'),
       delete: db.prepare('DELETE FROM users WHERE id = ?'),
+      disable: db.prepare('UPDATE users SET disabled_at = ? WHERE id = ? AND disabled_at IS NULL'),
+      enable: db.prepare('UPDATE users SET disabled_at = NULL WHERE id = ?'),
       byUsernameTaken: db.prepare('SELECT 1 FROM users WHERE username = ?').pluck(),
     };
   }
@@ -143,6 +152,8 @@ export class Users {
     const r = this.stmt.byName.get(username) as UserRow | undefined;
     const ok = await verifyOrDummy(r?.password_hash ?? null, password);
     if (!ok || !r) return null;
+    // Disabled: refused exactly like a wrong password, so the answer does not say the account exists.
+    if (r.disabled_at !== null) return null;
     if (r.role === 'customer' && (!r.customer_id || !this.customerExists(r.customer_id))) return null;
     return view(r);
   }
@@ -156,6 +167,7 @@ export class Users {
   signedOnExternally(e: { externalId: string; username: string; role: Role; name: string | null; email: string | null }): User {
     const existing = this.stmt.byExternal.get(e.externalId) as UserRow | undefined;
     if (existing) {
+      if (existing.disabled_at !== null) throw new RegistryError(409, `${existing.username} is disabled; an admin can enable them again`);
       const roleChanged = existing.role !== e.role;
       this.stmt.updateExternal.run({ id: existing.id, role: e.role, name: e.name, email: e.email });
       // A demoted person's other sessions must not keep the old role's reach.
@@ -173,6 +185,22 @@ export class Users {
       createdAt: this.now(),
       externalId: e.externalId,
     });
+    return this.get(id)!;
+  }
+
+  /**
+   * Disable or enable a person. Disabling ends every session they hold at once (the same
+   * announcement as a deletion: cookie sessions and socket.io connections close); they cannot
+   * sign in until enabled, and what they did stays attributed to them.
+   */
+  setDisabled(id: string, disabled: boolean): User {
+    const u = this.get(id);
+    if (!u) throw new RegistryError(404, `user ${id} not found`);
+    if (!disabled) {
+      this.stmt.enable.run(id);
+      return this.get(id)!;
+    }
+    if (this.stmt.disable.run(this.now(), id).changes === 1) this.changes?.emit({ kind: 'user_removed', userId: id });
     return this.get(id)!;
   }
 

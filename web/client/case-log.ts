@@ -41,7 +41,7 @@ export async function silencedBadge(id: string): Promise<HTMLElement | null> {
 function line(e: Row): HTMLElement {
   const kind = String(e.kind);
   const what =
-    kind === 'note'
+    kind === 'note' || kind === 'comment'
       ? el('div', { class: 'note-text' }, String(e.text))
       : kind === 'alert'
         ? el('div', {}, `${String(e.type)} ${e.sent ? '' : '(silenced, not sent) '}— ${String(e.message ?? '')}`)

@@ -7,6 +7,7 @@ import {
   keyCreateSchema,
   sessionCreateSchema,
   userCreateSchema,
+  userPatchSchema,
 } from '../schemas.ts';
 import { silenceCreateSchema } from '../../monitor/alerts/silences-input.ts';
 import { letterSendSchema } from '../routes/letters.ts';
@@ -24,6 +25,7 @@ const REQUESTS: Record<string, Schema> = {
   DevicePatch: devicePatchSchema,
   KeyCreate: keyCreateSchema,
   UserCreate: userCreateSchema,
+  UserPatch: userPatchSchema,
   SessionCreate: sessionCreateSchema,
   SilenceCreate: silenceCreateSchema,
   NoteCreate: z
@@ -151,6 +153,12 @@ export function openApiDocument(version: string) {
         get: { summary: 'List people (admin; never a password)', responses: { ...ok('UserList'), ...errors(401, 403) } },
       },
       '/api/users/{id}': {
+        patch: {
+          summary: 'Disable a person (their sessions and sockets end at once; they cannot sign in) or enable them again (admin)',
+          parameters: [idParam],
+          requestBody: body('UserPatch'),
+          responses: { ...ok('User'), ...errors(401, 403, 404, 422) },
+        },
         delete: {
           summary: 'Delete a person; their sessions and sockets end at once (admin)',
           parameters: [idParam],
@@ -457,13 +465,59 @@ export function openApiDocument(version: string) {
       },
       '/api/alerts': {
         get: {
-          summary: 'Alert history',
-          parameters: [q('state', 'firing | resolved | silenced'), q('customerId', ''), q('deviceId', '')],
-          responses: { '200': { description: 'alerts' }, ...errors(401) },
+          summary: 'The inbox: alerts and incidents (incident.opened items), newest first, with status, severity and assignee',
+          parameters: [
+            q('state', 'firing | acknowledged | resolved | silenced'),
+            q('customerId', ''),
+            q('deviceId', ''),
+            q('cause', 'a cause name, e.g. network_outage'),
+            q('severity', 'comma-separated list of critical, major, minor, info'),
+            q('failed', 'true: only alerts with a dropped or refused delivery'),
+            q('acked', 'true | false'),
+            q('limit', '', { type: 'integer' }),
+          ],
+          responses: { '200': { description: 'alerts' }, ...errors(400, 401) },
         },
       },
       '/api/alerts/{id}': {
-        get: { summary: 'One alert', parameters: [idParam], responses: { '200': { description: 'the alert' }, ...errors(401, 404) } },
+        get: {
+          summary: 'One alert: deliveries, escalation, assignee; an incident with its member devices',
+          parameters: [idParam],
+          responses: { '200': { description: 'the alert' }, ...errors(401, 404) },
+        },
+        patch: {
+          summary: 'Assign an alert to an admin or agent by username, or to nobody with null (admin, agent)',
+          parameters: [idParam],
+          responses: { '200': { description: 'the alert' }, ...errors(401, 403, 404, 422) },
+        },
+      },
+      '/api/alerts/{id}/comments': {
+        post: {
+          summary: 'Comment on an alert, into its case log (admin, agent; a customer on its own alert)',
+          parameters: [idParam],
+          responses: { '201': { description: 'the comment' }, ...errors(401, 403, 404, 422) },
+        },
+      },
+      '/api/alerts/{id}/resolve': {
+        post: {
+          summary: 'Resolve an alert by hand, with an optional reason; nothing is sent (admin, agent)',
+          parameters: [idParam],
+          responses: { '200': { description: 'the alert' }, ...errors(401, 403, 404, 409, 422) },
+        },
+      },
+      '/api/alerts/{id}/log': {
+        get: {
+          summary: 'Case log of an alert: fired, comments, assignments, escalation, ack, resolved, oldest first',
+          parameters: [idParam],
+          responses: { '200': { description: 'the case log' }, ...errors(401, 404) },
+        },
+      },
+      '/api/incidents/{id}/log': {
+        get: {
+          summary: 'Case log of an incident (by incident id or its alert id): also member devices joining and coming back',
+          parameters: [idParam],
+          responses: { '200': { description: 'the case log' }, ...errors(401, 404) },
+        },
       },
       '/api/alerts/{id}/ack': {
         post: {

@@ -24,9 +24,9 @@ export const health = z.object({
 });
 
 export const channelView = z.union([
-  z.object({ type: z.literal('webhook'), url: z.string(), secret: z.literal('***') }),
-  z.object({ type: z.literal('email'), to: z.string() }),
-  z.object({ type: z.literal('mqtt') }),
+  z.object({ type: z.literal('webhook'), url: z.string(), secret: z.literal('***'), escalation: z.boolean().optional() }),
+  z.object({ type: z.literal('email'), to: z.string(), escalation: z.boolean().optional() }),
+  z.object({ type: z.literal('mqtt'), escalation: z.boolean().optional() }),
 ]);
 
 export const customerView = z.object({
@@ -188,6 +188,8 @@ export const userView = z.object({
   name: z.string().nullable(),
   email: z.string().nullable(),
   createdAt: z.string(),
+  disabled: z.boolean(),
+  disabledAt: z.string().nullable(),
 });
 export const userList = z.object({ items: z.array(userView) });
 

@@ -12,7 +12,9 @@ import { customerCreateSchema, customerPatchSchema, parseOr } from '../schemas.t
 function customerView(c: ReturnType<Registry['getCustomer']> & object) {
   return {
     ...c,
-    channels: c.channels.map((ch) => (ch.type === 'webhook' ? { type: ch.type, url: ch.url, secret: '***' } : ch)),
+    channels: c.channels.map((ch) =>
+      ch.type === 'webhook' ? { type: ch.type, url: ch.url, secret: '***', ...(ch.escalation ? { escalation: true } : {}) } : ch,
+    ),
     createdAt: new Date(c.createdAt).toISOString(),
   };
 }

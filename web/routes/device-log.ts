@@ -3,6 +3,7 @@ import type { Clock } from '../../monitor/clock.ts';
 import type { AuditLog } from '../../monitor/registry/audit.ts';
 import { caseLog, type CaseLogEntry } from '../../monitor/alerts/case-log.ts';
 import { noteText } from '../../monitor/alerts/note-text.ts';
+import type { AlertJournal } from '../../monitor/alerts/journal.ts';
 import type { NoteStore } from '../../monitor/alerts/notes-store.ts';
 import type { SilenceSubject } from '../../monitor/alerts/silences.ts';
 import type { SilenceStore } from '../../monitor/alerts/silences-store.ts';
@@ -22,6 +23,8 @@ export interface DeviceLogDeps {
   device: (id: string) => SilenceSubject | undefined;
   clock: Clock;
   audit?: AuditLog;
+  /** Comments on the device's alerts (the desk's), shown in its log too. */
+  journal?: AlertJournal;
 }
 
 const view = (e: CaseLogEntry) => {
@@ -72,11 +75,12 @@ export function deviceLogRoutes(d: DeviceLogDeps): Router {
     const all = d.silences.list({ now: d.clock.now(), all: true, limit: 1000 });
     // A customer sees its own silences and the operator's network/cell ones, never another customer's.
     const silences = audience === 'customer' ? all.filter((s) => s.customerId === null || s.customerId === p.customerId) : all;
-    const entries = caseLog(
-      dev,
-      { notes: d.notes.forDevice(dev.id), alerts: d.alerts.list({ deviceId: dev.id, limit: 1000 }), silences },
-      audience,
+    const alerts = d.alerts.list({ deviceId: dev.id, limit: 1000 });
+    const comments = d.journal?.ofKind(
+      alerts.map((a) => a.id),
+      'comment',
     );
+    const entries = caseLog(dev, { notes: d.notes.forDevice(dev.id), alerts, silences, comments }, audience);
     res.json({ deviceId: dev.id, items: entries.map(view) });
   });
 

@@ -4,13 +4,18 @@ import type { Registry } from '../../monitor/registry/registry.ts';
 import type { User } from '../../monitor/registry/users.ts';
 import { check } from '../auth.ts';
 import { HttpError } from '../http-error.ts';
-import { parseOr, userCreateSchema } from '../schemas.ts';
+import { parseOr, userCreateSchema, userPatchSchema } from '../schemas.ts';
 
-const view = (u: User) => ({ ...u, createdAt: new Date(u.createdAt).toISOString() });
+const view = (u: User) => ({
+  ...u,
+  createdAt: new Date(u.createdAt).toISOString(),
+  disabled: u.disabledAt !== null,
+  disabledAt: u.disabledAt === null ? null : new Date(u.disabledAt).toISOString(),
+});
 
 /**
- * People (admin only: `user:manage` in ../authz.ts): create, list, delete. Deleting a person ends
- * every session they hold at once, socket.io connections included (../session-store.ts and
+ * People (admin only: `user:manage` in ../authz.ts): create, list, disable or enable, delete.
+ * Disabling or deleting a person ends every session they hold at once, socket.io connections included (../session-store.ts and
  * ../map/live.ts listen to the registry's announcement). Passwords are never shown again.
  */
 export function userRoutes(registry: Registry, audit: AuditLog) {
@@ -28,6 +33,22 @@ export function userRoutes(registry: Registry, audit: AuditLog) {
   r.get('/users', (req, res) => {
     check(req, 'user:manage');
     res.json({ items: registry.users.list().map(view) });
+  });
+  r.patch('/users/:id', async (req, res) => {
+    check(req, 'user:manage');
+    const body = parseOr(userPatchSchema, req.body, 'user');
+    if (!body.ok) throw new HttpError(422, body.error, body.reason);
+    const id = String(req.params.id);
+    const disabled = body.value.disabled;
+    // The server's admin token always remains, but a person locking themselves out is a slip, not a wish.
+    if (disabled && req.principal?.userId === id)
+      throw new HttpError(422, 'You cannot disable yourself; ask another admin.', 'invalid_user');
+    const u = await registry.commit(() => {
+      const changed = registry.users.setDisabled(id, disabled);
+      audit.record(req.principal, disabled ? 'user.disable' : 'user.enable', changed.username, { id: changed.id });
+      return changed;
+    });
+    res.json(view(u));
   });
   r.delete('/users/:id', async (req, res) => {
     check(req, 'user:manage');

@@ -12,7 +12,12 @@ const EMAIL = /^[^\s@,;<>]+@[^\s@,;<>]+\.[^\s@,;<>]+$/;
 export function validateChannels(input: unknown, opts: { emailEnabled?: boolean } = {}): ChannelConfig[] {
   if (input === undefined || input === null) return [];
   if (!Array.isArray(input)) throw new ChannelConfigError('channels must be a list of channel objects.');
-  return input.map((c, i) => validateChannel(c, i, opts));
+  return input.map((c, i) => {
+    const v = validateChannel(c, i, opts);
+    const esc = (c as { escalation?: unknown }).escalation;
+    if (esc !== undefined && typeof esc !== 'boolean') throw new ChannelConfigError(`channels[${i}]: escalation must be true or false.`);
+    return esc ? { ...v, escalation: true } : v;
+  });
 }
 
 function validateChannel(c: unknown, i: number, opts: { emailEnabled?: boolean }): ChannelConfig {

@@ -1,3 +1,4 @@
+import { SEVERITY } from '../severity.ts';
 import type { AlertDevice, AlertEvent, AlertType, Cause, DeviceInfo, IncidentInfo, Language } from '../types.ts';
 import { de } from './de.ts';
 import { en } from './en.ts';
@@ -156,7 +157,7 @@ export function render(draft: AlertDraft, lang: Language, now: number): AlertEve
   return {
     id: draft.id,
     type: draft.type,
-    severity: warning ? 'warning' : 'alert',
+    severity: SEVERITY[draft.type],
     at: iso(draft.at),
     customerId: draft.customerId,
     device: d ? alertDevice(d) : null,

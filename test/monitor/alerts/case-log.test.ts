@@ -86,3 +86,24 @@ describe('note text', () => {
     expect(noteText(input, 'note', 40)).toEqual(want);
   });
 });
+
+describe('case log: the desk’s comments on a device’s alerts', () => {
+  it('shows a comment on one of the device’s alerts in the device’s log, after the alert it follows', () => {
+    const alert = {
+      id: 'a1',
+      type: 'device.offline',
+      state: 'firing',
+      at: iso(T),
+      resolvedAt: null,
+      ack: null,
+      event: { message: 'Twiga is offline' },
+    } as unknown as AlertRecord;
+    const log = caseLog(
+      { id: 'g1', customerId: 'kwt' },
+      { notes: [], alerts: [alert], silences: [], comments: [{ alertId: 'a1', by: 'wanjiru', text: 'ranger on the way', at: T + 5000 }] },
+      'customer',
+    );
+    expect(log.map((e) => e.kind)).toEqual(['alert', 'comment']);
+    expect(log[1]).toEqual({ at: T + 5000, kind: 'comment', alertId: 'a1', by: 'wanjiru', text: 'ranger on the way' });
+  });
+});

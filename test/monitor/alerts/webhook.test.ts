@@ -35,7 +35,7 @@ function event(id: string): AlertEvent {
   return {
     id,
     type: 'device.offline',
-    severity: 'alert',
+    severity: 'major',
     at: new Date(T0).toISOString(),
     customerId: 'kws',
     device: { id: 'c0', name: 'Kito', customerId: 'kws', iccid: '8944500102198304826' },

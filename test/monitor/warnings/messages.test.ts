@@ -45,6 +45,6 @@ describe('early warnings read like the alerts, in each language', () => {
     expect(s.subject).toBe('Signal fading: Kito (collar-17) at -109 dBm');
     expect(s.message).toContain('its signal fell by 14 dB to -109 dBm');
     // Offline alerts keep their severity.
-    expect(render({ ...base, id: 'a_o', type: 'device.offline', cause: 'unknown' }, 'en', AT).severity).toBe('alert');
+    expect(render({ ...base, id: 'a_o', type: 'device.offline', cause: 'unknown' }, 'en', AT).severity).toBe('major');
   });
 });

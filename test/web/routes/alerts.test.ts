@@ -6,6 +6,7 @@ import { render } from '../../../monitor/alerts/messages/render.ts';
 import { alertRoutes, type Caller } from '../../../web/routes/alerts.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
 import { device, tempFile } from '../../monitor/alerts/harness.ts';
+import { errorsAsJson } from './errors-as-json.ts';
 
 const AT = Date.UTC(2026, 0, 1, 12);
 const TOKENS: Record<string, Caller> = {
@@ -47,6 +48,7 @@ beforeEach(async () => {
     '/api',
     alertRoutes(store, (req) => TOKENS[(req.headers.authorization ?? '').replace(/^Bearer /, '')], { clock: new ManualClock(AT + 60_000) }),
   );
+  app.use(errorsAsJson);
   const server = app.listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -104,6 +106,6 @@ describe('alert routes', () => {
   it('refuses requests without a token and a bad state filter', async () => {
     expect((await get('/api/alerts')).status).toBe(401);
     const bad = await get('/api/alerts?state=open', 'admin');
-    expect(bad).toEqual({ status: 400, body: { error: 'state must be firing, resolved or silenced.' } });
+    expect(bad).toEqual({ status: 400, body: { error: 'state must be firing, acknowledged, resolved or silenced.' } });
   });
 });

@@ -247,6 +247,43 @@ describe('sign-in', () => {
     socket.close();
   });
 
+  it("ends a disabled person's open session and socket.io connection at once; they cannot sign in until enabled", async () => {
+    const created = await sys.api('POST', '/api/users', { username: 'paused', password: PASSWORD, role: 'agent' });
+    const s = (await signIn('paused', PASSWORD)).jar!;
+    expect((await call(s, 'GET', '/api/devices')).status).toBe(200);
+    const socket: Socket = ioClient(sys.url, { transports: ['websocket'], extraHeaders: { cookie: s.cookie }, reconnection: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    let reason = '';
+    socket.once('disconnect', (r) => (reason = r));
+    // An agent may not disable anyone; an admin may.
+    expect((await call(s, 'PATCH', `/api/users/${created.body.id}`, { disabled: true })).status).toBe(403);
+    const off = await sys.api('PATCH', `/api/users/${created.body.id}`, { disabled: true });
+    expect(off.status).toBe(200);
+    expect(off.body).toMatchObject({ username: 'paused', disabled: true });
+    expect(off.body.disabledAt).toMatch(/^\d{4}-/);
+    await waitFor(() => reason !== '');
+    expect(reason).toBe('io server disconnect');
+    // The very next request with the old cookie is refused.
+    expect((await call(s, 'GET', '/api/devices')).status).toBe(401);
+    socket.close();
+    // Signing in again is refused exactly like a wrong password.
+    const again = await signIn('paused', PASSWORD);
+    const wrong = await signIn('paused', 'not the password at all');
+    expect(again.status).toBe(401);
+    expect(again.body).toEqual(wrong.body);
+    const audit = await sys.api('GET', '/api/audit?limit=20');
+    expect(JSON.stringify(audit.body)).toContain('user.disable');
+    expect((await sys.api('PATCH', `/api/users/${created.body.id}`, { disabled: 'yes' })).status).toBe(422);
+    expect((await sys.api('PATCH', `/api/users/${created.body.id}`, { disabled: true, role: 'admin' })).status).toBe(422);
+    expect((await sys.api('PATCH', '/api/users/nobody', { disabled: true })).status).toBe(404);
+    const on = await sys.api('PATCH', `/api/users/${created.body.id}`, { disabled: false });
+    expect(on.body).toMatchObject({ disabled: false, disabledAt: null });
+    expect((await signIn('paused', PASSWORD)).status).toBe(201);
+  });
+
   it('refuses a socket.io connection with a valid session cookie from a page of another origin', async () => {
     const s = (await signIn('wanjiru', PASSWORD)).jar!;
     const socket: Socket = ioClient(sys.url, {
