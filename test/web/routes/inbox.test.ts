@@ -178,7 +178,7 @@ describe('the inbox (GET /api/alerts with incidents and filters)', () => {
   it('refuses bad filters with a sentence', async () => {
     expect(await call('GET', '/api/alerts?severity=urgent', 'agent')).toEqual({
       status: 400,
-      body: { error: 'severity must be a comma-separated list of critical, major, minor, info.' },
+      body: { error: 'severity must be a comma-separated list of critical, major, minor, warning, info.' },
     });
     expect((await call('GET', '/api/alerts?failed=yes', 'agent')).status).toBe(400);
     expect((await call('GET', '/api/alerts?cause=%3Cscript%3E', 'agent')).status).toBe(400);
