@@ -22,6 +22,8 @@ export interface BenchTarget {
   stop(): Promise<{ persisted?: number }>;
   /** CPU seconds (user + system) the server process has used so far. */
   cpuSeconds(): number;
+  /** lastseen: heartbeat rows committed to its SQLite store so far (read from the file). */
+  committed?(): number;
 }
 
 /** user + system CPU seconds of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s). */
@@ -156,6 +158,15 @@ export async function startLastseen(env: Record<string, string> = {}, nodeArgs: 
     serverUrl,
     adminToken,
     cpuSeconds: () => processCpuSeconds(child.pid),
+    committed() {
+      // A reader of the WAL sees only committed transactions: rows durable, not merely accepted.
+      const db = new Database(join(dataDir, 'timeseries.db'), { readonly: true, fileMustExist: true });
+      try {
+        return (db.prepare('SELECT coalesce(max(id), 0) FROM heartbeats').pluck().get() as number) ?? 0;
+      } finally {
+        db.close();
+      }
+    },
     async count() {
       const text = await (await fetch(`${serverUrl}/metrics`)).text();
       return Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(text)?.[1] ?? 0);
