@@ -63,6 +63,11 @@ export interface Config {
   radiusSecret: string | null;
   /** Per-NAS secrets by source address; with no radiusSecret only these are heard. */
   radiusClients: Record<string, string>;
+  /**
+   * `redis://…` or `rediss://…` (LASTSEEN_STATE): liveness and alerts shared by a cluster of
+   * monitors (monitor/cluster/); null = this process alone decides.
+   */
+  state: string | null;
 }
 
 export interface OidcConfig {
@@ -189,6 +194,10 @@ const envSchema = z.object({
     .default('1813')
     .refine((s) => s === 'off' || (/^\d{1,5}$/.test(s) && Number(s) <= 65535), 'LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"')
     .transform((s) => (s === 'off' ? ('off' as const) : Number(s))),
+  LASTSEEN_STATE: z
+    .string()
+    .refine((s) => /^rediss?:\/\/[^/]/.test(s), 'LASTSEEN_STATE must be a redis:// or rediss:// URL (redis://host:6379)')
+    .optional(),
   LASTSEEN_RADIUS_SECRET: z.string().min(8, 'LASTSEEN_RADIUS_SECRET must be at least 8 characters').optional(),
   LASTSEEN_RADIUS_CLIENTS: z
     .string()
@@ -265,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     brokerClientId: e.LASTSEEN_BROKER_CLIENT_ID,
     oidc: readOidc(e),
     ...radiusConfig(e.LASTSEEN_RADIUS_PORT, e.LASTSEEN_RADIUS_SECRET, e.LASTSEEN_RADIUS_CLIENTS),
+    state: e.LASTSEEN_STATE ?? null,
   };
 }
 

@@ -106,6 +106,8 @@ export function createAlerts(o: AlertsOptions) {
     store,
     outbox,
     engine,
+    /** The channel for one configured entry (a cluster's shared queue sends through the same ones, monitor/cluster). */
+    channelFor,
     silences,
     notes,
     start(bus: Pick<EventBus, 'on'>): void {
