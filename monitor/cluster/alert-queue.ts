@@ -46,7 +46,6 @@ export interface AlertQueueOptions {
 
 const GROUP = 'alerts';
 
-
 /**
  * The cluster's delivery queue: a Redis stream read by a consumer group, one consumer a worker.
  * An entry is pending with the worker that read it until that worker acknowledges it; a worker
@@ -180,7 +179,10 @@ export class AlertQueue {
       try {
         await this.o.deliver(a);
       } catch (err) {
-        this.o.log.warn({ entryId, deviceId: a.deviceId, err: (err as Error).message }, 'cluster alerts: delivery failed; retried after the lease');
+        this.o.log.warn(
+          { entryId, deviceId: a.deviceId, err: (err as Error).message },
+          'cluster alerts: delivery failed; retried after the lease',
+        );
         this.o.onOutcome?.(a, 'failed');
         return;
       }

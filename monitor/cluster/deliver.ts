@@ -33,7 +33,16 @@ export function clusterDelivery(o: ClusterDeliveryOptions): (a: ClusterAlert) =>
     const offlineId = alertId('device.offline', a.deviceId, a.lastSeen);
     const draft: AlertDraft =
       a.type === 'offline'
-        ? { id: offlineId, type: 'device.offline', at: a.at, lastSeen: a.lastSeen, cause: 'unknown', customerId: customer.id, customerName: customer.name, device }
+        ? {
+            id: offlineId,
+            type: 'device.offline',
+            at: a.at,
+            lastSeen: a.lastSeen,
+            cause: 'unknown',
+            customerId: customer.id,
+            customerName: customer.name,
+            device,
+          }
         : {
             id: alertId('device.online', a.deviceId, a.lastSeen),
             type: 'device.online',

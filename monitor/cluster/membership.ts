@@ -17,9 +17,7 @@ export class Membership {
   private ttlMs: number;
   private stopped = false;
 
-  constructor(
-    private o: { redis: ClusterRedis; clock: Clock; log: Logger; worker: string; prefix?: string; ttlMs?: number },
-  ) {
+  constructor(private o: { redis: ClusterRedis; clock: Clock; log: Logger; worker: string; prefix?: string; ttlMs?: number }) {
     this.keys = clusterKeys(o.prefix);
     this.ttlMs = o.ttlMs ?? 5000;
   }

@@ -103,7 +103,7 @@ describe('the cluster alert queue on a real Redis', () => {
     expect(await a.redis.xlen(clusterKeys(prefix).alerts)).toBe(0);
   });
 
-  it("a worker killed mid-delivery: another takes its pending delivery over after the lease and sends it once", async () => {
+  it('a worker killed mid-delivery: another takes its pending delivery over after the lease and sends it once', async () => {
     const prefix = `q${++n}:`;
     const sent: { worker: string; a: ClusterAlert }[] = [];
     // a reads the entry and dies in the middle of sending it (the send never completes).

@@ -154,4 +154,3 @@ describe('ClusterLiveness on a real Redis', () => {
     expect(offline.sort()).toEqual(['badger', 'stoat']);
   });
 });
-
