@@ -7,6 +7,8 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
+import { DEFAULT_POLICY } from '../monitor/alerts/types.ts';
+import { clusterDelivery, createCluster, type Cluster, type ClusterAlert } from '../monitor/cluster/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
 import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput, mergeThresholds } from '../monitor/diagnosis/index.ts';
@@ -87,6 +89,8 @@ export interface MonitorParts {
   barrier: CommitBarrier;
   snapshotter: Snapshotter;
   features: Features;
+  /** LASTSEEN_STATE: this monitor is one worker of a cluster (monitor/cluster); null alone. */
+  cluster: Cluster | null;
 }
 
 /**
@@ -158,6 +162,24 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const liveness = new LivenessTracker(clock, bus, registry.ids, registry.customerBySlot);
   const metrics = createMetrics({ statusCounts: () => liveness.countByStatus() });
   postgres?.countInto(metrics.registry);
+  // In a cluster, Redis decides transitions and one shared queue sends their alerts; the queue
+  // sends through the alerts' channels, which exist only further down (hence the late binding).
+  let deliverClusterAlert: (a: ClusterAlert) => Promise<void> = async () => {
+    throw new Error('alerts are not started yet');
+  };
+  const cluster = config.state
+    ? createCluster({
+        url: config.state,
+        worker: config.brokerClientId,
+        clock,
+        log,
+        metrics: metrics.registry,
+        liveness,
+        graceMs: DEFAULT_POLICY.restartGraceMs,
+        deliver: (a) => deliverClusterAlert(a),
+      })
+    : null;
+  cluster?.attach();
   // A full disk degrades /healthz and holds PUBACKs; it does not stop the process.
   const disk = new DiskHealth(log, metrics.registry);
   const store = await f.add({
@@ -213,6 +235,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     barrier,
     snapshotter,
     features: f,
+    cluster,
   };
   const mqtt = await side.create(parts);
 
@@ -284,8 +307,23 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         socketEmit: (rooms, event, payload) => void io.to(rooms).emit(event, payload),
       });
       // Before the restore: restart grace must see the deadlines that passed while we were down.
-      alerts.start(bus);
       warn = (row) => alerts.warnings.onHeartbeat(row);
+      // In a cluster the shared queue alerts on the transitions instead (one alert per outage
+      // cluster-wide); this engine still serves history, silences and notes.
+      alerts.start(cluster ? withoutStatus(bus) : bus);
+      deliverClusterAlert = clusterDelivery({
+        lookup: (id) => {
+          const d = registry.getDevice(id);
+          return d ? deviceInfo(d, liveness.get(id)) : undefined;
+        },
+        customer: (id) => {
+          const c = registry.getCustomer(id);
+          return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
+        },
+        channelFor: alerts.channelFor,
+        now: () => clock.now(),
+        onUndeliverable: (a, why) => log.warn({ deviceId: a.deviceId, type: a.type }, `cluster alert not sent: ${why}`),
+      });
       return alerts;
     },
     stop: (a) => a.stop(),
@@ -310,6 +348,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     },
     stop: () => liveness.stop(),
   });
+  if (cluster) await f.add({ name: 'cluster state', start: () => cluster.start(), stop: () => cluster.stop() });
   await f.add({ name: 'state snapshots', start: () => snapshotter.start(), stop: () => snapshotter.stop() });
 
   const map = createMapRouter({
@@ -549,5 +588,12 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     adminTokenGenerated: admin.generated,
     track,
     stop,
+  };
+}
+
+/** The bus as the alert engine sees it in a cluster: every event but `status` (the shared queue alerts on those). */
+function withoutStatus(bus: EventBus): Pick<EventBus, 'on'> {
+  return {
+    on: ((event, listener) => (event === 'status' ? () => undefined : bus.on(event, listener))) as EventBus['on'],
   };
 }

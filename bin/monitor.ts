@@ -70,11 +70,16 @@ const BROKER_AUTH: Record<BrokerAuth, (parts: MonitorParts, url: string) => Prom
 /** A client of another broker as the monitor's MQTT side. */
 export function attachedBroker(): MqttSide<AttachedBroker> {
   return {
-    async create({ config, ingest, liveness, snapshotter, log, metrics, clock }: MonitorParts) {
+    async create({ config, ingest, liveness, snapshotter, log, metrics, clock, cluster }: MonitorParts) {
       // Before a PUBACK to the broker, the heartbeat and its seq are durable: a redelivery after a
       // crash finds the seq in the restored state and is not stored twice (the snapshot commits
-      // the store first, monitor/liveness/snapshotter.ts).
-      const barrier = new CommitBarrier({ flush: () => snapshotter.flush() });
+      // the store first, monitor/liveness/snapshotter.ts). In a cluster also applied in Redis, so
+      // a worker killed after the PUBACK has lost nothing another worker needs to decide.
+      const barrier = new CommitBarrier({
+        flush: async () => {
+          await Promise.all([snapshotter.flush(), cluster?.durable()]);
+        },
+      });
       const client = createBrokerClient({
         url: config.brokerUrl!,
         clientId: config.brokerClientId,

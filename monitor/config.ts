@@ -76,6 +76,11 @@ export interface Config {
   /** The SIM platform's REST API to poll for SIM state changes, with its credentials; null = none. */
   simPlatformUrl: string | null;
   simPlatformPollSeconds: number;
+  /**
+   * `redis://…` or `rediss://…` (LASTSEEN_STATE): liveness and alerts shared by a cluster of
+   * monitors (monitor/cluster/); null = this process alone decides.
+   */
+  state: string | null;
 }
 
 export interface OidcConfig {
@@ -210,6 +215,10 @@ const envSchema = z.object({
     .default('1813')
     .refine((s) => s === 'off' || (/^\d{1,5}$/.test(s) && Number(s) <= 65535), 'LASTSEEN_RADIUS_PORT must be between 0 and 65535, or "off"')
     .transform((s) => (s === 'off' ? ('off' as const) : Number(s))),
+  LASTSEEN_STATE: z
+    .string()
+    .refine((s) => /^rediss?:\/\/[^/]/.test(s), 'LASTSEEN_STATE must be a redis:// or rediss:// URL (redis://host:6379)')
+    .optional(),
   LASTSEEN_RADIUS_SECRET: z.string().min(8, 'LASTSEEN_RADIUS_SECRET must be at least 8 characters').optional(),
   LASTSEEN_RADIUS_CLIENTS: z
     .string()
@@ -300,6 +309,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simPushSecret: e.LASTSEEN_SIM_PUSH_SECRET ?? null,
     simPlatformUrl: e.LASTSEEN_SIM_PLATFORM_URL ?? null,
     simPlatformPollSeconds: e.LASTSEEN_SIM_PLATFORM_POLL,
+    state: e.LASTSEEN_STATE ?? null,
   };
 }
 

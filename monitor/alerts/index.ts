@@ -142,6 +142,8 @@ export function createAlerts(o: AlertsOptions) {
     outbox,
     engine,
     warnings,
+    /** The channel for one configured entry (a cluster's shared queue sends through the same ones, monitor/cluster). */
+    channelFor,
     silences,
     notes,
     journal,

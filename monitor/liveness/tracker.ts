@@ -20,6 +20,7 @@ import {
   TRACKED,
 } from './state-arrays.ts';
 import type { DeviceState, DeviceTimingConfig, UnreliableClock } from './device-state.ts';
+import type { DecidedTransition, TransitionDecider } from './decider.ts';
 import { readReadings, writeReadings } from './readings.ts';
 import { nextDeadline } from './status.ts';
 import { lateAfterSeconds, offlineAfterSeconds } from './timing.ts';
@@ -59,6 +60,8 @@ export class LivenessTracker {
   private scheduler: DeadlineScheduler;
   /** Devices whose clock is judged unreliable, by slot: sparse, most clocks are fine. */
   private clocks = new Map<number, UnreliableClock>();
+  /** Set in a cluster: transitions are decided there, not by this process's deadlines. */
+  private decider: TransitionDecider | null = null;
 
   constructor(
     private clock: Clock,
@@ -112,6 +115,21 @@ export class LivenessTracker {
     this.counts[status]++;
     this.setConfig(slot, config);
     this.schedule(slot);
+  }
+
+  /**
+   * Let `d` decide status transitions (monitor/cluster): call before the first `track`. From
+   * then on no local deadline is kept; accepted heartbeats are forwarded, and `applyDecided`
+   * brings the decisions back.
+   */
+  decideWith(d: TransitionDecider): void {
+    this.decider = d;
+  }
+
+  /** Apply a transition the decider made (it is emitted on the bus like a local one). */
+  applyDecided(t: DecidedTransition): void {
+    const slot = this.slotOf(t.deviceId);
+    if (slot >= 0) this.setStatus(slot, t.to, t.at);
   }
 
   /** Registry configuration changed (PATCH, customer default): recompute and reschedule. */
@@ -245,8 +263,13 @@ export class LivenessTracker {
       this.setReadings(slot, hb);
       c.dataTs.set(slot, at);
     }
-    if (c.status[slot] !== STATUS_CODE.online) this.setStatus(slot, 'online', receivedAt);
-    this.schedule(slot);
+    if (this.decider) {
+      const offlineAfterS = this.offlineAfterOfSlot(slot);
+      this.decider.heartbeat(id, receivedAt, offlineAfterS, lateAfterSeconds(offlineAfterS, this.intervalOf(slot)));
+    } else {
+      if (c.status[slot] !== STATUS_CODE.online) this.setStatus(slot, 'online', receivedAt);
+      this.schedule(slot);
+    }
     this.markDirty(slot);
     return 'accepted';
   }
@@ -378,6 +401,7 @@ export class LivenessTracker {
   }
 
   private schedule(slot: number): void {
+    if (this.decider) return;
     const d = this.deadlineOf(slot);
     if (d) this.scheduler.set(slot, d.at);
     else this.scheduler.cancel(slot);

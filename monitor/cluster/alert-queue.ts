@@ -1,0 +1,238 @@
+import type { Redis } from 'ioredis';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import { clusterKeys, type ClusterKeys } from './keys.ts';
+import { outageVerdict, recoveryVerdict, type QueueVerdict } from './verdicts.ts';
+import type { ClusterRedis } from './scripts.ts';
+
+/** One outage or recovery as the stream holds it (written by ./scripts.ts in the deciding script). */
+export interface ClusterAlert {
+  /** The stream entry id: the same on every redelivery. */
+  entryId: string;
+  type: 'offline' | 'online';
+  deviceId: string;
+  /** When the device went offline (its deadline), or came back (the heartbeat's receipt). */
+  at: number;
+  lastSeen: number | null;
+  /** For a recovery: when the outage it ends began. */
+  outageAt?: number;
+}
+
+export interface AlertQueueOptions {
+  redis: ClusterRedis;
+  /** A second connection for the blocking XREADGROUP (a blocked connection serves nobody else). */
+  reader: Redis;
+  clock: Clock;
+  log: Logger;
+  /** This worker's consumer name (unique in the cluster; a restarted worker may reuse its own). */
+  worker: string;
+  prefix?: string;
+  /**
+   * How long a delivery may stay with a worker that does not finish it before another takes it
+   * over (XAUTOCLAIM min-idle). Longer than any send takes (the webhook timeout is 10 s).
+   */
+  leaseMs?: number;
+  /** Restart grace of the cluster as a whole (alerts policy restartGraceMs). */
+  graceMs: number;
+  /** When the cluster as a whole last started (./membership.ts). */
+  clusterSince: () => number;
+  /** The device's current status and since when, from the shared state. */
+  stateOf: (deviceId: string) => Promise<{ status: string; since: number } | null>;
+  /** Send it on the customer's channels; reject to have it retried (by this worker or, after the lease, another). */
+  deliver: (a: ClusterAlert) => Promise<void>;
+  /** Every outcome, for /metrics and tests. */
+  onOutcome?: (a: ClusterAlert, outcome: 'sent' | 'forgiven' | 'fenced' | 'deferred' | 'failed' | 'skipped') => void;
+}
+
+const GROUP = 'alerts';
+
+/**
+ * The cluster's delivery queue: a Redis stream read by a consumer group, one consumer a worker.
+ * An entry is pending with the worker that read it until that worker acknowledges it; a worker
+ * that dies leaves it pending, and after `leaseMs` any other takes it over (XAUTOCLAIM), so a
+ * dead worker's deliveries are sent by another.
+ *
+ * Fencing: before each send the worker checks, atomically, that the entry is still its own and
+ * renews it (RENEW in ./scripts.ts). A worker that was stopped past its lease and wakes up finds
+ * the entry taken and sends nothing. What no fence can close is a stop between that check and
+ * the far side's answer: then the alert may go out twice, with the same id (the entry id names it,
+ * `x-lastseen-delivery`) for the receiver to drop.
+ */
+export class AlertQueue {
+  private keys: ClusterKeys;
+  private leaseMs: number;
+  private running = false;
+  private claimTimer: TimerHandle | null = null;
+  private reading: Promise<void> | null = null;
+  private busy = new Set<string>();
+  private retries = new Set<TimerHandle>();
+  private deferred = new Set<string>();
+
+  constructor(private o: AlertQueueOptions) {
+    this.keys = clusterKeys(o.prefix);
+    this.leaseMs = o.leaseMs ?? 15_000;
+  }
+
+  async start(): Promise<void> {
+    try {
+      // From the stream's first entry: what was decided before any worker made the group is pending too.
+      await this.o.redis.xgroup('CREATE', this.keys.alerts, GROUP, '0', 'MKSTREAM');
+    } catch (err) {
+      if (!String((err as Error).message).includes('BUSYGROUP')) throw err;
+    }
+    this.running = true;
+    this.reading = this.readLoop();
+    this.armClaim(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.claimTimer !== null) this.o.clock.clearTimer(this.claimTimer);
+    this.claimTimer = null;
+    for (const t of this.retries) this.o.clock.clearTimer(t);
+    this.retries.clear();
+    // The blocked read returns within its BLOCK time; the connection's owner closes it.
+    await this.reading?.catch(() => undefined);
+  }
+
+  private async readLoop(): Promise<void> {
+    while (this.running) {
+      try {
+        const res = (await this.o.reader.xreadgroup(
+          'GROUP',
+          GROUP,
+          this.o.worker,
+          'COUNT',
+          64,
+          'BLOCK',
+          500,
+          'STREAMS',
+          this.keys.alerts,
+          '>',
+        )) as [string, [string, string[]][]][] | null;
+        if (!res) continue;
+        await Promise.all(res[0][1].map(([id, fields]) => this.process(id, fields)));
+      } catch (err) {
+        if (!this.running) return;
+        this.o.log.warn({ err: (err as Error).message }, 'cluster alerts: reading the queue failed; retrying');
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** Take over entries idle longer than the lease: a dead or stopped worker's, or our own failed ones. */
+  private armClaim(delayMs: number): void {
+    if (!this.running) return;
+    this.claimTimer = this.o.clock.setTimer(() => void this.claim(), delayMs);
+  }
+
+  async claim(): Promise<void> {
+    try {
+      let cursor = '0-0';
+      do {
+        const [next, entries] = (await this.o.redis.xautoclaim(
+          this.keys.alerts,
+          GROUP,
+          this.o.worker,
+          this.leaseMs,
+          cursor,
+          'COUNT',
+          64,
+        )) as [string, [string, string[] | null][]];
+        cursor = next;
+        await Promise.all(entries.filter(([, f]) => f !== null).map(([id, f]) => this.process(id, f!)));
+      } while (cursor !== '0-0' && this.running);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'cluster alerts: taking over idle deliveries failed; retrying');
+    }
+    // A quarter of the lease: a dead worker's deliveries wait at most 1.25 leases.
+    this.armClaim(Math.max(250, this.leaseMs / 4));
+  }
+
+  private async process(entryId: string, fields: string[]): Promise<void> {
+    if (this.busy.has(entryId)) return;
+    this.busy.add(entryId);
+    const a = parseEntry(entryId, fields);
+    try {
+      if (!a) {
+        this.o.log.error({ entryId, fields }, 'cluster alerts: unreadable queue entry dropped');
+        await this.done(entryId, '', '');
+        return;
+      }
+      const verdict = await this.verdict(a);
+      if (verdict.kind === 'defer') {
+        this.o.onOutcome?.(a, 'deferred');
+        // Still pending with us: look again soon (a worker that dies meanwhile leaves it to XAUTOCLAIM).
+        this.retryLater(entryId, fields, verdict.until - this.o.clock.now());
+        return;
+      }
+      if (verdict.kind !== 'send') {
+        await this.done(entryId, a.deviceId, verdict.note);
+        this.o.onOutcome?.(a, verdict.kind === 'forgive' ? 'forgiven' : 'skipped');
+        return;
+      }
+      // The fence: still ours, and renewed for the send.
+      if ((await this.o.redis.lsRenew(this.keys.alerts, GROUP, this.o.worker, entryId)) !== 1) {
+        this.o.onOutcome?.(a, 'fenced');
+        return;
+      }
+      try {
+        await this.o.deliver(a);
+      } catch (err) {
+        this.o.log.warn(
+          { entryId, deviceId: a.deviceId, err: (err as Error).message },
+          'cluster alerts: delivery failed; retried after the lease',
+        );
+        this.o.onOutcome?.(a, 'failed');
+        return;
+      }
+      await this.done(entryId, a.deviceId, verdict.note);
+      this.o.onOutcome?.(a, 'sent');
+    } finally {
+      this.busy.delete(entryId);
+    }
+  }
+
+  private async verdict(a: ClusterAlert): Promise<QueueVerdict> {
+    const now = this.o.clock.now();
+    if (a.type === 'offline') {
+      const since = this.o.clusterSince();
+      const inGrace = a.at < since;
+      const state = inGrace && now >= since + this.o.graceMs ? await this.o.stateOf(a.deviceId) : null;
+      return outageVerdict({ at: a.at, clusterSince: since, graceMs: this.o.graceMs, now, state });
+    }
+    const note = await this.o.redis.hget(this.keys.reported, a.deviceId);
+    return recoveryVerdict({ outageAt: a.outageAt ?? -1, note, now, at: a.at });
+  }
+
+  private retryLater(entryId: string, fields: string[], delayMs: number): void {
+    if (!this.running || this.deferred.has(entryId)) return;
+    this.deferred.add(entryId);
+    const t = this.o.clock.setTimer(() => {
+      this.retries.delete(t);
+      this.deferred.delete(entryId);
+      if (this.running) void this.process(entryId, fields);
+    }, delayMs);
+    this.retries.add(t);
+  }
+
+  private done(entryId: string, deviceId: string, note: string): Promise<number> {
+    return this.o.redis.lsDone(this.keys.alerts, this.keys.reported, GROUP, entryId, deviceId, note);
+  }
+}
+
+function parseEntry(entryId: string, fields: string[]): ClusterAlert | null {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const at = Number(f.at);
+  if ((f.t !== 'offline' && f.t !== 'online') || !f.d || !Number.isFinite(at)) return null;
+  const ls = Number(f.ls);
+  return {
+    entryId,
+    type: f.t,
+    deviceId: f.d,
+    at,
+    lastSeen: Number.isFinite(ls) && ls >= 0 ? ls : null,
+    ...(f.since !== undefined ? { outageAt: Number(f.since) } : {}),
+  };
+}

@@ -1,0 +1,190 @@
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import type { DeviceStatus } from '../types.ts';
+import { clusterKeys, statusOfLetter, type ClusterKeys } from './keys.ts';
+import type { ClusterRedis } from './scripts.ts';
+
+/** A status change Redis decided and handed to this worker alone. */
+export interface ClusterTransition {
+  deviceId: string;
+  from: DeviceStatus;
+  to: DeviceStatus;
+  at: number;
+  /** The device's lastSeen before this change (null if never seen). */
+  lastSeen: number | null;
+}
+
+export interface ClusterLivenessOptions {
+  redis: ClusterRedis;
+  clock: Clock;
+  log: Logger;
+  prefix?: string;
+  /** The longest a worker sleeps between looks at the earliest deadline: what another worker's death can cost in lateness. */
+  pollCapMs?: number;
+  /** Deadlines decided per script call (a burst of a million is decided in slices, not in one long script). */
+  dueLimit?: number;
+  /** Every transition decided for this worker; called once per transition, cluster-wide. */
+  onTransition: (t: ClusterTransition) => void;
+  /** A heartbeat arrived for a device that was decided offline after it was received (counted, not applied). */
+  onStale?: (deviceId: string) => void;
+}
+
+interface Pending {
+  id: string;
+  receivedAt: number;
+  offlineAfterMs: number;
+  lateAfterMs: number;
+}
+
+/**
+ * Liveness decided in Redis for a cluster of workers (./scripts.ts has the decisions).
+ *
+ * Heartbeats are batched per event-loop turn: everything applied in one turn goes to Redis as one
+ * script call (one round trip, one EVALSHA for the whole batch), and `durable()` resolves once it
+ * is applied — the attached broker client holds its PUBACKs on that (bin/monitor.ts).
+ *
+ * Deadlines: every worker sleeps until the earliest deadline it knows (the one `due` returns, or
+ * one its own heartbeats just set), capped at `pollCapMs`, then asks `due`. All workers may ask at
+ * the same instant; the script gives each due transition to one of them. A worker that dies costs
+ * at most `pollCapMs` of lateness for deadlines only it knew of.
+ */
+export class ClusterLiveness {
+  readonly keys: ClusterKeys;
+  private pending: Pending[] = [];
+  private inFlight: Promise<void> = Promise.resolve();
+  private flushQueued = false;
+  private timer: TimerHandle | null = null;
+  private wakeAt = Infinity;
+  private running = false;
+  private ticking = false;
+  private tickAgain = false;
+  private stopped = false;
+  /** Script calls and heartbeats sent, for the ops-per-heartbeat figure. */
+  readonly counts = { heartbeats: 0, heartbeatCalls: 0, dueCalls: 0, transitions: 0, stale: 0 };
+  private pollCapMs: number;
+  private dueLimit: number;
+  private bucketPrefix: string;
+
+  constructor(private o: ClusterLivenessOptions) {
+    this.keys = clusterKeys(o.prefix);
+    this.pollCapMs = o.pollCapMs ?? 1000;
+    this.dueLimit = o.dueLimit ?? 2000;
+    this.bucketPrefix = `${this.keys.prefix}st:`;
+  }
+
+  start(): void {
+    this.running = true;
+    this.wake(this.o.clock.now());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.running = false;
+    if (this.timer !== null) this.o.clock.clearTimer(this.timer);
+    this.timer = null;
+  }
+
+  /** Queue one accepted heartbeat (thresholds in seconds, as liveness computes them). */
+  heartbeat(id: string, receivedAt: number, offlineAfterS: number, lateAfterS: number | null): void {
+    this.pending.push({
+      id,
+      receivedAt,
+      offlineAfterMs: Math.round(offlineAfterS * 1000),
+      lateAfterMs: lateAfterS === null ? -1 : Math.round(lateAfterS * 1000),
+    });
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Resolves once every heartbeat queued so far is applied in Redis; rejects if Redis refused it. */
+  durable(): Promise<void> {
+    if (this.pending.length > 0) this.flush();
+    return this.inFlight;
+  }
+
+  private flush(): void {
+    this.flushQueued = false;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    const args: (string | number)[] = [this.bucketPrefix, batch.length];
+    for (const p of batch) args.push(p.id, p.receivedAt, p.offlineAfterMs, p.lateAfterMs);
+    this.counts.heartbeats += batch.length;
+    this.counts.heartbeatCalls++;
+    const sent = this.o.redis.lsHeartbeats(this.keys.deadlines, this.keys.alerts, ...args).then((res) => {
+      const earliest = Number(res[0]);
+      this.handle(res, 1);
+      if (earliest >= 0) this.wake(earliest);
+    });
+    // Chained so `durable()` covers this batch and every earlier one.
+    const prev = this.inFlight;
+    this.inFlight = Promise.all([prev.catch(() => undefined), sent]).then(() => undefined);
+    this.inFlight.catch((err) => this.o.log.error({ err: (err as Error).message }, 'cluster state: heartbeats not applied in Redis'));
+  }
+
+  /** Arm the timer for `at` if earlier than the one armed (never later than the poll cap). */
+  private wake(at: number): void {
+    if (!this.running) return;
+    const now = this.o.clock.now();
+    const when = Math.min(at, now + this.pollCapMs);
+    if (this.timer !== null && when >= this.wakeAt) return;
+    if (this.timer !== null) this.o.clock.clearTimer(this.timer);
+    this.wakeAt = when;
+    this.timer = this.o.clock.setTimer(() => {
+      this.timer = null;
+      this.wakeAt = Infinity;
+      void this.tick();
+    }, when - now);
+  }
+
+  /** Ask Redis for what is due now; again at once while whole slices come back. */
+  async tick(): Promise<void> {
+    if (this.ticking) {
+      this.tickAgain = true;
+      return;
+    }
+    this.ticking = true;
+    let next = -1;
+    try {
+      for (;;) {
+        this.tickAgain = false;
+        const now = this.o.clock.now();
+        this.counts.dueCalls++;
+        const res = await this.o.redis.lsDue(this.keys.deadlines, this.keys.alerts, this.bucketPrefix, now, this.dueLimit);
+        next = Number(res[0]);
+        const scanned = Number(res[1]);
+        this.handle(res, 2);
+        if (this.stopped || (scanned < this.dueLimit && !this.tickAgain)) break;
+      }
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'cluster state: deadlines not checked (Redis unreachable); retrying');
+    } finally {
+      this.ticking = false;
+    }
+    if (this.stopped) return;
+    this.wake(next >= 0 ? next : Infinity);
+  }
+
+  private handle(res: (string | number)[], from: number): void {
+    for (let i = from; i + 4 < res.length; i += 5) {
+      const deviceId = String(res[i]);
+      const to = String(res[i + 2]);
+      if (to === 's') {
+        this.counts.stale++;
+        this.o.onStale?.(deviceId);
+        continue;
+      }
+      const lastSeen = Number(res[i + 4]);
+      this.counts.transitions++;
+      this.o.onTransition({
+        deviceId,
+        from: statusOfLetter(String(res[i + 1])),
+        to: statusOfLetter(to) as DeviceStatus,
+        at: Number(res[i + 3]),
+        lastSeen: lastSeen >= 0 ? lastSeen : null,
+      });
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import type { Channel } from '../alerts/channels/channel.ts';
+import { alertId } from '../alerts/decide.ts';
+import { languageOf, render, type AlertDraft } from '../alerts/messages/render.ts';
+import type { CustomerInfo, DeviceInfo } from '../alerts/types.ts';
+import type { ChannelConfig } from '../types.ts';
+import type { ClusterAlert } from './alert-queue.ts';
+
+export interface ClusterDeliveryOptions {
+  /** The device as alerts name it (registry + liveness), undefined once the registry forgot it. */
+  lookup: (deviceId: string) => DeviceInfo | undefined;
+  customer: (customerId: string) => CustomerInfo | undefined;
+  channelFor: (c: ChannelConfig) => Channel | null;
+  now: () => number;
+  /** Alerts for devices no longer registered, or customers without channels: said once each, not retried. */
+  onUndeliverable?: (a: ClusterAlert, why: string) => void;
+}
+
+/**
+ * Send one queue entry on its customer's channels, rendered as the single-process engine renders
+ * it (docs/contract.md §7), with the same ids: `alertId('device.offline', device, lastSeen)` and
+ * for the recovery `alertId('device.online', …)` relating to it. A redelivery carries the same id
+ * (the webhook's `x-lastseen-delivery`), so a receiver can drop a second copy.
+ *
+ * Rejects when any channel rejects: the queue keeps the entry and sends it again on every channel
+ * (at least once per channel; a channel that had accepted it sees the same id again).
+ */
+export function clusterDelivery(o: ClusterDeliveryOptions): (a: ClusterAlert) => Promise<void> {
+  return async (a) => {
+    const device = o.lookup(a.deviceId);
+    if (!device) return o.onUndeliverable?.(a, 'device is no longer registered');
+    const customer = o.customer(device.customerId);
+    if (!customer) return o.onUndeliverable?.(a, 'customer is no longer registered');
+    const offlineId = alertId('device.offline', a.deviceId, a.lastSeen);
+    const draft: AlertDraft =
+      a.type === 'offline'
+        ? {
+            id: offlineId,
+            type: 'device.offline',
+            at: a.at,
+            lastSeen: a.lastSeen,
+            cause: 'unknown',
+            customerId: customer.id,
+            customerName: customer.name,
+            device,
+          }
+        : {
+            id: alertId('device.online', a.deviceId, a.lastSeen),
+            type: 'device.online',
+            at: a.at,
+            lastSeen: a.lastSeen,
+            cause: 'unknown',
+            customerId: customer.id,
+            customerName: customer.name,
+            device,
+            relatesTo: offlineId,
+          };
+    const event = render(draft, languageOf(customer.language), o.now());
+    const channels = customer.channels.map((c) => o.channelFor(c)).filter((c): c is Channel => c !== null);
+    const results = await Promise.allSettled(channels.map((ch) => ch.send(event, customer)));
+    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    // A refused destination (a private webhook address) is not retried: no retry can change it.
+    const retry = failed.filter((r) => !(r.reason as { refused?: boolean }).refused);
+    if (retry.length > 0) throw new Error((retry[0].reason as Error).message);
+  };
+}

@@ -1,0 +1,115 @@
+import { Redis } from 'ioredis';
+import { Counter, type Registry as PromRegistry } from 'prom-client';
+import type { Clock } from '../clock.ts';
+import type { LivenessTracker } from '../liveness/tracker.ts';
+import type { Logger } from '../logger.ts';
+import { AlertQueue, type ClusterAlert } from './alert-queue.ts';
+import { ClusterLiveness } from './cluster-liveness.ts';
+import { clusterKeys, unpackState } from './keys.ts';
+import { Membership } from './membership.ts';
+import { withScripts } from './scripts.ts';
+
+export { clusterDelivery } from './deliver.ts';
+export type { ClusterAlert } from './alert-queue.ts';
+
+export interface ClusterOptions {
+  /** LASTSEEN_STATE. */
+  url: string;
+  /** This worker's name in the cluster: the broker client id, unique per monitor already. */
+  worker: string;
+  clock: Clock;
+  log: Logger;
+  metrics: PromRegistry;
+  liveness: LivenessTracker;
+  /** Restart grace of the cluster as a whole (the alerts policy's restartGraceMs). */
+  graceMs: number;
+  deliver: (a: ClusterAlert) => Promise<void>;
+  prefix?: string;
+}
+
+/**
+ * A monitor as one worker of a cluster sharing Redis (LASTSEEN_STATE): liveness decided by the
+ * scripts of ./scripts.ts for every worker at once, alerts sent from one shared queue. The local
+ * tracker keeps readings and positions and applies the transitions handed to this worker.
+ *
+ * Start after the tracker restored its devices (`decideWith` must precede the first `track`:
+ * call `attach` first), stop before Redis goes: the order of bin/monitor-core.ts.
+ */
+export function createCluster(o: ClusterOptions) {
+  const redis = withScripts(new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null }));
+  const reader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  const keys = clusterKeys(o.prefix);
+  const transitions = new Counter({
+    name: 'lastseen_cluster_transitions_total',
+    help: 'Status transitions Redis decided and handed to this worker, by new status.',
+    labelNames: ['to'],
+    registers: [o.metrics],
+  });
+  const stale = new Counter({
+    name: 'lastseen_cluster_stale_heartbeats_total',
+    help: 'Heartbeats received before an offline another worker decided meanwhile: kept as lastSeen, no recovery (fenced).',
+    registers: [o.metrics],
+  });
+  const deliveries = new Counter({
+    name: 'lastseen_cluster_alert_queue_total',
+    help: 'Entries of the shared alert queue this worker handled, by outcome (sent, forgiven, fenced, deferred, failed, skipped).',
+    labelNames: ['outcome'],
+    registers: [o.metrics],
+  });
+  const state = new ClusterLiveness({
+    redis,
+    clock: o.clock,
+    log: o.log,
+    prefix: o.prefix,
+    onTransition: (t) => {
+      transitions.inc({ to: t.to });
+      o.liveness.applyDecided(t);
+    },
+    onStale: () => stale.inc(),
+  });
+  const membership = new Membership({ redis, clock: o.clock, log: o.log, worker: o.worker, prefix: o.prefix });
+  const queue = new AlertQueue({
+    redis,
+    reader,
+    clock: o.clock,
+    log: o.log,
+    worker: o.worker,
+    prefix: o.prefix,
+    graceMs: o.graceMs,
+    clusterSince: () => membership.since,
+    stateOf: async (id) => {
+      const v = await redis.hget(keys.bucket(id), id);
+      if (!v) return null;
+      const s = unpackState(v);
+      return { status: s.status, since: s.since };
+    },
+    deliver: o.deliver,
+    onOutcome: (_, outcome) => deliveries.inc({ outcome }),
+  });
+  return {
+    state,
+    /** Hand the tracker's decisions to Redis (before the tracker restores its devices). */
+    attach(): void {
+      o.liveness.decideWith(state);
+    },
+    async start(): Promise<void> {
+      await Promise.all([redis.connect(), reader.connect()]);
+      await membership.start();
+      state.start();
+      await queue.start();
+      o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
+    },
+    /** Resolves once the heartbeats applied so far are in Redis (the broker's PUBACKs wait on it). */
+    durable: () => state.durable(),
+    async stop(): Promise<void> {
+      state.stop();
+      membership.stop();
+      await state.durable().catch(() => undefined);
+      await queue.stop();
+      redis.disconnect();
+      reader.disconnect();
+    },
+  };
+}
+
+export type Cluster = ReturnType<typeof createCluster>;

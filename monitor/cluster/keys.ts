@@ -1,0 +1,94 @@
+/**
+ * Where the cluster keeps liveness in Redis, and how one device's state is packed. Pure.
+ *
+ *   key                    type           holds
+ *   ---------------------  -------------  -----------------------------------------------------
+ *   {p}dl                  sorted set     device id → its one next deadline (epoch ms)
+ *   {p}st:{bucket}         hash           device id → packed state (below); BUCKETS buckets, so
+ *                                         each hash stays a small listpack (~60 devices a bucket
+ *                                         at 1 M) instead of one big hashtable at ~3× the bytes
+ *   {p}alerts              stream         one entry per offline and per recovery decided
+ *   {p}reported            hash           device id → the offline (since) an alert went out for
+ *   {p}alive / {p}since    strings        the cluster is up (expires with the last worker) / since when
+ *
+ * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
+ * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
+ * compute (the buckets), which a single Redis allows.
+ *
+ * Packed state: the status letter, then base-36 integers joined by commas:
+ *
+ *   o|l|x  lastSeen , statusSince , offlineAfterMs , lateAfterMs (empty: no late phase)
+ *   e.g.   "omi4c1nk3,mi4c1nk3,jsg0,b720"  online since 1 764 800 000 000, 900 s, late at 1.5 × 300 s
+ *
+ * The Lua scripts (./scripts.ts) read and write this same format; `packState` and `unpackState`
+ * are for tests, the memory script and tools that read Redis.
+ */
+export const BUCKETS = 16_384;
+
+export interface ClusterKeys {
+  prefix: string;
+  deadlines: string;
+  alerts: string;
+  reported: string;
+  alive: string;
+  since: string;
+  bucket(id: string): string;
+}
+
+export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
+  return {
+    prefix,
+    deadlines: `${prefix}dl`,
+    alerts: `${prefix}alerts`,
+    reported: `${prefix}reported`,
+    alive: `${prefix}alive`,
+    since: `${prefix}since`,
+    bucket: (id) => `${prefix}st:${bucketOf(id)}`,
+  };
+}
+
+/**
+ * A device's bucket: h = h × 31 + byte over the id's UTF-8 bytes, mod BUCKETS at each step.
+ * Simple enough that the Lua side could compute the same (it is handed the key instead).
+ */
+export function bucketOf(id: string): number {
+  let h = 0;
+  for (const b of Buffer.from(id, 'utf8')) h = (h * 31 + b) % BUCKETS;
+  return h;
+}
+
+export type ClusterStatus = 'online' | 'late' | 'offline';
+
+const LETTER: Record<ClusterStatus, string> = { online: 'o', late: 'l', offline: 'x' };
+const STATUS_OF: Record<string, ClusterStatus> = { o: 'online', l: 'late', x: 'offline' };
+
+export interface PackedState {
+  status: ClusterStatus;
+  lastSeen: number;
+  since: number;
+  offlineAfterMs: number;
+  lateAfterMs: number | null;
+}
+
+export function packState(s: PackedState): string {
+  const late = s.lateAfterMs === null ? '' : s.lateAfterMs.toString(36);
+  return `${LETTER[s.status]}${s.lastSeen.toString(36)},${s.since.toString(36)},${s.offlineAfterMs.toString(36)},${late}`;
+}
+
+export function unpackState(v: string): PackedState {
+  const status = STATUS_OF[v[0]];
+  const [seen, since, off, late] = v.slice(1).split(',');
+  if (!status || off === undefined) throw new Error(`not a packed device state: ${JSON.stringify(v)}`);
+  return {
+    status,
+    lastSeen: Number.parseInt(seen, 36),
+    since: Number.parseInt(since, 36),
+    offlineAfterMs: Number.parseInt(off, 36),
+    lateAfterMs: late ? Number.parseInt(late, 36) : null,
+  };
+}
+
+/** Status letters as the scripts return them. */
+export function statusOfLetter(l: string): ClusterStatus | 'unknown' {
+  return STATUS_OF[l] ?? 'unknown';
+}

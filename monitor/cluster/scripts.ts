@@ -1,0 +1,199 @@
+import type { Redis } from 'ioredis';
+import { BUCKETS } from './keys.ts';
+
+/**
+ * The cluster's decisions, each one Lua script: Redis runs a script alone, start to end, so a
+ * transition a script makes is seen by exactly one caller — whichever worker asked, whichever
+ * received the heartbeats. The state format is ./keys.ts's.
+ *
+ * heartbeats (a batch)   per heartbeat received at r, state (s, lastSeen, since):
+ *   no state                         → online since r                 transition unknown → online
+ *   r ≤ lastSeen                     → nothing (older than one applied: order across workers)
+ *   offline since S, r < S           → stale: lastSeen = r, still offline (the outage was decided
+ *                                      while this heartbeat sat in a stopped worker; it is history)
+ *   online                           → lastSeen = r, deadline moves   no transition
+ *   late / offline (r ≥ S)           → online since r                 transition, and a recovery
+ *                                                                     entry in the stream for offline
+ *   the deadline: lastSeen + lateAfter (to late), else lastSeen + offlineAfter (to offline)
+ *
+ * due (now, limit)       per device whose deadline ≤ now, recomputed from its state:
+ *   online with a late phase         → late since the deadline; next: lastSeen + offlineAfter
+ *   online (no late) or late         → offline since the deadline; no deadline; an offline entry
+ *                                      is added to the stream in the same script, so an outage is
+ *                                      never decided without its alert, nor alerted twice
+ *   recomputed deadline > now        → not due: the set's score is repaired
+ *
+ * A worker stopped (SIGSTOP) before a script reaches Redis decides nothing stale: the script
+ * runs against the state as it is when it arrives, and a heartbeat it carries that is older
+ * than an offline decided meanwhile is the stale row above.
+ */
+const COMMON = `
+local D = '0123456789abcdefghijklmnopqrstuvwxyz'
+local function b36(n)
+  n = math.floor(n)
+  if n <= 0 then return '0' end
+  local s = ''
+  while n > 0 do
+    local r = n % 36
+    s = string.sub(D, r + 1, r + 1) .. s
+    n = math.floor(n / 36)
+  end
+  return s
+end
+local function fields(v)
+  local f, start = {}, 2
+  while true do
+    local c = string.find(v, ',', start, true)
+    if not c then f[#f + 1] = string.sub(v, start); break end
+    f[#f + 1] = string.sub(v, start, c - 1)
+    start = c + 1
+  end
+  return f
+end
+local function bucket(prefix, id)
+  local h = 0
+  for i = 1, #id do h = (h * 31 + string.byte(id, i)) % ${BUCKETS} end
+  return prefix .. h
+end
+local function pack(letter, seen, since, off, late)
+  return letter .. b36(seen) .. ',' .. b36(since) .. ',' .. b36(off) .. ',' .. ((late and late >= 0) and b36(late) or '')
+end
+`;
+
+/** KEYS: deadlines, alerts. ARGV: bucket prefix, n, then n × (id, receivedAt, offlineAfterMs, lateAfterMs or -1). */
+const HEARTBEATS = `${COMMON}
+local out = {}
+local earliest = -1
+local n = tonumber(ARGV[2])
+for i = 0, n - 1 do
+  local a = 3 + i * 4
+  local id = ARGV[a]
+  local r, off, late = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local bk = bucket(ARGV[1], id)
+  local v = redis.call('HGET', bk, id)
+  local from, seen, since = 'u', -1, 0
+  if v then
+    local f = fields(v)
+    from, seen, since = string.sub(v, 1, 1), tonumber(f[1], 36), tonumber(f[2], 36)
+  end
+  if r <= seen then
+    -- older than a heartbeat already applied
+  elseif from == 'x' and r < since then
+    redis.call('HSET', bk, id, pack('x', r, since, off, late))
+    out[#out + 1] = id; out[#out + 1] = from; out[#out + 1] = 's'; out[#out + 1] = r; out[#out + 1] = seen
+  else
+    local newSince = since
+    if from ~= 'o' then newSince = r end
+    redis.call('HSET', bk, id, pack('o', r, newSince, off, late))
+    local dl = r + off
+    if late >= 0 then dl = r + late end
+    redis.call('ZADD', KEYS[1], dl, id)
+    if earliest < 0 or dl < earliest then earliest = dl end
+    if from ~= 'o' then
+      out[#out + 1] = id; out[#out + 1] = from; out[#out + 1] = 'o'; out[#out + 1] = r; out[#out + 1] = seen
+      if from == 'x' then
+        redis.call('XADD', KEYS[2], '*', 't', 'online', 'd', id, 'at', r, 'ls', seen, 'since', since)
+      end
+    end
+  end
+end
+table.insert(out, 1, earliest)
+return out
+`;
+
+/** KEYS: deadlines, alerts. ARGV: bucket prefix, now, limit. */
+const DUE = `${COMMON}
+local now, limit = tonumber(ARGV[2]), tonumber(ARGV[3])
+local due = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, limit, 'WITHSCORES')
+local out = {}
+for j = 1, #due, 2 do
+  local id = due[j]
+  local bk = bucket(ARGV[1], id)
+  local v = redis.call('HGET', bk, id)
+  if not v then
+    redis.call('ZREM', KEYS[1], id)
+  else
+    local s = string.sub(v, 1, 1)
+    local f = fields(v)
+    local seen, off = tonumber(f[1], 36), tonumber(f[3], 36)
+    local late = -1
+    if f[4] ~= '' then late = tonumber(f[4], 36) end
+    local at, to = nil, nil
+    if s == 'o' and late >= 0 then at, to = seen + late, 'l'
+    elseif s == 'o' or s == 'l' then at, to = seen + off, 'x' end
+    if not at then
+      redis.call('ZREM', KEYS[1], id)
+    elseif at > now then
+      redis.call('ZADD', KEYS[1], at, id)
+    else
+      redis.call('HSET', bk, id, pack(to, seen, at, off, late))
+      if to == 'l' then redis.call('ZADD', KEYS[1], seen + off, id) else redis.call('ZREM', KEYS[1], id) end
+      out[#out + 1] = id; out[#out + 1] = s; out[#out + 1] = to; out[#out + 1] = at; out[#out + 1] = seen
+      if to == 'x' then
+        redis.call('XADD', KEYS[2], '*', 't', 'offline', 'd', id, 'at', at, 'ls', seen)
+      end
+    end
+  end
+end
+local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+table.insert(out, 1, #due / 2)
+table.insert(out, 1, nxt[2] or -1)
+return out
+`;
+
+/**
+ * A worker joins: if no worker is alive (the key expired with the last one), the cluster
+ * (re)starts now and restart grace counts from here. KEYS: alive, since. ARGV: now, ttlMs, worker.
+ */
+const JOIN = `
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+return redis.call('GET', KEYS[2])
+`;
+
+/**
+ * The fence before a delivery: the entry must still be pending with this worker (another may
+ * have taken it over with XAUTOCLAIM while this one was stopped); if so its idle time is reset,
+ * so nobody takes it during the send. KEYS: alerts. ARGV: group, consumer, entry id. 1 = go, 0 = fenced.
+ */
+const RENEW = `
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
+if p[1] == nil or p[1][2] ~= ARGV[2] then return 0 end
+redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+return 1
+`;
+
+/**
+ * An entry is done: acknowledged and deleted (the stream holds only what is pending), and the
+ * outcome noted for the recovery that may follow. KEYS: alerts, reported. ARGV: group, entry id,
+ * device id, note ('' = none, 'del' = forget the device's note, else the value to set).
+ */
+const DONE = `
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+if ARGV[4] == 'del' then redis.call('HDEL', KEYS[2], ARGV[3])
+elseif ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
+return 1
+`;
+
+export interface ClusterCommands {
+  lsHeartbeats(deadlines: string, alerts: string, ...args: (string | number)[]): Promise<(string | number)[]>;
+  lsDue(deadlines: string, alerts: string, prefix: string, now: number, limit: number): Promise<(string | number)[]>;
+  lsJoin(alive: string, since: string, now: number, ttlMs: number, worker: string): Promise<string>;
+  lsRenew(alerts: string, group: string, consumer: string, id: string): Promise<number>;
+  lsDone(alerts: string, reported: string, group: string, id: string, deviceId: string, note: string): Promise<number>;
+}
+
+export type ClusterRedis = Redis & ClusterCommands;
+
+/** Register the scripts on a connection (ioredis sends EVALSHA, and the source once if Redis lacks it). */
+export function withScripts(redis: Redis): ClusterRedis {
+  redis.defineCommand('lsHeartbeats', { numberOfKeys: 2, lua: HEARTBEATS });
+  redis.defineCommand('lsDue', { numberOfKeys: 2, lua: DUE });
+  redis.defineCommand('lsJoin', { numberOfKeys: 2, lua: JOIN });
+  redis.defineCommand('lsRenew', { numberOfKeys: 1, lua: RENEW });
+  redis.defineCommand('lsDone', { numberOfKeys: 2, lua: DONE });
+  return redis as ClusterRedis;
+}
