@@ -81,6 +81,8 @@ describe('map router', () => {
       ts: new Date(1).toISOString(),
       lastSeen: new Date(1).toISOString(),
       statusSince: new Date(2).toISOString(),
+      // No network side in this source: the SIM session is not known.
+      session: null,
     });
     expect(r.body.points.map((p: { id: string }) => p.id).sort()).toEqual(['g1', 'g2', 'o1']);
   });
