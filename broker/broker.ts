@@ -18,6 +18,7 @@ import { guardConnections } from './connection-guard.ts';
 import { canWrite, writePuback } from './puback.ts';
 import type { LastseenClient } from './lastseen-client.ts';
 import { presenceMessage, presenceReason, type PresenceEvent } from './presence.ts';
+import { onSessionEnd } from './session-end.ts';
 import type { BrokerLogins } from './registry-reader.ts';
 import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
 import { rememberKeySession, trackRevocable } from './session-closing.ts';
@@ -178,7 +179,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     }
     if (pacing.hold(deviceId, { client, packet, done }) === 'held') return;
     // MQTT 3.1.1 has no negative PUBACK: an error here makes aedes close the connection; the
-    // heartbeats this connection still holds are let go, unacknowledged, at clientDisconnect.
+    // heartbeats this connection still holds are let go, unacknowledged, when its session ends.
     metrics.mqttRefused.inc({ reason: 'held_limit' });
     client.lastseenHeldOverflow = true;
     client.lastseenEndReason = 'too many heartbeats waiting for the per-device budget';
@@ -415,19 +416,18 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   const aedes = await Aedes.createBroker(opts);
   // Registered but not yet counted in `sessions` (that happens at clientReady, after the CONNACK).
   const connecting = new Set<LastseenClient>();
-  aedes.on('client', (client: LastseenClient) => {
-    // A client closed before it registered never reaches clientDisconnect: drop such leftovers.
-    if (connecting.size >= 1_000) for (const c of connecting) if (c.closed) connecting.delete(c);
-    connecting.add(client);
-  });
+  // Every registered client leaves it at clientReady or at the end of its session (session-end.ts).
+  aedes.on('client', (client: LastseenClient) => void connecting.add(client));
   aedes.on('clientReady', (client: LastseenClient) => void connecting.delete(client));
-  aedes.on('clientDisconnect', (client: LastseenClient) => void connecting.delete(client));
   trackRevocable(aedes, { keySessions, connecting, readySessions: (id) => sessions.get(id) ?? 0 });
   guardConnections(aedes, { perAddress: deps.preauthPerAddress ?? 1000, metrics, log, clock });
   if (local) skipUnwatchedHeartbeats(aedes, routing);
   else skipRoutedHeartbeats(aedes, routedHere);
 
+  // Sessions that got their CONNACK: only those are counted, and uncounted when they end.
+  const ready = new WeakSet<LastseenClient>();
   aedes.on('clientReady', (client: LastseenClient) => {
+    ready.add(client);
     metrics.mqttConnections.inc();
     const who = client.lastseen;
     if (who?.kind !== 'device') return;
@@ -452,13 +452,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     client.lastseenEndReason = 'keepalive timeout';
   });
 
-  aedes.on('clientDisconnect', (client: LastseenClient) => {
-    metrics.mqttConnections.dec();
+  onSessionEnd(aedes, (client: LastseenClient) => {
+    connecting.delete(client);
     const who = client.lastseen;
-    if (who?.kind !== 'device') return;
-    if (pacing !== null && pacing.heldOf(who.deviceId) > 0) {
+    if (who?.kind === 'device' && pacing !== null && pacing.heldOf(who.deviceId) > 0) {
       pacing.discard(who.deviceId, (held) => held.client === client, client.lastseenHeldOverflow ? 'held_limit' : 'connection_closed');
     }
+    if (!ready.delete(client)) return;
+    metrics.mqttConnections.dec();
+    if (who?.kind !== 'device') return;
     const n = (sessions.get(who.deviceId) ?? 1) - 1;
     if (n > 0) {
       sessions.set(who.deviceId, n);
