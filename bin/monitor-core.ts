@@ -19,7 +19,7 @@ import { checkHost } from '../monitor/host.ts';
 import { CommitBarrier } from '../monitor/ingest/commit-barrier.ts';
 import { Ingest } from '../monitor/ingest/ingest.ts';
 import { Snapshotter } from '../monitor/liveness/snapshotter.ts';
-import { hasSeqsAfterMark } from '../monitor/store/store.ts';
+import { hasRecentRows, hasSeqsAfterMark } from '../monitor/store/store.ts';
 import { LivenessTracker } from '../monitor/liveness/tracker.ts';
 import { createLogger, type Logger } from '../monitor/logger.ts';
 import { createMetrics, type Metrics } from '../monitor/metrics.ts';
@@ -345,6 +345,9 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       // snapshot's save): their seqs are seen, so a broker's redelivery is not stored twice.
       const mark = registry.states.rowMark();
       if (mark !== null && hasSeqsAfterMark(store)) for (const [id, seq] of store.seqsAfter(mark)) liveness.seqStored(id, seq);
+      // And a redelivery older than a seq window (a broker's whole unacknowledged queue) is
+      // looked up among the device's stored rows before it is taken for a restarted counter.
+      if (hasRecentRows(store)) liveness.recognizeStoredBy(store);
     },
     stop: () => liveness.stop(),
   });

@@ -162,6 +162,12 @@ export class SeqWindows {
     this.mask[slot] = 0xffffffff;
   }
 
+  /** Whether `seq` lies below the window (`seen` would take it for a counter that restarted). */
+  farBelow(slot: number, seq: number): boolean {
+    const top = this.top.get(slot);
+    return top === top && top - seq >= SEQ_WINDOW;
+  }
+
   /** Whether `seq` was seen; if not, remember it. */
   seen(slot: number, seq: number): boolean {
     const top = this.top.get(slot);

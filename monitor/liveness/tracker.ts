@@ -5,6 +5,7 @@ import type { EventBus } from '../events.ts';
 import { CustomerColumn } from '../columns/customer-column.ts';
 import { DeviceIds } from '../columns/device-ids.ts';
 import { Interner } from '../columns/interner.ts';
+import type { RecentRows } from '../store/store.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
 import { DeadlineScheduler } from './deadlines.ts';
 import {
@@ -22,15 +23,13 @@ import {
 import type { DeviceState, DeviceTimingConfig, UnreliableClock } from './device-state.ts';
 import type { DecidedTransition, TransitionDecider } from './decider.ts';
 import { readReadings, writeReadings } from './readings.ts';
+import { RedeliveryCheck } from './redelivery.ts';
 import { nextDeadline } from './status.ts';
 import { lateAfterSeconds, offlineAfterSeconds } from './timing.ts';
 
 export type { DeviceState, DeviceTimingConfig, Position, UnreliableClock } from './device-state.ts';
 
 export type HeartbeatOutcome = 'accepted' | 'duplicate' | 'unknown_device';
-
-/** How long the seqs replayed at start-up are kept apart: a broker's redelivery comes within it. */
-const REPLAYED_FOR_MS = 10 * 60_000;
 
 /**
  * Liveness of every device: applies heartbeats and connection events, keeps each device's
@@ -48,9 +47,8 @@ export class LivenessTracker {
   private cols: StateColumns;
   private seqs = new SeqWindows();
   private tracked = 0;
-  /** Seqs of rows stored after the last snapshot, by slot, until delivered again (seqStored). */
-  private replayed = new Map<number, Set<number>>();
-  private replayedTimer: NodeJS.Timeout | null = null;
+  /** Set with a store that reads a device's recent rows (recognizeStoredBy). */
+  private redelivery: RedeliveryCheck | null = null;
   /** The customer's default offlineAfter (s, NaN = none), by customer number. */
   private customerOfflineAfter: number[] = [];
   private rats = new Interner();
@@ -158,13 +156,6 @@ export class LivenessTracker {
     return this.tracks(slot) ? slot : -1;
   }
 
-  private wasReplayed(slot: number, seq: number): boolean {
-    const set = this.replayed.get(slot);
-    if (!set?.delete(seq)) return false;
-    if (set.size === 0) this.replayed.delete(slot);
-    return true;
-  }
-
   /** Whether a slot of the shared ids is one of the devices tracked here. */
   private tracks(slot: number): boolean {
     return slot >= 0 && slot < this.cols.capacity && (this.cols.flags[slot] & TRACKED) !== 0;
@@ -208,21 +199,20 @@ export class LivenessTracker {
     for (let slot = 0; slot < n; slot++) if (this.cols.flags[slot] & TRACKED) yield this.stateOf(slot);
   }
 
-  /**
-   * A stored heartbeat's seq, replayed at start-up (./snapshotter.ts): from now on it is a
-   * duplicate. Kept apart from the 32-seq window as well, because a broker may redeliver more
-   * than 32 of one device's heartbeats after a crash (its whole unacknowledged queue), and the
-   * window would take the oldest of them for a counter that restarted. Each is forgotten once
-   * delivered again, and all of them after REPLAYED_FOR_MS: only a redelivery comes that late.
-   */
+  /** A stored heartbeat's seq, replayed at start-up (./snapshotter.ts): from now on it is a duplicate. */
   seqStored(id: string, seq: number): void {
     const slot = this.ids.slotOf(id);
-    if (!this.tracks(slot)) return;
-    this.seqs.seen(slot, seq);
-    let set = this.replayed.get(slot);
-    if (!set) this.replayed.set(slot, (set = new Set()));
-    set.add(seq);
-    this.replayedTimer ??= setTimeout(() => this.replayed.clear(), REPLAYED_FOR_MS).unref();
+    if (this.tracks(slot)) this.seqs.seen(slot, seq);
+  }
+
+  /**
+   * With a store that reads a device's recent rows, a heartbeat whose seq falls far below its
+   * device's seq window is looked up there before it is taken for a restarted counter: a broker
+   * redelivering many of one device's heartbeats stores none twice (./redelivery.ts).
+   */
+  recognizeStoredBy(store: RecentRows): void {
+    this.redelivery?.stop();
+    this.redelivery = new RedeliveryCheck(store, this.clock);
   }
 
   /** Apply a valid heartbeat received at `receivedAt` (server time decides liveness). */
@@ -238,7 +228,7 @@ export class LivenessTracker {
     const c = this.cols;
     if (!this.tracks(slot)) return 'unknown_device';
     if (hb.seq !== undefined) {
-      if (this.replayed.size > 0 && this.wasReplayed(slot, hb.seq)) return 'duplicate';
+      if (this.redelivery && this.seqs.farBelow(slot, hb.seq) && this.redelivery.isStored(slot, id, hb)) return 'duplicate';
       if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
     }
     // History's clock for the last known state: the device's ts when plausible, else receipt.
@@ -326,6 +316,7 @@ export class LivenessTracker {
 
   stop(): void {
     this.scheduler.stop();
+    this.redelivery?.stop();
   }
 
   private customerOf(slot: number): string {

@@ -35,6 +35,27 @@ export function hasSeqsAfterMark(s: object): s is SeqsAfterMark {
   return typeof (s as Partial<SeqsAfterMark>).seqsAfter === 'function' && typeof (s as Partial<SeqsAfterMark>).rowMark === 'function';
 }
 
+/** How far before a device's newest row RecentRows reaches (ms). */
+export const RECENT_SPAN_MS = 10 * 60_000;
+
+/**
+ * A store that can read a device's newest rows at once, by row order (the SQLite store: the
+ * device's chain). Liveness asks it whether a heartbeat far below its device's seq window is a
+ * broker's redelivery of one stored (../liveness/redelivery.ts).
+ */
+export interface RecentRows {
+  /**
+   * The device's committed rows newer than row `after` (0: any), newest first, back to
+   * RECENT_SPAN_MS before its newest row and `max` rows at most; `newest` is its newest row's id
+   * (`after` when there is none newer).
+   */
+  recentRows(deviceId: string, after: number, max: number): { newest: number; rows: StoredHeartbeat[] };
+}
+
+export function hasRecentRows(s: object): s is RecentRows {
+  return typeof (s as Partial<RecentRows>).recentRows === 'function';
+}
+
 /**
  * The narrow interface every time-series backend implements (SQLite now, InfluxDB later).
  * Writes are fire-and-forget into a batch; `flush` commits what is buffered. Reads return

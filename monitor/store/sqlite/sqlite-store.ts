@@ -5,7 +5,7 @@ import { DEFAULT_DEVICE_TIME_RULE, deviceTime } from '../../ingest/device-time.t
 import type { StoredHeartbeat } from '../../types.ts';
 import { ChainHeads } from './chain-heads.ts';
 import { HeadsSnapshots } from './heads-snapshot.ts';
-import type { DeviceEvent, HistoryQuery, TimeSeriesStore } from '../store.ts';
+import { RECENT_SPAN_MS, type DeviceEvent, type HistoryQuery, type RecentRows, type TimeSeriesStore } from '../store.ts';
 import { RowQueue } from './row-queue.ts';
 import { HB_FIELDS, heartbeatInsert, openSchema, rawToHeartbeat } from './sqlite-schema.ts';
 import { diskFullReason, isDiskFull, nextRetryMs } from './disk-full.ts';
@@ -72,7 +72,7 @@ export interface SqliteStoreOptions {
  * file, two fsyncs) run on a worker thread, not inside these commits (wal-checkpointer.ts).
  * `flush()` resolves once every row written before it is committed, after however many slices.
  */
-export class SqliteStore implements TimeSeriesStore {
+export class SqliteStore implements TimeSeriesStore, RecentRows {
   readonly name = 'sqlite';
   private db: Database.Database;
   /** Heartbeats as written (bound field by field at insert), events as their five columns. */
@@ -314,6 +314,26 @@ export class SqliteStore implements TimeSeriesStore {
   *seqsAfter(mark: number): IterableIterator<[string, number]> {
     const rows = this.db.prepare('SELECT device_id, seq FROM heartbeats WHERE id > ? AND seq IS NOT NULL ORDER BY id').raw();
     yield* rows.iterate(mark) as IterableIterator<[string, number]>;
+  }
+
+  /** ../store.ts RecentRows: the device's chain walked back from its head, one primary-key lookup a row. */
+  recentRows(deviceId: string, after: number, max: number): { newest: number; rows: StoredHeartbeat[] } {
+    const slot = this.ids.slotOf(deviceId);
+    const head = slot >= 0 ? this.heads.get(slot) : 0;
+    const rows: StoredHeartbeat[] = [];
+    if (head <= after) return { newest: after, rows };
+    let floor = -Infinity;
+    for (let id = head; id > after && rows.length < max; ) {
+      const r = this.rawById.get(id) as unknown[] | undefined;
+      // A link to another device's row would mean a damaged chain: stop rather than mix devices.
+      if (r === undefined || r[RAW_DEVICE] !== deviceId) break;
+      const receivedAt = r[RAW_RECEIVED] as number;
+      if (floor === -Infinity) floor = receivedAt - RECENT_SPAN_MS;
+      if (receivedAt < floor) break;
+      rows.push(rawToHeartbeat(r, 2));
+      id = (r[1] as number | null) ?? 0;
+    }
+    return { newest: head, rows };
   }
 
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {

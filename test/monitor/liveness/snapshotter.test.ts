@@ -25,6 +25,7 @@ function open(dir: string) {
     liveness.track(d.id, d.customerId, { offlineAfter: null, interval: 60, customerOfflineAfter: null }, saved);
   const mark = registry.states.rowMark();
   if (mark !== null) for (const [id, seq] of store.seqsAfter(mark)) liveness.seqStored(id, seq);
+  liveness.recognizeStoredBy(store);
   const snapshotter = new Snapshotter(
     liveness,
     registry,
