@@ -18,6 +18,13 @@ import { SqliteStore } from '../../../monitor/store/sqlite/sqlite-store.ts';
 import { startMosquitto, type Mosquitto } from '../../helpers/mosquitto.ts';
 import { freePort } from '../../helpers/ports.ts';
 
+/** Waits for `ok`, polling; fails naming what did not happen. */
+async function until(ok: () => boolean, what: string, ms = 20_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+  }
+}
+
 /** A TCP hop between the monitor and Mosquitto that the test can cut, as a network would. */
 async function cuttableLink(target: number): Promise<{ port: number; accepted(): number; cut(): number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
@@ -115,11 +122,11 @@ describe('the monitor attached to Mosquitto loses its connection while heartbeat
     try {
       for (let cut = 1; cut <= 4; cut++) {
         const before = acked.length;
-        while (acked.length < before + 1500) await new Promise((r) => setTimeout(r, 5));
+        await until(() => acked.length >= before + 1500, `1500 more heartbeats acknowledged before cut ${cut}`);
         const connections = link.accepted();
         expect(link.cut(), 'the monitor was connected through the link').toBeGreaterThan(0);
         // Reconnected by itself, through the link again.
-        while (link.accepted() === connections || !client.connected) await new Promise((r) => setTimeout(r, 20));
+        await until(() => link.accepted() > connections && client.connected, `the monitor back after cut ${cut}`);
       }
       publishing = false;
       await publisher;
