@@ -18,7 +18,7 @@ import { guardConnections } from './connection-guard.ts';
 import { canWrite, writePuback } from './puback.ts';
 import type { LastseenClient } from './lastseen-client.ts';
 import { presenceMessage, presenceReason, type PresenceEvent } from './presence.ts';
-import { onSessionEnd } from './session-end.ts';
+import { watchSessions } from './session-end.ts';
 import type { BrokerLogins } from './registry-reader.ts';
 import { heartbeatTopic, HeartbeatRouting } from './routing.ts';
 import { rememberKeySession, trackRevocable } from './session-closing.ts';
@@ -416,34 +416,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   const aedes = await Aedes.createBroker(opts);
   // Registered but not yet counted in `sessions` (that happens at clientReady, after the CONNACK).
   const connecting = new Set<LastseenClient>();
-  // Every registered client leaves it at clientReady or at the end of its session (session-end.ts).
+  // Every registered client leaves it when ready or at the end of its session (watchSessions below).
   aedes.on('client', (client: LastseenClient) => void connecting.add(client));
-  aedes.on('clientReady', (client: LastseenClient) => void connecting.delete(client));
   trackRevocable(aedes, { keySessions, connecting, readySessions: (id) => sessions.get(id) ?? 0 });
   guardConnections(aedes, { perAddress: deps.preauthPerAddress ?? 1000, metrics, log, clock });
   if (local) skipUnwatchedHeartbeats(aedes, routing);
   else skipRoutedHeartbeats(aedes, routedHere);
-
-  // Sessions that got their CONNACK: only those are counted, and uncounted when they end.
-  const ready = new WeakSet<LastseenClient>();
-  aedes.on('clientReady', (client: LastseenClient) => {
-    ready.add(client);
-    metrics.mqttConnections.inc();
-    const who = client.lastseen;
-    if (who?.kind !== 'device') return;
-    const n = (sessions.get(who.deviceId) ?? 0) + 1;
-    sessions.set(who.deviceId, n);
-    if (n === 1)
-      announce({
-        kind: 'connected',
-        clientId: client.id,
-        username: who.deviceId,
-        at: clock.now(),
-        ipaddress: sourceOf(client),
-        keepalive: (client as unknown as { keepalive?: number }).keepalive ?? 0,
-        cleanStart: client.clean,
-      });
-  });
 
   aedes.on('clientError', (client: LastseenClient, err: Error) => {
     client.lastseenEndReason ??= err.message;
@@ -452,33 +430,55 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     client.lastseenEndReason = 'keepalive timeout';
   });
 
-  onSessionEnd(aedes, (client: LastseenClient) => {
-    connecting.delete(client);
-    const who = client.lastseen;
-    if (who?.kind === 'device' && pacing !== null && pacing.heldOf(who.deviceId) > 0) {
-      pacing.discard(who.deviceId, (held) => held.client === client, client.lastseenHeldOverflow ? 'held_limit' : 'connection_closed');
-    }
-    if (!ready.delete(client)) return;
-    metrics.mqttConnections.dec();
-    if (who?.kind !== 'device') return;
-    const n = (sessions.get(who.deviceId) ?? 1) - 1;
-    if (n > 0) {
+  // Only sessions that got their CONNACK are counted, and each is uncounted once when it ends
+  // (session-end.ts pairs the two, also for a client closed before aedes calls it ready).
+  watchSessions(aedes, {
+    ready: (client: LastseenClient) => {
+      connecting.delete(client);
+      metrics.mqttConnections.inc();
+      const who = client.lastseen;
+      if (who?.kind !== 'device') return;
+      const n = (sessions.get(who.deviceId) ?? 0) + 1;
       sessions.set(who.deviceId, n);
-      return;
-    }
-    sessions.delete(who.deviceId);
-    // aedes sets _disconnected only when a DISCONNECT packet arrived: a clean goodbye.
-    const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
-    const e: PresenceEvent = {
-      kind: 'disconnected',
-      clientId: client.id,
-      username: who.deviceId,
-      at: clock.now(),
-      ipaddress: sourceOf(client),
-      reason: presenceReason(clean, client.lastseenEndReason),
-    };
-    if (!clean) endReasons.set(e, client.lastseenEndReason ?? 'connection closed without DISCONNECT');
-    announce(e);
+      if (n === 1)
+        announce({
+          kind: 'connected',
+          clientId: client.id,
+          username: who.deviceId,
+          at: clock.now(),
+          ipaddress: sourceOf(client),
+          keepalive: (client as unknown as { keepalive?: number }).keepalive ?? 0,
+          cleanStart: client.clean,
+        });
+    },
+    ended: (client: LastseenClient, wasReady) => {
+      connecting.delete(client);
+      const who = client.lastseen;
+      if (who?.kind === 'device' && pacing !== null && pacing.heldOf(who.deviceId) > 0) {
+        pacing.discard(who.deviceId, (held) => held.client === client, client.lastseenHeldOverflow ? 'held_limit' : 'connection_closed');
+      }
+      if (!wasReady) return;
+      metrics.mqttConnections.dec();
+      if (who?.kind !== 'device') return;
+      const n = (sessions.get(who.deviceId) ?? 1) - 1;
+      if (n > 0) {
+        sessions.set(who.deviceId, n);
+        return;
+      }
+      sessions.delete(who.deviceId);
+      // aedes sets _disconnected only when a DISCONNECT packet arrived: a clean goodbye.
+      const clean = (client as unknown as { _disconnected?: boolean })._disconnected === true;
+      const e: PresenceEvent = {
+        kind: 'disconnected',
+        clientId: client.id,
+        username: who.deviceId,
+        at: clock.now(),
+        ipaddress: sourceOf(client),
+        reason: presenceReason(clean, client.lastseenEndReason),
+      };
+      if (!clean) endReasons.set(e, client.lastseenEndReason ?? 'connection closed without DISCONNECT');
+      announce(e);
+    },
   });
 
   aedes.on('connectionError', (client: Client, err: Error) => {

@@ -1,8 +1,9 @@
 import { Aedes, type Client } from 'aedes';
 import mqtt from 'mqtt';
 import { createServer, type AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { onSessionEnd } from '../../broker/session-end.ts';
+import { watchSessions } from '../../broker/session-end.ts';
 import { waitFor } from '../helpers/system.ts';
 
 describe('the end of every MQTT session is seen once', () => {
@@ -17,15 +18,29 @@ describe('the end of every MQTT session is seen once', () => {
         authenticate?.(client);
         done(null, true);
       },
+      // Publishing to `forbidden` closes the connection, as an ACL refusal does on MQTT 3.1.1.
+      authorizePublish: (_client, packet, done) => done(packet.topic === 'forbidden' ? new Error('denied') : null),
     });
     const ended: Client[] = [];
-    onSessionEnd(aedes, (c) => ended.push(c));
+    const ready: Client[] = [];
+    // Every call in order: a ready after its own end, or two ends, would show here.
+    const calls: string[] = [];
+    watchSessions(aedes, {
+      ready: (c) => {
+        ready.push(c);
+        calls.push(`ready ${c.id}`);
+      },
+      ended: (c, wasReady) => {
+        ended.push(c);
+        calls.push(`ended ${c.id} ${wasReady ? 'ready' : 'never ready'}`);
+      },
+    });
     const server = createServer(aedes.handle);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     closers.push(() => new Promise<void>((r) => aedes.close(() => server.close(() => r()))));
     const port = (server.address() as AddressInfo).port;
     const connect = (clientId: string) => mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { clientId, reconnectPeriod: 0 });
-    return { aedes, ended, connect };
+    return { aedes, ended, ready, calls, port, connect };
   }
 
   it('a session closed by the broker while a new one with its client id registers: both ends are reported', async () => {
@@ -59,5 +74,33 @@ describe('the end of every MQTT session is seen once', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(b.ended.length).toBe(40);
     expect(new Set(b.ended).size).toBe(40);
+  });
+
+  it('a client closed before aedes calls it ready is never ready, and ends once; the next session with its id is paired', async () => {
+    const b = await broker();
+    const rawReady: Client[] = [];
+    b.aedes.on('clientReady', (c: Client) => rawReady.push(c));
+    // aedes sends the CONNACK and resumes reading before it has restored the session's queued
+    // messages, and calls the client ready only then. A slow store (here: 300 ms) leaves time for a
+    // PUBLISH that gets the client closed, as a loaded broker does for a device publishing at once.
+    const persistence = (b.aedes as unknown as { persistence: { outgoingStream(c: Client): Readable } }).persistence;
+    persistence.outgoingStream = () => {
+      const slow = new Readable({ objectMode: true, read() {} });
+      setTimeout(() => slow.push(null), 300);
+      return slow;
+    };
+    const bad = await b.connect('giraffe-7');
+    bad.publish('forbidden', 'x', { qos: 1 });
+    await new Promise<void>((r) => bad.once('close', () => r()));
+    await waitFor(() => rawReady.length === 1, 2000);
+    // aedes did call the closed client ready, after its end: the case is exercised.
+    expect(b.ended).toEqual(rawReady);
+    bad.end(true);
+    const good = await b.connect('giraffe-7');
+    await waitFor(() => b.ready.length === 1, 2000);
+    await good.endAsync();
+    await waitFor(() => b.ended.length === 2, 2000);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(b.calls).toEqual(['ended giraffe-7 never ready', 'ready giraffe-7', 'ended giraffe-7 ready']);
   });
 });
