@@ -31,7 +31,9 @@ const vars: Record<string, string> = {
   LASTSEEN_POSTGRES_PASSWORD: 'p'.repeat(32),
 };
 const resolve = (env: Record<string, string>) =>
-  Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, n: string) => vars[n] ?? '')]));
+  Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, n: string) => vars[n] ?? '')]),
+  );
 const monitors = Object.keys(services).filter((n) => n.startsWith('monitor-'));
 
 describe('docker-compose.cluster.yml (three workers on Redis and PostgreSQL)', () => {
