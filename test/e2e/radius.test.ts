@@ -211,4 +211,28 @@ describe('what the network knows: RADIUS accounting from the packet gateway, end
     expect(diag.evidence[0]).toMatch(/4 other SIMs on cell 1193046 lost their data session \(Lost-Service\)/);
     for (const c of clients) await c.endAsync();
   }, 40_000);
+  it('diagnoses coverage_unstable on a re-attach storm: six new sessions within the hour', async () => {
+    const token = await sys.addDevice('collar-r', 'kwt', { imsi: '639020000000013', offlineAfter: 2 });
+    const client = await sys.connect('collar-r', token);
+    await client.publishAsync('devices/collar-r/heartbeat', JSON.stringify({ seq: 1, battery: 80, rssi: -70 }), { qos: 1 });
+    await waitFor(async () => (await device('collar-r')).status === 'online');
+    // The first attach is none; each later Start with a new session id is a re-attach.
+    for (let i = 0; i <= 6; i++) {
+      const start = record('Start', '639020000000013', `cr-${i}`, { '3GPP-User-Location-Info': '0x8236f920004236f92000012d01' });
+      expect((await radclient(sys.radiusPort!, SECRET, start)).answered).toBe(true);
+    }
+    expect((await device('collar-r')).session).toMatchObject({ state: 'open', reattachesLastHour: 6 });
+    await waitFor(async () => (await device('collar-r')).status === 'offline', 6000);
+    const diag = (await sys.api('GET', '/api/devices/collar-r/diagnosis')).body;
+    expect(diag).toMatchObject({ cause: 'coverage_unstable', confidence: 'high' });
+    expect(diag.evidence[0]).toMatch(/re-attached 6 times in the last hour on cell 77057/);
+    await client.endAsync();
+  });
+
+  it('matches a record without an IMSI by its MSISDN (Calling-Station-Id)', async () => {
+    await sys.addDevice('meter-m', 'kwt', { msisdn: '254700000014' });
+    const start = acct({ 'Acct-Status-Type': 'Start', 'Acct-Session-Id': 'mm-1', 'Calling-Station-Id': '254700000014' });
+    expect((await radclient(sys.radiusPort!, SECRET, start)).answered).toBe(true);
+    expect((await device('meter-m')).session).toMatchObject({ state: 'open', imsi: null });
+  });
 });
