@@ -31,7 +31,7 @@ afterAll(async () => {
 const device = async (id: string) => (await sys.api('GET', `/api/devices/${id}`)).body;
 async function metric(name: string, labels: string): Promise<number> {
   const text = await (await fetch(`${sys.url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}} `));
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
   return line ? Number(line.split(' ').pop()) : 0;
 }
 const requests = (result: string) => metric('lastseen_radius_requests_total', `result="${result}"`);
@@ -159,11 +159,14 @@ describe('RADIUS bad input against the real process', () => {
 
   it('answers an IMSI no SIM holds every time, counts each, and logs it once per SIM', async () => {
     const before = await requests('unmatched_sim');
+    const sims = await metric('lastseen_radius_unmatched_sims_total', '');
     const stranger = (i: number, imsi: string) => record(10 + i, 'Interim-Update', imsi, `s-${i}`);
     const answers = await send([0, 1, 2, 3, 4].map((i) => stranger(i, '999990000000077')).concat([stranger(5, '999990000000078')]));
     expect(answers).toHaveLength(6);
     expect(await requests('unmatched_sim')).toBe(before + 6);
     expect(logLines.filter((l) => l.includes('imsi 999990000000077'))).toHaveLength(1);
     expect(logLines.filter((l) => l.includes('imsi 999990000000078'))).toHaveLength(1);
+    // Two SIMs, each counted once however often their gateway reports them.
+    expect(await metric('lastseen_radius_unmatched_sims_total', '')).toBe(sims + 2);
   });
 });
