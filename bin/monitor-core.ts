@@ -7,6 +7,7 @@ import type { Server as HttpServer } from 'node:http';
 import { join } from 'node:path';
 import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
+import { networkCellOf } from '../monitor/alerts/network-cell.ts';
 import { DEFAULT_POLICY } from '../monitor/alerts/types.ts';
 import { clusterDelivery, createCluster, type Cluster, type ClusterAlert } from '../monitor/cluster/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
@@ -289,7 +290,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         registry: metrics.registry,
         lookup: (id) => {
           const d = registry.getDevice(id);
-          return d ? deviceInfo(d, liveness.get(id)) : undefined;
+          return d ? deviceInfo(d, liveness.get(id), network?.book.get(id) ?? null) : undefined;
         },
         customer: (id) => {
           const c = registry.getCustomer(id);
@@ -314,7 +315,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       deliverClusterAlert = clusterDelivery({
         lookup: (id) => {
           const d = registry.getDevice(id);
-          return d ? deviceInfo(d, liveness.get(id)) : undefined;
+          return d ? deviceInfo(d, liveness.get(id), network?.book.get(id) ?? null) : undefined;
         },
         customer: (id) => {
           const c = registry.getCustomer(id);
@@ -387,10 +388,11 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     } else if (c.table === 'customers' && c.row) retimeCustomer(String(c.key));
   });
   // Silences and the case log match devices by their last network and cell, as alerts do.
+  const whereOf = (id: string, last: { mcc?: number; mnc?: number; cellId?: number } | undefined) =>
+    networkCellOf({ mcc: last?.mcc ?? null, mnc: last?.mnc ?? null, cellId: last?.cellId ?? null }, network?.book.get(id) ?? null);
   const silenceSubject = (id: string) => {
     const d = registry.getDevice(id);
-    const last = liveness.get(id)?.last;
-    return d && { id: d.id, customerId: d.customerId, mcc: last?.mcc ?? null, mnc: last?.mnc ?? null, cellId: last?.cellId ?? null };
+    return d && { id: d.id, customerId: d.customerId, ...whereOf(id, liveness.get(id)?.last) };
   };
   // Letters to customers' contacts (monitor/letters/), kept in the registry file beside the audit log.
   const letterSender = await f.add({
@@ -430,8 +432,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       silences: alerts.silences,
       device: silenceSubject,
       devices: function* () {
-        for (const s of liveness.all())
-          yield { id: s.id, customerId: s.customerId, mcc: s.last.mcc ?? null, mnc: s.last.mnc ?? null, cellId: s.last.cellId ?? null };
+        for (const s of liveness.all()) yield { id: s.id, customerId: s.customerId, ...whereOf(s.id, s.last) };
       },
       customerExists: (id) => registry.getCustomer(id) !== undefined,
       maxDevices: config.silenceMaxDevices,
@@ -452,7 +453,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       registry,
       deviceInfo: (id) => {
         const d = registry.getDevice(id);
-        return d ? deviceInfo(d, liveness.get(id)) : undefined;
+        return d ? deviceInfo(d, liveness.get(id), network?.book.get(id) ?? null) : undefined;
       },
       diagnose: async (id) => {
         const input = await diagnosisInput(id, 'customer');

@@ -19,6 +19,7 @@ import { NoteStore } from './notes-store.ts';
 import { coveredBy, openAt } from './silences.ts';
 import { SilenceStore } from './silences-store.ts';
 import { AlertStore } from './store.ts';
+import { networkCellOf, type SessionCell } from './network-cell.ts';
 import { DEFAULT_POLICY, policyFor, type AlertPolicy, type CustomerInfo, type DeviceInfo, type Diagnose } from './types.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../diagnosis/thresholds.ts';
 import { WarningEngine } from '../warnings/engine.ts';
@@ -51,8 +52,12 @@ export interface AlertsOptions {
   thresholds?: (customerId: string) => Thresholds;
 }
 
-/** Registry device + liveness state → what an alert names. */
-export function deviceInfo(d: Device, s: DeviceState | undefined): DeviceInfo {
+/**
+ * Registry device + liveness state → what an alert names; `session` is the SIM's cell as the
+ * packet gateway reported it, which stands in for a cell the device never sent (./network-cell.ts).
+ */
+export function deviceInfo(d: Device, s: DeviceState | undefined, session: SessionCell | null = null): DeviceInfo {
+  const where = networkCellOf({ mcc: s?.last.mcc ?? null, mnc: s?.last.mnc ?? null, cellId: s?.last.cellId ?? null }, session);
   return {
     id: d.id,
     name: d.name,
@@ -61,9 +66,9 @@ export function deviceInfo(d: Device, s: DeviceState | undefined): DeviceInfo {
     lastPosition: s?.lastPosition ?? null,
     battery: s?.last.battery ?? null,
     rssi: s?.last.rssi ?? null,
-    mcc: s?.last.mcc ?? null,
-    mnc: s?.last.mnc ?? null,
-    cellId: s?.last.cellId ?? null,
+    mcc: where.mcc ?? null,
+    mnc: where.mnc ?? null,
+    cellId: where.cellId ?? null,
   };
 }
 

@@ -209,7 +209,7 @@ function networkRules(f: Facts, t: Thresholds): CauseDecision | null {
     const others =
       f.audience === 'customer'
         ? `other SIMs${cell} lost their data session at about the same time`
-        : `${lost} other SIMs${cell} lost their data session (Lost-Carrier) within ${t.neighbourWindowMinutes} min of this one's at ${utc(s.since!, f.now)}`;
+        : `${lost} other SIMs${cell} lost their data session (${s.terminateCause}) within ${t.neighbourWindowMinutes} min of this one's at ${utc(s.since!, f.now)}`;
     return { cause: 'network_outage', confidence: 'high', evidence: [`the packet gateway reports it: ${others}`, ...silence(f)] };
   }
   if (s.reattachesLastHour >= t.reattachStormPerHour) {

@@ -29,7 +29,8 @@ export interface AccountingServerDeps {
  *   4. retransmit (./retransmits.ts)         repeat   → answered again, not applied again
  *   5. record fields (./accounting-record.ts) missing → invalid_record, dropped, no answer
  *   6. Accounting-On/Off                              → answered (concerns the NAS, not a SIM)
- *   7. SIM → device (./sim-match.ts)         none     → unmatched_sim: answered, counted, logged once per SIM
+ *   7. SIM → device (./sim-match.ts)         none     → unmatched_sim: answered, counted; the SIM itself
+ *                                                      logged and counted once (unmatched_sims_total)
  *   8. session book                                   → accepted, answered
  *
  * Unanswered means the gateway retries and, in time, reports the failure on its side: what
@@ -107,11 +108,13 @@ export class AccountingServer {
     }
     const match = matchSim(r, this.deps.sims);
     if (!match.deviceId) {
-      if (this.unmatched.first(match.key))
+      if (this.unmatched.first(match.key)) {
+        this.deps.metrics.unmatchedSims.inc();
         this.deps.log.warn(
           { nas: from.address, sim: match.key },
           'RADIUS accounting for a SIM no device holds (told once per SIM; counted in lastseen_radius_requests_total{result="unmatched_sim"})',
         );
+      }
       reply(accountingResponse(p, secret));
       return 'unmatched_sim';
     }

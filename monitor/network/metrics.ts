@@ -26,6 +26,11 @@ export function radiusMetrics(registry: Registry) {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    unmatchedSims: new Counter({
+      name: 'lastseen_radius_unmatched_sims_total',
+      help: 'SIMs (by IMSI, else MSISDN) whose accounting matched no device, each counted once when first heard (its every request is in lastseen_radius_requests_total{result="unmatched_sim"})',
+      registers: [registry],
+    }),
     notes: new Counter({
       name: 'lastseen_radius_session_notes_total',
       help: 'Accepted records out of the usual order: stop_without_start, stale_stop, interim_without_start',

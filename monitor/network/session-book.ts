@@ -1,7 +1,15 @@
 import type { Heartbeat } from '../types.ts';
 import type { PlatformEvent } from '../simplatform/push-event.ts';
 import type { AccountingRecord } from './accounting-record.ts';
-import { applyRecord, lostCarrierAround, reattachesLastHour, UNKNOWN_SESSION, type SessionNote, type SimSession } from './session-state.ts';
+import {
+  applyRecord,
+  lostCarrierAround,
+  NETWORK_LOSS_CAUSES,
+  reattachesLastHour,
+  UNKNOWN_SESSION,
+  type SessionNote,
+  type SimSession,
+} from './session-state.ts';
 
 /** What the book needs of liveness: its existing public API, nothing more. */
 export interface LivenessFeed {
@@ -128,13 +136,20 @@ export class SessionBook {
   }
 
   /**
-   * Other SIMs that lost their session (Lost-Carrier) on the cell where `deviceId`'s session
+   * Other SIMs that lost their session (Lost-Carrier or Lost-Service) on the cell where `deviceId`'s session
    * ended, within ± `windowMs` of that Stop; null when its session is not such a Stop. One pass
    * over the sessions, as the diagnosis's neighbourhood makes one over liveness.
    */
   lostCarrierNeighbours(deviceId: string, windowMs: number): number | null {
     const s = this.sessions.get(deviceId);
-    if (s?.state !== 'closed' || s.terminateCause !== 'Lost-Carrier' || s.cellId === null || s.since === null) return null;
+    if (
+      s?.state !== 'closed' ||
+      s.terminateCause === null ||
+      !NETWORK_LOSS_CAUSES.has(s.terminateCause) ||
+      s.cellId === null ||
+      s.since === null
+    )
+      return null;
     const others = (function* (all: Map<string, SimSession>) {
       for (const [id, o] of all) if (id !== deviceId) yield o;
     })(this.sessions);

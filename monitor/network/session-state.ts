@@ -175,16 +175,26 @@ export function reattachesLastHour(s: SimSession, now: number): number {
 }
 
 /**
- * How many of `others` lost their session on `cellId` with Acct-Terminate-Cause Lost-Carrier
+ * The Acct-Terminate-Causes (RFC 2866 §5.10) by which the network says the radio side went
+ * away, not the device nor an operator: the gateway lost the bearer (Lost-Carrier, 2) or the
+ * service it depends on (Lost-Service, 3). A User-Request, Idle-Timeout or Admin-Reset says
+ * nothing about the cell, so it never counts towards a cell outage.
+ */
+export const NETWORK_LOSS_CAUSES: ReadonlySet<string> = new Set(['Lost-Carrier', 'Lost-Service']);
+
+/**
+ * How many of `others` lost their session on `cellId` with a network-loss cause (above)
  * within ± `windowMs` of `at`: the network's own word for a cell outage. E.g. 7 SIMs stopped
- * Lost-Carrier on cell 77057 between 14:00 and 14:06 UTC around this one's Stop at 14:02.
+ * Lost-Carrier or Lost-Service on cell 77057 between 14:00 and 14:06 UTC around this one's
+ * Stop at 14:02.
  */
 export function lostCarrierAround(others: Iterable<SimSession>, cellId: number, at: number, windowMs: number): number {
   let n = 0;
   for (const o of others) {
     if (
       o.state === 'closed' &&
-      o.terminateCause === 'Lost-Carrier' &&
+      o.terminateCause !== null &&
+      NETWORK_LOSS_CAUSES.has(o.terminateCause) &&
       o.cellId === cellId &&
       o.since !== null &&
       Math.abs(o.since - at) <= windowMs

@@ -175,4 +175,64 @@ describe('what the network knows: RADIUS accounting from the packet gateway, end
     expect(diag.evidence[0]).toMatch(/2 other SIMs on cell 344865 lost their data session \(Lost-Carrier\)/);
     for (const c of clients) await c.endAsync();
   });
+  it('opens one cell incident from the network side: five SIMs whose heartbeats name no cell stop Lost-Service on one cell', async () => {
+    // Their own readings say nothing of a cell; the packet gateway's ULI puts all five on 639-02-1193046.
+    const uli = '0x8236f920004236f92000123456';
+    const clients = [];
+    for (let i = 0; i < 5; i++) {
+      const imsi = `63902000000020${i}`;
+      const token = await sys.addDevice(`flock-${i}`, 'flockco', { imsi, offlineAfter: 2 });
+      const c = await sys.connect(`flock-${i}`, token);
+      clients.push(c);
+      expect((await radclient(sys.radiusPort!, SECRET, record('Start', imsi, `f-${i}`, { '3GPP-User-Location-Info': uli }))).answered).toBe(
+        true,
+      );
+      await c.publishAsync(`devices/flock-${i}/heartbeat`, JSON.stringify({ seq: 1, battery: 70 }), { qos: 1 });
+    }
+    for (let i = 0; i < 5; i++) {
+      const stop = record('Stop', `63902000000020${i}`, `f-${i}`, { 'Acct-Terminate-Cause': 'Lost-Service' });
+      expect((await radclient(sys.radiusPort!, SECRET, stop)).answered).toBe(true);
+    }
+    const incident = await waitFor(
+      async () => {
+        const items = (await sys.api('GET', '/api/alerts?customerId=flockco')).body.items as { type: string; incident?: unknown }[];
+        return items.find((a) => a.type === 'incident.opened') ?? null;
+      },
+      20_000,
+      200,
+    );
+    expect(incident?.incident).toMatchObject({ scope: 'cell', key: '639-02-1193046' });
+    const items = (await sys.api('GET', '/api/alerts?customerId=flockco')).body.items as { type: string }[];
+    // One incident, not five pages.
+    expect(items.filter((a) => a.type === 'device.offline')).toHaveLength(0);
+    // Lost-Service is the network's word as much as Lost-Carrier: the diagnosis confirms the outage too.
+    const diag = (await sys.api('GET', '/api/devices/flock-0/diagnosis')).body;
+    expect(diag).toMatchObject({ cause: 'network_outage', confidence: 'high' });
+    expect(diag.evidence[0]).toMatch(/4 other SIMs on cell 1193046 lost their data session \(Lost-Service\)/);
+    for (const c of clients) await c.endAsync();
+  }, 40_000);
+  it('diagnoses coverage_unstable on a re-attach storm: six new sessions within the hour', async () => {
+    const token = await sys.addDevice('collar-r', 'kwt', { imsi: '639020000000013', offlineAfter: 2 });
+    const client = await sys.connect('collar-r', token);
+    await client.publishAsync('devices/collar-r/heartbeat', JSON.stringify({ seq: 1, battery: 80, rssi: -70 }), { qos: 1 });
+    await waitFor(async () => (await device('collar-r')).status === 'online');
+    // The first attach is none; each later Start with a new session id is a re-attach.
+    for (let i = 0; i <= 6; i++) {
+      const start = record('Start', '639020000000013', `cr-${i}`, { '3GPP-User-Location-Info': '0x8236f920004236f92000012d01' });
+      expect((await radclient(sys.radiusPort!, SECRET, start)).answered).toBe(true);
+    }
+    expect((await device('collar-r')).session).toMatchObject({ state: 'open', reattachesLastHour: 6 });
+    await waitFor(async () => (await device('collar-r')).status === 'offline', 6000);
+    const diag = (await sys.api('GET', '/api/devices/collar-r/diagnosis')).body;
+    expect(diag).toMatchObject({ cause: 'coverage_unstable', confidence: 'high' });
+    expect(diag.evidence[0]).toMatch(/re-attached 6 times in the last hour on cell 77057/);
+    await client.endAsync();
+  });
+
+  it('matches a record without an IMSI by its MSISDN (Calling-Station-Id)', async () => {
+    await sys.addDevice('meter-m', 'kwt', { msisdn: '254700000014' });
+    const start = acct({ 'Acct-Status-Type': 'Start', 'Acct-Session-Id': 'mm-1', 'Calling-Station-Id': '254700000014' });
+    expect((await radclient(sys.radiusPort!, SECRET, start)).answered).toBe(true);
+    expect((await device('meter-m')).session).toMatchObject({ state: 'open', imsi: null });
+  });
 });

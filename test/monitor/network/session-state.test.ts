@@ -92,7 +92,7 @@ describe('SIM session reducer (the table in session-state.ts)', () => {
 });
 
 describe('Lost-Carrier neighbours', () => {
-  it('counts closed Lost-Carrier sessions on the same cell within the window only', async () => {
+  it('counts closed Lost-Carrier and Lost-Service sessions on the same cell within the window only', async () => {
     const { lostCarrierAround } = await import('../../../monitor/network/session-state.ts');
     const stop = (cellId: number, at: number, cause = 'Lost-Carrier'): SimSession => ({
       ...UNKNOWN_SESSION,
@@ -104,11 +104,13 @@ describe('Lost-Carrier neighbours', () => {
     const others = [
       stop(7, T0),
       stop(7, T0 + 29 * MIN),
+      stop(7, T0 + 5 * MIN, 'Lost-Service'),
       stop(7, T0 + 31 * MIN),
       stop(8, T0),
       stop(7, T0, 'User-Request'),
+      stop(7, T0, 'Idle-Timeout'),
       { ...stop(7, T0), state: 'open' as const },
     ];
-    expect(lostCarrierAround(others, 7, T0, 30 * MIN)).toBe(2);
+    expect(lostCarrierAround(others, 7, T0, 30 * MIN)).toBe(3);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The network's side on the map, in real headless Chromium against the shipped system: two
  * collars report over MQTT, the packet gateway (Debian radclient) opens a data session for one
- * and closes the other's; the map's points carry each session and the marker's tooltip says it.
+ * and closes the other's; the map's points carry each session, the marker's tooltip says it, and
+ * the device panel shows it as a fact and on the connection timeline.
  */
 
 import type { Browser } from 'playwright-core';
@@ -106,4 +107,21 @@ describe('the SIM session on the map', () => {
     await page.screenshot({ path: 'test-artifacts/session-on-map.png' });
     await page.close();
   });
+  it("the device panel shows the network's side beside the device's: the Data session row and the timeline's network entry", async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    await page.goto(`${sys.url}/?device=giraffe-2#token=${encodeURIComponent(sys.adminToken)}`);
+    await page.waitForFunction(() => (window as any).lastseen?.ready === true, undefined, { timeout: 15_000 });
+    const fact = (name: string) =>
+      page.evaluate((n) => {
+        const dt = [...document.querySelectorAll('#panel-body dl.facts dt')].find((e) => e.textContent === n);
+        return dt?.nextElementSibling?.textContent ?? null;
+      }, name);
+    await expect
+      .poll(() => fact('Data session'), { timeout: 10_000 })
+      .toMatch(/^closed since .+ \(\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC\), Lost-Carrier · cell 77057$/);
+    const network = () =>
+      page.evaluate(() => document.querySelector('#panel-body ol.timeline li[data-kind="data_session"]')?.textContent ?? null);
+    await expect.poll(network, { timeout: 10_000 }).toMatch(/network data session closed \(Lost-Carrier\) on cell 77057$/);
+    await page.close();
+  }, 30_000);
 });
