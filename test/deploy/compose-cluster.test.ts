@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { readCompose, resolveEnv } from './compose-file.ts';
 import { CONFIG_VARIABLES, loadConfig } from '../../monitor/config.ts';
 
 /**
@@ -11,29 +9,14 @@ import { CONFIG_VARIABLES, loadConfig } from '../../monitor/config.ts';
  * id, host port, data volume) and exactly one keeps Mosquitto's dynamic security; no database is
  * published on the host.
  */
-const ROOT = join(import.meta.dirname, '..', '..');
-type Service = {
-  image?: string;
-  build?: string;
-  command?: string[] | string;
-  environment?: Record<string, string>;
-  ports?: string[];
-  volumes?: string[];
-  healthcheck?: { test: string[] };
-};
-const services = (
-  parse(readFileSync(join(ROOT, 'docker-compose.cluster.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> }
-).services;
+const services = readCompose('docker-compose.cluster.yml', true);
 const vars: Record<string, string> = {
   LASTSEEN_ADMIN_TOKEN: 'a'.repeat(32),
   LASTSEEN_MOSQUITTO_PASSWORD: 'm'.repeat(32),
   LASTSEEN_REDIS_PASSWORD: 'r'.repeat(32),
   LASTSEEN_POSTGRES_PASSWORD: 'p'.repeat(32),
 };
-const resolve = (env: Record<string, string>) =>
-  Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [k, String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, n: string) => vars[n] ?? '')]),
-  );
+const resolve = (env: Record<string, string>) => resolveEnv(env, vars);
 const monitors = Object.keys(services).filter((n) => n.startsWith('monitor-'));
 
 describe('docker-compose.cluster.yml (three workers on Redis and PostgreSQL)', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { readCompose, resolveEnv, ROOT } from './compose-file.ts';
 import { CONFIG_VARIABLES, loadConfig } from '../../monitor/config.ts';
 
 /**
@@ -10,25 +10,9 @@ import { CONFIG_VARIABLES, loadConfig } from '../../monitor/config.ts';
  * config loads the dynamic-security file the init service writes, and nothing but the map and
  * the devices' MQTT port (and Grafana) is published on the host.
  */
-const ROOT = join(import.meta.dirname, '..', '..');
-type Service = {
-  image?: string;
-  build?: string;
-  command?: string[] | string;
-  environment?: Record<string, string>;
-  ports?: string[];
-  volumes?: string[];
-};
-const services = (parse(readFileSync(join(ROOT, 'docker-compose.mosquitto.yml'), 'utf8')) as { services: Record<string, Service> })
-  .services;
+const services = readCompose('docker-compose.mosquitto.yml');
 const vars = { LASTSEEN_ADMIN_TOKEN: 'x'.repeat(32), LASTSEEN_MOSQUITTO_PASSWORD: 'p'.repeat(32) };
-const resolve = (env: Record<string, string>) =>
-  Object.fromEntries(
-    Object.entries(env).map(([k, v]) => [
-      k,
-      String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, n: string) => vars[n as keyof typeof vars] ?? ''),
-    ]),
-  );
+const resolve = (env: Record<string, string>) => resolveEnv(env, vars);
 
 describe('docker-compose.mosquitto.yml (attached to Mosquitto)', () => {
   it('runs lastseen monitor with valid configuration, attached to the mosquitto service with dynsec', () => {

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readCompose, resolveEnv, ROOT } from './compose-file.ts';
 import { CONFIG_VARIABLES, loadConfig } from '../../monitor/config.ts';
 import { HEARTBEAT_MEASUREMENT } from '../../monitor/store/influx/influx-schema.ts';
 import { registerSimulateCommand } from '../../simulators/cli.ts';
@@ -14,29 +15,9 @@ import { registerSimulateCommand } from '../../simulators/cli.ts';
  * with the configuration, no database or metrics port is published, the image runs as a non-root
  * user with production dependencies only, and the monitoring files point at things that exist.
  */
-const ROOT = join(import.meta.dirname, '..', '..');
-type Service = {
-  image?: string;
-  build?: string;
-  command?: string[];
-  environment?: Record<string, string>;
-  ports?: string[];
-  volumes?: string[];
-  healthcheck?: { test: string[] };
-};
-const readCompose = (file: string) => (parse(readFileSync(join(ROOT, file), 'utf8')) as { services: Record<string, Service> }).services;
 const services = readCompose('docker-compose.yml');
 const VARS = { LASTSEEN_ADMIN_TOKEN: 'x'.repeat(32), LASTSEEN_MONITOR_TOKEN: 'm'.repeat(32), GRAFANA_ADMIN_PASSWORD: 'g'.repeat(16) };
-
-/** Resolve `${VAR:?message}` / `${VAR:-default}` as docker compose would, with VAR set. */
-function resolveEnv(env: Record<string, string>, vars: Record<string, string> = VARS): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) {
-    out[k] = String(v).replace(/\$\{(\w+)(?::[?-][^}]*)?\}/g, (_m, name: string) => vars[name] ?? '');
-  }
-  return out;
-}
-const configOf = (name: string) => loadConfig(resolveEnv(services[name].environment!));
+const configOf = (name: string) => loadConfig(resolveEnv(services[name].environment!, VARS));
 
 /** The subcommands of bin/cli.ts, read from its source (importing it would run the CLI). */
 const cliSource = readFileSync(join(ROOT, 'bin/cli.ts'), 'utf8');
@@ -122,7 +103,7 @@ describe('docker-compose.yml (split deployment with lastseen broker)', () => {
     registerSimulateCommand(program);
     const simulate = program.commands.find((c) => c.name() === 'simulate')!;
     const known = new Set(simulate.options.map((o) => o.long));
-    const cmd = services.simulator.command!;
+    const cmd = [services.simulator.command!].flat();
     expect(cmd.slice(0, 3)).toEqual(['node', 'bin/lastseen.js', 'simulate']);
     for (const arg of cmd.slice(3).filter((a) => a.startsWith('--'))) expect(known, arg).toContain(arg);
     const at = (flag: string) => cmd[cmd.indexOf(flag) + 1];
