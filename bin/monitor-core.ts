@@ -259,6 +259,11 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           log,
           metrics: metrics.registry,
         });
+  // What alerts (alone or in a cluster) and letters know of a device: registry, liveness, its SIM's session.
+  const deviceInfoOf = (id: string) => {
+    const d = registry.getDevice(id);
+    return d ? deviceInfo(d, liveness.get(id), network?.book.get(id) ?? null) : undefined;
+  };
 
   // "Why is it offline?" (monitor/diagnosis): pure functions over history loaded here.
   // `audience`: texts a customer can read never count other tenants' devices (monitor/diagnosis/audience.ts).
@@ -288,10 +293,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         clock,
         log,
         registry: metrics.registry,
-        lookup: (id) => {
-          const d = registry.getDevice(id);
-          return d ? deviceInfo(d, liveness.get(id), network?.book.get(id) ?? null) : undefined;
-        },
+        lookup: deviceInfoOf,
         customer: (id) => {
           const c = registry.getCustomer(id);
           return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
@@ -313,10 +315,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       // cluster-wide); this engine still serves history, silences and notes.
       alerts.start(cluster ? withoutStatus(bus) : bus);
       deliverClusterAlert = clusterDelivery({
-        lookup: (id) => {
-          const d = registry.getDevice(id);
-          return d ? deviceInfo(d, liveness.get(id), network?.book.get(id) ?? null) : undefined;
-        },
+        lookup: deviceInfoOf,
         customer: (id) => {
           const c = registry.getCustomer(id);
           return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
@@ -451,10 +450,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     }),
     letterRoutes({
       registry,
-      deviceInfo: (id) => {
-        const d = registry.getDevice(id);
-        return d ? deviceInfo(d, liveness.get(id), network?.book.get(id) ?? null) : undefined;
-      },
+      deviceInfo: deviceInfoOf,
       diagnose: async (id) => {
         const input = await diagnosisInput(id, 'customer');
         return input && diagnose(input);

@@ -414,7 +414,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   };
 
   const aedes = await Aedes.createBroker(opts);
-  // Registered but not yet counted in `sessions` (that happens at clientReady, after the CONNACK).
+  // Registered but not yet counted in `sessions` (that happens when ready, after the CONNACK).
   const connecting = new Set<LastseenClient>();
   // Every registered client leaves it when ready or at the end of its session (watchSessions below).
   aedes.on('client', (client: LastseenClient) => void connecting.add(client));
