@@ -26,6 +26,7 @@ import { createLogger, type Logger } from '../monitor/logger.ts';
 import { createMetrics, type Metrics } from '../monitor/metrics.ts';
 import { AuditLog } from '../monitor/registry/audit.ts';
 import { Registry } from '../monitor/registry/registry.ts';
+import { perCustomerRow } from '../monitor/registry/per-customer.ts';
 import { PostgresRegistry } from '../monitor/registry/postgres/pg-registry.ts';
 import { LoginGuard } from '../monitor/security/login-guard.ts';
 import { RateLimiter } from '../monitor/security/rate-limiter.ts';
@@ -283,6 +284,9 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   };
   // socket.io is attached to the HTTP server below; alerts may address its rooms from now on.
   const io = new SocketServer({ serveClient: false });
+  // Asked per heartbeat by the early warnings: derived once per version of the customer's row.
+  const customerInfoOf = perCustomerRow((c) => customerInfo(c, c.alertPolicy ?? undefined));
+  const thresholdsOf = perCustomerRow((c) => mergeThresholds(DEFAULT_THRESHOLDS, c.diagnosis));
   const webhookDestinations = new WebhookDestinations(config.webhookAllow);
   const alerts = await f.add({
     name: 'alerts',
@@ -296,7 +300,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         lookup: deviceInfoOf,
         customer: (id) => {
           const c = registry.getCustomer(id);
-          return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
+          return c ? customerInfoOf(c) : undefined;
         },
         diagnose: async (id) => {
           const input = await diagnosisInput(id, 'customer');
@@ -304,7 +308,10 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           const d = diagnose(input);
           return { cause: d.cause, nextStep: d.nextStep };
         },
-        thresholds: (id) => mergeThresholds(DEFAULT_THRESHOLDS, registry.getCustomer(id)?.diagnosis),
+        thresholds: (id) => {
+          const c = registry.getCustomer(id);
+          return c ? thresholdsOf(c) : DEFAULT_THRESHOLDS;
+        },
         smtpUrl: config.smtpUrl ?? undefined,
         mqttPublish: (topic, payload) => mqtt.publish(topic, payload),
         socketEmit: (rooms, event, payload) => void io.to(rooms).emit(event, payload),
@@ -318,7 +325,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         lookup: deviceInfoOf,
         customer: (id) => {
           const c = registry.getCustomer(id);
-          return c ? customerInfo(c, c.alertPolicy ?? undefined) : undefined;
+          return c ? customerInfoOf(c) : undefined;
         },
         channelFor: alerts.channelFor,
         now: () => clock.now(),

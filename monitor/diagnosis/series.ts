@@ -45,27 +45,34 @@ export function readings(
 export function trend(series: readonly Reading[], windowHours: number): Trend | null {
   if (series.length === 0) return null;
   const end = series[series.length - 1].at;
-  const pts = series.filter((r) => r.at >= end - windowHours * HOUR);
-  if (pts.length < 3) return null;
-  const spanHours = (end - pts[0].at) / HOUR;
-  if (spanHours < 0.1) return null;
+  const from = end - windowHours * HOUR;
+  // Two passes over the readings in the window, none copied: early warnings fit this on every heartbeat.
+  let n = 0;
+  let firstAt = 0;
   let sx = 0;
   let sy = 0;
-  for (const p of pts) {
+  for (const p of series) {
+    if (p.at < from) continue;
+    if (n === 0) firstAt = p.at;
+    n++;
     sx += (p.at - end) / HOUR;
     sy += p.value;
   }
-  const mx = sx / pts.length;
-  const my = sy / pts.length;
+  if (n < 3) return null;
+  const spanHours = (end - firstAt) / HOUR;
+  if (spanHours < 0.1) return null;
+  const mx = sx / n;
+  const my = sy / n;
   let sxy = 0;
   let sxx = 0;
-  for (const p of pts) {
+  for (const p of series) {
+    if (p.at < from) continue;
     const dx = (p.at - end) / HOUR - mx;
     sxy += dx * (p.value - my);
     sxx += dx * dx;
   }
   const perHour = sxx === 0 ? 0 : sxy / sxx;
-  return { perHour, spanHours, change: perHour * spanHours, samples: pts.length };
+  return { perHour, spanHours, change: perHour * spanHours, samples: n };
 }
 
 /** The trend of the last `n` readings only: a collapse at the end that a day-long fit would dilute. */

@@ -11,7 +11,7 @@ import type { Thresholds } from '../diagnosis/thresholds.ts';
 import type { Logger } from '../logger.ts';
 import type { StoredHeartbeat } from '../types.ts';
 import { batteryVerdict, motionVerdict, signalVerdict } from './conditions.ts';
-import { decideWarning, type OpenWarning } from './decide.ts';
+import { decideWarning, type OpenWarning, type WarningContext } from './decide.ts';
 import { emptyTrack, observe, type Track } from './track.ts';
 import { WARNING_TYPES, type Judgement, type WarningType } from './types.ts';
 
@@ -54,6 +54,8 @@ export interface WarningEngineOptions {
 export class WarningEngine {
   private tracks = new Map<string, Track>();
   private open = new Map<string, OpenWarning>();
+  /** Open warnings a device has: most have none, and their heartbeats then skip the lookups. */
+  private openCount = new Map<string, number>();
   private ended = new Map<string, number>();
   private chain: Promise<void> = Promise.resolve();
   private global: AlertPolicy;
@@ -78,7 +80,7 @@ export class WarningEngine {
       state: 'firing' | 'silenced';
       at: number;
     }[];
-    for (const r of rows) this.open.set(key(r.deviceId, r.type), { ...r, since: r.at });
+    for (const r of rows) this.setOpen(key(r.deviceId, r.type), { ...r, since: r.at });
   }
 
   stop(): void {
@@ -113,18 +115,19 @@ export class WarningEngine {
     );
     if (track === prev) return;
     this.tracks.set(hb.deviceId, track);
-    const now = this.o.clock.now();
-    const quietMs = policyFor(this.o.customer(hb.customerId), this.global).flapStableMs;
-    let hit: SilenceHit | null | undefined;
-    const silenced = () => (hit === undefined ? (hit = this.silenceOf(hb.deviceId, hb.customerId, now)) : hit) !== null;
+    // This runs on every heartbeat: the clock, the customer's policy and the silence lookup are
+    // read only for a warning that is open or to be raised (few devices), not for the rest.
+    let ctx: Omit<WarningContext, 'lastResolvedAt'> | undefined;
     for (const type of WARNING_TYPES) {
-      const k = key(hb.deviceId, type);
       const j = JUDGES[type].judge(track, th);
+      const k = j.verdict === 'raise' || this.openCount.has(hb.deviceId) ? key(hb.deviceId, type) : undefined;
+      if (k === undefined) continue;
       const open = this.open.get(k);
       if (!open && j.verdict !== 'raise') continue;
+      ctx ??= this.contextOf(hb);
       const endedAt = this.ended.get(k);
-      if (endedAt !== undefined && now - endedAt >= quietMs) this.ended.delete(k);
-      const effect = decideWarning(open, j.verdict, { now, silenced: silenced(), lastResolvedAt: this.ended.get(k) ?? null, quietMs });
+      if (endedAt !== undefined && ctx.now - endedAt >= ctx.quietMs) this.ended.delete(k);
+      const effect = decideWarning(open, j.verdict, { ...ctx, lastResolvedAt: this.ended.get(k) ?? null });
       if (effect.kind === 'raise') {
         const since = type === 'device.no_motion' ? (track.stillSince ?? at) : at;
         const w: OpenWarning = {
@@ -135,19 +138,42 @@ export class WarningEngine {
           since,
           state: effect.silenced ? 'silenced' : 'firing',
         };
-        this.open.set(k, w);
-        this.publish(w, j, now, hb.receivedAt);
+        this.setOpen(k, w);
+        this.publish(w, j, ctx.now, hb.receivedAt);
       } else if (effect.kind === 'fire' && open) {
         const w: OpenWarning = { ...open, state: 'firing' };
-        this.open.set(k, w);
-        this.publish(w, j, now, hb.receivedAt, true);
+        this.setOpen(k, w);
+        this.publish(w, j, ctx.now, hb.receivedAt, true);
       } else if (effect.kind === 'resolve' && open) {
-        this.open.delete(k);
-        this.ended.set(k, now);
+        this.deleteOpen(k, open);
+        this.ended.set(k, ctx.now);
+        const resolvedAt = ctx.now;
         // Resolved in the history; the customer was told of the risk, the next heartbeats show it is over.
-        this.later(() => this.o.store.resolve(open.id, now));
+        this.later(() => this.o.store.resolve(open.id, resolvedAt));
       }
     }
+  }
+
+  /** What a warning decision needs beyond the judgement: asked once per heartbeat that needs it. */
+  private contextOf(hb: StoredHeartbeat): Omit<WarningContext, 'lastResolvedAt'> {
+    const now = this.o.clock.now();
+    return {
+      now,
+      quietMs: policyFor(this.o.customer(hb.customerId), this.global).flapStableMs,
+      silenced: this.silenceOf(hb.deviceId, hb.customerId, now) !== null,
+    };
+  }
+
+  private setOpen(k: string, w: OpenWarning): void {
+    if (!this.open.has(k)) this.openCount.set(w.deviceId, (this.openCount.get(w.deviceId) ?? 0) + 1);
+    this.open.set(k, w);
+  }
+
+  private deleteOpen(k: string, w: OpenWarning): void {
+    if (!this.open.delete(k)) return;
+    const left = (this.openCount.get(w.deviceId) ?? 1) - 1;
+    if (left > 0) this.openCount.set(w.deviceId, left);
+    else this.openCount.delete(w.deviceId);
   }
 
   private silenceOf(deviceId: string, customerId: string, now: number): SilenceHit | null {

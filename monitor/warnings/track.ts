@@ -38,13 +38,19 @@ export interface Observation {
  * reading an hour over a day's window, not 8 640).
  */
 export function pushReading(series: readonly Reading[], r: Reading, windowMs: number): Reading[] {
-  const kept = series.filter((p) => p.at >= r.at - windowMs && p.at <= r.at);
-  const prev = kept[kept.length - 1];
-  const beforePrev = kept[kept.length - 2];
+  // `series` is in time order and none is newer than `r` (observe ignores older heartbeats), so
+  // the readings that stay are a suffix: found by a scan from the oldest, copied once.
+  let first = 0;
+  while (first < series.length && series[first].at < r.at - windowMs) first++;
+  const n = series.length - first;
+  const prev = n > 0 ? series[series.length - 1] : undefined;
+  const beforePrev = n > 1 ? series[series.length - 2] : undefined;
   // Replace the newest only when the one before it still anchors the span: the window keeps its length.
-  if (prev && beforePrev && r.at - beforePrev.at < windowMs / KEEP) kept[kept.length - 1] = r;
-  else kept.push(r);
-  return kept.length > KEEP ? kept.slice(kept.length - KEEP) : kept;
+  const replace = prev !== undefined && beforePrev !== undefined && r.at - beforePrev.at < windowMs / KEEP;
+  const from = Math.max(first, series.length + (replace ? 0 : 1) - KEEP);
+  const kept = series.slice(from, replace ? series.length - 1 : series.length);
+  kept.push(r);
+  return kept;
 }
 
 /**

@@ -4,6 +4,7 @@ import { silentLogger } from '../../../monitor/logger.ts';
 import { AuditLog } from '../../../monitor/registry/audit.ts';
 import type { CredentialChange } from '../../../monitor/registry/credential-changes.ts';
 import { PostgresRegistry } from '../../../monitor/registry/postgres/pg-registry.ts';
+import { perCustomerRow } from '../../../monitor/registry/per-customer.ts';
 import { Registry, RegistryError } from '../../../monitor/registry/registry.ts';
 import { type Postgres, startPostgres } from '../../helpers/postgres.ts';
 
@@ -101,9 +102,17 @@ describe.each(['sqlite', 'postgres'] as const)('registry contract on %s', (kind)
         message: 'customer acme already exists',
       });
       await r.commit(() => r.createCustomer({ id: 'kid', name: 'Kid', parentId: 'acme' }));
+      // Values derived once per version of a row (the warnings' thresholds) rely on every update
+      // replacing the row's object: the same object would keep a stale derivation.
+      const derivedName = perCustomerRow((row) => row.name.toUpperCase());
+      const before = r.getCustomer('acme');
+      expect(before && derivedName(before)).toBe('ACME');
       const up = await r.commit(() => r.updateCustomer('acme', { name: 'Acme Ltd', alertPolicy: { repeatMinutes: 30 } }));
       expect(up).toMatchObject({ name: 'Acme Ltd', offlineAfter: 300, alertPolicy: { repeatMinutes: 30 } });
       expect(r.getCustomer('acme')).toEqual(up);
+      expect(r.getCustomer('acme')).not.toBe(before);
+      const after = r.getCustomer('acme');
+      expect(after && derivedName(after)).toBe('ACME LTD');
       expect((await refusal(r.commit(() => r.deleteCustomer('acme')))).status).toBe(409); // parent of kid
       await r.commit(() => r.createDevice({ id: 'd1', customerId: 'kid' }));
       expect((await refusal(r.commit(() => r.deleteCustomer('kid')))).message).toBe(
