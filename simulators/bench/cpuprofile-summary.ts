@@ -62,17 +62,24 @@ export function summarise(p: CpuProfile): ProfileSummary {
   return { totalS: total / 1e6, idleS: idle / 1e6, self: sorted(self), inclusive: sorted(inclusive), byPackage: sorted(byPackage) };
 }
 
+/** The summary as text: the `top` functions by self time (or inclusive), then by package or file. */
+export function formatSummary(s: ProfileSummary, top = 40, inclusive = false): string {
+  const busy = s.totalS - s.idleS;
+  const line = ([k, t]: [string, number]) => `${t.toFixed(3).padStart(8)} s ${((100 * t) / busy).toFixed(1).padStart(5)} %  ${k}`;
+  return [
+    `total ${s.totalS.toFixed(2)} s, idle ${s.idleS.toFixed(2)} s, busy ${busy.toFixed(2)} s`,
+    inclusive ? '--- inclusive time by function' : '--- self time by function',
+    ...(inclusive ? s.inclusive : s.self).slice(0, top).map(line),
+    '--- self time by package or file',
+    ...s.byPackage.slice(0, 25).map(line),
+  ].join('\n');
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const argv = process.argv.slice(2);
   const file = argv.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
   if (!file) throw new Error('usage: cpuprofile-summary.ts FILE.cpuprofile [--top N] [--inclusive]');
   const top = Number(argv[argv.indexOf('--top') + 1]) || 40;
   const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
-  const busy = s.totalS - s.idleS;
-  const line = ([k, t]: [string, number]) => `${t.toFixed(3).padStart(8)} s ${((100 * t) / busy).toFixed(1).padStart(5)} %  ${k}`;
-  console.log(`total ${s.totalS.toFixed(2)} s, idle ${s.idleS.toFixed(2)} s, busy ${busy.toFixed(2)} s`);
-  console.log(argv.includes('--inclusive') ? '--- inclusive time by function' : '--- self time by function');
-  for (const row of (argv.includes('--inclusive') ? s.inclusive : s.self).slice(0, top)) console.log(line(row));
-  console.log('--- self time by package or file');
-  for (const row of s.byPackage.slice(0, 25)) console.log(line(row));
+  console.log(formatSummary(s, top, argv.includes('--inclusive')));
 }

@@ -67,6 +67,8 @@ export async function measure(target: BenchTarget, o: IngestBenchOptions): Promi
     adminToken: target.adminToken,
     devices: o.clients,
     rate: o.rate ?? 0,
+    // Devices that report hourly, as trackers do: their status stays online through the run.
+    declaredIntervalS: 3600,
     durationS: o.durationS,
     qos: o.qos,
     prefix: 'bench-',

@@ -1,7 +1,9 @@
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt } from '../load/stats.ts';
+import { formatSummary, summarise } from './cpuprofile-summary.ts';
 import { machineDetails } from './machine.ts';
 import { runRawLoad, type RawLoadResult } from './raw/generator.ts';
 import { ceilingOf, ratioKind, type Ceiling } from './raw/headroom.ts';
@@ -18,6 +20,10 @@ import { type BenchTarget, startLastseen, startMosquitto } from './targets.ts';
  * equal PUBACKs); Mosquitto's deliveries to a counting subscriber in its own process.
  *
  *   npm run bench -- [--clients 200] [--duration 10] [--workers N] [--no-docs]
+ *
+ * `npm run bench:profile -- [--rate 8000]`: only lastseen, QoS 1 paced at `--rate`, the same
+ * generator and devices, the server under `--cpu-prof`; prints its busiest functions (the
+ * profile keeps the server's start-up too: module compilation shows as its own functions).
  */
 interface Run {
   target: string;
@@ -41,7 +47,8 @@ const get = (flag: string, dflt: number) => {
 const CLIENTS = get('--clients', 200);
 const DURATION = get('--duration', 10);
 const WORKERS = get('--workers', cpus().length);
-const DOCS = args.includes('--no-docs') ? null : fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url));
+const PROFILE = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : null;
+const DOCS = args.includes('--no-docs') || PROFILE ? null : fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url));
 
 async function credentialsFor(t: BenchTarget): Promise<Credential[]> {
   const ids = Array.from({ length: CLIENTS }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
@@ -63,7 +70,10 @@ async function run(name: 'mosquitto' | 'lastseen', qos: 0 | 1, paced: number): P
   const t =
     name === 'mosquitto'
       ? await startMosquitto({ counter: false })
-      : await startLastseen({ LASTSEEN_HEARTBEAT_RATE: '1000000', LASTSEEN_HEARTBEAT_BURST: '1000000' });
+      : await startLastseen(
+          { LASTSEEN_HEARTBEAT_RATE: '1000000', LASTSEEN_HEARTBEAT_BURST: '1000000' },
+          PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : [],
+        );
   const url = new URL(t.mqttUrl);
   const host = url.hostname;
   const port = Number(url.port);
@@ -118,6 +128,22 @@ async function run(name: 'mosquitto' | 'lastseen', qos: 0 | 1, paced: number): P
     await t.stop().catch(() => undefined);
     throw err;
   }
+}
+
+if (PROFILE) {
+  const since = Date.now();
+  const r = await run('lastseen', 1, get('--rate', 8000));
+  process.stdout.write(
+    `lastseen QoS 1 paced ${fmt(r.paced)}/s: ${fmt(r.rate)}/s stored, ${r.serverCpuUsPerHeartbeat} µs server CPU per heartbeat, limit ${r.ceiling}\n`,
+  );
+  // The main thread's profile is the largest; worker threads (the logger) write their own.
+  const main = readdirSync(PROFILE)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(PROFILE, f))
+    .filter((f) => statSync(f).mtimeMs >= since)
+    .sort((a, b) => statSync(b).size - statSync(a).size)[0];
+  process.stdout.write(`${main}\n${formatSummary(summarise(JSON.parse(readFileSync(main, 'utf8'))), 30)}\n`);
+  process.exit(0);
 }
 
 const machine = machineDetails();
