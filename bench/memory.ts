@@ -39,6 +39,8 @@ import { ChainHeads } from '../monitor/store/sqlite/chain-heads.ts';
 import { MapIndex } from '../web/map/map-index.ts';
 import { machineDetails } from '../simulators/bench/machine.ts';
 import { mulberry32 } from '../simulators/random.ts';
+import { emptyTrack, KEEP, observe } from '../monitor/warnings/track.ts';
+import { TrackBook } from '../monitor/warnings/track-book.ts';
 
 const argv = process.argv.slice(2);
 const N = argv.includes('--devices') ? Number(argv[argv.indexOf('--devices') + 1]) : 1_000_000;
@@ -210,9 +212,31 @@ const headsSecs = (performance.now() - t) / 1000;
 const afterHeads = sample();
 shapeStage('heads');
 
+// The early warnings' tracks once full: a day of hourly battery and signal readings a device
+// (KEEP each, ../monitor/warnings/track.ts), the most a track holds whatever the cadence.
+t = performance.now();
+const tracks = new TrackBook();
+const windows = { batteryMs: 24 * 3_600_000, rssiMs: 24 * 3_600_000 };
+let slot = 0;
+for (const d of registry.allDevices()) {
+  let tr = emptyTrack();
+  for (let h = KEEP; h > 0; h--) {
+    tr = observe(
+      tr,
+      { at: now - h * 3_600_000, battery: 80 + (slot % 20) - h * 0.1, rssi: -70 - (slot % 30), activity: slot % 50 },
+      windows,
+    );
+  }
+  tracks.set(d.id, tr);
+  slot++;
+}
+const tracksSecs = (performance.now() - t) / 1000;
+const afterTracks = sample();
+shapeStage('warnings');
+
 // Use every structure after the last sample: a dead local may be collected before it is measured.
 console.log(
-  `held: ${registry.deviceCount()} registry devices, ${liveness.size} tracked, ${map.size} on the map, head of slot ${N - 1}: ${heads.get(N - 1)}`,
+  `held: ${registry.deviceCount()} registry devices, ${liveness.size} tracked, ${map.size} on the map, head of slot ${N - 1}: ${heads.get(N - 1)}, ${tracks.size} warning tracks`,
 );
 liveness.stop();
 const perDevice = (a: Sample, b: Sample) => ({
@@ -225,6 +249,7 @@ const rows = [
   ['map index (MapIndex.upsert)', perDevice(afterLiveness, afterMap), mapSecs],
   ['store chain heads (newest heartbeat row per device)', perDevice(afterMap, afterHeads), headsSecs],
   ['total above the empty process', perDevice(base, afterHeads), registrySecs + livenessSecs + mapSecs + headsSecs],
+  ['early warnings’ tracks, full (a day of battery and signal readings), beside the total', perDevice(afterHeads, afterTracks), tracksSecs],
 ] as const;
 const result = {
   machine,
@@ -244,7 +269,7 @@ if (SHAPES) console.log(`Heap growth per device by V8 node type and constructor 
 db.close();
 rmSync(dir, { recursive: true, force: true });
 
-const total = rows[rows.length - 1][1];
+const total = rows[rows.length - 2][1];
 const section = `
 ### Memory per tracked device (P4), ${machine.date.slice(0, 16).replace('T', ' ')} UTC
 

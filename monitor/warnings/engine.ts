@@ -13,6 +13,7 @@ import type { StoredHeartbeat } from '../types.ts';
 import { batteryVerdict, motionVerdict, signalVerdict } from './conditions.ts';
 import { decideWarning, type OpenWarning, type WarningContext } from './decide.ts';
 import { emptyTrack, observe, type Track } from './track.ts';
+import { TrackBook } from './track-book.ts';
 import { WARNING_TYPES, type Judgement, type WarningType } from './types.ts';
 
 const HOUR = 3_600_000;
@@ -52,7 +53,7 @@ export interface WarningEngineOptions {
  * heartbeats.
  */
 export class WarningEngine {
-  private tracks = new Map<string, Track>();
+  private tracks = new TrackBook();
   private open = new Map<string, OpenWarning>();
   /** Open warnings a device has: most have none, and their heartbeats then skip the lookups. */
   private openCount = new Map<string, number>();

@@ -1,0 +1,115 @@
+import type { Reading } from '../diagnosis/series.ts';
+import { KEEP, type Track } from './track.ts';
+
+/** Device time is kept in whole seconds from this base (2020-01-01 UTC), as a signed 32-bit number. */
+const BASE_MS = Date.UTC(2020, 0, 1);
+const MIN_S = -(2 ** 31);
+const MAX_S = 2 ** 31 - 1;
+const FIRST_CAPACITY = 1024;
+
+/**
+ * Every device's warning track in shared columns instead of one object graph a device.
+ *
+ * As JS objects a track with a day of readings (KEEP battery and KEEP signal readings, each
+ * a `{ value, at }` object) costs about 3 KB a device: 3 GB for a million collars, twenty times
+ * the rest of a device's memory (docs/benchmarks.md, P4). Here each device has a slot:
+ *
+ *   column                  per slot                        bytes
+ *   ----------------------  ------------------------------  -----
+ *   lastAt, stillSince,     three float64 (NaN for none)     24
+ *   activity
+ *   battery, rssi           count (uint8) + KEEP readings   2 × (1 + KEEP × 8)
+ *                           (float32 value, int32 seconds)
+ *
+ * 410 B a slot with KEEP = 24, plus the id → slot map. What is lost against the objects:
+ * readings' times are whole seconds (2020-01-01 ± 68 years, clamped outside) and their values
+ * float32 (7 significant digits) — far below what a battery or signal trend over hours can tell.
+ * `lastAt` and `stillSince` stay exact: they order heartbeats and time motion.
+ *
+ * `get` builds the track's plain form for the pure functions (./track.ts, ./conditions.ts),
+ * which is garbage a moment later; `set` writes it back. Slots are never freed: a device
+ * removed keeps its slot, as it kept its track before.
+ */
+export class TrackBook {
+  private slots = new Map<string, number>();
+  private capacity = 0;
+  private head = new Float64Array(0);
+  private counts: [Uint8Array, Uint8Array] = [new Uint8Array(0), new Uint8Array(0)];
+  private values: [Float32Array, Float32Array] = [new Float32Array(0), new Float32Array(0)];
+  private times: [Int32Array, Int32Array] = [new Int32Array(0), new Int32Array(0)];
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  get(deviceId: string): Track | undefined {
+    const slot = this.slots.get(deviceId);
+    if (slot === undefined) return undefined;
+    const h = slot * 3;
+    return {
+      battery: this.readings(0, slot),
+      rssi: this.readings(1, slot),
+      lastAt: this.head[h],
+      stillSince: orNull(this.head[h + 1]),
+      activity: orNull(this.head[h + 2]),
+    };
+  }
+
+  set(deviceId: string, t: Track): void {
+    let slot = this.slots.get(deviceId);
+    if (slot === undefined) {
+      slot = this.slots.size;
+      if (slot === this.capacity) this.grow();
+      this.slots.set(deviceId, slot);
+    }
+    const h = slot * 3;
+    this.head[h] = t.lastAt;
+    this.head[h + 1] = t.stillSince ?? Number.NaN;
+    this.head[h + 2] = t.activity ?? Number.NaN;
+    this.write(0, slot, t.battery);
+    this.write(1, slot, t.rssi);
+  }
+
+  private readings(field: 0 | 1, slot: number): Reading[] {
+    const n = this.counts[field][slot];
+    const v = this.values[field];
+    const s = this.times[field];
+    const out: Reading[] = new Array(n);
+    for (let i = 0, at = slot * KEEP; i < n; i++, at++) out[i] = { value: v[at], at: BASE_MS + s[at] * 1000 };
+    return out;
+  }
+
+  private write(field: 0 | 1, slot: number, series: readonly Reading[]): void {
+    // The pure functions keep at most KEEP; the newest are the ones to keep if ever more came.
+    const from = Math.max(0, series.length - KEEP);
+    const v = this.values[field];
+    const s = this.times[field];
+    let at = slot * KEEP;
+    for (let i = from; i < series.length; i++, at++) {
+      v[at] = series[i].value;
+      s[at] = Math.min(MAX_S, Math.max(MIN_S, Math.round((series[i].at - BASE_MS) / 1000)));
+    }
+    this.counts[field][slot] = series.length - from;
+  }
+
+  private grow(): void {
+    const cap = Math.max(FIRST_CAPACITY, this.capacity * 2);
+    const head = new Float64Array(cap * 3);
+    head.set(this.head);
+    this.head = head;
+    for (const f of [0, 1] as const) {
+      const n = new Uint8Array(cap);
+      n.set(this.counts[f]);
+      this.counts[f] = n;
+      const v = new Float32Array(cap * KEEP);
+      v.set(this.values[f]);
+      this.values[f] = v;
+      const s = new Int32Array(cap * KEEP);
+      s.set(this.times[f]);
+      this.times[f] = s;
+    }
+    this.capacity = cap;
+  }
+}
+
+const orNull = (x: number): number | null => (Number.isNaN(x) ? null : x);
