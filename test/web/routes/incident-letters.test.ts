@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../monitor/clock.ts';
 import { gazetteer } from '../../../monitor/geo/gazetteer.ts';
+import { cellOutage } from '../../helpers/cell-outage.ts';
 import { openApiOf } from '../../helpers/openapi.ts';
 import { mailHeader, mailText, startSmtpServer } from '../../helpers/smtp.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../../helpers/system.ts';
@@ -8,10 +9,10 @@ import { startTestSystem, waitFor, type TestSystem } from '../../helpers/system.
 /**
  * Letters about an incident through the running system: five KWS collars near Nairobi report
  * over real MQTT on one radio cell, fall silent together, and the real alert engine opens one
- * cell incident (ManualClock). A real SMTP server process receives what is sent.
+ * cell incident (ManualClock, ../../helpers/cell-outage.ts). A real SMTP server process
+ * receives what is sent.
  */
 const T0 = Date.UTC(2026, 0, 15, 11, 0);
-const CELL = { mcc: 639, mnc: 2, cellId: 40021 };
 const CONTACT = { name: 'Anna Muster', email: 'anna@kws.example', language: 'de', timeZone: 'Europe/Berlin' };
 const PASSWORD = 'correct horse battery';
 
@@ -61,19 +62,7 @@ beforeAll(async () => {
   // The first message is refused (550): the retry test below uses it.
   [smtp] = await Promise.all([startSmtpServer({ rejectFirst: 1 }), gazetteer()]);
   sys = await startTestSystem({ clock, config: { smtpUrl: smtp.url, publicUrl: 'https://lastseen.example' } });
-  const collars = [];
-  for (let i = 0; i < 5; i++) {
-    const id = `kws-${i}`;
-    const token = await sys.addDevice(id, 'kws', { name: `Ndovu ${i}`, interval: 60, offlineAfter: 180, species: 'elephant' });
-    const c = await sys.connect(id, token);
-    // A few hundred metres apart, just north-east of Nairobi's centre.
-    await c.publishAsync(
-      `devices/${id}/heartbeat`,
-      JSON.stringify({ seq: 1, ts: clock.now(), lat: -1.29 + i * 0.002, lon: 36.82 + i * 0.002, battery: 80, rssi: -95, ...CELL }),
-      { qos: 1 },
-    );
-    collars.push(c);
-  }
+  ({ incidentId, alertId } = await cellOutage(sys, clock, { customerId: 'kws', prefix: 'kws', n: 5 }));
   await sys.addDevice('zoo-1', 'zoo', { name: 'Zoo one' });
   for (const u of [
     { username: 'wanjiru', role: 'agent', name: 'Wanjiru Kamau' },
@@ -86,17 +75,6 @@ beforeAll(async () => {
   zooUser = await signIn('zoo-ops');
   kwsKey = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'kws' })).body.token;
   zooKey = (await sys.api('POST', '/api/keys', { role: 'customer', customerId: 'zoo' })).body.token;
-  await waitFor(async () => (await sys.api('GET', '/api/devices?customerId=kws')).body.items.every((d: any) => d.status === 'online'));
-  for (const c of collars) await c.endAsync(true);
-  // 10 minutes of silence: all five are offline at the same deadline, one cell → one incident.
-  clock.advance(10 * 60_000);
-  const inc = await waitFor(async () => {
-    const items = (await sys.api('GET', '/api/alerts?customerId=kws')).body.items as any[];
-    return items.find((a) => a.type === 'incident.opened') ?? null;
-  });
-  expect(inc.incident).toMatchObject({ scope: 'cell', key: '639-02-40021', members: { total: 5 } });
-  incidentId = inc.incident.id;
-  alertId = inc.id;
 });
 afterAll(async () => {
   await sys?.close();
