@@ -129,8 +129,8 @@ export const de: Templates = {
     incident: {
       subject: (v) => `${v.count} Ihrer Geräte melden sich nicht mehr${v.network ? ` (${v.network})` : ''} – ${v.cause}`,
       opening: (v) =>
-        `${v.count} Ihrer Geräte haben sich etwa zur gleichen Zeit nicht mehr gemeldet${v.scope ? `, alle ${v.scope}` : ''}, ` +
-        `das erste seit ${v.sinceLocal}. ` +
+        `${v.count} Ihrer Geräte melden sich seit etwa derselben Zeit nicht mehr${v.scope ? `, alle ${v.scope}` : ''}; ` +
+        `das erste verstummte am ${v.sinceLocal}. ` +
         (v.silent === 0
           ? 'Alle melden sich inzwischen wieder.'
           : v.silent === v.count

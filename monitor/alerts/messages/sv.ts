@@ -128,7 +128,7 @@ export const sv: Templates = {
       subject: (v) => `${v.count} av era enheter har slutat rapportera${v.network ? ` (${v.network})` : ''} – ${v.cause}`,
       opening: (v) =>
         `${v.count} av era enheter slutade rapportera ungefär samtidigt${v.scope ? `, alla ${v.scope}` : ''}, ` +
-        `den första ${v.sinceLocal}. ` +
+        `den första tystnade ${v.sinceLocal}. ` +
         (v.silent === 0
           ? 'Alla rapporterar igen.'
           : v.silent === v.count

@@ -43,8 +43,8 @@ describe('composeIncidentLetter', () => {
     expect(lines[0]).toBe('Guten Tag Anna Muster,');
     // 11:00 UTC is 12:00 in Berlin in January.
     expect(lines[2]).toBe(
-      '5 Ihrer Geräte haben sich etwa zur gleichen Zeit nicht mehr gemeldet, alle in der Funkzelle 639-02-40021, ' +
-        'das erste seit 2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC). Keines hat sich seitdem gemeldet (jetzt 40 Min.).',
+      '5 Ihrer Geräte melden sich seit etwa derselben Zeit nicht mehr, alle in der Funkzelle 639-02-40021; ' +
+        'das erste verstummte am 2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC). Keines hat sich seitdem gemeldet (jetzt 40 Min.).',
     );
     expect(l.body).toContain('Ohne Meldung seit: 2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC)');
     // The farthest collar (kws-4 at -1.282, 36.828) is 1.3 km from Nairobi's point: "within 2 km".
@@ -74,7 +74,9 @@ describe('composeIncidentLetter', () => {
     expect(sv.language).toBe('sv');
     expect(sv.subject).toBe('5 av era enheter har slutat rapportera (radiocell 639-02-40021) – avbrott i mobilnätet');
     expect(sv.body).toContain('Hej Anna Muster,');
-    expect(sv.body).toContain('alla i radiocellen 639-02-40021, den första 2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC).');
+    expect(sv.body).toContain(
+      'alla i radiocellen 639-02-40021, den första tystnade 2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC).',
+    );
     expect(sv.body).toContain('Var: inom 2 km från Nairobi, Kenya');
   });
 

@@ -104,7 +104,7 @@ describe('a letter about an incident', () => {
     expect(body).toContain('Guten Tag Anna Muster,');
     // 11:00 UTC is 12:00 in Berlin in January.
     expect(body).toContain(
-      '5 Ihrer Geräte haben sich etwa zur gleichen Zeit nicht mehr gemeldet, alle in der Funkzelle 639-02-40021, das erste seit 2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC).',
+      '5 Ihrer Geräte melden sich seit etwa derselben Zeit nicht mehr, alle in der Funkzelle 639-02-40021; das erste verstummte am 2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC).',
     );
     expect(body).toMatch(/^Wo: im Umkreis von \d+ km um Nairobi, Kenia – -1\.28600, 36\.82400 /m);
     expect(body).toContain('Netz: Funkzelle 639-02-40021');
