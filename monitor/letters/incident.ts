@@ -65,8 +65,7 @@ export function areaOf(members: readonly Pick<IncidentMember, 'device'>[]): Area
   if (fixes.length === 0) return null;
   const lon = Math.atan2(y, x) / rad;
   const lat = Math.atan2(z, Math.hypot(x, y)) / rad;
-  const km = Math.max(...fixes.map((p) => haversineKm(lat, lon, p.lat, p.lon)));
-  return { lat, lon, km, fixes: fixes.length };
+  return { lat, lon, km: farthestKm(fixes, lat, lon), fixes: fixes.length };
 }
 
 /**
@@ -96,15 +95,17 @@ export function composeIncidentLetter(input: IncidentLetterInput): Letter {
   const l = t.letter.incident;
   const tz = input.contact.timeZone;
   const inc = input.incident;
-  const heard = input.members.map((m) => m.lastSeen).filter((s): s is number => s !== null);
-  const since = heard.length ? Math.min(...heard) : inc.openedAt;
+  // Loops, not Math.min(...list): an incident of a whole network can have more members than a call has arguments.
+  let earliest: number | null = null;
+  for (const m of input.members) if (m.lastSeen !== null && (earliest === null || m.lastSeen < earliest)) earliest = m.lastSeen;
+  const since = earliest ?? inc.openedAt;
   const area = areaOf(input.members);
   const place = input.place;
   let areaText: string | null = null;
   if (area) {
     // Measured from the place when there is one: "within 8 km of Nairobi" must hold for every member.
     const from = place ?? area;
-    const km = Math.max(1, Math.ceil(Math.max(...fixesOf(input.members).map((p) => haversineKm(from.lat, from.lon, p.lat, p.lon)))));
+    const km = Math.max(1, Math.ceil(farthestKm(fixesOf(input.members), from.lat, from.lon)));
     const where = place ? `${oneLine(place.name)}, ${countryName(place.country, language)}` : coords(area.lat, area.lon);
     areaText = l.within(km, where);
   }
@@ -157,4 +158,11 @@ function fixesOf(members: readonly Pick<IncidentMember, 'device'>[]): { lat: num
     const p = m.device.lastPosition;
     return p && Number.isFinite(p.lat) && Number.isFinite(p.lon) ? [p] : [];
   });
+}
+
+/** Great-circle distance from (lat, lon) to the farthest of `points`, km. */
+function farthestKm(points: readonly { lat: number; lon: number }[], lat: number, lon: number): number {
+  let km = 0;
+  for (const p of points) km = Math.max(km, haversineKm(lat, lon, p.lat, p.lon));
+  return km;
 }

@@ -102,6 +102,23 @@ describe('composeIncidentLetter', () => {
     expect(composeIncidentLetter(input({ members: oneBack })).body).toContain('2 davon sind noch stumm, 1 meldet sich wieder.');
   });
 
+  it('writes about a whole network of 200 000 devices: 25 lines, the rest counted', () => {
+    const n = 200_000;
+    const network = Array.from({ length: n }, (_, i) => ({
+      device: collar(i, { lastPosition: { lat: -1.29 + (i % 100) * 0.001, lon: 36.82, ts: FIRST } }),
+      lastSeen: FIRST + (n - i),
+      back: false,
+    }));
+    const l = composeIncidentLetter(
+      input({ incident: { id: 'i_net', scope: 'network', key: '639-02', openedAt: FIRST }, members: network }),
+    );
+    expect(l.body.split('\n').filter((x) => x.startsWith('- '))).toHaveLength(25);
+    // The longest silent first: the last one listed went quiet first.
+    expect(l.body).toContain(`- Ndovu ${n - 1} (kws-${n - 1})`);
+    expect(l.body).toContain('… und 199975 weitere');
+    expect(l.body).toContain('Netz: Mobilfunknetz 639-02');
+  });
+
   it('keeps names and subject on one line, whatever a stored device name holds', () => {
     const evil = [{ device: collar(1, { name: 'Ndovu\r\nBcc: all@evil.example' }), lastSeen: FIRST, back: false }];
     const l = composeIncidentLetter(input({ members: evil, contact: { ...input().contact, name: 'Anna\r\nBcc: x@evil.example' } }));

@@ -161,6 +161,9 @@ describe('a letter about an incident', () => {
     expect(letters[0].at).toBe(new Date(clock.now()).toISOString());
     // After the incident's own opening in the log.
     expect(log.body.items.map((e: { kind: string }) => e.kind).indexOf('fired')).toBeLessThan(log.body.items.indexOf(letters[0]));
+    // The incident's alert has the same log.
+    const byAlert = await as(agent, 'GET', `/api/alerts/${alertId}/log`);
+    expect(byAlert.body.items.filter((e: { kind: string }) => e.kind === 'letter')).toEqual(letters);
     // The customer reads its own incident's log, but not the operator's letters in it.
     const own = await sys.api('GET', `/api/incidents/${incidentId}/log`, undefined, kwsKey);
     expect(own.status).toBe(200);
