@@ -43,6 +43,7 @@ import { attachMapLive, customerRoom, STAFF_ROOM } from '../web/map/live.ts';
 import { createMapRouter } from '../web/map/router.ts';
 import { alertRoutes } from '../web/routes/alerts.ts';
 import { deviceLogRoutes } from '../web/routes/device-log.ts';
+import { incidentLetterRoutes } from '../web/routes/incident-letters.ts';
 import { letterRoutes } from '../web/routes/letters.ts';
 import { brokerAuthRoutes } from '../web/routes/broker-auth.ts';
 import { smtpTransport } from '../monitor/alerts/channels/email.ts';
@@ -413,6 +414,16 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     labelNames: ['result'],
     registers: [metrics.registry],
   });
+  // What device and incident letters share: where places and links come from, the store, SMTP, audit, metrics.
+  const letterDesk = {
+    place: async (lat: number, lon: number) => (await gazetteer()).nearest(lat, lon),
+    publicUrl: config.publicUrl,
+    letters: letterSender.store,
+    sender: letterSender,
+    audit,
+    counted: (result: 'sent' | 'failed') => lettersCounted.inc({ result }),
+    now: () => clock.now(),
+  };
   const extraApi: Router[] = [
     diagnosisRouter({
       load: (id, req) => {
@@ -431,6 +442,15 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         const s = liveness.get(id);
         return d && { id, name: d.name, status: s?.status ?? null, lastPosition: s?.lastPosition ?? null };
       },
+      letters: (incidentId) =>
+        letterSender.store.listByIncident(incidentId).map((l) => ({
+          id: l.id,
+          at: Date.parse(l.at),
+          by: l.sender.name,
+          to: l.to,
+          subject: l.subject,
+          result: l.result,
+        })),
       // The live inbox: people's changes to an alert reach the same rooms as the alert did.
       changed: (a) => void io.to([STAFF_ROOM, customerRoom(a.customerId)]).emit('alert:changed', { id: a.id, customerId: a.customerId }),
     }),
@@ -462,13 +482,16 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         const input = await diagnosisInput(id, 'customer');
         return input && diagnose(input);
       },
-      place: async (lat, lon) => (await gazetteer()).nearest(lat, lon),
-      publicUrl: config.publicUrl,
-      letters: letterSender.store,
-      sender: letterSender,
-      audit,
-      counted: (result) => lettersCounted.inc({ result }),
-      now: () => clock.now(),
+      ...letterDesk,
+    }),
+    incidentLetterRoutes({
+      registry,
+      alerts: alerts.store,
+      member: (id) => {
+        const device = deviceInfoOf(id);
+        return device && { device, lastSeen: liveness.get(id)?.lastSeen ?? null };
+      },
+      ...letterDesk,
     }),
     map.router,
     // Brokers that call out (EMQX HTTP authn/authz, VerneMQ webhooks) ask here who may log in.

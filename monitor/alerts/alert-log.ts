@@ -9,7 +9,20 @@ export type AlertLogEntry =
   | { at: number; kind: 'assign'; by: string; assignee: string | null }
   | { at: number; kind: 'escalation'; channels: string[] }
   | { at: number; kind: 'joined' | 'back'; deviceIds: string[] }
-  | { at: number; kind: 'resolved'; by: string | null; text: string | null };
+  | { at: number; kind: 'resolved'; by: string | null; text: string | null }
+  | { at: number; kind: 'letter'; letterId: string; by: string; to: string[]; subject: string; result: 'sent' | 'failed' };
+
+/** A letter to the customer about the incident (monitor/letters/store.ts), as its case log names it. */
+export interface LogLetter {
+  id: string;
+  /** When it was written (its first attempt), epoch ms. */
+  at: number;
+  /** Who sent it: the sender's name. */
+  by: string;
+  to: string[];
+  subject: string;
+  result: 'sent' | 'failed';
+}
 
 /**
  * An alert's case log, oldest first: the alert itself, then what people, the escalation and (for
@@ -23,11 +36,13 @@ export type AlertLogEntry =
  *   journal escalation              escalation (the channels it went to)
  *   journal joined / back           devices that joined the incident / a member back online
  *   journal resolve                 resolved by a person (who, why)
+ *   letters about the incident      letter at the time it was written (who sent it, to whom,
+ *                                   subject, sent or failed); kept in the registry's letters table
  *   the row's end, no resolve       resolved by lastseen (by = null): the device or incident is back
  *
- * Equal times keep this order: fired, then journal order, then ack, then resolved.
+ * Equal times keep this order: fired, then journal order and letters, then ack, then resolved.
  */
-export function alertLog(a: AlertRecord, journal: readonly JournalEntry[]): AlertLogEntry[] {
+export function alertLog(a: AlertRecord, journal: readonly JournalEntry[], letters: readonly LogLetter[] = []): AlertLogEntry[] {
   const out: AlertLogEntry[] = [];
   const rank: Record<AlertLogEntry['kind'], number> = {
     fired: 0,
@@ -36,6 +51,7 @@ export function alertLog(a: AlertRecord, journal: readonly JournalEntry[]): Aler
     escalation: 1,
     joined: 1,
     back: 1,
+    letter: 1,
     ack: 2,
     resolved: 3,
   };
@@ -59,6 +75,9 @@ export function alertLog(a: AlertRecord, journal: readonly JournalEntry[]): Aler
       byHand = true;
       out.push({ at: e.at, kind: 'resolved', by: e.by, text: e.text });
     }
+  }
+  for (const l of letters) {
+    out.push({ at: l.at, kind: 'letter', letterId: l.id, by: l.by, to: l.to, subject: l.subject, result: l.result });
   }
   if (a.resolvedAt && !byHand && a.type !== 'device.online' && a.type !== 'incident.resolved')
     out.push({ at: Date.parse(a.resolvedAt), kind: 'resolved', by: null, text: null });

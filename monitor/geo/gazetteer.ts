@@ -11,6 +11,9 @@ export interface Place {
   km: number;
   /** Bearing from the place to the position, degrees clockwise from north (0…360). */
   bearing: number;
+  /** Where the place itself is: an incident letter measures its members' spread from it ("within 8 km of …"). */
+  lat: number;
+  lon: number;
 }
 
 interface CityRow {
@@ -41,7 +44,8 @@ const cellOf = (lat: number, lon: number) => {
   return r * COLS + c;
 };
 
-function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+/** Great-circle distance between two positions, km (haversine, on a sphere of 6 371 km). */
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
   const rad = Math.PI / 180;
   const dLat = (lat2 - lat1) * rad;
   const dLon = (lon2 - lon1) * rad;
@@ -154,6 +158,8 @@ export class Gazetteer {
       country: this.countries[best],
       km: bestKm,
       bearing: bearingDeg(this.lat[best], this.lon[best], lat, lon),
+      lat: this.lat[best],
+      lon: this.lon[best],
     };
   }
 }

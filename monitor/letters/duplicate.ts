@@ -17,10 +17,10 @@ export function sameContent(a: LetterContent, b: LetterContent): boolean {
 }
 
 /**
- * The earlier letter a POST repeats, if any: the double-send guard. `recent` are the device's
- * letters, newest first; `inFlight` says whether a letter's SMTP dialogue is under way now.
+ * The earlier letter a POST repeats, if any: the double-send guard. `recent` are the letters
+ * about the same device or incident, newest first; `inFlight` says whether a letter's SMTP dialogue is under way now.
  *
- *   earlier letter of this device with the same content     the new POST
+ *   earlier letter about it with the same content            the new POST
  *   -------------------------------------------------------  ------------------------------------------
  *   none                                                     a new letter, sent
  *   sent less than REPEAT_WINDOW_MS ago                      that one: not sent again

@@ -9,3 +9,12 @@
 export function deviceLink(base: string, deviceId: string): string {
   return `${base.replace(/\/+$/, '')}/?device=${encodeURIComponent(deviceId)}`;
 }
+
+/**
+ * The deep link to one incident: `{base}/?alert={id}` opens the web UI on that alert (an
+ * incident's `incident.opened` alert, or the incident's own id), with its member devices.
+ * A query for the same reason as `deviceLink`.
+ */
+export function incidentLink(base: string, id: string): string {
+  return `${base.replace(/\/+$/, '')}/?alert=${encodeURIComponent(id)}`;
+}

@@ -52,7 +52,12 @@ export class LetterSender {
         to: letter.to,
         subject: oneLine(letter.subject),
         text: letter.body,
-        headers: { 'X-Lastseen-Letter-Id': letter.id, 'X-Lastseen-Device-Id': letter.deviceId },
+        // Which device or incident it is about, for the support team's own mail rules; never an empty header.
+        headers: {
+          'X-Lastseen-Letter-Id': letter.id,
+          ...(letter.deviceId !== null ? { 'X-Lastseen-Device-Id': letter.deviceId } : {}),
+          ...(letter.incidentId !== null ? { 'X-Lastseen-Incident-Id': letter.incidentId } : {}),
+        },
       });
       return this.store.record(letter.id, { result: 'sent', at: this.now() });
     } catch (err) {

@@ -13,7 +13,10 @@ export type LetterResult = 'sent' | 'failed';
 
 export interface StoredLetter {
   id: string;
-  deviceId: string;
+  /** The device a letter is about; null for a letter about an incident. */
+  deviceId: string | null;
+  /** The incident a letter is about (monitor/alerts incident id); null for a device letter. */
+  incidentId: string | null;
   customerId: string;
   /** ISO-8601 time it was written (first attempt). */
   at: string;
@@ -32,7 +35,8 @@ export interface StoredLetter {
 
 interface Row {
   id: string;
-  device_id: string;
+  device_id: string | null;
+  incident_id: string | null;
   customer_id: string;
   at: number;
   sender_role: string;
@@ -51,38 +55,96 @@ interface Row {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /**
+ * The letters table's versions, each applied once, in order, in one transaction with its number
+ * (`schema_versions`, row `letters`). A file from before versions were counted has the table of
+ * version 1 and no row: it is taken as version 1.
+ *
+ *   version  change
+ *   -------  ----------------------------------------------------------------------------
+ *   1        letters about one device (device_id NOT NULL)
+ *   2        letters about an incident too: incident_id, device_id nullable, one of the two
+ *            set. SQLite cannot drop a NOT NULL in place, so the table is rebuilt and its
+ *            rows copied (ids, rowids and all), then its indexes made again
+ */
+export const LETTER_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS letters (
+    id TEXT PRIMARY KEY, device_id TEXT NOT NULL, customer_id TEXT NOT NULL, at INTEGER NOT NULL,
+    sender_role TEXT NOT NULL, sender_key_id TEXT, sender_name TEXT NOT NULL,
+    to_addrs TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, language TEXT NOT NULL,
+    result TEXT NOT NULL, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, sent_at INTEGER
+  ); CREATE INDEX IF NOT EXISTS letters_device ON letters(device_id, at);`,
+  `CREATE TABLE letters_v2 (
+    id TEXT PRIMARY KEY, device_id TEXT, incident_id TEXT, customer_id TEXT NOT NULL, at INTEGER NOT NULL,
+    sender_role TEXT NOT NULL, sender_key_id TEXT, sender_name TEXT NOT NULL,
+    to_addrs TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, language TEXT NOT NULL,
+    result TEXT NOT NULL, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, sent_at INTEGER,
+    CHECK (device_id IS NOT NULL OR incident_id IS NOT NULL)
+  );
+  INSERT INTO letters_v2 (rowid, id, device_id, incident_id, customer_id, at, sender_role, sender_key_id, sender_name,
+                          to_addrs, subject, body, language, result, error, attempts, sent_at)
+    SELECT rowid, id, device_id, NULL, customer_id, at, sender_role, sender_key_id, sender_name,
+           to_addrs, subject, body, language, result, error, attempts, sent_at FROM letters;
+  DROP TABLE letters;
+  ALTER TABLE letters_v2 RENAME TO letters;
+  CREATE INDEX letters_device ON letters(device_id, at);
+  CREATE INDEX letters_incident ON letters(incident_id, at);`,
+];
+
+/** Bring the letters table to the newest version; returns the versions applied now. */
+export function migrateLetters(db: Database, migrations: readonly string[] = LETTER_MIGRATIONS): number[] {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_versions (part TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+  const applied: number[] = [];
+  db.transaction(() => {
+    const row = db.prepare("SELECT version FROM schema_versions WHERE part = 'letters'").get() as { version: number } | undefined;
+    const legacy = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'letters'").get() !== undefined;
+    const at = row?.version ?? (legacy ? 1 : 0);
+    if (at > migrations.length) {
+      throw new Error(`the letters table is at version ${at}, newer than this lastseen knows (${migrations.length}): upgrade lastseen`);
+    }
+    for (let v = at + 1; v <= migrations.length; v++) {
+      db.exec(migrations[v - 1]);
+      applied.push(v);
+    }
+    db.prepare(
+      "INSERT INTO schema_versions (part, version) VALUES ('letters', ?) ON CONFLICT (part) DO UPDATE SET version = excluded.version",
+    ).run(migrations.length);
+  })();
+  return applied;
+}
+
+/**
  * Every letter written to a customer, kept whether or not the SMTP server took it: the text
  * the agent approved, who approved it and what became of it. Rows are never deleted; a retry
- * updates `result`, `error`, `attempts` and `sent_at` of the same row. Indexed by device and
- * time, so a device's case log can list its letters beside its notes and acknowledgements.
+ * updates `result`, `error`, `attempts` and `sent_at` of the same row. A letter is about one
+ * device or one incident; indexed by each and time, so a device's or an incident's case log
+ * can list its letters beside its notes and acknowledgements.
  */
 export class LetterStore {
   private insert: Statement;
   private outcome: Statement;
   private byId: Statement;
   private byDevice: Statement;
+  private byIncident: Statement;
 
   constructor(db: Database) {
-    db.exec(`CREATE TABLE IF NOT EXISTS letters (
-      id TEXT PRIMARY KEY, device_id TEXT NOT NULL, customer_id TEXT NOT NULL, at INTEGER NOT NULL,
-      sender_role TEXT NOT NULL, sender_key_id TEXT, sender_name TEXT NOT NULL,
-      to_addrs TEXT NOT NULL, subject TEXT NOT NULL, body TEXT NOT NULL, language TEXT NOT NULL,
-      result TEXT NOT NULL, error TEXT, attempts INTEGER NOT NULL DEFAULT 0, sent_at INTEGER
-    ); CREATE INDEX IF NOT EXISTS letters_device ON letters(device_id, at);`);
+    migrateLetters(db);
     this.insert = db.prepare(
-      `INSERT INTO letters (id, device_id, customer_id, at, sender_role, sender_key_id, sender_name, to_addrs, subject, body, language, result, error, attempts, sent_at)
-       VALUES (@id, @deviceId, @customerId, @at, @role, @keyId, @name, @to, @subject, @body, @language, 'failed', 'not sent yet', 0, NULL)`,
+      `INSERT INTO letters (id, device_id, incident_id, customer_id, at, sender_role, sender_key_id, sender_name, to_addrs, subject, body, language, result, error, attempts, sent_at)
+       VALUES (@id, @deviceId, @incidentId, @customerId, @at, @role, @keyId, @name, @to, @subject, @body, @language, 'failed', 'not sent yet', 0, NULL)`,
     );
     this.outcome = db.prepare(
       'UPDATE letters SET result = @result, error = @error, attempts = attempts + 1, sent_at = @sentAt WHERE id = @id',
     );
     this.byId = db.prepare('SELECT * FROM letters WHERE id = ?');
     this.byDevice = db.prepare('SELECT * FROM letters WHERE device_id = ? ORDER BY at DESC, rowid DESC LIMIT ?');
+    this.byIncident = db.prepare('SELECT * FROM letters WHERE incident_id = ? ORDER BY at DESC, rowid DESC LIMIT ?');
   }
 
   /** Keep a letter before it is sent: a crash during the SMTP dialogue leaves it `failed`, retryable. */
   create(l: {
-    deviceId: string;
+    /** One of the two: what the letter is about. */
+    deviceId?: string | null;
+    incidentId?: string | null;
     customerId: string;
     at: number;
     sender: Sender;
@@ -94,7 +156,8 @@ export class LetterStore {
     const id = `l_${randomBytes(9).toString('base64url')}`;
     this.insert.run({
       id,
-      deviceId: l.deviceId,
+      deviceId: l.deviceId ?? null,
+      incidentId: l.incidentId ?? null,
       customerId: l.customerId,
       at: l.at,
       ...l.sender,
@@ -124,12 +187,18 @@ export class LetterStore {
   listByDevice(deviceId: string, limit = 100): StoredLetter[] {
     return (this.byDevice.all(deviceId, limit) as Row[]).map(fromRow);
   }
+
+  /** An incident's letters, newest first. */
+  listByIncident(incidentId: string, limit = 100): StoredLetter[] {
+    return (this.byIncident.all(incidentId, limit) as Row[]).map(fromRow);
+  }
 }
 
 function fromRow(r: Row): StoredLetter {
   return {
     id: r.id,
     deviceId: r.device_id,
+    incidentId: r.incident_id,
     customerId: r.customer_id,
     at: iso(r.at)!,
     sender: { role: r.sender_role, keyId: r.sender_key_id, name: r.sender_name },

@@ -4,7 +4,7 @@
  * agent edits it in the textarea and sends it; a real SMTP server process receives that text.
  */
 
-import { launchChromium } from '../helpers/chromium.ts';
+import { launchChromium, recomposedFor } from '../helpers/chromium.ts';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../monitor/clock.ts';
@@ -75,18 +75,7 @@ describe('"Write to customer" in the device panel (Chromium)', () => {
     expect(await page.inputValue('#panel textarea.letter-body')).toContain('Nächster Schritt: Akku tauschen oder laden');
 
     // The other contact: the letter is composed again in English, in Nairobi time.
-    await page.selectOption('#panel select.letter-contact', 'jo@kwt.example');
-    await waitFor(
-      async () =>
-        (
-          await page
-            .locator('#panel textarea.letter-body')
-            .inputValue()
-            .catch(() => '')
-        ).startsWith('Dear Jo Field,'),
-      5000,
-    );
-    const composed = await page.inputValue('#panel textarea.letter-body');
+    const composed = await recomposedFor(page, '#panel', 'jo@kwt.example', 'Dear Jo Field,');
     expect(composed).toMatch(/Last seen: \d{4}-\d\d-\d\d \d\d:\d\d Africa\/Nairobi \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)/);
     const edited = composed.replace(/^Next step: .*$/m, 'Next step: Our ranger Baraka will swap the battery on Tuesday.');
     expect(edited).not.toBe(composed);

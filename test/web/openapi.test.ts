@@ -1,38 +1,18 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApiOf } from '../helpers/openapi.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
 
 let sys: TestSystem;
 let doc: any;
-let ajv: Ajv2020;
+let conforms: Awaited<ReturnType<typeof openApiOf>>['conforms'];
 beforeAll(async () => {
   sys = await startTestSystem();
-  doc = await (await fetch(`${sys.url}/api/openapi.json`)).json();
-  ajv = new Ajv2020({ strict: false, allErrors: true });
-  (addFormats as unknown as (a: Ajv2020) => void)(ajv);
-  for (const [name, schema] of Object.entries(doc.components.schemas)) ajv.addSchema(schema as object, `#/components/schemas/${name}`);
+  ({ doc, conforms } = await openApiOf(sys.url));
 });
 afterAll(async () => {
   await sys?.close();
 });
-
-/** Check a real response against what the document says that operation answers with that status. */
-function conforms(path: string, method: string, status: number, body: unknown): void {
-  const op = doc.paths[path]?.[method];
-  expect(op, `${method.toUpperCase()} ${path} is described`).toBeTruthy();
-  const response = op.responses[String(status)];
-  expect(response, `${method.toUpperCase()} ${path} documents status ${status}`).toBeTruthy();
-  const ref = response.content?.['application/json']?.schema?.$ref as string | undefined;
-  if (!ref) return;
-  const validate = ajv.getSchema(ref)!;
-  const valid = validate(body);
-  expect(
-    valid,
-    `${method.toUpperCase()} ${path} ${status}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 400)}`,
-  ).toBe(true);
-}
 
 describe('OpenAPI description (/api/openapi.json)', () => {
   it('is a public OpenAPI 3.1 document whose request schemas are the validating ones', () => {

@@ -1,8 +1,18 @@
 /**
- * "Write to customer" in the device panel: the server composes the letter in the contact's
- * language and time zone (GET /api/devices/:id/letter); the agent picks the contact and
- * language, edits subject and text, and sends (POST …/letter). A refused or failed letter
- * shows the server's sentence; a failed one is kept and can be sent again (POST /api/letters/:id/retry).
+ * "Write to customer" about a device (the device panel) or an incident (the inbox's alert
+ * detail): the server composes the letter in the contact's language and time zone
+ * (GET /api/devices/:id/letter, GET /api/incidents/:id/letter); the agent picks the contact and
+ * language, edits subject and text, and sends (POST …/letter). A refused or failed letter shows
+ * the server's sentence; a failed one is kept and can be sent again (POST /api/letters/:id/retry).
+ *
+ *   export                        for
+ *   ----------------------------  ---------------------------------------------------------------
+ *   letterSection(target)         a section: the "Write to customer" button, the composer it
+ *                                 opens, the letters sent so far (the device panel uses it)
+ *   openLetter(target, into?)     the same section with the composer open at once, appended to
+ *                                 `into` when given; resolves with the section's element
+ *
+ * `target` is `{ kind: 'device' | 'incident', id }`; a bare string is a device id.
  */
 
 import { ApiError, getJson, postJson, qs } from './api.ts';
@@ -37,19 +47,41 @@ const LANGUAGES: [string, string][] = [
   ['sv', 'Svenska'],
 ];
 
+/** What a letter is about: one device, or one incident (its id or its alert's id). */
+export interface LetterTarget {
+  kind: 'device' | 'incident';
+  id: string;
+}
+
+const targetOf = (t: LetterTarget | string): LetterTarget => (typeof t === 'string' ? { kind: 'device', id: t } : t);
+/** `/api/devices/{id}` or `/api/incidents/{id}`: the letter routes hang below. */
+const pathOf = (t: LetterTarget) => `/api/${t.kind === 'device' ? 'devices' : 'incidents'}/${encodeURIComponent(t.id)}`;
+
 /** The section's content: a button that opens the composer, and the letters sent so far. */
-export async function letterSection(deviceId: string): Promise<Node[]> {
+export async function letterSection(target: LetterTarget | string): Promise<Node[]> {
+  const t = targetOf(target);
   const box = el('div', { class: 'letter' });
   const open = el('button', { class: 'write-letter' }, 'Write to customer');
-  open.addEventListener('click', () => void compose(box, deviceId));
+  open.addEventListener('click', () => void compose(box, t));
   const history = el('ul', { class: 'letters' });
-  await listLetters(history, deviceId);
+  await listLetters(history, t);
   return [open, box, history];
 }
 
-async function listLetters(list: HTMLElement, deviceId: string): Promise<void> {
+/** A letter section with its composer already open: what an incident's "Write to customer" shows. */
+export async function openLetter(target: LetterTarget | string, into?: HTMLElement): Promise<HTMLElement> {
+  const t = targetOf(target);
+  const section = el('section', { class: 'letter-section', attrs: { 'data-letter-kind': t.kind, 'data-letter-target': t.id } });
+  const nodes = await letterSection(t);
+  section.append(...nodes);
+  into?.append(section);
+  await compose(nodes[1] as HTMLElement, t);
+  return section;
+}
+
+async function listLetters(list: HTMLElement, target: LetterTarget): Promise<void> {
   try {
-    const r = await getJson<{ items: Stored[] }>(`/api/devices/${encodeURIComponent(deviceId)}/letters`);
+    const r = await getJson<{ items: Stored[] }>(`${pathOf(target)}/letters`);
     fill(
       list,
       ...r.items.map((l) =>
@@ -67,11 +99,11 @@ async function listLetters(list: HTMLElement, deviceId: string): Promise<void> {
   }
 }
 
-async function compose(box: HTMLElement, deviceId: string, contact?: string, language?: string): Promise<void> {
+async function compose(box: HTMLElement, target: LetterTarget, contact?: string, language?: string): Promise<void> {
   fill(box, el('div', { class: 'muted' }, 'Composing…'));
   let d: Draft;
   try {
-    d = await getJson<Draft>(`/api/devices/${encodeURIComponent(deviceId)}/letter${qs({ contact, language })}`);
+    d = await getJson<Draft>(`${pathOf(target)}/letter${qs({ contact, language })}`);
   } catch (err) {
     fill(box, el('div', { class: 'error' }, (err as Error).message));
     return;
@@ -88,8 +120,8 @@ async function compose(box: HTMLElement, deviceId: string, contact?: string, lan
     if (code === d.language) o.selected = true;
     lang.append(o);
   }
-  const reload = () => void compose(box, deviceId, who.value, lang.value);
-  who.addEventListener('change', () => void compose(box, deviceId, who.value));
+  const reload = () => void compose(box, target, who.value, lang.value);
+  who.addEventListener('change', () => void compose(box, target, who.value));
   lang.addEventListener('change', reload);
   const subject = el('input', { class: 'letter-subject', attrs: { type: 'text', maxlength: '300' } });
   subject.value = d.subject;
@@ -100,15 +132,16 @@ async function compose(box: HTMLElement, deviceId: string, contact?: string, lan
   send.addEventListener('click', async () => {
     send.disabled = true;
     fill(result, el('span', { class: 'muted' }, 'Sending…'));
-    const sent = await submit(`/api/devices/${encodeURIComponent(deviceId)}/letter`, {
+    const sent = await submit(`${pathOf(target)}/letter`, {
       to: [who.value],
       subject: subject.value,
       body: body.value,
       language: lang.value,
     });
-    showResult(result, sent, deviceId);
+    showResult(result, sent);
     send.disabled = sent.ok;
-    if (sent.ok) void listLetters(box.parentElement!.querySelector('ul.letters')!, deviceId);
+    const history = box.parentElement?.querySelector<HTMLElement>('ul.letters');
+    if (sent.ok && history) void listLetters(history, target);
   });
   fill(
     box,
@@ -133,7 +166,7 @@ async function submit(path: string, payload?: unknown): Promise<Outcome> {
   }
 }
 
-function showResult(box: HTMLElement, o: Outcome, deviceId: string): void {
+function showResult(box: HTMLElement, o: Outcome): void {
   if (o.ok) {
     fill(box, el('span', { class: 'sent', attrs: { 'data-letter': o.letter.id } }, `Sent to ${o.letter.to.join(', ')}.`));
     return;
@@ -144,7 +177,7 @@ function showResult(box: HTMLElement, o: Outcome, deviceId: string): void {
     const retry = el('button', { class: 'retry-letter' }, 'Send again');
     retry.addEventListener('click', async () => {
       retry.disabled = true;
-      showResult(box, await submit(`/api/letters/${encodeURIComponent(o.letter!.id)}/retry`), deviceId);
+      showResult(box, await submit(`/api/letters/${encodeURIComponent(o.letter!.id)}/retry`));
     });
     box.append(' ', retry);
   }

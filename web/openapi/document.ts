@@ -10,7 +10,7 @@ import {
   userPatchSchema,
 } from '../schemas.ts';
 import { silenceCreateSchema } from '../../monitor/alerts/silences-input.ts';
-import { letterSendSchema } from '../routes/letters.ts';
+import { letterSendSchema } from '../letter-sending.ts';
 import * as R from './responses.ts';
 
 type Schema = z.ZodType;
@@ -76,6 +76,44 @@ const q = (name: string, description: string, schema: object = { type: 'string' 
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
 
 /** OpenAPI 3.1 description of the REST API, served at /api/openapi.json. */
+/** A letter's draft, send and list, about a device or an incident: the same answers and refusals (web/letter-sending.ts). */
+function letterPaths(about: 'devices' | 'incidents', to: string, listed: string) {
+  return {
+    [`/api/${about}/{id}/letter`]: {
+      get: {
+        summary: `A letter to ${to}, composed in the contact's language and time zone (admin, agent); nothing is kept`,
+        parameters: [
+          idParam,
+          q('language', "en | de | sv; default the contact's"),
+          q('contact', "a contact's e-mail; default the first contact"),
+        ],
+        responses: { ...ok('LetterDraft'), ...errors(401, 403, 404, 409, 422) },
+      },
+      post: {
+        summary: "Send a letter (the agent's edited text) to the customer's contacts through SMTP; kept either way",
+        parameters: [idParam],
+        requestBody: body('LetterSend'),
+        responses: {
+          ...ok('LetterResult', '201'),
+          ...ok('LetterRepeated', '200'),
+          '502': {
+            description: 'SMTP failed; the letter is kept, retryable with POST /api/letters/{id}/retry',
+            content: { 'application/json': { schema: ref('LetterFailed') } },
+          },
+          ...errors(400, 401, 403, 404, 409, 413, 422),
+        },
+      },
+    },
+    [`/api/${about}/{id}/letters`]: {
+      get: {
+        summary: `${listed}, newest first (admin, agent)`,
+        parameters: [idParam],
+        responses: { ...ok('LetterList'), ...errors(401, 403, 404) },
+      },
+    },
+  };
+}
+
 export function openApiDocument(version: string) {
   const schemas: Record<string, unknown> = {};
   for (const [name, s] of Object.entries(REQUESTS)) schemas[name] = json(s, 'input');
@@ -262,38 +300,12 @@ export function openApiDocument(version: string) {
       '/api/devices/{id}/timeline': {
         get: { parameters: [idParam], responses: { '200': { description: 'timeline entries, oldest first' }, ...errors(401, 404) } },
       },
-      '/api/devices/{id}/letter': {
-        get: {
-          summary: "A letter to the device's customer, composed in the contact's language and time zone (admin, agent); nothing is kept",
-          parameters: [
-            idParam,
-            q('language', "en | de | sv; default the contact's"),
-            q('contact', "a contact's e-mail; default the first contact"),
-          ],
-          responses: { ...ok('LetterDraft'), ...errors(401, 403, 404, 409, 422) },
-        },
-        post: {
-          summary: "Send a letter (the agent's edited text) to contacts of the device's customer through SMTP; kept either way",
-          parameters: [idParam],
-          requestBody: body('LetterSend'),
-          responses: {
-            ...ok('LetterResult', '201'),
-            ...ok('LetterRepeated', '200'),
-            '502': {
-              description: 'SMTP failed; the letter is kept, retryable',
-              content: { 'application/json': { schema: ref('LetterFailed') } },
-            },
-            ...errors(400, 401, 403, 404, 409, 413, 422),
-          },
-        },
-      },
-      '/api/devices/{id}/letters': {
-        get: {
-          summary: "The device's letters, newest first (admin, agent)",
-          parameters: [idParam],
-          responses: { ...ok('LetterList'), ...errors(401, 403, 404) },
-        },
-      },
+      ...letterPaths('devices', "the device's customer", "The device's letters"),
+      ...letterPaths(
+        'incidents',
+        'the customer of an incident (by incident id or its alert id): how many devices, the cell or network, since when, where, the devices',
+        "The incident's letters",
+      ),
       '/api/letters/{id}/retry': {
         post: {
           summary: 'Send a kept letter that failed once more (admin, agent)',
@@ -514,7 +526,8 @@ export function openApiDocument(version: string) {
       },
       '/api/incidents/{id}/log': {
         get: {
-          summary: 'Case log of an incident (by incident id or its alert id): also member devices joining and coming back',
+          summary:
+            'Case log of an incident (by incident id or its alert id): also member devices joining and coming back, and (admin, agent) the letters written about it',
           parameters: [idParam],
           responses: { '200': { description: 'the case log' }, ...errors(401, 404) },
         },

@@ -264,7 +264,8 @@ export const letterDraft = z.object({
 
 const storedLetter = z.object({
   id: z.string(),
-  deviceId: z.string(),
+  deviceId: z.string().nullable().describe('the device the letter is about; null for a letter about an incident'),
+  incidentId: z.string().nullable().describe('the incident the letter is about; null for a letter about a device'),
   customerId: z.string(),
   at: z.string(),
   sender: z.object({ role: z.string(), keyId: z.string().nullable(), name: z.string() }),

@@ -1,5 +1,5 @@
 import express, { type Request, Router } from 'express';
-import { alertLog, type AlertLogEntry } from '../../monitor/alerts/alert-log.ts';
+import { alertLog, type AlertLogEntry, type LogLetter } from '../../monitor/alerts/alert-log.ts';
 import { incidentAlertId } from '../../monitor/alerts/engine.ts';
 import type { AlertJournal } from '../../monitor/alerts/journal.ts';
 import { noteText } from '../../monitor/alerts/note-text.ts';
@@ -52,6 +52,8 @@ export interface AlertRouteOptions {
   person?: (username: string) => { username: string; role: Role } | undefined;
   /** A member device for the map (name, status, last position). */
   member?: (deviceId: string) => MemberView | undefined;
+  /** Letters to the customer about an incident, by incident id: its case log lists them for staff. */
+  letters?: (incidentId: string) => LogLetter[];
   /** Told of every change people make to an alert (ack, assign, comment, resolve): the live inbox. */
   changed?: (a: AlertRecord) => void;
 }
@@ -126,7 +128,8 @@ const logView = (e: AlertLogEntry) => ({ ...e, at: new Date(e.at).toISOString() 
  *                                   → { items }, newest first (incidents are `incident.opened` items)
  *   GET   /alerts/:id               one alert: deliveries, escalation, assignee; an incident its members
  *   GET   /alerts/:id/log           its case log (./../../monitor/alerts/alert-log.ts)
- *   GET   /incidents/:id/log        the same for an incident, by incident id or its alert's id
+ *   GET   /incidents/:id/log        the same for an incident, by incident id or its alert's id; for staff
+ *                                   also the letters written to the customer about it
  *   POST  /alerts/:id/ack           admin, agent; body `{ by? }` (a machine key may name a person)
  *   POST  /alerts/:id/resolve       admin, agent; body `{ reason? }`: closed by hand, nothing is sent
  *   PATCH /alerts/:id               admin, agent; body `{ assignee: username | null }`
@@ -231,10 +234,15 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
     res.json(out);
   });
 
-  const logOf = (a: AlertRecord) => ({ alertId: a.id, items: alertLog(a, journal().of(a.id)).map(logView) });
+  // Letters are the operator's (web/authz.ts letter:write): a customer's view of the log leaves them out.
+  const logOf = (a: AlertRecord, c: Caller) => {
+    const incidentId = a.type === 'incident.opened' ? a.event.incident?.id : undefined;
+    const letters = incidentId && opts.letters && authorize(c, 'letter:write') === 'allow' ? opts.letters(incidentId) : [];
+    return { alertId: a.id, items: alertLog(a, journal().of(a.id), letters).map(logView) };
+  };
   r.get(`${prefix}/alerts/:id/log`, async (req, res) => {
     const c = await caller(req);
-    res.json(logOf(alertFor(c, String(req.params.id))));
+    res.json(logOf(alertFor(c, String(req.params.id)), c));
   });
   r.get(`${prefix}/incidents/:id/log`, async (req, res) => {
     const c = await caller(req);
@@ -243,7 +251,7 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
     const a = store.get(inc ? incidentAlertId(inc) : id);
     if (a?.type !== 'incident.opened' || authorize(c, 'alert:read', a.customerId) !== 'allow')
       throw new HttpError(404, 'No such incident.');
-    res.json({ incidentId: a.event.incident?.id ?? null, ...logOf(a) });
+    res.json({ incidentId: a.event.incident?.id ?? null, ...logOf(a, c) });
   });
 
   r.post(`${prefix}/alerts/:id/ack`, express.json({ limit: '4kb' }), async (req, res) => {

@@ -126,5 +126,28 @@ export const de: Templates = {
           : `Ihr Gerät ${v.who} meldet sich seit ${v.sinceLocal} nicht mehr (jetzt ${v.silentFor} ohne Meldung).`,
     mapLink: 'Das Gerät auf unserer Karte',
     signOff: ['Mit freundlichen Grüßen', 'Ihr lastseen-Support'],
+    incident: {
+      subject: (v) => `${v.count} Ihrer Geräte melden sich nicht mehr${v.network ? ` (${v.network})` : ''} – ${v.cause}`,
+      opening: (v) =>
+        `${v.count} Ihrer Geräte melden sich seit etwa derselben Zeit nicht mehr${v.scope ? `, alle ${v.scope}` : ''}; ` +
+        `das erste verstummte am ${v.sinceLocal}. ` +
+        (v.silent === 0
+          ? 'Alle melden sich inzwischen wieder.'
+          : v.silent === v.count
+            ? `Keines hat sich seitdem gemeldet (jetzt ${v.silentFor}).`
+            : `${v.silent} davon ${v.silent === 1 ? 'ist' : 'sind'} noch stumm, ${v.count - v.silent} ${v.count - v.silent === 1 ? 'meldet' : 'melden'} sich wieder.`),
+      cell: (key) => `Funkzelle ${key}`,
+      network: (key) => `Mobilfunknetz ${key}`,
+      within: (km, place) => `im Umkreis von ${km} km um ${place}`,
+      labels: {
+        since: 'Ohne Meldung seit',
+        area: 'Wo',
+        network: 'Netz',
+        devices: 'Geräte (stumme zuerst)',
+        silent: 'ohne Meldung seit',
+        back: 'meldet sich wieder',
+        link: 'Die Störung auf unserer Karte',
+      },
+    },
   },
 };

@@ -125,5 +125,28 @@ export const en: Templates = {
           : `your device ${v.who} has not reported since ${v.sinceLocal}, for ${v.silentFor} now.`,
     mapLink: 'The device on our map',
     signOff: ['Kind regards,', 'Your lastseen support team'],
+    incident: {
+      subject: (v) => `${v.count} of your devices stopped reporting${v.network ? ` (${v.network})` : ''} – ${v.cause}`,
+      opening: (v) =>
+        `${v.count} of your devices stopped reporting at about the same time${v.scope ? `, all ${v.scope}` : ''}, ` +
+        `the first at ${v.sinceLocal}. ` +
+        (v.silent === 0
+          ? 'All of them are reporting again.'
+          : v.silent === v.count
+            ? `None of them has reported since (${v.silentFor} now).`
+            : `${v.silent} of them ${v.silent === 1 ? 'is' : 'are'} still silent, ${v.count - v.silent} ${v.count - v.silent === 1 ? 'is' : 'are'} reporting again.`),
+      cell: (key) => `radio cell ${key}`,
+      network: (key) => `mobile network ${key}`,
+      within: (km, place) => `within ${km} km of ${place}`,
+      labels: {
+        since: 'Silent since',
+        area: 'Where',
+        network: 'Network',
+        devices: 'Devices (silent ones first)',
+        silent: 'silent since',
+        back: 'reporting again',
+        link: 'The incident on our map',
+      },
+    },
   },
 };

@@ -124,5 +124,28 @@ export const sv: Templates = {
           : `er enhet ${v.who} har inte hörts av sedan ${v.sinceLocal}, nu i ${v.silentFor}.`,
     mapLink: 'Enheten på vår karta',
     signOff: ['Vänliga hälsningar', 'Er lastseen-support'],
+    incident: {
+      subject: (v) => `${v.count} av era enheter har slutat rapportera${v.network ? ` (${v.network})` : ''} – ${v.cause}`,
+      opening: (v) =>
+        `${v.count} av era enheter slutade rapportera ungefär samtidigt${v.scope ? `, alla ${v.scope}` : ''}, ` +
+        `den första tystnade ${v.sinceLocal}. ` +
+        (v.silent === 0
+          ? 'Alla rapporterar igen.'
+          : v.silent === v.count
+            ? `Ingen av dem har rapporterat sedan dess (nu i ${v.silentFor}).`
+            : `${v.silent} av dem är fortfarande tysta, ${v.count - v.silent} rapporterar igen.`),
+      cell: (key) => `radiocell ${key}`,
+      network: (key) => `mobilnät ${key}`,
+      within: (km, place) => `inom ${km} km från ${place}`,
+      labels: {
+        since: 'Tyst sedan',
+        area: 'Var',
+        network: 'Nät',
+        devices: 'Enheter (tysta först)',
+        silent: 'tyst sedan',
+        back: 'rapporterar igen',
+        link: 'Händelsen på vår karta',
+      },
+    },
   },
 };

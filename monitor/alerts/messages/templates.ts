@@ -50,6 +50,28 @@ export interface LetterView extends View {
   status: string;
 }
 
+/** What an incident letter's sentences get (monitor/letters/incident.ts), every value formatted for the reader. */
+export interface IncidentLetterView {
+  /** The contact's name, for the greeting. */
+  contact: string;
+  /** Members of the incident, and how many of them are still silent. */
+  count: number;
+  silent: number;
+  /** "radio cell 639-02-40021" / "mobile network 639-02"; null for a customer-wide incident (no network in common). */
+  network: string | null;
+  /** The same as a phrase after "all": "in radio cell 639-02-40021" (templates `scope`); null with `network`. */
+  scope: string | null;
+  /** Earliest member lastSeen: "2026-01-15 12:00 Europe/Berlin (2026-01-15 11:00 UTC)", and UTC alone for a subject. */
+  sinceLocal: string;
+  since: string;
+  /** "2 h 10 min" from `since` to when the letter is written. */
+  silentFor: string;
+  /** "within 3 km of Nairobi, Kenya", or of the centre's coordinates when no place is near; null when no member has a fix. */
+  area: string | null;
+  cause: string;
+  nextStep: string;
+}
+
 /** One language. Sentences are whole functions so each language orders words its own way. */
 export interface Templates {
   units: readonly [string, string, string, string];
@@ -89,11 +111,23 @@ export interface Templates {
   near: (km: number, direction: string, name: string, country: string) => string;
   /** A letter from the support team to a person at the customer (monitor/letters/compose.ts). */
   letter: {
-    greeting: (v: LetterView) => string;
+    /** Device and incident letters alike: only the contact's name. */
+    greeting: (v: Pick<LetterView, 'contact'>) => string;
     subject: (v: LetterView) => string;
     /** The first paragraph: what happened and since when. */
     opening: (v: LetterView) => string;
     mapLink: string;
     signOff: readonly string[];
+    /** A letter about an incident: many devices of the customer silent at once on one cell or network. */
+    incident: {
+      subject: (v: IncidentLetterView) => string;
+      /** What happened, where in the network, since when, and how many are still silent. */
+      opening: (v: IncidentLetterView) => string;
+      cell: (key: string) => string;
+      network: (key: string) => string;
+      /** `km` already rounded up; `place` as `near` wrote it, or coordinates. */
+      within: (km: number, place: string) => string;
+      labels: { since: string; area: string; network: string; devices: string; silent: string; back: string; link: string };
+    };
   };
 }

@@ -20,7 +20,7 @@ const input = (over: Partial<LetterInput> = {}): LetterInput => ({
   diagnosis: { status: 'offline', lastSeen: new Date(LAST).toISOString(), cause: 'battery_depleted' },
   device: giraffe,
   contact: { name: 'Anna Muster', email: 'anna@kwt.example', language: 'de', timeZone: 'Europe/Berlin' },
-  place: { name: 'Nairobi', country: 'KE', km: 14.4, bearing: 44 },
+  place: { name: 'Nairobi', country: 'KE', km: 14.4, bearing: 44, lat: -1.28333, lon: 36.81667 },
   link: deviceLink('https://lastseen.example/', 'giraffe-7'),
   now: NOW,
   ...over,

@@ -6,6 +6,7 @@ const NOW = Date.UTC(2026, 0, 5, 12);
 const letter = (over: Partial<StoredLetter>): StoredLetter => ({
   id: 'l_1',
   deviceId: 'giraffe-7',
+  incidentId: null,
   customerId: 'kwt',
   at: new Date(NOW - 60_000).toISOString(),
   sender: { role: 'agent', keyId: 'k', name: 'agent:k' },
