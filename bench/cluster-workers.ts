@@ -32,7 +32,7 @@ import { machineDetails } from '../simulators/bench/machine.ts';
 import { runRawLoad, type RawLoadResult } from '../simulators/bench/raw/generator.ts';
 import { processCpuSeconds } from '../simulators/bench/targets.ts';
 import { fmt } from '../simulators/load/stats.ts';
-import { type Mosquitto, startMosquitto } from '../test/helpers/mosquitto.ts';
+import { addFleetLogin, type Mosquitto, startMosquitto } from '../test/helpers/mosquitto.ts';
 import { type LastseenProcess, spawnLastseen } from '../test/helpers/process.ts';
 import { type RedisServer, startRedis } from '../test/helpers/redis.ts';
 
@@ -82,10 +82,7 @@ async function startCluster(n: number): Promise<Cluster> {
     await mosq.stop();
     await mosq.start();
   }
-  mosq.ctrl('createRole', 'devices');
-  mosq.ctrl('addRoleACL', 'devices', 'publishClientSend', 'devices/#', 'allow');
-  mosq.ctrl('createClient', 'fleet', '-p', 'fleet-pw');
-  mosq.ctrl('addClientRole', 'fleet', 'devices');
+  addFleetLogin(mosq, 'fleet', 'fleet-pw');
   const workers: LastseenProcess[] = [];
   const dataDirs: string[] = [];
   for (let i = 0; i < n; i++) {

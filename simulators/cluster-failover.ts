@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { clusterKeys, unpackState } from '../monitor/cluster/keys.ts';
-import { startMosquitto } from '../test/helpers/mosquitto.ts';
+import { addFleetLogin, startMosquitto } from '../test/helpers/mosquitto.ts';
 import { spawnLastseen, type LastseenProcess } from '../test/helpers/process.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
@@ -93,10 +93,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
   try {
     // Mosquitto: the monitors' login (the dynsec admin, which may subscribe to everything) and one
     // login all devices share, allowed to publish their heartbeats.
-    mosq.ctrl('createRole', 'devices');
-    mosq.ctrl('addRoleACL', 'devices', 'publishClientSend', 'devices/#', 'allow');
-    mosq.ctrl('createClient', 'fleet', '-p', 'fleet-pw');
-    mosq.ctrl('addClientRole', 'fleet', 'devices');
+    addFleetLogin(mosq, 'fleet', 'fleet-pw');
     const ids = Array.from({ length: o.devices }, (_, i) => `cf-${i}`);
     const env = (i: number, dataDir: string) => ({
       LASTSEEN_DATA_DIR: dataDir,

@@ -109,3 +109,15 @@ function listening(port: number): Promise<boolean> {
     s.once('error', () => resolve(false));
   });
 }
+
+/**
+ * One dynsec login every simulated device shares, allowed to publish on `devices/#` only: load
+ * generators publish many devices' topics over a few connections (lastseen attached with
+ * LASTSEEN_BROKER_AUTH=none takes the device from the topic).
+ */
+export function addFleetLogin(mosq: Mosquitto, username: string, password: string): void {
+  mosq.ctrl('createRole', 'devices');
+  mosq.ctrl('addRoleACL', 'devices', 'publishClientSend', 'devices/#', 'allow');
+  mosq.ctrl('createClient', username, '-p', password);
+  mosq.ctrl('addClientRole', username, 'devices');
+}
