@@ -124,7 +124,12 @@ export function createApp(deps: AppDeps) {
   // Before the general JSON parser: onboarding streams CSV and takes larger JSON arrays.
   api.use(onboardingRoutes(registry, deps.track, deps.audit));
   api.use(requireJsonBody, express.json({ limit: JSON_BODY_LIMIT }), limitJsonDepth);
-  api.get('/config', (_req, res) => res.json(deps.publicConfig ?? {}));
+  // `caller`: who the page is signed in as, token or person, so it offers only what this login may do.
+  api.get('/config', (req, res) => {
+    const p = req.principal!;
+    const caller = { role: p.role, customerId: p.customerId ?? null, username: p.username ?? null };
+    res.json({ ...deps.publicConfig, caller });
+  });
   api.use(customerRoutes(registry, deps.audit, deps.retimeCustomer, deps.webhookDestinations));
   api.use(keyRoutes(registry, deps.audit));
   api.use(userRoutes(registry, deps.audit));

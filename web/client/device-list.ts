@@ -39,6 +39,8 @@ export function offlineLongestOrder(a: ListDevice, b: ListDevice): number {
 export class DeviceList {
   onSelect: (d: ListDevice) => void = () => {};
   onFilters: (statuses: string[], customerId: string) => void = () => {};
+  /** The customers this login sees (from the summary), for the inbox's filter and names. */
+  onCustomers: (customers: { id: string; name: string | null }[]) => void = () => {};
   private rows = new Map<string, { d: ListDevice; row: HTMLElement }>();
   private search = byId<HTMLInputElement>('search');
   private statusFilter = byId<HTMLSelectElement>('filter-status');
@@ -104,6 +106,7 @@ export class DeviceList {
       for (const c of s.customers) opts.push(el('option', { attrs: { value: c.id } }, c.name ? `${c.name} (${c.id})` : c.id));
       fill(this.customerFilter, ...opts);
       this.customerFilter.hidden = s.customers.length <= 1;
+      this.onCustomers(s.customers);
     }
   }
 

@@ -60,6 +60,13 @@ export class DevicePanel {
     byId('panel-close').addEventListener('click', () => this.close());
   }
 
+  /** The alert detail takes the panel: forget the device (the panel stays open). */
+  release(): void {
+    this.current = null;
+    this.map.clearTrail();
+    this.map.select(null);
+  }
+
   close(): void {
     this.current = null;
     this.root.hidden = true;

@@ -16,6 +16,9 @@ const CAUSES: Record<string, string> = {
   unknown: 'Cause not yet known',
 };
 
+/** Every cause the diagnosis can name, for a filter. */
+export const CAUSE_NAMES: readonly string[] = Object.keys(CAUSES);
+
 export function causeLabel(cause: string): string {
   return CAUSES[cause] ?? cause;
 }

@@ -34,6 +34,8 @@ export interface LiveHandlers {
   state(s: 'live' | 'offline'): void;
   /** An alert event (docs/contract.md §7) from monitor/alerts' socket.io channel. */
   alert(deviceId: string): void;
+  /** An alert raised or changed by people (ack, assign, comment, resolve): the inbox reloads. */
+  inbox(alertId: string): void;
 }
 
 const FLUSH_MS = 250;
@@ -71,6 +73,10 @@ export function connectLive(token: string | null, h: LiveHandlers): () => void {
   socket.on('connect_error', () => h.state('offline'));
   socket.on('device:status', (e: StatusEvent) => add(e.id, { status: e }));
   socket.on('device:position', (e: PositionEvent) => add(e.id, { position: e }));
-  socket.on('alert', (a: { device?: { id?: string } }) => a.device?.id && h.alert(a.device.id));
+  socket.on('alert', (a: { id?: string; device?: { id?: string } }) => {
+    if (a.device?.id) h.alert(a.device.id);
+    if (a.id) h.inbox(a.id);
+  });
+  socket.on('alert:changed', (a: { id?: string }) => a.id && h.inbox(a.id));
   return () => socket.disconnect();
 }

@@ -54,6 +54,9 @@ export class MapView {
   private pointLayer = L.layerGroup();
   private clusterLayer = L.layerGroup();
   private trailLayer = L.layerGroup();
+  /** Rings around an incident's member devices (./alert-detail.ts), drawn whatever the mode. */
+  private highlightLayer = L.layerGroup();
+  private highlightedIds: string[] = [];
   private selected: L.CircleMarker | null = null;
   private inflight: AbortController | null = null;
   private refreshTimer: ReturnType<typeof setTimeout> | null = null;
@@ -69,6 +72,7 @@ export class MapView {
       this.watchTiles(layer, tileUrl, attribution);
     }
     this.trailLayer.addTo(this.map);
+    this.highlightLayer.addTo(this.map);
     this.clusterLayer.addTo(this.map);
     this.pointLayer.addTo(this.map);
     this.map.on('moveend', () => void this.refresh());
@@ -199,6 +203,41 @@ export class MapView {
     L.polyline(latlngs, { color: '#1b4dd8', weight: 2, opacity: 0.8, dashArray: '4 4', renderer: this.renderer }).addTo(this.trailLayer);
     for (const ll of latlngs)
       L.circleMarker(ll, { radius: 2, color: '#1b4dd8', weight: 1, renderer: this.renderer }).addTo(this.trailLayer);
+  }
+
+  /**
+   * Ring these devices (an incident's members) and bring them into view, beside the panel that
+   * covers `rightCover` px on the right. Rings are their own layer, so they show in cluster
+   * mode too; a ring is a way into the device's panel.
+   */
+  highlight(devices: { id: string; lat: number; lon: number; silent: boolean }[], rightCover = 380): void {
+    this.clearHighlight();
+    for (const d of devices) {
+      const ring = L.circleMarker([d.lat, d.lon], {
+        renderer: this.renderer,
+        radius: 11,
+        weight: 3,
+        color: d.silent ? '#b01c30' : '#2e9d4b',
+        fill: false,
+        dashArray: d.silent ? undefined : '3 3',
+      });
+      ring.on('click', () => this.onSelect(d.id));
+      this.highlightLayer.addLayer(ring);
+    }
+    this.highlightedIds = devices.map((d) => d.id);
+    if (devices.length === 0) return;
+    const bounds = L.latLngBounds(devices.map((d) => [d.lat, d.lon] as [number, number]));
+    this.map.fitBounds(bounds, { paddingTopLeft: [40, 40], paddingBottomRight: [rightCover + 40, 40], maxZoom: 15 });
+  }
+
+  clearHighlight(): void {
+    this.highlightLayer.clearLayers();
+    this.highlightedIds = [];
+  }
+
+  /** The devices ringed now (for tests: canvas rings are not DOM). */
+  highlighted(): string[] {
+    return [...this.highlightedIds];
   }
 
   clearTrail(): void {

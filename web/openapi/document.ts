@@ -541,7 +541,16 @@ export function openApiDocument(version: string) {
       },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } } },
       '/api/config': {
-        get: { summary: 'Settings the web page needs (tile URL)', responses: { '200': { description: '{ tileUrl }' }, ...errors(401) } },
+        get: {
+          summary: 'Settings the web page needs (tile URL) and who is calling',
+          responses: { '200': { description: '{ tileUrl, caller: { role, customerId, username } }' }, ...errors(401) },
+        },
+      },
+      '/api/assignees': {
+        get: {
+          summary: 'People an alert can be assigned to: enabled admins and agents (admin, agent)',
+          responses: { '200': { description: '{ items: [{ username, name, role }] }' }, ...errors(401, 403) },
+        },
       },
       '/api/map/summary': {
         get: {

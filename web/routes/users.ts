@@ -34,6 +34,12 @@ export function userRoutes(registry: Registry, audit: AuditLog) {
     check(req, 'user:manage');
     res.json({ items: registry.users.list().map(view) });
   });
+  // Whom an alert can be assigned to (PATCH /api/alerts/:id): the desk's people, for anyone who may assign.
+  r.get('/assignees', (req, res) => {
+    check(req, 'alert:ack');
+    const people = registry.users.list().filter((u) => u.disabledAt === null && (u.role === 'admin' || u.role === 'agent'));
+    res.json({ items: people.map((u) => ({ username: u.username, name: u.name, role: u.role })) });
+  });
   r.patch('/users/:id', async (req, res) => {
     check(req, 'user:manage');
     const body = parseOr(userPatchSchema, req.body, 'user');

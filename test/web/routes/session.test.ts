@@ -105,6 +105,34 @@ describe('people', () => {
     expect((await call(agent, 'POST', '/api/users', { username: 'evil', password: PASSWORD, role: 'admin' })).status).toBe(403);
   });
 
+  it('tells the desk whom it may assign alerts to (enabled admins and agents), and a customer nobody', async () => {
+    const agentKey = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token;
+    const r = await sys.api('GET', '/api/assignees', undefined, agentKey);
+    expect(r.status).toBe(200);
+    const names = r.body.items.map((u: { username: string }) => u.username);
+    expect(names).toEqual(expect.arrayContaining(['bob', 'ops', 'wanjiru']));
+    expect(names).not.toContain('acme-ops');
+    expect(r.body.items.find((u: { username: string }) => u.username === 'wanjiru')).toEqual({
+      username: 'wanjiru',
+      name: 'Wanjiru Kamau',
+      role: 'agent',
+    });
+    expect(JSON.stringify(r.body)).not.toMatch(/argon2|password/i);
+    const customer = (await signIn('acme-ops', PASSWORD)).jar!;
+    expect((await call(customer, 'GET', '/api/assignees')).status).toBe(403);
+  });
+
+  it('tells the page who it is signed in as, for a person and for a token', async () => {
+    const customer = (await signIn('acme-ops', PASSWORD)).jar!;
+    expect((await call(customer, 'GET', '/api/config')).body.caller).toEqual({
+      role: 'customer',
+      customerId: 'acme',
+      username: 'acme-ops',
+    });
+    const key = (await sys.api('POST', '/api/keys', { role: 'agent' })).body.token;
+    expect((await sys.api('GET', '/api/config', undefined, key)).body.caller).toEqual({ role: 'agent', customerId: null, username: null });
+  });
+
   it('keeps HTML in a name as inert text in a JSON answer', async () => {
     const r = await sys.api('POST', '/api/users', {
       username: 'html',
