@@ -182,7 +182,9 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     const lastAckedSend = new Map<string, number>();
     const fault = o.fault ?? 'kill';
     const silentIds = new Set(ids.slice(0, o.silent));
-    const lateSilentIds = new Set(fault === 'stop' ? ids.slice(o.silent, o.silent + (o.silentAfterResume ?? Math.round(o.silent / 2))) : []);
+    const lateSilentIds = new Set(
+      fault === 'stop' ? ids.slice(o.silent, o.silent + (o.silentAfterResume ?? Math.round(o.silent / 2))) : [],
+    );
     const quiet = new Set<string>();
     let acknowledged = 0;
     let running = true;

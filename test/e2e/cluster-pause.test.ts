@@ -10,7 +10,15 @@ import { runFailover } from '../../simulators/cluster-failover.ts';
  */
 describe('a cluster of three monitors', () => {
   it('SIGSTOP of one worker for 20 s: the others alert each silent device once, on time; when it wakes it revives nothing and carries on', async () => {
-    const c = await runFailover({ devices: 60, silent: 20, silentAfterResume: 10, offlineAfterS: 5, periodMs: 1000, loadMs: 6000, fault: 'stop' });
+    const c = await runFailover({
+      devices: 60,
+      silent: 20,
+      silentAfterResume: 10,
+      offlineAfterS: 5,
+      periodMs: 1000,
+      loadMs: 6000,
+      fault: 'stop',
+    });
     const detail = JSON.stringify({ ...c, doubles: undefined });
     expect(c.silent).toBe(30);
     expect(c.lostAcknowledgedActive, detail).toBe(0);
