@@ -85,7 +85,10 @@ export interface FailoverCounts {
   /** Stop only: the stopped worker's lastseen_cluster_stale_heartbeats_total at the end. */
   victimStale: number | null;
   faultAtMs: number;
-  /** Devices with more than one offline alert: what each said, for the reader of a failure. */
+  /** When the fault fell and (stop) when the worker woke, for the reader of a failure. */
+  faultAt: string;
+  resumedAt: string | null;
+  /** Devices with more than one offline alert, or any while active: what each said, for the reader of a failure. */
   doubles: { deviceId: string; alerts: { id: string; at: string; lastSeen: string | null }[] }[];
 }
 
@@ -220,6 +223,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     const faultAtMs = Math.floor(loadMs / 3 + Math.random() * (loadMs / 3));
     await sleep(faultAtMs);
     const victim = Math.floor(Math.random() * 3);
+    const faultAt = new Date().toISOString();
+    let resumedAt: string | null = null;
     let victimHeartbeats: FailoverCounts['victimHeartbeats'] = null;
     let victimStale: number | null = null;
     if (fault === 'kill') {
@@ -247,6 +252,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       } finally {
         process.kill(pid, 'SIGCONT');
       }
+      resumedAt = new Date().toISOString();
       say(`worker ${victim} SIGCONTed after ${stopMs} ms`);
       // What waited for it is read and applied within moments; what it takes after that is new.
       await sleep(3000);
@@ -322,12 +328,15 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       victimHeartbeats,
       victimStale,
       faultAtMs,
+      faultAt,
+      resumedAt,
       doubles: [...byDevice]
-        .filter(([, a]) => a.length > 1)
+        .filter(([id, a]) => a.length > 1 || !allSilent.has(id))
         .map(([deviceId, a]) => ({
           deviceId,
           alerts: a.map((x) => ({
             id: x.id,
+            arrived: new Date(x.arrived).toISOString(),
             at: new Date(x.at).toISOString(),
             lastSeen: x.lastSeen ? new Date(x.lastSeen).toISOString() : null,
           })),

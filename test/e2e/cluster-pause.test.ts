@@ -24,7 +24,7 @@ describe('a cluster of three monitors', () => {
     expect(c.lostAcknowledgedActive, detail).toBe(0);
     expect(c.silentWithoutAlert, detail).toBe(0);
     expect(c.silentAlertedTwice, JSON.stringify(c.doubles)).toBe(0);
-    expect(c.activeAlerted, JSON.stringify(c.doubles)).toBe(0);
+    expect(c.activeAlerted, JSON.stringify({ doubles: c.doubles, faultAt: c.faultAt, resumedAt: c.resumedAt })).toBe(0);
     // Nobody came back: a recovery would be the stopped worker's old heartbeats taken for new ones.
     expect(c.onlineAlerts, detail).toBe(0);
     expect(c.silentNotOffline, detail).toBe(0);
