@@ -29,7 +29,10 @@ export interface ClusterLivenessOptions {
   onStale?: (deviceId: string) => void;
   /** An event loop that did not turn for longer than this was stopped (SIGSTOP, a long pause): see "Waking up". */
   stallMs?: number;
-  /** How long after waking heartbeats are still taken for ones that may have waited in the socket. */
+  /**
+   * How long after waking heartbeats are still taken for ones that may have waited (in the
+   * socket, queued at the broker): as long as the stall lasted, and at least this.
+   */
   drainMs?: number;
 }
 
@@ -38,6 +41,8 @@ interface Pending {
   receivedAt: number;
   /** The earliest it may really have been received (= receivedAt unless just woken). */
   heardAfter: number;
+  /** When this worker noticed it had woken (fenced heartbeats only, else -1). */
+  wokeAt: number;
   offlineAfterMs: number;
   lateAfterMs: number;
 }
@@ -60,9 +65,17 @@ interface Pending {
  * wake, not when they came. Taken as heard now, a device's heartbeat from before it fell silent
  * would revive an outage another worker decided meanwhile (a recovery, then a second offline
  * alert) or push a deadline past its time. So a worker watches its own event loop (a timer every
- * `stallMs / 10`); after a stall, heartbeats received within `drainMs` of waking carry
- * "heard after" = the last moment the loop was seen turning, and the script (./scripts.ts) gives
- * them no weight against what another worker knows from that moment on.
+ * `stallMs / 10`); after a stall, heartbeats received for as long again (what waited for it is at
+ * most the stall's worth of its share, drained at least as fast as it came) carry "heard after"
+ * = the last moment the loop was seen turning, and the wake's time: the script (./scripts.ts)
+ * gives them no weight against what another worker heard from the first moment on — but it
+ * does against this worker's own first heartbeats after waking, so a worker alone (or a whole
+ * cluster stalled) keeps its devices as it did before the fence.
+ *
+ * What no fence here can tell apart is a recovery heard within the drain from an old heartbeat:
+ * it is taken as stale, and the device's next heartbeat to another worker brings it back. The
+ * broker's queue for a stopped worker is its own: devices whose heartbeats all land there (a
+ * shared subscription's round robin keeps its turn for it) are silent to the cluster.
  */
 export class ClusterLiveness {
   readonly keys: ClusterKeys;
@@ -79,7 +92,7 @@ export class ClusterLiveness {
   private awakeAt = 0;
   private watchTimer: TimerHandle | null = null;
   /** After a stall: heartbeats received before `until` may have arrived at any time since `since`. */
-  private fence: { since: number; until: number } | null = null;
+  private fence: { since: number; woke: number; until: number } | null = null;
   private stallMs: number;
   private drainMs: number;
   /** Script calls and heartbeats sent, for the ops-per-heartbeat figure. */
@@ -118,7 +131,7 @@ export class ClusterLiveness {
     if (!this.running) return;
     if (now - this.awakeAt > this.stallMs) {
       this.counts.stalls++;
-      this.fence = { since: this.awakeAt, until: now + this.drainMs };
+      this.fence = { since: this.awakeAt, woke: now, until: now + Math.max(this.drainMs, now - this.awakeAt) };
       this.o.log.warn(
         { stalledMs: now - this.awakeAt },
         'cluster state: this worker did not run for a while; heartbeats read on waking may be old and revive nothing',
@@ -143,11 +156,12 @@ export class ClusterLiveness {
   heartbeat(id: string, receivedAt: number, offlineAfterS: number, lateAfterS: number | null): void {
     const now = this.o.clock.now();
     this.notice(now);
-    const f = this.fence;
+    const f = this.fence && now < this.fence.until ? this.fence : null;
     this.pending.push({
       id,
       receivedAt,
-      heardAfter: f && now < f.until ? Math.min(f.since, receivedAt) : receivedAt,
+      heardAfter: f ? Math.min(f.since, receivedAt) : receivedAt,
+      wokeAt: f ? f.woke : -1,
       offlineAfterMs: Math.round(offlineAfterS * 1000),
       lateAfterMs: lateAfterS === null ? -1 : Math.round(lateAfterS * 1000),
     });
@@ -169,7 +183,7 @@ export class ClusterLiveness {
     const batch = this.pending;
     this.pending = [];
     const args: (string | number)[] = [this.bucketPrefix, batch.length];
-    for (const p of batch) args.push(p.id, p.receivedAt, p.heardAfter, p.offlineAfterMs, p.lateAfterMs);
+    for (const p of batch) args.push(p.id, p.receivedAt, p.heardAfter, p.wokeAt, p.offlineAfterMs, p.lateAfterMs);
     this.counts.heartbeats += batch.length;
     this.counts.heartbeatCalls++;
     const sent = this.o.redis.lsHeartbeats(this.keys.deadlines, this.keys.alerts, ...args).then((res) => {
