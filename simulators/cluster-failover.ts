@@ -1,16 +1,30 @@
 /**
  * Three `lastseen monitor` workers on one Mosquitto's shared subscription with LASTSEEN_STATE on
- * one Debian redis-server; devices publish QoS 1 heartbeats; one worker is SIGKILLed at a random
- * moment (and restarted, as a supervisor would); then some devices fall silent. Counted at a
- * webhook receiver and against what Mosquitto acknowledged:
+ * one Debian redis-server; devices publish QoS 1 heartbeats; one worker is hit at a random moment:
+ *
+ *   fault   what happens to the worker                what falls silent
+ *   ------  ----------------------------------------  --------------------------------------------
+ *   kill    SIGKILL, restarted as a supervisor would  `silent` devices, after the load
+ *   stop    SIGSTOP for `stopMs`, then SIGCONT        `silent` devices 2 s into the stop (their
+ *                                                     deadlines pass while it sleeps, its share of
+ *                                                     their heartbeats waiting in its socket), and
+ *                                                     `silentAfterResume` devices 3 s after SIGCONT
+ *
+ * Counted at a webhook receiver and against what Mosquitto acknowledged:
  *
  *   - devices whose last heartbeat acknowledged by Mosquitto is missing from the cluster state
- *     (its lastSeen there earlier than that send) — want 0;
+ *     (its lastSeen there earlier than that send) — want 0 (for the stop, among active devices:
+ *     a silent device's last heartbeat may be the stopped worker's, history by the time it wakes);
  *   - silent devices with no offline alert, with more than one — want 0 and 0;
- *   - active devices with an offline alert — want 0;
- *   - lateness of each offline alert: its arrival − its deadline (max, p99).
+ *   - active devices with an offline alert, recovery alerts (nobody came back) — want 0 and 0;
+ *   - the cluster state at the end: a silent device not offline, an active one not online — want 0;
+ *   - lateness of each offline alert: its arrival − its deadline as decided (max, p99), and its
+ *     arrival − (the device's last acknowledged send + offlineAfter), the deadline a receiver
+ *     expects: a worker waking up with old heartbeats must not have moved it later;
+ *   - for the stop, the stopped worker's accepted heartbeats (lastseen_heartbeats_accepted_total)
+ *     once it drained what waited for it, and at the end: it takes heartbeats again.
  *
- *   npm run sim:cluster-failover -- [devices=20000] [silent=2000]
+ *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop]
  *
  * The registry is still one SQLite per worker: each worker is given the same customer and
  * devices through its API (LASTSEEN_BROKER_AUTH=none, the devices' Mosquitto logins made here).
@@ -33,23 +47,48 @@ export interface FailoverOptions {
   /** Device offlineAfter (s) and heartbeat period (ms). */
   offlineAfterS?: number;
   periodMs?: number;
-  /** How long the load runs before the kill can fall, and after it. */
+  /** How long the load runs before the fault can fall, and (kill) after it. */
   loadMs?: number;
+  /** What happens to the victim (see the file comment). Default kill. */
+  fault?: 'kill' | 'stop';
+  /** How long a stopped worker sleeps. Default 20 000 ms. */
+  stopMs?: number;
+  /** Stop only: devices that fall silent after SIGCONT. Default silent / 2. */
+  silentAfterResume?: number;
   log?: (line: string) => void;
 }
 
 export interface FailoverCounts {
+  fault: 'kill' | 'stop';
   devices: number;
+  /** Every device that fell silent (for the stop, both sets). */
   silent: number;
   acknowledged: number;
   lostAcknowledged: number;
+  /** The same among devices that never fell silent. */
+  lostAcknowledgedActive: number;
   silentWithoutAlert: number;
   silentAlertedTwice: number;
   activeAlerted: number;
+  onlineAlerts: number;
+  /** In the cluster state at the end: silent devices not offline, active devices not online. */
+  silentNotOffline: number;
+  activeNotOnline: number;
   latenessMaxMs: number;
   latenessP99Ms: number;
-  killedAtMs: number;
-  /** Devices with more than one offline alert: what each said, for the reader of a failure. */
+  /** Arrival − (last acknowledged send + offlineAfter), over every silent device's offline alert. */
+  sendLatenessMaxMs: number;
+  /** Stop only: the devices silenced after SIGCONT, on their own. */
+  afterResume: { silent: number; withoutAlert: number; alertedTwice: number; sendLatenessMaxMs: number } | null;
+  /** Stop only: the stopped worker's accepted heartbeats once it drained its backlog, and at the end. */
+  victimHeartbeats: { afterDrain: number; atEnd: number } | null;
+  /** Stop only: the stopped worker's lastseen_cluster_stale_heartbeats_total at the end. */
+  victimStale: number | null;
+  faultAtMs: number;
+  /** When the fault fell and (stop) when the worker woke, for the reader of a failure. */
+  faultAt: string;
+  resumedAt: string | null;
+  /** Devices with more than one offline alert, or any while active: what each said, for the reader of a failure. */
   doubles: { deviceId: string; alerts: { id: string; at: string; lastSeen: string | null }[] }[];
 }
 
@@ -144,15 +183,19 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
         }),
       );
     const lastAckedSend = new Map<string, number>();
+    const fault = o.fault ?? 'kill';
     const silentIds = new Set(ids.slice(0, o.silent));
+    const lateSilentIds = new Set(
+      fault === 'stop' ? ids.slice(o.silent, o.silent + (o.silentAfterResume ?? Math.round(o.silent / 2))) : [],
+    );
+    const quiet = new Set<string>();
     let acknowledged = 0;
     let running = true;
-    let silenced = false;
     const seq = new Map<string, number>();
     const lane = async (l: number) => {
       while (running) {
         const round = Date.now();
-        const mine = ids.filter((_, k) => k % lanes === l && !(silenced && silentIds.has(ids[k])));
+        const mine = ids.filter((id, k) => k % lanes === l && !quiet.has(id));
         await Promise.all(
           mine.map(async (id) => {
             const s = (seq.get(id) ?? 0) + 1;
@@ -166,22 +209,63 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
         await sleep(Math.max(0, periodMs - (Date.now() - round)));
       }
     };
+    const silence = (set: Set<string>) => {
+      for (const id of set) quiet.add(id);
+      say(`${set.size} devices silent`);
+    };
+    const metric = async (i: number, name: string) => {
+      const text = await (await fetch(`http://127.0.0.1:${workers[i]!.httpPort}/metrics`)).text();
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      if (!line) throw new Error(`worker ${i} has no ${name} in /metrics`);
+      return Number(line.slice(name.length + 1));
+    };
     const load = Promise.all(clients.map((_, l) => lane(l)));
-    const killedAtMs = Math.floor(loadMs / 3 + Math.random() * (loadMs / 3));
-    await sleep(killedAtMs);
+    const faultAtMs = Math.floor(loadMs / 3 + Math.random() * (loadMs / 3));
+    await sleep(faultAtMs);
     const victim = Math.floor(Math.random() * 3);
-    workers[victim]!.child.kill('SIGKILL');
-    await workers[victim]!.exited;
-    say(`worker ${victim} SIGKILLed ${killedAtMs} ms into the load`);
-    // Restarted as a supervisor would: its persistent session at Mosquitto holds what was in flight to it.
-    workers[victim] = await spawnLastseen(['monitor'], env(victim, dataDirs[victim]), 60_000);
-    await sleep(Math.max(0, loadMs - killedAtMs));
-    silenced = true;
-    say(`${o.silent} devices silent`);
-    await sleep(offlineAfterS * 1000 + 6000);
+    const faultAt = new Date().toISOString();
+    let resumedAt: string | null = null;
+    let victimHeartbeats: FailoverCounts['victimHeartbeats'] = null;
+    let victimStale: number | null = null;
+    if (fault === 'kill') {
+      workers[victim]!.child.kill('SIGKILL');
+      await workers[victim]!.exited;
+      say(`worker ${victim} SIGKILLed ${faultAtMs} ms into the load`);
+      // Restarted as a supervisor would: its persistent session at Mosquitto holds what was in flight to it.
+      workers[victim] = await spawnLastseen(['monitor'], env(victim, dataDirs[victim]), 60_000);
+      await sleep(Math.max(0, loadMs - faultAtMs));
+      silence(silentIds);
+      await sleep(offlineAfterS * 1000 + 6000);
+    } else {
+      const stopMs = o.stopMs ?? 20_000;
+      // The silent devices' deadlines must pass while the victim sleeps, with time to spare for their alerts.
+      if (stopMs < 2000 + offlineAfterS * 1000 + 4000) throw new Error(`stopMs ${stopMs} is too short for offlineAfter ${offlineAfterS} s`);
+      const pid = workers[victim]!.child.pid!;
+      process.kill(pid, 'SIGSTOP');
+      say(`worker ${victim} SIGSTOPped ${faultAtMs} ms into the load`);
+      try {
+        // Mosquitto keeps handing the stopped worker its turn of the shared subscription, so
+        // some of the silent devices' last heartbeats wait in its socket until it wakes.
+        await sleep(2000);
+        silence(silentIds);
+        await sleep(stopMs - 2000);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      resumedAt = new Date().toISOString();
+      say(`worker ${victim} SIGCONTed after ${stopMs} ms`);
+      // What waited for it is read and applied within moments; what it takes after that is new.
+      await sleep(3000);
+      const afterDrain = await metric(victim, 'lastseen_heartbeats_accepted_total');
+      silence(lateSilentIds);
+      await sleep(offlineAfterS * 1000 + 6000);
+      victimHeartbeats = { afterDrain, atEnd: await metric(victim, 'lastseen_heartbeats_accepted_total') };
+      victimStale = await metric(victim, 'lastseen_cluster_stale_heartbeats_total');
+    }
     running = false;
     await load;
 
+    const allSilent = new Set([...silentIds, ...lateSilentIds]);
     const offline = alerts.filter((a) => a.type === 'device.offline');
     const byDevice = new Map<string, typeof offline>();
     for (const a of offline) byDevice.set(a.deviceId, [...(byDevice.get(a.deviceId) ?? []), a]);
@@ -190,40 +274,69 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     const state = new Redis(redis.url);
     const keys = clusterKeys();
     let lost = 0;
+    let lostActive = 0;
+    let silentNotOffline = 0;
+    let activeNotOnline = 0;
     for (const id of ids) {
       const v = await state.hget(keys.bucket(id), id);
-      if (!v || unpackState(v).lastSeen < (lastAckedSend.get(id) ?? 0)) lost++;
+      const s = v ? unpackState(v) : null;
+      if (!s || s.lastSeen < (lastAckedSend.get(id) ?? 0)) {
+        lost++;
+        if (!allSilent.has(id)) lostActive++;
+      }
+      if (allSilent.has(id) ? s?.status !== 'offline' : s?.status !== 'online') {
+        if (allSilent.has(id)) silentNotOffline++;
+        else activeNotOnline++;
+      }
     }
     state.disconnect();
-    let without = 0;
-    let twice = 0;
-    for (const id of silentIds) {
-      const got = byDevice.get(id) ?? [];
-      if (got.length === 0) without++;
-      if (got.length > 1) twice++;
-    }
-    const activeAlerted = [...byDevice.keys()].filter((id) => !silentIds.has(id)).length;
+    const tally = (set: Set<string>) => {
+      let without = 0;
+      let twice = 0;
+      const late: number[] = [];
+      for (const id of set) {
+        const got = byDevice.get(id) ?? [];
+        if (got.length === 0) without++;
+        if (got.length > 1) twice++;
+        for (const a of got) late.push(a.arrived - ((lastAckedSend.get(id) ?? 0) + offlineAfterS * 1000));
+      }
+      return { silent: set.size, withoutAlert: without, alertedTwice: twice, sendLatenessMaxMs: late.length ? Math.max(...late) : NaN };
+    };
+    const all = tally(allSilent);
+    const activeAlerted = [...byDevice.keys()].filter((id) => !allSilent.has(id)).length;
     const lateness = offline
-      .filter((a) => silentIds.has(a.deviceId))
+      .filter((a) => allSilent.has(a.deviceId))
       .map((a) => a.arrived - a.at)
       .sort((a, b) => a - b);
     return {
+      fault,
       devices: o.devices,
-      silent: o.silent,
+      silent: allSilent.size,
       acknowledged,
       lostAcknowledged: lost,
-      silentWithoutAlert: without,
-      silentAlertedTwice: twice,
+      lostAcknowledgedActive: lostActive,
+      silentWithoutAlert: all.withoutAlert,
+      silentAlertedTwice: all.alertedTwice,
       activeAlerted,
+      onlineAlerts: alerts.filter((a) => a.type === 'device.online').length,
+      silentNotOffline,
+      activeNotOnline,
       latenessMaxMs: lateness[lateness.length - 1] ?? NaN,
       latenessP99Ms: lateness[Math.floor(lateness.length * 0.99)] ?? NaN,
-      killedAtMs,
+      sendLatenessMaxMs: all.sendLatenessMaxMs,
+      afterResume: fault === 'stop' ? tally(lateSilentIds) : null,
+      victimHeartbeats,
+      victimStale,
+      faultAtMs,
+      faultAt,
+      resumedAt,
       doubles: [...byDevice]
-        .filter(([, a]) => a.length > 1)
+        .filter(([id, a]) => a.length > 1 || !allSilent.has(id))
         .map(([deviceId, a]) => ({
           deviceId,
           alerts: a.map((x) => ({
             id: x.id,
+            arrived: new Date(x.arrived).toISOString(),
             at: new Date(x.at).toISOString(),
             lastSeen: x.lastSeen ? new Date(x.lastSeen).toISOString() : null,
           })),
@@ -243,6 +356,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const devices = Number(process.argv[2] ?? 20_000);
   const silent = Number(process.argv[3] ?? Math.round(devices / 10));
-  const counts = await runFailover({ devices, silent, log: (l) => console.log(l) });
+  const fault = process.argv[4] === 'stop' ? 'stop' : 'kill';
+  const counts = await runFailover({ devices, silent, fault, log: (l) => console.log(l) });
   console.log(JSON.stringify(counts, null, 2));
 }

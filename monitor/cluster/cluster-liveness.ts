@@ -27,11 +27,22 @@ export interface ClusterLivenessOptions {
   onTransition: (t: ClusterTransition) => void;
   /** A heartbeat arrived for a device that was decided offline after it was received (counted, not applied). */
   onStale?: (deviceId: string) => void;
+  /** An event loop that did not turn for longer than this was stopped (SIGSTOP, a long pause): see "Waking up". */
+  stallMs?: number;
+  /**
+   * How long after waking heartbeats are still taken for ones that may have waited (in the
+   * socket, queued at the broker): as long as the stall lasted, and at least this.
+   */
+  drainMs?: number;
 }
 
 interface Pending {
   id: string;
   receivedAt: number;
+  /** The earliest it may really have been received (= receivedAt unless just woken). */
+  heardAfter: number;
+  /** When this worker noticed it had woken (fenced heartbeats only, else -1). */
+  wokeAt: number;
   offlineAfterMs: number;
   lateAfterMs: number;
 }
@@ -47,6 +58,24 @@ interface Pending {
  * one its own heartbeats just set), capped at `pollCapMs`, then asks `due`. All workers may ask at
  * the same instant; the script gives each due transition to one of them. A worker that dies costs
  * at most `pollCapMs` of lateness for deadlines only it knew of.
+ *
+ * Waking up: a worker stopped for a while (SIGSTOP, a VM paused) still holds its connection to
+ * the broker, which kept handing it its turn of the shared subscription: on waking it reads what
+ * waited in its socket and at the broker, and the receipt time it gives those heartbeats is the
+ * wake, not when they came. Taken as heard now, a device's heartbeat from before it fell silent
+ * would revive an outage another worker decided meanwhile (a recovery, then a second offline
+ * alert) or push a deadline past its time. So a worker watches its own event loop (a timer every
+ * `stallMs / 10`); after a stall, heartbeats received for as long again (what waited for it is at
+ * most the stall's worth of its share, drained at least as fast as it came) carry "heard after"
+ * = the last moment the loop was seen turning, and the wake's time: the script (./scripts.ts)
+ * gives them no weight against what another worker heard from the first moment on — but it
+ * does against this worker's own first heartbeats after waking, so a worker alone (or a whole
+ * cluster stalled) keeps its devices as it did before the fence.
+ *
+ * What no fence here can tell apart is a recovery heard within the drain from an old heartbeat:
+ * it is taken as stale, and the device's next heartbeat to another worker brings it back. The
+ * broker's queue for a stopped worker is its own: devices whose heartbeats all land there (a
+ * shared subscription's round robin keeps its turn for it) are silent to the cluster.
  */
 export class ClusterLiveness {
   readonly keys: ClusterKeys;
@@ -59,8 +88,15 @@ export class ClusterLiveness {
   private ticking = false;
   private tickAgain = false;
   private stopped = false;
+  /** The last time the event loop was seen turning (the watch timer, a heartbeat), while running. */
+  private awakeAt = 0;
+  private watchTimer: TimerHandle | null = null;
+  /** After a stall: heartbeats received before `until` may have arrived at any time since `since`. */
+  private fence: { since: number; woke: number; until: number } | null = null;
+  private stallMs: number;
+  private drainMs: number;
   /** Script calls and heartbeats sent, for the ops-per-heartbeat figure. */
-  readonly counts = { heartbeats: 0, heartbeatCalls: 0, dueCalls: 0, transitions: 0, stale: 0 };
+  readonly counts = { heartbeats: 0, heartbeatCalls: 0, dueCalls: 0, transitions: 0, stale: 0, stalls: 0 };
   private pollCapMs: number;
   private dueLimit: number;
   private bucketPrefix: string;
@@ -70,10 +106,14 @@ export class ClusterLiveness {
     this.pollCapMs = o.pollCapMs ?? 1000;
     this.dueLimit = o.dueLimit ?? 2000;
     this.bucketPrefix = `${this.keys.prefix}st:`;
+    this.stallMs = o.stallMs ?? 1000;
+    this.drainMs = o.drainMs ?? 1000;
   }
 
   start(): void {
     this.running = true;
+    this.awakeAt = this.o.clock.now();
+    this.watch();
     this.wake(this.o.clock.now());
   }
 
@@ -82,13 +122,46 @@ export class ClusterLiveness {
     this.running = false;
     if (this.timer !== null) this.o.clock.clearTimer(this.timer);
     this.timer = null;
+    if (this.watchTimer !== null) this.o.clock.clearTimer(this.watchTimer);
+    this.watchTimer = null;
+  }
+
+  /** Whether the loop is waking from a stall now: checked by the watch timer and by each heartbeat, whichever runs first. */
+  private notice(now: number): void {
+    if (!this.running) return;
+    if (now - this.awakeAt > this.stallMs) {
+      this.counts.stalls++;
+      this.fence = { since: this.awakeAt, woke: now, until: now + Math.max(this.drainMs, now - this.awakeAt) };
+      this.o.log.warn(
+        { stalledMs: now - this.awakeAt },
+        'cluster state: this worker did not run for a while; heartbeats read on waking may be old and revive nothing',
+      );
+    }
+    if (now > this.awakeAt) this.awakeAt = now;
+  }
+
+  private watch(): void {
+    this.watchTimer = this.o.clock.setTimer(
+      () => {
+        this.watchTimer = null;
+        if (!this.running) return;
+        this.notice(this.o.clock.now());
+        this.watch();
+      },
+      Math.max(10, this.stallMs / 10),
+    );
   }
 
   /** Queue one accepted heartbeat (thresholds in seconds, as liveness computes them). */
   heartbeat(id: string, receivedAt: number, offlineAfterS: number, lateAfterS: number | null): void {
+    const now = this.o.clock.now();
+    this.notice(now);
+    const f = this.fence && now < this.fence.until ? this.fence : null;
     this.pending.push({
       id,
       receivedAt,
+      heardAfter: f ? Math.min(f.since, receivedAt) : receivedAt,
+      wokeAt: f ? f.woke : -1,
       offlineAfterMs: Math.round(offlineAfterS * 1000),
       lateAfterMs: lateAfterS === null ? -1 : Math.round(lateAfterS * 1000),
     });
@@ -110,7 +183,7 @@ export class ClusterLiveness {
     const batch = this.pending;
     this.pending = [];
     const args: (string | number)[] = [this.bucketPrefix, batch.length];
-    for (const p of batch) args.push(p.id, p.receivedAt, p.offlineAfterMs, p.lateAfterMs);
+    for (const p of batch) args.push(p.id, p.receivedAt, p.heardAfter, p.wokeAt, p.offlineAfterMs, p.lateAfterMs);
     this.counts.heartbeats += batch.length;
     this.counts.heartbeatCalls++;
     const sent = this.o.redis.lsHeartbeats(this.keys.deadlines, this.keys.alerts, ...args).then((res) => {

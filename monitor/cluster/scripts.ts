@@ -6,13 +6,22 @@ import { BUCKETS } from './keys.ts';
  * transition a script makes is seen by exactly one caller — whichever worker asked, whichever
  * received the heartbeats. The state format is ./keys.ts's.
  *
- * heartbeats (a batch)   per heartbeat received at r, state (s, lastSeen, since):
+ * heartbeats (a batch)   per heartbeat received at r, heard no earlier than h (h = r, except
+ *                        from a worker that woke from a stall at w: ./cluster-liveness.ts),
+ *                        state (s, lastSeen, since):
  *   no state                         → online since r                 transition unknown → online
  *   r ≤ lastSeen                     → nothing (older than one applied: order across workers)
- *   offline since S, r < S           → stale: lastSeen = r, still offline (the outage was decided
- *                                      while this heartbeat sat in a stopped worker; it is history)
+ *   offline since S, h < S           → stale: lastSeen = max(lastSeen, h), still offline (the
+ *                                      outage was decided while this heartbeat sat in a stopped
+ *                                      worker or its socket; it is history)
+ *   online / late, h < r, h ≤ lastSeen < w
+ *                                    → nothing: another worker heard the device after this one
+ *                                      may have come, and nobody since the wake; taken at r it
+ *                                      would move the deadline of a device silent since then past
+ *                                      its time (lastSeen ≥ w: heard since, by this worker too —
+ *                                      alone, its first heartbeats after waking set lastSeen)
  *   online                           → lastSeen = r, deadline moves   no transition
- *   late / offline (r ≥ S)           → online since r                 transition, and a recovery
+ *   late / offline (h ≥ S)           → online since r                 transition, and a recovery
  *                                                                     entry in the stream for offline
  *   the deadline: lastSeen + lateAfter (to late), else lastSeen + offlineAfter (to offline)
  *
@@ -25,7 +34,9 @@ import { BUCKETS } from './keys.ts';
  *
  * A worker stopped (SIGSTOP) before a script reaches Redis decides nothing stale: the script
  * runs against the state as it is when it arrives, and a heartbeat it carries that is older
- * than an offline decided meanwhile is the stale row above.
+ * than an offline decided meanwhile is the stale row above. Heartbeats that were still in its
+ * socket (or queued for it at the broker) get their receipt time only when it wakes; their
+ * h, the last moment it was seen running, is what keeps them from passing for new ones.
  */
 const COMMON = `
 local D = '0123456789abcdefghijklmnopqrstuvwxyz'
@@ -60,15 +71,16 @@ local function pack(letter, seen, since, off, late)
 end
 `;
 
-/** KEYS: deadlines, alerts. ARGV: bucket prefix, n, then n × (id, receivedAt, offlineAfterMs, lateAfterMs or -1). */
+/** KEYS: deadlines, alerts. ARGV: bucket prefix, n, then n × (id, receivedAt, heardAfter, wokeAt or -1, offlineAfterMs, lateAfterMs or -1). */
 const HEARTBEATS = `${COMMON}
 local out = {}
 local earliest = -1
 local n = tonumber(ARGV[2])
 for i = 0, n - 1 do
-  local a = 3 + i * 4
+  local a = 3 + i * 6
   local id = ARGV[a]
-  local r, off, late = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local r, h, w = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  local off, late = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
   local bk = bucket(ARGV[1], id)
   local v = redis.call('HGET', bk, id)
   local from, seen, since = 'u', -1, 0
@@ -78,9 +90,11 @@ for i = 0, n - 1 do
   end
   if r <= seen then
     -- older than a heartbeat already applied
-  elseif from == 'x' and r < since then
-    redis.call('HSET', bk, id, pack('x', r, since, off, late))
-    out[#out + 1] = id; out[#out + 1] = from; out[#out + 1] = 's'; out[#out + 1] = r; out[#out + 1] = seen
+  elseif from == 'x' and h < since then
+    if h > seen then redis.call('HSET', bk, id, pack('x', h, since, off, late)) end
+    out[#out + 1] = id; out[#out + 1] = from; out[#out + 1] = 's'; out[#out + 1] = h; out[#out + 1] = seen
+  elseif h < r and (from == 'o' or from == 'l') and h <= seen and seen < w then
+    -- heard by another worker since this one may have come (see the table)
   else
     local newSince = since
     if from ~= 'o' then newSince = r end

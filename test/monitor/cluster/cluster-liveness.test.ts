@@ -25,7 +25,11 @@ afterEach(async () => {
 });
 
 let prefixN = 0;
-function cluster(n: number, onT: (w: number, t: ClusterTransition) => void, opts: { pollCapMs?: number; onStale?: () => void } = {}) {
+function cluster(
+  n: number,
+  onT: (w: number, t: ClusterTransition) => void,
+  opts: { pollCapMs?: number; onStale?: () => void; stallMs?: number[] } = {},
+) {
   const prefix = `t${++prefixN}:`;
   const workers = Array.from({ length: n }, (_, w) => {
     const redis = withScripts(new Redis(server.url));
@@ -37,6 +41,7 @@ function cluster(n: number, onT: (w: number, t: ClusterTransition) => void, opts
       pollCapMs: opts.pollCapMs ?? 1000,
       onTransition: (t) => onT(w, t),
       onStale: opts.onStale,
+      stallMs: opts.stallMs?.[w],
     });
     open.push({ redis, worker });
     worker.start();
@@ -46,6 +51,8 @@ function cluster(n: number, onT: (w: number, t: ClusterTransition) => void, opts
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** This whole process stops turning for `ms`, as under SIGSTOP: no timer, no socket read. */
+const stall = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
 describe('ClusterLiveness on a real Redis', () => {
   it('three workers racing decide each transition once, at its deadline, whichever worker received the heartbeats', async () => {
@@ -105,6 +112,70 @@ describe('ClusterLiveness on a real Redis', () => {
     a.worker.heartbeat('otter', Date.now(), 5, null);
     await a.worker.durable();
     expect(seen.map((t) => t.to)).toEqual(['online', 'offline', 'online']);
+  });
+
+  it('heartbeats a worker reads on waking from a stall revive no outage another decided and move no deadline (fenced)', async () => {
+    const seen: ClusterTransition[] = [];
+    let stale = 0;
+    // a notices a stall of over 300 ms; b stands for a worker that kept running through it.
+    const { workers, prefix } = cluster(2, (_, t) => seen.push(t), { onStale: () => stale++, stallMs: [300, 60_000] });
+    const [a, b] = workers;
+    const keys = clusterKeys(prefix);
+    const t0 = Date.now();
+    b.worker.heartbeat('otter', t0, 0.5, null);
+    b.worker.heartbeat('hare', t0, 3, null);
+    await b.worker.durable();
+    await sleep(100);
+    const stalledFrom = Date.now();
+    stall(1500);
+    // What b did while a slept: otter offline at t0 + 500, hare heard at stalledFrom + 1000.
+    await b.worker.tick();
+    b.worker.heartbeat('hare', stalledFrom + 1000, 3, null);
+    await b.worker.durable();
+    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'otter offline']);
+    // a wakes and reads heartbeats that waited in its socket: its clock says now, they came any time since it stopped.
+    a.worker.heartbeat('otter', Date.now(), 0.5, null);
+    a.worker.heartbeat('hare', Date.now(), 3, null);
+    await a.worker.durable();
+    expect(a.worker.counts.stalls).toBe(1);
+    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'otter offline']);
+    expect(stale).toBe(1);
+    const otter = unpackState((await a.redis.hget(keys.bucket('otter'), 'otter'))!);
+    expect(otter).toMatchObject({ status: 'offline', since: t0 + 500 });
+    expect(otter.lastSeen).toBeLessThanOrEqual(stalledFrom);
+    // hare's deadline is still b's: a silent hare is alerted at its time, not 3 s after a woke.
+    expect(unpackState((await a.redis.hget(keys.bucket('hare'), 'hare'))!).lastSeen).toBe(stalledFrom + 1000);
+    expect(Number(await a.redis.zscore(keys.deadlines, 'hare'))).toBe(stalledFrom + 4000);
+    // Once what waited could be drained (as long as the stall), a's heartbeats count again.
+    await sleep(1600);
+    a.worker.heartbeat('otter', Date.now(), 5, null);
+    await a.worker.durable();
+    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'otter offline', 'otter online']);
+  });
+
+  it('a worker alone that wakes from a stall keeps its devices: its own heartbeats after waking move their deadlines', async () => {
+    const seen: ClusterTransition[] = [];
+    const { workers, prefix } = cluster(1, (_, t) => seen.push(t), { stallMs: [300] });
+    const [a] = workers;
+    const keys = clusterKeys(prefix);
+    a.worker.heartbeat('mole', Date.now(), 2, null);
+    await a.worker.durable();
+    await sleep(100);
+    stall(1000);
+    // Within the drain: nobody else heard mole since a stopped, so its first heartbeat is taken …
+    const first = Date.now();
+    a.worker.heartbeat('mole', first, 2, null);
+    await a.worker.durable();
+    expect(unpackState((await a.redis.hget(keys.bucket('mole'), 'mole'))!).lastSeen).toBe(first);
+    await sleep(200);
+    // … and so is the next: a heard mole since it woke, its own heartbeat is no old one to beat.
+    const next = Date.now();
+    a.worker.heartbeat('mole', next, 2, null);
+    await a.worker.durable();
+    expect(a.worker.counts.stalls).toBe(1);
+    expect(unpackState((await a.redis.hget(keys.bucket('mole'), 'mole'))!).lastSeen).toBe(next);
+    expect(Number(await a.redis.zscore(keys.deadlines, 'mole'))).toBe(next + 2000);
+    expect(seen.map((t) => t.to)).toEqual(['online']);
   });
 
   it('a worker killed after its heartbeats reached Redis: another worker decides the deadline, within the poll cap', async () => {
