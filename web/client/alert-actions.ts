@@ -11,10 +11,11 @@
  *   Resolve      POST /api/alerts/:id/resolve {reason?}    admin, agent; not resolved
  */
 
-import { ApiError, getJson, itemsOf, sendJson } from './api.ts';
+import { getJson, itemsOf, sendJson } from './api.ts';
 import type { InboxAlert } from './alert-view.ts';
 import { isStaff } from './caller.ts';
 import { el } from './dom.ts';
+import { submit } from './submit.ts';
 
 interface Assignee {
   username: string;
@@ -26,18 +27,7 @@ const base = (a: InboxAlert) => `/api/alerts/${encodeURIComponent(a.id)}`;
 /** The action forms for `a`; `changed` runs after any action took effect (redraw detail and inbox). */
 export async function alertActionNodes(a: InboxAlert, changed: () => void): Promise<Node[]> {
   const error = el('div', { class: 'error action-error' });
-  const run = async (button: HTMLButtonElement, send: () => Promise<unknown>) => {
-    button.disabled = true;
-    error.textContent = '';
-    try {
-      await send();
-      changed();
-    } catch (err) {
-      error.textContent =
-        err instanceof ApiError && err.status === 403 ? `not allowed for this login: ${err.message}` : (err as Error).message;
-      button.disabled = false;
-    }
-  };
+  const run = (button: HTMLButtonElement, send: () => Promise<unknown>) => submit(button, error, send, changed);
   const nodes: Node[] = [];
   const open = a.status !== 'resolved';
 

@@ -5,8 +5,9 @@
  * shows those characters.
  */
 
-import { ApiError, getOptional, itemsOf, NOT_AVAILABLE, sendJson } from './api.ts';
+import { getOptional, itemsOf, NOT_AVAILABLE, sendJson } from './api.ts';
 import { el } from './dom.ts';
+import { submit } from './submit.ts';
 import { utc } from './time.ts';
 
 type Row = Record<string, unknown>;
@@ -102,17 +103,4 @@ export async function caseLogNodes(id: string, reload: () => void): Promise<Node
     );
   });
   return [list, noteForm, noteError, silenceForm, silenceError];
-}
-
-async function submit(button: HTMLButtonElement, error: HTMLElement, send: () => Promise<unknown>, reload: () => void): Promise<void> {
-  button.disabled = true;
-  error.textContent = '';
-  try {
-    await send();
-    reload();
-  } catch (err) {
-    error.textContent =
-      err instanceof ApiError && err.status === 403 ? `not allowed for this login: ${err.message}` : (err as Error).message;
-    button.disabled = false;
-  }
 }
