@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../monitor/config.ts';
 import { startDemoFleet } from '../simulators/demo.ts';
+import { createDemoPeople } from '../simulators/demo-people.ts';
 import { registerSimulateCommand } from '../simulators/cli.ts';
 import { OnboardFileError, onboardFile } from './onboard.ts';
 import type { RunningMonitor } from './monitor.ts';
@@ -72,8 +73,10 @@ program
       // heartbeat times and intervals stay real, so deadlines are real.
       speed: 90,
     });
+    const people = await createDemoPeople(`http://127.0.0.1:${system.httpPort}`, system.adminToken);
     process.stdout.write(
-      `  demo fleet:   giraffes in Kenya and sea otters in France; open the map: http://${system.config.host}:${system.httpPort}/#token=${system.adminToken}\n`,
+      `  demo fleet:   giraffes in Kenya and sea otters in France; open the map: http://${system.config.host}:${system.httpPort}/#token=${system.adminToken}\n` +
+        `  sign in as:   ${people.map((p) => `${p.username} / ${p.password} (${p.role === 'agent' ? 'agent' : `customer user of ${p.customerId}`})`).join(', ')}\n`,
     );
     stopOnSignals(system, () => fleet.stop());
   });
