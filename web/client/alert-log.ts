@@ -42,7 +42,8 @@ const devices = (ids: string[] | undefined) => {
 function what(e: LogEntry): string {
   switch (e.kind) {
     case 'fired':
-      return `fired${e.channels?.length ? ` → ${e.channels.join(', ')}` : ''}${e.deviceIds?.length ? ` with ${e.deviceIds.length} devices` : ''}`;
+      // An incident fires with its members; a device's own alert names no count of one.
+      return `fired${e.channels?.length ? ` → ${e.channels.join(', ')}` : ''}${(e.deviceIds?.length ?? 0) > 1 ? ` with ${e.deviceIds!.length} devices` : ''}`;
     case 'ack':
       return 'acknowledged';
     case 'assign':
