@@ -26,11 +26,13 @@
  *
  *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop]
  *
- * The registry is still one SQLite per worker: each worker is given the same customer and
- * devices through its API (LASTSEEN_BROKER_AUTH=none, the devices' Mosquitto logins made here).
- * A shared registry replaces that once the registry moves to PostgreSQL.
+ * The registry is one PostgreSQL (LASTSEEN_REGISTRY, started like the tests' own): the customer
+ * and the devices are created once, through worker 0's API (bulk onboarding); the other workers
+ * learn them from the change feed, and the load starts only once every worker tracks them all.
+ * Mosquitto logins stay outside the registry (LASTSEEN_BROKER_AUTH=none, one fleet login made
+ * here), so the broker is the same for every fault.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +40,7 @@ import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { clusterKeys, unpackState } from '../monitor/cluster/keys.ts';
 import { addFleetLogin, startMosquitto } from '../test/helpers/mosquitto.ts';
+import { type Postgres, startPostgres } from '../test/helpers/postgres.ts';
 import { spawnLastseen, type LastseenProcess } from '../test/helpers/process.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
@@ -93,6 +96,17 @@ export interface FailoverCounts {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ADMIN_TOKEN = 'cluster-failover-admin-token';
+
+/** Poll `check` every 100 ms until true; throws after `limitMs`. Returns how long it took. */
+async function until(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - t0;
+    if (Date.now() - t0 > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
+    await sleep(100);
+  }
+}
 
 export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
   const say = o.log ?? (() => undefined);
@@ -105,6 +119,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     dirs.push(d);
     return d;
   };
+  const pg: Postgres = await startPostgres();
+  const registryUrl = await pg.createDatabase('lastseen');
   const redis = await startRedis();
   const mosq = await startMosquitto(temp());
   const workers: (LastseenProcess | null)[] = [null, null, null];
@@ -136,6 +152,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     const ids = Array.from({ length: o.devices }, (_, i) => `cf-${i}`);
     const env = (i: number, dataDir: string) => ({
       LASTSEEN_DATA_DIR: dataDir,
+      LASTSEEN_REGISTRY: registryUrl,
+      LASTSEEN_ADMIN_TOKEN: ADMIN_TOKEN,
       LASTSEEN_BROKER_URL: mosq.url('admin', 'admin-pw'),
       LASTSEEN_BROKER_AUTH: 'none',
       LASTSEEN_BROKER_CLIENT_ID: `lastseen-worker-${i}`,
@@ -146,30 +164,45 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       LASTSEEN_LOG_LEVEL: 'warn',
     });
     const dataDirs = [temp(), temp(), temp()];
-    const api = async (i: number, method: string, path: string, body?: unknown) => {
-      const token = readFileSync(join(dataDirs[i], 'admin-token'), 'utf8').trim();
+    /** One API call to worker i: its status and parsed body, whatever the status. */
+    const call = async (i: number, method: string, path: string, body?: unknown) => {
       const res = await fetch(`http://127.0.0.1:${workers[i]!.httpPort}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return res.json();
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null, text };
     };
-    for (let i = 0; i < 3; i++) {
-      workers[i] = await spawnLastseen(['monitor'], env(i, dataDirs[i]), 60_000);
-      // The same customer and devices on every worker (see the file comment).
-      await api(i, 'POST', '/api/customers', {
-        id: 'fleet',
-        name: 'Fleet',
-        channels: [{ type: 'webhook', url: hookUrl, secret: 'cluster-secret' }],
-      });
-      for (let j = 0; j < ids.length; j += 500)
-        await Promise.all(
-          ids.slice(j, j + 500).map((id) => api(i, 'POST', '/api/devices', { id, customerId: 'fleet', offlineAfter: offlineAfterS })),
-        );
+    const api = async (i: number, method: string, path: string, body?: unknown) => {
+      const r = await call(i, method, path, body);
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+      return r.body;
+    };
+    for (let i = 0; i < 3; i++) workers[i] = await spawnLastseen(['monitor'], env(i, dataDirs[i]), 60_000);
+    const t0 = Date.now();
+    await api(0, 'POST', '/api/customers', {
+      id: 'fleet',
+      name: 'Fleet',
+      channels: [{ type: 'webhook', url: hookUrl, secret: 'cluster-secret' }],
+    });
+    for (let j = 0; j < ids.length; j += 5000) {
+      const r = await api(
+        0,
+        'POST',
+        '/api/onboarding',
+        ids.slice(j, j + 5000).map((deviceId) => ({ deviceId, customerId: 'fleet', offlineAfter: offlineAfterS })),
+      );
+      if (r.created !== Math.min(5000, ids.length - j))
+        throw new Error(`onboarding created ${r.created}: ${JSON.stringify(r.rejected?.[0])}`);
     }
-    say(`3 workers up, ${o.devices} devices on each`);
+    // A heartbeat for a device a worker does not know yet would be refused there: wait for the feed.
+    await Promise.all(
+      [0, 1, 2].map((i) =>
+        until(60_000, `worker ${i} tracks ${o.devices} devices`, async () => (await api(i, 'GET', '/api/map/summary')).total === o.devices),
+      ),
+    );
+    say(`3 workers up on one PostgreSQL registry, ${o.devices} devices known to each ${Date.now() - t0} ms after the first was created`);
 
     // Devices: a few connections publish for many devices (the fleet login may publish any device's topic).
     const lanes = Math.min(20, o.devices);
@@ -349,6 +382,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     hook.close();
     await mosq.stop();
     await redis.close();
+    await pg.remove();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
