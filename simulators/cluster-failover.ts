@@ -1,14 +1,19 @@
 /**
  * Three `lastseen monitor` workers on one Mosquitto's shared subscription with LASTSEEN_STATE on
- * one Debian redis-server; devices publish QoS 1 heartbeats; one worker is hit at a random moment:
+ * one Debian redis-server and LASTSEEN_REGISTRY on one PostgreSQL; devices publish QoS 1
+ * heartbeats; at a random moment one worker, or the registry, is hit:
  *
- *   fault   what happens to the worker                what falls silent
- *   ------  ----------------------------------------  --------------------------------------------
- *   kill    SIGKILL, restarted as a supervisor would  `silent` devices, after the load
- *   stop    SIGSTOP for `stopMs`, then SIGCONT        `silent` devices 2 s into the stop (their
- *                                                     deadlines pass while it sleeps, its share of
- *                                                     their heartbeats waiting in its socket), and
- *                                                     `silentAfterResume` devices 3 s after SIGCONT
+ *   fault     what happens                              what falls silent
+ *   --------  ----------------------------------------  ------------------------------------------
+ *   kill      a worker: SIGKILL, restarted as a         `silent` devices, after the load
+ *             supervisor would
+ *   stop      a worker: SIGSTOP for `stopMs`, then      `silent` devices 2 s into the stop (their
+ *             SIGCONT                                   deadlines pass while it sleeps, its share of
+ *                                                       their heartbeats waiting in its socket), and
+ *                                                       `silentAfterResume` devices 3 s after SIGCONT
+ *   postgres  PostgreSQL stopped (fast shutdown) for    `silent` devices 1 s into the outage (their
+ *             offlineAfter + 6 s, then started again;   alerts are due while it is down)
+ *             no worker is restarted
  *
  * Counted at a webhook receiver and against what Mosquitto acknowledged:
  *
@@ -22,9 +27,14 @@
  *     arrival − (the device's last acknowledged send + offlineAfter), the deadline a receiver
  *     expects: a worker waking up with old heartbeats must not have moved it later;
  *   - for the stop, the stopped worker's accepted heartbeats (lastseen_heartbeats_accepted_total)
- *     once it drained what waited for it, and at the end: it takes heartbeats again.
+ *     once it drained what waited for it, and at the end: it takes heartbeats again;
+ *   - for the registry outage (`registryOutage`), on every worker: a write (POST /api/customers)
+ *     just after the stop and one (POST /api/devices) just before the start, with status, error
+ *     and time to answer — want 503 and quickly; a read meanwhile — want 200; the silent devices
+ *     alerted before PostgreSQL came back; after the start, how long until that worker's write
+ *     is taken (201), and how long until a device created through worker 0 is known to the others.
  *
- *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop]
+ *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop|postgres]
  *
  * The registry is one PostgreSQL (LASTSEEN_REGISTRY, started like the tests' own): the customer
  * and the devices are created once, through worker 0's API (bulk onboarding); the other workers
@@ -52,8 +62,8 @@ export interface FailoverOptions {
   periodMs?: number;
   /** How long the load runs before the fault can fall, and (kill) after it. */
   loadMs?: number;
-  /** What happens to the victim (see the file comment). Default kill. */
-  fault?: 'kill' | 'stop';
+  /** What is hit (see the file comment). Default kill. */
+  fault?: Fault;
   /** How long a stopped worker sleeps. Default 20 000 ms. */
   stopMs?: number;
   /** Stop only: devices that fall silent after SIGCONT. Default silent / 2. */
@@ -61,8 +71,22 @@ export interface FailoverOptions {
   log?: (line: string) => void;
 }
 
+export type Fault = 'kill' | 'stop' | 'postgres';
+
+/** One worker while PostgreSQL was away and after it came back (fault 'postgres'). */
+export interface WorkerThroughOutage {
+  worker: number;
+  /** POST /api/customers just after the stop, POST /api/devices just before the start. */
+  writes: { status: number; error: string; ms: number }[];
+  /** GET /api/devices/:id meanwhile. */
+  readStatus: number;
+  /** From PostgreSQL accepting connections again until a write through this worker is taken (201); every other status seen meanwhile. */
+  recoveredMs: number;
+  statusesWhileRecovering: number[];
+}
+
 export interface FailoverCounts {
-  fault: 'kill' | 'stop';
+  fault: Fault;
   devices: number;
   /** Every device that fell silent (for the stop, both sets). */
   silent: number;
@@ -87,6 +111,15 @@ export interface FailoverCounts {
   victimHeartbeats: { afterDrain: number; atEnd: number } | null;
   /** Stop only: the stopped worker's lastseen_cluster_stale_heartbeats_total at the end. */
   victimStale: number | null;
+  /** Registry outage only (see the file comment). */
+  registryOutage: {
+    workers: WorkerThroughOutage[];
+    /** Silent devices whose offline alert arrived before PostgreSQL was started again. */
+    silentAlertedDuringOutage: number;
+    /** A device created through worker 0 after the start: how long until workers 1 and 2 answer for it. */
+    createdAfterKnownMs: number[];
+    outageMs: number;
+  } | null;
   faultAtMs: number;
   /** When the fault fell and (stop) when the worker woke, for the reader of a failure. */
   faultAt: string;
@@ -260,6 +293,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     let resumedAt: string | null = null;
     let victimHeartbeats: FailoverCounts['victimHeartbeats'] = null;
     let victimStale: number | null = null;
+    let registryOutage: FailoverCounts['registryOutage'] = null;
     if (fault === 'kill') {
       workers[victim]!.child.kill('SIGKILL');
       await workers[victim]!.exited;
@@ -269,6 +303,58 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       await sleep(Math.max(0, loadMs - faultAtMs));
       silence(silentIds);
       await sleep(offlineAfterS * 1000 + 6000);
+    } else if (fault === 'postgres') {
+      await pg.stop();
+      const stoppedAt = Date.now();
+      say(`PostgreSQL stopped ${faultAtMs} ms into the load`);
+      const write = async (i: number, path: string, body: unknown) => {
+        const t = Date.now();
+        const r = await call(i, 'POST', path, body);
+        return { status: r.status, error: String(r.body?.error ?? r.text), ms: Date.now() - t };
+      };
+      const through: WorkerThroughOutage[] = await Promise.all(
+        [0, 1, 2].map(async (worker) => ({
+          worker,
+          writes: [await write(worker, '/api/customers', { id: `outage-${worker}`, name: 'Outage' })],
+          readStatus: (await call(worker, 'GET', `/api/devices/${ids[ids.length - 1]}`)).status,
+          recoveredMs: NaN,
+          statusesWhileRecovering: [],
+        })),
+      );
+      await sleep(Math.max(0, 1000 - (Date.now() - stoppedAt)));
+      silence(silentIds);
+      await sleep(offlineAfterS * 1000 + 5000);
+      for (const w of through)
+        w.writes.push(
+          await write(w.worker, '/api/devices', { id: `outage-${w.worker}`, customerId: 'fleet', offlineAfter: offlineAfterS }),
+        );
+      const restartedAt = Date.now();
+      await pg.start();
+      say(`PostgreSQL started again after ${restartedAt - stoppedAt} ms`);
+      // Nothing is restarted: each worker takes writes again by itself.
+      await Promise.all(
+        through.map(async (w) => {
+          w.recoveredMs = await until(30_000, `worker ${w.worker} takes writes again`, async () => {
+            const r = await call(w.worker, 'POST', '/api/customers', { id: `outage-${w.worker}`, name: 'Outage' });
+            if (r.status !== 201) w.statusesWhileRecovering.push(r.status);
+            return r.status === 201;
+          });
+        }),
+      );
+      const createdAt = Date.now();
+      await api(0, 'POST', '/api/devices', { id: 'cf-after', customerId: 'fleet', offlineAfter: offlineAfterS });
+      const createdAfterKnownMs = await Promise.all(
+        [1, 2].map(async (i) => {
+          await until(15_000, `worker ${i} knows cf-after`, async () => (await call(i, 'GET', '/api/devices/cf-after')).status === 200);
+          return Date.now() - createdAt;
+        }),
+      );
+      const silentAlertedDuringOutage = new Set(
+        alerts.filter((a) => a.type === 'device.offline' && a.arrived < restartedAt && silentIds.has(a.deviceId)).map((a) => a.deviceId),
+      ).size;
+      registryOutage = { workers: through, silentAlertedDuringOutage, createdAfterKnownMs, outageMs: restartedAt - stoppedAt };
+      // The load goes on a while with the registry back.
+      await sleep(2000);
     } else {
       const stopMs = o.stopMs ?? 20_000;
       // The silent devices' deadlines must pass while the victim sleeps, with time to spare for their alerts.
@@ -360,6 +446,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       afterResume: fault === 'stop' ? tally(lateSilentIds) : null,
       victimHeartbeats,
       victimStale,
+      registryOutage,
       faultAtMs,
       faultAt,
       resumedAt,
@@ -390,7 +477,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const devices = Number(process.argv[2] ?? 20_000);
   const silent = Number(process.argv[3] ?? Math.round(devices / 10));
-  const fault = process.argv[4] === 'stop' ? 'stop' : 'kill';
+  const fault: Fault = process.argv[4] === 'stop' || process.argv[4] === 'postgres' ? process.argv[4] : 'kill';
   const counts = await runFailover({ devices, silent, fault, log: (l) => console.log(l) });
   console.log(JSON.stringify(counts, null, 2));
 }
