@@ -1,14 +1,19 @@
 /**
  * Three `lastseen monitor` workers on one Mosquitto's shared subscription with LASTSEEN_STATE on
- * one Debian redis-server; devices publish QoS 1 heartbeats; one worker is hit at a random moment:
+ * one Debian redis-server and LASTSEEN_REGISTRY on one PostgreSQL; devices publish QoS 1
+ * heartbeats; at a random moment one worker, or the registry, is hit:
  *
- *   fault   what happens to the worker                what falls silent
- *   ------  ----------------------------------------  --------------------------------------------
- *   kill    SIGKILL, restarted as a supervisor would  `silent` devices, after the load
- *   stop    SIGSTOP for `stopMs`, then SIGCONT        `silent` devices 2 s into the stop (their
- *                                                     deadlines pass while it sleeps, its share of
- *                                                     their heartbeats waiting in its socket), and
- *                                                     `silentAfterResume` devices 3 s after SIGCONT
+ *   fault     what happens                              what falls silent
+ *   --------  ----------------------------------------  ------------------------------------------
+ *   kill      a worker: SIGKILL, restarted as a         `silent` devices, after the load
+ *             supervisor would
+ *   stop      a worker: SIGSTOP for `stopMs`, then      `silent` devices 2 s into the stop (their
+ *             SIGCONT                                   deadlines pass while it sleeps, its share of
+ *                                                       their heartbeats waiting in its socket), and
+ *                                                       `silentAfterResume` devices 3 s after SIGCONT
+ *   postgres  PostgreSQL stopped (fast shutdown) for    `silent` devices 1 s into the outage (their
+ *             offlineAfter + 6 s, then started again;   alerts are due while it is down)
+ *             no worker is restarted
  *
  * Counted at a webhook receiver and against what Mosquitto acknowledged:
  *
@@ -22,15 +27,22 @@
  *     arrival − (the device's last acknowledged send + offlineAfter), the deadline a receiver
  *     expects: a worker waking up with old heartbeats must not have moved it later;
  *   - for the stop, the stopped worker's accepted heartbeats (lastseen_heartbeats_accepted_total)
- *     once it drained what waited for it, and at the end: it takes heartbeats again.
+ *     once it drained what waited for it, and at the end: it takes heartbeats again;
+ *   - for the registry outage (`registryOutage`), on every worker: a write (POST /api/customers)
+ *     just after the stop and one (POST /api/devices) just before the start, with status, error
+ *     and time to answer — want 503 and quickly; a read meanwhile — want 200; the silent devices
+ *     alerted before PostgreSQL came back; after the start, how long until that worker's write
+ *     is taken (201), and how long until a device created through worker 0 is known to the others.
  *
- *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop]
+ *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop|postgres]
  *
- * The registry is still one SQLite per worker: each worker is given the same customer and
- * devices through its API (LASTSEEN_BROKER_AUTH=none, the devices' Mosquitto logins made here).
- * A shared registry replaces that once the registry moves to PostgreSQL.
+ * The registry is one PostgreSQL (LASTSEEN_REGISTRY, started like the tests' own): the customer
+ * and the devices are created once, through worker 0's API (bulk onboarding); the other workers
+ * learn them from the change feed, and the load starts only once every worker tracks them all.
+ * Mosquitto logins stay outside the registry (LASTSEEN_BROKER_AUTH=none, one fleet login made
+ * here), so the broker is the same for every fault.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +50,7 @@ import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
 import { clusterKeys, unpackState } from '../monitor/cluster/keys.ts';
 import { addFleetLogin, startMosquitto } from '../test/helpers/mosquitto.ts';
+import { type Postgres, startPostgres } from '../test/helpers/postgres.ts';
 import { spawnLastseen, type LastseenProcess } from '../test/helpers/process.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
@@ -49,8 +62,8 @@ export interface FailoverOptions {
   periodMs?: number;
   /** How long the load runs before the fault can fall, and (kill) after it. */
   loadMs?: number;
-  /** What happens to the victim (see the file comment). Default kill. */
-  fault?: 'kill' | 'stop';
+  /** What is hit (see the file comment). Default kill. */
+  fault?: Fault;
   /** How long a stopped worker sleeps. Default 20 000 ms. */
   stopMs?: number;
   /** Stop only: devices that fall silent after SIGCONT. Default silent / 2. */
@@ -58,8 +71,22 @@ export interface FailoverOptions {
   log?: (line: string) => void;
 }
 
+export type Fault = 'kill' | 'stop' | 'postgres';
+
+/** One worker while PostgreSQL was away and after it came back (fault 'postgres'). */
+export interface WorkerThroughOutage {
+  worker: number;
+  /** POST /api/customers just after the stop, POST /api/devices just before the start. */
+  writes: { status: number; error: string; ms: number }[];
+  /** GET /api/devices/:id meanwhile. */
+  readStatus: number;
+  /** From PostgreSQL accepting connections again until a write through this worker is taken (201); every other status seen meanwhile. */
+  recoveredMs: number;
+  statusesWhileRecovering: number[];
+}
+
 export interface FailoverCounts {
-  fault: 'kill' | 'stop';
+  fault: Fault;
   devices: number;
   /** Every device that fell silent (for the stop, both sets). */
   silent: number;
@@ -84,6 +111,15 @@ export interface FailoverCounts {
   victimHeartbeats: { afterDrain: number; atEnd: number } | null;
   /** Stop only: the stopped worker's lastseen_cluster_stale_heartbeats_total at the end. */
   victimStale: number | null;
+  /** Registry outage only (see the file comment). */
+  registryOutage: {
+    workers: WorkerThroughOutage[];
+    /** Silent devices whose offline alert arrived before PostgreSQL was started again. */
+    silentAlertedDuringOutage: number;
+    /** A device created through worker 0 after the start: how long until workers 1 and 2 answer for it. */
+    createdAfterKnownMs: number[];
+    outageMs: number;
+  } | null;
   faultAtMs: number;
   /** When the fault fell and (stop) when the worker woke, for the reader of a failure. */
   faultAt: string;
@@ -93,6 +129,17 @@ export interface FailoverCounts {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ADMIN_TOKEN = 'cluster-failover-admin-token';
+
+/** Poll `check` every 100 ms until true; throws after `limitMs`. Returns how long it took. */
+async function until(limitMs: number, what: string, check: () => Promise<boolean>): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - t0;
+    if (Date.now() - t0 > limitMs) throw new Error(`${what}: not within ${limitMs} ms`);
+    await sleep(100);
+  }
+}
 
 export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
   const say = o.log ?? (() => undefined);
@@ -105,6 +152,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     dirs.push(d);
     return d;
   };
+  const pg: Postgres = await startPostgres();
+  const registryUrl = await pg.createDatabase('lastseen');
   const redis = await startRedis();
   const mosq = await startMosquitto(temp());
   const workers: (LastseenProcess | null)[] = [null, null, null];
@@ -136,6 +185,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     const ids = Array.from({ length: o.devices }, (_, i) => `cf-${i}`);
     const env = (i: number, dataDir: string) => ({
       LASTSEEN_DATA_DIR: dataDir,
+      LASTSEEN_REGISTRY: registryUrl,
+      LASTSEEN_ADMIN_TOKEN: ADMIN_TOKEN,
       LASTSEEN_BROKER_URL: mosq.url('admin', 'admin-pw'),
       LASTSEEN_BROKER_AUTH: 'none',
       LASTSEEN_BROKER_CLIENT_ID: `lastseen-worker-${i}`,
@@ -146,30 +197,45 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       LASTSEEN_LOG_LEVEL: 'warn',
     });
     const dataDirs = [temp(), temp(), temp()];
-    const api = async (i: number, method: string, path: string, body?: unknown) => {
-      const token = readFileSync(join(dataDirs[i], 'admin-token'), 'utf8').trim();
+    /** One API call to worker i: its status and parsed body, whatever the status. */
+    const call = async (i: number, method: string, path: string, body?: unknown) => {
       const res = await fetch(`http://127.0.0.1:${workers[i]!.httpPort}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-      return res.json();
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : null, text };
     };
-    for (let i = 0; i < 3; i++) {
-      workers[i] = await spawnLastseen(['monitor'], env(i, dataDirs[i]), 60_000);
-      // The same customer and devices on every worker (see the file comment).
-      await api(i, 'POST', '/api/customers', {
-        id: 'fleet',
-        name: 'Fleet',
-        channels: [{ type: 'webhook', url: hookUrl, secret: 'cluster-secret' }],
-      });
-      for (let j = 0; j < ids.length; j += 500)
-        await Promise.all(
-          ids.slice(j, j + 500).map((id) => api(i, 'POST', '/api/devices', { id, customerId: 'fleet', offlineAfter: offlineAfterS })),
-        );
+    const api = async (i: number, method: string, path: string, body?: unknown) => {
+      const r = await call(i, method, path, body);
+      if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${r.text}`);
+      return r.body;
+    };
+    for (let i = 0; i < 3; i++) workers[i] = await spawnLastseen(['monitor'], env(i, dataDirs[i]), 60_000);
+    const t0 = Date.now();
+    await api(0, 'POST', '/api/customers', {
+      id: 'fleet',
+      name: 'Fleet',
+      channels: [{ type: 'webhook', url: hookUrl, secret: 'cluster-secret' }],
+    });
+    for (let j = 0; j < ids.length; j += 5000) {
+      const r = await api(
+        0,
+        'POST',
+        '/api/onboarding',
+        ids.slice(j, j + 5000).map((deviceId) => ({ deviceId, customerId: 'fleet', offlineAfter: offlineAfterS })),
+      );
+      if (r.created !== Math.min(5000, ids.length - j))
+        throw new Error(`onboarding created ${r.created}: ${JSON.stringify(r.rejected?.[0])}`);
     }
-    say(`3 workers up, ${o.devices} devices on each`);
+    // A heartbeat for a device a worker does not know yet would be refused there: wait for the feed.
+    await Promise.all(
+      [0, 1, 2].map((i) =>
+        until(60_000, `worker ${i} tracks ${o.devices} devices`, async () => (await api(i, 'GET', '/api/map/summary')).total === o.devices),
+      ),
+    );
+    say(`3 workers up on one PostgreSQL registry, ${o.devices} devices known to each ${Date.now() - t0} ms after the first was created`);
 
     // Devices: a few connections publish for many devices (the fleet login may publish any device's topic).
     const lanes = Math.min(20, o.devices);
@@ -227,6 +293,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     let resumedAt: string | null = null;
     let victimHeartbeats: FailoverCounts['victimHeartbeats'] = null;
     let victimStale: number | null = null;
+    let registryOutage: FailoverCounts['registryOutage'] = null;
     if (fault === 'kill') {
       workers[victim]!.child.kill('SIGKILL');
       await workers[victim]!.exited;
@@ -236,6 +303,58 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       await sleep(Math.max(0, loadMs - faultAtMs));
       silence(silentIds);
       await sleep(offlineAfterS * 1000 + 6000);
+    } else if (fault === 'postgres') {
+      await pg.stop();
+      const stoppedAt = Date.now();
+      say(`PostgreSQL stopped ${faultAtMs} ms into the load`);
+      const write = async (i: number, path: string, body: unknown) => {
+        const t = Date.now();
+        const r = await call(i, 'POST', path, body);
+        return { status: r.status, error: String(r.body?.error ?? r.text), ms: Date.now() - t };
+      };
+      const through: WorkerThroughOutage[] = await Promise.all(
+        [0, 1, 2].map(async (worker) => ({
+          worker,
+          writes: [await write(worker, '/api/customers', { id: `outage-${worker}`, name: 'Outage' })],
+          readStatus: (await call(worker, 'GET', `/api/devices/${ids[ids.length - 1]}`)).status,
+          recoveredMs: NaN,
+          statusesWhileRecovering: [],
+        })),
+      );
+      await sleep(Math.max(0, 1000 - (Date.now() - stoppedAt)));
+      silence(silentIds);
+      await sleep(offlineAfterS * 1000 + 5000);
+      for (const w of through)
+        w.writes.push(
+          await write(w.worker, '/api/devices', { id: `outage-${w.worker}`, customerId: 'fleet', offlineAfter: offlineAfterS }),
+        );
+      const restartedAt = Date.now();
+      await pg.start();
+      say(`PostgreSQL started again after ${restartedAt - stoppedAt} ms`);
+      // Nothing is restarted: each worker takes writes again by itself.
+      await Promise.all(
+        through.map(async (w) => {
+          w.recoveredMs = await until(30_000, `worker ${w.worker} takes writes again`, async () => {
+            const r = await call(w.worker, 'POST', '/api/customers', { id: `outage-${w.worker}`, name: 'Outage' });
+            if (r.status !== 201) w.statusesWhileRecovering.push(r.status);
+            return r.status === 201;
+          });
+        }),
+      );
+      const createdAt = Date.now();
+      await api(0, 'POST', '/api/devices', { id: 'cf-after', customerId: 'fleet', offlineAfter: offlineAfterS });
+      const createdAfterKnownMs = await Promise.all(
+        [1, 2].map(async (i) => {
+          await until(15_000, `worker ${i} knows cf-after`, async () => (await call(i, 'GET', '/api/devices/cf-after')).status === 200);
+          return Date.now() - createdAt;
+        }),
+      );
+      const silentAlertedDuringOutage = new Set(
+        alerts.filter((a) => a.type === 'device.offline' && a.arrived < restartedAt && silentIds.has(a.deviceId)).map((a) => a.deviceId),
+      ).size;
+      registryOutage = { workers: through, silentAlertedDuringOutage, createdAfterKnownMs, outageMs: restartedAt - stoppedAt };
+      // The load goes on a while with the registry back.
+      await sleep(2000);
     } else {
       const stopMs = o.stopMs ?? 20_000;
       // The silent devices' deadlines must pass while the victim sleeps, with time to spare for their alerts.
@@ -327,6 +446,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       afterResume: fault === 'stop' ? tally(lateSilentIds) : null,
       victimHeartbeats,
       victimStale,
+      registryOutage,
       faultAtMs,
       faultAt,
       resumedAt,
@@ -349,6 +469,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     hook.close();
     await mosq.stop();
     await redis.close();
+    await pg.remove();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 }
@@ -356,7 +477,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const devices = Number(process.argv[2] ?? 20_000);
   const silent = Number(process.argv[3] ?? Math.round(devices / 10));
-  const fault = process.argv[4] === 'stop' ? 'stop' : 'kill';
+  const fault: Fault = process.argv[4] === 'stop' || process.argv[4] === 'postgres' ? process.argv[4] : 'kill';
   const counts = await runFailover({ devices, silent, fault, log: (l) => console.log(l) });
   console.log(JSON.stringify(counts, null, 2));
 }

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { fmt } from '../load/stats.ts';
 import { formatSummary, summarise } from './cpuprofile-summary.ts';
 import { machineDetails } from './machine.ts';
+import { type PerfCounts, perfAvailable, perfStat, SYSCALLS } from './perf-stat.ts';
 import { runRawLoad, type RawLoadResult } from './raw/generator.ts';
 import { ceilingOf, ratioKind, type Ceiling } from './raw/headroom.ts';
 import type { Credential } from './raw/protocol.ts';
@@ -24,6 +25,12 @@ import { type BenchTarget, startLastseen, startMosquitto } from './targets.ts';
  * `npm run bench:profile -- [--rate 8000]`: only lastseen, QoS 1 paced at `--rate`, the same
  * generator and devices, the server under `--cpu-prof`; prints its busiest functions (the
  * profile keeps the server's start-up too: module compilation shows as its own functions).
+ *
+ * `npm run bench:cost -- [--rate 9000] [--repeat 3]`: only lastseen, QoS 1 paced at `--rate`,
+ * `--repeat` fresh servers in a row; per persisted heartbeat, the server's CPU µs and what
+ * `perf stat` counts over the same window (perf-stat.ts): instructions where the machine has
+ * a PMU, syscalls by kind and context switches everywhere. The figures to compare one change
+ * by on a shared machine, where seconds move with the neighbours' load and counts do not.
  */
 interface Run {
   target: string;
@@ -37,6 +44,8 @@ interface Run {
   serverShare: number;
   ceiling: Ceiling;
   persisted?: number;
+  /** `--cost`: perf stat over the load and the commit tail. */
+  perf?: PerfCounts;
 }
 
 const args = process.argv.slice(2);
@@ -48,7 +57,12 @@ const CLIENTS = get('--clients', 200);
 const DURATION = get('--duration', 10);
 const WORKERS = get('--workers', cpus().length);
 const PROFILE = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : null;
-const DOCS = args.includes('--no-docs') || PROFILE ? null : fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url));
+const COST = args.includes('--cost') && perfAvailable();
+if (args.includes('--cost') && !COST) process.stderr.write('perf stat is not available here: --cost reports CPU seconds only\n');
+const DOCS =
+  args.includes('--no-docs') || PROFILE || args.includes('--cost')
+    ? null
+    : fileURLToPath(new URL('../../docs/benchmarks/log.md', import.meta.url));
 
 async function credentialsFor(t: BenchTarget): Promise<Credential[]> {
   const ids = Array.from({ length: CLIENTS }, (_, i) => `bench-${String(i).padStart(5, '0')}`);
@@ -82,6 +96,7 @@ async function run(name: 'mosquitto' | 'lastseen', qos: 0 | 1, paced: number): P
     let cpu0 = 0;
     let count0 = 0;
     let startedAt = 0;
+    let perf: ReturnType<typeof perfStat> | null = null;
     const load = await runRawLoad({
       host,
       port,
@@ -95,6 +110,7 @@ async function run(name: 'mosquitto' | 'lastseen', qos: 0 | 1, paced: number): P
         cpu0 = t.cpuSeconds();
         count0 = t.committed?.() ?? 0;
         startedAt = Date.now();
+        if (COST && t.pid !== undefined) perf = perfStat(t.pid);
       },
     });
     let seconds = load.seconds;
@@ -105,6 +121,7 @@ async function run(name: 'mosquitto' | 'lastseen', qos: 0 | 1, paced: number): P
       seconds = Math.max(seconds, (Date.now() - startedAt) / 1000);
     }
     const serverCpu = t.cpuSeconds() - cpu0;
+    const counts = perf === null ? undefined : await (perf as ReturnType<typeof perfStat>).stop();
     const farEnd = t.committed ? t.committed() - count0 : load.received;
     const generatorCpu = load.workerCpuSeconds.reduce((a, b) => a + b, 0) + load.subscriberCpuSeconds;
     const per = (s: number) => Math.round((s * 1e6 * 10) / Math.max(1, farEnd)) / 10;
@@ -123,6 +140,7 @@ async function run(name: 'mosquitto' | 'lastseen', qos: 0 | 1, paced: number): P
       serverShare,
       ceiling: ceilingOf({ workerShares, serverShare, machineBusy: load.machineBusy }),
       persisted,
+      perf: counts,
     };
   } catch (err) {
     await t.stop().catch(() => undefined);
@@ -143,6 +161,31 @@ if (PROFILE) {
     .filter((f) => statSync(f).mtimeMs >= since)
     .sort((a, b) => statSync(b).size - statSync(a).size)[0];
   process.stdout.write(`${main}\n${formatSummary(summarise(JSON.parse(readFileSync(main, 'utf8'))), 30)}\n`);
+  process.exit(0);
+}
+
+if (args.includes('--cost')) {
+  const rate = get('--rate', 9000);
+  const repeat = get('--repeat', 3);
+  process.stdout.write(
+    `load average ${machineDetails().loadAvg1m}; lastseen QoS 1 paced ${fmt(rate)}/s, ${CLIENTS} clients, ${DURATION} s\n`,
+  );
+  for (let i = 0; i < repeat; i++) {
+    const r = await run('lastseen', 1, rate);
+    const per = (n: number | undefined) => (n === undefined ? '—' : (n / Math.max(1, r.farEnd)).toFixed(2));
+    const p = r.perf ?? {};
+    const kinds = SYSCALLS.filter((s) => p[s] !== undefined && p[s] > 0)
+      .map((s) => `${s} ${per(p[s])}`)
+      .join(', ');
+    process.stdout.write(
+      `${fmt(r.farEnd)} rows (${fmt(r.load.acked)} PUBACKs): CPU ${r.serverCpuUsPerHeartbeat} µs/hb` +
+        (r.perf
+          ? `, task-clock ${((p['task-clock'] * 1000) / Math.max(1, r.farEnd)).toFixed(1)} µs/hb, instructions ${p.instructions === undefined ? 'not supported' : per(p.instructions)}, ` +
+            `context switches ${per(p['context-switches'])}, syscalls ${per(p.syscalls)} (${kinds}) per hb`
+          : '') +
+        `; PUBACK p50 / p99 ${r.load.latencyMs?.p50} / ${r.load.latencyMs?.p99} ms\n`,
+    );
+  }
   process.exit(0);
 }
 

@@ -24,6 +24,8 @@ export interface BenchTarget {
   cpuSeconds(): number;
   /** lastseen: heartbeat rows committed to its SQLite store so far (read from the file). */
   committed?(): number;
+  /** The server's process id (for `perf stat -p`). */
+  pid?: number;
 }
 
 /** user + system CPU seconds of a process, from /proc/PID/stat (fields 14 and 15, in clock ticks of 1/100 s). */
@@ -157,6 +159,7 @@ export async function startLastseen(env: Record<string, string> = {}, nodeArgs: 
     mqttUrl,
     serverUrl,
     adminToken,
+    pid: child.pid,
     cpuSeconds: () => processCpuSeconds(child.pid),
     committed() {
       // A reader of the WAL sees only committed transactions: rows durable, not merely accepted.

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { runFailover } from '../../simulators/cluster-failover.ts';
 
 /**
- * Three `lastseen monitor` workers on Debian Mosquitto and Debian redis-server (LASTSEEN_STATE),
- * one SIGKILLed at a random moment under QoS 1 load and restarted; then a third of the devices
- * fall silent. The same driver the lead runs at 20 000 devices (simulators/cluster-failover.ts).
- * Each worker is given the same devices through its own API until the registry is shared.
+ * Three `lastseen monitor` workers on Debian Mosquitto, Debian redis-server (LASTSEEN_STATE) and
+ * one PostgreSQL registry (LASTSEEN_REGISTRY; the devices created through one worker, the others
+ * told by the change feed), one SIGKILLed at a random moment under QoS 1 load and restarted; then
+ * a third of the devices fall silent. The same driver the lead runs at 20 000 devices
+ * (simulators/cluster-failover.ts).
  */
 describe('a cluster of three monitors', () => {
   it('SIGKILL of one worker: no acknowledged heartbeat lost, every silent device alerted offline exactly once, on time', async () => {
