@@ -47,6 +47,7 @@ import { incidentLetterRoutes } from '../web/routes/incident-letters.ts';
 import { letterRoutes } from '../web/routes/letters.ts';
 import { brokerAuthRoutes } from '../web/routes/broker-auth.ts';
 import { smtpTransport } from '../monitor/alerts/channels/email.ts';
+import { SocketChannel } from '../monitor/alerts/channels/socketio.ts';
 import { gazetteer } from '../monitor/geo/gazetteer.ts';
 import { LetterSender } from '../monitor/letters/send.ts';
 import { LetterStore } from '../monitor/letters/store.ts';
@@ -285,6 +286,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   };
   // socket.io is attached to the HTTP server below; alerts may address its rooms from now on.
   const io = new SocketServer({ serveClient: false });
+  // In a cluster alerts and alert changes reach the pages of every worker, whichever sent them.
+  if (cluster) io.adapter(cluster.socketAdapter());
   // Asked per heartbeat by the early warnings: derived once per version of the customer's row.
   const customerInfoOf = perCustomerRow((c) => customerInfo(c, c.alertPolicy ?? undefined));
   const thresholdsOf = perCustomerRow((c) => mergeThresholds(DEFAULT_THRESHOLDS, c.diagnosis));
@@ -329,6 +332,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           return c ? customerInfoOf(c) : undefined;
         },
         channelFor: alerts.channelFor,
+        // Through the socket.io adapter: the pages of every worker.
+        live: [new SocketChannel((rooms, event, payload) => void io.to(rooms).emit(event, payload))],
         now: () => clock.now(),
         onUndeliverable: (a, why) => log.warn({ deviceId: a.deviceId, type: a.type }, `cluster alert not sent: ${why}`),
       });
@@ -563,7 +568,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       }),
     stop: (stopLive) => {
       stopLive();
-      io.disconnectSockets(true);
+      // This process's sockets only: in a cluster the adapter would close every worker's.
+      io.local.disconnectSockets(true);
     },
   });
   const httpPort = await f.add({

@@ -16,6 +16,12 @@ export interface StatusChange {
   offlineAfterMs?: number;
   /** The device's reporting interval in ms (declared, else configured), when it has one. */
   intervalMs?: number;
+  /**
+   * Decided for another worker of a cluster and mirrored here (monitor/cluster/view.ts): shown
+   * on this process's map and sockets, but recorded and alerted only by the worker it was
+   * handed to.
+   */
+  observed?: true;
 }
 
 export interface ConnectionChange {

@@ -11,6 +11,11 @@ export interface ClusterDeliveryOptions {
   customer: (customerId: string) => CustomerInfo | undefined;
   channelFor: (c: ChannelConfig) => Channel | null;
   now: () => number;
+  /**
+   * Channels every alert goes to besides the customer's (the map's socket.io `alert`): told once,
+   * after the customer's channels took it, so a retried entry is not shown twice.
+   */
+  live?: Channel[];
   /** Alerts for devices no longer registered, or customers without channels: said once each, not retried. */
   onUndeliverable?: (a: ClusterAlert, why: string) => void;
 }
@@ -61,5 +66,7 @@ export function clusterDelivery(o: ClusterDeliveryOptions): (a: ClusterAlert) =>
     // A refused destination (a private webhook address) is not retried: no retry can change it.
     const retry = failed.filter((r) => !(r.reason as { refused?: boolean }).refused);
     if (retry.length > 0) throw new Error((retry[0].reason as Error).message);
+    // Live only: one that throws loses its own copy, not the entry.
+    await Promise.allSettled((o.live ?? []).map((ch) => ch.send(event, customer)));
   };
 }

@@ -1,3 +1,4 @@
+import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
 import type { Clock } from '../clock.ts';
@@ -8,6 +9,7 @@ import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
 import { withScripts } from './scripts.ts';
+import { ClusterView } from './view.ts';
 
 export { clusterDelivery } from './deliver.ts';
 export type { ClusterAlert } from './alert-queue.ts';
@@ -30,7 +32,8 @@ export interface ClusterOptions {
 /**
  * A monitor as one worker of a cluster sharing Redis (LASTSEEN_STATE): liveness decided by the
  * scripts of ./scripts.ts for every worker at once, alerts sent from one shared queue. The local
- * tracker keeps readings and positions and applies the transitions handed to this worker.
+ * tracker keeps readings and positions, applies the transitions handed to this worker and
+ * mirrors those handed to the others (./view.ts).
  *
  * Start after the tracker restored its devices (`decideWith` must precede the first `track`:
  * call `attach` first), stop before Redis goes: the order of bin/monitor-core.ts.
@@ -38,7 +41,18 @@ export interface ClusterOptions {
 export function createCluster(o: ClusterOptions) {
   const redis = withScripts(new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null }));
   const reader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  const subscriber = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  // socket.io's own pair (its subscriber is in subscriber mode, as the view's is), made on demand.
+  const sockets: Redis[] = [];
   const keys = clusterKeys(o.prefix);
+  const view = new ClusterView({
+    redis,
+    subscriber,
+    keys,
+    worker: o.worker,
+    log: o.log,
+    apply: (t) => o.liveness.applyObserved(t),
+  });
   const transitions = new Counter({
     name: 'lastseen_cluster_transitions_total',
     help: 'Status transitions Redis decided and handed to this worker, by new status.',
@@ -64,6 +78,7 @@ export function createCluster(o: ClusterOptions) {
     onTransition: (t) => {
       transitions.inc({ to: t.to });
       o.liveness.applyDecided(t);
+      view.publish(t);
     },
     onStale: () => stale.inc(),
   });
@@ -93,21 +108,35 @@ export function createCluster(o: ClusterOptions) {
       o.liveness.decideWith(state);
     },
     async start(): Promise<void> {
-      await Promise.all([redis.connect(), reader.connect()]);
+      await Promise.all([redis.connect(), reader.connect(), subscriber.connect()]);
       await membership.start();
+      // Caught up before deciding: this worker's API shows the cluster's status from the start.
+      await view.start();
       state.start();
       await queue.start();
       o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
+    },
+    /**
+     * socket.io's adapter across workers (@socket.io/redis-adapter, channels under the prefix):
+     * what one worker emits to a room reaches that room's sockets on every worker.
+     */
+    socketAdapter() {
+      const pub = new Redis(o.url, { maxRetriesPerRequest: null });
+      const sub = pub.duplicate();
+      sockets.push(pub, sub);
+      return createAdapter(pub, sub, { key: `${keys.prefix}socket.io` });
     },
     /** Resolves once the heartbeats applied so far are in Redis (the broker's PUBACKs wait on it). */
     durable: () => state.durable(),
     async stop(): Promise<void> {
       state.stop();
+      view.stop();
       membership.stop();
       await state.durable().catch(() => undefined);
       await queue.stop();
       redis.disconnect();
       reader.disconnect();
+      for (const r of sockets) r.disconnect();
     },
   };
 }

@@ -10,6 +10,7 @@
  *   {p}alerts              stream         one entry per offline and per recovery decided
  *   {p}reported            hash           device id → the offline (since) an alert went out for
  *   {p}alive / {p}since    strings        the cluster is up (expires with the last worker) / since when
+ *   {p}view                pub/sub        each decided transition, for every worker's view (./view.ts)
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they

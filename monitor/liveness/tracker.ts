@@ -124,10 +124,38 @@ export class LivenessTracker {
     this.decider = d;
   }
 
-  /** Apply a transition the decider made (it is emitted on the bus like a local one). */
-  applyDecided(t: DecidedTransition): void {
+  /**
+   * Apply a transition the decider made (it is emitted on the bus like a local one). The
+   * decider's `lastSeen` is the cluster's: an outage's last heartbeat may have reached another
+   * worker, and this one reports it from now on.
+   */
+  applyDecided(t: DecidedTransition & { lastSeen?: number | null }): void {
     const slot = this.slotOf(t.deviceId);
-    if (slot >= 0) this.setStatus(slot, t.to, t.at);
+    if (slot < 0) return;
+    if (t.lastSeen != null && t.to !== 'online') this.raiseLastSeen(slot, t.lastSeen);
+    this.setStatus(slot, t.to, t.at);
+  }
+
+  /**
+   * Mirror a transition decided for another worker of the cluster, so this process's API, map
+   * and counts show the cluster's state. Emitted with `observed`: the worker it was handed to
+   * records and alerts it. `lastSeen` (the cluster's last heartbeat) only moves forward; a
+   * transition older than the status shown is dropped unless it is the `truth` read from Redis.
+   */
+  applyObserved(t: DecidedTransition & { lastSeen: number | null; truth?: true }): void {
+    const slot = this.slotOf(t.deviceId);
+    if (slot < 0) return;
+    const c = this.cols;
+    if (!t.truth && c.statusSince.get(slot) > t.at) return;
+    if (t.lastSeen !== null) this.raiseLastSeen(slot, t.lastSeen);
+    this.setStatus(slot, t.to, t.at, true);
+  }
+
+  /** lastSeen only moves forward (NaN, never seen, is behind everything). */
+  private raiseLastSeen(slot: number, at: number): void {
+    if (this.cols.lastSeen.get(slot) >= at) return;
+    this.cols.lastSeen.set(slot, at);
+    this.markDirty(slot);
   }
 
   /** Registry configuration changed (PATCH, customer default): recompute and reschedule. */
@@ -411,7 +439,7 @@ export class LivenessTracker {
     this.schedule(slot);
   }
 
-  private setStatus(slot: number, to: DeviceStatus, at: number): void {
+  private setStatus(slot: number, to: DeviceStatus, at: number, observed = false): void {
     const c = this.cols;
     const from = STATUSES[c.status[slot]];
     if (from === to) return;
@@ -430,6 +458,7 @@ export class LivenessTracker {
       lastSeen: orNull(c.lastSeen.get(slot)),
       offlineAfterMs: this.offlineAfterOfSlot(slot) * 1000,
       ...(interval !== null ? { intervalMs: interval * 1000 } : {}),
+      ...(observed ? { observed: true as const } : {}),
     });
   }
 }

@@ -105,15 +105,18 @@ export function attachMapLive(io: Server, opts: MapLiveOptions): () => void {
   // built and handed to the adapter (~1.5–3 µs a heartbeat at fan-in rates: docs/benchmarks.md P1).
   const rooms = io.of('/').adapter.rooms;
   const watched = (customerId: string) => rooms.has(STAFF_ROOM) || rooms.has(customerRoom(customerId));
+  // Status and positions go to this process's own sockets only (`io.local`): in a cluster every
+  // worker mirrors every status (monitor/cluster/view.ts) and tells its own pages; through the
+  // cross-worker adapter each page would hear it once per worker.
   const offStatus = opts.bus.on('status', (c) => {
     if (!watched(c.customerId)) return;
     const msg = { id: c.deviceId, status: c.to, at: iso(c.at), lastSeen: iso(c.lastSeen) };
-    io.to(STAFF_ROOM).to(customerRoom(c.customerId)).emit('device:status', msg);
+    io.local.to(STAFF_ROOM).to(customerRoom(c.customerId)).emit('device:status', msg);
   });
   const offPosition = opts.bus.on('position', (p) => {
     if (!watched(p.customerId)) return;
     const msg = { id: p.deviceId, lat: p.lat, lon: p.lon, ts: iso(p.ts) };
-    io.to(STAFF_ROOM).to(customerRoom(p.customerId)).emit('device:position', msg);
+    io.local.to(STAFF_ROOM).to(customerRoom(p.customerId)).emit('device:position', msg);
   });
   return () => {
     offCredentials?.();

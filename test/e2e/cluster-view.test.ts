@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { io as connectSocket, type Socket } from 'socket.io-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addFleetLogin, type Mosquitto, startMosquitto } from '../helpers/mosquitto.ts';
+import { type LastseenProcess, spawnLastseen } from '../helpers/process.ts';
+import { type RedisServer, startRedis } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/system.ts';
+
+/**
+ * Any worker answers for the whole cluster: two real `lastseen monitor` workers on Debian
+ * Mosquitto's shared subscription and Debian redis-server, each device's heartbeats sent so
+ * that some reach one worker and some the other. Then every device falls silent. Each worker's
+ * API must report every device offline with the same lastSeen, and a page connected to each
+ * worker must hear each device's `device:status` offline exactly once and each `alert` exactly
+ * once — whichever worker decided it and whichever sent the alert (the cluster view and the
+ * socket.io Redis adapter).
+ */
+const IDS = Array.from({ length: 12 }, (_, i) => `cv-${i}`);
+const dirs: string[] = [];
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'lastseen-cview-'));
+  dirs.push(d);
+  return d;
+};
+let redis: RedisServer;
+let mosq: Mosquitto;
+const workers: LastseenProcess[] = [];
+const tokens: string[] = [];
+let publisher: MqttClient;
+const sockets: Socket[] = [];
+
+async function api(i: number, method: string, path: string, body?: unknown) {
+  const res = await fetch(`http://127.0.0.1:${workers[i].httpPort}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Record<string, unknown>>;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  mosq = await startMosquitto(temp());
+  addFleetLogin(mosq, 'fleet', 'fleet-pw');
+  for (let i = 0; i < 2; i++) {
+    const dataDir = temp();
+    workers.push(
+      await spawnLastseen(
+        ['monitor'],
+        {
+          LASTSEEN_DATA_DIR: dataDir,
+          LASTSEEN_BROKER_URL: mosq.url('admin', 'admin-pw'),
+          LASTSEEN_BROKER_AUTH: 'none',
+          LASTSEEN_BROKER_CLIENT_ID: `lastseen-view-${i}`,
+          LASTSEEN_STATE: redis.url,
+          LASTSEEN_LOG_LEVEL: 'warn',
+        },
+        60_000,
+      ),
+    );
+    tokens.push(readFileSync(join(dataDir, 'admin-token'), 'utf8').trim());
+    // Each worker its own registry file here: the same customer and devices through each API.
+    await api(i, 'POST', '/api/customers', { id: 'fleet', name: 'Fleet' });
+    for (const id of IDS) await api(i, 'POST', '/api/devices', { id, customerId: 'fleet', offlineAfter: 3 });
+  }
+  publisher = await mqtt.connectAsync(`mqtt://127.0.0.1:${mosq.port}`, {
+    clientId: 'fleet-cv',
+    username: 'fleet',
+    password: 'fleet-pw',
+    reconnectPeriod: 0,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.disconnect();
+  await publisher?.endAsync();
+  for (const w of workers) {
+    w.child.kill('SIGTERM');
+    await w.exited;
+  }
+  await mosq?.stop();
+  await redis?.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('a cluster of two monitors, seen from either', () => {
+  it('each worker reports every device as the cluster decided it, and each page hears each status and alert once', async () => {
+    const heard = [0, 1].map(() => ({ status: [] as string[], alerts: [] as string[] }));
+    for (const i of [0, 1]) {
+      const s = connectSocket(`http://127.0.0.1:${workers[i].httpPort}`, { auth: { token: tokens[i] }, transports: ['websocket'] });
+      sockets.push(s);
+      s.on('device:status', (m: { id: string; status: string }) => heard[i].status.push(`${m.id} ${m.status}`));
+      s.on('alert', (a: { type: string; device?: { id: string } }) => heard[i].alerts.push(`${a.device?.id} ${a.type}`));
+      await new Promise<void>((resolve, reject) => {
+        s.once('connect', () => resolve());
+        s.once('connect_error', reject);
+      });
+    }
+    // Four rounds: the shared subscription spreads each device's heartbeats over both workers.
+    for (let round = 1; round <= 4; round++) {
+      await Promise.all(IDS.map((id) => publisher.publishAsync(`devices/${id}/heartbeat`, JSON.stringify({ seq: round }), { qos: 1 })));
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const received = await Promise.all(
+      [0, 1].map(async (i) => {
+        const text = await (await fetch(`http://127.0.0.1:${workers[i].httpPort}/metrics`)).text();
+        return Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(text)?.[1] ?? 0);
+      }),
+    );
+    // Both took a share: otherwise this would not test the view.
+    for (const n of received) expect(n).toBeGreaterThan(0);
+
+    const offlineEverywhere = async () => {
+      for (const i of [0, 1]) {
+        const body = await api(i, 'GET', '/api/devices?status=offline&limit=100');
+        if (((body.items as unknown[]) ?? []).length !== IDS.length) return false;
+      }
+      return true;
+    };
+    await waitFor(offlineEverywhere, 15_000, 200);
+    for (const id of IDS) {
+      const [a, b] = await Promise.all([0, 1].map((i) => api(i, 'GET', `/api/devices/${id}`)));
+      expect(a.status, id).toBe('offline');
+      expect(b.status, id).toBe('offline');
+      expect(a.lastSeen, id).toBe(b.lastSeen);
+    }
+    await waitFor(() => heard.every((h) => h.alerts.length >= IDS.length), 10_000, 100);
+    // Time for a second copy to arrive, were there one.
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const i of [0, 1]) {
+      for (const id of IDS) {
+        expect(
+          heard[i].status.filter((s) => s === `${id} offline`),
+          `worker ${i} ${id}`,
+        ).toHaveLength(1);
+        expect(
+          heard[i].alerts.filter((s) => s === `${id} device.offline`),
+          `worker ${i} ${id}`,
+        ).toHaveLength(1);
+      }
+    }
+  }, 60_000);
+});
