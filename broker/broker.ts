@@ -15,7 +15,7 @@ import { authorize } from '../web/authz.ts';
 import { mayPublish, maySubscribe } from './acl.ts';
 import { clientIdProblem } from './client-id.ts';
 import { guardConnections } from './connection-guard.ts';
-import { canWrite, writePuback } from './puback.ts';
+import { canWrite, PubackBatch, writePuback } from './puback.ts';
 import type { LastseenClient } from './lastseen-client.ts';
 import { presenceMessage, presenceReason, type PresenceEvent } from './presence.ts';
 import { watchSessions } from './session-end.ts';
@@ -114,6 +114,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
   if (!local && !split) throw new Error('createBroker: give the monitor (ingest, liveness, barrier) or the split options');
   // Sessions per device: a device counts as connected while any of its sessions is.
   const sessions = new Map<string, number>();
+  // The PUBACKs of one commit, one write per socket (puback.ts).
+  const pubacks = new PubackBatch();
+  if (local) local.barrier.onBatchEnd(() => pubacks.end());
   const keySessions = new Set<LastseenClient>();
   const routing = new HeartbeatRouting();
 
@@ -204,19 +207,26 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
           done(err);
           return;
         }
-        acknowledge(client, deviceId, packet, done);
+        acknowledge(client, deviceId, packet, done, pubacks);
       });
       return;
     }
-    acknowledge(client, deviceId, packet, done);
+    acknowledge(client, deviceId, packet, done, null);
   };
 
   /**
    * Let aedes go on with the publish: for an unrouted QoS 1 heartbeat of a live session the
-   * PUBACK is written here (puback.ts, its table) and aedes sees a QoS 0 publish with nothing
+   * PUBACK is written here (puback.ts, its table; corked with the rest of its commit's when
+   * `batch` is given, sent at the batch's end) and aedes sees a QoS 0 publish with nothing
    * left to do; otherwise aedes acknowledges (and routes) as usual.
    */
-  const acknowledge = (client: LastseenClient, deviceId: string, packet: HeartbeatPacket, done: (err: Error | null) => void) => {
+  const acknowledge = (
+    client: LastseenClient,
+    deviceId: string,
+    packet: HeartbeatPacket,
+    done: (err: Error | null) => void,
+    batch: PubackBatch | null,
+  ) => {
     if (
       packet.qos === 1 &&
       packet.cmd === 'publish' &&
@@ -227,7 +237,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
     ) {
       // Before the PUBACK's callback: aedes's QoS 0 branch must not acknowledge it again.
       packet.qos = 0;
-      writePuback(client, packet.messageId, done);
+      writePuback(client, packet.messageId, done, batch);
       return;
     }
     done(null);

@@ -7,6 +7,7 @@ import { DEVICE_STATUSES, type DeviceStatus } from './types.ts';
  */
 export function createMetrics(sources: { statusCounts: () => Readonly<Record<DeviceStatus, number>> }) {
   const registry = new Registry();
+  const heartbeatRows = { pending: 0 };
   collectDefaultMetrics({ register: registry, prefix: 'lastseen_process_' });
   const metrics = {
     registry,
@@ -87,7 +88,19 @@ export function createMetrics(sources: { statusCounts: () => Readonly<Record<Dev
       help: 'Rows handed to the time-series store',
       labelNames: ['kind'] as const,
       registers: [registry],
+      // The heartbeats counted since the last read, added when /metrics (or `get()`) reads it.
+      collect() {
+        if (heartbeatRows.pending === 0) return;
+        this.inc({ kind: 'heartbeat' }, heartbeatRows.pending);
+        heartbeatRows.pending = 0;
+      },
     }),
+    /**
+     * `lastseen_store_writes_total{kind="heartbeat"}` as a plain number on the hot path: a
+     * labelled `inc` hashes its labels into a string on every call (~240 ns, against ~1 ns
+     * for `pending++`), and every accepted heartbeat counts one. Read through `storeRows`.
+     */
+    storeHeartbeatRows: heartbeatRows,
   };
   new Gauge({
     name: 'lastseen_devices',

@@ -23,11 +23,20 @@ import type { TimeSeriesStore } from '../store/store.ts';
 export class CommitBarrier {
   private waiting: ((err?: Error) => void)[] = [];
   private flushing = false;
+  private afterBatch: (() => void)[] = [];
 
   constructor(
     private store: Pick<TimeSeriesStore, 'flush'>,
     private windowMs = 1,
   ) {}
+
+  /**
+   * Call `fn` after each flush's callbacks have all run, in the same turn: the broker writes the
+   * PUBACKs of one flush corked and sends them here, one write per socket (broker/puback.ts).
+   */
+  onBatchEnd(fn: () => void): void {
+    this.afterBatch.push(fn);
+  }
 
   /** Call `done` once everything written to the store so far is durable. */
   wait(done: (err?: Error) => void): void {
@@ -51,7 +60,11 @@ export class CommitBarrier {
   }
 
   private finish(batch: ((err?: Error) => void)[], err?: Error): void {
-    for (const done of batch) done(err);
+    try {
+      for (const done of batch) done(err);
+    } finally {
+      for (const fn of this.afterBatch) fn();
+    }
     this.flushing = false;
     if (this.waiting.length > 0) this.schedule();
   }

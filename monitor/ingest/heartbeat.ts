@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Heartbeat } from '../types.ts';
+import { readCompactHeartbeat } from './heartbeat-bytes.ts';
 
 /** docs/contract.md §4: a heartbeat larger than this is rejected before parsing. */
 export const MAX_HEARTBEAT_BYTES = 16 * 1024;
@@ -105,6 +106,16 @@ export function parseHeartbeat(payload: Buffer | string): ParseResult {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
   if (size > MAX_HEARTBEAT_BYTES) {
     return { ok: false, reason: 'too_large', detail: `payload is ${size} bytes; the limit is ${MAX_HEARTBEAT_BYTES}` };
+  }
+  // The shape firmware sends, read from the bytes without a string or a parsed object
+  // (heartbeat-bytes.ts); anything it does not read, or that is not certainly valid, goes on below.
+  if (typeof payload !== 'string') {
+    const values = readCompactHeartbeat(payload);
+    const fast = values === null ? null : acceptFast(values);
+    if (fast !== null) {
+      if (fast.ts !== undefined) fast.ts = tsToMs(fast.ts);
+      return { ok: true, heartbeat: fast as Heartbeat };
+    }
   }
   let value: unknown;
   try {

@@ -12,10 +12,13 @@ afterAll(async () => {
 
 const accepted = async () =>
   Number(/^lastseen_heartbeats_accepted_total (\d+)/m.exec(await (await fetch(`${sys.url}/metrics`)).text())?.[1]);
+const storeWrites = async () =>
+  Number(/^lastseen_store_writes_total\{kind="heartbeat"\} (\d+)/m.exec(await (await fetch(`${sys.url}/metrics`)).text())?.[1] ?? 0);
 
 describe('load test against lastseen', () => {
   it('paces heartbeats, counts PUBACKs and measures how fast stopped devices go offline', async () => {
     const before = await accepted();
+    const writesBefore = await storeWrites();
     // 40 devices at 80 heartbeats/s: each reports every 0.5 s, so offline comes 1.5 s after silence.
     const s = await runLoad({
       mqttUrl: sys.mqttUrl,
@@ -35,6 +38,8 @@ describe('load test against lastseen', () => {
     expect(s.failed).toBe(0);
     expect(s.latencyMs!.p50).toBeGreaterThan(0);
     expect(await accepted()).toBe(before + s.sent);
+    // Every accepted heartbeat is one row handed to the store.
+    expect(await storeWrites()).toBe(writesBefore + s.sent);
     expect(s.detection).toMatchObject({ stopped: 3, detected: 3, offlineAfterS: 1.5 });
     // docs/contract.md §5: offline at lastSeen + offlineAfter, within 1 s.
     expect(s.detection!.serverLatenessMs!.max).toBeLessThanOrEqual(1000);

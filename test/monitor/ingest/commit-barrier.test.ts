@@ -63,4 +63,23 @@ describe('CommitBarrier', () => {
     close();
     expect(counted.flushes).toBe(2);
   });
+
+  it('calls its batch-end hooks once per flush, after every callback of that flush', async () => {
+    const { store, counted, close } = setup();
+    const barrier = new CommitBarrier(counted, 0);
+    const order: string[] = [];
+    barrier.onBatchEnd(() => order.push('end'));
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < 3; i++) {
+      store.writeHeartbeat(hb(i));
+      all.push(new Promise((resolve) => barrier.wait(() => (order.push(`done ${i}`), resolve()))));
+    }
+    await Promise.all(all);
+    // A second flush gets its own end.
+    store.writeHeartbeat(hb(3));
+    await new Promise<void>((resolve) => barrier.wait(() => (order.push('done 3'), resolve())));
+    await new Promise((r) => setImmediate(r));
+    close();
+    expect(order).toEqual(['done 0', 'done 1', 'done 2', 'end', 'done 3', 'end']);
+  });
 });

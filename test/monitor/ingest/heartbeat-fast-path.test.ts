@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { heartbeatSchema, parseHeartbeat, tsToMs } from '../../../monitor/ingest/heartbeat.ts';
+import { readCompactHeartbeat } from '../../../monitor/ingest/heartbeat-bytes.ts';
 import { mulberry32 } from '../../../simulators/random.ts';
 
 const SEED = Number(process.env.LASTSEEN_FUZZ_SEED ?? 20261129);
@@ -172,4 +173,57 @@ describe(`heartbeat fast path against the schema (seed ${SEED})`, () => {
       expect(JSON.stringify(r)).toBe(JSON.stringify(schemaOnly(json)));
     }
   });
+
+  it('gives the same result for the same payloads as bytes (what MQTT delivers), read from the bytes where they are compact', () => {
+    const rand = mulberry32(SEED + 1);
+    let read = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const json = i % 2 === 0 ? randomHeartbeat(rand) : compactHeartbeat(rand);
+      const bytes = Buffer.from(json);
+      if (readCompactHeartbeat(bytes) !== null) read++;
+      // The string goes the JSON.parse way (the first test holds it to the schema); some of
+      // these payloads are not JSON at all, and then both must say so in the same words.
+      expect(JSON.stringify(parseHeartbeat(bytes)), json).toBe(JSON.stringify(parseHeartbeat(json)));
+    }
+    // The byte reader takes a good share (the compact ones), the JSON path the rest.
+    expect(read).toBeGreaterThan(2_000);
+    expect(read).toBeLessThan(19_000);
+  });
 });
+
+/**
+ * What firmware sends: short decimals, ASCII strings, now and then a repeated field, a space,
+ * an escape, an exponent or a long number — each of which the byte reader must leave to JSON.parse.
+ */
+function compactHeartbeat(rand: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const dec = (x: number, places: number) => (rand() < 0.5 ? -1 : 1) * Number((x * rand()).toFixed(places));
+  const values: Record<string, () => string> = {
+    ts: () => pick(['1732838400', '1732838400.25', '1732838400000', '"2026-03-01T12:00:00Z"', '99999999999', '1e11']),
+    seq: () => String(Math.floor(rand() * 1e6)),
+    interval: () => pick(['60', '0', '-0', '2592000', '2592000.5', '0.001']),
+    lat: () => String(dec(95, 4)),
+    lon: () => String(dec(185, 5)),
+    alt: () => pick(['-0', '-0.0', '12.5', '100000', '100000.1', '-12000']),
+    battery: () => String(dec(105, 1)),
+    rssi: () => String(dec(150, 0)),
+    rat: () => pick(['"LTE-M"', '"4G"', '"6G"', '"lte-m"', '"NB\\u002dIoT"', '"4G\u00e9"']),
+    mcc: () => pick(['0', '999', '1000', '262', '01']),
+    mnc: () => pick(['1', '99', '999.5']),
+    cellId: () => pick(['123456789012345', '1234567890123456', '0', '-1']),
+    iccid: () => pick(['"89254021234567890123"', '"8925402123456789012x"', '"123"']),
+    temp: () => String(dec(160, 2)),
+    activity: () => pick(['0', '5', '1.5']),
+    bytesUp: () => pick(['100', 'true', 'null', '"5"']),
+    bytesDown: () => pick(['100', '[1]', '{}']),
+  };
+  const parts: string[] = [];
+  for (const f of FIELDS) if (rand() < 0.4) parts.push(`"${f}":${values[f]()}`);
+  const odd = rand();
+  if (odd < 0.05 && parts.length > 0) parts.push(parts[0]);
+  else if (odd < 0.08) parts.push('"firmware":"1.2"');
+  else if (odd < 0.1 && parts.length > 0) parts[0] = parts[0].replace(':', ': ');
+  else if (odd < 0.12) parts.push('"lat":1.5e1');
+  const body = parts.sort(() => rand() - 0.5).join(',');
+  return odd > 0.99 ? ` {${body}}` : `{${body}}`;
+}
