@@ -34,7 +34,10 @@
  *     alerted before PostgreSQL came back; after the start, how long until that worker's write
  *     is taken (201), and how long until a device created through worker 0 is known to the others.
  *
- *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop|postgres]
+ *   npm run sim:cluster-failover -- [devices=20000] [silent=2000] [kill|stop|postgres] [periodMs=1000]
+ *
+ * A period longer than 1 s (the fleet's rate, devices / period, within what the machine takes)
+ * stretches offlineAfter to three periods and the load before the fault to six.
  *
  * The registry is one PostgreSQL (LASTSEEN_REGISTRY, started like the tests' own): the customer
  * and the devices are created once, through worker 0's API (bulk onboarding); the other workers
@@ -42,9 +45,9 @@
  * Mosquitto logins stay outside the registry (LASTSEEN_BROKER_AUTH=none, one fleet login made
  * here), so the broker is the same for every fault.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -109,6 +112,12 @@ export interface FailoverCounts {
   afterResume: { silent: number; withoutAlert: number; alertedTwice: number; sendLatenessMaxMs: number } | null;
   /** Stop only: the stopped worker's accepted heartbeats once it drained its backlog, and at the end. */
   victimHeartbeats: { afterDrain: number; atEnd: number } | null;
+  /**
+   * Kill only: from the SIGKILL until the restarted worker is up. Meanwhile Mosquitto queues the
+   * dead worker's turn of the shared subscription in its persistent session (lost otherwise):
+   * a device whose every heartbeat for offlineAfter falls to it is unheard, and rightly alerted.
+   */
+  victimDownMs: number | null;
   /** Stop only: the stopped worker's lastseen_cluster_stale_heartbeats_total at the end. */
   victimStale: number | null;
   /** Registry outage only (see the file comment). */
@@ -126,6 +135,13 @@ export interface FailoverCounts {
   resumedAt: string | null;
   /** Devices with more than one offline alert, or any while active: what each said, for the reader of a failure. */
   doubles: { deviceId: string; alerts: { id: string; at: string; lastSeen: string | null }[] }[];
+  /**
+   * The machine while the load ran (from its start to its end): how busy its cores were, what
+   * this driver (the devices) and the workers took of them, and the 1-minute load average at the
+   * start, the fault and the end. A saturated machine delays every heartbeat, and that, not a
+   * fault, can make a deadline pass.
+   */
+  machine: { cores: number; busyCores: number; driverCores: number; workerCores: number; loadAverage: [number, number, number] };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -285,21 +301,37 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       if (!line) throw new Error(`worker ${i} has no ${name} in /metrics`);
       return Number(line.slice(name.length + 1));
     };
+    const machineAt0 = machineTicks();
+    const driverAt0 = process.cpuUsage();
+    const workerSeconds = new Map<number, number>();
+    const sampleWorkers = () => {
+      for (const w of workers) if (w?.child.pid && w.child.exitCode === null) workerSeconds.set(w.child.pid, processSeconds(w.child.pid));
+    };
+    sampleWorkers();
+    const workersAt0 = [...workerSeconds.values()].reduce((a, b) => a + b, 0);
+    const loadAt0 = loadavg()[0];
+    const loadStartedAt = Date.now();
     const load = Promise.all(clients.map((_, l) => lane(l)));
     const faultAtMs = Math.floor(loadMs / 3 + Math.random() * (loadMs / 3));
     await sleep(faultAtMs);
     const victim = Math.floor(Math.random() * 3);
     const faultAt = new Date().toISOString();
+    const loadAtFault = loadavg()[0];
+    sampleWorkers();
     let resumedAt: string | null = null;
     let victimHeartbeats: FailoverCounts['victimHeartbeats'] = null;
     let victimStale: number | null = null;
     let registryOutage: FailoverCounts['registryOutage'] = null;
+    let victimDownMs: number | null = null;
     if (fault === 'kill') {
       workers[victim]!.child.kill('SIGKILL');
       await workers[victim]!.exited;
       say(`worker ${victim} SIGKILLed ${faultAtMs} ms into the load`);
       // Restarted as a supervisor would: its persistent session at Mosquitto holds what was in flight to it.
+      const killedAt = Date.now();
       workers[victim] = await spawnLastseen(['monitor'], env(victim, dataDirs[victim]), 60_000);
+      victimDownMs = Date.now() - killedAt;
+      say(`worker ${victim} up again ${victimDownMs} ms after the kill`);
       await sleep(Math.max(0, loadMs - faultAtMs));
       silence(silentIds);
       await sleep(offlineAfterS * 1000 + 6000);
@@ -383,6 +415,18 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     }
     running = false;
     await load;
+    sampleWorkers();
+    const wallS = (Date.now() - loadStartedAt) / 1000;
+    const machineAt1 = machineTicks();
+    const driverUs = process.cpuUsage(driverAt0);
+    const machine: FailoverCounts['machine'] = {
+      cores: machineAt1.cores,
+      busyCores: round2(((machineAt1.busy - machineAt0.busy) / (machineAt1.total - machineAt0.total)) * machineAt1.cores),
+      driverCores: round2((driverUs.user + driverUs.system) / 1e6 / wallS),
+      // A killed worker's seconds up to its last sample count; those after it are lost with it.
+      workerCores: round2(([...workerSeconds.values()].reduce((a, b) => a + b, 0) - workersAt0) / wallS),
+      loadAverage: [loadAt0, loadAtFault, loadavg()[0]],
+    };
 
     const allSilent = new Set([...silentIds, ...lateSilentIds]);
     const offline = alerts.filter((a) => a.type === 'device.offline');
@@ -446,10 +490,12 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       afterResume: fault === 'stop' ? tally(lateSilentIds) : null,
       victimHeartbeats,
       victimStale,
+      victimDownMs,
       registryOutage,
       faultAtMs,
       faultAt,
       resumedAt,
+      machine,
       doubles: [...byDevice]
         .filter(([id, a]) => a.length > 1 || !allSilent.has(id))
         .map(([deviceId, a]) => ({
@@ -474,10 +520,36 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
   }
 }
 
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Busy and total CPU ticks of the whole machine since boot (/proc/stat), and its core count. */
+function machineTicks(): { busy: number; total: number; cores: number } {
+  const stat = readFileSync('/proc/stat', 'utf8');
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = stat.split('\n')[0].split(/\s+/).slice(1, 9).map(Number);
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, total, cores: stat.split('\n').filter((l) => /^cpu\d/.test(l)).length };
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
+function processSeconds(pid: number): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const devices = Number(process.argv[2] ?? 20_000);
   const silent = Number(process.argv[3] ?? Math.round(devices / 10));
   const fault: Fault = process.argv[4] === 'stop' || process.argv[4] === 'postgres' ? process.argv[4] : 'kill';
-  const counts = await runFailover({ devices, silent, fault, log: (l) => console.log(l) });
-  console.log(JSON.stringify(counts, null, 2));
+  const periodMs = Number(process.argv[5] ?? 1000);
+  const offlineAfterS = Math.max(6, Math.ceil((3 * periodMs) / 1000));
+  const loadMs = Math.max(6000, 6 * periodMs);
+  const stopMs = Math.max(20_000, 2000 + offlineAfterS * 1000 + 4000);
+  const counts = await runFailover({ devices, silent, fault, periodMs, offlineAfterS, loadMs, stopMs, log: (l) => console.log(l) });
+  // The counts, and of the doubles only how many and the first few: at full size they can be thousands.
+  console.log(JSON.stringify({ ...counts, doubles: counts.doubles.length, firstDoubles: counts.doubles.slice(0, 3) }, null, 2));
 }
