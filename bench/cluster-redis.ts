@@ -7,7 +7,9 @@
  *     a bucket's MEMORY USAGE, to see where they go);
  *   - commands per heartbeat (INFO commandstats: script calls and the commands they ran),
  *     batched as a worker batches them (one script call per event-loop turn) vs one call a
- *     heartbeat, the baseline of the same run.
+ *     heartbeat, the baseline of the same run;
+ *   - the cluster view's catch-up (monitor/cluster/view.ts): how long a worker that starts takes
+ *     to read every device's state from Redis, and what that costs this process's CPU.
  *
  *   npm run bench:cluster -- [devices=1000000] [batch=500]
  */
@@ -15,6 +17,7 @@ import { Redis } from 'ioredis';
 import { ClusterLiveness } from '../monitor/cluster/cluster-liveness.ts';
 import { BUCKETS, clusterKeys } from '../monitor/cluster/keys.ts';
 import { withScripts } from '../monitor/cluster/scripts.ts';
+import { ClusterView } from '../monitor/cluster/view.ts';
 import { systemClock } from '../monitor/clock.ts';
 import { createLogger } from '../monitor/logger.ts';
 import { startRedis } from '../test/helpers/redis.ts';
@@ -70,5 +73,20 @@ console.log(
   `Redis commands per heartbeat, one call each (baseline): ${(base.ops / baseN).toFixed(4)} (${((baseN / base.ms) * 1000).toFixed(0)} heartbeats/s)`,
 );
 console.log(`script calls per heartbeat: batched ${(1 / batch).toFixed(4)} vs ${1} baseline (×${batch} fewer round trips)`);
+
+// A worker starting: the catch-up reads all of it (applied to nothing here: the tracker's part is
+// one slot lookup and one compare per device, measured by the tracker's own benchmarks).
+const subscriber = new Redis(server.url);
+let mirrored = 0;
+const view = new ClusterView({ redis, subscriber, keys, worker: 'bench', log, apply: () => void mirrored++ });
+const cpu0 = process.cpuUsage();
+const c0 = performance.now();
+await view.catchUp();
+const catchUpMs = performance.now() - c0;
+const cpu = process.cpuUsage(cpu0);
+console.log(
+  `cluster view catch-up: ${mirrored} devices in ${(catchUpMs / 1000).toFixed(2)} s (${((mirrored / catchUpMs) * 1000).toFixed(0)}/s), this process's CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms`,
+);
+view.stop();
 redis.disconnect();
 await server.close();
