@@ -130,7 +130,10 @@ async function boot<T>(start: () => Promise<T>): Promise<T> {
       for (const line of err.message.split('\n')) process.stderr.write(`lastseen: ${line}\n`);
       process.exit(2);
     }
-    throw err;
+    // Something it needs is not there (PostgreSQL, Redis, a port taken): one line too, exit 1
+    // (a supervisor retries); the stack is in the log's "start failed" entry.
+    process.stderr.write(`lastseen: cannot start: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+    process.exit(1);
   }
 }
 

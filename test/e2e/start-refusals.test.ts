@@ -26,7 +26,7 @@ function refusal(r: Awaited<ReturnType<typeof start>>): string {
   return lines[0];
 }
 
-describe('lastseen start refuses a bad place to live with one line and exit 2', () => {
+describe('lastseen start refuses in one line: exit 2 for a bad place to live, exit 1 for a service it cannot reach', () => {
   it('names LASTSEEN_DATA_DIR at once when the directory cannot be created under /proc', async () => {
     const r = await start({ LASTSEEN_DATA_DIR: '/proc/nope' });
     expect(refusal(r)).toBe('lastseen: LASTSEEN_DATA_DIR /proc/nope is not a writable directory (ENOENT)');
@@ -45,5 +45,17 @@ describe('lastseen start refuses a bad place to live with one line and exit 2', 
     const r = await start({ LASTSEEN_DATA_DIR: dataDir, LASTSEEN_HOST: '192.0.2.1' });
     expect(refusal(r)).toMatch(/^lastseen: LASTSEEN_HOST=192\.0\.2\.1: no network interface of this machine has that address/);
     expect(existsSync(join(dataDir, 'admin-token'))).toBe(false);
+  }, 30_000);
+
+  it('says in one line, exit 1, when the PostgreSQL registry it names cannot be reached', async () => {
+    // A port nothing listens on (the refusal comes from the kernel at once).
+    const r = await start({ LASTSEEN_DATA_DIR: tempDir(), LASTSEEN_REGISTRY: 'postgres://lastseen:pw@127.0.0.1:1/lastseen' });
+    expect(r.timedOut, 'lastseen hung instead of refusing').toBe(false);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^lastseen: cannot start: the PostgreSQL registry at postgres:\/\/lastseen:\*\*\*@127\.0\.0\.1:1\/lastseen is unreachable/,
+    );
   }, 30_000);
 });
