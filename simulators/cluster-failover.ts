@@ -440,9 +440,15 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     let lostActive = 0;
     let silentNotOffline = 0;
     let activeNotOnline = 0;
-    for (const id of ids) {
-      const v = await state.hget(keys.bucket(id), id);
-      const s = v ? unpackState(v) : null;
+    // Read in one pipeline, so the whole fleet is seen at one moment: read one by one, 20 000
+    // devices take long enough for the last read to find active devices late.
+    const pipe = state.pipeline();
+    for (const id of ids) pipe.hget(keys.bucket(id), id);
+    const read = (await pipe.exec()) ?? [];
+    for (const [k, id] of ids.entries()) {
+      const [err, v] = read[k] ?? [new Error('no reply'), null];
+      if (err) throw err;
+      const s = typeof v === 'string' ? unpackState(v) : null;
       if (!s || s.lastSeen < (lastAckedSend.get(id) ?? 0)) {
         lost++;
         if (!allSilent.has(id)) lostActive++;
