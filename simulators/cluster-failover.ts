@@ -194,6 +194,10 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
   });
   await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
   const hookUrl = `http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`;
+  // Stops the devices and waits for their last publishes; set once they run. Also on the way out
+  // of a failure, so what was in flight does not outlive the run as unhandled rejections (which
+  // would end the process before the failure is told).
+  let stopLoad = async () => {};
   try {
     // Mosquitto: the monitors' login (the dynsec admin, which may subscribe to everything) and one
     // login all devices share, allowed to publish their heartbeats.
@@ -312,6 +316,10 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     const loadAt0 = loadavg()[0];
     const loadStartedAt = Date.now();
     const load = Promise.all(clients.map((_, l) => lane(l)));
+    stopLoad = async () => {
+      running = false;
+      await load.catch(() => undefined);
+    };
     const faultAtMs = Math.floor(loadMs / 3 + Math.random() * (loadMs / 3));
     await sleep(faultAtMs);
     const victim = Math.floor(Math.random() * 3);
@@ -329,7 +337,8 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       say(`worker ${victim} SIGKILLed ${faultAtMs} ms into the load`);
       // Restarted as a supervisor would: its persistent session at Mosquitto holds what was in flight to it.
       const killedAt = Date.now();
-      workers[victim] = await spawnLastseen(['monitor'], env(victim, dataDirs[victim]), 60_000);
+      // A saturated machine starts it slowly: how slowly is a result, not a reason to give up.
+      workers[victim] = await spawnLastseen(['monitor'], env(victim, dataDirs[victim]), 180_000);
       victimDownMs = Date.now() - killedAt;
       say(`worker ${victim} up again ${victimDownMs} ms after the kill`);
       await sleep(Math.max(0, loadMs - faultAtMs));
@@ -515,6 +524,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
         })),
     };
   } finally {
+    await stopLoad();
     for (const c of clients) c.end(true);
     for (const w of workers) if (w && w.child.exitCode === null) w.child.kill('SIGKILL');
     await Promise.all(workers.map((w) => w?.exited));
