@@ -1,11 +1,14 @@
-import mqtt, { type IClientOptions, type MqttClient, type Packet, type IPublishPacket } from 'mqtt';
-import { Counter, Gauge, type Registry as PromRegistry } from 'prom-client';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { Registry as PromRegistry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { CommitBarrier } from '../ingest/commit-barrier.ts';
 import type { Ingest } from '../ingest/ingest.ts';
 import type { LivenessTracker } from '../liveness/tracker.ts';
 import type { Logger } from '../logger.ts';
-import { deviceMessage, presenceConnection, statusConnection, subscriptionsFor } from './topics.ts';
+import { takeQos1Publishes } from './manual-acks.ts';
+import { brokerMetrics } from './metrics.ts';
+import { createReceiver } from './receive.ts';
+import { subscriptionsFor } from './topics.ts';
 
 export interface BrokerClientOptions {
   /** `mqtt://USER:PASS@host:port` or `mqtts://…` (LASTSEEN_BROKER_URL). */
@@ -46,8 +49,6 @@ const REFUSED_LOGIN = new Map([
 ]);
 /** CONNACK codes of a broker that does not speak MQTT 5 (3.1.1's "unacceptable protocol version", MQTT 5's 0x84). */
 const OLDER_PROTOCOL = new Set([1, 0x84]);
-/** PUBACK reason "payload format invalid": the broker learns the heartbeat was refused (MQTT 5 §3.4.2.1). */
-const PAYLOAD_FORMAT_INVALID = 0x99;
 
 /** Thrown by `start` when the broker refuses the URL's credentials: the operator must fix LASTSEEN_BROKER_URL. */
 export class BrokerLoginRefused extends Error {}
@@ -59,19 +60,11 @@ export class BrokerLoginRefused extends Error {}
  * when it returns.
  *
  * A PUBACK to the broker means "durable here", as a PUBACK from the embedded broker does to a
- * device. mqtt.js handles one incoming packet at a time and would wait for each commit before
- * reading the next (its `customHandleAcks`/`handleMessage` hold the packet pump): one commit a
- * heartbeat. Instead a QoS 1 publish is taken over when it is received (`packetreceive` is
- * emitted before mqtt.js looks at the QoS): marked QoS 0 for mqtt.js, ingested, and its PUBACK
- * written by the commit barrier's callback, so one store commit covers every heartbeat that
- * arrived in the meantime (as many as the broker has in flight: `receiveMaximum`).
- *
- *   heartbeat outcome              PUBACK to the broker
- *   -----------------------------  -----------------------------------------------------------
- *   accepted, or a duplicate seq   after the store's commit (a redelivery is stored once)
- *   rejected (bad payload, …)      at once, reason 0x99; counted and logged by ingest
- *   the store cannot commit        none: the broker redelivers on the next connection
- *   connection lost before commit  none on the new connection (the ids belong to the old one)
+ * device: QoS 1 publishes are taken from mqtt.js as they arrive (./manual-acks.ts) and
+ * acknowledged after the store's commit (./receive.ts has the table), so one commit covers
+ * every heartbeat that arrived in the meantime (as many as the broker has in flight:
+ * `receiveMaximum`). A connection lost before the commit gets no PUBACK on the new one (the
+ * ids belong to the old one): the broker redelivers.
  *
  * A broker that speaks MQTT 3.1.1 only (lastseen's own, aedes): the CONNACK says "unacceptable
  * protocol version", and the client connects again at once as 3.1.1 with clean session = 0 and
@@ -188,69 +181,9 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
     }, delay);
   });
 
-  /** Take QoS 1 publishes from mqtt.js before it acknowledges them itself (see above). */
-  client.on('packetreceive', (packet: Packet) => {
-    if (packet.cmd !== 'publish') return;
-    const p = packet as IPublishPacket;
-    const stream = client.stream;
-    const messageId = p.messageId;
-    const qos = p.qos;
-    // From here mqtt.js treats it as QoS 0: no PUBACK of its own; `message` still follows.
-    if (qos === 1) p.qos = 0;
-    const ack = (reasonCode = 0) => {
-      if (qos !== 1 || messageId === undefined) return;
-      // A PUBACK belongs to its connection: on a new one the id may name another message.
-      if (client.stream !== stream || !client.connected) return;
-      // MQTT 3.1.1 has no reason codes in a PUBACK.
-      (client as unknown as { _sendPacket(p: object): void })._sendPacket(
-        v311 ? { cmd: 'puback', messageId } : { cmd: 'puback', messageId, reasonCode },
-      );
-    };
-    receive(p.topic, p.payload as Buffer, ack);
-  });
-
-  const receive = (topic: string, payload: Buffer, ack: (reasonCode?: number) => void) => {
-    if (topic.startsWith('$SYS/')) {
-      const p = presenceConnection(topic, payload, clock.now());
-      if (!p) {
-        m.refused.inc({ reason: 'bad_presence' });
-        log.warn({ topic }, 'presence event rejected: not an EMQX-shaped connected/disconnected message');
-        return ack(PAYLOAD_FORMAT_INVALID);
-      }
-      liveness.connection(p.deviceId, p.connection, p.at, p.reason);
-      return ack();
-    }
-    const msg = deviceMessage(topic);
-    if (!msg) {
-      m.refused.inc({ reason: 'topic' });
-      log.warn({ topic }, 'message on a topic the monitor did not subscribe to: ignored');
-      return ack(PAYLOAD_FORMAT_INVALID);
-    }
-    if (msg.kind === 'status') {
-      const s = statusConnection(payload);
-      if (!s) {
-        m.refused.inc({ reason: 'bad_status' });
-        log.warn(
-          { deviceId: msg.deviceId, payload: payload.subarray(0, 64).toString('utf8') },
-          'status rejected: not online, offline or disconnected',
-        );
-        return ack(PAYLOAD_FORMAT_INVALID);
-      }
-      liveness.connection(msg.deviceId, s.connection, clock.now(), s.reason);
-      return ack();
-    }
-    const result = ingest.heartbeat(msg.deviceId, payload);
-    if (!result.ok) return ack(PAYLOAD_FORMAT_INVALID);
-    barrier.wait((err) => {
-      if (err) {
-        log.error({ err, deviceId: msg.deviceId }, 'heartbeat not durable; PUBACK withheld, the broker will redeliver');
-        // Without a PUBACK the broker keeps the message for this session: drop the connection so it redelivers.
-        client.stream?.destroy();
-        return;
-      }
-      ack();
-    });
-  };
+  // Without a PUBACK the broker keeps the message for this session: drop the connection so it redelivers.
+  const receive = createReceiver({ ingest, liveness, barrier, log, clock, metrics: m }, () => client.stream?.destroy());
+  takeQos1Publishes(client, () => v311, receive);
 
   return {
     get connected() {
@@ -276,34 +209,5 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
       m.state.set(0);
     },
     publish: (topic, payload) => client.publishAsync(topic, payload, { qos: 1 }).then(() => undefined),
-  };
-}
-
-function brokerMetrics(registry: PromRegistry) {
-  const existing = registry.getSingleMetric('lastseen_broker_connected') as Gauge | undefined;
-  if (existing) {
-    return {
-      state: existing,
-      reconnects: registry.getSingleMetric('lastseen_broker_reconnects_total') as Counter,
-      refused: registry.getSingleMetric('lastseen_broker_messages_refused_total') as Counter<'reason'>,
-    };
-  }
-  return {
-    state: new Gauge({
-      name: 'lastseen_broker_connected',
-      help: '1 while the monitor is attached to LASTSEEN_BROKER_URL, else 0',
-      registers: [registry],
-    }),
-    reconnects: new Counter({
-      name: 'lastseen_broker_reconnects_total',
-      help: 'Lost or failed connections to LASTSEEN_BROKER_URL, each followed by a retry',
-      registers: [registry],
-    }),
-    refused: new Counter({
-      name: 'lastseen_broker_messages_refused_total',
-      help: 'Messages from the external broker refused before ingest, by reason (topic, bad_status, bad_presence); heartbeats are counted in lastseen_heartbeats_rejected_total',
-      labelNames: ['reason'],
-      registers: [registry],
-    }),
   };
 }

@@ -1,4 +1,5 @@
 import type { Clock, TimerHandle } from '../clock.ts';
+import type { Backlogged } from '../liveness/decider.ts';
 import type { Logger } from '../logger.ts';
 import type { DeviceStatus } from '../types.ts';
 import { clusterKeys, statusOfLetter, type ClusterKeys } from './keys.ts';
@@ -152,16 +153,26 @@ export class ClusterLiveness {
     );
   }
 
-  /** Queue one accepted heartbeat (thresholds in seconds, as liveness computes them). */
-  heartbeat(id: string, receivedAt: number, offlineAfterS: number, lateAfterS: number | null): void {
+  /**
+   * Queue one accepted heartbeat (thresholds in seconds, as liveness computes them). One from a
+   * backlog (an adopted worker's queue) is fenced as one read on waking is, with the earlier
+   * "heard after" and the later wake of the two when both apply.
+   */
+  heartbeat(id: string, receivedAt: number, offlineAfterS: number, lateAfterS: number | null, backlog?: Backlogged): void {
     const now = this.o.clock.now();
     this.notice(now);
     const f = this.fence && now < this.fence.until ? this.fence : null;
+    let heardAfter = f ? Math.min(f.since, receivedAt) : receivedAt;
+    let wokeAt = f ? f.woke : -1;
+    if (backlog) {
+      heardAfter = Math.min(heardAfter, backlog.heardAfter);
+      wokeAt = Math.max(wokeAt, backlog.readFrom);
+    }
     this.pending.push({
       id,
       receivedAt,
-      heardAfter: f ? Math.min(f.since, receivedAt) : receivedAt,
-      wokeAt: f ? f.woke : -1,
+      heardAfter,
+      wokeAt,
       offlineAfterMs: Math.round(offlineAfterS * 1000),
       lateAfterMs: lateAfterS === null ? -1 : Math.round(lateAfterS * 1000),
     });

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.ts';
 import { tsVerdict } from './device-time.ts';
 import { parseHeartbeat, type RejectReason } from './heartbeat.ts';
 import type { LivenessTracker } from '../liveness/tracker.ts';
+import type { Backlogged } from '../liveness/decider.ts';
 import type { Logger } from '../logger.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Registry } from '../registry/registry.ts';
@@ -43,7 +44,8 @@ export class Ingest {
     if (deps.liveness.ids !== deps.registry.ids) throw new Error('Ingest needs liveness and the registry on the same DeviceIds');
   }
 
-  heartbeat(deviceId: string, payload: Buffer | string, receivedAt = this.deps.clock.now()): IngestResult {
+  /** One heartbeat; `backlog` when it was read from a queue that waited (../liveness/decider.ts). */
+  heartbeat(deviceId: string, payload: Buffer | string, receivedAt = this.deps.clock.now(), backlog?: Backlogged): IngestResult {
     const { registry, liveness, store, metrics, log } = this.deps;
     // The registry's in-memory part (slot, customer, ICCID hash): no SQLite read per message.
     const slot = registry.slotOf(deviceId);
@@ -55,7 +57,7 @@ export class Ingest {
       const held = registry.getDevice(deviceId)?.iccid;
       return this.reject(deviceId, 'iccid_mismatch', `ICCID ${hb.iccid} does not match the registry's ${held}`);
     }
-    const outcome = liveness.heartbeatAt(slot, deviceId, hb, receivedAt);
+    const outcome = liveness.heartbeatAt(slot, deviceId, hb, receivedAt, backlog);
     if (outcome === 'duplicate') {
       metrics.heartbeatsDuplicate.inc();
       log.debug({ deviceId, seq: hb.seq }, 'duplicate heartbeat ignored');

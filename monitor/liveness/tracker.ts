@@ -21,7 +21,7 @@ import {
   TRACKED,
 } from './state-arrays.ts';
 import type { DeviceState, DeviceTimingConfig, UnreliableClock } from './device-state.ts';
-import type { DecidedTransition, TransitionDecider } from './decider.ts';
+import type { Backlogged, DecidedTransition, TransitionDecider } from './decider.ts';
 import { readReadings, writeReadings } from './readings.ts';
 import { RedeliveryCheck } from './redelivery.ts';
 import { nextDeadline } from './status.ts';
@@ -252,7 +252,7 @@ export class LivenessTracker {
    * The same for a caller that already holds the device's slot in the shared `ids` (ingest has
    * it from the registry): one id lookup per heartbeat instead of two.
    */
-  heartbeatAt(slot: number, id: string, hb: Heartbeat, receivedAt: number): HeartbeatOutcome {
+  heartbeatAt(slot: number, id: string, hb: Heartbeat, receivedAt: number, backlog?: Backlogged): HeartbeatOutcome {
     const c = this.cols;
     if (!this.tracks(slot)) return 'unknown_device';
     if (hb.seq !== undefined) {
@@ -283,7 +283,7 @@ export class LivenessTracker {
     }
     if (this.decider) {
       const offlineAfterS = this.offlineAfterOfSlot(slot);
-      this.decider.heartbeat(id, receivedAt, offlineAfterS, lateAfterSeconds(offlineAfterS, this.intervalOf(slot)));
+      this.decider.heartbeat(id, receivedAt, offlineAfterS, lateAfterSeconds(offlineAfterS, this.intervalOf(slot)), backlog);
     } else {
       if (c.status[slot] !== STATUS_CODE.online) this.setStatus(slot, 'online', receivedAt);
       this.schedule(slot);
