@@ -180,6 +180,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         metrics: metrics.registry,
         liveness,
         graceMs: DEFAULT_POLICY.restartGraceMs,
+        adoptAfterMs: config.adoptAfterSeconds * 1000,
         deliver: (a) => deliverClusterAlert(a),
       })
     : null;

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { BrokerLoginRefused, createBrokerClient, type BrokerClient } from '../monitor/attach/broker-client.ts';
+import { brokerMetrics } from '../monitor/attach/metrics.ts';
+import { drainSession } from '../monitor/attach/session-drain.ts';
 import { SecretVault } from '../monitor/attach/dynsec/secret-vault.ts';
 import { createDynsecSync } from '../monitor/attach/dynsec/sync.ts';
 import { ConfigError, loadConfig, type BrokerAuth } from '../monitor/config.ts';
@@ -90,6 +92,16 @@ export function attachedBroker(): MqttSide<AttachedBroker> {
         metrics: metrics.registry,
         clock,
       });
+      // In a cluster this worker also drains the queue of a worker gone silent (monitor/cluster/adoption.ts).
+      cluster?.adoptWith((worker, backlog) =>
+        drainSession({
+          url: config.brokerUrl!,
+          clientId: worker,
+          receiver: { ingest, liveness, barrier, log, clock, metrics: brokerMetrics(metrics.registry) },
+          backlog,
+          log,
+        }),
+      );
       return {
         client,
         websocket: null,

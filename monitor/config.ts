@@ -81,6 +81,8 @@ export interface Config {
    * monitors (monitor/cluster/); null = this process alone decides.
    */
   state: string | null;
+  /** LASTSEEN_ADOPT_AFTER: a worker silent this long has its broker queue drained by another (monitor/cluster/adoption.ts). */
+  adoptAfterSeconds: number;
 }
 
 export interface OidcConfig {
@@ -219,6 +221,11 @@ const envSchema = z.object({
     .string()
     .refine((s) => /^rediss?:\/\/[^/]/.test(s), 'LASTSEEN_STATE must be a redis:// or rediss:// URL (redis://host:6379)')
     .optional(),
+  LASTSEEN_ADOPT_AFTER: z.coerce
+    .number({ error: 'LASTSEEN_ADOPT_AFTER must be a number of seconds' })
+    .int('LASTSEEN_ADOPT_AFTER must be a whole number of seconds')
+    .min(5, 'LASTSEEN_ADOPT_AFTER must be ≥ 5 seconds (a worker refreshes every 1.7 s)')
+    .default(10),
   LASTSEEN_RADIUS_SECRET: z.string().min(8, 'LASTSEEN_RADIUS_SECRET must be at least 8 characters').optional(),
   LASTSEEN_RADIUS_CLIENTS: z
     .string()
@@ -310,6 +317,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     simPlatformUrl: e.LASTSEEN_SIM_PLATFORM_URL ?? null,
     simPlatformPollSeconds: e.LASTSEEN_SIM_PLATFORM_POLL,
     state: e.LASTSEEN_STATE ?? null,
+    adoptAfterSeconds: e.LASTSEEN_ADOPT_AFTER,
   };
 }
 

@@ -1,4 +1,5 @@
 import mqtt, { type IDisconnectPacket, type MqttClient } from 'mqtt';
+import type { DrainResult } from '../cluster/adoption.ts';
 import type { Backlogged } from '../liveness/decider.ts';
 import type { Logger } from '../logger.ts';
 import { takeQos1Publishes } from './manual-acks.ts';
@@ -18,16 +19,6 @@ export interface DrainOptions {
   quietMs?: number;
   /** How long the broker may take to answer the connection. Default 10 000 ms. */
   connectTimeoutMs?: number;
-}
-
-/**
- * `drained`: the queue is empty and every heartbeat in it acknowledged; the session is left
- * without subscriptions. `returned`: the worker connected again meanwhile and took its session
- * back (the broker's session takeover); what was not acknowledged yet is redelivered to it.
- */
-export interface DrainResult {
-  outcome: 'drained' | 'returned';
-  messages: number;
 }
 
 export interface SessionDrain {

@@ -4,6 +4,7 @@ import { Counter, type Registry as PromRegistry } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { LivenessTracker } from '../liveness/tracker.ts';
 import type { Logger } from '../logger.ts';
+import { Adoption, type DrainQueue } from './adoption.ts';
 import { AlertQueue, type ClusterAlert } from './alert-queue.ts';
 import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
@@ -12,6 +13,7 @@ import { withScripts } from './scripts.ts';
 import { ClusterView } from './view.ts';
 
 export { clusterDelivery } from './deliver.ts';
+export type { DrainQueue, DrainResult } from './adoption.ts';
 export type { ClusterAlert } from './alert-queue.ts';
 
 export interface ClusterOptions {
@@ -27,6 +29,8 @@ export interface ClusterOptions {
   graceMs: number;
   deliver: (a: ClusterAlert) => Promise<void>;
   prefix?: string;
+  /** A worker not refreshed for this long has its broker queue drained by another (./adoption.ts). */
+  adoptAfterMs?: number;
 }
 
 /**
@@ -83,6 +87,29 @@ export function createCluster(o: ClusterOptions) {
     onStale: () => stale.inc(),
   });
   const membership = new Membership({ redis, clock: o.clock, log: o.log, worker: o.worker, prefix: o.prefix });
+  const adoptions = new Counter({
+    name: 'lastseen_cluster_adoptions_total',
+    help: "Other workers' broker queues this worker drained after they went silent, by outcome (drained, returned: the worker took it back, failed: retried).",
+    labelNames: ['outcome'],
+    registers: [o.metrics],
+  });
+  const adopted = new Counter({
+    name: 'lastseen_cluster_adopted_messages_total',
+    help: "Messages taken from other workers' broker queues (heartbeats fenced as heard after the worker went silent).",
+    registers: [o.metrics],
+  });
+  const adoption = new Adoption({
+    redis,
+    clock: o.clock,
+    log: o.log,
+    worker: o.worker,
+    prefix: o.prefix,
+    staleMs: o.adoptAfterMs,
+    onResult: (outcome, messages) => {
+      adoptions.inc({ outcome });
+      adopted.inc(messages);
+    },
+  });
   const queue = new AlertQueue({
     redis,
     reader,
@@ -107,6 +134,10 @@ export function createCluster(o: ClusterOptions) {
     attach(): void {
       o.liveness.decideWith(state);
     },
+    /** How this worker drains a gone worker's queue at the broker (an attached monitor's broker side). */
+    adoptWith(drain: DrainQueue): void {
+      adoption.drainWith(drain);
+    },
     async start(): Promise<void> {
       await Promise.all([redis.connect(), reader.connect(), subscriber.connect()]);
       await membership.start();
@@ -114,6 +145,7 @@ export function createCluster(o: ClusterOptions) {
       await view.start();
       state.start();
       await queue.start();
+      adoption.start();
       o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
     },
     /**
@@ -129,6 +161,7 @@ export function createCluster(o: ClusterOptions) {
     /** Resolves once the heartbeats applied so far are in Redis (the broker's PUBACKs wait on it). */
     durable: () => state.durable(),
     async stop(): Promise<void> {
+      adoption.stop();
       state.stop();
       view.stop();
       membership.stop();

@@ -10,6 +10,9 @@
  *   {p}alerts              stream         one entry per offline and per recovery decided
  *   {p}reported            hash           device id → the offline (since) an alert went out for
  *   {p}alive / {p}since    strings        the cluster is up (expires with the last worker) / since when
+ *   {p}workers             hash           worker (broker client id) → its last refresh (epoch ms)
+ *   {p}adopted             hash           worker → the refresh its broker queue was drained after
+ *   {p}adopt:{worker}      string         who drains that worker's queue now (a lease, ./adoption.ts)
  *   {p}view                pub/sub        each decided transition, for every worker's view (./view.ts)
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
@@ -33,6 +36,9 @@ export interface ClusterKeys {
   reported: string;
   alive: string;
   since: string;
+  workers: string;
+  adopted: string;
+  adoption(worker: string): string;
   bucket(id: string): string;
 }
 
@@ -44,6 +50,9 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     reported: `${prefix}reported`,
     alive: `${prefix}alive`,
     since: `${prefix}since`,
+    workers: `${prefix}workers`,
+    adopted: `${prefix}adopted`,
+    adoption: (worker) => `${prefix}adopt:${worker}`,
     bucket: (id) => `${prefix}st:${bucketOf(id)}`,
   };
 }

@@ -39,7 +39,14 @@ export class Membership {
 
   private async refresh(): Promise<void> {
     try {
-      const since = await this.o.redis.lsJoin(this.keys.alive, this.keys.since, this.o.clock.now(), this.ttlMs, this.o.worker);
+      const since = await this.o.redis.lsJoin(
+        this.keys.alive,
+        this.keys.since,
+        this.keys.workers,
+        this.o.clock.now(),
+        this.ttlMs,
+        this.o.worker,
+      );
       this.sinceMs = Number(since);
     } catch (err) {
       if (this.sinceMs === 0) throw err;

@@ -156,15 +156,48 @@ return out
 `;
 
 /**
- * A worker joins: if no worker is alive (the key expired with the last one), the cluster
- * (re)starts now and restart grace counts from here. KEYS: alive, since. ARGV: now, ttlMs, worker.
+ * A worker joins or refreshes: if no worker is alive (the key expired with the last one), the
+ * cluster (re)starts now and restart grace counts from here; the worker's own refresh time is
+ * noted (./adoption.ts). KEYS: alive, since, workers. ARGV: now, ttlMs, worker.
  */
 const JOIN = `
 if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], ARGV[1])
 end
 redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[1])
 return redis.call('GET', KEYS[2])
+`;
+
+/**
+ * Claim another worker's queue (./adoption.ts): only if its last refresh is older than
+ * `staleMs`, its queue was not drained after that refresh already, and nobody holds the lease.
+ * KEYS: workers, adopted, lease. ARGV: worker, me, now, staleMs, leaseMs. → its last refresh, or -1.
+ */
+const ADOPT = `
+local t = redis.call('HGET', KEYS[1], ARGV[1])
+if not t then return -1 end
+if tonumber(ARGV[3]) - tonumber(t) < tonumber(ARGV[4]) then return -1 end
+if redis.call('HGET', KEYS[2], ARGV[1]) == t then return -1 end
+if redis.call('SET', KEYS[3], ARGV[2], 'NX', 'PX', ARGV[5]) then return tonumber(t) end
+return -1
+`;
+
+/** Keep the lease while draining. KEYS: lease. ARGV: me, leaseMs. 1 = still ours. */
+const ADOPT_RENEW = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/**
+ * The queue is drained (or its worker took it back): noted against the refresh it was claimed
+ * after, and the lease let go. KEYS: adopted, lease. ARGV: worker, me, refresh.
+ */
+const ADOPTED = `
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
+return 1
 `;
 
 /**
@@ -195,7 +228,19 @@ return 1
 export interface ClusterCommands {
   lsHeartbeats(deadlines: string, alerts: string, ...args: (string | number)[]): Promise<(string | number)[]>;
   lsDue(deadlines: string, alerts: string, prefix: string, now: number, limit: number): Promise<(string | number)[]>;
-  lsJoin(alive: string, since: string, now: number, ttlMs: number, worker: string): Promise<string>;
+  lsJoin(alive: string, since: string, workers: string, now: number, ttlMs: number, worker: string): Promise<string>;
+  lsAdopt(
+    workers: string,
+    adopted: string,
+    lease: string,
+    worker: string,
+    me: string,
+    now: number,
+    staleMs: number,
+    leaseMs: number,
+  ): Promise<number>;
+  lsAdoptRenew(lease: string, me: string, leaseMs: number): Promise<number>;
+  lsAdopted(adopted: string, lease: string, worker: string, me: string, refresh: number): Promise<number>;
   lsRenew(alerts: string, group: string, consumer: string, id: string): Promise<number>;
   lsDone(alerts: string, reported: string, group: string, id: string, deviceId: string, note: string): Promise<number>;
 }
@@ -206,7 +251,10 @@ export type ClusterRedis = Redis & ClusterCommands;
 export function withScripts(redis: Redis): ClusterRedis {
   redis.defineCommand('lsHeartbeats', { numberOfKeys: 2, lua: HEARTBEATS });
   redis.defineCommand('lsDue', { numberOfKeys: 2, lua: DUE });
-  redis.defineCommand('lsJoin', { numberOfKeys: 2, lua: JOIN });
+  redis.defineCommand('lsJoin', { numberOfKeys: 3, lua: JOIN });
+  redis.defineCommand('lsAdopt', { numberOfKeys: 3, lua: ADOPT });
+  redis.defineCommand('lsAdoptRenew', { numberOfKeys: 1, lua: ADOPT_RENEW });
+  redis.defineCommand('lsAdopted', { numberOfKeys: 2, lua: ADOPTED });
   redis.defineCommand('lsRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('lsDone', { numberOfKeys: 2, lua: DONE });
   return redis as ClusterRedis;
