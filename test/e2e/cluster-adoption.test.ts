@@ -21,7 +21,8 @@ import { waitFor } from '../helpers/system.ts';
  *
  * - no device goes offline, and A sends no alert, while every device keeps beating;
  * - every heartbeat Mosquitto acknowledged is stored by A or B (none lost);
- * - then every device falls silent, and each gets exactly one offline alert from A.
+ * - B restarted takes its session back and its share again;
+ * - then every device falls silent, and each gets exactly one offline alert.
  */
 const IDS = Array.from({ length: 20 }, (_, i) => `ad-${i}`);
 const OFFLINE_AFTER_S = 16;
@@ -66,28 +67,29 @@ function stored(dataDir: string): Set<string> {
   }
 }
 
+const startWorker = (i: number) =>
+  spawnLastseen(
+    ['monitor'],
+    {
+      LASTSEEN_DATA_DIR: dataDirs[i],
+      LASTSEEN_BROKER_URL: mosq.url('admin', 'admin-pw'),
+      LASTSEEN_BROKER_AUTH: 'none',
+      LASTSEEN_BROKER_CLIENT_ID: `lastseen-adopt-${i}`,
+      LASTSEEN_STATE: redis.url,
+      LASTSEEN_ADOPT_AFTER: '5',
+      LASTSEEN_LOG_LEVEL: 'warn',
+    },
+    60_000,
+  );
+
 beforeAll(async () => {
   redis = await startRedis();
   mosq = await startMosquitto(temp());
   addFleetLogin(mosq, 'fleet', 'fleet-pw');
   for (let i = 0; i < 2; i++) {
-    const dataDir = temp();
-    dataDirs.push(dataDir);
-    workers.push(
-      await spawnLastseen(
-        ['monitor'],
-        {
-          LASTSEEN_DATA_DIR: dataDir,
-          LASTSEEN_BROKER_URL: mosq.url('admin', 'admin-pw'),
-          LASTSEEN_BROKER_AUTH: 'none',
-          LASTSEEN_BROKER_CLIENT_ID: `lastseen-adopt-${i}`,
-          LASTSEEN_STATE: redis.url,
-          LASTSEEN_ADOPT_AFTER: '5',
-          LASTSEEN_LOG_LEVEL: 'warn',
-        },
-        60_000,
-      ),
-    );
+    dataDirs.push(temp());
+    workers.push(await startWorker(i));
+    const dataDir = dataDirs[i];
     tokens.push(readFileSync(join(dataDir, 'admin-token'), 'utf8').trim());
     await api(i, 'POST', '/api/customers', { id: 'fleet', name: 'Fleet' });
     for (const id of IDS) await api(i, 'POST', '/api/devices', { id, customerId: 'fleet', offlineAfter: OFFLINE_AFTER_S });
@@ -113,7 +115,7 @@ afterAll(async () => {
 });
 
 describe('a worker killed and not restarted', () => {
-  it('another drains its queue and takes its share: no false offline, nothing lost, one alert per silent device', async () => {
+  it('another drains its queue and takes its share: no false offline, nothing lost; back, it takes its share again; one alert per silent device', async () => {
     const alerts: string[] = [];
     socket = connectSocket(`http://127.0.0.1:${workers[0].httpPort}`, { auth: { token: tokens[0] }, transports: ['websocket'] });
     socket.on('alert', (a: { type: string; device?: { id: string } }) => alerts.push(`${a.device?.id} ${a.type}`));
@@ -158,7 +160,7 @@ describe('a worker killed and not restarted', () => {
     expect(await metric(0, /^lastseen_cluster_adoptions_total\{outcome="drained"\} (\d+)/m)).toBe(1);
     expect(await metric(0, /^lastseen_cluster_adopted_messages_total (\d+)/m)).toBeGreaterThan(0);
 
-    // Every heartbeat Mosquitto acknowledged is in one of the two stores.
+    // Every heartbeat Mosquitto acknowledged is in one of the two stores (B's as it was killed).
     await waitFor(
       () => {
         const have = new Set([...stored(dataDirs[0]), ...stored(dataDirs[1])]);
@@ -170,7 +172,16 @@ describe('a worker killed and not restarted', () => {
     const have = new Set([...stored(dataDirs[0]), ...stored(dataDirs[1])]);
     expect(acked.filter((k) => !have.has(k))).toEqual([]);
 
-    // Silence: one offline alert per device, all from the survivor.
+    // B comes back: it finds its session (empty, unsubscribed), subscribes again and takes its share.
+    workers[1] = await startWorker(1);
+    for (let i = 0; i < 4; i++) {
+      await round();
+      await new Promise((r) => setTimeout(r, ROUND_MS));
+    }
+    expect(await metric(1, /^lastseen_heartbeats_accepted_total (\d+)/m)).toBeGreaterThan(IDS.length);
+    expect((await api(0, 'GET', '/api/devices?status=offline&limit=100')).items).toEqual([]);
+
+    // Silence: one offline alert per device, whichever worker sends it (the page hears both).
     await waitFor(() => alerts.length >= IDS.length, (OFFLINE_AFTER_S + 10) * 1000, 200);
     await new Promise((r) => setTimeout(r, 1500));
     for (const id of IDS)
