@@ -76,7 +76,8 @@ interface Pending {
  * What no fence here can tell apart is a recovery heard within the drain from an old heartbeat:
  * it is taken as stale, and the device's next heartbeat to another worker brings it back. The
  * broker's queue for a stopped worker is its own: devices whose heartbeats all land there (a
- * shared subscription's round robin keeps its turn for it) are silent to the cluster.
+ * shared subscription's round robin keeps its turn for it) are silent to the cluster until
+ * another worker drains that queue (./adoption.ts), its heartbeats fenced the same way.
  */
 export class ClusterLiveness {
   readonly keys: ClusterKeys;

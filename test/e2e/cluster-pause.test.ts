@@ -8,8 +8,10 @@ import { runFailover } from '../../simulators/cluster-failover.ts';
  * stop, so their deadlines pass while the stopped worker still holds its share of their last
  * heartbeats; a sixth fall silent 3 s after it wakes.
  *
- * Mosquitto keeps the stopped worker's turn in the shared subscription's round robin: a device
- * whose heartbeats kept landing there would be silent to the cluster, the broker's doing. So the
+ * Mosquitto keeps the stopped worker's turn in the shared subscription's round robin until
+ * another worker drains its queue (LASTSEEN_ADOPT_AFTER, 10 s, into the stop; the woken worker
+ * then takes its session back): a device whose heartbeats kept landing there would be silent to
+ * the cluster meanwhile, the broker's doing. So the
  * devices beat 20 times per offlineAfter, and their number per round (61, 41, 31) is no multiple
  * of three, so one device's heartbeats do not all fall to the same worker.
  */
