@@ -87,7 +87,8 @@ export interface AdoptionOptions {
  * (../liveness/decider.ts, ./scripts.ts), so one that reached the broker before an outage
  * another worker decided meanwhile does not revive it. What a drain costs is lateness: a device
  * whose last heartbeat waited in that queue is given the drain's time as its lastSeen, so its
- * offline comes at most `staleMs` plus the drain late (an early one could be false).
+ * offline comes at most `staleMs` plus the drain late. Taking the gone worker's last refresh as
+ * its lastSeen instead would alert on time, but also alert devices that are beating.
  *
  * A worker stopped for longer than `staleMs` (SIGSTOP) is drained too: its connection is taken
  * over at the broker, and when it runs again it connects, takes its session back (the drain
