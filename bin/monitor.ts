@@ -91,6 +91,7 @@ export function attachedBroker(): MqttSide<AttachedBroker> {
         log,
         metrics: metrics.registry,
         clock,
+        onSubscribed: () => void cluster?.brokerConnected(),
       });
       // In a cluster this worker also drains the queue of a worker gone silent (monitor/cluster/adoption.ts).
       cluster?.adoptWith((worker, backlog) =>

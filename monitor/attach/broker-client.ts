@@ -27,6 +27,8 @@ export interface BrokerClientOptions {
   maxBackoffMs?: number;
   /** How long `start` waits for a first answer before going on in the background. Default 5 000 ms. */
   firstAnswerMs?: number;
+  /** Each time the client is connected and subscribed (a cluster worker's fence may end: monitor/cluster). */
+  onSubscribed?: () => void;
 }
 
 export interface BrokerClient {
@@ -131,6 +133,7 @@ export function createBrokerClient(o: BrokerClientOptions): BrokerClient {
         );
       }
       m.state.set(1);
+      o.onSubscribed?.();
       log.info(
         {
           broker: where,

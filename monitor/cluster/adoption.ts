@@ -148,6 +148,7 @@ export class Adoption {
       if (found.forget.length > 0) {
         await redis.hdel(this.keys.workers, ...found.forget);
         await redis.hdel(this.keys.adopted, ...found.forget);
+        await redis.hdel(this.keys.drained, ...found.forget);
       }
       for (const { worker } of found.adopt) {
         const lease = this.keys.adoption(worker);
@@ -185,7 +186,7 @@ export class Adoption {
     }, this.leaseMs / 3);
     try {
       const r = await d.done;
-      await redis.lsAdopted(this.keys.adopted, lease, worker, me, refresh);
+      await redis.lsAdopted(this.keys.adopted, lease, this.keys.drained, worker, me, refresh, r.outcome);
       log.info(
         { worker, outcome: r.outcome, heartbeats: r.messages },
         `cluster adoption: ${worker}'s queue ${r.outcome === 'drained' ? 'drained' : 'taken back by it'}`,

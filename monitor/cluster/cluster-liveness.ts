@@ -35,7 +35,12 @@ export interface ClusterLivenessOptions {
    * socket, queued at the broker): as long as the stall lasted, and at least this.
    */
   drainMs?: number;
+  /** This worker's name (its broker client id): to learn whether its queue was drained while it slept (./adoption.ts). */
+  worker?: string;
 }
+
+/** A worker refreshes every 1.7 s (./membership.ts); its last refresh before a stall is at most this before the stall (timers late under load). */
+const REFRESH_SLACK_MS = 5000;
 
 interface Pending {
   id: string;
@@ -140,6 +145,31 @@ export class ClusterLiveness {
       );
     }
     if (now > this.awakeAt) this.awakeAt = now;
+  }
+
+  /**
+   * The broker connection is (re)established. If this worker slept so long that another drained
+   * its queue (./adoption.ts: its connection was taken over, the session left empty and
+   * unsubscribed) and this connection came after the wake, nothing it reads from now on waited:
+   * what had reached its socket before the takeover was read before the connection closed. So
+   * the fence ends here instead of lasting as long as the stall did, during which this worker's
+   * share of heartbeats would be taken for old ones and its devices could go unheard past their
+   * offlineAfter. The drain must have followed this worker's last refresh before the stall
+   * (`{p}drained`, within `REFRESH_SLACK_MS` of the last moment it was seen running); anything
+   * else — no drain, one it interrupted by coming back, an older one — keeps the fence.
+   */
+  async brokerConnected(): Promise<void> {
+    const f = this.fence;
+    const now = this.o.clock.now();
+    if (!f || !this.o.worker || now < f.woke || now >= f.until) return;
+    const v = await this.o.redis.hget(this.keys.drained, this.o.worker).catch(() => null);
+    const refresh = Number(v);
+    if (v === null || refresh > f.since || refresh < f.since - REFRESH_SLACK_MS || this.fence !== f) return;
+    this.fence = null;
+    this.o.log.info(
+      { stalledMs: f.woke - f.since, fencedMs: now - f.woke },
+      'cluster state: the queue that waited for this worker was drained by another; what it reads now is new (fence ended)',
+    );
   }
 
   private watch(): void {

@@ -79,6 +79,7 @@ export function createCluster(o: ClusterOptions) {
     clock: o.clock,
     log: o.log,
     prefix: o.prefix,
+    worker: o.worker,
     onTransition: (t) => {
       transitions.inc({ to: t.to });
       o.liveness.applyDecided(t);
@@ -158,6 +159,8 @@ export function createCluster(o: ClusterOptions) {
       sockets.push(pub, sub);
       return createAdapter(pub, sub, { key: `${keys.prefix}socket.io` });
     },
+    /** The broker connection is up again: the stall fence may end early (./cluster-liveness.ts). */
+    brokerConnected: () => state.brokerConnected(),
     /** Resolves once the heartbeats applied so far are in Redis (the broker's PUBACKs wait on it). */
     durable: () => state.durable(),
     async stop(): Promise<void> {

@@ -12,6 +12,7 @@
  *   {p}alive / {p}since    strings        the cluster is up (expires with the last worker) / since when
  *   {p}workers             hash           worker (broker client id) → its last refresh (epoch ms)
  *   {p}adopted             hash           worker → the refresh its broker queue was drained after
+ *                                         (or taken back by it); {p}drained: drained completely
  *   {p}adopt:{worker}      string         who drains that worker's queue now (a lease, ./adoption.ts)
  *   {p}view                pub/sub        each decided transition, for every worker's view (./view.ts)
  *
@@ -38,6 +39,7 @@ export interface ClusterKeys {
   since: string;
   workers: string;
   adopted: string;
+  drained: string;
   adoption(worker: string): string;
   bucket(id: string): string;
 }
@@ -52,6 +54,7 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     since: `${prefix}since`,
     workers: `${prefix}workers`,
     adopted: `${prefix}adopted`,
+    drained: `${prefix}drained`,
     adoption: (worker) => `${prefix}adopt:${worker}`,
     bucket: (id) => `${prefix}st:${bucketOf(id)}`,
   };

@@ -192,10 +192,13 @@ return 1
 
 /**
  * The queue is drained (or its worker took it back): noted against the refresh it was claimed
- * after, and the lease let go. KEYS: adopted, lease. ARGV: worker, me, refresh.
+ * after, and the lease let go; a complete drain is also noted in `drained`, for the worker
+ * itself when it wakes (./cluster-liveness.ts). KEYS: adopted, lease, drained. ARGV: worker, me,
+ * refresh, outcome.
  */
 const ADOPTED = `
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
+if ARGV[4] == 'drained' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[3]) end
 if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
 return 1
 `;
@@ -240,7 +243,7 @@ export interface ClusterCommands {
     leaseMs: number,
   ): Promise<number>;
   lsAdoptRenew(lease: string, me: string, leaseMs: number): Promise<number>;
-  lsAdopted(adopted: string, lease: string, worker: string, me: string, refresh: number): Promise<number>;
+  lsAdopted(adopted: string, lease: string, drained: string, worker: string, me: string, refresh: number, outcome: string): Promise<number>;
   lsRenew(alerts: string, group: string, consumer: string, id: string): Promise<number>;
   lsDone(alerts: string, reported: string, group: string, id: string, deviceId: string, note: string): Promise<number>;
 }
@@ -254,7 +257,7 @@ export function withScripts(redis: Redis): ClusterRedis {
   redis.defineCommand('lsJoin', { numberOfKeys: 3, lua: JOIN });
   redis.defineCommand('lsAdopt', { numberOfKeys: 3, lua: ADOPT });
   redis.defineCommand('lsAdoptRenew', { numberOfKeys: 1, lua: ADOPT_RENEW });
-  redis.defineCommand('lsAdopted', { numberOfKeys: 2, lua: ADOPTED });
+  redis.defineCommand('lsAdopted', { numberOfKeys: 3, lua: ADOPTED });
   redis.defineCommand('lsRenew', { numberOfKeys: 1, lua: RENEW });
   redis.defineCommand('lsDone', { numberOfKeys: 2, lua: DONE });
   return redis as ClusterRedis;

@@ -183,3 +183,57 @@ describe('heartbeats from a backlog on a real Redis', () => {
     expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'otter offline', 'otter online']);
   });
 });
+
+describe('a worker that slept while its queue was drained', () => {
+  it('ends its fence once connected again, and only if the drain followed its last refresh', async () => {
+    const prefix = `c${++prefixN}:`;
+    const keys = clusterKeys(prefix);
+    const make = (worker: string, stallMs: number) => {
+      const w = new ClusterLiveness({
+        redis: redisConn(),
+        clock: systemClock,
+        log,
+        prefix,
+        worker,
+        stallMs,
+        onTransition: () => undefined,
+      });
+      w.start();
+      closers.push(() => w.stop());
+      return w;
+    };
+    const a = make('w0', 300);
+    const b = make('w1', 60_000);
+    const r = redisConn();
+    b.heartbeat('seal', Date.now(), 30, null);
+    await b.durable();
+    await sleep(100);
+    const lastRefresh = Date.now() - 200;
+    // This whole process stops turning, as under SIGSTOP.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+    // Heard by b during a's sleep (a notices its wake at the next turn: a millisecond or more later).
+    const heardByB = Date.now() - 5;
+    b.heartbeat('seal', heardByB, 30, null);
+    await b.durable();
+    // a wakes (its first heartbeat notices the stall) and reconnects; no drain is recorded: still fenced.
+    a.heartbeat('otter', Date.now(), 30, null);
+    await a.brokerConnected();
+    a.heartbeat('seal', Date.now(), 30, null);
+    await a.durable();
+    expect(a.counts.stalls).toBe(1);
+    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(heardByB);
+    // A drain after an older refresh does not count either.
+    await r.hset(keys.drained, 'w0', String(lastRefresh - 60_000));
+    await a.brokerConnected();
+    a.heartbeat('seal', Date.now(), 30, null);
+    await a.durable();
+    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(heardByB);
+    // The drain of this stall: what a reads from now on is new.
+    await r.hset(keys.drained, 'w0', String(lastRefresh));
+    await a.brokerConnected();
+    const fresh = Date.now();
+    a.heartbeat('seal', fresh, 30, null);
+    await a.durable();
+    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(fresh);
+  });
+});
