@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { runFailover } from '../../simulators/cluster-failover.ts';
+import { runFailover } from '../../simulators/cluster-failover/run.ts';
 
 /**
  * Three `lastseen monitor` workers on Debian Mosquitto, Debian redis-server (LASTSEEN_STATE) and
  * one PostgreSQL registry (LASTSEEN_REGISTRY; the devices created through one worker, the others
  * told by the change feed), one SIGKILLed at a random moment under QoS 1 load and restarted; then
  * a third of the devices fall silent. The same driver the lead runs at 20 000 devices
- * (simulators/cluster-failover.ts).
+ * (simulators/cluster-failover/).
  *
  * While the killed worker is down, Mosquitto keeps its turn of the shared subscription and
  * queues those heartbeats in its persistent session, for it to take when it is back: a device

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { runFailover } from '../../simulators/cluster-failover.ts';
+import { runFailover } from '../../simulators/cluster-failover/run.ts';
 
 /**
  * Three `lastseen monitor` workers on Debian Mosquitto, Debian redis-server (LASTSEEN_STATE) and
  * one PostgreSQL registry (LASTSEEN_REGISTRY), one SIGSTOPped for 20 s under QoS 1 load, then SIGCONTed: the driver of the SIGKILL test
- * (simulators/cluster-failover.ts, fault 'stop'). A third of the devices fall silent 2 s into the
+ * (simulators/cluster-failover/, fault 'stop'). A third of the devices fall silent 2 s into the
  * stop, so their deadlines pass while the stopped worker still holds its share of their last
  * heartbeats; a sixth fall silent 3 s after it wakes.
  *

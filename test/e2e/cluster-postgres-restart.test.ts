@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { runFailover } from '../../simulators/cluster-failover.ts';
+import { runFailover } from '../../simulators/cluster-failover/run.ts';
 
 /**
  * Three `lastseen monitor` workers on Debian Mosquitto, Debian redis-server (LASTSEEN_STATE) and
  * one PostgreSQL registry (LASTSEEN_REGISTRY), under QoS 1 load; PostgreSQL is stopped (fast
  * shutdown) at a random moment for offlineAfter + 6 s and started again, no worker restarted
- * (simulators/cluster-failover.ts, fault 'postgres'). A third of the devices fall silent 1 s into
+ * (simulators/cluster-failover/, fault 'postgres'). A third of the devices fall silent 1 s into
  * the outage, so their deadlines and alerts fall while the registry is away.
  *
  * The registry is needed only to change it: liveness lives in Redis, logins and slot lookups in
