@@ -3,12 +3,14 @@
  * one more file implementing `Fault` (./fault.ts) and one more line here.
  */
 import type { Fault } from './fault.ts';
+import { gone } from './gone.ts';
 import { kill } from './kill.ts';
 import { postgres } from './postgres.ts';
 import { stop } from './stop.ts';
 
 export const faults = {
   kill,
+  gone,
   stop,
   postgres,
 } satisfies Record<string, Fault>;

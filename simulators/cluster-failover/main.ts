@@ -1,11 +1,11 @@
 /**
  * Three `lastseen monitor` workers on one Mosquitto's shared subscription with LASTSEEN_STATE on
  * one Debian redis-server and LASTSEEN_REGISTRY on one PostgreSQL; devices publish QoS 1
- * heartbeats; at a random moment one worker, or the registry, is hit (./faults.ts: kill, stop,
+ * heartbeats; at a random moment one worker, or the registry, is hit (./faults.ts: kill, gone, stop,
  * postgres; each fault's file says what it does and what falls silent), and the counts are
  * printed (./verdict.ts says each one and its want).
  *
- *   npm run sim:cluster-failover -- [devices=20000] [silent=devices/10] [kill|stop|postgres] [periodMs=1000]
+ *   npm run sim:cluster-failover -- [devices=20000] [silent=devices/10] [kill|gone|stop|postgres] [periodMs=1000]
  *
  * Any other fault name runs the kill. A period longer than 1 s (the fleet's rate, devices /
  * period, within what the machine takes) stretches offlineAfter to three periods and the load
