@@ -78,7 +78,7 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
   /** Heartbeats as written (bound field by field at insert), events as their five columns. */
   private hbQueue = new RowQueue<StoredHeartbeat>();
   private evQueue = new RowQueue<EventRow>();
-  private insertHb: (hb: StoredHeartbeat) => void;
+  private insertHb: (hb: StoredHeartbeat, slot: number) => void;
   private ids: DeviceIds;
   /** Slot of a device id for the heads: -1 leaves the row unlinked. */
   private slotFor: (id: string) => number;
@@ -151,8 +151,8 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
     const insertRow = heartbeatInsert(this.db);
     // Linked at insert, inside the transaction: a head never names a row that is not committed
     // with it or before it, so a snapshot may persist what it reads (heads-snapshot.ts).
-    this.insertHb = (h) => {
-      const slot = this.slotFor(h.deviceId);
+    this.insertHb = (h, known) => {
+      const slot = known >= 0 ? known : this.slotFor(h.deviceId);
       const id = ++this.lastId;
       insertRow(id, slot >= 0 ? this.heads.get(slot) || null : null, h);
       if (slot >= 0) this.heads.set(slot, id);
@@ -195,9 +195,17 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
     return this.checkpointerReady;
   }
 
-  /** Keeps `hb` itself until it is committed (no copy): the caller must not change it afterwards. */
-  writeHeartbeat(hb: StoredHeartbeat): void {
-    this.hbQueue.push(hb);
+  /** The process's device ids when given (`ids`), else the store's own: the chain heads' slots. */
+  get slots(): DeviceIds {
+    return this.ids;
+  }
+
+  /**
+   * Keeps `hb` itself until it is committed (no copy): the caller must not change it afterwards.
+   * `slot`: its device's slot in `slots`, or -1 to look it up at insert (../store.ts).
+   */
+  writeHeartbeat(hb: StoredHeartbeat, slot = -1): void {
+    this.hbQueue.push(hb, slot);
     this.queued++;
     if (this.hbQueue.length >= this.batchSize) this.commitSoon();
   }
