@@ -280,10 +280,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Aedes> {
    * routing filters below when nobody is to receive it).
    */
   const finishPublish = (client: LastseenClient, packet: FramePacket, done: (err?: Error | null) => void) => {
-    const publish = () => (aedes as unknown as { publish: PublishFn }).publish(packet, client, done);
-    if (packet.qos !== 1) return publish();
+    // No named closure per message here: tsx (esbuild's keepNames) wraps each one created in
+    // `__name`, an Object.defineProperty per call (~1 µs a heartbeat in the P1 profile).
+    const broker = aedes as unknown as { publish: PublishFn };
+    if (packet.qos !== 1) return broker.publish(packet, client, done);
     if (!canWrite(client)) return void setImmediate(done, new Error('connection closed'));
-    writePuback(client, packet.messageId ?? 0, (err) => (err ? done(err) : publish()));
+    writePuback(client, packet.messageId ?? 0, (err) => (err ? done(err) : broker.publish(packet, client, done)));
   };
 
   /** A device's first session opened, or its last one ended: liveness here, or a presence event for the monitor. */

@@ -19,6 +19,14 @@ const RAW_TS = 5;
 
 type EventRow = [deviceId: string, customerId: string, at: number, kind: string, data: string];
 
+/**
+ * Whether a slice that has inserted `n` rows may insert more. A function of its own, not a
+ * closure made per slice: under tsx every named closure is wrapped in `__name` when created.
+ */
+function roomLeft(n: number, maxRows: number, started: number, budgetMs: number): boolean {
+  return n < maxRows && performance.now() - started <= budgetMs;
+}
+
 export interface SqliteStoreOptions {
   /** Commit at least this often (ms). */
   flushIntervalMs?: number;
@@ -165,13 +173,12 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
     this.runSlice = this.db.transaction((budgetMs: number, maxRows: number) => {
       // The two tables take turns going first, so a steady heartbeat backlog cannot starve events.
       const started = performance.now();
-      const more = (n: number) => n < maxRows && performance.now() - started <= budgetMs;
       if ((this.eventsFirst = !this.eventsFirst)) {
         const n = this.evQueue.insertFront(this.insertEv, maxRows, started, budgetMs);
-        if (more(n)) this.hbQueue.insertFront(this.insertHb, maxRows - n, started, budgetMs);
+        if (roomLeft(n, maxRows, started, budgetMs)) this.hbQueue.insertFront(this.insertHb, maxRows - n, started, budgetMs);
       } else {
         const n = this.hbQueue.insertFront(this.insertHb, maxRows, started, budgetMs);
-        if (more(n)) this.evQueue.insertFront(this.insertEv, maxRows - n, started, budgetMs);
+        if (roomLeft(n, maxRows, started, budgetMs)) this.evQueue.insertFront(this.insertEv, maxRows - n, started, budgetMs);
       }
       this.snapshots.step(this.lastId, false, false);
     });
