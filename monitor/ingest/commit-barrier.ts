@@ -46,18 +46,20 @@ export class CommitBarrier {
 
   private schedule(): void {
     this.flushing = true;
-    const flush = () => {
-      const batch = this.waiting;
-      this.waiting = [];
-      this.store.flush().then(
-        () => this.finish(batch),
-        (err: Error) => this.finish(batch, err),
-      );
-    };
     // Let the heartbeats of the next millisecond join the same flush (0: the rest of this turn's).
-    if (this.windowMs > 0) setTimeout(flush, this.windowMs);
-    else setImmediate(flush);
+    if (this.windowMs > 0) setTimeout(this.flush, this.windowMs);
+    else setImmediate(this.flush);
   }
+
+  /** Made once, not per flush: under tsx every named closure is wrapped in `__name` when created. */
+  private flush = (): void => {
+    const batch = this.waiting;
+    this.waiting = [];
+    this.store.flush().then(
+      () => this.finish(batch),
+      (err: Error) => this.finish(batch, err),
+    );
+  };
 
   private finish(batch: ((err?: Error) => void)[], err?: Error): void {
     try {

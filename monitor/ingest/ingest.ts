@@ -42,7 +42,11 @@ export class Ingest {
   ) {
     // The registry's slot is passed to liveness as is (one id lookup per heartbeat).
     if (deps.liveness.ids !== deps.registry.ids) throw new Error('Ingest needs liveness and the registry on the same DeviceIds');
+    // And to the store, when its slots are the registry's (the all-in-one's SQLite store).
+    this.storeSlots = deps.store.slots === deps.registry.ids;
   }
+
+  private storeSlots: boolean;
 
   /** One heartbeat; `backlog` when it was read from a queue that waited (../liveness/decider.ts). */
   heartbeat(deviceId: string, payload: Buffer | string, receivedAt = this.deps.clock.now(), backlog?: Backlogged): IngestResult {
@@ -72,7 +76,7 @@ export class Ingest {
     row.deviceId = deviceId;
     row.customerId = registry.customerOfSlot(slot);
     row.receivedAt = receivedAt;
-    store.writeHeartbeat(row);
+    store.writeHeartbeat(row, this.storeSlots ? slot : -1);
     this.deps.accepted?.(row);
     metrics.heartbeatsAccepted.inc();
     if (hb.ts !== undefined) this.countDeviceTime(deviceId, hb.ts, receivedAt);

@@ -1,3 +1,4 @@
+import type { DeviceIds } from '../columns/device-ids.ts';
 import type { ConnectionState, DeviceStatus, StoredHeartbeat } from '../types.ts';
 
 /**
@@ -64,7 +65,14 @@ export function hasRecentRows(s: object): s is RecentRows {
 export interface TimeSeriesStore {
   /** e.g. "sqlite", "influxdb://host:8086/lastseen" (no credentials). */
   readonly name: string;
-  writeHeartbeat(hb: StoredHeartbeat): void;
+  /**
+   * `slot`: the slot of `hb.deviceId` in `slots` (below), when the caller has looked it up, so
+   * the store need not look it up again; -1 (the default) when it has not. Give it only when
+   * the caller's DeviceIds is this store's `slots`.
+   */
+  writeHeartbeat(hb: StoredHeartbeat, slot?: number): void;
+  /** The DeviceIds whose slots `writeHeartbeat` takes; a store without keeps no per-device state by slot. */
+  readonly slots?: DeviceIds;
   writeEvent(event: DeviceEvent): void;
   /** Commit everything written so far. */
   flush(): Promise<void>;

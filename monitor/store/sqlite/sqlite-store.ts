@@ -19,6 +19,14 @@ const RAW_TS = 5;
 
 type EventRow = [deviceId: string, customerId: string, at: number, kind: string, data: string];
 
+/**
+ * Whether a slice that has inserted `n` rows may insert more. A function of its own, not a
+ * closure made per slice: under tsx every named closure is wrapped in `__name` when created.
+ */
+function roomLeft(n: number, maxRows: number, started: number, budgetMs: number): boolean {
+  return n < maxRows && performance.now() - started <= budgetMs;
+}
+
 export interface SqliteStoreOptions {
   /** Commit at least this often (ms). */
   flushIntervalMs?: number;
@@ -78,7 +86,7 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
   /** Heartbeats as written (bound field by field at insert), events as their five columns. */
   private hbQueue = new RowQueue<StoredHeartbeat>();
   private evQueue = new RowQueue<EventRow>();
-  private insertHb: (hb: StoredHeartbeat) => void;
+  private insertHb: (hb: StoredHeartbeat, slot: number) => void;
   private ids: DeviceIds;
   /** Slot of a device id for the heads: -1 leaves the row unlinked. */
   private slotFor: (id: string) => number;
@@ -151,8 +159,8 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
     const insertRow = heartbeatInsert(this.db);
     // Linked at insert, inside the transaction: a head never names a row that is not committed
     // with it or before it, so a snapshot may persist what it reads (heads-snapshot.ts).
-    this.insertHb = (h) => {
-      const slot = this.slotFor(h.deviceId);
+    this.insertHb = (h, known) => {
+      const slot = known >= 0 ? known : this.slotFor(h.deviceId);
       const id = ++this.lastId;
       insertRow(id, slot >= 0 ? this.heads.get(slot) || null : null, h);
       if (slot >= 0) this.heads.set(slot, id);
@@ -165,13 +173,12 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
     this.runSlice = this.db.transaction((budgetMs: number, maxRows: number) => {
       // The two tables take turns going first, so a steady heartbeat backlog cannot starve events.
       const started = performance.now();
-      const more = (n: number) => n < maxRows && performance.now() - started <= budgetMs;
       if ((this.eventsFirst = !this.eventsFirst)) {
         const n = this.evQueue.insertFront(this.insertEv, maxRows, started, budgetMs);
-        if (more(n)) this.hbQueue.insertFront(this.insertHb, maxRows - n, started, budgetMs);
+        if (roomLeft(n, maxRows, started, budgetMs)) this.hbQueue.insertFront(this.insertHb, maxRows - n, started, budgetMs);
       } else {
         const n = this.hbQueue.insertFront(this.insertHb, maxRows, started, budgetMs);
-        if (more(n)) this.evQueue.insertFront(this.insertEv, maxRows - n, started, budgetMs);
+        if (roomLeft(n, maxRows, started, budgetMs)) this.evQueue.insertFront(this.insertEv, maxRows - n, started, budgetMs);
       }
       this.snapshots.step(this.lastId, false, false);
     });
@@ -195,9 +202,17 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
     return this.checkpointerReady;
   }
 
-  /** Keeps `hb` itself until it is committed (no copy): the caller must not change it afterwards. */
-  writeHeartbeat(hb: StoredHeartbeat): void {
-    this.hbQueue.push(hb);
+  /** The process's device ids when given (`ids`), else the store's own: the chain heads' slots. */
+  get slots(): DeviceIds {
+    return this.ids;
+  }
+
+  /**
+   * Keeps `hb` itself until it is committed (no copy): the caller must not change it afterwards.
+   * `slot`: its device's slot in `slots`, or -1 to look it up at insert (../store.ts).
+   */
+  writeHeartbeat(hb: StoredHeartbeat, slot = -1): void {
+    this.hbQueue.push(hb, slot);
     this.queued++;
     if (this.hbQueue.length >= this.batchSize) this.commitSoon();
   }

@@ -129,6 +129,27 @@ describe('SqliteStore heartbeat chains', () => {
     db.close();
   });
 
+  it('links a heartbeat by the slot its writer gives, with or without one, across slices and queue compaction', async () => {
+    const file = tempFile();
+    const ids = new DeviceIds();
+    const devices = ['giraffe-1', 'otter-1', 'zebra-1'];
+    for (const d of devices) ids.add(d);
+    // Small slices: the queue is dropped from the front and compacted many times over.
+    const s = store(file, { ids, sliceRows: 700, batchSize: 1_000_000 });
+    expect(s.slots).toBe(ids);
+    const n = 12_000;
+    for (let i = 0; i < n; i++) {
+      const d = devices[i % 3];
+      // Every other heartbeat with its slot (as ingest gives it), the rest looked up at insert.
+      if (i % 2) s.writeHeartbeat(hb(d, i), ids.slotOf(d));
+      else s.writeHeartbeat(hb(d, i));
+    }
+    for (const [k, d] of devices.entries()) {
+      const want = Array.from({ length: n / 3 }, (_, j) => n - 3 + k - 3 * j);
+      expect(await seqs(s, d)).toEqual(want);
+    }
+  });
+
   it('moves a database written before chains to them, history intact, old index dropped', async () => {
     const file = tempFile();
     const old = new Database(file);
