@@ -155,7 +155,8 @@ export class TrackBook {
     const pool = this.pool[field];
     while (pool.length < n) pool.push({ value: 0, at: 0 });
     const out = field === 0 ? this.scratch.battery : this.scratch.rssi;
-    out.length = n;
+    // Setting an array's length is a runtime call even when it does not change.
+    if (out.length !== n) out.length = n;
     for (let i = 0, k = slot * KEEP; i < n; i++, k++) {
       const r = pool[i];
       r.value = v[k];
