@@ -169,7 +169,7 @@ export function readHeartbeatFrames(client: Client, reader: HeartbeatReader): vo
       while (waiting.length > 0) feed(waiting.shift()!);
     } finally {
       reading = false;
-      waiting.length = 0;
+      if (waiting.length > 0) waiting.length = 0;
     }
     return parser._list.length;
   };

@@ -12,7 +12,7 @@ import type { Logger } from '../logger.ts';
 import type { StoredHeartbeat } from '../types.ts';
 import { batteryVerdict, motionVerdict, signalVerdict } from './conditions.ts';
 import { decideWarning, type OpenWarning, type WarningContext } from './decide.ts';
-import { emptyTrack, observe, type Track } from './track.ts';
+import type { Track } from './track.ts';
 import { TrackBook } from './track-book.ts';
 import { WARNING_TYPES, type Judgement, type WarningType } from './types.ts';
 
@@ -103,19 +103,18 @@ export class WarningEngine {
     if (this.stopped) return;
     if (hb.battery === undefined && hb.rssi === undefined && hb.activity === undefined) return;
     const th = this.o.thresholds(hb.customerId);
-    const prev = this.tracks.get(hb.deviceId) ?? emptyTrack();
     // Device time when the device gave one (a backlog keeps its spacing), as the diagnosis places readings.
     const at = hb.ts ?? hb.receivedAt;
-    const track = observe(
-      prev,
+    // ./track.ts's observe, applied in the book's columns (track-book.ts); null: an older heartbeat, nothing changed.
+    const track = this.tracks.observe(
+      hb.deviceId,
       { at, battery: hb.battery, rssi: hb.rssi, activity: hb.activity },
       {
         batteryMs: th.batteryTrendHours * HOUR,
         rssiMs: th.signalTrendHours * HOUR,
       },
     );
-    if (track === prev) return;
-    this.tracks.set(hb.deviceId, track);
+    if (track === null) return;
     // This runs on every heartbeat: the clock, the customer's policy and the silence lookup are
     // read only for a warning that is open or to be raised (few devices), not for the rest.
     let ctx: Omit<WarningContext, 'lastResolvedAt'> | undefined;

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
  * package or source file. Percentages are of busy time (total minus `(idle)`).
  *
  *   node --import tsx simulators/bench/cpuprofile-summary.ts FILE.cpuprofile [--top 40] [--inclusive]
+ *     [--from heartbeat@monitor/ingest/ingest.ts]   (only from the first heartbeat ingested on)
  *
  * To profile the server of the fan-in bench:
  *   npm run bench -- --only lastseen --no-docs --server-node-args "--cpu-prof --cpu-prof-dir=/tmp/prof"
@@ -25,10 +26,16 @@ export interface ProfileSummary {
   byPackage: [string, number][];
 }
 
-export function summarise(p: CpuProfile): ProfileSummary {
+/**
+ * `from`: count only the samples from the first one whose stack holds this function (its
+ * name, and a part of its file's URL) onward — e.g. the load window of a bench, without the
+ * server's start-up (module compilation) before it. The shutdown after the load stays in.
+ */
+export function summarise(p: CpuProfile, from?: { name: string; url: string }): ProfileSummary {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const start = from ? firstSampleIn(p, byId, parent, from) : 0;
   const name = (id: number) => {
     const cf = byId.get(id)!.callFrame;
     const url = cf.url.replace(/^.*node_modules\//, 'nm/').replace(/^file:\/\/.*?\/(monitor|broker|web|bin|simulators)\//, '$1/');
@@ -37,6 +44,7 @@ export function summarise(p: CpuProfile): ProfileSummary {
   const selfById = new Map<number, number>();
   let total = 0;
   p.samples.forEach((id, i) => {
+    if (i < start) return;
     const d = p.timeDeltas[i] ?? 0;
     selfById.set(id, (selfById.get(id) ?? 0) + d);
     total += d;
@@ -62,6 +70,21 @@ export function summarise(p: CpuProfile): ProfileSummary {
   return { totalS: total / 1e6, idleS: idle / 1e6, self: sorted(self), inclusive: sorted(inclusive), byPackage: sorted(byPackage) };
 }
 
+function firstSampleIn(
+  p: CpuProfile,
+  byId: Map<number, CpuProfile['nodes'][number]>,
+  parent: Map<number, number>,
+  from: { name: string; url: string },
+): number {
+  for (let i = 0; i < p.samples.length; i++) {
+    for (let cur: number | undefined = p.samples[i]; cur !== undefined; cur = parent.get(cur)) {
+      const cf = byId.get(cur)!.callFrame;
+      if (cf.functionName === from.name && cf.url.includes(from.url)) return i;
+    }
+  }
+  return p.samples.length;
+}
+
 /** The summary as text: the `top` functions by self time (or inclusive), then by package or file. */
 export function formatSummary(s: ProfileSummary, top = 40, inclusive = false): string {
   const busy = s.totalS - s.idleS;
@@ -80,6 +103,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const file = argv.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
   if (!file) throw new Error('usage: cpuprofile-summary.ts FILE.cpuprofile [--top N] [--inclusive]');
   const top = Number(argv[argv.indexOf('--top') + 1]) || 40;
-  const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+  const fromArg = argv.includes('--from') ? argv[argv.indexOf('--from') + 1] : undefined;
+  const [name, url = ''] = fromArg?.split('@') ?? [];
+  const s = summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, name ? { name, url } : undefined);
   console.log(formatSummary(s, top, argv.includes('--inclusive')));
 }

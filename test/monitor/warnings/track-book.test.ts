@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../simulators/random.ts';
 import { emptyTrack, KEEP, observe, type Track } from '../../../monitor/warnings/track.ts';
 import { TrackBook } from '../../../monitor/warnings/track-book.ts';
 
@@ -42,5 +43,38 @@ describe('TrackBook keeps every device’s track in shared columns', () => {
     expect(book.get('x')?.battery.map((r) => r.value)).toEqual(long.slice(5).map((r) => r.value));
     book.set('y', { ...emptyTrack(), rssi: [{ value: -80, at: Date.UTC(2200, 0, 1) }], lastAt: T0 });
     expect(book.get('y')?.rssi[0].at).toBe(Date.UTC(2020, 0, 1) + (2 ** 31 - 1) * 1000);
+  });
+
+  it('observes in its columns exactly as get, the pure observe and set do, returning the same track', () => {
+    const rand = mulberry32(20261207);
+    const a = new TrackBook();
+    const b = new TrackBook();
+    const devices = ['kito', 'bahati', 'zuri'];
+    const last = new Map<string, number>();
+    // Short windows as well as the defaults', so readings leave the window, are replaced and hit KEEP.
+    const sets = [windows, { batteryMs: 2 * H, rssiMs: 30 * 60_000 }];
+    for (let i = 0; i < 20_000; i++) {
+      const id = devices[Math.floor(rand() * devices.length)];
+      const w = sets[i % 2];
+      const prevAt = last.get(id) ?? T0;
+      // Mostly forward by seconds to hours, sometimes an older heartbeat (a late backlog).
+      const step = rand() < 0.1 ? -Math.floor(rand() * H) : Math.floor(rand() ** 3 * 3 * H) + 1;
+      const at = prevAt + step + rand();
+      last.set(id, Math.max(prevAt, at));
+      const o = {
+        at,
+        battery: rand() < 0.8 ? Math.round(rand() * 10_000) / 100 : undefined,
+        rssi: rand() < 0.7 ? -40 - rand() * 90 : undefined,
+        activity: rand() < 0.5 ? (rand() < 0.5 ? 0 : Math.floor(rand() * 50)) : undefined,
+      };
+      const prev = a.get(id) ?? emptyTrack();
+      const want = observe(prev, o, w);
+      if (want !== prev) a.set(id, want);
+      const got = b.observe(id, o, w);
+      if (want === prev) expect(got).toBeNull();
+      else expect(got).toEqual(want);
+      expect(b.get(id)).toEqual(a.get(id));
+    }
+    for (const id of devices) expect(b.get(id)?.battery.length).toBeGreaterThan(1);
   });
 });
