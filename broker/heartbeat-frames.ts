@@ -122,14 +122,11 @@ export interface HeartbeatReader {
 
 /**
  * Read `client`'s heartbeat frames here from now on (see the module comment); any other bytes
- * still go to its mqtt-packet parser. False, and nothing changed, when the client lacks the
- * aedes internals above.
+ * still go to its mqtt-packet parser.
  */
-export function readHeartbeatFrames(client: Client, reader: HeartbeatReader): boolean {
+export function readHeartbeatFrames(client: Client, reader: HeartbeatReader): void {
   const c = client as unknown as AedesInternals;
   const parser = c._parser;
-  // An aedes without the internals this relies on keeps its own parser for everything.
-  if (typeof c._nextBatch !== 'function' || typeof parser?.parse !== 'function' || parser._list === undefined) return false;
   const parse = parser.parse;
   const topicBytes = Buffer.from(reader.topic, 'utf8');
   const frame: OwnPublish = { qos: 0, dup: false, messageId: 0, payloadStart: 0, end: 0 };
@@ -176,5 +173,4 @@ export function readHeartbeatFrames(client: Client, reader: HeartbeatReader): bo
     }
     return parser._list.length;
   };
-  return true;
 }

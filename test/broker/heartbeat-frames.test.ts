@@ -137,23 +137,6 @@ describe('heartbeat frames read without mqtt-packet, in a running system', () =>
     s.socket.destroy();
   });
 
-  it('reads them in place of mqtt-packet: its parser sees the other packets only', async () => {
-    const token = await sys.addDevice('framed3', 'acme');
-    const s = await rawSession(sys.mqttPort, 'framed3', token);
-    const client = (sys.aedes as unknown as { clients: Record<string, { _parser: NodeJS.EventEmitter }> }).clients['framed3/raw'];
-    const parsed: string[] = [];
-    client._parser.on('packet', (p: { cmd: string }) => parsed.push(p.cmd));
-    const hb = (seq: number) => frame({ topic: 'devices/framed3/heartbeat', payload: `{"seq":${seq}}`, qos: 1, messageId: seq });
-    s.socket.write(Buffer.concat([hb(1), hb(2), mqttPacket.generate({ cmd: 'pingreq' } as mqttPacket.Packet), hb(3)]));
-    await waitFor(() => s.received.filter((p) => p.cmd === 'puback').length === 3);
-    // The chunk's rest from the PINGREQ on went to mqtt-packet, heartbeat 3 with it.
-    expect(parsed).toEqual(['pingreq', 'publish']);
-    s.socket.write(Buffer.concat([hb(4), hb(5)]));
-    await waitFor(() => s.received.filter((p) => p.cmd === 'puback').length === 5);
-    expect(parsed).toEqual(['pingreq', 'publish']);
-    s.socket.destroy();
-  });
-
   it('routes a retained heartbeat, and those of a device whose own session watches the topic, through aedes as before', async () => {
     const token = await sys.addDevice('framed2', 'acme');
     const s = await rawSession(sys.mqttPort, 'framed2', token);
