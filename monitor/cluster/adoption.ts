@@ -173,17 +173,24 @@ export class Adoption {
     );
     const d = this.drain!(worker, { heardAfter: refresh, readFrom });
     this.current = d;
-    const renew = setInterval(() => {
-      redis.lsAdoptRenew(lease, me, this.leaseMs).then(
-        (ours) => {
-          if (Number(ours) === 0) {
-            log.warn({ worker }, 'cluster adoption: the lease went to another worker; leaving the queue to it');
-            d.stop();
-          }
-        },
-        () => undefined,
-      );
-    }, this.leaseMs / 3);
+    // The lease is renewed on the injected clock, every third of it, while the drain runs.
+    let renewal: TimerHandle | null = null;
+    const renew = () => {
+      renewal = clock.setTimer(() => {
+        redis.lsAdoptRenew(lease, me, this.leaseMs).then(
+          (ours) => {
+            if (Number(ours) === 0) {
+              log.warn({ worker }, 'cluster adoption: the lease went to another worker; leaving the queue to it');
+              d.stop();
+            } else if (renewal !== null) renew();
+          },
+          () => {
+            if (renewal !== null) renew();
+          },
+        );
+      }, this.leaseMs / 3);
+    };
+    renew();
     try {
       const r = await d.done;
       await redis.lsAdopted(this.keys.adopted, lease, this.keys.drained, worker, me, refresh, r.outcome);
@@ -197,7 +204,8 @@ export class Adoption {
       log.warn({ worker, err: (err as Error).message }, 'cluster adoption: the drain stopped; retried after the lease');
       this.o.onResult?.('failed', 0);
     } finally {
-      clearInterval(renew);
+      if (renewal !== null) clock.clearTimer(renewal);
+      renewal = null;
       this.current = null;
     }
   }
