@@ -54,7 +54,7 @@ export function fingerprint(hb: Heartbeat): string {
  *   seq against the window   fingerprint among the device's recent rows   the heartbeat is
  *   -----------------------  -------------------------------------------  ----------------------------------
  *   within it                not asked                                    the window's answer
- *   far below it             yes                                          a duplicate (acknowledged, not stored)
+ *   far below it             yes, or among its rows still queued          a duplicate (acknowledged, not stored)
  *   far below it             no                                           new: the device's counter restarted
  *
  * A device that restarts its counter sends other readings or another `ts`, so its new heartbeats
@@ -84,7 +84,12 @@ export class RedeliveryCheck {
       looked.newest = recent.newest;
       for (const row of recent.rows) looked.prints.add(fingerprint(row));
     }
-    return looked.prints.has(fingerprint(hb));
+    const print = fingerprint(hb);
+    if (looked.prints.has(print)) return true;
+    // Not committed yet is not new: the first copy may still wait in the write queue (a device
+    // that reconnected and sent its unacknowledged publishes again, a session taken over).
+    for (const row of this.store.queuedRows(deviceId)) if (fingerprint(row) === print) return true;
+    return false;
   }
 
   stop(): void {

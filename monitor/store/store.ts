@@ -51,10 +51,16 @@ export interface RecentRows {
    * (`after` when there is none newer).
    */
   recentRows(deviceId: string, after: number, max: number): { newest: number; rows: StoredHeartbeat[] };
+  /**
+   * The device's rows written and not yet committed, oldest first: taken, in the write queue,
+   * and so not among `recentRows` — a redelivery that arrives before its first copy's
+   * transaction is asked about them.
+   */
+  queuedRows(deviceId: string): StoredHeartbeat[];
 }
 
 export function hasRecentRows(s: object): s is RecentRows {
-  return typeof (s as Partial<RecentRows>).recentRows === 'function';
+  return typeof (s as Partial<RecentRows>).recentRows === 'function' && typeof (s as Partial<RecentRows>).queuedRows === 'function';
 }
 
 /**

@@ -23,6 +23,13 @@ export class RowQueue<T> {
     this.tags.push(tag);
   }
 
+  /** The rows still waiting (not yet handed to a committed transaction) that `match`, oldest first. */
+  waiting(match: (row: T, tag: number) => boolean): T[] {
+    const found: T[] = [];
+    for (let i = this.head; i < this.rows.length; i++) if (match(this.rows[i], this.tags[i])) found.push(this.rows[i]);
+    return found;
+  }
+
   /**
    * Insert rows from the front until `maxRows` are done or `budgetMs` of wall time since
    * `started` has passed (the clock is read every 32 rows, ~0.1 ms). Call inside a transaction.

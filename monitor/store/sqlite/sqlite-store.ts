@@ -351,6 +351,11 @@ export class SqliteStore implements TimeSeriesStore, RecentRows {
     return { newest: head, rows };
   }
 
+  /** ../store.ts RecentRows: the device's rows still in the write queue (a scan of it, asked rarely). */
+  queuedRows(deviceId: string): StoredHeartbeat[] {
+    return this.hbQueue.waiting((row) => row.deviceId === deviceId);
+  }
+
   async heartbeats(q: HistoryQuery): Promise<StoredHeartbeat[]> {
     await this.readable();
     const tolerance = DEFAULT_DEVICE_TIME_RULE.futureToleranceMs;

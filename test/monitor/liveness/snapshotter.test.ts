@@ -71,3 +71,27 @@ describe('a crash between the store commit and the state snapshot', () => {
     await first.store.close().catch(() => undefined);
   });
 });
+
+describe('a redelivery of a heartbeat the store has not committed yet', () => {
+  it('is a duplicate, though its seq is far below the window and the row is still in the write queue', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lastseen-snapshot-'));
+    dirs.push(dir);
+    const m = open(dir);
+    m.registry.createCustomer({ id: 'kws', name: 'KWS' });
+    m.registry.createDevice({ id: 'collar-1', customerId: 'kws' });
+    m.liveness.track('collar-1', 'kws', { offlineAfter: null, interval: 60, customerOfflineAfter: null });
+    for (let seq = 1; seq <= 5; seq++) m.receive(seq);
+    await m.store.flush(); // 1…5 committed
+    // 6…80 taken and queued for the next transaction; then the broker delivers 6…80 again
+    // (a session taken over, a device that reconnected), before anything is committed.
+    for (let seq = 6; seq <= 80; seq++) expect(m.receive(seq), `first ${seq}`).toBe('accepted');
+    for (let seq = 1; seq <= 80; seq++) expect(m.receive(seq), `again ${seq}`).toBe('duplicate');
+    await m.store.flush();
+    const twice = new Database(join(dir, 'timeseries.db'), { readonly: true })
+      .prepare('SELECT seq, count(*) AS n FROM heartbeats GROUP BY seq HAVING n > 1')
+      .all();
+    expect(twice).toEqual([]);
+    m.liveness.stop();
+    await m.store.close();
+  });
+});
