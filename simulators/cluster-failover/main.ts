@@ -3,7 +3,8 @@
  * one Debian redis-server and LASTSEEN_REGISTRY on one PostgreSQL; devices publish QoS 1
  * heartbeats; at a random moment one worker, or the registry, is hit (./faults.ts: kill, gone, stop,
  * postgres; each fault's file says what it does and what falls silent), and the counts are
- * printed (./verdict.ts says each one and its want).
+ * printed, then the verdict: PASS, or FAIL with each want missed and exit code 1 (./verdict.ts
+ * says each count and its want).
  *
  *   npm run sim:cluster-failover -- [devices=20000] [silent=devices/10] [kill|gone|stop|postgres] [periodMs=1000]
  *
@@ -17,8 +18,8 @@
  * outside the registry (LASTSEEN_BROKER_AUTH=none, one fleet login made here), so the broker is
  * the same for every fault.
  */
-import { isFaultName } from './faults.ts';
-import { printCounts, progress } from './report.ts';
+import { faults, isFaultName } from './faults.ts';
+import { printCounts, printVerdict, progress } from './report.ts';
 import { runFailover } from './run.ts';
 
 const [devicesArg, silentArg, faultArg, periodArg] = process.argv.slice(2);
@@ -29,4 +30,7 @@ const periodMs = Number(periodArg ?? 1000);
 const offlineAfterS = Math.max(6, Math.ceil((3 * periodMs) / 1000));
 const loadMs = Math.max(6000, 6 * periodMs);
 const stopMs = Math.max(20_000, 2000 + offlineAfterS * 1000 + 4000);
-printCounts(await runFailover({ devices, silent, fault, periodMs, offlineAfterS, loadMs, stopMs, log: progress }));
+const counts = await runFailover({ devices, silent, fault, periodMs, offlineAfterS, loadMs, stopMs, log: progress });
+printCounts(counts);
+// The exit code says it too, so a script (or CI) running the driver needs no JSON reader.
+if (!printVerdict(counts, faults[fault].wants)) process.exitCode = 1;
