@@ -32,6 +32,13 @@ export interface AlertQueueOptions {
    * over (XAUTOCLAIM min-idle). Longer than any send takes (the webhook timeout is 10 s).
    */
   leaseMs?: number;
+  /**
+   * How long an entry handed to a worker may sit not taken up before another takes it over: a
+   * worker stopped or stalled with entries read into its socket (XREADGROUP answered its blocked
+   * read) but not yet taken (RENEW). Short, since a worker takes an entry up the moment it reads
+   * it; taking one over is safe at any time, as the take is atomic and the slower side is fenced.
+   */
+  takeMs?: number;
   /** Restart grace of the cluster as a whole (alerts policy restartGraceMs). */
   graceMs: number;
   /** When the cluster as a whole last started (./membership.ts). */
@@ -52,6 +59,21 @@ const GROUP = 'alerts';
  * that dies leaves it pending, and after `leaseMs` any other takes it over (XAUTOCLAIM), so a
  * dead worker's deliveries are sent by another.
  *
+ * Redis answers a blocked XREADGROUP as soon as an entry comes, so an entry can be pending with a
+ * worker that never saw it: stopped (SIGSTOP, a VM paused) or stalled with it in its socket. So a
+ * worker takes each entry up the moment it reads it — RENEW (./scripts.ts): still mine? then hold
+ * it for the lease in `{p}held` — and the others look for entries nobody took up:
+ *
+ *   entry pending with another worker            taken over by the next claim (every takeMs/2)
+ *   -------------------------------------------  --------------------------------------------
+ *   idle < takeMs                                no: it may be being taken up now
+ *   idle ≥ takeMs, not held, or its hold ran out  yes (TAKE_UNHELD): its worker never took it up
+ *   idle ≥ takeMs, held                           no: its worker is on it (verdict, send, retry)
+ *   idle ≥ leaseMs                                yes (XAUTOCLAIM), held or not: its worker died
+ *                                                or stopped while on it
+ *
+ * So a stopped worker delays what it was handed by about takeMs, not by a lease.
+ *
  * Fencing: before each send the worker checks, atomically, that the entry is still its own and
  * renews it (RENEW in ./scripts.ts). A worker that was stopped past its lease and wakes up finds
  * the entry taken and sends nothing. What no fence can close is a stop between that check and
@@ -61,6 +83,7 @@ const GROUP = 'alerts';
 export class AlertQueue {
   private keys: ClusterKeys;
   private leaseMs: number;
+  private takeMs: number;
   private running = false;
   private claimTimer: TimerHandle | null = null;
   private reading: Promise<void> | null = null;
@@ -71,6 +94,7 @@ export class AlertQueue {
   constructor(private o: AlertQueueOptions) {
     this.keys = clusterKeys(o.prefix);
     this.leaseMs = o.leaseMs ?? 15_000;
+    this.takeMs = o.takeMs ?? 1000;
   }
 
   async start(): Promise<void> {
@@ -120,33 +144,36 @@ export class AlertQueue {
     }
   }
 
-  /** Take over entries idle longer than the lease: a dead or stopped worker's, or our own failed ones. */
+  /** Take over entries nobody took up, and those idle longer than the lease: a dead or stopped worker's, or our own failed ones. */
   private armClaim(delayMs: number): void {
     if (!this.running) return;
     this.claimTimer = this.o.clock.setTimer(() => void this.claim(), delayMs);
   }
 
   async claim(): Promise<void> {
+    const { redis } = this.o;
+    const { alerts, held } = this.keys;
     try {
+      let start = '-';
+      do {
+        const [next, entries] = await redis.lsTakeUnheld(alerts, held, GROUP, this.o.worker, this.takeMs, start, 64);
+        start = next;
+        await Promise.all(entries.map(([id, f]) => this.process(id, f)));
+      } while (start !== '0' && this.running);
       let cursor = '0-0';
       do {
-        const [next, entries] = (await this.o.redis.xautoclaim(
-          this.keys.alerts,
-          GROUP,
-          this.o.worker,
-          this.leaseMs,
-          cursor,
-          'COUNT',
-          64,
-        )) as [string, [string, string[] | null][]];
+        const [next, entries] = (await redis.xautoclaim(alerts, GROUP, this.o.worker, this.leaseMs, cursor, 'COUNT', 64)) as [
+          string,
+          [string, string[] | null][],
+        ];
         cursor = next;
         await Promise.all(entries.filter(([, f]) => f !== null).map(([id, f]) => this.process(id, f!)));
       } while (cursor !== '0-0' && this.running);
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'cluster alerts: taking over idle deliveries failed; retrying');
     }
-    // A quarter of the lease: a dead worker's deliveries wait at most 1.25 leases.
-    this.armClaim(Math.max(250, this.leaseMs / 4));
+    // A stopped worker's entries wait about 1.5 takeMs; a dead one's mid-send at most 1.25 leases.
+    this.armClaim(Math.max(250, Math.min(this.takeMs / 2, this.leaseMs / 4)));
   }
 
   private async process(entryId: string, fields: string[]): Promise<void> {
@@ -154,6 +181,11 @@ export class AlertQueue {
     this.busy.add(entryId);
     const a = parseEntry(entryId, fields);
     try {
+      // Taken up at once, so nobody takes it over while it is worked on (see the class comment).
+      if (!(await this.renew(entryId))) {
+        if (a) this.o.onOutcome?.(a, 'fenced');
+        return;
+      }
       if (!a) {
         this.o.log.error({ entryId, fields }, 'cluster alerts: unreadable queue entry dropped');
         await this.done(entryId, '', '');
@@ -172,7 +204,7 @@ export class AlertQueue {
         return;
       }
       // The fence: still ours, and renewed for the send.
-      if ((await this.o.redis.lsRenew(this.keys.alerts, GROUP, this.o.worker, entryId)) !== 1) {
+      if (!(await this.renew(entryId))) {
         this.o.onOutcome?.(a, 'fenced');
         return;
       }
@@ -216,8 +248,13 @@ export class AlertQueue {
     this.retries.add(t);
   }
 
+  /** Still pending with us? Then held for the lease (RENEW in ./scripts.ts). */
+  private async renew(entryId: string): Promise<boolean> {
+    return (await this.o.redis.lsRenew(this.keys.alerts, this.keys.held, GROUP, this.o.worker, entryId, this.leaseMs)) === 1;
+  }
+
   private done(entryId: string, deviceId: string, note: string): Promise<number> {
-    return this.o.redis.lsDone(this.keys.alerts, this.keys.reported, GROUP, entryId, deviceId, note);
+    return this.o.redis.lsDone(this.keys.alerts, this.keys.reported, this.keys.held, GROUP, entryId, deviceId, note);
   }
 }
 

@@ -9,6 +9,8 @@
  *                                         at 1 M) instead of one big hashtable at ~3× the bytes
  *   {p}alerts              stream         one entry per offline and per recovery decided
  *   {p}reported            hash           device id → the offline (since) an alert went out for
+ *   {p}held                hash           alert entry id → until when (Redis time, ms) the worker
+ *                                         it is pending with holds it (./alert-queue.ts)
  *   {p}alive / {p}since    strings        the cluster is up (expires with the last worker) / since when
  *   {p}workers             hash           worker (broker client id) → its last refresh (epoch ms)
  *   {p}adopted             hash           worker → the refresh its broker queue was drained after
@@ -35,6 +37,7 @@ export interface ClusterKeys {
   deadlines: string;
   alerts: string;
   reported: string;
+  held: string;
   alive: string;
   since: string;
   workers: string;
@@ -50,6 +53,7 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     deadlines: `${prefix}dl`,
     alerts: `${prefix}alerts`,
     reported: `${prefix}reported`,
+    held: `${prefix}held`,
     alive: `${prefix}alive`,
     since: `${prefix}since`,
     workers: `${prefix}workers`,

@@ -204,25 +204,56 @@ return 1
 `;
 
 /**
- * The fence before a delivery: the entry must still be pending with this worker (another may
- * have taken it over with XAUTOCLAIM while this one was stopped); if so its idle time is reset,
- * so nobody takes it during the send. KEYS: alerts. ARGV: group, consumer, entry id. 1 = go, 0 = fenced.
+ * Taking up an entry, and the fence before its delivery: the entry must still be pending with
+ * this worker (another may have taken it over while this one was stopped); if so its idle time is
+ * reset and it is held until Redis's now + the lease, so nobody takes it meanwhile. KEYS:
+ * alerts, held. ARGV: group, consumer, entry id, leaseMs. 1 = go, 0 = fenced.
  */
 const RENEW = `
 local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
 if p[1] == nil or p[1][2] ~= ARGV[2] then return 0 end
 redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
+local t = redis.call('TIME')
+redis.call('HSET', KEYS[2], ARGV[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[4]))
 return 1
 `;
 
 /**
- * An entry is done: acknowledged and deleted (the stream holds only what is pending), and the
- * outcome noted for the recovery that may follow. KEYS: alerts, reported. ARGV: group, entry id,
- * device id, note ('' = none, 'del' = forget the device's note, else the value to set).
+ * Take over the entries another worker was handed and never took up (./alert-queue.ts): pending
+ * with another consumer, idle at least minIdle ms, and not held (no hold, or one that has run
+ * out by Redis's clock). One page of the pending list from \`start\`; returns the next start ('0'
+ * when the list is done) and the entries taken, as XCLAIM gives them. KEYS: alerts, held. ARGV:
+ * group, consumer, minIdle, start, count.
+ */
+const TAKE_UNHELD = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local count = tonumber(ARGV[5])
+local p = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', tonumber(ARGV[3]), ARGV[4], '+', count)
+local taken = {}
+for _, e in ipairs(p) do
+  if e[2] ~= ARGV[2] then
+    local until_ = redis.call('HGET', KEYS[2], e[1])
+    if not until_ or tonumber(until_) < now then
+      for _, x in ipairs(redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), e[1])) do taken[#taken + 1] = x end
+    end
+  end
+end
+local nextStart = '0'
+if #p == count then nextStart = '(' .. p[#p][1] end
+return {nextStart, taken}
+`;
+
+/**
+ * An entry is done: acknowledged and deleted (the stream holds only what is pending), its hold
+ * gone, and the outcome noted for the recovery that may follow. KEYS: alerts, reported, held.
+ * ARGV: group, entry id, device id, note ('' = none, 'del' = forget the device's note, else the
+ * value to set).
  */
 const DONE = `
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2])
 if ARGV[4] == 'del' then redis.call('HDEL', KEYS[2], ARGV[3])
 elseif ARGV[4] ~= '' then redis.call('HSET', KEYS[2], ARGV[3], ARGV[4]) end
 return 1
@@ -244,8 +275,17 @@ export interface ClusterCommands {
   ): Promise<number>;
   lsAdoptRenew(lease: string, me: string, leaseMs: number): Promise<number>;
   lsAdopted(adopted: string, lease: string, drained: string, worker: string, me: string, refresh: number, outcome: string): Promise<number>;
-  lsRenew(alerts: string, group: string, consumer: string, id: string): Promise<number>;
-  lsDone(alerts: string, reported: string, group: string, id: string, deviceId: string, note: string): Promise<number>;
+  lsRenew(alerts: string, held: string, group: string, consumer: string, id: string, leaseMs: number): Promise<number>;
+  lsTakeUnheld(
+    alerts: string,
+    held: string,
+    group: string,
+    consumer: string,
+    minIdle: number,
+    start: string,
+    count: number,
+  ): Promise<[string, [string, string[]][]]>;
+  lsDone(alerts: string, reported: string, held: string, group: string, id: string, deviceId: string, note: string): Promise<number>;
 }
 
 export type ClusterRedis = Redis & ClusterCommands;
@@ -258,7 +298,8 @@ export function withScripts(redis: Redis): ClusterRedis {
   redis.defineCommand('lsAdopt', { numberOfKeys: 3, lua: ADOPT });
   redis.defineCommand('lsAdoptRenew', { numberOfKeys: 1, lua: ADOPT_RENEW });
   redis.defineCommand('lsAdopted', { numberOfKeys: 3, lua: ADOPTED });
-  redis.defineCommand('lsRenew', { numberOfKeys: 1, lua: RENEW });
-  redis.defineCommand('lsDone', { numberOfKeys: 2, lua: DONE });
+  redis.defineCommand('lsRenew', { numberOfKeys: 2, lua: RENEW });
+  redis.defineCommand('lsTakeUnheld', { numberOfKeys: 2, lua: TAKE_UNHELD });
+  redis.defineCommand('lsDone', { numberOfKeys: 3, lua: DONE });
   return redis as ClusterRedis;
 }

@@ -23,12 +23,16 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function waitUntil(done: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
+  for (const end = Date.now() + ms; !(await done()); await sleep(20)) if (Date.now() > end) throw new Error('timed out');
+}
 let n = 0;
 
 interface WorkerOpts {
   prefix: string;
   name: string;
   leaseMs?: number;
+  takeMs?: number;
   graceMs?: number;
   since?: () => number;
   deliver?: (a: ClusterAlert) => Promise<void>;
@@ -48,6 +52,7 @@ function worker(o: WorkerOpts, sent: { worker: string; a: ClusterAlert }[], outc
     worker: o.name,
     prefix: o.prefix,
     leaseMs: o.leaseMs ?? 600,
+    takeMs: o.takeMs,
     graceMs: o.graceMs ?? 0,
     clusterSince: o.since ?? (() => 0),
     stateOf: async (id) => {
@@ -147,6 +152,64 @@ describe('the cluster alert queue on a real Redis', () => {
     await sleep(500);
     expect(sent.map((s) => `${s.worker}:${s.a.deviceId}`)).toEqual(['b:lynx']);
     expect(outcomes).toContain('a:offline:lynx:fenced');
+  });
+
+  it('a worker stopped with entries handed to it and not taken up: another sends them after about a second, not a lease', async () => {
+    const prefix = `q${++n}:`;
+    const keys = clusterKeys(prefix);
+    const sent: { worker: string; a: ClusterAlert }[] = [];
+    const outcomes: string[] = [];
+    // Only liveness runs on a: it decides the outages; nothing of a reads the queue.
+    const a = worker({ prefix, name: 'a' }, sent, outcomes);
+    await a.redis.xgroup('CREATE', keys.alerts, 'alerts', '0', 'MKSTREAM');
+    a.liveness.start();
+    for (let i = 0; i < 5; i++) a.liveness.heartbeat(`ibex-${i}`, Date.now(), 0.2, null);
+    await a.liveness.durable();
+    await waitUntil(async () => (await a.redis.xlen(keys.alerts)) === 5);
+    // The stopped worker: its blocked XREADGROUP was answered, and then it ran no more.
+    const ghost = new Redis(server.url);
+    cleanups.push(() => ghost.disconnect());
+    await ghost.xreadgroup('GROUP', 'alerts', 'ghost', 'COUNT', 64, 'STREAMS', keys.alerts, '>');
+    const handed = Date.now();
+    // b's lease is a minute: before the take-up it would have waited that long.
+    const b = worker({ prefix, name: 'b', leaseMs: 60_000 }, sent, outcomes);
+    await b.queue.start();
+    await waitUntil(() => sent.length === 5, 5000);
+    expect(Date.now() - handed).toBeLessThan(3000);
+    expect(sent.map((s) => s.worker)).toEqual(['b', 'b', 'b', 'b', 'b']);
+    expect(await a.redis.xlen(keys.alerts)).toBe(0);
+    expect(await a.redis.hlen(keys.held)).toBe(0);
+  });
+
+  it('an entry held by the worker sending it is not taken over, however long the send, within the lease', async () => {
+    const prefix = `q${++n}:`;
+    const sent: { worker: string; a: ClusterAlert }[] = [];
+    const outcomes: string[] = [];
+    // a's webhook answers after 2.5 s: two and a half takeMs.
+    const a = worker(
+      {
+        prefix,
+        name: 'a',
+        leaseMs: 60_000,
+        deliver: async (x) => {
+          await sleep(2500);
+          sent.push({ worker: 'a', a: x });
+        },
+      },
+      sent,
+      outcomes,
+    );
+    const b = worker({ prefix, name: 'b', leaseMs: 60_000 }, sent, outcomes);
+    a.liveness.start();
+    await a.queue.start();
+    a.liveness.heartbeat('oryx', Date.now(), 0.2, null);
+    await a.liveness.durable();
+    // b starts once a has taken the entry up and is sending it.
+    await waitUntil(async () => (await a.redis.hlen(clusterKeys(prefix).held)) === 1);
+    await b.queue.start();
+    await sleep(3500);
+    expect(sent.map((s) => `${s.worker}:${s.a.deviceId}`)).toEqual(['a:oryx']);
+    expect(outcomes.filter((o) => o.startsWith('b:'))).toEqual([]);
   });
 
   it('restart grace for the cluster: an outage that passed while no worker ran is forgiven if the device returns in the grace, sent once if not', async () => {
