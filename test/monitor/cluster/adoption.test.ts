@@ -164,25 +164,38 @@ describe('heartbeats from a backlog on a real Redis', () => {
     // The gone worker was last seen at t0; otter went offline after, hare was heard after.
     worker.heartbeat('otter', t0 - 100, 0.3, null);
     worker.heartbeat('hare', t0 - 100, 3, null);
+    // lynx was heard before t0 and by nobody since: its next heartbeat sat in the drained queue.
+    worker.heartbeat('lynx', t0 - 2000, 3, null);
     await worker.durable();
     await sleep(500);
     await worker.tick();
     worker.heartbeat('hare', t0 + 400, 3, null);
     await worker.durable();
-    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'otter offline']);
+    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'lynx online', 'otter offline']);
     // The drain: read now, heard after t0.
     const backlog = { heardAfter: t0, readFrom: Date.now() };
     worker.heartbeat('otter', Date.now(), 0.3, null, backlog);
     worker.heartbeat('hare', Date.now(), 3, null, backlog);
+    worker.heartbeat('lynx', Date.now(), 3, null, backlog);
     await worker.durable();
-    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'otter offline']);
+    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'lynx online', 'otter offline']);
+    // lynx's deadline moves from its last heartbeat heard to t0, the earliest the drained one
+    // can have come, not to when it was read: never later than its real deadline.
+    expect(unpackState((await redisConn().hget(keys.bucket('lynx'), 'lynx'))!).lastSeen).toBe(t0);
+    expect(Number(await redisConn().zscore(keys.deadlines, 'lynx'))).toBe(t0 + 3000);
     expect(stale).toBe(1);
     expect(unpackState((await redisConn().hget(keys.bucket('hare'), 'hare'))!).lastSeen).toBe(t0 + 400);
     expect(Number(await redisConn().zscore(keys.deadlines, 'hare'))).toBe(t0 + 3400);
     // Not from a backlog: otter is back.
     worker.heartbeat('otter', Date.now(), 0.3, null);
     await worker.durable();
-    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual(['otter online', 'hare online', 'otter offline', 'otter online']);
+    expect(seen.map((t) => `${t.deviceId} ${t.to}`)).toEqual([
+      'otter online',
+      'hare online',
+      'lynx online',
+      'otter offline',
+      'otter online',
+    ]);
   });
 });
 
