@@ -14,6 +14,9 @@ import { spawnLastseen, type LastseenProcess } from '../../test/helpers/process.
 import { type RedisServer, startRedis } from '../../test/helpers/redis.ts';
 
 export const WORKERS = 3;
+
+/** Worker i's broker client id, also its name in the cluster. */
+const workerId = (i: number) => `lastseen-worker-${i}`;
 const ADMIN_TOKEN = 'cluster-failover-admin-token';
 
 export interface Cluster {
@@ -32,6 +35,8 @@ export interface Cluster {
   metric(i: number, name: string): Promise<number>;
   /** Each device's state in Redis, null where there is none. */
   readStates(ids: string[]): Promise<(PackedState | null)[]>;
+  /** Worker i's last refresh before its broker queue was last drained (`{p}adopted`), null if never drained. */
+  drainedAfter(i: number): Promise<number | null>;
   /** SIGKILL every worker still running and wait for it. */
   killWorkers(): Promise<void>;
   /** Stop Mosquitto, Redis and PostgreSQL and remove their directories. */
@@ -59,7 +64,7 @@ export async function startCluster(): Promise<Cluster> {
     LASTSEEN_BROKER_URL: mosq.url('admin', 'admin-pw'),
     // Mosquitto logins stay outside the registry, so the broker is the same for every fault.
     LASTSEEN_BROKER_AUTH: 'none',
-    LASTSEEN_BROKER_CLIENT_ID: `lastseen-worker-${i}`,
+    LASTSEEN_BROKER_CLIENT_ID: workerId(i),
     LASTSEEN_STATE: redis.url,
     LASTSEEN_WEBHOOK_ALLOW: '127.0.0.1',
     LASTSEEN_HEARTBEAT_RATE: '1000',
@@ -94,6 +99,15 @@ export async function startCluster(): Promise<Cluster> {
       const line = text.split('\n').find((l) => l.startsWith(`${name} `));
       if (!line) throw new Error(`worker ${i} has no ${name} in /metrics`);
       return Number(line.slice(name.length + 1));
+    },
+    async drainedAfter(i) {
+      const state = new Redis(redis.url);
+      try {
+        const v = await state.hget(clusterKeys().adopted, workerId(i));
+        return v === null ? null : Number(v);
+      } finally {
+        state.disconnect();
+      }
     },
     async readStates(ids) {
       const state = new Redis(redis.url);

@@ -81,6 +81,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       acknowledged: devices.acknowledged,
       lastAckedSend: devices.lastAckedSend,
       states: await cluster.readStates(ids),
+      drainedAfter: await cluster.drainedAfter(victim),
       alerts: receiver.alerts,
       victimDownMs: report.victimDownMs ?? null,
       victimHeartbeats: report.victimHeartbeats ?? null,

@@ -8,7 +8,9 @@
  *   ----------------------------  -------  ------------------------------------------------------
  *   lostAcknowledged              0        a heartbeat Mosquitto acknowledged reached the cluster
  *                                          state: the device's lastSeen there is no earlier than
- *                                          its last acknowledged send
+ *                                          its last acknowledged send (or, for a send after the
+ *                                          struck worker's last refresh, than that refresh: a
+ *                                          drained heartbeat counts from it)
  *     (lostAcknowledgedActive)    0        instead, for a fault whose `lostAmong` is 'active':
  *                                          it may hold a silent device's last heartbeat back
  *   silentWithoutAlert            0        every silent device alerted offline ...
@@ -117,6 +119,11 @@ export interface Observation {
   lastAckedSend: Map<string, number>;
   /** Each device's state in Redis at the end, in the order of `ids`; null where there is none. */
   states: ({ status: string; lastSeen: number } | null)[];
+  /**
+   * The struck worker's last refresh before its queue was drained, null if it was not: a
+   * drained heartbeat counts from then (monitor/cluster/cluster-liveness.ts), not from its send.
+   */
+  drainedAfter: number | null;
   alerts: readonly ReceivedAlert[];
   victimDownMs: number | null;
   victimHeartbeats: FailoverCounts['victimHeartbeats'];
@@ -139,8 +146,12 @@ export function count(o: Observation): FailoverCounts {
   let activeNotOnline = 0;
   for (const [k, id] of o.ids.entries()) {
     const s = o.states[k];
-    // The state's lastSeen is a receipt time: earlier than the last acknowledged send, that send was lost.
-    if (!s || s.lastSeen < (o.lastAckedSend.get(id) ?? 0)) {
+    // The state's lastSeen is a receipt time: earlier than the last acknowledged send, that send
+    // was lost — unless that send came after the drained worker's last refresh, when the
+    // drained heartbeat counts from that refresh.
+    const sent = o.lastAckedSend.get(id) ?? 0;
+    const due = o.drainedAfter !== null && sent > o.drainedAfter ? o.drainedAfter : sent;
+    if (!s || s.lastSeen < due) {
       lost++;
       if (!allSilent.has(id)) lostActive++;
     }

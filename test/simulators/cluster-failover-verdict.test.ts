@@ -40,6 +40,7 @@ function observed(change: Partial<Observation> = {}): Observation {
       { status: 'online', lastSeen: 10 * S + 5 },
     ],
     alerts: [offline('cf-0'), offline('cf-1')],
+    drainedAfter: null,
     victimDownMs: 3000,
     victimHeartbeats: null,
     victimStale: null,
@@ -110,6 +111,17 @@ describe('the failover verdict', () => {
     expect(c.lostAcknowledgedActive).toBe(2);
     expect(c.activeNotOnline).toBe(1);
     expect(verdict(c, all).pass).toBe(false);
+  });
+
+  it("takes a drained heartbeat's lastSeen at the drained worker's last refresh as delivered, and no earlier", () => {
+    // The struck worker was last seen at 9.5 s; cf-2's last send, at 10 s, was drained.
+    const states = observed().states.slice();
+    states[2] = { status: 'online', lastSeen: 9.5 * S };
+    expect(count(observed({ states, drainedAfter: 9.5 * S })).lostAcknowledged).toBe(0);
+    // Not drained, or earlier than the refresh: lost.
+    expect(count(observed({ states })).lostAcknowledged).toBe(1);
+    states[2] = { status: 'online', lastSeen: 9.4 * S };
+    expect(count(observed({ states, drainedAfter: 9.5 * S })).lostAcknowledged).toBe(1);
   });
 
   it("counts only active devices' losses for a fault that may hold a silent device's last heartbeat back", () => {
