@@ -43,14 +43,19 @@ function open(dir: string) {
   return { registry, store, liveness, snapshotter, receive };
 }
 
+/** A fresh data directory's parts with one customer and its collar, tracked. */
+function withCollar(parts: ReturnType<typeof open>) {
+  parts.registry.createCustomer({ id: 'kws', name: 'KWS' });
+  parts.registry.createDevice({ id: 'collar-1', customerId: 'kws' });
+  parts.liveness.track('collar-1', 'kws', { offlineAfter: null, interval: 60, customerOfflineAfter: null });
+  return parts;
+}
+
 describe('a crash between the store commit and the state snapshot', () => {
   it('heartbeats stored after the last snapshot are known at the restart: a redelivery is not stored twice', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lastseen-snapshot-'));
     dirs.push(dir);
-    const first = open(dir);
-    first.registry.createCustomer({ id: 'kws', name: 'KWS' });
-    first.registry.createDevice({ id: 'collar-1', customerId: 'kws' });
-    first.liveness.track('collar-1', 'kws', { offlineAfter: null, interval: 60, customerOfflineAfter: null });
+    const first = withCollar(open(dir));
     for (let seq = 1; seq <= 5; seq++) first.receive(seq);
     await first.snapshotter.flush(); // states and mark saved: lastSeq 5
     for (let seq = 6; seq <= 40; seq++) first.receive(seq);
@@ -76,10 +81,7 @@ describe('a redelivery of a heartbeat the store has not committed yet', () => {
   it('is a duplicate, though its seq is far below the window and the row is still in the write queue', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lastseen-snapshot-'));
     dirs.push(dir);
-    const m = open(dir);
-    m.registry.createCustomer({ id: 'kws', name: 'KWS' });
-    m.registry.createDevice({ id: 'collar-1', customerId: 'kws' });
-    m.liveness.track('collar-1', 'kws', { offlineAfter: null, interval: 60, customerOfflineAfter: null });
+    const m = withCollar(open(dir));
     for (let seq = 1; seq <= 5; seq++) m.receive(seq);
     await m.store.flush(); // 1…5 committed
     // 6…80 taken and queued for the next transaction; then the broker delivers 6…80 again
