@@ -60,7 +60,8 @@ const GROUP = 'alerts';
  * dead worker's deliveries are sent by another.
  *
  * Redis answers a blocked XREADGROUP as soon as an entry comes, so an entry can be pending with a
- * worker that never saw it: stopped (SIGSTOP, a VM paused) or stalled with it in its socket. So a
+ * worker that never saw it: stopped (SIGSTOP, a VM paused) within its read's BLOCK (500 ms), or
+ * stalled with the answer in its socket. So a
  * worker takes each entry up the moment it reads it — RENEW (./scripts.ts): still mine? then hold
  * it for the lease in `{p}held` — and the others look for entries nobody took up:
  *
