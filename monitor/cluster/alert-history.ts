@@ -3,6 +3,7 @@ import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
+import { clusterKeys } from './keys.ts';
 
 /** One alert as the cluster's history holds it: what AlertStore records of it. */
 export interface HistoryRecord {
@@ -106,7 +107,7 @@ export class AlertHistory {
   });
 
   constructor(private o: AlertHistoryOptions) {
-    this.key = `${o.prefix ?? 'lastseen:'}history`;
+    this.key = clusterKeys(o.prefix).history;
     this.maxLen = o.maxLen ?? HISTORY_MAX_LEN;
     this.batch = o.batch ?? 256;
   }
