@@ -8,6 +8,7 @@ import { render } from '../../../monitor/alerts/messages/render.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
 import type { AlertEvent } from '../../../monitor/alerts/types.ts';
 import { AlertHistory, historyRecord, type AppliedRecord } from '../../../monitor/cluster/alert-history.ts';
+import { clusterDelivery } from '../../../monitor/cluster/deliver.ts';
 import { systemClock } from '../../../monitor/clock.ts';
 import { createLogger } from '../../../monitor/logger.ts';
 import { startRedis, type RedisServer } from '../../helpers/redis.ts';
@@ -200,6 +201,30 @@ describe('the cluster alert history on a real Redis', () => {
         .map((r) => r.id)
         .sort(),
     ).toEqual([two.id, three.id].sort());
+  });
+
+  it('a delivery is the send and the append: the rendered event is appended under the offline id, and a failed append fails the delivery', async () => {
+    const prefix = `h${++n}:`;
+    const a = await replica(prefix, tempDir(), 'a');
+    const device = { id: 'okapi-1', name: 'Okapi', customerId: 'kws', iccid: null, lastPosition: null };
+    const deliver = clusterDelivery({
+      lookup: (id) => (id === device.id ? device : undefined),
+      customer: (id) => ({ id, name: 'Kenya Wildlife Service', language: 'en', channels: [] }),
+      channelFor: () => null,
+      now: () => T0 + 61_000,
+      onSent: async (event, x) => void (await a.history.append(historyRecord(event, x.at))),
+    });
+    await deliver({ entryId: '1-0', type: 'offline', deviceId: device.id, at: T0 + 60_000, lastSeen: T0 });
+    const id = alertId('device.offline', device.id, T0);
+    await until('the offline is recorded', () => a.store.has(id));
+    expect(a.store.get(id)).toMatchObject({ type: 'device.offline', state: 'firing', deviceId: device.id });
+    await deliver({ entryId: '2-0', type: 'online', deviceId: device.id, at: T0 + 90_000, lastSeen: T0, outageAt: T0 + 60_000 });
+    await until('the offline is resolved', () => a.store.get(id)?.state === 'resolved');
+    // Redis gone for the append: the queue must keep the entry (the delivery rejects).
+    a.redis.disconnect();
+    await expect(
+      deliver({ entryId: '3-0', type: 'offline', deviceId: device.id, at: T0 + 200_000, lastSeen: T0 + 90_000 }),
+    ).rejects.toThrow();
   });
 
   it('keeps no more than about maxLen records', async () => {
