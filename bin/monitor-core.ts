@@ -298,6 +298,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     start: () => {
       const alerts = createAlerts({
         file: join(config.dataDir, 'alerts.db'),
+        // Not cluster-wide yet: each worker would escalate each replicated alert (monitor/alerts/index.ts).
+        escalate: !cluster,
         webhookDestinations,
         clock,
         log,
