@@ -3,6 +3,7 @@ import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
+import { nextRetryMs } from '../store/sqlite/disk-full.ts';
 import { clusterKeys } from './keys.ts';
 
 /** One alert as the cluster's history holds it: what AlertStore records of it. */
@@ -141,6 +142,7 @@ export class AlertHistory {
 
   private async readLoop(): Promise<void> {
     let behind = true;
+    let wait = 0;
     while (this.running) {
       try {
         // Catching up: no BLOCK, so an empty answer says "up to date".
@@ -153,10 +155,14 @@ export class AlertHistory {
         if (entries.length > 0) this.apply(entries);
         behind = entries.length === this.batch;
         if (!behind) this.caught();
+        wait = 0;
       } catch (err) {
         if (!this.running) return;
-        this.o.log.warn({ err: (err as Error).message }, 'cluster alert history: reading or applying failed; retrying');
-        await new Promise<void>((r) => this.o.clock.setTimer(r, 500));
+        // Redis away, or SQLite refusing the write (a full disk): nothing was applied, the
+        // position did not move; the same records are read again, 100 ms … 5 s later.
+        wait = nextRetryMs(wait);
+        this.o.log.warn({ err: (err as Error).message, retryMs: wait }, 'cluster alert history: reading or applying failed; retrying');
+        await new Promise<void>((r) => this.o.clock.setTimer(r, wait));
       }
     }
   }
@@ -179,7 +185,11 @@ export class AlertHistory {
       store.setReplicaPosition(this.key, entries[entries.length - 1][0]);
     })();
     this.position = entries[entries.length - 1][0];
-    this.o.onApplied?.(applied);
+    try {
+      this.o.onApplied?.(applied);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'cluster alert history: telling of applied records failed');
+    }
   }
 
   /** Records this replica never applied that the cap trimmed away while it was not reading. */

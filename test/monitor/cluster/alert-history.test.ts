@@ -203,6 +203,24 @@ describe('the cluster alert history on a real Redis', () => {
     ).toEqual([two.id, three.id].sort());
   });
 
+  it('a batch SQLite refuses is applied again later, none of it lost and its position not moved', async () => {
+    const prefix = `h${++n}:`;
+    const a = await replica(prefix, tempDir(), 'a');
+    await a.history.caughtUp;
+    // A real refusal from SQLite for every new row, as a full disk would give.
+    a.store.db.exec("CREATE TRIGGER refuse BEFORE INSERT ON alerts BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    const e1 = offline('eland-1', T0);
+    const e2 = offline('eland-2', T0);
+    await a.history.append(historyRecord(e1, T0));
+    const id2 = await a.history.append(historyRecord(e2, T0));
+    await sleep(400);
+    expect(a.store.has(e1.id)).toBe(false);
+    expect(a.store.replicaPosition(a.history.key)).toBeNull();
+    a.store.db.exec('DROP TRIGGER refuse');
+    await until('the batch is applied', () => a.history.applied === id2);
+    expect([a.store.has(e1.id), a.store.has(e2.id)]).toEqual([true, true]);
+  });
+
   it('a delivery is the send and the append: the rendered event is appended under the offline id, and a failed append fails the delivery', async () => {
     const prefix = `h${++n}:`;
     const a = await replica(prefix, tempDir(), 'a');
