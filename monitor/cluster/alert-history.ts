@@ -192,21 +192,18 @@ export class AlertHistory {
     }
   }
 
-  /** Records this replica never applied that the cap trimmed away while it was not reading. */
+  /**
+   * The stream no longer holds the record this replica applied last: the cap trimmed it, and
+   * may have trimmed records after it this replica never read (XINFO's max-deleted-entry-id
+   * counts XDEL only, not trimming, so the first entry is what tells).
+   */
   private async warnIfTrimmed(): Promise<void> {
     if (this.position === '0-0') return;
-    let info: unknown[];
-    try {
-      info = (await this.o.redis.xinfo('STREAM', this.key)) as unknown[];
-    } catch {
-      return; // no stream yet
-    }
-    const at = info.indexOf('max-deleted-entry-id');
-    const deleted = at >= 0 ? String(info[at + 1]) : '0-0';
-    if (compareIds(deleted, this.position) > 0)
+    const first = (await this.o.redis.xrange(this.key, '-', '+', 'COUNT', 1))[0]?.[0];
+    if (first !== undefined && compareIds(first, this.position) > 0)
       this.o.log.warn(
-        { applied: this.position, trimmedUpTo: deleted },
-        'cluster alert history: records were trimmed from the stream before this worker applied them; its history misses them',
+        { applied: this.position, firstKept: first },
+        'cluster alert history: the stream was trimmed past what this worker applied; its history may miss records written while it was away',
       );
   }
 }

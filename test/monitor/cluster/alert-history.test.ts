@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +73,7 @@ function tempDir(): string {
 }
 
 /** One worker's replica: its own alerts.db in `dir`, its own connections. */
-async function replica(prefix: string, dir: string, name: string, applied: AppliedRecord[] = []) {
+async function replica(prefix: string, dir: string, name: string, applied: AppliedRecord[] = [], logger = log) {
   const redis = new Redis(server.url);
   const reader = new Redis(server.url);
   const store = new AlertStore(join(dir, 'alerts.db'));
@@ -81,7 +82,7 @@ async function replica(prefix: string, dir: string, name: string, applied: Appli
     reader,
     store,
     clock: systemClock,
-    log,
+    log: logger,
     worker: name,
     prefix,
     batch: 4,
@@ -201,6 +202,32 @@ describe('the cluster alert history on a real Redis', () => {
         .map((r) => r.id)
         .sort(),
     ).toEqual([two.id, three.id].sort());
+  });
+
+  it('a worker back after the cap trimmed records it never applied says so', async () => {
+    const prefix = `h${++n}:`;
+    const dir = tempDir();
+    const b = await replica(prefix, dir, 'b');
+    const id1 = await b.history.append(historyRecord(offline('ibex-0', T0), T0));
+    await until('the first is applied', () => b.history.applied === id1);
+    await b.stop();
+    const redis = new Redis(server.url);
+    cleanups.push(() => redis.disconnect());
+    for (let i = 1; i <= 5; i++)
+      await redis.xadd(`${prefix}history`, '*', 'st', 'firing', 'at', String(T0), 'ev', JSON.stringify(offline(`ibex-${i}`, T0)));
+    await redis.xtrim(`${prefix}history`, 'MAXLEN', 2);
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
+    const b2 = await replica(prefix, dir, 'b', [], createLogger('warn', out));
+    await b2.history.caughtUp;
+    await until('the warning is logged', () => lines.some((l) => l.includes('trimmed')));
+    expect(
+      b2.store
+        .list({ limit: 100 })
+        .map((r) => r.deviceId)
+        .sort(),
+    ).toEqual(['ibex-0', 'ibex-4', 'ibex-5']);
   });
 
   it('a batch SQLite refuses is applied again later, none of it lost and its position not moved', async () => {
