@@ -165,7 +165,7 @@ export function createCluster(o: ClusterOptions) {
         },
       });
     },
-    /** A cluster alert this worker sent (../cluster/deliver.ts onSent): into the shared history. */
+    /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
     async recordSent(event: AlertEvent, at: number): Promise<void> {
       if (!history) return;
       await history.append(historyRecord(event, at));
