@@ -33,7 +33,11 @@ export function historyRecord(event: AlertEvent, at: number): HistoryRecord {
   return { event, state: 'firing', at };
 }
 
-/** How many records the stream keeps (XADD MAXLEN ~): ~1.5 KB each (the rendered event), ~1.5 GB of Redis at the cap. */
+/**
+ * How many records the stream keeps (XADD MAXLEN ~). A record is ~1.7 KB of Redis (the rendered
+ * event; 85 MB measured for 50 000), so ~1.7 GB at the cap; a fresh data dir reads them back at
+ * ~8 000 a second (50 000 in 6.0 s on a 2-core machine), about two minutes for a full stream.
+ */
 export const HISTORY_MAX_LEN = 1_000_000;
 
 export interface AlertHistoryOptions {
