@@ -16,7 +16,8 @@
  *   {p}adopt:{worker}      string         who drains that worker's queue now (a lease, ./adoption.ts)
  *   {p}view                pub/sub        each decided transition, for every worker's view (./view.ts)
  *   {p}history             stream         one record per cluster alert sent, which every worker's
- *                                         alerts.db replicates (./alert-history.ts); MAXLEN ~ 1 000 000 (~1.7 GB)
+ *                                         alerts.db replicates (./alert-history.ts); capped at
+ *                                         MAXLEN ~ 1 000 000 (~1.7 GB)
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
