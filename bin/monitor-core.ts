@@ -298,6 +298,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     start: () => {
       const alerts = createAlerts({
         file: join(config.dataDir, 'alerts.db'),
+        // Not cluster-wide yet: each worker would escalate each replicated alert (monitor/alerts/index.ts).
+        escalate: !cluster,
         webhookDestinations,
         clock,
         log,
@@ -336,7 +338,21 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
         // Through the socket.io adapter: the pages of every worker.
         live: [new SocketChannel((rooms, event, payload) => void io.to(rooms).emit(event, payload))],
         now: () => clock.now(),
+        // Into the cluster's alert history, which every worker's alerts.db replicates.
+        onSent: (event, a) => cluster?.recordSent(event, a.at),
         onUndeliverable: (a, why) => log.warn({ deviceId: a.deviceId, type: a.type }, `cluster alert not sent: ${why}`),
+      });
+      // This worker's history is a replica of the cluster's: GET /api/alerts and the inbox list
+      // every worker's cluster alerts. Each worker tells its own pages (io.local) once its replica
+      // has the row, so a page reloading on the `alert` event finds it on this worker too.
+      cluster?.replicateHistory(alerts.store, (applied) => {
+        for (const { record, fresh } of applied) {
+          if (!fresh) continue;
+          const { id, customerId } = record.event;
+          const rooms = [STAFF_ROOM, customerRoom(customerId)];
+          io.local.to(rooms).emit('alert:changed', { id, customerId });
+          if (record.resolves) io.local.to(rooms).emit('alert:changed', { id: record.resolves, customerId });
+        }
       });
       return alerts;
     },

@@ -50,6 +50,12 @@ export interface AlertsOptions {
   webhookDestinations?: WebhookDestinations;
   /** A customer's diagnosis thresholds, which the early warnings judge by (monitor/warnings/). */
   thresholds?: (customerId: string) => Thresholds;
+  /**
+   * Escalate unacknowledged alerts (alertPolicy.escalateAfterMs); default true. Off in a cluster:
+   * every worker's history holds every cluster alert (monitor/cluster/alert-history.ts), so each
+   * worker would escalate each alert itself, blind to acknowledgements made on the others.
+   */
+  escalate?: boolean;
 }
 
 /**
@@ -122,7 +128,10 @@ export function createAlerts(o: AlertsOptions) {
     customer: o.customer,
     diagnose: o.diagnose,
     outbox,
-    live: [escalation, ...(o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [])],
+    live: [
+      ...(o.escalate === false ? [] : [escalation]),
+      ...(o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : []),
+    ],
     policy: o.policy,
     silenced: (d, now) => coveredBy(openNow(now), d),
     membership: (alertId, customerId, kind, deviceIds, at) =>
@@ -157,7 +166,7 @@ export function createAlerts(o: AlertsOptions) {
       engine.start();
       warnings.start();
       outbox.start();
-      escalator.start();
+      if (o.escalate !== false) escalator.start();
       off = bus.on('status', (c) => engine.onStatus(c));
     },
     async stop(): Promise<void> {

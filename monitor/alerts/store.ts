@@ -75,6 +75,7 @@ CREATE INDEX IF NOT EXISTS alerts_customer ON alerts (customer_id, at);
 CREATE INDEX IF NOT EXISTS alerts_device ON alerts (device_id, at);
 CREATE TABLE IF NOT EXISTS alert_device_state (device_id TEXT PRIMARY KEY, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS alert_incidents (id TEXT PRIMARY KEY, open INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alert_replica_positions (source TEXT PRIMARY KEY, last_id TEXT NOT NULL);
 `;
 
 interface AlertRow {
@@ -202,6 +203,22 @@ export class AlertStore {
     this.db
       .prepare('INSERT OR REPLACE INTO alert_incidents (id, open, data) VALUES (?, ?, ?)')
       .run(inc.id, inc.resolvedAt === null ? 1 : 0, JSON.stringify(inc));
+  }
+
+  /**
+   * How far this history has applied a replicated source (the cluster's history stream,
+   * ../cluster/alert-history.ts): the last entry id, or null before the first.
+   */
+  replicaPosition(source: string): string | null {
+    const r = this.db.prepare('SELECT last_id FROM alert_replica_positions WHERE source = ?').get(source) as
+      | { last_id: string }
+      | undefined;
+    return r?.last_id ?? null;
+  }
+
+  /** Note the position; in the same transaction as the records applied up to it. */
+  setReplicaPosition(source: string, lastId: string): void {
+    this.db.prepare('INSERT OR REPLACE INTO alert_replica_positions (source, last_id) VALUES (?, ?)').run(source, lastId);
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 import type { Channel } from '../alerts/channels/channel.ts';
 import { alertId } from '../alerts/decide.ts';
 import { languageOf, render, type AlertDraft } from '../alerts/messages/render.ts';
-import type { CustomerInfo, DeviceInfo } from '../alerts/types.ts';
+import type { AlertEvent, CustomerInfo, DeviceInfo } from '../alerts/types.ts';
 import type { ChannelConfig } from '../types.ts';
 import type { ClusterAlert } from './alert-queue.ts';
 
@@ -16,6 +16,11 @@ export interface ClusterDeliveryOptions {
    * after the customer's channels took it, so a retried entry is not shown twice.
    */
   live?: Channel[];
+  /**
+   * The rendered alert went out on the customer's channels (./alert-history.ts appends its
+   * record). Awaited before the entry counts as sent: a rejection has it retried like a send.
+   */
+  onSent?: (event: AlertEvent, a: ClusterAlert) => Promise<void> | void;
   /** Alerts for devices no longer registered, or customers without channels: said once each, not retried. */
   onUndeliverable?: (a: ClusterAlert, why: string) => void;
 }
@@ -66,6 +71,7 @@ export function clusterDelivery(o: ClusterDeliveryOptions): (a: ClusterAlert) =>
     // A refused destination (a private webhook address) is not retried: no retry can change it.
     const retry = failed.filter((r) => !(r.reason as { refused?: boolean }).refused);
     if (retry.length > 0) throw new Error((retry[0].reason as Error).message);
+    await o.onSent?.(event, a);
     // Live only: one that throws loses its own copy, not the entry.
     await Promise.allSettled((o.live ?? []).map((ch) => ch.send(event, customer)));
   };

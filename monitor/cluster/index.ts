@@ -1,10 +1,13 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
+import type { AlertStore } from '../alerts/store.ts';
+import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
 import type { LivenessTracker } from '../liveness/tracker.ts';
 import type { Logger } from '../logger.ts';
 import { Adoption, type DrainQueue } from './adoption.ts';
+import { AlertHistory, historyRecord, type AppliedRecord } from './alert-history.ts';
 import { AlertQueue, type ClusterAlert } from './alert-queue.ts';
 import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
@@ -15,6 +18,7 @@ import { ClusterView } from './view.ts';
 export { clusterDelivery } from './deliver.ts';
 export type { DrainQueue, DrainResult } from './adoption.ts';
 export type { ClusterAlert } from './alert-queue.ts';
+export type { AppliedRecord } from './alert-history.ts';
 
 export interface ClusterOptions {
   /** LASTSEEN_STATE. */
@@ -46,6 +50,9 @@ export function createCluster(o: ClusterOptions) {
   const redis = withScripts(new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null }));
   const reader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   const subscriber = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  // The alert history's blocking XREAD (./alert-history.ts), beside the queue's XREADGROUP.
+  const historyReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  let history: AlertHistory | null = null;
   // socket.io's own pair (its subscriber is in subscriber mode, as the view's is), made on demand.
   const sockets: Redis[] = [];
   const keys = clusterKeys(o.prefix);
@@ -129,8 +136,41 @@ export function createCluster(o: ClusterOptions) {
     deliver: o.deliver,
     onOutcome: (_, outcome) => deliveries.inc({ outcome }),
   });
+  const historyRecords = new Counter({
+    name: 'lastseen_cluster_alert_history_total',
+    help: "Records of the cluster's alert history, by outcome (appended: this worker sent the alert; applied: a new row in this worker's history; duplicate: the row was there already).",
+    labelNames: ['outcome'],
+    registers: [o.metrics],
+  });
   return {
     state,
+    /**
+     * Make `store` (this worker's alerts.db) a replica of the cluster's alert history, before
+     * `start`; `onApplied` is told of each batch it recorded (the live inbox).
+     */
+    replicateHistory(store: AlertStore, onApplied?: (applied: AppliedRecord[]) => void): void {
+      history = new AlertHistory({
+        redis,
+        reader: historyReader,
+        store,
+        clock: o.clock,
+        log: o.log,
+        worker: o.worker,
+        prefix: o.prefix,
+        onApplied: (applied) => {
+          const fresh = applied.filter((a) => a.fresh).length;
+          historyRecords.inc({ outcome: 'applied' }, fresh);
+          historyRecords.inc({ outcome: 'duplicate' }, applied.length - fresh);
+          onApplied?.(applied);
+        },
+      });
+    },
+    /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
+    async recordSent(event: AlertEvent, at: number): Promise<void> {
+      if (!history) return;
+      await history.append(historyRecord(event, at));
+      historyRecords.inc({ outcome: 'appended' });
+    },
     /** Hand the tracker's decisions to Redis (before the tracker restores its devices). */
     attach(): void {
       o.liveness.decideWith(state);
@@ -140,11 +180,13 @@ export function createCluster(o: ClusterOptions) {
       adoption.drainWith(drain);
     },
     async start(): Promise<void> {
-      await Promise.all([redis.connect(), reader.connect(), subscriber.connect()]);
+      await Promise.all([redis.connect(), reader.connect(), subscriber.connect(), ...(history ? [historyReader.connect()] : [])]);
       await membership.start();
       // Caught up before deciding: this worker's API shows the cluster's status from the start.
       await view.start();
       state.start();
+      // Read in the background: a fresh data dir's catch-up must not hold the start.
+      await history?.start();
       await queue.start();
       adoption.start();
       o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
@@ -170,8 +212,11 @@ export function createCluster(o: ClusterOptions) {
       membership.stop();
       await state.durable().catch(() => undefined);
       await queue.stop();
+      // After the queue: a send finishing during its stop still appends.
+      await history?.stop();
       redis.disconnect();
       reader.disconnect();
+      historyReader.disconnect();
       for (const r of sockets) r.disconnect();
     },
   };

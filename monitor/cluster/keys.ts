@@ -17,6 +17,9 @@
  *                                         (or taken back by it); {p}drained: drained completely
  *   {p}adopt:{worker}      string         who drains that worker's queue now (a lease, ./adoption.ts)
  *   {p}view                pub/sub        each decided transition, for every worker's view (./view.ts)
+ *   {p}history             stream         one record per cluster alert sent, which every worker's
+ *                                         alerts.db replicates (./alert-history.ts); capped at
+ *                                         MAXLEN ~ 1 000 000 (~1.7 GB)
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
@@ -43,6 +46,7 @@ export interface ClusterKeys {
   workers: string;
   adopted: string;
   drained: string;
+  history: string;
   adoption(worker: string): string;
   bucket(id: string): string;
 }
@@ -59,6 +63,7 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     workers: `${prefix}workers`,
     adopted: `${prefix}adopted`,
     drained: `${prefix}drained`,
+    history: `${prefix}history`,
     adoption: (worker) => `${prefix}adopt:${worker}`,
     bucket: (id) => `${prefix}st:${bucketOf(id)}`,
   };

@@ -16,7 +16,8 @@ import { waitFor } from '../helpers/system.ts';
  * API must report every device offline with the same lastSeen, and a page connected to each
  * worker must hear each device's `device:status` offline exactly once and each `alert` exactly
  * once — whichever worker decided it and whichever sent the alert (the cluster view and the
- * socket.io Redis adapter).
+ * socket.io Redis adapter) — and each worker's `GET /api/alerts` must list each alert, firing
+ * (the cluster's alert history, replicated into each worker's alerts.db).
  */
 const IDS = Array.from({ length: 12 }, (_, i) => `cv-${i}`);
 const dirs: string[] = [];
@@ -143,5 +144,17 @@ describe('a cluster of two monitors, seen from either', () => {
         ).toHaveLength(1);
       }
     }
+    // And every worker's alert history lists each one, firing, whichever worker sent it.
+    const listed = async (i: number, id: string) =>
+      ((await api(i, 'GET', `/api/alerts?deviceId=${id}`)).items as { type: string; state: string }[]).map((a) => `${a.type} ${a.state}`);
+    await waitFor(
+      async () => {
+        for (const i of [0, 1]) for (const id of IDS) if ((await listed(i, id)).length === 0) return false;
+        return true;
+      },
+      10_000,
+      200,
+    );
+    for (const i of [0, 1]) for (const id of IDS) expect(await listed(i, id), `worker ${i} ${id}`).toEqual(['device.offline firing']);
   }, 60_000);
 });

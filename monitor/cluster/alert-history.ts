@@ -1,0 +1,237 @@
+import type { Redis } from 'ioredis';
+import type { AlertStore } from '../alerts/store.ts';
+import type { AlertEvent } from '../alerts/types.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import { nextRetryMs } from '../store/sqlite/disk-full.ts';
+import { clusterKeys } from './keys.ts';
+
+/** One alert as the cluster's history holds it: what AlertStore records of it. */
+export interface HistoryRecord {
+  event: AlertEvent;
+  state: 'firing' | 'resolved';
+  /** When it happened (epoch ms): the outage's start, or the recovery's heartbeat. */
+  at: number;
+  /** The alert this one ends (a recovery's offline): resolved at `at`. */
+  resolves?: string;
+}
+
+/** What one read applied to this worker's history, for the live inbox and /metrics. */
+export interface AppliedRecord {
+  record: HistoryRecord;
+  /** False when the row was there already (a delivery sent twice appends it twice). */
+  fresh: boolean;
+}
+
+/**
+ * The record of a cluster alert that went out (../cluster/deliver.ts renders the event): an
+ * offline fires, a recovery is recorded resolved and resolves the offline it relates to, as the
+ * single-process engine records them (../alerts/engine.ts `publish`, `sendOnline`).
+ */
+export function historyRecord(event: AlertEvent, at: number): HistoryRecord {
+  if (event.type === 'device.online') return { event, state: 'resolved', at, ...(event.relatesTo ? { resolves: event.relatesTo } : {}) };
+  return { event, state: 'firing', at };
+}
+
+/**
+ * How many records the stream keeps (XADD MAXLEN ~). A record is ~1.7 KB of Redis (the rendered
+ * event; 85 MB measured for 50 000), so ~1.7 GB at the cap; a fresh data dir reads them back at
+ * ~8 000 a second (50 000 in 6.0 s on a 2-core machine), about two minutes for a full stream.
+ */
+export const HISTORY_MAX_LEN = 1_000_000;
+
+export interface AlertHistoryOptions {
+  /** Appends (any connection). */
+  redis: Redis;
+  /** A connection of its own for the blocking XREAD (a blocked connection serves nobody else). */
+  reader: Redis;
+  /** This worker's history: the replica. */
+  store: AlertStore;
+  clock: Clock;
+  log: Logger;
+  /** Written into each record, to tell in Redis which worker sent the alert. */
+  worker: string;
+  prefix?: string;
+  maxLen?: number;
+  /** Records read (and applied in one transaction) per round trip. */
+  batch?: number;
+  /** Each batch applied, after its transaction committed. */
+  onApplied?: (applied: AppliedRecord[]) => void;
+}
+
+/**
+ * Every worker's alert history (`GET /api/alerts`, the inbox) as a replica of the cluster's.
+ * The worker that sends a cluster alert (./alert-queue.ts, `sent`) appends its record to the
+ * stream `{p}history`; every worker, the writer too (one path), reads that stream from the
+ * last entry it applied and records each entry in its own alerts.db. The position is kept in
+ * the same SQLite file and moved in the same transaction as the rows, so a restart resumes
+ * where it stopped and applies nothing twice; a fresh data dir starts at the stream's first
+ * entry. Applying is idempotent anyway (the alert id is the row's key, a resolve only ends a
+ * firing row), because a delivery the queue sends twice — a worker stopped between the send and
+ * its acknowledgement — appends its record twice.
+ *
+ * The append is part of the delivery (../cluster/deliver.ts awaits it before the queue
+ * acknowledges the entry): an XADD that fails has the entry retried like a failed send, so a
+ * sent alert is never missing from the history, at the cost of a second copy on the channels
+ * (with the same id). A recovery is sent only once its offline was acknowledged (./verdicts.ts),
+ * so its record always follows the offline's in the stream.
+ *
+ * Which queue outcomes are recorded, against what the single-process engine records:
+ *
+ *   queue outcome                     engine, alone                          history record
+ *   --------------------------------  -------------------------------------  ------------------------
+ *   offline sent                      device.offline, firing                 offline, firing
+ *   online sent                       device.online, resolved; resolves the  online, resolved;
+ *                                     offline                                resolves the offline
+ *   offline forgiven (restart grace,  held outage cancelled: nothing         none
+ *     the device back meanwhile)
+ *   online skipped (its offline was   cancelled: nothing                     none
+ *     forgiven or never decided)
+ *   deferred, fenced, failed          — (not over yet)                       none: the attempt that
+ *                                                                            sends it records it
+ *   sent, device or customer gone     (renders with what it has)             none: nothing rendered
+ *   silenced                          recorded silenced                      — silences are not applied
+ *                                                                            to cluster alerts yet
+ *
+ * Capped at `maxLen` (MAXLEN ~, trimmed a node at a time): a worker away for longer than the
+ * cluster takes to write that many misses the trimmed ones; it says so in the log when it
+ * comes back. Not replicated: what people do to an alert (acknowledge, assign, comment), the
+ * early warnings (each worker's own engine records those of the heartbeats it received).
+ */
+export class AlertHistory {
+  readonly key: string;
+  private maxLen: number;
+  private batch: number;
+  private running = false;
+  private reading: Promise<void> | null = null;
+  private position = '0-0';
+  private caught!: () => void;
+  /** Resolves once this replica has read to the stream's end for the first time. */
+  readonly caughtUp = new Promise<void>((r) => {
+    this.caught = r;
+  });
+
+  constructor(private o: AlertHistoryOptions) {
+    this.key = clusterKeys(o.prefix).history;
+    this.maxLen = o.maxLen ?? HISTORY_MAX_LEN;
+    this.batch = o.batch ?? 256;
+  }
+
+  /** Append a sent alert's record; resolves with its entry id once Redis has it. */
+  async append(r: HistoryRecord): Promise<string> {
+    const fields = ['st', r.state, 'at', String(r.at), 'w', this.o.worker, 'ev', JSON.stringify(r.event)];
+    if (r.resolves) fields.push('res', r.resolves);
+    const id = await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...fields);
+    return id!;
+  }
+
+  /** Resume from the stored position and keep reading; the catch-up runs in the background (`caughtUp`). */
+  async start(): Promise<void> {
+    this.position = this.o.store.replicaPosition(this.key) ?? '0-0';
+    await this.warnIfTrimmed();
+    this.running = true;
+    this.reading = this.readLoop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    // The blocked read returns within its BLOCK time; the connection's owner closes it.
+    await this.reading?.catch(() => undefined);
+  }
+
+  /** The last entry id this replica applied. */
+  get applied(): string {
+    return this.position;
+  }
+
+  private async readLoop(): Promise<void> {
+    let behind = true;
+    let wait = 0;
+    while (this.running) {
+      try {
+        // Catching up: no BLOCK, so an empty answer says "up to date".
+        const block = behind ? [] : ['BLOCK', 500];
+        const res = (await this.o.reader.xread('COUNT', this.batch, ...(block as ['BLOCK', number]), 'STREAMS', this.key, this.position)) as
+          | [string, [string, string[]][]][]
+          | null;
+        if (!this.running) return;
+        const entries = res?.[0]?.[1] ?? [];
+        if (entries.length > 0) this.apply(entries);
+        behind = entries.length === this.batch;
+        if (!behind) this.caught();
+        wait = 0;
+      } catch (err) {
+        if (!this.running) return;
+        // Redis away, or SQLite refusing the write (a full disk): nothing was applied, the
+        // position did not move; the same records are read again, 100 ms … 5 s later.
+        wait = nextRetryMs(wait);
+        this.o.log.warn({ err: (err as Error).message, retryMs: wait }, 'cluster alert history: reading or applying failed; retrying');
+        await new Promise<void>((r) => this.o.clock.setTimer(r, wait));
+      }
+    }
+  }
+
+  /** One batch, with the position after it, in one transaction: all of it or none. */
+  private apply(entries: [string, string[]][]): void {
+    const applied: AppliedRecord[] = [];
+    const store = this.o.store;
+    store.db.transaction(() => {
+      for (const [id, fields] of entries) {
+        const r = parseRecord(fields);
+        if (!r) {
+          this.o.log.error({ entryId: id }, 'cluster alert history: unreadable record skipped');
+          continue;
+        }
+        const fresh = store.insert(r.event, r.state, r.at);
+        if (r.resolves) store.resolve(r.resolves, r.at);
+        applied.push({ record: r, fresh });
+      }
+      store.setReplicaPosition(this.key, entries[entries.length - 1][0]);
+    })();
+    this.position = entries[entries.length - 1][0];
+    try {
+      this.o.onApplied?.(applied);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'cluster alert history: telling of applied records failed');
+    }
+  }
+
+  /**
+   * The stream no longer holds the record this replica applied last: the cap trimmed it, and
+   * may have trimmed records after it this replica never read (XINFO's max-deleted-entry-id
+   * counts XDEL only, not trimming, so the first entry is what tells).
+   */
+  private async warnIfTrimmed(): Promise<void> {
+    if (this.position === '0-0') return;
+    const first = (await this.o.redis.xrange(this.key, '-', '+', 'COUNT', 1))[0]?.[0];
+    if (first !== undefined && compareIds(first, this.position) > 0)
+      this.o.log.warn(
+        { applied: this.position, firstKept: first },
+        'cluster alert history: the stream was trimmed past what this worker applied; its history may miss records written while it was away',
+      );
+  }
+}
+
+function parseRecord(fields: string[]): HistoryRecord | null {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const at = Number(f.at);
+  if ((f.st !== 'firing' && f.st !== 'resolved') || !Number.isFinite(at) || !f.ev) return null;
+  let event: AlertEvent;
+  try {
+    event = JSON.parse(f.ev);
+  } catch {
+    return null;
+  }
+  if (!event || typeof event.id !== 'string' || typeof event.type !== 'string') return null;
+  return { event, state: f.st, at, ...(f.res ? { resolves: f.res } : {}) };
+}
+
+/** Stream ids `ms-seq`, compared as numbers. */
+export function compareIds(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt);
+  const [bm, bs] = b.split('-').map(BigInt);
+  if (am !== bm) return am < bm ? -1 : 1;
+  if ((as ?? 0n) !== (bs ?? 0n)) return (as ?? 0n) < (bs ?? 0n) ? -1 : 1;
+  return 0;
+}
