@@ -19,7 +19,7 @@
  *   {p}view                pub/sub        each decided transition, for every worker's view (./view.ts)
  *   {p}history             stream         one record per cluster alert sent, which every worker's
  *                                         alerts.db replicates (./alert-history.ts); capped at
- *                                         MAXLEN ~ 1 000 000 (~1.7 GB)
+ *                                         MAXLEN ~ 100 000 (~170 MB)
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
