@@ -65,6 +65,8 @@ export interface Fleet {
   readonly acknowledged: number;
   /** Each device's last acknowledged heartbeat: when it was sent. */
   readonly lastAckedSend: Map<string, number>;
+  /** Each lane's (connection's) last PUBACK from Mosquitto: when it came. */
+  readonly laneLastAck: number[];
 }
 
 export function fleet(cluster: Cluster, ids: string[], periodMs: number, say: (line: string) => void): Fleet {
@@ -75,6 +77,7 @@ export function fleet(cluster: Cluster, ids: string[], periodMs: number, say: (l
   const quiet = new Set<string>();
   const seq = new Map<string, number>();
   let acknowledged = 0;
+  const laneLastAck: number[] = Array.from({ length: lanes }, () => 0);
   let running = true;
   let load: Promise<unknown> = Promise.resolve();
   const lane = async (l: number) => {
@@ -89,6 +92,7 @@ export function fleet(cluster: Cluster, ids: string[], periodMs: number, say: (l
           await clients[l].publishAsync(`devices/${id}/heartbeat`, JSON.stringify({ seq: s }), { qos: 1 });
           acknowledged++;
           lastAckedSend.set(id, sentAt);
+          laneLastAck[l] = Date.now();
         }),
       );
       await sleep(Math.max(0, periodMs - (Date.now() - round)));
@@ -124,5 +128,6 @@ export function fleet(cluster: Cluster, ids: string[], periodMs: number, say: (l
       return acknowledged;
     },
     lastAckedSend,
+    laneLastAck,
   };
 }

@@ -13,5 +13,7 @@ export function printVerdict(counts: FailoverCounts, wants: FaultWants): boolean
   const { pass, failures } = verdict(counts, wants);
   console.log(pass ? `PASS: ${counts.fault}, every count meets its want` : `FAIL: ${counts.fault}, ${failures.length} want(s) missed`);
   for (const f of failures) console.log(`  - ${f}`);
+  if (counts.fleetStalledLanes > 0)
+    console.log(`  (the fleet: ${counts.fleetStalledLanes} lane(s) without a PUBACK from Mosquitto for 1.5 periods when the load stopped)`);
   return pass;
 }

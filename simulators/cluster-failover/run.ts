@@ -70,6 +70,10 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       options: o,
       say,
     });
+    // Lanes Mosquitto has not acknowledged for 1.5 periods: their devices are late for the
+    // driver's sake, not the cluster's (the count says so beside the verdict).
+    const stalledAt = Date.now();
+    const fleetStalledLanes = devices.laneLastAck.filter((t) => stalledAt - t > 1.5 * periodMs).length;
     await devices.stop();
     const machine = meter.end();
     return count({
@@ -82,6 +86,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       lastAckedSend: devices.lastAckedSend,
       states: await cluster.readStates(ids),
       drainedAfter: await cluster.drainedAfter(victim),
+      fleetStalledLanes,
       alerts: receiver.alerts,
       victimDownMs: report.victimDownMs ?? null,
       victimHeartbeats: report.victimHeartbeats ?? null,

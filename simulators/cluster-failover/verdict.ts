@@ -87,6 +87,12 @@ export interface FailoverCounts {
   victimDownMs: number | null;
   /** Stop only: the stopped worker's lastseen_cluster_stale_heartbeats_total at the end. */
   victimStale: number | null;
+  /**
+   * Not a want: lanes of the driver's fleet (one MQTT connection each) without a PUBACK from
+   * Mosquitto for 1.5 periods when the load stopped; their devices are late at the end for the
+   * driver's or the broker's sake, not the cluster's.
+   */
+  fleetStalledLanes: number;
   /** Registry outage only (see ./postgres.ts). */
   registryOutage: {
     workers: WorkerThroughOutage[];
@@ -124,6 +130,7 @@ export interface Observation {
    * drained heartbeat counts from then (monitor/cluster/cluster-liveness.ts), not from its send.
    */
   drainedAfter: number | null;
+  fleetStalledLanes: number;
   alerts: readonly ReceivedAlert[];
   victimDownMs: number | null;
   victimHeartbeats: FailoverCounts['victimHeartbeats'];
@@ -197,6 +204,7 @@ export function count(o: Observation): FailoverCounts {
     afterResume: o.lateSilentIds ? tally(o.lateSilentIds) : null,
     victimHeartbeats: o.victimHeartbeats,
     victimStale: o.victimStale,
+    fleetStalledLanes: o.fleetStalledLanes,
     victimDownMs: o.victimDownMs,
     registryOutage: o.registryOutage,
     faultAtMs: o.faultAtMs,
