@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { alertId } from '../../../monitor/alerts/decide.ts';
 import { render } from '../../../monitor/alerts/messages/render.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
@@ -12,21 +12,10 @@ import { AlertHistory, historyRecord, type AppliedRecord } from '../../../monito
 import { clusterDelivery } from '../../../monitor/cluster/deliver.ts';
 import { systemClock } from '../../../monitor/clock.ts';
 import { createLogger } from '../../../monitor/logger.ts';
-import { startRedis, type RedisServer } from '../../helpers/redis.ts';
+import { redisPerFile } from '../../helpers/redis-per-file.ts';
 
 const log = createLogger('silent');
-let server: RedisServer;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.close();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { server, cleanups } = redisPerFile();
 
 let n = 0;
 const T0 = Date.UTC(2026, 11, 7, 9, 0);

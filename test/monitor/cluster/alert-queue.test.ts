@@ -1,26 +1,15 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlertQueue, type ClusterAlert } from '../../../monitor/cluster/alert-queue.ts';
 import { ClusterLiveness } from '../../../monitor/cluster/cluster-liveness.ts';
 import { clusterKeys, unpackState } from '../../../monitor/cluster/keys.ts';
 import { withScripts } from '../../../monitor/cluster/scripts.ts';
 import { systemClock } from '../../../monitor/clock.ts';
 import { createLogger } from '../../../monitor/logger.ts';
-import { startRedis, type RedisServer } from '../../helpers/redis.ts';
+import { redisPerFile } from '../../helpers/redis-per-file.ts';
 
 const log = createLogger('silent');
-let server: RedisServer;
-const cleanups: (() => Promise<void> | void)[] = [];
-
-beforeAll(async () => {
-  server = await startRedis();
-});
-afterAll(async () => {
-  await server?.close();
-});
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const { server, cleanups } = redisPerFile();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitUntil(done: () => boolean | Promise<boolean>, ms = 3000): Promise<void> {
