@@ -60,14 +60,19 @@ async function settle(a: ReturnType<typeof createAlerts>) {
   await a.outbox.runDue();
 }
 
+/** The two lines' receivers, an alerts file and a clock at T0, each cleaned up after the test. */
+async function rig() {
+  const rx1 = await startReceiver('first-line-secret');
+  const rx2 = await startReceiver('second-line-secret');
+  cleanups.push(rx1.close, rx2.close);
+  const t = tempFile();
+  cleanups.push(t.cleanup);
+  return { rx1, rx2, t, clock: new ManualClock(T0) };
+}
+
 describe('escalation (alertPolicy.escalateAfterMs, escalation: true channels)', () => {
   it('sends a firing alert nobody acknowledged to the second-line channel once, records it, and not again after a restart', async () => {
-    const rx1 = await startReceiver('first-line-secret');
-    const rx2 = await startReceiver('second-line-secret');
-    cleanups.push(rx1.close, rx2.close);
-    const t = tempFile();
-    cleanups.push(t.cleanup);
-    const clock = new ManualClock(T0);
+    const { rx1, rx2, t, clock } = await rig();
     const a = await system(t.file, clock, rx1.url, rx2.url);
     a.bus.emit('status', offline('c1', clock.now()));
     clock.advance(2000);
@@ -105,12 +110,7 @@ describe('escalation (alertPolicy.escalateAfterMs, escalation: true channels)', 
   });
 
   it('does not escalate an alert acknowledged in time, nor one whose device came back in the meantime', async () => {
-    const rx1 = await startReceiver('first-line-secret');
-    const rx2 = await startReceiver('second-line-secret');
-    cleanups.push(rx1.close, rx2.close);
-    const t = tempFile();
-    cleanups.push(t.cleanup);
-    const clock = new ManualClock(T0);
+    const { rx1, rx2, t, clock } = await rig();
     const a = await system(t.file, clock, rx1.url, rx2.url);
     cleanups.push(() => a.alerts.stop());
     a.bus.emit('status', offline('c1', clock.now()));
@@ -135,12 +135,7 @@ describe('escalation (alertPolicy.escalateAfterMs, escalation: true channels)', 
   });
 
   it('escalates nothing with escalation off (a cluster worker: its history is a replica of every worker’s alerts)', async () => {
-    const rx1 = await startReceiver('first-line-secret');
-    const rx2 = await startReceiver('second-line-secret');
-    cleanups.push(rx1.close, rx2.close);
-    const t = tempFile();
-    cleanups.push(t.cleanup);
-    const clock = new ManualClock(T0);
+    const { rx1, rx2, t, clock } = await rig();
     const a = await system(t.file, clock, rx1.url, rx2.url, 15 * MIN, false);
     cleanups.push(() => a.alerts.stop());
     // One alert noticed as it goes out, one found firing at start (a restart of the worker).
