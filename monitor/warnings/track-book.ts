@@ -61,18 +61,21 @@ export class TrackBook {
   }
 
   set(deviceId: string, t: Track): void {
-    let slot = this.slots.get(deviceId);
-    if (slot === undefined) {
-      slot = this.slots.size;
-      if (slot === this.capacity) this.grow();
-      this.slots.set(deviceId, slot);
-    }
+    const slot = this.slots.get(deviceId) ?? this.newSlot(deviceId);
     const h = slot * 3;
     this.head[h] = t.lastAt;
     this.head[h + 1] = t.stillSince ?? Number.NaN;
     this.head[h + 2] = t.activity ?? Number.NaN;
     this.write(0, slot, t.battery);
     this.write(1, slot, t.rssi);
+  }
+
+  /** A slot for a device the book has none for, the columns grown when full. */
+  private newSlot(deviceId: string): number {
+    const slot = this.slots.size;
+    if (slot === this.capacity) this.grow();
+    this.slots.set(deviceId, slot);
+    return slot;
   }
 
   /** The plain track `observe` returns, and its readings: reused, valid until the next call. */
@@ -88,9 +91,7 @@ export class TrackBook {
   observe(deviceId: string, o: Observation, windows: { batteryMs: number; rssiMs: number }): Track | null {
     let slot = this.slots.get(deviceId);
     if (slot === undefined) {
-      slot = this.slots.size;
-      if (slot === this.capacity) this.grow();
-      this.slots.set(deviceId, slot);
+      slot = this.newSlot(deviceId);
       const h = slot * 3;
       this.head[h] = -Infinity;
       this.head[h + 1] = Number.NaN;
