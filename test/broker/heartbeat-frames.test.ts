@@ -1,8 +1,8 @@
 import mqttPacket from 'mqtt-packet';
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OwnPublish, readOwnPublish } from '../../broker/heartbeat-frames.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
+import { rawSession } from '../helpers/raw-mqtt.ts';
 
 const TOPIC = 'devices/d1/heartbeat';
 const frame = (p: Record<string, unknown>) => mqttPacket.generate({ cmd: 'publish', retain: false, dup: false, ...p } as mqttPacket.Packet);
@@ -57,31 +57,6 @@ describe('readOwnPublish', () => {
   });
 });
 
-/** A raw MQTT 3.1.1 session: the packets the broker writes, in order. */
-async function rawSession(port: number, username: string, password: string) {
-  const socket: Socket = connect(port, '127.0.0.1');
-  socket.setNoDelay(true);
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const parser = mqttPacket.parser({ protocolVersion: 4 });
-  const received: mqttPacket.Packet[] = [];
-  parser.on('packet', (p) => received.push(p));
-  socket.on('data', (b) => parser.parse(b));
-  socket.write(
-    mqttPacket.generate({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      clientId: `${username}/raw`,
-      keepalive: 60,
-      username,
-      password: Buffer.from(password),
-    } as mqttPacket.Packet),
-  );
-  await waitFor(() => received.length === 1);
-  return { socket, received };
-}
-
 describe('heartbeat frames read without mqtt-packet, in a running system', () => {
   let sys: TestSystem;
   beforeAll(async () => {
@@ -93,7 +68,7 @@ describe('heartbeat frames read without mqtt-packet, in a running system', () =>
 
   it('keeps order, acknowledges each QoS 1 heartbeat once and stores all of them, whatever the chunks', async () => {
     const token = await sys.addDevice('framed', 'acme');
-    const s = await rawSession(sys.mqttPort, 'framed', token);
+    const s = await rawSession(sys.mqttPort, 'framed', token, { noDelay: true });
     expect(s.received[0]).toMatchObject({ cmd: 'connack', returnCode: 0 });
     const hb = (seq: number, qos: 0 | 1, extra: Record<string, unknown> = {}) =>
       frame({
@@ -139,7 +114,7 @@ describe('heartbeat frames read without mqtt-packet, in a running system', () =>
 
   it('routes a retained heartbeat, and those of a device whose own session watches the topic, through aedes as before', async () => {
     const token = await sys.addDevice('framed2', 'acme');
-    const s = await rawSession(sys.mqttPort, 'framed2', token);
+    const s = await rawSession(sys.mqttPort, 'framed2', token, { noDelay: true });
     // A retained heartbeat reaches a later subscriber: aedes routed it, not the frame reader.
     s.socket.write(frame({ topic: 'devices/framed2/heartbeat', payload: '{"seq":1}', qos: 1, messageId: 5, retain: true }));
     await waitFor(() => s.received.some((p) => p.cmd === 'puback'));

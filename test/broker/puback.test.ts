@@ -1,30 +1,6 @@
-import mqttPacket from 'mqtt-packet';
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
-
-/** A raw MQTT 3.1.1 session: what the broker writes, packet by packet, with nothing in between. */
-async function rawSession(port: number, username: string, password: string) {
-  const socket: Socket = connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const parser = mqttPacket.parser({ protocolVersion: 4 });
-  const received: mqttPacket.Packet[] = [];
-  parser.on('packet', (p) => received.push(p));
-  socket.on('data', (b) => parser.parse(b));
-  const send = (p: Record<string, unknown>) => socket.write(mqttPacket.generate(p as unknown as mqttPacket.Packet));
-  send({
-    cmd: 'connect',
-    protocolId: 'MQTT',
-    protocolVersion: 4,
-    clean: true,
-    clientId: `${username}/raw`,
-    keepalive: 60,
-    username,
-    password: Buffer.from(password),
-  });
-  await waitFor(() => received.length === 1);
-  return { socket, received, send };
-}
+import { rawSession } from '../helpers/raw-mqtt.ts';
 
 describe('QoS 1 heartbeat acknowledgement written by lastseen', () => {
   let sys: TestSystem;

@@ -1,35 +1,7 @@
-import mqttPacket from 'mqtt-packet';
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topicProblem } from '../../broker/topic-names.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
-
-/** A logged-in raw MQTT 3.1.1 session, so topic bytes go on the wire exactly as written. */
-async function rawSession(port: number, username: string, password: string) {
-  const socket: Socket = connect(port, '127.0.0.1');
-  socket.on('error', () => undefined);
-  await new Promise<void>((resolve) => socket.once('connect', resolve));
-  const parser = mqttPacket.parser({ protocolVersion: 4 });
-  const received: mqttPacket.Packet[] = [];
-  parser.on('packet', (p) => received.push(p));
-  socket.on('data', (b) => parser.parse(b));
-  let closed = false;
-  socket.once('close', () => (closed = true));
-  socket.write(
-    mqttPacket.generate({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: 4,
-      clean: true,
-      clientId: username,
-      keepalive: 60,
-      username,
-      password: Buffer.from(password),
-    }),
-  );
-  await waitFor(() => received.length === 1);
-  return { socket, received, closed: () => closed };
-}
+import { rawSession } from '../helpers/raw-mqtt.ts';
 
 /** A QoS 1 PUBLISH (id 7) to the topic bytes given, payload `{}`. */
 function publish(topic: Buffer): Buffer {
@@ -77,20 +49,20 @@ describe('topic names on the wire', () => {
         (await sys.api('GET', '/api/devices/ant-1')).status === 200
           ? (await sys.api('POST', '/api/devices/ant-1/token')).body.token
           : await sys.addDevice('ant-1', 'acme');
-      const s = await rawSession(sys.mqttPort, 'ant-1', token);
+      const s = await rawSession(sys.mqttPort, 'ant-1', token, { clientId: 'ant-1' });
       expect(s.received[0]).toMatchObject({ cmd: 'connack', returnCode: 0 });
       const before = await metric();
       s.socket.write(publish(topic));
-      await waitFor(() => s.closed() || s.received.length > 1, 3000);
+      await waitFor(() => s.isClosed() || s.received.length > 1, 3000);
       expect(s.received.slice(1).map((p) => p.cmd)).toEqual([]);
-      expect(s.closed()).toBe(true);
+      expect(s.isClosed()).toBe(true);
       expect(await metric()).toBe(before + 1);
     });
   }
 
   it('closes the connection of a subscription whose filter has a NUL, and keeps well-formed UTF-8 topics working', async () => {
     const token = await sys.addDevice('bee-1', 'acme');
-    const ok = await rawSession(sys.mqttPort, 'bee-1', token);
+    const ok = await rawSession(sys.mqttPort, 'bee-1', token, { clientId: 'bee-1' });
     ok.socket.write(publish(Buffer.from('devices/bee-1/été')));
     ok.socket.write(subscribe(Buffer.from('devices/bee-1/🐝')));
     await waitFor(() => ok.received.length === 3);
@@ -102,9 +74,9 @@ describe('topic names on the wire', () => {
     ).toEqual(['puback', 'suback']);
     const before = await metric();
     ok.socket.write(subscribe(Buffer.from('devices/bee-1/\u0000')));
-    await waitFor(() => ok.closed() || ok.received.length > 3, 3000);
+    await waitFor(() => ok.isClosed() || ok.received.length > 3, 3000);
     expect(ok.received.length).toBe(3);
-    expect(ok.closed()).toBe(true);
+    expect(ok.isClosed()).toBe(true);
     expect(await metric()).toBe(before + 1);
   });
 });

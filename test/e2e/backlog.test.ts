@@ -1,9 +1,9 @@
 import mqttPacket from 'mqtt-packet';
 import type { MqttClient } from 'mqtt';
-import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnBacklogDevice } from '../../bench/backlog-device.ts';
 import { startTestSystem, waitFor, type TestSystem } from '../helpers/system.ts';
+import { rawSession } from '../helpers/raw-mqtt.ts';
 
 async function metric(sys: TestSystem, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`${sys.url}/metrics`)).text();
@@ -169,30 +169,6 @@ describe('a 3 000 backlog paced by a budget that lets it through in seconds', ()
     expect(await metric(sys, 'lastseen_heartbeats_backfilled_total')).toBeGreaterThanOrEqual(3000);
   }, 60_000);
 });
-
-/** A raw MQTT 3.1.1 session, so one write carries hundreds of PUBLISH packets and every PUBACK is seen. */
-async function rawSession(port: number, username: string, password: string) {
-  const socket: Socket = connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  const parser = mqttPacket.parser({ protocolVersion: 4 });
-  const received: mqttPacket.Packet[] = [];
-  parser.on('packet', (p) => received.push(p));
-  socket.on('data', (b) => parser.parse(b));
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  const connectPacket = {
-    cmd: 'connect',
-    protocolId: 'MQTT',
-    protocolVersion: 4,
-    clean: true,
-    clientId: `${username}/raw`,
-    keepalive: 60,
-    username,
-    password: Buffer.from(password),
-  };
-  socket.write(mqttPacket.generate(connectPacket as unknown as mqttPacket.Packet));
-  await waitFor(() => received.length === 1);
-  return { socket, received, closed };
-}
 
 describe('a device that holds more than LASTSEEN_HEARTBEAT_HELD_LIMIT', () => {
   let sys: TestSystem;
