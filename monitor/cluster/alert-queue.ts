@@ -39,6 +39,12 @@ export interface AlertQueueOptions {
    * it; taking one over is safe at any time, as the take is atomic and the slower side is fenced.
    */
   takeMs?: number;
+  /**
+   * How many entries a worker works on at once. Reading goes on while fewer are in work, so one
+   * slow send holds back nobody; it bounds what a worker that stops has taken up (held for a
+   * lease before another takes those over).
+   */
+  window?: number;
   /** Restart grace of the cluster as a whole (alerts policy restartGraceMs). */
   graceMs: number;
   /** When the cluster as a whole last started (./membership.ts). */
@@ -52,6 +58,8 @@ export interface AlertQueueOptions {
 }
 
 const GROUP = 'alerts';
+/** Entries per XREADGROUP, XAUTOCLAIM or TAKE_UNHELD call. */
+const READ_COUNT = 64;
 
 /**
  * The cluster's delivery queue: a Redis stream read by a consumer group, one consumer a worker.
@@ -75,8 +83,14 @@ const GROUP = 'alerts';
  *
  * So a stopped worker delays what it was handed by about takeMs, not by a lease.
  *
+ * A worker reads on while it sends (up to `window` entries in work at once), and takes up all
+ * the entries of one read in one RENEW call: in a burst (many devices' deadlines within a second)
+ * a slow send holds back no other, and a delivery costs two round trips to Redis besides the
+ * send (the take-up, shared by the read, and the acknowledgement).
+ *
  * Fencing: before each send the worker checks, atomically, that the entry is still its own and
- * renews it (RENEW in ./scripts.ts). A worker that was stopped past its lease and wakes up finds
+ * renews it (RENEW in ./scripts.ts) — unless it took the entry up less than half a takeMs ago,
+ * when that take-up is the check. A worker that was stopped past its lease and wakes up finds
  * the entry taken and sends nothing. What no fence can close is a stop between that check and
  * the far side's answer: then the alert may go out twice, with the same id (the entry id names it,
  * `x-lastseen-delivery`) for the receiver to drop.
@@ -88,6 +102,11 @@ export class AlertQueue {
   private running = false;
   private claimTimer: TimerHandle | null = null;
   private reading: Promise<void> | null = null;
+  private window: number;
+  /** Entries taken up and being worked on (verdict, send, acknowledgement). */
+  private working = new Set<Promise<void>>();
+  /** The read loop waiting for room in the window. */
+  private freed: (() => void) | null = null;
   private busy = new Set<string>();
   private retries = new Set<TimerHandle>();
   private deferred = new Set<string>();
@@ -96,6 +115,7 @@ export class AlertQueue {
     this.keys = clusterKeys(o.prefix);
     this.leaseMs = o.leaseMs ?? 15_000;
     this.takeMs = o.takeMs ?? 1000;
+    this.window = o.window ?? 256;
   }
 
   async start(): Promise<void> {
@@ -116,19 +136,28 @@ export class AlertQueue {
     this.claimTimer = null;
     for (const t of this.retries) this.o.clock.clearTimer(t);
     this.retries.clear();
+    this.freed?.();
     // The blocked read returns within its BLOCK time; the connection's owner closes it.
     await this.reading?.catch(() => undefined);
+    // A send under way finishes (and is acknowledged) before the connections go.
+    await Promise.all(this.working);
   }
 
   private async readLoop(): Promise<void> {
     while (this.running) {
       try {
+        if (this.working.size >= this.window) {
+          await new Promise<void>((r) => {
+            this.freed = r;
+          });
+          continue;
+        }
         const res = (await this.o.reader.xreadgroup(
           'GROUP',
           GROUP,
           this.o.worker,
           'COUNT',
-          64,
+          Math.min(READ_COUNT, this.window - this.working.size),
           'BLOCK',
           500,
           'STREAMS',
@@ -136,7 +165,7 @@ export class AlertQueue {
           '>',
         )) as [string, [string, string[]][]][] | null;
         if (!res) continue;
-        await Promise.all(res[0][1].map(([id, fields]) => this.process(id, fields)));
+        await this.takeUp(res[0][1]);
       } catch (err) {
         if (!this.running) return;
         this.o.log.warn({ err: (err as Error).message }, 'cluster alerts: reading the queue failed; retrying');
@@ -157,18 +186,18 @@ export class AlertQueue {
     try {
       let start = '-';
       do {
-        const [next, entries] = await redis.lsTakeUnheld(alerts, held, GROUP, this.o.worker, this.takeMs, start, 64);
+        const [next, entries] = await redis.lsTakeUnheld(alerts, held, GROUP, this.o.worker, this.takeMs, start, READ_COUNT);
         start = next;
-        await Promise.all(entries.map(([id, f]) => this.process(id, f)));
+        await this.takeUp(entries);
       } while (start !== '0' && this.running);
       let cursor = '0-0';
       do {
-        const [next, entries] = (await redis.xautoclaim(alerts, GROUP, this.o.worker, this.leaseMs, cursor, 'COUNT', 64)) as [
+        const [next, entries] = (await redis.xautoclaim(alerts, GROUP, this.o.worker, this.leaseMs, cursor, 'COUNT', READ_COUNT)) as [
           string,
           [string, string[] | null][],
         ];
         cursor = next;
-        await Promise.all(entries.filter(([, f]) => f !== null).map(([id, f]) => this.process(id, f!)));
+        await this.takeUp(entries.filter((e): e is [string, string[]] => e[1] !== null));
       } while (cursor !== '0-0' && this.running);
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'cluster alerts: taking over idle deliveries failed; retrying');
@@ -177,53 +206,89 @@ export class AlertQueue {
     this.armClaim(Math.max(250, Math.min(this.takeMs / 2, this.leaseMs / 4)));
   }
 
-  private async process(entryId: string, fields: string[]): Promise<void> {
-    if (this.busy.has(entryId)) return;
-    this.busy.add(entryId);
-    const a = parseEntry(entryId, fields);
+  /**
+   * Take up what was read or claimed, in one call (see the class comment), and start working on
+   * each entry still ours without waiting for it: a slow send holds back no other entry, and the
+   * next read comes while these are sent (at most `window` at once).
+   */
+  private async takeUp(entries: [string, string[]][]): Promise<void> {
+    const fresh = entries.filter(([id]) => !this.busy.has(id));
+    if (fresh.length === 0) return;
+    for (const [id] of fresh) this.busy.add(id);
+    let mine: number[];
     try {
-      // Taken up at once, so nobody takes it over while it is worked on (see the class comment).
-      if (!(await this.renew(entryId))) {
-        if (a) this.o.onOutcome?.(a, 'fenced');
-        return;
-      }
-      if (!a) {
-        this.o.log.error({ entryId, fields }, 'cluster alerts: unreadable queue entry dropped');
-        await this.done(entryId, '', '');
-        return;
-      }
-      const verdict = await this.verdict(a);
-      if (verdict.kind === 'defer') {
-        this.o.onOutcome?.(a, 'deferred');
-        // Still pending with us: look again soon (a worker that dies meanwhile leaves it to XAUTOCLAIM).
-        this.retryLater(entryId, fields, verdict.until - this.o.clock.now());
-        return;
-      }
-      if (verdict.kind !== 'send') {
-        await this.done(entryId, a.deviceId, verdict.note);
-        this.o.onOutcome?.(a, verdict.kind === 'forgive' ? 'forgiven' : 'skipped');
-        return;
-      }
-      // The fence: still ours, and renewed for the send.
-      if (!(await this.renew(entryId))) {
-        this.o.onOutcome?.(a, 'fenced');
-        return;
-      }
-      try {
-        await this.o.deliver(a);
-      } catch (err) {
-        this.o.log.warn(
-          { entryId, deviceId: a.deviceId, err: (err as Error).message },
-          'cluster alerts: delivery failed; retried after the lease',
-        );
-        this.o.onOutcome?.(a, 'failed');
-        return;
-      }
-      await this.done(entryId, a.deviceId, verdict.note);
-      this.o.onOutcome?.(a, 'sent');
-    } finally {
-      this.busy.delete(entryId);
+      mine = await this.renew(fresh.map(([id]) => id));
+    } catch (err) {
+      for (const [id] of fresh) this.busy.delete(id);
+      throw err;
     }
+    const takenAt = this.o.clock.now();
+    fresh.forEach(([id, fields], i) => {
+      if (mine[i] === 1) {
+        this.track(id, this.work(id, fields, takenAt));
+        return;
+      }
+      this.busy.delete(id);
+      const a = parseEntry(id, fields);
+      if (a) this.o.onOutcome?.(a, 'fenced');
+    });
+  }
+
+  private track(entryId: string, work: Promise<void>): void {
+    const done = work
+      .catch((err) => {
+        // Still pending with us: sent by whoever claims it after the lease (this worker too).
+        this.o.log.warn({ entryId, err: (err as Error).message }, 'cluster alerts: handling an entry failed; retried after the lease');
+      })
+      .finally(() => {
+        this.busy.delete(entryId);
+        this.working.delete(done);
+        const freed = this.freed;
+        this.freed = null;
+        freed?.();
+      });
+    this.working.add(done);
+  }
+
+  /** One entry, taken up at `takenAt` (held until about then + the lease). */
+  private async work(entryId: string, fields: string[], takenAt: number): Promise<void> {
+    const a = parseEntry(entryId, fields);
+    if (!a) {
+      this.o.log.error({ entryId, fields }, 'cluster alerts: unreadable queue entry dropped');
+      await this.done(entryId, '', '');
+      return;
+    }
+    const verdict = await this.verdict(a);
+    if (verdict.kind === 'defer') {
+      this.o.onOutcome?.(a, 'deferred');
+      // Still pending with us: look again soon (a worker that dies meanwhile leaves it to XAUTOCLAIM).
+      this.retryLater(entryId, fields, verdict.until - this.o.clock.now());
+      return;
+    }
+    if (verdict.kind !== 'send') {
+      await this.done(entryId, a.deviceId, verdict.note);
+      this.o.onOutcome?.(a, verdict.kind === 'forgive' ? 'forgiven' : 'skipped');
+      return;
+    }
+    // The fence: still ours, and held for the send. Taken up a moment ago is that check made
+    // already: taking over a held entry needs its hold run out or a lease idle, both far longer
+    // than half a takeMs. Later (a verdict that waited, this worker stopped meanwhile) ask again.
+    if (this.o.clock.now() - takenAt >= this.takeMs / 2 && (await this.renew([entryId]))[0] !== 1) {
+      this.o.onOutcome?.(a, 'fenced');
+      return;
+    }
+    try {
+      await this.o.deliver(a);
+    } catch (err) {
+      this.o.log.warn(
+        { entryId, deviceId: a.deviceId, err: (err as Error).message },
+        'cluster alerts: delivery failed; retried after the lease',
+      );
+      this.o.onOutcome?.(a, 'failed');
+      return;
+    }
+    await this.done(entryId, a.deviceId, verdict.note);
+    this.o.onOutcome?.(a, 'sent');
   }
 
   private async verdict(a: ClusterAlert): Promise<QueueVerdict> {
@@ -244,14 +309,20 @@ export class AlertQueue {
     const t = this.o.clock.setTimer(() => {
       this.retries.delete(t);
       this.deferred.delete(entryId);
-      if (this.running) void this.process(entryId, fields);
+      if (this.running)
+        void this.takeUp([[entryId, fields]]).catch((err) =>
+          this.o.log.warn(
+            { entryId, err: (err as Error).message },
+            'cluster alerts: taking up a deferred entry failed; retried after the lease',
+          ),
+        );
     }, delayMs);
     this.retries.add(t);
   }
 
-  /** Still pending with us? Then held for the lease (RENEW in ./scripts.ts). */
-  private async renew(entryId: string): Promise<boolean> {
-    return (await this.o.redis.lsRenew(this.keys.alerts, this.keys.held, GROUP, this.o.worker, entryId, this.leaseMs)) === 1;
+  /** Per entry: still pending with us (1)? Then held for the lease (RENEW in ./scripts.ts). */
+  private renew(entryIds: string[]): Promise<number[]> {
+    return this.o.redis.lsRenew(this.keys.alerts, this.keys.held, GROUP, this.o.worker, this.leaseMs, ...entryIds);
   }
 
   private done(entryId: string, deviceId: string, note: string): Promise<number> {

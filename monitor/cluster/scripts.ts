@@ -204,27 +204,29 @@ return 1
 `;
 
 /**
- * Taking up an entry, and the fence before its delivery: the entry must still be pending with
- * this worker (another may have taken it over while this one was stopped); if so its idle time is
- * reset and it is held until Redis's now + the lease, so nobody takes it meanwhile. KEYS:
- * alerts, held. ARGV: group, consumer, entry id, leaseMs. 1 = go, 0 = fenced.
+ * Taking up entries, and the fence before a delivery: each entry must still be pending with this
+ * worker (another may have taken it over while this one was stopped); if so its idle time is
+ * reset and it is held until Redis's now + the lease, so nobody takes it meanwhile. All the
+ * entries of one read are taken up in one call. KEYS: alerts, held. ARGV: group, consumer,
+ * leaseMs, then the entry ids. → per id, in order: 1 = go, 0 = fenced.
  */
 const RENEW = `
-local p = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[3], ARGV[3], 1)
-if p[1] == nil or p[1][2] ~= ARGV[2] then return 0 end
-redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[3], 'JUSTID')
 local t = redis.call('TIME')
-redis.call('HSET', KEYS[2], ARGV[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[4]))
-return 1
+local until_ = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[3])
+local out = {}
+for i = 4, #ARGV do
+  local id = ARGV[i]
+  local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+  if p[1] == nil or p[1][2] ~= ARGV[2] then
+    out[#out + 1] = 0
+  else
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'JUSTID')
+    redis.call('HSET', KEYS[2], id, until_)
+    out[#out + 1] = 1
+  end
+end
+return out
 `;
-
-/**
- * Take over the entries another worker was handed and never took up (./alert-queue.ts): pending
- * with another consumer, idle at least minIdle ms, and not held (no hold, or one that has run
- * out by Redis's clock). One page of the pending list from \`start\`; returns the next start ('0'
- * when the list is done) and the entries taken, as XCLAIM gives them. KEYS: alerts, held. ARGV:
- * group, consumer, minIdle, start, count.
- */
 const TAKE_UNHELD = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -275,7 +277,8 @@ export interface ClusterCommands {
   ): Promise<number>;
   lsAdoptRenew(lease: string, me: string, leaseMs: number): Promise<number>;
   lsAdopted(adopted: string, lease: string, drained: string, worker: string, me: string, refresh: number, outcome: string): Promise<number>;
-  lsRenew(alerts: string, held: string, group: string, consumer: string, id: string, leaseMs: number): Promise<number>;
+  /** Per id, in order: 1 still pending with `consumer` and now held for `leaseMs`, 0 taken over by another. */
+  lsRenew(alerts: string, held: string, group: string, consumer: string, leaseMs: number, ...ids: string[]): Promise<number[]>;
   lsTakeUnheld(
     alerts: string,
     held: string,

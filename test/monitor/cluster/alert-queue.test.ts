@@ -26,6 +26,7 @@ interface WorkerOpts {
   since?: () => number;
   deliver?: (a: ClusterAlert) => Promise<void>;
   stateGate?: () => Promise<void>;
+  window?: number;
 }
 
 function worker(o: WorkerOpts, sent: { worker: string; a: ClusterAlert }[], outcomes: string[] = []) {
@@ -42,6 +43,7 @@ function worker(o: WorkerOpts, sent: { worker: string; a: ClusterAlert }[], outc
     prefix: o.prefix,
     leaseMs: o.leaseMs ?? 600,
     takeMs: o.takeMs,
+    window: o.window,
     graceMs: o.graceMs ?? 0,
     clusterSince: o.since ?? (() => 0),
     stateOf: async (id) => {
@@ -199,6 +201,58 @@ describe('the cluster alert queue on a real Redis', () => {
     await sleep(3500);
     expect(sent.map((s) => `${s.worker}:${s.a.deviceId}`)).toEqual(['a:oryx']);
     expect(outcomes.filter((o) => o.startsWith('b:'))).toEqual([]);
+  });
+
+  /** A worker whose send of elk hangs until `release`; everything else is sent at once. */
+  function hangingOnElk(prefix: string, window?: number) {
+    const sent: { worker: string; a: ClusterAlert }[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let elkSending = false;
+    const a = worker(
+      {
+        prefix,
+        name: 'a',
+        leaseMs: 60_000,
+        window,
+        deliver: async (x) => {
+          if (x.deviceId === 'elk') {
+            elkSending = true;
+            await released;
+          }
+          sent.push({ worker: 'a', a: x });
+        },
+      },
+      sent,
+    );
+    return { a, sent, release, elkSending: () => elkSending };
+  }
+
+  it('a slow send holds back no other entry: the queue reads on while it waits', async () => {
+    const { a, sent, release, elkSending } = hangingOnElk(`q${++n}:`);
+    a.liveness.start();
+    await a.queue.start();
+    a.liveness.heartbeat('elk', Date.now(), 0.2, null);
+    await waitUntil(elkSending);
+    a.liveness.heartbeat('lynx', Date.now(), 0.2, null);
+    await waitUntil(() => sent.some((s) => s.a.deviceId === 'lynx'));
+    expect(sent.map((s) => s.a.deviceId)).toEqual(['lynx']);
+    release();
+    await waitUntil(() => sent.length === 2);
+  });
+
+  it('a worker works on at most `window` entries at once; the next is read when one is done', async () => {
+    const { a, sent, release, elkSending } = hangingOnElk(`q${++n}:`, 1);
+    a.liveness.start();
+    await a.queue.start();
+    a.liveness.heartbeat('elk', Date.now(), 0.2, null);
+    await waitUntil(elkSending);
+    a.liveness.heartbeat('lynx', Date.now(), 0.2, null);
+    await sleep(1200);
+    expect(sent).toEqual([]);
+    release();
+    await waitUntil(() => sent.length === 2);
+    expect(sent.map((s) => s.a.deviceId)).toEqual(['elk', 'lynx']);
   });
 
   it('restart grace for the cluster: an outage that passed while no worker ran is forgiven if the device returns in the grace, sent once if not', async () => {
