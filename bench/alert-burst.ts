@@ -113,17 +113,23 @@ async function main(): Promise<void> {
     redis.disconnect();
     if (arrived.length < alerts) process.exitCode = 1;
   } finally {
-    // Each worker exits once it reported (a profile, when asked for, is written then).
-    await Promise.all(
-      children.map((c) =>
-        c.exitCode !== null
-          ? undefined
-          : new Promise((r) => c.once('exit', r).kill(c.connected ? 0 : 'SIGKILL') && setTimeout(() => c.kill('SIGKILL'), 10_000).unref()),
-      ),
-    );
+    // A worker exits by itself once it reported (writing its profile, when asked for one);
+    // one that did not get that far is killed.
+    await Promise.all(children.map((c) => exited(c, c.connected ? 10_000 : 0)));
     hook.close();
     await server.close();
   }
+}
+
+function exited(c: ChildProcess, graceMs: number): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => c.kill('SIGKILL'), graceMs);
+    c.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+  });
 }
 
 async function worker(): Promise<void> {
@@ -158,11 +164,9 @@ async function worker(): Promise<void> {
       now: () => Date.now(),
       onSent: async (event, a) => {
         await history.append(historyRecord(event, a.at));
+        sent++;
       },
     }),
-    onOutcome: (_, outcome) => {
-      if (outcome === 'sent') sent++;
-    },
   });
   await history.start();
   await queue.start();
