@@ -6,7 +6,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { addFleetLogin } from '../../test/helpers/mosquitto.ts';
 import type { Cluster } from './cluster.ts';
-import { sleep, until } from './time.ts';
+import { until } from './time.ts';
 
 export const deviceIds = (n: number) => Array.from({ length: n }, (_, i) => `cf-${i}`);
 
@@ -80,6 +80,20 @@ export function fleet(cluster: Cluster, ids: string[], periodMs: number, say: (l
   const laneLastAck: number[] = Array.from({ length: lanes }, () => 0);
   let running = true;
   let load: Promise<unknown> = Promise.resolve();
+  // The lanes' pauses between rounds, cut short by stop(): the state is read right after the
+  // load stops, and a lane left sleeping out its period would let the lanes that beat early in
+  // theirs go late meanwhile (whole lanes of active devices late, for the driver's sake).
+  const pauses = new Set<() => void>();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        pauses.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      pauses.add(done);
+    });
   const lane = async (l: number) => {
     while (running) {
       const round = Date.now();
@@ -95,7 +109,7 @@ export function fleet(cluster: Cluster, ids: string[], periodMs: number, say: (l
           laneLastAck[l] = Date.now();
         }),
       );
-      await sleep(Math.max(0, periodMs - (Date.now() - round)));
+      if (running) await pause(Math.max(0, periodMs - (Date.now() - round)));
     }
   };
   return {
@@ -119,6 +133,7 @@ export function fleet(cluster: Cluster, ids: string[], periodMs: number, say: (l
     },
     async stop() {
       running = false;
+      for (const wake of [...pauses]) wake();
       await load;
     },
     close() {
