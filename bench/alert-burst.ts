@@ -136,7 +136,8 @@ async function worker(): Promise<void> {
   const url = process.env.BENCH_REDIS!;
   const name = process.env.BENCH_WORKER!;
   const log = createLogger('warn');
-  const redis = withScripts(new Redis(url));
+  // As monitor/cluster/index.ts makes a worker's connection.
+  const redis = withScripts(new Redis(url, { enableAutoPipelining: true }));
   const dir = mkdtempSync(join(tmpdir(), 'lastseen-burst-'));
   const store = new AlertStore(join(dir, 'alerts.db'));
   const history = new AlertHistory({ redis, reader: new Redis(url), store, clock: systemClock, log, worker: name });

@@ -47,7 +47,8 @@ export interface ClusterOptions {
  * call `attach` first), stop before Redis goes: the order of bin/monitor-core.ts.
  */
 export function createCluster(o: ClusterOptions) {
-  const redis = withScripts(new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null }));
+  // Commands of one event-loop turn (a burst's acknowledgements, history appends) in one write.
+  const redis = withScripts(new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: true }));
   const reader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   const subscriber = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   // The alert history's blocking XREAD (./alert-history.ts), beside the queue's XREADGROUP.
