@@ -52,7 +52,7 @@ import { gazetteer } from '../monitor/geo/gazetteer.ts';
 import { LetterSender } from '../monitor/letters/send.ts';
 import { LetterStore } from '../monitor/letters/store.ts';
 import { Counter } from 'prom-client';
-import { silenceRoutes } from '../web/routes/silences.ts';
+import { silenceRoutes, type SilenceWrites } from '../web/routes/silences.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { simPlatformRoutes } from '../web/routes/sim-platform.ts';
 import { createHttpServer } from '../web/server.ts';
@@ -293,6 +293,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const customerInfoOf = perCustomerRow((c) => customerInfo(c, c.alertPolicy ?? undefined));
   const thresholdsOf = perCustomerRow((c) => mergeThresholds(DEFAULT_THRESHOLDS, c.diagnosis));
   const webhookDestinations = new WebhookDestinations(config.webhookAllow);
+  let sharedSilences: SilenceWrites | null = null;
   const alerts = await f.add({
     name: 'alerts',
     start: () => {
@@ -354,6 +355,9 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           if (record.resolves) io.local.to(rooms).emit('alert:changed', { id: record.resolves, customerId });
         }
       });
+      // Silences are the cluster's: a silence made through any worker's API is in every worker's
+      // alerts.db (GET /api/silences, the map's badge) and holds back the shared queue's alerts.
+      sharedSilences = cluster?.shareSilences(alerts.silences, alerts.store, () => alerts.engine.silencesChanged()) ?? null;
       return alerts;
     },
     stop: (a) => a.stop(),
@@ -485,6 +489,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       customerExists: (id) => registry.getCustomer(id) !== undefined,
       maxDevices: config.silenceMaxDevices,
       clock,
+      ...(sharedSilences ? { writes: sharedSilences } : {}),
       changed: () => alerts.engine.silencesChanged(),
       audit,
     }),

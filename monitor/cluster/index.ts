@@ -1,6 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
+import type { SilenceStore } from '../alerts/silences-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
@@ -13,6 +14,7 @@ import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
 import { withScripts } from './scripts.ts';
+import { SharedSilences } from './shared-silences.ts';
 import { ClusterView } from './view.ts';
 
 export { clusterDelivery } from './deliver.ts';
@@ -53,6 +55,9 @@ export function createCluster(o: ClusterOptions) {
   // The alert history's blocking XREAD (./alert-history.ts), beside the queue's XREADGROUP.
   const historyReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   let history: AlertHistory | null = null;
+  // The shared silences' blocking XREAD (./shared-silences.ts).
+  const silencesReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  let silences: SharedSilences | null = null;
   // socket.io's own pair (its subscriber is in subscriber mode, as the view's is), made on demand.
   const sockets: Redis[] = [];
   const keys = clusterKeys(o.prefix);
@@ -165,6 +170,25 @@ export function createCluster(o: ClusterOptions) {
         },
       });
     },
+    /**
+     * Make `store` (this worker's silences, in `alerts`' file) a replica of the cluster's, before
+     * `start`; the API's creates and deletes go through the returned writer, so every worker
+     * sees them. `onChanged` is told when the set changed (the engines re-check what they hold).
+     */
+    shareSilences(store: SilenceStore, alerts: AlertStore, onChanged?: () => void): SharedSilences {
+      silences = new SharedSilences({
+        redis,
+        reader: silencesReader,
+        silences: store,
+        alerts,
+        clock: o.clock,
+        log: o.log,
+        worker: o.worker,
+        prefix: o.prefix,
+        onChanged,
+      });
+      return silences;
+    },
     /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
     async recordSent(event: AlertEvent, at: number): Promise<void> {
       if (!history) return;
@@ -180,13 +204,20 @@ export function createCluster(o: ClusterOptions) {
       adoption.drainWith(drain);
     },
     async start(): Promise<void> {
-      await Promise.all([redis.connect(), reader.connect(), subscriber.connect(), ...(history ? [historyReader.connect()] : [])]);
+      await Promise.all([
+        redis.connect(),
+        reader.connect(),
+        subscriber.connect(),
+        ...(history ? [historyReader.connect()] : []),
+        ...(silences ? [silencesReader.connect()] : []),
+      ]);
       await membership.start();
       // Caught up before deciding: this worker's API shows the cluster's status from the start.
       await view.start();
       state.start();
       // Read in the background: a fresh data dir's catch-up must not hold the start.
       await history?.start();
+      await silences?.start();
       await queue.start();
       adoption.start();
       o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
@@ -214,9 +245,11 @@ export function createCluster(o: ClusterOptions) {
       await queue.stop();
       // After the queue: a send finishing during its stop still appends.
       await history?.stop();
+      await silences?.stop();
       redis.disconnect();
       reader.disconnect();
       historyReader.disconnect();
+      silencesReader.disconnect();
       for (const r of sockets) r.disconnect();
     },
   };
