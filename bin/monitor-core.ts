@@ -9,7 +9,7 @@ import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
 import { networkCellOf } from '../monitor/alerts/network-cell.ts';
 import { DEFAULT_POLICY } from '../monitor/alerts/types.ts';
-import { clusterDelivery, createCluster, type Cluster, type ClusterAlert } from '../monitor/cluster/index.ts';
+import { clusterDelivery, clusterEvent, createCluster, type Cluster, type ClusterAlert } from '../monitor/cluster/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
 import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput, mergeThresholds } from '../monitor/diagnosis/index.ts';
@@ -357,7 +357,27 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       });
       // Silences are the cluster's: a silence made through any worker's API is in every worker's
       // alerts.db (GET /api/silences, the map's badge) and holds back the shared queue's alerts.
-      sharedSilences = cluster?.shareSilences(alerts.silences, alerts.store, () => alerts.engine.silencesChanged()) ?? null;
+      sharedSilences =
+        cluster?.shareSilences({
+          store: alerts.silences,
+          alerts: alerts.store,
+          subject: (id) => silenceSubject(id),
+          render: (a) => {
+            const r = clusterEvent(
+              {
+                lookup: deviceInfoOf,
+                customer: (id) => {
+                  const c = registry.getCustomer(id);
+                  return c ? customerInfoOf(c) : undefined;
+                },
+                now: () => clock.now(),
+              },
+              a,
+            );
+            return 'event' in r ? r.event : null;
+          },
+          onChanged: () => alerts.engine.silencesChanged(),
+        }) ?? null;
       return alerts;
     },
     stop: (a) => a.stop(),

@@ -1,6 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
+import { silencedNow, type SilenceSubject } from '../alerts/silences.ts';
 import type { SilenceStore } from '../alerts/silences-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
@@ -15,9 +16,10 @@ import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
 import { withScripts } from './scripts.ts';
 import { SharedSilences } from './shared-silences.ts';
+import { SilencedOutages } from './silenced-outages.ts';
 import { ClusterView } from './view.ts';
 
-export { clusterDelivery } from './deliver.ts';
+export { clusterDelivery, clusterEvent } from './deliver.ts';
 export type { DrainQueue, DrainResult } from './adoption.ts';
 export type { ClusterAlert } from './alert-queue.ts';
 export type { AppliedRecord } from './alert-history.ts';
@@ -123,6 +125,14 @@ export function createCluster(o: ClusterOptions) {
       adopted.inc(messages);
     },
   });
+  const stateOf = async (id: string) => {
+    const v = await redis.hget(keys.bucket(id), id);
+    if (!v) return null;
+    const s = unpackState(v);
+    return { status: s.status, since: s.since };
+  };
+  // Set with the shared silences (shareSilences): the queue holds back what they cover.
+  let held: SilencedOutages | null = null;
   const queue = new AlertQueue({
     redis,
     reader,
@@ -132,12 +142,8 @@ export function createCluster(o: ClusterOptions) {
     prefix: o.prefix,
     graceMs: o.graceMs,
     clusterSince: () => membership.since,
-    stateOf: async (id) => {
-      const v = await redis.hget(keys.bucket(id), id);
-      if (!v) return null;
-      const s = unpackState(v);
-      return { status: s.status, since: s.since };
-    },
+    stateOf,
+    silenced: (a, now, leaseMs) => held?.verdict(a, now, leaseMs) ?? Promise.resolve(null),
     deliver: o.deliver,
     onOutcome: (_, outcome) => deliveries.inc({ outcome }),
   });
@@ -175,7 +181,33 @@ export function createCluster(o: ClusterOptions) {
      * `start`; the API's creates and deletes go through the returned writer, so every worker
      * sees them. `onChanged` is told when the set changed (the engines re-check what they hold).
      */
-    shareSilences(store: SilenceStore, alerts: AlertStore, onChanged?: () => void): SharedSilences {
+    shareSilences(s: {
+      store: SilenceStore;
+      alerts: AlertStore;
+      /** What matching needs of a device (its customer, last network and cell), undefined when unknown. */
+      subject: (deviceId: string) => SilenceSubject | undefined;
+      /** The alert a queue entry renders as (./deliver.ts clusterEvent), null when none. */
+      render: (a: ClusterAlert) => AlertEvent | null;
+      onChanged?: () => void;
+    }): SharedSilences {
+      const { store, alerts, onChanged } = s;
+      held = new SilencedOutages({
+        redis,
+        keys,
+        stateOf,
+        coveredAt: (id, t) => {
+          const d = s.subject(id);
+          return d ? silencedNow(store.spanning(t), d, t) : null;
+        },
+        record: async (a, kind, at) => {
+          const event = s.render(a);
+          if (!event || !history) return;
+          await history.append(
+            kind === 'silenced' ? { event, state: 'silenced', at } : { event, state: 'resolved', at, resolves: event.id },
+          );
+          historyRecords.inc({ outcome: 'appended' });
+        },
+      });
       silences = new SharedSilences({
         redis,
         reader: silencesReader,
