@@ -130,6 +130,30 @@ describe('the cluster’s shared silences on a real Redis', () => {
     expect(b.silences.get(s.id)).toEqual(a.silences.get(s.id));
   });
 
+  it('a replica applies two deletions of one silence in either order to the same row', async () => {
+    const dir = tempDir();
+    const alerts = new AlertStore(join(dir, 'alerts.db'));
+    cleanups.push(() => alerts.close());
+    const store = new SilenceStore(alerts.db);
+    const t = Date.now();
+    const rows = [];
+    for (const order of [
+      ['agent:a', 'agent:b'],
+      ['agent:b', 'agent:a'],
+    ]) {
+      const s = store.create(draft('collar-20'), t);
+      for (const by of order) store.applyDelete(s.id, by, by === 'agent:a' ? t : t + 5);
+      // The same instant: the smaller name, whichever came first.
+      store.applyDelete(s.id, 'agent:0', t);
+      const { deletedAt, deletedBy } = store.get(s.id)!;
+      rows.push({ deletedAt, deletedBy });
+    }
+    expect(rows).toEqual([
+      { deletedAt: t, deletedBy: 'agent:0' },
+      { deletedAt: t, deletedBy: 'agent:0' },
+    ]);
+  });
+
   it('a worker away comes back and applies what was made meanwhile, once; a fresh data dir reads the whole stream', async () => {
     const prefix = `s${++n}:`;
     const a = await worker(prefix, tempDir(), 'a');
