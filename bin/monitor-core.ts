@@ -9,7 +9,7 @@ import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
 import { networkCellOf } from '../monitor/alerts/network-cell.ts';
 import { DEFAULT_POLICY } from '../monitor/alerts/types.ts';
-import { clusterDelivery, createCluster, type Cluster, type ClusterAlert } from '../monitor/cluster/index.ts';
+import { clusterDelivery, clusterEvent, createCluster, type Cluster, type ClusterAlert } from '../monitor/cluster/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
 import { DEFAULT_THRESHOLDS, diagnose, loadDiagnosisInput, mergeThresholds } from '../monitor/diagnosis/index.ts';
@@ -52,7 +52,7 @@ import { gazetteer } from '../monitor/geo/gazetteer.ts';
 import { LetterSender } from '../monitor/letters/send.ts';
 import { LetterStore } from '../monitor/letters/store.ts';
 import { Counter } from 'prom-client';
-import { silenceRoutes } from '../web/routes/silences.ts';
+import { silenceRoutes, type SilenceWrites } from '../web/routes/silences.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { simPlatformRoutes } from '../web/routes/sim-platform.ts';
 import { createHttpServer } from '../web/server.ts';
@@ -293,6 +293,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const customerInfoOf = perCustomerRow((c) => customerInfo(c, c.alertPolicy ?? undefined));
   const thresholdsOf = perCustomerRow((c) => mergeThresholds(DEFAULT_THRESHOLDS, c.diagnosis));
   const webhookDestinations = new WebhookDestinations(config.webhookAllow);
+  let sharedSilences: SilenceWrites | null = null;
   const alerts = await f.add({
     name: 'alerts',
     start: () => {
@@ -354,6 +355,29 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           if (record.resolves) io.local.to(rooms).emit('alert:changed', { id: record.resolves, customerId });
         }
       });
+      // Silences are the cluster's: a silence made through any worker's API is in every worker's
+      // alerts.db (GET /api/silences, the map's badge) and holds back the shared queue's alerts.
+      sharedSilences =
+        cluster?.shareSilences({
+          store: alerts.silences,
+          alerts: alerts.store,
+          subject: (id) => silenceSubject(id),
+          render: (a) => {
+            const r = clusterEvent(
+              {
+                lookup: deviceInfoOf,
+                customer: (id) => {
+                  const c = registry.getCustomer(id);
+                  return c ? customerInfoOf(c) : undefined;
+                },
+                now: () => clock.now(),
+              },
+              a,
+            );
+            return 'event' in r ? r.event : null;
+          },
+          onChanged: () => alerts.engine.silencesChanged(),
+        }) ?? null;
       return alerts;
     },
     stop: (a) => a.stop(),
@@ -485,6 +509,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       customerExists: (id) => registry.getCustomer(id) !== undefined,
       maxDevices: config.silenceMaxDevices,
       clock,
+      ...(sharedSilences ? { writes: sharedSilences } : {}),
       changed: () => alerts.engine.silencesChanged(),
       audit,
     }),

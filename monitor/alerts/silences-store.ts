@@ -71,25 +71,66 @@ export class SilenceStore {
   }
 
   create(s: NewSilence, now: number): Silence {
-    const silence: Silence = { id: `sil_${randomBytes(9).toString('base64url')}`, ...s, createdAt: now, deletedAt: null, deletedBy: null };
-    this.db
+    const silence = newSilence(s, now);
+    this.put(silence);
+    return silence;
+  }
+
+  /**
+   * Store a silence made elsewhere (a cluster's shared silences, ../cluster/shared-silences.ts),
+   * deleted or not, as it was made. False when one with this id is there already: a record
+   * applied twice changes nothing.
+   */
+  put(silence: Silence): boolean {
+    const r = this.db
       .prepare(
-        'INSERT INTO alert_silences (id, customer_id, match, starts_at, ends_at, reason, recurrence, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR IGNORE INTO alert_silences (id, customer_id, match, starts_at, ends_at, reason, recurrence, created_by, created_at, deleted_at, deleted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       )
       .run(
         silence.id,
-        s.customerId,
-        JSON.stringify(s.match),
-        s.startsAt,
-        s.endsAt,
-        s.reason,
-        s.recurrence ? JSON.stringify(s.recurrence) : null,
-        s.by,
-        now,
+        silence.customerId,
+        JSON.stringify(silence.match),
+        silence.startsAt,
+        silence.endsAt,
+        silence.reason,
+        silence.recurrence ? JSON.stringify(silence.recurrence) : null,
+        silence.by,
+        silence.createdAt,
+        silence.deletedAt,
+        silence.deletedBy,
       );
-    this.live = [...this.live, silence];
+    if (r.changes !== 1) return false;
+    if (silence.deletedAt === null) this.live = [...this.live, silence];
     this.version++;
-    return silence;
+    return true;
+  }
+
+  /**
+   * A deletion made elsewhere (a cluster's shared silences). Order-insensitive, so every
+   * replica ends the same whatever order two workers' deletions of one silence reach it in:
+   * the earliest deletion (then the smaller name) wins. False when nothing changed.
+   */
+  applyDelete(id: string, by: string, at: number): boolean {
+    const r = this.db
+      .prepare(
+        'UPDATE alert_silences SET deleted_at = ?, deleted_by = ? WHERE id = ? AND (deleted_at IS NULL OR deleted_at > ? OR (deleted_at = ? AND deleted_by > ?))',
+      )
+      .run(at, by, id, at, at, by);
+    if (r.changes !== 1) return false;
+    this.live = this.live.filter((s) => s.id !== id);
+    this.version++;
+    return true;
+  }
+
+  /**
+   * The silences (deleted ones too) whose span [startsAt, min(endsAt, deletedAt)) holds `at`:
+   * those that may have had a window open then. For an outage's time, which may be past.
+   */
+  spanning(at: number): Silence[] {
+    const rows = this.db
+      .prepare('SELECT * FROM alert_silences WHERE ends_at > ? AND starts_at <= ? AND (deleted_at IS NULL OR deleted_at > ?)')
+      .all(at, at, at) as Row[];
+    return rows.map(toSilence);
   }
 
   get(id: string): Silence | undefined {
@@ -121,6 +162,11 @@ export class SilenceStore {
     const sql = `SELECT * FROM alert_silences ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, rowid DESC LIMIT ${limit}`;
     return (this.db.prepare(sql).all(...args) as Row[]).map(toSilence);
   }
+}
+
+/** A new silence with a fresh id, as `create` stores it (a cluster appends it to its stream first). */
+export function newSilence(s: NewSilence, now: number): Silence {
+  return { id: `sil_${randomBytes(9).toString('base64url')}`, ...s, createdAt: now, deletedAt: null, deletedBy: null };
 }
 
 function toSilence(r: Row): Silence {

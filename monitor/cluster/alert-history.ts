@@ -9,7 +9,8 @@ import { clusterKeys } from './keys.ts';
 /** One alert as the cluster's history holds it: what AlertStore records of it. */
 export interface HistoryRecord {
   event: AlertEvent;
-  state: 'firing' | 'resolved';
+  /** `silenced`: held back by a silence, sent nowhere (./silenced-outages.ts); a later `firing` of the same id turns it firing. */
+  state: 'firing' | 'resolved' | 'silenced';
   /** When it happened (epoch ms): the outage's start, or the recovery's heartbeat. */
   at: number;
   /** The alert this one ends (a recovery's offline): resolved at `at`. */
@@ -92,8 +93,12 @@ export interface AlertHistoryOptions {
  *   deferred, fenced, failed          — (not over yet)                       none: the attempt that
  *                                                                            sends it records it
  *   sent, device or customer gone     (renders with what it has)             none: nothing rendered
- *   silenced                          recorded silenced                      — silences are not applied
- *                                                                            to cluster alerts yet
+ *   offline held back by a silence    recorded silenced                      offline, silenced
+ *     (./silenced-outages.ts)
+ *   silenced offline sent, its        the silenced row turns firing          offline, firing: the
+ *     window over, still offline                                             silenced row turns firing
+ *   silenced offline, device back     resolved; nothing sent                 offline, resolved;
+ *                                                                            resolves the silenced row
  *
  * Capped at `maxLen` (MAXLEN ~, trimmed a node at a time): a worker away for longer than the
  * cluster takes to write that many misses the trimmed ones; it says so in the log when it
@@ -184,7 +189,9 @@ export class AlertHistory {
           this.o.log.error({ entryId: id }, 'cluster alert history: unreadable record skipped');
           continue;
         }
-        const fresh = store.insert(r.event, r.state, r.at);
+        let fresh = store.insert(r.event, r.state, r.at);
+        // A silenced alert sent once its window ended: the same id, now firing (exactly once).
+        if (!fresh && r.state === 'firing') fresh = store.unsilence(r.event);
         if (r.resolves) store.resolve(r.resolves, r.at);
         applied.push({ record: r, fresh });
       }
@@ -218,7 +225,7 @@ function parseRecord(fields: string[]): HistoryRecord | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
   const at = Number(f.at);
-  if ((f.st !== 'firing' && f.st !== 'resolved') || !Number.isFinite(at) || !f.ev) return null;
+  if ((f.st !== 'firing' && f.st !== 'resolved' && f.st !== 'silenced') || !Number.isFinite(at) || !f.ev) return null;
   let event: AlertEvent;
   try {
     event = JSON.parse(f.ev);

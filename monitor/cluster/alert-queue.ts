@@ -51,6 +51,11 @@ export interface AlertQueueOptions {
   clusterSince: () => number;
   /** The device's current status and since when, from the shared state. */
   stateOf: (deviceId: string) => Promise<{ status: string; since: number } | null>;
+  /**
+   * Silences (./silenced-outages.ts): the verdict for an offline the usual verdict would send or
+   * forgive, given the leaseMs its deferrals must stay within; null lets the usual one stand.
+   */
+  silenced?: (a: ClusterAlert, now: number, leaseMs: number) => Promise<QueueVerdict | null>;
   /** Send it on the customer's channels; reject to have it retried (by this worker or, after the lease, another). */
   deliver: (a: ClusterAlert) => Promise<void>;
   /** Every outcome, for /metrics and tests. */
@@ -297,7 +302,8 @@ export class AlertQueue {
       const since = this.o.clusterSince();
       const inGrace = a.at < since;
       const state = inGrace && now >= since + this.o.graceMs ? await this.o.stateOf(a.deviceId) : null;
-      return outageVerdict({ at: a.at, clusterSince: since, graceMs: this.o.graceMs, now, state });
+      const v = outageVerdict({ at: a.at, clusterSince: since, graceMs: this.o.graceMs, now, state });
+      return (v.kind !== 'defer' && (await this.o.silenced?.(a, now, this.leaseMs))) || v;
     }
     const note = await this.o.redis.hget(this.keys.reported, a.deviceId);
     return recoveryVerdict({ outageAt: a.outageAt ?? -1, note, now, at: a.at });

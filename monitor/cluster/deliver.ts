@@ -36,35 +36,9 @@ export interface ClusterDeliveryOptions {
  */
 export function clusterDelivery(o: ClusterDeliveryOptions): (a: ClusterAlert) => Promise<void> {
   return async (a) => {
-    const device = o.lookup(a.deviceId);
-    if (!device) return o.onUndeliverable?.(a, 'device is no longer registered');
-    const customer = o.customer(device.customerId);
-    if (!customer) return o.onUndeliverable?.(a, 'customer is no longer registered');
-    const offlineId = alertId('device.offline', a.deviceId, a.lastSeen);
-    const draft: AlertDraft =
-      a.type === 'offline'
-        ? {
-            id: offlineId,
-            type: 'device.offline',
-            at: a.at,
-            lastSeen: a.lastSeen,
-            cause: 'unknown',
-            customerId: customer.id,
-            customerName: customer.name,
-            device,
-          }
-        : {
-            id: alertId('device.online', a.deviceId, a.lastSeen),
-            type: 'device.online',
-            at: a.at,
-            lastSeen: a.lastSeen,
-            cause: 'unknown',
-            customerId: customer.id,
-            customerName: customer.name,
-            device,
-            relatesTo: offlineId,
-          };
-    const event = render(draft, languageOf(customer.language), o.now());
+    const r = clusterEvent(o, a);
+    if ('why' in r) return o.onUndeliverable?.(a, r.why);
+    const { event, customer } = r;
     const channels = customer.channels.map((c) => o.channelFor(c)).filter((c): c is Channel => c !== null);
     const results = await Promise.allSettled(channels.map((ch) => ch.send(event, customer)));
     const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -75,4 +49,43 @@ export function clusterDelivery(o: ClusterDeliveryOptions): (a: ClusterAlert) =>
     // Live only: one that throws loses its own copy, not the entry.
     await Promise.allSettled((o.live ?? []).map((ch) => ch.send(event, customer)));
   };
+}
+
+/**
+ * One queue entry rendered as its alert (what is sent, and what a silenced outage records
+ * instead of sending, ./silenced-outages.ts), or why there is none.
+ */
+export function clusterEvent(
+  o: Pick<ClusterDeliveryOptions, 'lookup' | 'customer' | 'now'>,
+  a: ClusterAlert,
+): { event: AlertEvent; customer: CustomerInfo } | { why: string } {
+  const device = o.lookup(a.deviceId);
+  if (!device) return { why: 'device is no longer registered' };
+  const customer = o.customer(device.customerId);
+  if (!customer) return { why: 'customer is no longer registered' };
+  const offlineId = alertId('device.offline', a.deviceId, a.lastSeen);
+  const draft: AlertDraft =
+    a.type === 'offline'
+      ? {
+          id: offlineId,
+          type: 'device.offline',
+          at: a.at,
+          lastSeen: a.lastSeen,
+          cause: 'unknown',
+          customerId: customer.id,
+          customerName: customer.name,
+          device,
+        }
+      : {
+          id: alertId('device.online', a.deviceId, a.lastSeen),
+          type: 'device.online',
+          at: a.at,
+          lastSeen: a.lastSeen,
+          cause: 'unknown',
+          customerId: customer.id,
+          customerName: customer.name,
+          device,
+          relatesTo: offlineId,
+        };
+  return { event: render(draft, languageOf(customer.language), o.now()), customer };
 }

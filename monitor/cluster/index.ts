@@ -1,6 +1,8 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Counter, type Registry as PromRegistry } from 'prom-client';
+import { silencedNow, type SilenceSubject } from '../alerts/silences.ts';
+import type { SilenceStore } from '../alerts/silences-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
@@ -13,9 +15,11 @@ import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
 import { withScripts } from './scripts.ts';
+import { SharedSilences } from './shared-silences.ts';
+import { SilencedOutages } from './silenced-outages.ts';
 import { ClusterView } from './view.ts';
 
-export { clusterDelivery } from './deliver.ts';
+export { clusterDelivery, clusterEvent } from './deliver.ts';
 export type { DrainQueue, DrainResult } from './adoption.ts';
 export type { ClusterAlert } from './alert-queue.ts';
 export type { AppliedRecord } from './alert-history.ts';
@@ -54,6 +58,9 @@ export function createCluster(o: ClusterOptions) {
   // The alert history's blocking XREAD (./alert-history.ts), beside the queue's XREADGROUP.
   const historyReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   let history: AlertHistory | null = null;
+  // The shared silences' blocking XREAD (./shared-silences.ts).
+  const silencesReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  let silences: SharedSilences | null = null;
   // socket.io's own pair (its subscriber is in subscriber mode, as the view's is), made on demand.
   const sockets: Redis[] = [];
   const keys = clusterKeys(o.prefix);
@@ -119,6 +126,14 @@ export function createCluster(o: ClusterOptions) {
       adopted.inc(messages);
     },
   });
+  const stateOf = async (id: string) => {
+    const v = await redis.hget(keys.bucket(id), id);
+    if (!v) return null;
+    const s = unpackState(v);
+    return { status: s.status, since: s.since };
+  };
+  // Set with the shared silences (shareSilences): the queue holds back what they cover.
+  let held: SilencedOutages | null = null;
   const queue = new AlertQueue({
     redis,
     reader,
@@ -128,12 +143,8 @@ export function createCluster(o: ClusterOptions) {
     prefix: o.prefix,
     graceMs: o.graceMs,
     clusterSince: () => membership.since,
-    stateOf: async (id) => {
-      const v = await redis.hget(keys.bucket(id), id);
-      if (!v) return null;
-      const s = unpackState(v);
-      return { status: s.status, since: s.since };
-    },
+    stateOf,
+    silenced: (a, now, leaseMs) => held?.verdict(a, now, leaseMs) ?? Promise.resolve(null),
     deliver: o.deliver,
     onOutcome: (_, outcome) => deliveries.inc({ outcome }),
   });
@@ -166,6 +177,51 @@ export function createCluster(o: ClusterOptions) {
         },
       });
     },
+    /**
+     * Make `store` (this worker's silences, in `alerts`' file) a replica of the cluster's, before
+     * `start`; the API's creates and deletes go through the returned writer, so every worker
+     * sees them. `onChanged` is told when the set changed (the engines re-check what they hold).
+     */
+    shareSilences(s: {
+      store: SilenceStore;
+      alerts: AlertStore;
+      /** What matching needs of a device (its customer, last network and cell), undefined when unknown. */
+      subject: (deviceId: string) => SilenceSubject | undefined;
+      /** The alert a queue entry renders as (./deliver.ts clusterEvent), null when none. */
+      render: (a: ClusterAlert) => AlertEvent | null;
+      onChanged?: () => void;
+    }): SharedSilences {
+      const { store, alerts, onChanged } = s;
+      held = new SilencedOutages({
+        redis,
+        keys,
+        stateOf,
+        coveredAt: (id, t) => {
+          const d = s.subject(id);
+          return d ? silencedNow(store.spanning(t), d, t) : null;
+        },
+        record: async (a, kind, at) => {
+          const event = s.render(a);
+          if (!event || !history) return;
+          await history.append(
+            kind === 'silenced' ? { event, state: 'silenced', at } : { event, state: 'resolved', at, resolves: event.id },
+          );
+          historyRecords.inc({ outcome: 'appended' });
+        },
+      });
+      silences = new SharedSilences({
+        redis,
+        reader: silencesReader,
+        silences: store,
+        alerts,
+        clock: o.clock,
+        log: o.log,
+        worker: o.worker,
+        prefix: o.prefix,
+        onChanged,
+      });
+      return silences;
+    },
     /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
     async recordSent(event: AlertEvent, at: number): Promise<void> {
       if (!history) return;
@@ -181,13 +237,20 @@ export function createCluster(o: ClusterOptions) {
       adoption.drainWith(drain);
     },
     async start(): Promise<void> {
-      await Promise.all([redis.connect(), reader.connect(), subscriber.connect(), ...(history ? [historyReader.connect()] : [])]);
+      await Promise.all([
+        redis.connect(),
+        reader.connect(),
+        subscriber.connect(),
+        ...(history ? [historyReader.connect()] : []),
+        ...(silences ? [silencesReader.connect()] : []),
+      ]);
       await membership.start();
       // Caught up before deciding: this worker's API shows the cluster's status from the start.
       await view.start();
       state.start();
       // Read in the background: a fresh data dir's catch-up must not hold the start.
       await history?.start();
+      await silences?.start();
       await queue.start();
       adoption.start();
       o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
@@ -215,9 +278,11 @@ export function createCluster(o: ClusterOptions) {
       await queue.stop();
       // After the queue: a send finishing during its stop still appends.
       await history?.stop();
+      await silences?.stop();
       redis.disconnect();
       reader.disconnect();
       historyReader.disconnect();
+      silencesReader.disconnect();
       for (const r of sockets) r.disconnect();
     },
   };

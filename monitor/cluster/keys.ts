@@ -20,6 +20,9 @@
  *   {p}history             stream         one record per cluster alert sent, which every worker's
  *                                         alerts.db replicates (./alert-history.ts); capped at
  *                                         MAXLEN ~ 100 000 (~170 MB)
+ *   {p}silences            stream         one record per silence created or deleted through any
+ *                                         worker's API, which every worker's alerts.db replicates
+ *                                         (./shared-silences.ts); capped at MAXLEN ~ 200 000
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
@@ -47,6 +50,7 @@ export interface ClusterKeys {
   adopted: string;
   drained: string;
   history: string;
+  silences: string;
   adoption(worker: string): string;
   bucket(id: string): string;
 }
@@ -64,6 +68,7 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     adopted: `${prefix}adopted`,
     drained: `${prefix}drained`,
     history: `${prefix}history`,
+    silences: `${prefix}silences`,
     adoption: (worker) => `${prefix}adopt:${worker}`,
     bucket: (id) => `${prefix}st:${bucketOf(id)}`,
   };

@@ -2,7 +2,9 @@
  * What the cluster's delivery queue (./alert-queue.ts) does with one entry. Pure.
  *
  * The note is the `{p}reported` hash's value for the device: `o<at>` an offline alert for the
- * outage that began at <at> went out, `f<at>` it was forgiven by restart grace.
+ * outage that began at <at> went out, `f<at>` it was forgiven by restart grace (or, held back by
+ * a silence, the device came back), `s<at>` it is held back by a silence and was recorded
+ * silenced (./silenced-outages.ts decides those, after the table below).
  *
  * offline (outage began at `at`)                                   verdict   note
  *   at ≥ cluster start (decided while the cluster was up)          send      o<at>
@@ -14,6 +16,9 @@
  *   note o<outageAt>                                               send      (deleted)
  *   note f<outageAt>                                               skip      (deleted)
  *   no note for that outage yet, decided < RECOVERY_WAIT_MS ago    defer     — (its offline is still queued)
+ *   note s<outageAt>, decided < RECOVERY_WAIT_MS ago               defer     — (its offline is held by a
+ *                                                                            silence: it turns f<outageAt>
+ *                                                                            within a re-check)
  *   otherwise                                                      skip      —
  *
  * One alert per outage holds because the outage itself is the dedupe: each offline transition

@@ -157,4 +157,63 @@ describe('a cluster of two monitors, seen from either', () => {
     );
     for (const i of [0, 1]) for (const id of IDS) expect(await listed(i, id), `worker ${i} ${id}`).toEqual(['device.offline firing']);
   }, 60_000);
+
+  it('a silence made through one worker is every worker’s: listed by the other, it holds back the cluster’s alert until deleted there', async () => {
+    const quiet = 'cv-quiet';
+    for (const i of [0, 1]) await api(i, 'POST', '/api/devices', { id: quiet, customerId: 'fleet', offlineAfter: 3 });
+    // Another tenant's key on worker 0 may not silence it: refused there, and nothing reaches worker 1.
+    await api(0, 'POST', '/api/customers', { id: 'other', name: 'Other' });
+    const otherKey = (await api(0, 'POST', '/api/keys', { role: 'customer', customerId: 'other' })).token as string;
+    const refused = await fetch(`http://127.0.0.1:${workers[0].httpPort}/api/silences`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${otherKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ match: { deviceId: quiet }, endsAt: new Date(Date.now() + 3600_000).toISOString(), reason: 'not mine' }),
+    });
+    expect(refused.status).toBe(404);
+    const made = await api(0, 'POST', '/api/silences', {
+      match: { deviceId: quiet },
+      endsAt: new Date(Date.now() + 3600_000).toISOString(),
+      reason: 'collar firmware update',
+    });
+    const ids = async (i: number) =>
+      ((await api(i, 'GET', '/api/silences')).items as { id: string; active: boolean }[]).map((x) => `${x.id} ${x.active}`);
+    expect(await ids(0)).toEqual([`${made.id} true`]);
+    await waitFor(async () => (await ids(1)).length > 0, 5000, 100);
+    expect(await ids(1)).toEqual([`${made.id} true`]);
+
+    const heard = [0, 1].map(() => [] as string[]);
+    for (const i of [0, 1]) {
+      const s = connectSocket(`http://127.0.0.1:${workers[i].httpPort}`, { auth: { token: tokens[i] }, transports: ['websocket'] });
+      sockets.push(s);
+      s.on('alert', (a: { type: string; device?: { id: string } }) => heard[i].push(`${a.device?.id} ${a.type}`));
+      await new Promise<void>((resolve, reject) => {
+        s.once('connect', () => resolve());
+        s.once('connect_error', reject);
+      });
+    }
+    await publisher.publishAsync(`devices/${quiet}/heartbeat`, JSON.stringify({ seq: 1 }), { qos: 1 });
+    const listed = async (i: number) =>
+      ((await api(i, 'GET', `/api/alerts?deviceId=${quiet}`)).items as { type: string; state: string }[]).map(
+        (a) => `${a.type} ${a.state}`,
+      );
+    await waitFor(async () => (await listed(0)).length > 0 && (await listed(1)).length > 0, 15_000, 200);
+    for (const i of [0, 1]) {
+      expect(await listed(i), `worker ${i}`).toEqual(['device.offline silenced']);
+      const silenced = (await api(i, 'GET', '/api/alerts?state=silenced')).items as { event: { device?: { id: string } } }[];
+      expect(silenced.map((a) => a.event.device?.id)).toContain(quiet);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(heard).toEqual([[], []]);
+    // Deleted through the other worker: released, sent once, firing in both histories.
+    await api(1, 'DELETE', `/api/silences/${made.id}`);
+    await waitFor(() => heard.every((h) => h.length > 0), 15_000, 100);
+    await waitFor(
+      async () => (await listed(0)).join() === 'device.offline firing' && (await listed(1)).join() === 'device.offline firing',
+      10_000,
+      200,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(heard).toEqual([[`${quiet} device.offline`], [`${quiet} device.offline`]]);
+    expect(await ids(0)).toEqual([]);
+  }, 60_000);
 });

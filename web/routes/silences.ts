@@ -3,14 +3,26 @@ import type { Clock } from '../../monitor/clock.ts';
 import type { AuditLog } from '../../monitor/registry/audit.ts';
 import { silenceCreateSchema, silenceTimes } from '../../monitor/alerts/silences-input.ts';
 import { matches, nextWindow, windowAt, type Silence, type SilenceMatch, type SilenceSubject } from '../../monitor/alerts/silences.ts';
-import type { SilenceStore } from '../../monitor/alerts/silences-store.ts';
+import type { NewSilence, SilenceStore } from '../../monitor/alerts/silences-store.ts';
 import { actorName } from '../actor-name.ts';
 import { check } from '../auth.ts';
 import { HttpError } from '../http-error.ts';
 import { parseOr } from '../schemas.ts';
 
+/** Where an accepted create or delete goes. */
+export interface SilenceWrites {
+  create(s: NewSilence, now: number): Silence | Promise<Silence>;
+  /** Undefined when unknown or already deleted. */
+  delete(id: string, by: string, now: number): Silence | undefined | Promise<Silence | undefined>;
+}
+
 export interface SilenceRouteDeps {
   silences: SilenceStore;
+  /**
+   * The store itself when alone; a cluster's shared silences (monitor/cluster/shared-silences.ts),
+   * which append the change for every worker and apply it to `silences` before resolving.
+   */
+  writes?: SilenceWrites;
   /** One device with its last network and cell, or undefined. */
   device: (id: string) => SilenceSubject | undefined;
   /** Every device with its last network and cell (counted against the limit on create). */
@@ -91,7 +103,20 @@ export function silenceRoutes(d: SilenceRouteDeps): Router {
     return n;
   };
 
-  r.post('/silences', (req, res) => {
+  const writes = d.writes ?? d.silences;
+  /** A write the cluster's Redis did not take: nothing was stored anywhere, the caller may try again. */
+  const written = async <T>(w: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await w();
+    } catch (err) {
+      throw new HttpError(
+        503,
+        `The silence could not be shared with the cluster (${(err as Error).message}); nothing was changed. Try again.`,
+      );
+    }
+  };
+
+  r.post('/silences', async (req, res) => {
     check(req, 'silence:manage');
     const body = parseOr(silenceCreateSchema, req.body, 'silence');
     if (!body.ok) throw new HttpError(422, body.error, body.reason);
@@ -112,17 +137,19 @@ export function silenceRoutes(d: SilenceRouteDeps): Router {
         `The silence matches more than ${d.maxDevices} devices (LASTSEEN_SILENCE_MAX_DEVICES); an admin must create it.`,
         'silence_too_wide',
       );
-    const s = d.silences.create(
-      {
-        match,
-        customerId: owner,
-        startsAt: times.startsAt,
-        endsAt: times.endsAt,
-        reason: body.value.reason,
-        recurrence: times.recurrence,
-        by: actorName(req.principal!),
-      },
-      now,
+    const s = await written(() =>
+      writes.create(
+        {
+          match,
+          customerId: owner,
+          startsAt: times.startsAt,
+          endsAt: times.endsAt,
+          reason: body.value.reason,
+          recurrence: times.recurrence,
+          by: actorName(req.principal!),
+        },
+        now,
+      ),
     );
     d.audit?.record(req.principal, 'silence.create', s.id, {
       match,
@@ -151,14 +178,16 @@ export function silenceRoutes(d: SilenceRouteDeps): Router {
     res.json({ items: items.map((s) => silenceView(s, now)) });
   });
 
-  r.delete('/silences/:id', (req, res) => {
+  r.delete('/silences/:id', async (req, res) => {
     check(req, 'silence:manage');
     const s = d.silences.get(String(req.params.id));
     // Another customer's silence, or an operator-wide one, is not there for a customer.
     if (!s || s.deletedAt !== null || (req.principal!.role === 'customer' && s.customerId !== req.principal!.customerId))
       throw new HttpError(404, 'silence not found');
     const now = d.clock.now();
-    const ended = d.silences.delete(s.id, actorName(req.principal!), now)!;
+    const ended = await written(() => writes.delete(s.id, actorName(req.principal!), now));
+    // Deleted meanwhile through another worker.
+    if (!ended) throw new HttpError(404, 'silence not found');
     d.audit?.record(req.principal, 'silence.delete', s.id);
     d.changed();
     res.json(silenceView(ended, now));
