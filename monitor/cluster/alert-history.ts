@@ -3,8 +3,8 @@ import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { nextRetryMs } from '../store/sqlite/disk-full.ts';
 import { clusterKeys } from './keys.ts';
+import { StreamReplica, type StreamEntry } from './stream-replica.ts';
 
 /** One alert as the cluster's history holds it: what AlertStore records of it. */
 export interface HistoryRecord {
@@ -108,20 +108,27 @@ export interface AlertHistoryOptions {
 export class AlertHistory {
   readonly key: string;
   private maxLen: number;
-  private batch: number;
-  private running = false;
-  private reading: Promise<void> | null = null;
-  private position = '0-0';
-  private caught!: () => void;
+  private replica: StreamReplica<AppliedRecord[]>;
   /** Resolves once this replica has read to the stream's end for the first time. */
-  readonly caughtUp = new Promise<void>((r) => {
-    this.caught = r;
-  });
+  readonly caughtUp: Promise<void>;
 
   constructor(private o: AlertHistoryOptions) {
     this.key = clusterKeys(o.prefix).history;
     this.maxLen = o.maxLen ?? HISTORY_MAX_LEN;
-    this.batch = o.batch ?? 256;
+    this.replica = new StreamReplica({
+      redis: o.redis,
+      reader: o.reader,
+      key: this.key,
+      store: o.store,
+      clock: o.clock,
+      log: o.log,
+      batch: o.batch ?? 256,
+      name: 'cluster alert history',
+      trimmedCost: 'its history may miss records written while it was away',
+      apply: (entries) => this.apply(entries),
+      committed: (applied) => this.told(applied),
+    });
+    this.caughtUp = this.replica.caughtUp;
   }
 
   /** Append a sent alert's record; resolves with its entry id once Redis has it. */
@@ -133,91 +140,44 @@ export class AlertHistory {
   }
 
   /** Resume from the stored position and keep reading; the catch-up runs in the background (`caughtUp`). */
-  async start(): Promise<void> {
-    this.position = this.o.store.replicaPosition(this.key) ?? '0-0';
-    await this.warnIfTrimmed();
-    this.running = true;
-    this.reading = this.readLoop();
+  start(): Promise<void> {
+    return this.replica.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    // The blocked read returns within its BLOCK time; the connection's owner closes it.
-    await this.reading?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.replica.stop();
   }
 
   /** The last entry id this replica applied. */
   get applied(): string {
-    return this.position;
+    return this.replica.applied;
   }
 
-  private async readLoop(): Promise<void> {
-    let behind = true;
-    let wait = 0;
-    while (this.running) {
-      try {
-        // Catching up: no BLOCK, so an empty answer says "up to date".
-        const block = behind ? [] : ['BLOCK', 500];
-        const res = (await this.o.reader.xread('COUNT', this.batch, ...(block as ['BLOCK', number]), 'STREAMS', this.key, this.position)) as
-          | [string, [string, string[]][]][]
-          | null;
-        if (!this.running) return;
-        const entries = res?.[0]?.[1] ?? [];
-        if (entries.length > 0) this.apply(entries);
-        behind = entries.length === this.batch;
-        if (!behind) this.caught();
-        wait = 0;
-      } catch (err) {
-        if (!this.running) return;
-        // Redis away, or SQLite refusing the write (a full disk): nothing was applied, the
-        // position did not move; the same records are read again, 100 ms … 5 s later.
-        wait = nextRetryMs(wait);
-        this.o.log.warn({ err: (err as Error).message, retryMs: wait }, 'cluster alert history: reading or applying failed; retrying');
-        await new Promise<void>((r) => this.o.clock.setTimer(r, wait));
-      }
-    }
-  }
-
-  /** One batch, with the position after it, in one transaction: all of it or none. */
-  private apply(entries: [string, string[]][]): void {
+  /** One batch's records, inside the replica's transaction. */
+  private apply(entries: StreamEntry[]): AppliedRecord[] {
     const applied: AppliedRecord[] = [];
     const store = this.o.store;
-    store.db.transaction(() => {
-      for (const [id, fields] of entries) {
-        const r = parseRecord(fields);
-        if (!r) {
-          this.o.log.error({ entryId: id }, 'cluster alert history: unreadable record skipped');
-          continue;
-        }
-        let fresh = store.insert(r.event, r.state, r.at);
-        // A silenced alert sent once its window ended: the same id, now firing (exactly once).
-        if (!fresh && r.state === 'firing') fresh = store.unsilence(r.event);
-        if (r.resolves) store.resolve(r.resolves, r.at);
-        applied.push({ record: r, fresh });
+    for (const [id, fields] of entries) {
+      const r = parseRecord(fields);
+      if (!r) {
+        this.o.log.error({ entryId: id }, 'cluster alert history: unreadable record skipped');
+        continue;
       }
-      store.setReplicaPosition(this.key, entries[entries.length - 1][0]);
-    })();
-    this.position = entries[entries.length - 1][0];
+      let fresh = store.insert(r.event, r.state, r.at);
+      // A silenced alert sent once its window ended: the same id, now firing (exactly once).
+      if (!fresh && r.state === 'firing') fresh = store.unsilence(r.event);
+      if (r.resolves) store.resolve(r.resolves, r.at);
+      applied.push({ record: r, fresh });
+    }
+    return applied;
+  }
+
+  private told(applied: AppliedRecord[]): void {
     try {
       this.o.onApplied?.(applied);
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'cluster alert history: telling of applied records failed');
     }
-  }
-
-  /**
-   * The stream no longer holds the record this replica applied last: the cap trimmed it, and
-   * may have trimmed records after it this replica never read (XINFO's max-deleted-entry-id
-   * counts XDEL only, not trimming, so the first entry is what tells).
-   */
-  private async warnIfTrimmed(): Promise<void> {
-    if (this.position === '0-0') return;
-    const first = (await this.o.redis.xrange(this.key, '-', '+', 'COUNT', 1))[0]?.[0];
-    if (first !== undefined && compareIds(first, this.position) > 0)
-      this.o.log.warn(
-        { applied: this.position, firstKept: first },
-        'cluster alert history: the stream was trimmed past what this worker applied; its history may miss records written while it was away',
-      );
   }
 }
 
@@ -234,13 +194,4 @@ function parseRecord(fields: string[]): HistoryRecord | null {
   }
   if (!event || typeof event.id !== 'string' || typeof event.type !== 'string') return null;
   return { event, state: f.st, at, ...(f.res ? { resolves: f.res } : {}) };
-}
-
-/** Stream ids `ms-seq`, compared as numbers. */
-export function compareIds(a: string, b: string): number {
-  const [am, as] = a.split('-').map(BigInt);
-  const [bm, bs] = b.split('-').map(BigInt);
-  if (am !== bm) return am < bm ? -1 : 1;
-  if ((as ?? 0n) !== (bs ?? 0n)) return (as ?? 0n) < (bs ?? 0n) ? -1 : 1;
-  return 0;
 }

@@ -4,9 +4,8 @@ import { newSilence, type NewSilence, type SilenceStore } from '../alerts/silenc
 import type { AlertStore } from '../alerts/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { nextRetryMs } from '../store/sqlite/disk-full.ts';
-import { compareIds } from './alert-history.ts';
 import { clusterKeys } from './keys.ts';
+import { StreamReplica, type StreamEntry } from './stream-replica.ts';
 
 /** One change to the cluster's silences, as the stream holds it. */
 export type SilenceChange = { op: 'create'; silence: Silence } | { op: 'delete'; id: string; by: string; at: number };
@@ -69,20 +68,29 @@ export interface SharedSilencesOptions {
 export class SharedSilences {
   readonly key: string;
   private maxLen: number;
-  private batch: number;
-  private running = false;
-  private reading: Promise<void> | null = null;
-  private position = '0-0';
-  private caught!: () => void;
+  private replica: StreamReplica<number>;
   /** Resolves once this replica has read to the stream's end for the first time. */
-  readonly caughtUp = new Promise<void>((r) => {
-    this.caught = r;
-  });
+  readonly caughtUp: Promise<void>;
 
   constructor(private o: SharedSilencesOptions) {
     this.key = clusterKeys(o.prefix).silences;
     this.maxLen = o.maxLen ?? SILENCES_MAX_LEN;
-    this.batch = o.batch ?? 256;
+    this.replica = new StreamReplica({
+      redis: o.redis,
+      reader: o.reader,
+      key: this.key,
+      store: o.alerts,
+      clock: o.clock,
+      log: o.log,
+      batch: o.batch ?? 256,
+      name: 'cluster silences',
+      trimmedCost: 'silences made while it was away may be missing',
+      apply: (entries) => this.apply(entries),
+      committed: (changed) => {
+        if (changed > 0) this.tell(changed);
+      },
+    });
+    this.caughtUp = this.replica.caughtUp;
   }
 
   /** Create a silence cluster-wide; resolves once Redis has it and this worker's store too. */
@@ -110,64 +118,31 @@ export class SharedSilences {
   }
 
   /** Resume from the stored position and keep reading; the catch-up runs in the background (`caughtUp`). */
-  async start(): Promise<void> {
-    this.position = this.o.alerts.replicaPosition(this.key) ?? '0-0';
-    await this.warnIfTrimmed();
-    this.running = true;
-    this.reading = this.readLoop();
+  start(): Promise<void> {
+    return this.replica.start();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.reading?.catch(() => undefined);
+  stop(): Promise<void> {
+    return this.replica.stop();
   }
 
   /** The last entry id this replica applied. */
   get applied(): string {
-    return this.position;
+    return this.replica.applied;
   }
 
-  private async readLoop(): Promise<void> {
-    let behind = true;
-    let wait = 0;
-    while (this.running) {
-      try {
-        const block = behind ? [] : ['BLOCK', 500];
-        const res = (await this.o.reader.xread('COUNT', this.batch, ...(block as ['BLOCK', number]), 'STREAMS', this.key, this.position)) as
-          | [string, [string, string[]][]][]
-          | null;
-        if (!this.running) return;
-        const entries = res?.[0]?.[1] ?? [];
-        if (entries.length > 0) this.apply(entries);
-        behind = entries.length === this.batch;
-        if (!behind) this.caught();
-        wait = 0;
-      } catch (err) {
-        if (!this.running) return;
-        // Nothing applied, the position did not move: the same records are read again.
-        wait = nextRetryMs(wait);
-        this.o.log.warn({ err: (err as Error).message, retryMs: wait }, 'cluster silences: reading or applying failed; retrying');
-        await new Promise<void>((r) => this.o.clock.setTimer(r, wait));
-      }
-    }
-  }
-
-  /** One batch, with the position after it, in one transaction. */
-  private apply(entries: [string, string[]][]): void {
+  /** One batch's records, inside the replica's transaction: how many changed a row. */
+  private apply(entries: StreamEntry[]): number {
     let changed = 0;
-    this.o.alerts.db.transaction(() => {
-      for (const [id, fields] of entries) {
-        const c = parseChange(fields);
-        if (!c) {
-          this.o.log.error({ entryId: id }, 'cluster silences: unreadable record skipped');
-          continue;
-        }
-        if (this.change(c)) changed++;
+    for (const [id, fields] of entries) {
+      const c = parseChange(fields);
+      if (!c) {
+        this.o.log.error({ entryId: id }, 'cluster silences: unreadable record skipped');
+        continue;
       }
-      this.o.alerts.setReplicaPosition(this.key, entries[entries.length - 1][0]);
-    })();
-    this.position = entries[entries.length - 1][0];
-    if (changed > 0) this.tell(changed);
+      if (this.change(c)) changed++;
+    }
+    return changed;
   }
 
   /** The writer's own change, before it answers (its position moves when the loop reads it). */
@@ -185,16 +160,6 @@ export class SharedSilences {
     } catch (err) {
       this.o.log.warn({ err: (err as Error).message }, 'cluster silences: telling of a change failed');
     }
-  }
-
-  private async warnIfTrimmed(): Promise<void> {
-    if (this.position === '0-0') return;
-    const first = (await this.o.redis.xrange(this.key, '-', '+', 'COUNT', 1))[0]?.[0];
-    if (first !== undefined && compareIds(first, this.position) > 0)
-      this.o.log.warn(
-        { applied: this.position, firstKept: first },
-        'cluster silences: the stream was trimmed past what this worker applied; silences made while it was away may be missing',
-      );
   }
 }
 
