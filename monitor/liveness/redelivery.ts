@@ -40,7 +40,7 @@ export function fingerprint(hb: Heartbeat): string {
 
 /**
  * Whether a heartbeat is one already stored, asked when its seq falls far below its device's
- * 32-seq window (./state-arrays.ts SeqWindows), where the window alone would take it for a
+ * 32-seq window (./seq-windows.ts), where the window alone would take it for a
  * counter that restarted and store it again.
  *
  * Why the window is not enough: a broker delivers again, after a lost connection or a crash of
@@ -88,7 +88,8 @@ export class RedeliveryCheck {
     if (looked.prints.has(print)) return true;
     // Not committed yet is not new: the first copy may still wait in the write queue (a device
     // that reconnected and sent its unacknowledged publishes again, a session taken over).
-    for (const row of this.store.queuedRows(deviceId)) if (fingerprint(row) === print) return true;
+    // Its seq first: the same message has the same seq, and a drain asks this of every queued heartbeat.
+    for (const row of this.store.queuedRows(deviceId)) if (row.seq === hb.seq && fingerprint(row) === print) return true;
     return false;
   }
 

@@ -14,12 +14,12 @@ import {
   DIRTY,
   orNaN,
   orNull,
-  SeqWindows,
   STATUS_CODE,
   STATUSES,
   StateColumns,
   TRACKED,
 } from './state-arrays.ts';
+import { SeqWindows } from './seq-windows.ts';
 import type { DeviceState, DeviceTimingConfig, UnreliableClock } from './device-state.ts';
 import type { Backlogged, DecidedTransition, TransitionDecider } from './decider.ts';
 import { readReadings, writeReadings } from './readings.ts';
@@ -230,7 +230,7 @@ export class LivenessTracker {
   /** A stored heartbeat's seq, replayed at start-up (./snapshotter.ts): from now on it is a duplicate. */
   seqStored(id: string, seq: number): void {
     const slot = this.ids.slotOf(id);
-    if (this.tracks(slot)) this.seqs.seen(slot, seq);
+    if (this.tracks(slot)) this.seqs.seen(slot, seq, this.clock.now());
   }
 
   /**
@@ -256,8 +256,10 @@ export class LivenessTracker {
     const c = this.cols;
     if (!this.tracks(slot)) return 'unknown_device';
     if (hb.seq !== undefined) {
-      if (this.redelivery && this.seqs.farBelow(slot, hb.seq) && this.redelivery.isStored(slot, id, hb)) return 'duplicate';
-      if (this.seqs.seen(slot, hb.seq)) return 'duplicate';
+      if (this.redelivery && this.seqs.mayBeStored(slot, hb.seq, receivedAt) && this.redelivery.isStored(slot, id, hb)) {
+        return 'duplicate';
+      }
+      if (this.seqs.seen(slot, hb.seq, receivedAt)) return 'duplicate';
     }
     // History's clock for the last known state: the device's ts when plausible, else receipt.
     const at = deviceTime(hb.ts, receivedAt);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PackedColumn } from '../../../monitor/columns/packed.ts';
-import { SeqWindows } from '../../../monitor/liveness/state-arrays.ts';
+import { SeqWindows } from '../../../monitor/liveness/seq-windows.ts';
 import { mulberry32 } from '../../../simulators/random.ts';
 
 describe('PackedColumn', () => {
@@ -86,28 +86,28 @@ describe('SeqWindows (duplicate detection by sequence number)', () => {
 
   it('flags a repeated seq within the 32 below the highest, in any order, and nothing else', () => {
     const w = window();
-    for (const s of [10, 12, 11, 40]) expect(w.seen(0, s)).toBe(false);
-    expect(w.seen(0, 12)).toBe(true); // 28 below 40: remembered
-    expect(w.seen(0, 40)).toBe(true);
-    expect(w.seen(0, 39)).toBe(false); // never sent, late arrival
-    expect(w.seen(0, 39)).toBe(true);
+    for (const s of [10, 12, 11, 40]) expect(w.seen(0, s, 0)).toBe(false);
+    expect(w.seen(0, 12, 0)).toBe(true); // 28 below 40: remembered
+    expect(w.seen(0, 40, 0)).toBe(true);
+    expect(w.seen(0, 39, 0)).toBe(false); // never sent, late arrival
+    expect(w.seen(0, 39, 0)).toBe(true);
   });
 
   it('treats a seq far below the window as a restarted counter (a reboot), not a replay', () => {
     const w = window();
-    for (let s = 1000; s < 1010; s++) w.seen(0, s);
-    expect(w.seen(0, 0)).toBe(false);
-    expect(w.seen(0, 1)).toBe(false);
-    expect(w.seen(0, 0)).toBe(true);
+    for (let s = 1000; s < 1010; s++) w.seen(0, s, 0);
+    expect(w.seen(0, 0, 0)).toBe(false);
+    expect(w.seen(0, 1, 0)).toBe(false);
+    expect(w.seen(0, 0, 0)).toBe(true);
   });
 
   it('holds sequence numbers beyond 2^32 exactly', () => {
     const w = window();
     const big = 2 ** 40 + 5;
-    expect(w.seen(0, big)).toBe(false);
-    expect(w.seen(0, big - 3)).toBe(false);
-    expect(w.seen(0, big)).toBe(true);
-    expect(w.seen(0, big - 3)).toBe(true);
-    expect(w.seen(0, big + 1)).toBe(false);
+    expect(w.seen(0, big, 0)).toBe(false);
+    expect(w.seen(0, big - 3, 0)).toBe(false);
+    expect(w.seen(0, big, 0)).toBe(true);
+    expect(w.seen(0, big - 3, 0)).toBe(true);
+    expect(w.seen(0, big + 1, 0)).toBe(false);
   });
 });

@@ -35,9 +35,9 @@ function open(dir: string) {
     () => store.rowMark(),
   );
   /** A heartbeat as ingest takes it: liveness decides, and a new one is written to the store. */
-  const receive = (seq: number) => {
-    const outcome = liveness.heartbeat('collar-1', { seq }, Date.now());
-    if (outcome !== 'duplicate') store.writeHeartbeat({ deviceId: 'collar-1', customerId: 'kws', seq, receivedAt: Date.now() });
+  const receive = (seq: number, battery?: number) => {
+    const outcome = liveness.heartbeat('collar-1', { seq, battery }, Date.now());
+    if (outcome !== 'duplicate') store.writeHeartbeat({ deviceId: 'collar-1', customerId: 'kws', seq, battery, receivedAt: Date.now() });
     return outcome;
   };
   return { registry, store, liveness, snapshotter, receive };
@@ -93,6 +93,31 @@ describe('a redelivery of a heartbeat the store has not committed yet', () => {
       .prepare('SELECT seq, count(*) AS n FROM heartbeats GROUP BY seq HAVING n > 1')
       .all();
     expect(twice).toEqual([]);
+    m.liveness.stop();
+    await m.store.close();
+  });
+});
+
+describe('a session handed over while the device goes on publishing', () => {
+  it('stores each heartbeat once when the live publishes come before the queue that holds them too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lastseen-snapshot-'));
+    dirs.push(dir);
+    const m = withCollar(open(dir));
+    for (let seq = 1; seq <= 2000; seq++) m.receive(seq);
+    await m.store.flush();
+    // The broker hands the session back: 4 064… arrive live first, then the queue from 2 001
+    // (far below: taken for a restarted counter), and the queue ends with 4 064… once more.
+    for (let seq = 4064; seq <= 4106; seq++) expect(m.receive(seq), `live ${seq}`).toBe('accepted');
+    await m.store.flush();
+    for (let seq = 2001; seq <= 4063; seq++) expect(m.receive(seq), `queued ${seq}`).toBe('accepted');
+    for (let seq = 4064; seq <= 4106; seq++) expect(m.receive(seq), `queued again ${seq}`).toBe('duplicate');
+    for (let seq = 4107; seq <= 4150; seq++) expect(m.receive(seq), `new ${seq}`).toBe('accepted');
+    // A real reboot afterwards: its counter starts again, with other readings, and is stored.
+    for (let seq = 1; seq <= 40; seq++) expect(m.receive(seq, 77), `rebooted ${seq}`).toBe('accepted');
+    await m.store.flush();
+    const db = new Database(join(dir, 'timeseries.db'), { readonly: true });
+    expect(db.prepare('SELECT seq, battery, count(*) AS n FROM heartbeats GROUP BY seq, battery HAVING n > 1').all()).toEqual([]);
+    expect(db.prepare('SELECT count(*) AS n FROM heartbeats').get()).toEqual({ n: 4150 + 40 });
     m.liveness.stop();
     await m.store.close();
   });
