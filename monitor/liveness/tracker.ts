@@ -8,17 +8,7 @@ import { Interner } from '../columns/interner.ts';
 import type { RecentRows } from '../store/store.ts';
 import type { ConnectionState, DeviceStatus, Heartbeat } from '../types.ts';
 import { DeadlineScheduler } from './deadlines.ts';
-import {
-  CONNECTION_CODE,
-  CONNECTIONS,
-  DIRTY,
-  orNaN,
-  orNull,
-  STATUS_CODE,
-  STATUSES,
-  StateColumns,
-  TRACKED,
-} from './state-arrays.ts';
+import { CONNECTION_CODE, CONNECTIONS, DIRTY, orNaN, orNull, STATUS_CODE, STATUSES, StateColumns, TRACKED } from './state-arrays.ts';
 import { SeqWindows } from './seq-windows.ts';
 import type { DeviceState, DeviceTimingConfig, UnreliableClock } from './device-state.ts';
 import type { Backlogged, DecidedTransition, TransitionDecider } from './decider.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeqWindows } from '../../../monitor/liveness/seq-windows.ts';
+import { RESTART_LOOKUP_MS, SeqWindows } from '../../../monitor/liveness/seq-windows.ts';
 
 describe('SeqWindows', () => {
   it('remembers the last 32 seqs and takes a counter far below as a reboot', () => {
@@ -25,5 +25,33 @@ describe('SeqWindows', () => {
     expect(w.seen(1, 101, 0)).toBe(false);
     expect(w.seen(1, 101, 0)).toBe(true);
     expect(w.topOf(1)).toBe(101);
+  });
+
+  it('asks the store about a seq far below, and up to the old top of a counter taken to restart for a while', () => {
+    const w = new SeqWindows();
+    w.ensure(4);
+    expect(w.mayBeStored(2, 7, 0)).toBe(false); // nothing seen yet
+    w.seen(2, 4106, 0);
+    expect(w.mayBeStored(2, 4100, 0)).toBe(false); // inside the window: its answer is exact
+    expect(w.mayBeStored(2, 4074, 0)).toBe(true); // far below
+    expect(w.seen(2, 2001, 1000)).toBe(false); // taken for a restart: the window moves down
+    expect(w.mayBeStored(2, 2002, 1000)).toBe(true); // up to the old top 4 106: maybe a queued copy
+    expect(w.mayBeStored(2, 4106, 1000)).toBe(true);
+    expect(w.mayBeStored(2, 4107, 1000)).toBe(false);
+    expect(w.mayBeStored(2, 3000, 1000 + RESTART_LOOKUP_MS + 1)).toBe(false); // the span ran out
+    // Passing the old top ends it at once.
+    w.seen(3, 500, 0);
+    w.seen(3, 10, 0);
+    expect(w.mayBeStored(3, 400, 0)).toBe(true);
+    w.seen(3, 501, 0);
+    expect(w.mayBeStored(3, 490, 0)).toBe(false);
+    // A second restart while the first is remembered keeps the higher top.
+    w.seen(1, 900, 0);
+    w.seen(1, 100, 0);
+    w.seen(1, 50, 0);
+    expect(w.mayBeStored(1, 899, 0)).toBe(true);
+    // A restored snapshot forgets it: its window covers what was stored.
+    w.restore(1, 60);
+    expect(w.mayBeStored(1, 61, 0)).toBe(false);
   });
 });
