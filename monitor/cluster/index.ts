@@ -1,6 +1,6 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
-import { Counter, type Registry as PromRegistry } from 'prom-client';
+import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
 import { silencedNow, type SilenceSubject } from '../alerts/silences.ts';
 import type { SilenceStore } from '../alerts/silences-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
@@ -132,6 +132,16 @@ export function createCluster(o: ClusterOptions) {
     const s = unpackState(v);
     return { status: s.status, since: s.since };
   };
+  // From the moment the cluster decided (the deadline, or the heartbeat that ended the outage) to
+  // the channel's answer: what a customer waits, whichever worker sent it. The burst of a fleet
+  // going silent together shows here, and not in any one worker's queue length.
+  const lateness = new Histogram({
+    name: 'lastseen_cluster_alert_lateness_seconds',
+    help: 'Seconds from the decided moment of a cluster alert (deadline, or recovery) to its send by this worker, by type.',
+    labelNames: ['type'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 120],
+    registers: [o.metrics],
+  });
   // Set with the shared silences (shareSilences): the queue holds back what they cover.
   let held: SilencedOutages | null = null;
   const queue = new AlertQueue({
@@ -146,7 +156,10 @@ export function createCluster(o: ClusterOptions) {
     stateOf,
     silenced: (a, now, leaseMs) => held?.verdict(a, now, leaseMs) ?? Promise.resolve(null),
     deliver: o.deliver,
-    onOutcome: (_, outcome) => deliveries.inc({ outcome }),
+    onOutcome: (a, outcome) => {
+      deliveries.inc({ outcome });
+      if (outcome === 'sent') lateness.observe({ type: a.type }, Math.max(0, o.clock.now() - a.at) / 1000);
+    },
   });
   const historyRecords = new Counter({
     name: 'lastseen_cluster_alert_history_total',

@@ -33,6 +33,8 @@ export interface Cluster {
   api(i: number, method: string, path: string, body?: unknown): Promise<any>;
   /** One value from worker i's /metrics. */
   metric(i: number, name: string): Promise<number>;
+  /** A histogram of worker i's /metrics for one label value: its count and its count at or below each bucket bound. */
+  histogram(i: number, name: string, label: [string, string]): Promise<{ count: number; atMost: Map<number, number> }>;
   /** Each device's state in Redis, null where there is none. */
   readStates(ids: string[]): Promise<(PackedState | null)[]>;
   /** Worker i's last refresh before its broker queue was last drained (`{p}adopted`), null if never drained. */
@@ -99,6 +101,19 @@ export async function startCluster(): Promise<Cluster> {
       const line = text.split('\n').find((l) => l.startsWith(`${name} `));
       if (!line) throw new Error(`worker ${i} has no ${name} in /metrics`);
       return Number(line.slice(name.length + 1));
+    },
+    async histogram(i, name, [key, value]) {
+      const text = await (await fetch(`http://127.0.0.1:${workers[i]!.httpPort}/metrics`)).text();
+      const mine = (l: string) => l.includes(`${key}="${value}"`);
+      const atMost = new Map<number, number>();
+      let count = 0;
+      for (const l of text.split('\n')) {
+        if (l.startsWith(`${name}_bucket{`) && mine(l)) {
+          const le = /le="([^"]+)"/.exec(l)?.[1];
+          if (le !== undefined) atMost.set(le === '+Inf' ? Infinity : Number(le), Number(l.slice(l.lastIndexOf(' ') + 1)));
+        } else if (l.startsWith(`${name}_count{`) && mine(l)) count = Number(l.slice(l.lastIndexOf(' ') + 1));
+      }
+      return { count, atMost };
     },
     async drainedAfter(i) {
       const state = new Redis(redis.url);

@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 /** One alert as the webhook receiver got it, times in ms since the epoch. */
 export interface ReceivedAlert {
@@ -15,12 +16,20 @@ export interface Receiver {
   url: string;
   /** Every alert so far, in arrival order. */
   alerts: ReceivedAlert[];
+  /**
+   * The longest the driver's event loop was held (ms) since the receiver started: an arrival is
+   * stamped up to that much after the alert reached the socket, the driver's lateness and not the
+   * cluster's.
+   */
+  loopDelayMaxMs(): number;
   close(): void;
 }
 
 /** The customer's webhook: every alert the cluster sends, with its arrival time. */
 export async function startReceiver(): Promise<Receiver> {
   const alerts: ReceivedAlert[] = [];
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
   const hook = createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -41,6 +50,10 @@ export async function startReceiver(): Promise<Receiver> {
   return {
     url: `http://127.0.0.1:${(hook.address() as { port: number }).port}/alerts`,
     alerts,
-    close: () => hook.close(),
+    loopDelayMaxMs: () => Math.round(delay.max / 1e6),
+    close: () => {
+      delay.disable();
+      hook.close();
+    },
   };
 }

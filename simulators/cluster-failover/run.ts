@@ -76,6 +76,15 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     const fleetStalledLanes = devices.laneLastAck.filter((t) => stalledAt - t > 1.5 * periodMs).length;
     await devices.stop();
     const machine = meter.end();
+    const workerLateness = { sent: 0, within1s: 0, within2s: 0, receiverLoopDelayMaxMs: receiver.loopDelayMaxMs() };
+    for (let i = 0; i < WORKERS; i++) {
+      const w = cluster.workers[i]?.child;
+      if (!w || w.exitCode !== null || w.signalCode !== null) continue;
+      const h = await cluster.histogram(i, 'lastseen_cluster_alert_lateness_seconds', ['type', 'offline']);
+      workerLateness.sent += h.count;
+      workerLateness.within1s += h.atMost.get(1) ?? 0;
+      workerLateness.within2s += h.atMost.get(2) ?? 0;
+    }
     return count({
       fault: faultName,
       ids,
@@ -96,6 +105,7 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
       faultAt,
       resumedAt: report.resumedAt ?? null,
       machine,
+      workerLateness,
     });
   } finally {
     // Also on the way out of a failure, so what was in flight does not outlive the run as

@@ -75,6 +75,12 @@ export interface FailoverCounts {
   latenessP99Ms: number;
   /** Arrival − (last acknowledged send + offlineAfter), over every silent device's offline alert. */
   sendLatenessMaxMs: number;
+  /**
+   * Not a want: the same lateness as the workers measured it at the send
+   * (`lastseen_cluster_alert_lateness_seconds{type="offline"}` of the workers running at the end),
+   * against the receiver's, whose stamps wait for the driver's event loop (its longest hold).
+   */
+  workerLateness: WorkerLateness;
   /** Stop only: the devices silenced after SIGCONT, on their own. */
   afterResume: { silent: number; withoutAlert: number; alertedTwice: number; sendLatenessMaxMs: number } | null;
   /** Stop only: the stopped worker's accepted heartbeats once it drained its backlog, and at the end. */
@@ -112,6 +118,15 @@ export interface FailoverCounts {
   doubles: { deviceId: string; alerts: { id: string; arrived: string; at: string; lastSeen: string | null }[] }[];
 }
 
+/** Offline alerts the running workers sent, and how many of them within 1 s and 2 s of their deadline. */
+export interface WorkerLateness {
+  sent: number;
+  within1s: number;
+  within2s: number;
+  /** The driver's longest event-loop hold during the run (ms). */
+  receiverLoopDelayMaxMs: number;
+}
+
 /** Everything a run saw, for `count`. */
 export interface Observation {
   fault: FaultName;
@@ -140,6 +155,7 @@ export interface Observation {
   faultAt: string;
   resumedAt: string | null;
   machine: Machine;
+  workerLateness: WorkerLateness;
 }
 
 export function count(o: Observation): FailoverCounts {
@@ -201,6 +217,7 @@ export function count(o: Observation): FailoverCounts {
     latenessMaxMs: lateness[lateness.length - 1] ?? NaN,
     latenessP99Ms: lateness[Math.floor(lateness.length * 0.99)] ?? NaN,
     sendLatenessMaxMs: all.sendLatenessMaxMs,
+    workerLateness: o.workerLateness,
     afterResume: o.lateSilentIds ? tally(o.lateSilentIds) : null,
     victimHeartbeats: o.victimHeartbeats,
     victimStale: o.victimStale,

@@ -26,5 +26,8 @@ describe('a cluster of three monitors', () => {
     expect(c.activeAlerted, JSON.stringify(c.doubles)).toBe(0);
     // Decided at the deadline (≤ 1 s, the poll cap) and sent through the queue: ≤ 2 s at the receiver.
     expect(c.latenessMaxMs).toBeLessThanOrEqual(2000);
+    // The workers measure the same at the send: every offline alert the receiver got, within 2 s.
+    expect(c.workerLateness.sent, detail).toBe(20);
+    expect(c.workerLateness.within2s, detail).toBe(20);
   }, 240_000);
 });

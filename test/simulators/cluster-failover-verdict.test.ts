@@ -50,6 +50,7 @@ function observed(change: Partial<Observation> = {}): Observation {
     faultAt: '1970-01-01T00:00:03.000Z',
     resumedAt: null,
     machine: { cores: 2, busyCores: 1, driverCores: 0.1, workerCores: 0.3, loadAverage: [1, 1, 1] },
+    workerLateness: { sent: 2, within1s: 2, within2s: 2, receiverLoopDelayMaxMs: 20 },
     ...change,
   };
 }
@@ -186,6 +187,7 @@ describe('the failover verdict', () => {
       'latenessMaxMs',
       'latenessP99Ms',
       'sendLatenessMaxMs',
+      'workerLateness',
       'afterResume',
       'victimHeartbeats',
       'victimStale',
