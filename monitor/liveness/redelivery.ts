@@ -40,8 +40,8 @@ export function fingerprint(hb: Heartbeat): string {
 
 /**
  * Whether a heartbeat is one already stored, asked when its seq falls far below its device's
- * 32-seq window (./seq-windows.ts), where the window alone would take it for a
- * counter that restarted and store it again.
+ * 32-seq window, where the window alone would take it for a counter that restarted and store it
+ * again — or, for a while after it took one so, up to that counter's old top (./seq-windows.ts).
  *
  * Why the window is not enough: a broker delivers again, after a lost connection or a crash of
  * the monitor, every publish it holds unacknowledged — up to its receive maximum of one device,

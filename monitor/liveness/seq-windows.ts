@@ -81,6 +81,8 @@ export class SeqWindows {
   mayBeStored(slot: number, seq: number, at: number): boolean {
     const top = this.top.get(slot);
     if (top === top && top - seq >= SEQ_WINDOW) return true;
+    // The hot path: no counter anywhere taken to restart lately.
+    if (this.restarts.size === 0) return false;
     const restart = this.restarts.get(slot);
     if (restart === undefined) return false;
     if (at > restart.until) {

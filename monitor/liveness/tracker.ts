@@ -225,7 +225,8 @@ export class LivenessTracker {
 
   /**
    * With a store that reads a device's recent rows, a heartbeat whose seq falls far below its
-   * device's seq window is looked up there before it is taken for a restarted counter: a broker
+   * device's seq window (or, for a while, below the old top of a counter taken to restart:
+   * ./seq-windows.ts) is looked up there before it is taken for a new one: a broker
    * redelivering many of one device's heartbeats stores none twice (./redelivery.ts).
    */
   recognizeStoredBy(store: RecentRows): void {
