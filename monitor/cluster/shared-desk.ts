@@ -43,7 +43,10 @@ export interface SharedDeskOptions {
   prefix?: string;
   maxLen?: number;
   batch?: number;
-  /** Records the read loop applied that changed an alert here (not the writer's own early apply: its route tells). */
+  /**
+   * Records the read loop applied that changed an alert here. Not the writer's own apply (its
+   * route tells its pages), unless the loop read the record first: then both tell, harmlessly.
+   */
   onChanged?: (changes: DeskChange[]) => void;
   onOutcome?: (outcome: DeskOutcome, n: number) => void;
 }
