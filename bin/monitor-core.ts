@@ -301,7 +301,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     start: () => {
       const alerts = createAlerts({
         file: join(config.dataDir, 'alerts.db'),
-        // Not cluster-wide yet: each worker would escalate each replicated alert (monitor/alerts/index.ts).
+        // Not cluster-wide yet: acks are shared (monitor/cluster/shared-desk.ts), but each worker
+        // would still escalate each replicated alert itself (monitor/alerts/index.ts).
         escalate: !cluster,
         webhookDestinations,
         clock,
