@@ -53,6 +53,7 @@ import { LetterSender } from '../monitor/letters/send.ts';
 import { LetterStore } from '../monitor/letters/store.ts';
 import { Counter } from 'prom-client';
 import { silenceRoutes, type SilenceWrites } from '../web/routes/silences.ts';
+import type { DeskWrites } from '../monitor/alerts/desk-actions.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { simPlatformRoutes } from '../web/routes/sim-platform.ts';
 import { createHttpServer } from '../web/server.ts';
@@ -294,12 +295,14 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const thresholdsOf = perCustomerRow((c) => mergeThresholds(DEFAULT_THRESHOLDS, c.diagnosis));
   const webhookDestinations = new WebhookDestinations(config.webhookAllow);
   let sharedSilences: SilenceWrites | null = null;
+  let sharedDesk: DeskWrites | null = null;
   const alerts = await f.add({
     name: 'alerts',
     start: () => {
       const alerts = createAlerts({
         file: join(config.dataDir, 'alerts.db'),
-        // Not cluster-wide yet: each worker would escalate each replicated alert (monitor/alerts/index.ts).
+        // Not cluster-wide yet: acks are shared (monitor/cluster/shared-desk.ts), but each worker
+        // would still escalate each replicated alert itself (monitor/alerts/index.ts).
         escalate: !cluster,
         webhookDestinations,
         clock,
@@ -377,6 +380,14 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
             return 'event' in r ? r.event : null;
           },
           onChanged: () => alerts.engine.silencesChanged(),
+        }) ?? null;
+      // What people do to an alert is the cluster's too: an ack, resolve, assignment or comment
+      // made through any worker is in every worker's alerts.db, and each worker tells its own
+      // pages (io.local) once its replica has it, as for the history above.
+      sharedDesk =
+        cluster?.shareDesk(alerts.store, alerts.journal, (changes) => {
+          for (const { alertId, customerId } of changes)
+            io.local.to([STAFF_ROOM, customerRoom(customerId)]).emit('alert:changed', { id: alertId, customerId });
         }) ?? null;
       return alerts;
     },
@@ -497,8 +508,14 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           subject: l.subject,
           result: l.result,
         })),
-      // The live inbox: people's changes to an alert reach the same rooms as the alert did.
-      changed: (a) => void io.to([STAFF_ROOM, customerRoom(a.customerId)]).emit('alert:changed', { id: a.id, customerId: a.customerId }),
+      ...(sharedDesk ? { desk: sharedDesk } : {}),
+      // The live inbox: people's changes to an alert reach the same rooms as the alert did. In a
+      // cluster this worker's pages only: the others' hear it from their own replica once they
+      // have it (a page reloading on the notice finds the change on its worker).
+      changed: (a) =>
+        void (cluster ? io.local : io)
+          .to([STAFF_ROOM, customerRoom(a.customerId)])
+          .emit('alert:changed', { id: a.id, customerId: a.customerId }),
     }),
     silenceRoutes({
       silences: alerts.silences,

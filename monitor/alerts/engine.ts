@@ -393,7 +393,7 @@ export class AlertEngine {
     if (t !== undefined) this.o.clock.clearTimer(t);
     this.settleTimers.delete(inc.id);
     const openedId = incidentAlertId(inc);
-    this.later(() => this.o.store.resolve(openedId, now));
+    this.later(() => void this.o.store.resolve(openedId, now));
     this.publish({ ...this.incidentDraft(inc, 'incident.resolved', now), relatesTo: openedId }, 'resolved');
   }
 

@@ -53,7 +53,8 @@ export interface AlertsOptions {
   /**
    * Escalate unacknowledged alerts (alertPolicy.escalateAfterMs); default true. Off in a cluster:
    * every worker's history holds every cluster alert (monitor/cluster/alert-history.ts), so each
-   * worker would escalate each alert itself, blind to acknowledgements made on the others.
+   * worker would escalate each alert itself. Acknowledgements are every worker's
+   * (monitor/cluster/shared-desk.ts); what is missing is one worker deciding each escalation.
    */
   escalate?: boolean;
 }

@@ -16,6 +16,9 @@ import type Database from 'better-sqlite3';
  *
  * An escalation is recorded at most once per alert (a unique index): the insert that wins is
  * the one that queues its deliveries, so two timers or a restart cannot escalate twice.
+ *
+ * An entry that came from the cluster's desk stream (../cluster/shared-desk.ts) keeps that
+ * stream entry's id, unique too: the writer's own early apply and a replayed read insert it once.
  */
 export type JournalKind = 'comment' | 'assign' | 'resolve' | 'escalation' | 'joined' | 'back';
 
@@ -44,6 +47,8 @@ CREATE TABLE IF NOT EXISTS alert_journal (
 CREATE INDEX IF NOT EXISTS alert_journal_alert ON alert_journal (alert_id, id);
 CREATE UNIQUE INDEX IF NOT EXISTS alert_journal_escalated ON alert_journal (alert_id) WHERE kind = 'escalation';
 `;
+/** After the column exists (an alerts.db from before it gets it added). */
+const ENTRY_INDEX = 'CREATE UNIQUE INDEX IF NOT EXISTS alert_journal_entry ON alert_journal (entry_id) WHERE entry_id IS NOT NULL';
 
 interface Row {
   id: number;
@@ -73,16 +78,28 @@ export class AlertJournal {
 
   constructor(private db: Database.Database) {
     db.exec(SCHEMA);
+    const columns = db.prepare('PRAGMA table_info(alert_journal)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'entry_id')) db.exec('ALTER TABLE alert_journal ADD COLUMN entry_id TEXT');
+    db.exec(ENTRY_INDEX);
     this.put = db.prepare(
-      'INSERT OR IGNORE INTO alert_journal (alert_id, customer_id, kind, created_by, text, device_ids, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO alert_journal (alert_id, customer_id, kind, created_by, text, device_ids, at, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
 
-  /** Append one entry; null when it was not written (an alert escalated already). */
-  add(e: Omit<JournalEntry, 'id' | 'deviceIds'> & { deviceIds?: string[] }): JournalEntry | null {
+  /**
+   * Append one entry; null when it was not written (an alert escalated already, or the cluster's
+   * stream entry `entryId` was applied already).
+   */
+  add(e: Omit<JournalEntry, 'id' | 'deviceIds'> & { deviceIds?: string[] }, entryId: string | null = null): JournalEntry | null {
     const ids = e.deviceIds?.length ? JSON.stringify(e.deviceIds) : null;
-    const r = this.put.run(e.alertId, e.customerId, e.kind, e.by, e.text, ids, e.at);
+    const r = this.put.run(e.alertId, e.customerId, e.kind, e.by, e.text, ids, e.at, entryId);
     return r.changes === 1 ? { ...e, id: Number(r.lastInsertRowid), deviceIds: e.deviceIds ?? [] } : null;
+  }
+
+  /** The entry a cluster's stream entry wrote (../cluster/shared-desk.ts), if it was applied here. */
+  byEntry(entryId: string): JournalEntry | undefined {
+    const r = this.db.prepare('SELECT * FROM alert_journal WHERE entry_id = ?').get(entryId) as Row | undefined;
+    return r && toEntry(r);
   }
 
   /** One alert's entries, oldest first (at most the newest `limit`). */
@@ -108,10 +125,15 @@ export class AlertJournal {
     return out.sort((a, b) => a.id - b.id);
   }
 
-  /** Each alert's current assignee (the last `assign` entry), by alert id; absent = never assigned. */
+  /**
+   * Each alert's current assignee (the latest `assign` entry by time, then by row), by alert id;
+   * absent = never assigned. By time first because in a cluster two workers insert two people's
+   * assignments in opposite row orders (each applies its own first): the times agree everywhere.
+   */
   assignees(alertIds: readonly string[]): Map<string, string | null> {
     const m = new Map<string, string | null>();
-    for (const e of this.ofKind(alertIds, 'assign')) m.set(e.alertId, e.text);
+    const entries = this.ofKind(alertIds, 'assign').sort((a, b) => a.at - b.at || a.id - b.id);
+    for (const e of entries) m.set(e.alertId, e.text);
     return m;
   }
 

@@ -134,9 +134,13 @@ export class AlertStore {
     return this.sql('SELECT 1 FROM alerts WHERE id = ?').get(id) !== undefined;
   }
 
-  /** Mark a firing or silenced alert resolved (the device is back, the incident is over). */
-  resolve(id: string, at: number): void {
-    this.sql("UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state IN ('firing', 'silenced')").run(at, id);
+  /** Mark a firing or silenced alert resolved (the device is back, the incident is over); true when the row changed. */
+  resolve(id: string, at: number): boolean {
+    const r = this.sql("UPDATE alerts SET state = 'resolved', resolved_at = ? WHERE id = ? AND state IN ('firing', 'silenced')").run(
+      at,
+      id,
+    );
+    return r.changes === 1;
   }
 
   /**
@@ -156,6 +160,18 @@ export class AlertStore {
   ack(id: string, by: string, at: number): AlertRecord | undefined {
     this.sql('UPDATE alerts SET ack_by = ?, ack_at = ? WHERE id = ? AND ack_by IS NULL').run(by, at, id);
     return this.get(id);
+  }
+
+  /**
+   * An acknowledgement replicated from the cluster (../cluster/shared-desk.ts): the earliest
+   * wins (equal times: the smaller name), so workers that apply two people's acks in opposite
+   * orders end with the same row. True when the row changed.
+   */
+  applyAck(id: string, by: string, at: number): boolean {
+    const r = this.sql(
+      'UPDATE alerts SET ack_by = ?, ack_at = ? WHERE id = ? AND (ack_by IS NULL OR ack_at > ? OR (ack_at = ? AND ack_by > ?))',
+    ).run(by, at, id, at, at, by);
+    return r.changes === 1;
   }
 
   get(id: string): AlertRecord | undefined {

@@ -60,6 +60,11 @@ export interface AlertHistoryOptions {
   batch?: number;
   /** Each batch applied, after its transaction committed. */
   onApplied?: (applied: AppliedRecord[]) => void;
+  /**
+   * A new alert row, inside the batch's transaction: the desk's records that arrived before
+   * their alert are applied to it now (./shared-desk.ts `settle`).
+   */
+  inserted?: (alertId: string) => void;
 }
 
 /**
@@ -102,8 +107,9 @@ export interface AlertHistoryOptions {
  *
  * Capped at `maxLen` (MAXLEN ~, trimmed a node at a time): a worker away for longer than the
  * cluster takes to write that many misses the trimmed ones; it says so in the log when it
- * comes back. Not replicated: what people do to an alert (acknowledge, assign, comment), the
- * early warnings (each worker's own engine records those of the heartbeats it received).
+ * comes back. Replicated apart: what people do to an alert (acknowledge, resolve by hand,
+ * assign, comment: ./shared-desk.ts). Not replicated: the early warnings (each worker's own
+ * engine records those of the heartbeats it received).
  */
 export class AlertHistory {
   readonly key: string;
@@ -166,6 +172,7 @@ export class AlertHistory {
       let fresh = store.insert(r.event, r.state, r.at);
       // A silenced alert sent once its window ended: the same id, now firing (exactly once).
       if (!fresh && r.state === 'firing') fresh = store.unsilence(r.event);
+      else if (fresh) this.o.inserted?.(r.event.id);
       if (r.resolves) store.resolve(r.resolves, r.at);
       applied.push({ record: r, fresh });
     }

@@ -2,6 +2,7 @@ import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
 import { silencedNow, type SilenceSubject } from '../alerts/silences.ts';
+import type { AlertJournal } from '../alerts/journal.ts';
 import type { SilenceStore } from '../alerts/silences-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
@@ -15,6 +16,7 @@ import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
 import { withScripts } from './scripts.ts';
+import { type DeskChange, SharedDesk } from './shared-desk.ts';
 import { SharedSilences } from './shared-silences.ts';
 import { SilencedOutages } from './silenced-outages.ts';
 import { ClusterView } from './view.ts';
@@ -61,6 +63,9 @@ export function createCluster(o: ClusterOptions) {
   // The shared silences' blocking XREAD (./shared-silences.ts).
   const silencesReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   let silences: SharedSilences | null = null;
+  // The shared desk's blocking XREAD (./shared-desk.ts).
+  const deskReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  let desk: SharedDesk | null = null;
   // socket.io's own pair (its subscriber is in subscriber mode, as the view's is), made on demand.
   const sockets: Redis[] = [];
   const keys = clusterKeys(o.prefix);
@@ -182,6 +187,7 @@ export function createCluster(o: ClusterOptions) {
         log: o.log,
         worker: o.worker,
         prefix: o.prefix,
+        inserted: (id) => desk?.settle(id),
         onApplied: (applied) => {
           const fresh = applied.filter((a) => a.fresh).length;
           historyRecords.inc({ outcome: 'applied' }, fresh);
@@ -235,6 +241,33 @@ export function createCluster(o: ClusterOptions) {
       });
       return silences;
     },
+    /**
+     * Make `store`'s alert rows and `journal` (this worker's alerts.db) a replica of the cluster's
+     * desk, before `start`; the API's acks, resolves, assignments and comments go through the
+     * returned writer, so every worker sees them. `onChanged` is told of the alerts a record from
+     * the stream changed here (the live inbox).
+     */
+    shareDesk(store: AlertStore, journal: AlertJournal, onChanged?: (changes: DeskChange[]) => void): SharedDesk {
+      const records = new Counter({
+        name: 'lastseen_cluster_desk_records_total',
+        help: "Records of the cluster's desk stream (acks, manual resolves, assignments, comments), by outcome (appended: taken through this worker's API; applied: changed an alert here; duplicate: applied already; pending: its alert is not in this history yet; malformed: an unknown kind or a bad field, skipped).",
+        labelNames: ['outcome'],
+        registers: [o.metrics],
+      });
+      desk = new SharedDesk({
+        redis,
+        reader: deskReader,
+        store,
+        journal,
+        clock: o.clock,
+        log: o.log,
+        worker: o.worker,
+        prefix: o.prefix,
+        onChanged,
+        onOutcome: (outcome, n) => records.inc({ outcome }, n),
+      });
+      return desk;
+    },
     /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
     async recordSent(event: AlertEvent, at: number): Promise<void> {
       if (!history) return;
@@ -256,6 +289,7 @@ export function createCluster(o: ClusterOptions) {
         subscriber.connect(),
         ...(history ? [historyReader.connect()] : []),
         ...(silences ? [silencesReader.connect()] : []),
+        ...(desk ? [deskReader.connect()] : []),
       ]);
       await membership.start();
       // Caught up before deciding: this worker's API shows the cluster's status from the start.
@@ -264,6 +298,7 @@ export function createCluster(o: ClusterOptions) {
       // Read in the background: a fresh data dir's catch-up must not hold the start.
       await history?.start();
       await silences?.start();
+      await desk?.start();
       await queue.start();
       adoption.start();
       o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
@@ -292,10 +327,12 @@ export function createCluster(o: ClusterOptions) {
       // After the queue: a send finishing during its stop still appends.
       await history?.stop();
       await silences?.stop();
+      await desk?.stop();
       redis.disconnect();
       reader.disconnect();
       historyReader.disconnect();
       silencesReader.disconnect();
+      deskReader.disconnect();
       for (const r of sockets) r.disconnect();
     },
   };

@@ -23,6 +23,10 @@
  *   {p}silences            stream         one record per silence created or deleted through any
  *                                         worker's API, which every worker's alerts.db replicates
  *                                         (./shared-silences.ts); capped at MAXLEN ~ 200 000
+ *   {p}desk                stream         one record per acknowledgement, manual resolve,
+ *                                         assignment and comment taken through any worker's API,
+ *                                         which every worker's alerts.db replicates
+ *                                         (./shared-desk.ts); capped at MAXLEN ~ 200 000
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
@@ -51,6 +55,7 @@ export interface ClusterKeys {
   drained: string;
   history: string;
   silences: string;
+  desk: string;
   adoption(worker: string): string;
   bucket(id: string): string;
 }
@@ -69,6 +74,7 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     drained: `${prefix}drained`,
     history: `${prefix}history`,
     silences: `${prefix}silences`,
+    desk: `${prefix}desk`,
     adoption: (worker) => `${prefix}adopt:${worker}`,
     bucket: (id) => `${prefix}st:${bucketOf(id)}`,
   };

@@ -149,7 +149,7 @@ export class WarningEngine {
         this.ended.set(k, ctx.now);
         const resolvedAt = ctx.now;
         // Resolved in the history; the customer was told of the risk, the next heartbeats show it is over.
-        this.later(() => this.o.store.resolve(open.id, resolvedAt));
+        this.later(() => void this.o.store.resolve(open.id, resolvedAt));
       }
     }
   }

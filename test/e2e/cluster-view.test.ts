@@ -17,7 +17,9 @@ import { waitFor } from '../helpers/system.ts';
  * worker must hear each device's `device:status` offline exactly once and each `alert` exactly
  * once — whichever worker decided it and whichever sent the alert (the cluster view and the
  * socket.io Redis adapter) — and each worker's `GET /api/alerts` must list each alert, firing
- * (the cluster's alert history, replicated into each worker's alerts.db).
+ * (the cluster's alert history, replicated into each worker's alerts.db). What people do to an
+ * alert through one worker (ack, assign, comment) is read through the other within a second or
+ * two, and a page connected to the other hears of it (the desk stream, replicated likewise).
  */
 const IDS = Array.from({ length: 12 }, (_, i) => `cv-${i}`);
 const dirs: string[] = [];
@@ -215,5 +217,59 @@ describe('a cluster of two monitors, seen from either', () => {
     await new Promise((r) => setTimeout(r, 1500));
     expect(heard).toEqual([[`${quiet} device.offline`], [`${quiet} device.offline`]]);
     expect(await ids(0)).toEqual([]);
+  }, 60_000);
+
+  it('an ack, an assignment and a comment made through one worker are read through the other, and its page hears of them', async () => {
+    const dev = 'cv-desk';
+    for (const i of [0, 1]) await api(i, 'POST', '/api/devices', { id: dev, customerId: 'fleet', offlineAfter: 3 });
+    // The assignee is checked on the worker that takes the assignment (its registry here).
+    await api(0, 'POST', '/api/users', { username: 'otieno', password: 'otieno-password', role: 'agent' });
+    await publisher.publishAsync(`devices/${dev}/heartbeat`, JSON.stringify({ seq: 1 }), { qos: 1 });
+    const alertOf = async (i: number) => ((await api(i, 'GET', `/api/alerts?deviceId=${dev}`)).items as { id: string }[])[0]?.id;
+    await waitFor(async () => (await alertOf(0)) !== undefined && (await alertOf(1)) !== undefined, 15_000, 200);
+    const id = (await alertOf(0))!;
+    // The same alert on both: the history replicates it by its id.
+    expect(await alertOf(1)).toBe(id);
+
+    const heard: string[] = [];
+    const s = connectSocket(`http://127.0.0.1:${workers[1].httpPort}`, { auth: { token: tokens[1] }, transports: ['websocket'] });
+    sockets.push(s);
+    s.on('alert:changed', (m: { id: string }) => heard.push(m.id));
+    await new Promise<void>((resolve, reject) => {
+      s.once('connect', () => resolve());
+      s.once('connect_error', reject);
+    });
+
+    const acked = await api(0, 'POST', `/api/alerts/${id}/ack`, { by: 'wanjiru' });
+    expect(acked.status).toBe('acknowledged');
+    await api(0, 'PATCH', `/api/alerts/${id}`, { assignee: 'otieno' });
+    const comment = await api(0, 'POST', `/api/alerts/${id}/comments`, { text: 'ranger is on the way' });
+    const t0 = Date.now();
+    const onB = async () => {
+      const a = await api(1, 'GET', `/api/alerts/${id}`);
+      const log = ((await api(1, 'GET', `/api/alerts/${id}/log`)).items as { kind: string }[]).map((e) => e.kind);
+      return { a, log };
+    };
+    await waitFor(
+      async () => {
+        const { a, log } = await onB();
+        return a.status === 'acknowledged' && a.assignee === 'otieno' && log.includes('comment');
+      },
+      2000,
+      50,
+    );
+    expect(Date.now() - t0).toBeLessThan(2000);
+    const { a } = await onB();
+    expect(a.ack).toEqual((await api(0, 'GET', `/api/alerts/${id}`)).ack);
+    expect((a.ack as { by: string }).by).toBe('wanjiru');
+    // The same case log through either worker: who, when, what.
+    const logOf = async (i: number) =>
+      ((await api(i, 'GET', `/api/alerts/${id}/log`)).items as Record<string, unknown>[]).filter((e) => e.kind !== 'fired');
+    const logB = await logOf(1);
+    expect(logB).toEqual(await logOf(0));
+    expect(logB.map((e) => e.kind)).toEqual(['ack', 'assign', 'comment']);
+    expect(logB.find((e) => e.kind === 'comment')).toMatchObject({ by: comment.by, text: 'ranger is on the way', at: comment.at });
+    expect(logB.find((e) => e.kind === 'assign')).toMatchObject({ assignee: 'otieno' });
+    await waitFor(() => heard.filter((h) => h === id).length >= 3, 2000, 50);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import express, { type Request, Router } from 'express';
 import { alertLog, type AlertLogEntry, type LogLetter } from '../../monitor/alerts/alert-log.ts';
+import { type DeskAction, DeskWriteRefused, type DeskWrites, LocalDesk } from '../../monitor/alerts/desk-actions.ts';
 import { incidentAlertId } from '../../monitor/alerts/engine.ts';
 import type { AlertJournal } from '../../monitor/alerts/journal.ts';
 import { noteText } from '../../monitor/alerts/note-text.ts';
@@ -56,6 +57,12 @@ export interface AlertRouteOptions {
   letters?: (incidentId: string) => LogLetter[];
   /** Told of every change people make to an alert (ack, assign, comment, resolve): the live inbox. */
   changed?: (a: AlertRecord) => void;
+  /**
+   * Where acks, resolves, assignments and comments go once allowed: this store and `journal`
+   * when alone (the default); a cluster's shared desk (monitor/cluster/shared-desk.ts), which
+   * appends the action for every worker and applies it here before resolving.
+   */
+  desk?: DeskWrites;
 }
 
 /** Longest comment, in characters, as for a device note. */
@@ -203,6 +210,16 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
       );
   };
   const who = (c: Caller) => c.username ?? c.name ?? `${c.role}${c.keyId ? `:${c.keyId}` : ''}`;
+  const desk = opts.desk ?? new LocalDesk(store, opts.journal);
+  /** After the checks: a write the cluster's Redis did not take stored nothing anywhere (503, try again). */
+  const write = async (a: DeskAction) => {
+    try {
+      return await desk.write(a);
+    } catch (err) {
+      if (!(err instanceof DeskWriteRefused)) throw err;
+      throw new HttpError(503, `The change could not be shared with the cluster (${err.message}); nothing was changed. Try again.`);
+    }
+  };
 
   r.get(`${prefix}/alerts`, async (req, res) => {
     const c = await caller(req);
@@ -261,7 +278,7 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
     const b = body(req);
     const claimed = typeof b.by === 'string' && b.by.trim() ? b.by.trim().slice(0, 200) : undefined;
     const by = c.username ?? claimed ?? c.name ?? c.role;
-    store.ack(a.id, by, clock.now());
+    await write({ kind: 'ack', alertId: a.id, customerId: a.customerId, by, at: clock.now() });
     opts.audit?.record(c, 'alert.ack', a.id, { by, deviceId: a.deviceId });
     res.json(view(changed(a.id), assigneeOf(a.id), false));
   });
@@ -278,12 +295,8 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
       reason = t.text;
     }
     if (a.state === 'resolved') throw new HttpError(409, `Alert ${a.id} is resolved already.`, 'already_resolved');
-    const j = journal();
-    const now = clock.now();
-    store.db.transaction(() => {
-      store.resolve(a.id, now);
-      j.add({ alertId: a.id, customerId: a.customerId, kind: 'resolve', by: who(c), text: reason, at: now });
-    })();
+    journal();
+    await write({ kind: 'resolve', alertId: a.id, customerId: a.customerId, by: who(c), text: reason, at: clock.now() });
     opts.audit?.record(c, 'alert.resolve', a.id, { by: who(c), deviceId: a.deviceId });
     res.json(view(changed(a.id), assigneeOf(a.id), false));
   });
@@ -305,7 +318,8 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
         );
       assignee = p.username;
     }
-    journal().add({ alertId: a.id, customerId: a.customerId, kind: 'assign', by: who(c), text: assignee, at: clock.now() });
+    journal();
+    await write({ kind: 'assign', alertId: a.id, customerId: a.customerId, by: who(c), text: assignee, at: clock.now() });
     opts.audit?.record(c, 'alert.assign', a.id, { assignee });
     res.json(view(changed(a.id), assignee, false));
   });
@@ -317,7 +331,8 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
     only(b, ['text'], 'comment');
     const t = noteText(b.text, 'comment field "text"', COMMENT_MAX);
     if (!t.ok) throw new HttpError(422, t.message, 'invalid_comment');
-    const e = journal().add({ alertId: a.id, customerId: a.customerId, kind: 'comment', by: who(c), text: t.text, at: clock.now() })!;
+    journal();
+    const e = (await write({ kind: 'comment', alertId: a.id, customerId: a.customerId, by: who(c), text: t.text, at: clock.now() }))!;
     opts.audit?.record(c, 'alert.comment', a.id, { commentId: e.id });
     changed(a.id);
     res.status(201).json({ id: e.id, alertId: a.id, by: e.by, text: e.text, at: new Date(e.at).toISOString() });

@@ -1,0 +1,249 @@
+import type Database from 'better-sqlite3';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { type DeskAction, DeskWriteRefused, type DeskWrites } from '../alerts/desk-actions.ts';
+import type { AlertJournal, JournalEntry } from '../alerts/journal.ts';
+import { noteText } from '../alerts/note-text.ts';
+import type { AlertStore } from '../alerts/store.ts';
+import type { Clock } from '../clock.ts';
+import type { Logger } from '../logger.ts';
+import { clusterKeys } from './keys.ts';
+import { compareIds, StreamReplica, type StreamEntry } from './stream-replica.ts';
+
+/**
+ * How many records the stream keeps (XADD MAXLEN ~). A record is ~0.3 KB of Redis (ids, a name,
+ * at most a 4 000-character comment), so tens of MB at the cap; a desk of 50 people making 2 000
+ * changes a day writes ~730 000 a year, so the cap is about three months of that: a worker away
+ * longer, or a fresh data dir, misses the oldest (it says so in its log). The alert history
+ * (./alert-history.ts) keeps 100 000 alerts, which such a desk touches within that time.
+ */
+export const DESK_MAX_LEN = 200_000;
+
+/** What happened to one record, for /metrics. */
+export type DeskOutcome = 'appended' | 'applied' | 'duplicate' | 'pending' | 'malformed';
+
+/** An alert a record changed here, after the commit (the live inbox). */
+export interface DeskChange {
+  alertId: string;
+  customerId: string;
+}
+
+export interface SharedDeskOptions {
+  /** Appends (any connection). */
+  redis: Redis;
+  /** A connection of its own for the blocking XREAD. */
+  reader: Redis;
+  /** This worker's alerts.db: the alert rows, and its replica positions. */
+  store: AlertStore;
+  journal: AlertJournal;
+  clock: Clock;
+  log: Logger;
+  /** Written into each record, to tell in Redis which worker's API took the action. */
+  worker: string;
+  prefix?: string;
+  maxLen?: number;
+  batch?: number;
+  /**
+   * Records the read loop applied that changed an alert here. Not the writer's own apply (its
+   * route tells its pages), unless the loop read the record first: then both tell, harmlessly.
+   */
+  onChanged?: (changes: DeskChange[]) => void;
+  onOutcome?: (outcome: DeskOutcome, n: number) => void;
+}
+
+const PENDING = `
+CREATE TABLE IF NOT EXISTS alert_desk_pending (entry_id TEXT PRIMARY KEY, alert_id TEXT NOT NULL, action TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS alert_desk_pending_alert ON alert_desk_pending (alert_id);
+`;
+
+/**
+ * What people do to an alert (acknowledge, resolve by hand, assign, comment), shared by the
+ * cluster's workers: every worker's alerts.db replicates one Redis stream, `{p}desk`, as the
+ * silences do (./shared-silences.ts). The worker whose API allowed the action (its role and tenant
+ * checks come first, in web/routes/alerts.ts) appends it, then applies the same record to its own
+ * alerts.db before it answers (read-your-writes); every worker, that one too, reads the stream
+ * from its stored position and applies each record in the same SQLite transaction as the
+ * position. The alert ids are the same on every worker (the history replicates each cluster
+ * alert by its id, ./alert-history.ts), so an ack made on A for alert X lands on X on B.
+ *
+ * Applied idempotently, by the stream entry id where a journal entry is written (a unique
+ * column, ../alerts/journal.ts) and by the row itself for an ack (the earliest wins, equal
+ * times the smaller name) and a resolve (only a firing or silenced row resolves), so the
+ * writer's early apply, a record read twice or a replay from an older position change nothing,
+ * and workers that apply two people's concurrent acks in opposite orders agree.
+ *
+ *   record                        on the worker that took it         on every worker (replica)
+ *   ----------------------------  ---------------------------------  ------------------------------
+ *   accepted action               XADD, then applied, then answered  applied (there already: nothing)
+ *   XADD fails (Redis away)       nothing stored, 503                —
+ *   alert not in this alerts.db   —                                  kept aside (alert_desk_pending),
+ *     yet (history behind)                                           applied when the history
+ *                                                                    inserts the alert (`settle`)
+ *   unknown kind, bad field       —                                  logged, counted (malformed),
+ *                                                                    skipped; the next one applied
+ *   worker away, comes back       —                                  reads on from its position
+ *
+ * Alerts only one worker has (its early warnings, alerts from before it joined) keep records
+ * about them aside on the others for good; such records are small and few.
+ */
+export class SharedDesk implements DeskWrites {
+  readonly key: string;
+  private maxLen: number;
+  private replica: StreamReplica<DeskChange[]>;
+  private db: Database.Database;
+  /** Resolves once this replica has read to the stream's end for the first time. */
+  readonly caughtUp: Promise<void>;
+
+  constructor(private o: SharedDeskOptions) {
+    this.key = clusterKeys(o.prefix).desk;
+    this.maxLen = o.maxLen ?? DESK_MAX_LEN;
+    this.db = o.store.db;
+    this.db.exec(PENDING);
+    this.replica = new StreamReplica({
+      redis: o.redis,
+      reader: o.reader,
+      key: this.key,
+      store: o.store,
+      clock: o.clock,
+      log: o.log,
+      batch: o.batch ?? 256,
+      name: 'cluster desk',
+      trimmedCost: 'acknowledgements, assignments and comments made while it was away may be missing',
+      apply: (entries) => this.apply(entries),
+      committed: (changes) => {
+        if (changes.length > 0) this.tell(changes);
+      },
+    });
+    this.caughtUp = this.replica.caughtUp;
+  }
+
+  /** Take an action cluster-wide; resolves once Redis has it and this worker's alerts.db too. */
+  async write(a: DeskAction): Promise<JournalEntry | null> {
+    let id: string;
+    try {
+      id = (await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...toFields(a), 'w', this.o.worker))!;
+    } catch (err) {
+      throw new DeskWriteRefused((err as Error).message);
+    }
+    this.count('appended', 1);
+    // The read loop may have applied it already (its XREAD answered first): then nothing changes here.
+    this.db.transaction(() => this.applyOne(id, a))();
+    return a.kind === 'ack' ? null : (this.o.journal.byEntry(id) ?? null);
+  }
+
+  /**
+   * The history just inserted `alertId` (inside its transaction): apply what was kept aside for
+   * it, in stream order. The history's own notice of the new row tells the live inbox.
+   */
+  settle(alertId: string): void {
+    const rows = this.db.prepare('SELECT entry_id, action FROM alert_desk_pending WHERE alert_id = ?').all(alertId) as {
+      entry_id: string;
+      action: string;
+    }[];
+    if (rows.length === 0) return;
+    rows.sort((x, y) => compareIds(x.entry_id, y.entry_id));
+    for (const r of rows) this.change(r.entry_id, JSON.parse(r.action) as DeskAction);
+    this.db.prepare('DELETE FROM alert_desk_pending WHERE alert_id = ?').run(alertId);
+  }
+
+  /** Resume from the stored position and keep reading; the catch-up runs in the background (`caughtUp`). */
+  start(): Promise<void> {
+    return this.replica.start();
+  }
+
+  stop(): Promise<void> {
+    return this.replica.stop();
+  }
+
+  /** The last entry id this replica applied. */
+  get applied(): string {
+    return this.replica.applied;
+  }
+
+  /** One batch's records, inside the replica's transaction: the alerts they changed. */
+  private apply(entries: StreamEntry[]): DeskChange[] {
+    const changes: DeskChange[] = [];
+    for (const [id, fields] of entries) {
+      const a = parseAction(fields);
+      if (!a) {
+        this.o.log.error({ entryId: id }, 'cluster desk: malformed record skipped');
+        this.count('malformed', 1);
+        continue;
+      }
+      if (this.applyOne(id, a) === 'applied') changes.push({ alertId: a.alertId, customerId: a.customerId });
+    }
+    return changes;
+  }
+
+  private applyOne(id: string, a: DeskAction): DeskOutcome {
+    let outcome: DeskOutcome;
+    if (!this.o.store.has(a.alertId)) {
+      this.db
+        .prepare('INSERT OR IGNORE INTO alert_desk_pending (entry_id, alert_id, action) VALUES (?, ?, ?)')
+        .run(id, a.alertId, JSON.stringify(a));
+      outcome = 'pending';
+    } else outcome = this.change(id, a) ? 'applied' : 'duplicate';
+    this.count(outcome, 1);
+    return outcome;
+  }
+
+  /** True when the alert's row or journal changed. */
+  private change(id: string, a: DeskAction): boolean {
+    if (a.kind === 'ack') return this.o.store.applyAck(a.alertId, a.by, a.at);
+    const resolved = a.kind === 'resolve' && this.o.store.resolve(a.alertId, a.at);
+    const entry = this.o.journal.add({ alertId: a.alertId, customerId: a.customerId, kind: a.kind, by: a.by, text: a.text, at: a.at }, id);
+    return resolved || entry !== null;
+  }
+
+  private count(outcome: DeskOutcome, n: number): void {
+    this.o.onOutcome?.(outcome, n);
+  }
+
+  private tell(changes: DeskChange[]): void {
+    try {
+      this.o.onChanged?.(changes);
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'cluster desk: telling of a change failed');
+    }
+  }
+}
+
+function toFields(a: DeskAction): string[] {
+  const f = ['k', a.kind, 'a', a.alertId, 'c', a.customerId, 'by', a.by, 'at', String(a.at)];
+  if (a.kind !== 'ack' && a.text !== null) f.push('t', a.text);
+  return f;
+}
+
+/** Longest comment or reason the route takes (web/routes/alerts.ts COMMENT_MAX). */
+const TEXT_MAX = 4000;
+const name = z.string().min(1).max(1000);
+/** The desk's own rules for free text (../alerts/note-text.ts): what the route refused is refused here too. */
+const text = z.string().refine((s) => noteText(s, 'text', TEXT_MAX).ok, 'not plain text of at most 4000 characters');
+const base = {
+  a: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+  c: z.string().regex(/^[A-Za-z0-9._:-]{1,128}$/),
+  by: name,
+  at: z
+    .string()
+    .regex(/^\d{1,15}$/)
+    .transform(Number),
+};
+const recordSchema = z.discriminatedUnion('k', [
+  z.object({ k: z.literal('ack'), ...base }),
+  z.object({ k: z.literal('resolve'), ...base, t: text.optional() }),
+  z.object({ k: z.literal('assign'), ...base, t: name.optional() }),
+  z.object({ k: z.literal('comment'), ...base, t: text }),
+]);
+
+/** A record as the stream holds it, or null when it is not one of the known kinds with valid fields (nothing is guessed). */
+export function parseAction(fields: string[]): DeskAction | null {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const r = recordSchema.safeParse(f);
+  if (!r.success) return null;
+  const v = r.data;
+  const common = { alertId: v.a, customerId: v.c, by: v.by, at: v.at };
+  if (v.k === 'ack') return { kind: 'ack', ...common };
+  if (v.k === 'comment') return { kind: 'comment', ...common, text: v.t };
+  return { kind: v.k, ...common, text: v.t ?? null };
+}
