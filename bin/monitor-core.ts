@@ -301,9 +301,6 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     start: () => {
       const alerts = createAlerts({
         file: join(config.dataDir, 'alerts.db'),
-        // Not cluster-wide yet: acks are shared (monitor/cluster/shared-desk.ts), but each worker
-        // would still escalate each replicated alert itself (monitor/alerts/index.ts).
-        escalate: !cluster,
         webhookDestinations,
         clock,
         log,
@@ -334,6 +331,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       alerts.start(cluster ? withoutStatus(bus) : bus);
       deliverClusterAlert = clusterDelivery({
         lookup: deviceInfoOf,
+        alert: (id) => alerts.store.get(id),
         customer: (id) => {
           const c = registry.getCustomer(id);
           return c ? customerInfoOf(c) : undefined;
@@ -356,6 +354,8 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           const rooms = [STAFF_ROOM, customerRoom(customerId)];
           io.local.to(rooms).emit('alert:changed', { id, customerId });
           if (record.resolves) io.local.to(rooms).emit('alert:changed', { id: record.resolves, customerId });
+          // Every worker's escalator arms for it; one claim in Redis decides who escalates.
+          if (record.state === 'firing') alerts.noticed(record.event);
         }
       });
       // Silences are the cluster's: a silence made through any worker's API is in every worker's
@@ -384,11 +384,14 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       // What people do to an alert is the cluster's too: an ack, resolve, assignment or comment
       // made through any worker is in every worker's alerts.db, and each worker tells its own
       // pages (io.local) once its replica has it, as for the history above.
-      sharedDesk =
-        cluster?.shareDesk(alerts.store, alerts.journal, (changes) => {
-          for (const { alertId, customerId } of changes)
-            io.local.to([STAFF_ROOM, customerRoom(customerId)]).emit('alert:changed', { id: alertId, customerId });
-        }) ?? null;
+      const desk = cluster?.shareDesk(alerts.store, alerts.journal, (changes) => {
+        for (const { alertId, customerId } of changes)
+          io.local.to([STAFF_ROOM, customerRoom(customerId)]).emit('alert:changed', { id: alertId, customerId });
+      });
+      sharedDesk = desk ?? null;
+      // An unacknowledged alert is escalated by one worker: whichever claims it first in Redis,
+      // unless an ack or a resolve through any worker claimed it before.
+      if (cluster && desk) alerts.escalateWith(cluster.shareEscalations(desk));
       return alerts;
     },
     stop: (a) => a.stop(),

@@ -12,10 +12,15 @@ import type { AlertStore } from './store.ts';
  *   resolve  an optional reason                the row resolved; a `resolve` journal entry
  *   assign   the assignee's username, or null  an `assign` journal entry
  *   comment  the comment                       a `comment` journal entry
+ *
+ * And one the desk does not take but a cluster records the same way (by `escalation`, when one
+ * worker's claim decided it, monitor/cluster/shared-escalations.ts):
+ *
+ *   escalation  the second-line channels, or null  an `escalation` journal entry
  */
 export type DeskAction =
   | { kind: 'ack'; alertId: string; customerId: string; by: string; at: number }
-  | { kind: 'resolve' | 'assign'; alertId: string; customerId: string; by: string; text: string | null; at: number }
+  | { kind: 'resolve' | 'assign' | 'escalation'; alertId: string; customerId: string; by: string; text: string | null; at: number }
   | { kind: 'comment'; alertId: string; customerId: string; by: string; text: string; at: number };
 
 /**

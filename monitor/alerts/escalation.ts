@@ -61,10 +61,62 @@ export function escalationEvent(a: AlertRecord, afterMs: number): AlertEvent {
   };
 }
 
+/**
+ * One escalation as the escalator decided it: the alert, the escalation event that goes to the
+ * customer's second line, and the journal entry's text (the second-line channels, null when the
+ * customer has none).
+ */
+export interface EscalationDecision {
+  alert: AlertRecord;
+  afterMs: number;
+  event: AlertEvent;
+  customer: CustomerInfo;
+  text: string | null;
+  at: number;
+}
+
+/**
+ * Where a decided escalation is written: this process's alerts.db (`LocalEscalations`), or in a
+ * cluster Redis, where one worker's claim wins (monitor/cluster/shared-escalations.ts). True when
+ * this call escalated the alert; false when it was escalated before, or (in a cluster) someone
+ * acknowledged or resolved it first.
+ */
+export interface EscalationWrites {
+  escalate(d: EscalationDecision): boolean | Promise<boolean>;
+}
+
+/**
+ * One process alone: the journal entry and the queued deliveries in one transaction, and the
+ * journal takes one escalation per alert, so it goes out exactly once — across restarts too.
+ */
+export class LocalEscalations implements EscalationWrites {
+  constructor(
+    private store: AlertStore,
+    private journal: AlertJournal,
+    private outbox: Pick<Outbox, 'enqueue'>,
+  ) {}
+
+  escalate(d: EscalationDecision): boolean {
+    return this.store.db.transaction(() => {
+      const entry = this.journal.add({
+        alertId: d.alert.id,
+        customerId: d.alert.customerId,
+        kind: 'escalation',
+        by: 'escalation',
+        text: d.text,
+        at: d.at,
+      });
+      if (!entry) return false;
+      this.outbox.enqueue(d.event, d.customer, 'escalation');
+      return true;
+    })();
+  }
+}
+
 export interface EscalatorOptions {
   store: AlertStore;
-  journal: AlertJournal;
-  outbox: Pick<Outbox, 'enqueue'>;
+  /** Where decisions go (default: straight into `store`'s file, LocalEscalations). */
+  writes: EscalationWrites;
   clock: Clock;
   log: Logger;
   customer: (customerId: string) => CustomerInfo | undefined;
@@ -79,15 +131,18 @@ export interface EscalatorOptions {
 
 /**
  * Escalation: one timer at the earliest due alert. Told of every alert as it is sent
- * (`noticed`, wired as a live channel) and, at start, of the firing ones a previous process left.
- * At the due time each alert is decided again (`escalation`): an acknowledgement or recovery in
- * the meantime means nothing is sent. The journal entry and the queued deliveries are written in
- * one transaction, and the journal takes one escalation per alert, so it goes out exactly once —
- * across restarts too.
+ * (`noticed`, wired as a live channel; in a cluster, as the history replica inserts it) and, at
+ * start, of the firing ones a previous process left. At the due time each alert is decided again
+ * (`escalation`): an acknowledgement or recovery in the meantime means nothing is sent. What is
+ * decided goes to `writes`, which makes it happen once (see EscalationWrites).
+ *
+ * Passes do not overlap: one falling due while another waits on its writes runs after it.
  */
 export class Escalator {
   private timer: EarliestTimer;
   private stopped = false;
+  private passing = false;
+  private again = false;
 
   constructor(private o: EscalatorOptions) {
     this.timer = new EarliestTimer(o.clock, () => this.dueWhenIdle());
@@ -121,30 +176,53 @@ export class Escalator {
 
   private due(): void {
     if (this.stopped) return;
+    if (this.passing) {
+      this.again = true;
+      return;
+    }
+    this.passing = true;
+    this.passes().then(
+      () => {
+        this.passing = false;
+        if (this.again) {
+          this.again = false;
+          this.due();
+        }
+      },
+      (err) => {
+        this.passing = false;
+        this.o.log.error({ err }, 'escalation pass failed; retrying in a minute');
+        this.timer.arm(this.o.clock.now() + 60_000);
+      },
+    );
+  }
+
+  private async passes(): Promise<void> {
     const now = this.o.clock.now();
     let next = Infinity;
     for (let offset = 0; ; ) {
       const page = this.o.store.list({ ...FIRING, offset, limit: PASS });
-      const p = this.pass(page, now);
+      const p = await this.pass(page, now);
       next = Math.min(next, p.next);
-      if (page.length < PASS) break;
+      if (page.length < PASS || this.stopped) break;
       // The escalated ones leave the query: the next page starts that much earlier.
       offset += PASS - p.escalated;
     }
-    if (next < Infinity) this.timer.arm(next);
+    if (next < Infinity && !this.stopped) this.timer.arm(next);
   }
 
   /** Escalate what is due on one page: how many were, and the earliest time one of the others falls due. */
-  private pass(page: AlertRecord[], now: number): { next: number; escalated: number } {
+  private async pass(page: AlertRecord[], now: number): Promise<{ next: number; escalated: number }> {
     let next = Infinity;
     let escalated = 0;
     for (const a of page) {
+      if (this.stopped) break;
       const after = this.o.afterMs(a.customerId);
       const d = escalation(a, after, false, now);
       if (d.do === 'wait') next = Math.min(next, d.until);
       if (d.do !== 'escalate') continue;
       try {
-        if (this.escalate(a, after, now)) escalated++;
+        if (await this.escalate(a, after, now)) escalated++;
       } catch (err) {
         this.o.log.error({ err, alertId: a.id }, 'escalation failed; retrying in a minute');
         next = Math.min(next, now + 60_000);
@@ -153,24 +231,12 @@ export class Escalator {
     return { next, escalated };
   }
 
-  private escalate(a: AlertRecord, afterMs: number, now: number): boolean {
+  private async escalate(a: AlertRecord, afterMs: number, now: number): Promise<boolean> {
     const customer = this.o.customer(a.customerId) ?? { id: a.customerId, name: a.customerId, language: 'en', channels: [] };
     const second = customer.channels.filter((c) => c.escalation);
     const event = escalationEvent(a, afterMs);
-    const written = this.o.store.db.transaction(() => {
-      const entry = this.o.journal.add({
-        alertId: a.id,
-        customerId: a.customerId,
-        kind: 'escalation',
-        by: 'escalation',
-        text: second.length ? second.map(channelKey).join(', ') : null,
-        at: now,
-      });
-      if (!entry) return false;
-      this.o.outbox.enqueue(event, customer, 'escalation');
-      return true;
-    })();
-    if (!written) return false;
+    const text = second.length ? second.map(channelKey).join(', ') : null;
+    if (!(await this.o.writes.escalate({ alert: a, afterMs, event, customer, text, at: now }))) return false;
     if (second.length === 0)
       this.o.log.warn({ alertId: a.id, customerId: a.customerId }, 'alert escalated, but its customer has no escalation channel');
     else this.o.log.info({ alertId: a.id, escalationId: event.id, customerId: a.customerId }, 'alert escalated');

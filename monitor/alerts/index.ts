@@ -11,7 +11,7 @@ import { SocketChannel, type SocketEmit } from './channels/socketio.ts';
 import { WebhookChannel } from './channels/webhook.ts';
 import { WebhookDestinations } from './channels/webhook-destination.ts';
 import { AlertEngine } from './engine.ts';
-import { Escalator } from './escalation.ts';
+import { Escalator, type EscalationWrites, LocalEscalations } from './escalation.ts';
 import { AlertJournal } from './journal.ts';
 import { deliveryCounter } from './metrics.ts';
 import { Outbox } from './outbox.ts';
@@ -20,7 +20,15 @@ import { coveredBy, openAt } from './silences.ts';
 import { SilenceStore } from './silences-store.ts';
 import { AlertStore } from './store.ts';
 import { networkCellOf, type SessionCell } from './network-cell.ts';
-import { DEFAULT_POLICY, policyFor, type AlertPolicy, type CustomerInfo, type DeviceInfo, type Diagnose } from './types.ts';
+import {
+  DEFAULT_POLICY,
+  policyFor,
+  type AlertEvent,
+  type AlertPolicy,
+  type CustomerInfo,
+  type DeviceInfo,
+  type Diagnose,
+} from './types.ts';
 import { DEFAULT_THRESHOLDS, type Thresholds } from '../diagnosis/thresholds.ts';
 import { WarningEngine } from '../warnings/engine.ts';
 
@@ -50,13 +58,6 @@ export interface AlertsOptions {
   webhookDestinations?: WebhookDestinations;
   /** A customer's diagnosis thresholds, which the early warnings judge by (monitor/warnings/). */
   thresholds?: (customerId: string) => Thresholds;
-  /**
-   * Escalate unacknowledged alerts (alertPolicy.escalateAfterMs); default true. Off in a cluster:
-   * every worker's history holds every cluster alert (monitor/cluster/alert-history.ts), so each
-   * worker would escalate each alert itself. Acknowledgements are every worker's
-   * (monitor/cluster/shared-desk.ts); what is missing is one worker deciding each escalation.
-   */
-  escalate?: boolean;
 }
 
 /**
@@ -109,10 +110,11 @@ export function createAlerts(o: AlertsOptions) {
   const outbox = new Outbox({ db: store.db, clock: o.clock, log: o.log, channelFor, registry: o.registry });
   const journal = new AlertJournal(store.db);
   const base = { ...DEFAULT_POLICY, ...(o.policy ?? {}) };
+  // Replaced in a cluster (escalateWith) before start: one worker's claim in Redis wins.
+  let escalations: EscalationWrites = new LocalEscalations(store, journal, outbox);
   const escalator = new Escalator({
     store,
-    journal,
-    outbox,
+    writes: { escalate: (d) => escalations.escalate(d) },
     clock: o.clock,
     log: o.log,
     customer: o.customer,
@@ -129,10 +131,7 @@ export function createAlerts(o: AlertsOptions) {
     customer: o.customer,
     diagnose: o.diagnose,
     outbox,
-    live: [
-      ...(o.escalate === false ? [] : [escalation]),
-      ...(o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : []),
-    ],
+    live: [escalation, ...(o.socketEmit ? [counted('socketio', new SocketChannel(o.socketEmit), deliveryCounter(o.registry))] : [])],
     policy: o.policy,
     silenced: (d, now) => coveredBy(openNow(now), d),
     membership: (alertId, customerId, kind, deviceIds, at) =>
@@ -162,12 +161,26 @@ export function createAlerts(o: AlertsOptions) {
     silences,
     notes,
     journal,
+    /**
+     * Where escalations are written (before `start`): a cluster's shared claim
+     * (monitor/cluster/shared-escalations.ts), as every worker's history holds every alert.
+     */
+    escalateWith(w: EscalationWrites): void {
+      escalations = w;
+    },
+    /**
+     * An alert this process did not send itself is open here now (a cluster's history replica
+     * inserted it): the escalator arms for it as for its own.
+     */
+    noticed(event: AlertEvent): void {
+      escalator.noticed(event);
+    },
     start(bus: Pick<EventBus, 'on'>): void {
       silences.load(o.clock.now());
       engine.start();
       warnings.start();
       outbox.start();
-      if (o.escalate !== false) escalator.start();
+      escalator.start();
       off = bus.on('status', (c) => engine.onStatus(c));
     },
     async stop(): Promise<void> {

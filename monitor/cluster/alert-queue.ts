@@ -5,17 +5,24 @@ import { clusterKeys, type ClusterKeys } from './keys.ts';
 import { outageVerdict, recoveryVerdict, type QueueVerdict } from './verdicts.ts';
 import type { ClusterRedis } from './scripts.ts';
 
-/** One outage or recovery as the stream holds it (written by ./scripts.ts in the deciding script). */
+/**
+ * One outage or recovery as the stream holds it (written by ./scripts.ts in the deciding
+ * script), or one escalation (written by ./shared-escalations.ts with its claim).
+ */
 export interface ClusterAlert {
   /** The stream entry id: the same on every redelivery. */
   entryId: string;
-  type: 'offline' | 'online';
+  type: 'offline' | 'online' | 'escalation';
+  /** The device ('' for an escalated alert that names none: an incident). */
   deviceId: string;
-  /** When the device went offline (its deadline), or came back (the heartbeat's receipt). */
+  /** When the device went offline (its deadline), came back (the heartbeat's receipt), or the escalation was decided. */
   at: number;
   lastSeen: number | null;
   /** For a recovery: when the outage it ends began. */
   outageAt?: number;
+  /** For an escalation: the alert escalated, and its customer's escalateAfterMs then. */
+  alertId?: string;
+  afterMs?: number;
 }
 
 export interface AlertQueueOptions {
@@ -305,6 +312,8 @@ export class AlertQueue {
       const v = outageVerdict({ at: a.at, clusterSince: since, graceMs: this.o.graceMs, now, state });
       return (v.kind !== 'defer' && (await this.o.silenced?.(a, now, this.leaseMs))) || v;
     }
+    // Decided by its claim, once: nothing in the device's state changes it now.
+    if (a.type === 'escalation') return { kind: 'send', note: '' };
     const note = await this.o.redis.hget(this.keys.reported, a.deviceId);
     return recoveryVerdict({ outageAt: a.outageAt ?? -1, note, now, at: a.at });
   }
@@ -340,7 +349,13 @@ function parseEntry(entryId: string, fields: string[]): ClusterAlert | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
   const at = Number(f.at);
-  if ((f.t !== 'offline' && f.t !== 'online') || !f.d || !Number.isFinite(at)) return null;
+  if (!Number.isFinite(at)) return null;
+  if (f.t === 'escalation') {
+    const afterMs = Number(f.after);
+    if (!f.a || !Number.isFinite(afterMs)) return null;
+    return { entryId, type: 'escalation', deviceId: f.d ?? '', at, lastSeen: null, alertId: f.a, afterMs };
+  }
+  if ((f.t !== 'offline' && f.t !== 'online') || !f.d) return null;
   const ls = Number(f.ls);
   return {
     entryId,

@@ -17,6 +17,7 @@ import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
 import { withScripts } from './scripts.ts';
 import { type DeskChange, SharedDesk } from './shared-desk.ts';
+import { SharedEscalations } from './shared-escalations.ts';
 import { SharedSilences } from './shared-silences.ts';
 import { SilencedOutages } from './silenced-outages.ts';
 import { ClusterView } from './view.ts';
@@ -267,6 +268,10 @@ export function createCluster(o: ClusterOptions) {
         onOutcome: (outcome, n) => records.inc({ outcome }, n),
       });
       return desk;
+    },
+    /** Escalations decided once for the cluster (./shared-escalations.ts), recorded through `desk` (shareDesk's). */
+    shareEscalations(desk: SharedDesk): SharedEscalations {
+      return new SharedEscalations({ redis, desk, worker: o.worker, prefix: o.prefix });
     },
     /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
     async recordSent(event: AlertEvent, at: number): Promise<void> {

@@ -27,6 +27,9 @@
  *                                         assignment and comment taken through any worker's API,
  *                                         which every worker's alerts.db replicates
  *                                         (./shared-desk.ts); capped at MAXLEN ~ 200 000
+ *   {p}esc:{alert id}      string         who had the alert first: an escalator (e:worker) or
+ *                                         an ack or resolve (a:worker); 30 days
+ *                                         (./shared-escalations.ts)
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
@@ -41,6 +44,13 @@
  * are for tests, the memory script and tools that read Redis.
  */
 export const BUCKETS = 16_384;
+
+/**
+ * How long Redis remembers who had an alert first (`{p}esc:{alert id}`): far longer than any
+ * escalateAfterMs. After it, each worker's journal (an `escalation` entry, or the ack on the
+ * row) still keeps the alert from escalating again; the key only has to outlive the race.
+ */
+export const CLAIM_MS = 30 * 24 * 3600_000;
 
 export interface ClusterKeys {
   prefix: string;
@@ -57,6 +67,7 @@ export interface ClusterKeys {
   silences: string;
   desk: string;
   adoption(worker: string): string;
+  escalation(alertId: string): string;
   bucket(id: string): string;
 }
 
@@ -76,6 +87,7 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     silences: `${prefix}silences`,
     desk: `${prefix}desk`,
     adoption: (worker) => `${prefix}adopt:${worker}`,
+    escalation: (alertId) => `${prefix}esc:${alertId}`,
     bucket: (id) => `${prefix}st:${bucketOf(id)}`,
   };
 }

@@ -7,7 +7,7 @@ import { noteText } from '../alerts/note-text.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
-import { clusterKeys } from './keys.ts';
+import { CLAIM_MS, type ClusterKeys, clusterKeys } from './keys.ts';
 import { compareIds, StreamReplica, type StreamEntry } from './stream-replica.ts';
 
 /**
@@ -51,6 +51,23 @@ export interface SharedDeskOptions {
   onOutcome?: (outcome: DeskOutcome, n: number) => void;
 }
 
+/**
+ * An ack or a manual resolve: claim the alert against escalation (kept if an escalator claimed
+ * it first), and append the record, in one script.
+ *
+ * KEYS: desk stream, claim. ARGV: worker, claim ms, MAXLEN, the record's fields.
+ */
+const DESK_CLAIM = `
+redis.call('SET', KEYS[2], 'a:' .. ARGV[1], 'NX', 'PX', ARGV[2])
+local add = {KEYS[1], 'MAXLEN', '~', ARGV[3], '*'}
+for i = 4, #ARGV do add[#add + 1] = ARGV[i] end
+return redis.call('XADD', unpack(add))
+`;
+
+interface DeskClaimCommand {
+  lsDeskClaim(desk: string, claim: string, worker: string, claimMs: number, maxLen: number, ...fields: string[]): Promise<string>;
+}
+
 const PENDING = `
 CREATE TABLE IF NOT EXISTS alert_desk_pending (entry_id TEXT PRIMARY KEY, alert_id TEXT NOT NULL, action TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS alert_desk_pending_alert ON alert_desk_pending (alert_id);
@@ -88,14 +105,19 @@ CREATE INDEX IF NOT EXISTS alert_desk_pending_alert ON alert_desk_pending (alert
  */
 export class SharedDesk implements DeskWrites {
   readonly key: string;
-  private maxLen: number;
+  private keys: ClusterKeys;
+  private redis: Redis & DeskClaimCommand;
+  readonly maxLen: number;
   private replica: StreamReplica<DeskChange[]>;
   private db: Database.Database;
   /** Resolves once this replica has read to the stream's end for the first time. */
   readonly caughtUp: Promise<void>;
 
   constructor(private o: SharedDeskOptions) {
-    this.key = clusterKeys(o.prefix).desk;
+    this.keys = clusterKeys(o.prefix);
+    this.key = this.keys.desk;
+    o.redis.defineCommand('lsDeskClaim', { numberOfKeys: 2, lua: DESK_CLAIM });
+    this.redis = o.redis as Redis & DeskClaimCommand;
     this.maxLen = o.maxLen ?? DESK_MAX_LEN;
     this.db = o.store.db;
     this.db.exec(PENDING);
@@ -121,12 +143,25 @@ export class SharedDesk implements DeskWrites {
   async write(a: DeskAction): Promise<JournalEntry | null> {
     let id: string;
     try {
-      id = (await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...toFields(a), 'w', this.o.worker))!;
+      const fields = [...deskFields(a), 'w', this.o.worker];
+      // An ack or a resolve takes the alert from the escalators if none claimed it yet (./shared-escalations.ts).
+      id =
+        a.kind === 'ack' || a.kind === 'resolve'
+          ? await this.redis.lsDeskClaim(this.key, this.keys.escalation(a.alertId), this.o.worker, CLAIM_MS, this.maxLen, ...fields)
+          : (await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...fields))!;
     } catch (err) {
       throw new DeskWriteRefused((err as Error).message);
     }
     this.count('appended', 1);
-    // The read loop may have applied it already (its XREAD answered first): then nothing changes here.
+    return this.applyAppended(id, a);
+  }
+
+  /**
+   * A record this worker appended (here, or the escalation claim's): applied to its alerts.db
+   * now, before the caller answers. The read loop may have applied it already (its XREAD
+   * answered first): then nothing changes here.
+   */
+  applyAppended(id: string, a: DeskAction): JournalEntry | null {
     this.db.transaction(() => this.applyOne(id, a))();
     return a.kind === 'ack' ? null : (this.o.journal.byEntry(id) ?? null);
   }
@@ -208,7 +243,8 @@ export class SharedDesk implements DeskWrites {
   }
 }
 
-function toFields(a: DeskAction): string[] {
+/** A record's fields on the stream (parseAction reads them back). */
+export function deskFields(a: DeskAction): string[] {
   const f = ['k', a.kind, 'a', a.alertId, 'c', a.customerId, 'by', a.by, 'at', String(a.at)];
   if (a.kind !== 'ack' && a.text !== null) f.push('t', a.text);
   return f;
@@ -233,6 +269,8 @@ const recordSchema = z.discriminatedUnion('k', [
   z.object({ k: z.literal('resolve'), ...base, t: text.optional() }),
   z.object({ k: z.literal('assign'), ...base, t: name.optional() }),
   z.object({ k: z.literal('comment'), ...base, t: text }),
+  // The second-line channels it went to (channel keys: addresses, URLs), none when absent.
+  z.object({ k: z.literal('escalation'), ...base, t: z.string().min(1).max(16_000).optional() }),
 ]);
 
 /** A record as the stream holds it, or null when it is not one of the known kinds with valid fields (nothing is guessed). */

@@ -71,7 +71,7 @@ export async function startCluster(): Promise<Cluster> {
     LASTSEEN_WEBHOOK_ALLOW: '127.0.0.1',
     LASTSEEN_HEARTBEAT_RATE: '1000',
     LASTSEEN_HEARTBEAT_BURST: '1000',
-    LASTSEEN_LOG_LEVEL: 'warn',
+    LASTSEEN_LOG_LEVEL: process.env.SIM_LOG_LEVEL ?? 'warn',
   });
   const call: Cluster['call'] = async (i, method, path, body) => {
     const res = await fetch(`http://127.0.0.1:${workers[i]!.httpPort}${path}`, {

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 /**
  * One failover run: the cluster up, the fleet onboarded and beating, one fault at a random
  * moment of the load, then the counts from what the receiver, Mosquitto and Redis saw.
@@ -113,7 +115,21 @@ export async function runFailover(o: FailoverOptions): Promise<FailoverCounts> {
     await devices.stop().catch(() => undefined);
     devices.close();
     await cluster.killWorkers();
+    keepLogs(cluster);
     receiver.close();
     await cluster.stop();
   }
+}
+
+/**
+ * SIM_LOG_DIR: each worker's output (at SIM_LOG_LEVEL, default warn) kept there as
+ * worker-N.log, to read a failed run's fence, drain and queue decisions afterwards.
+ */
+function keepLogs(cluster: { workers: ({ output: () => string } | null)[] }): void {
+  const dir = process.env.SIM_LOG_DIR;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  cluster.workers.forEach((w, i) => {
+    if (w) writeFileSync(join(dir, `worker-${i}.log`), w.output());
+  });
 }

@@ -27,7 +27,7 @@ const offline = (deviceId: string, at: number): StatusChange => ({
 });
 
 /** A process: alerts on a file, a first-line and a second-line webhook receiver, the customer escalating after 15 min. */
-async function system(file: string, clock: ManualClock, first: string, second: string, escalateAfterMs = 15 * MIN, escalate = true) {
+async function system(file: string, clock: ManualClock, first: string, second: string, escalateAfterMs = 15 * MIN) {
   const customer: CustomerInfo = {
     id: 'kws',
     name: 'Kenya Wildlife',
@@ -46,7 +46,6 @@ async function system(file: string, clock: ManualClock, first: string, second: s
     webhookDestinations: new WebhookDestinations(parseWebhookAllow('127.0.0.1')),
     lookup: (id) => device(id, 'kws'),
     customer: (id) => (id === 'kws' ? customer : undefined),
-    escalate,
   });
   alerts.start(bus);
   return { alerts, bus };
@@ -132,26 +131,6 @@ describe('escalation (alertPolicy.escalateAfterMs, escalation: true channels)', 
     await settle(a.alerts);
     expect(rx2.received).toEqual([]);
     expect(a.alerts.journal.of(x.id)).toEqual([]);
-  });
-
-  it('escalates nothing with escalation off (a cluster worker: its history is a replica of every worker’s alerts)', async () => {
-    const { rx1, rx2, t, clock } = await rig();
-    const a = await system(t.file, clock, rx1.url, rx2.url, 15 * MIN, false);
-    cleanups.push(() => a.alerts.stop());
-    // One alert noticed as it goes out, one found firing at start (a restart of the worker).
-    a.bus.emit('status', offline('c1', clock.now()));
-    clock.advance(2000);
-    await settle(a.alerts);
-    expect(rx1.received).toHaveLength(1);
-    clock.advance(30 * MIN);
-    await settle(a.alerts);
-    await a.alerts.stop();
-    const b = await system(t.file, clock, rx1.url, rx2.url, 15 * MIN, false);
-    cleanups.push(() => b.alerts.stop());
-    clock.advance(30 * MIN);
-    await settle(b.alerts);
-    expect(rx2.received).toEqual([]);
-    expect(b.alerts.journal.of((rx1.received[0].body as AlertEvent).id)).toEqual([]);
   });
 
   it('decides by the table: once, only open and unacknowledged alerts that ask for action, at the due time', () => {
