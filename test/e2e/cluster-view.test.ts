@@ -8,6 +8,7 @@ import { addFleetLogin, type Mosquitto, startMosquitto } from '../helpers/mosqui
 import { type LastseenProcess, spawnLastseen } from '../helpers/process.ts';
 import { type RedisServer, startRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/system.ts';
+import { startReceiver } from '../monitor/alerts/receiver.ts';
 
 /**
  * Any worker answers for the whole cluster: two real `lastseen monitor` workers on Debian
@@ -20,6 +21,7 @@ import { waitFor } from '../helpers/system.ts';
  * (the cluster's alert history, replicated into each worker's alerts.db). What people do to an
  * alert through one worker (ack, assign, comment) is read through the other within a second or
  * two, and a page connected to the other hears of it (the desk stream, replicated likewise).
+ * An alert nobody acknowledges is escalated once, by one of the two, to the second line only.
  */
 const IDS = Array.from({ length: 12 }, (_, i) => `cv-${i}`);
 const dirs: string[] = [];
@@ -61,6 +63,7 @@ beforeAll(async () => {
           LASTSEEN_BROKER_CLIENT_ID: `lastseen-view-${i}`,
           LASTSEEN_STATE: redis.url,
           LASTSEEN_LOG_LEVEL: 'warn',
+          LASTSEEN_WEBHOOK_ALLOW: '127.0.0.1',
         },
         60_000,
       ),
@@ -271,5 +274,59 @@ describe('a cluster of two monitors, seen from either', () => {
     expect(logB.find((e) => e.kind === 'comment')).toMatchObject({ by: comment.by, text: 'ranger is on the way', at: comment.at });
     expect(logB.find((e) => e.kind === 'assign')).toMatchObject({ assignee: 'otieno' });
     await waitFor(() => heard.filter((h) => h === id).length >= 3, 2000, 50);
+  }, 60_000);
+
+  it('an alert nobody acknowledges is escalated once by one of the workers, to the second line only; one acknowledged through either in time is not', async () => {
+    const rx1 = await startReceiver('first-line-secret');
+    const rx2 = await startReceiver('second-line-secret');
+    try {
+      const customer = {
+        id: 'esc',
+        name: 'Escalating',
+        channels: [
+          { type: 'webhook', url: rx1.url, secret: 'first-line-secret' },
+          { type: 'webhook', url: rx2.url, secret: 'second-line-secret', escalation: true },
+        ],
+        alertPolicy: { escalateAfterMs: 4000 },
+      };
+      for (const i of [0, 1]) {
+        await api(i, 'POST', '/api/customers', customer);
+        for (const id of ['cv-esc-1', 'cv-esc-2']) await api(i, 'POST', '/api/devices', { id, customerId: 'esc', offlineAfter: 3 });
+      }
+      for (const id of ['cv-esc-1', 'cv-esc-2'])
+        await publisher.publishAsync(`devices/${id}/heartbeat`, JSON.stringify({ seq: 1 }), { qos: 1 });
+      const alertOf = async (i: number, dev: string) =>
+        ((await api(i, 'GET', `/api/alerts?deviceId=${dev}`)).items as { id: string }[])[0]?.id;
+      await waitFor(async () => (await alertOf(1, 'cv-esc-2')) !== undefined && (await alertOf(1, 'cv-esc-1')) !== undefined, 15_000, 100);
+      const [one, two] = [(await alertOf(1, 'cv-esc-1'))!, (await alertOf(1, 'cv-esc-2'))!];
+      // Acknowledged through worker 1 well before its 4 s are up; both workers' escalators run.
+      await api(1, 'POST', `/api/alerts/${two}/ack`, { by: 'wanjiru' });
+      await waitFor(() => rx2.received.length > 0, 15_000, 100);
+      // Time for a second escalation to arrive, were there one.
+      await new Promise((r) => setTimeout(r, 2500));
+      const escalated = rx2.received.map(
+        (r) => r.body as { id: string; escalation?: { alertId: string; afterMs: number }; subject: string },
+      );
+      expect(escalated).toHaveLength(1);
+      expect(escalated[0]).toMatchObject({ escalation: { alertId: one, afterMs: 4000 }, subject: expect.stringMatching(/^Escalated: /) });
+      expect(rx2.received[0].verified).toBe(true);
+      // The first line had each offline once, and no escalation.
+      expect(rx1.received.map((r) => (r.body as { id: string }).id).sort()).toEqual([one, two].sort());
+      // Both case logs say it once, with the channel it went to; the acknowledged one has none.
+      for (const i of [0, 1]) {
+        const kinds = async (id: string) =>
+          ((await api(i, 'GET', `/api/alerts/${id}/log`)).items as { kind: string; channels?: string[] }[]).filter(
+            (e) => e.kind === 'escalation',
+          );
+        const log = await kinds(one);
+        expect(log, `worker ${i}`).toHaveLength(1);
+        expect(log[0].channels).toEqual([`webhook:${rx2.url}`]);
+        expect((await api(i, 'GET', `/api/alerts/${one}`)).escalation).toMatchObject({ channels: [`webhook:${rx2.url}`] });
+        expect(await kinds(two), `worker ${i}`).toEqual([]);
+      }
+    } finally {
+      await rx1.close();
+      await rx2.close();
+    }
   }, 60_000);
 });
