@@ -27,17 +27,12 @@ export type DeskAction =
  * Where the desk's writes go: this process's alerts.db (`LocalDesk`), or in a cluster the
  * shared stream every worker's alerts.db replicates (monitor/cluster/shared-desk.ts).
  * Resolves once the action is stored in this process's alerts.db, so the caller reads its own
- * write; with the journal entry it wrote (null for an ack).
+ * write; with the journal entry it wrote (null for an ack). Rejects with SharedWriteRefused
+ * (./shared-write-refused.ts) when the cluster's Redis did not take it.
  */
 export interface DeskWrites {
   write(a: DeskAction): JournalEntry | null | Promise<JournalEntry | null>;
 }
-
-/**
- * The action was not taken anywhere (the cluster's Redis refused it): nothing was stored and the
- * caller may try again. The route answers 503.
- */
-export class DeskWriteRefused extends Error {}
 
 /** One process alone: straight into its alerts.db, as the desk always wrote. */
 export class LocalDesk implements DeskWrites {

@@ -16,6 +16,7 @@ import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
 import { withScripts } from './scripts.ts';
+import { writeConnection } from './write-connection.ts';
 import { type DeskChange, SharedDesk } from './shared-desk.ts';
 import { SharedEscalations } from './shared-escalations.ts';
 import { SharedSilences } from './shared-silences.ts';
@@ -57,6 +58,8 @@ export function createCluster(o: ClusterOptions) {
   // Commands of one event-loop turn (a burst's acknowledgements, history appends) in one write.
   const redis = withScripts(new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null, enableAutoPipelining: true }));
   const reader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
+  // The API's writes (desk, silences, escalation claims): they answer or fail in time (./write-connection.ts).
+  const writes = writeConnection(o.url);
   const subscriber = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   // The alert history's blocking XREAD (./alert-history.ts), beside the queue's XREADGROUP.
   const historyReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
@@ -230,7 +233,7 @@ export function createCluster(o: ClusterOptions) {
         },
       });
       silences = new SharedSilences({
-        redis,
+        redis: writes,
         reader: silencesReader,
         silences: store,
         alerts,
@@ -256,7 +259,7 @@ export function createCluster(o: ClusterOptions) {
         registers: [o.metrics],
       });
       desk = new SharedDesk({
-        redis,
+        redis: writes,
         reader: deskReader,
         store,
         journal,
@@ -271,7 +274,7 @@ export function createCluster(o: ClusterOptions) {
     },
     /** Escalations decided once for the cluster (./shared-escalations.ts), recorded through `desk` (shareDesk's). */
     shareEscalations(desk: SharedDesk): SharedEscalations {
-      return new SharedEscalations({ redis, desk, worker: o.worker, prefix: o.prefix });
+      return new SharedEscalations({ redis: writes, desk, worker: o.worker, prefix: o.prefix });
     },
     /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
     async recordSent(event: AlertEvent, at: number): Promise<void> {
@@ -291,6 +294,7 @@ export function createCluster(o: ClusterOptions) {
       await Promise.all([
         redis.connect(),
         reader.connect(),
+        writes.connect(),
         subscriber.connect(),
         ...(history ? [historyReader.connect()] : []),
         ...(silences ? [silencesReader.connect()] : []),
@@ -335,6 +339,7 @@ export function createCluster(o: ClusterOptions) {
       await desk?.stop();
       redis.disconnect();
       reader.disconnect();
+      writes.disconnect();
       historyReader.disconnect();
       silencesReader.disconnect();
       deskReader.disconnect();

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { type DeskAction, DeskWriteRefused, type DeskWrites } from '../alerts/desk-actions.ts';
+import type { DeskAction, DeskWrites } from '../alerts/desk-actions.ts';
 import type { AlertJournal, JournalEntry } from '../alerts/journal.ts';
 import { noteText } from '../alerts/note-text.ts';
 import type { AlertStore } from '../alerts/store.ts';
@@ -9,6 +9,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { CLAIM_MS, type ClusterKeys, clusterKeys } from './keys.ts';
 import { compareIds, StreamReplica, type StreamEntry } from './stream-replica.ts';
+import { sendWrite } from './write-connection.ts';
 
 /**
  * How many records the stream keeps (XADD MAXLEN ~). A record is ~0.3 KB of Redis (ids, a name,
@@ -29,7 +30,7 @@ export interface DeskChange {
 }
 
 export interface SharedDeskOptions {
-  /** Appends (any connection). */
+  /** Appends: the API's write connection (./write-connection.ts), which answers or fails in time. */
   redis: Redis;
   /** A connection of its own for the blocking XREAD. */
   reader: Redis;
@@ -93,6 +94,7 @@ CREATE INDEX IF NOT EXISTS alert_desk_pending_alert ON alert_desk_pending (alert
  *   ----------------------------  ---------------------------------  ------------------------------
  *   accepted action               XADD, then applied, then answered  applied (there already: nothing)
  *   XADD fails (Redis away)       nothing stored, 503                —
+ *   no answer in time (stalled)   503 "may be recorded"              applied if Redis runs it later
  *   alert not in this alerts.db   —                                  kept aside (alert_desk_pending),
  *     yet (history behind)                                           applied when the history
  *                                                                    inserts the alert (`settle`)
@@ -141,17 +143,13 @@ export class SharedDesk implements DeskWrites {
 
   /** Take an action cluster-wide; resolves once Redis has it and this worker's alerts.db too. */
   async write(a: DeskAction): Promise<JournalEntry | null> {
-    let id: string;
-    try {
-      const fields = [...deskFields(a), 'w', this.o.worker];
-      // An ack or a resolve takes the alert from the escalators if none claimed it yet (./shared-escalations.ts).
-      id =
-        a.kind === 'ack' || a.kind === 'resolve'
-          ? await this.redis.lsDeskClaim(this.key, this.keys.escalation(a.alertId), this.o.worker, CLAIM_MS, this.maxLen, ...fields)
-          : (await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...fields))!;
-    } catch (err) {
-      throw new DeskWriteRefused((err as Error).message);
-    }
+    const fields = [...deskFields(a), 'w', this.o.worker];
+    // An ack or a resolve takes the alert from the escalators if none claimed it yet (./shared-escalations.ts).
+    const id = await sendWrite(this.o.redis, async () =>
+      a.kind === 'ack' || a.kind === 'resolve'
+        ? await this.redis.lsDeskClaim(this.key, this.keys.escalation(a.alertId), this.o.worker, CLAIM_MS, this.maxLen, ...fields)
+        : (await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...fields))!,
+    );
     this.count('appended', 1);
     return this.applyAppended(id, a);
   }

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { clusterKeys } from './keys.ts';
 import { StreamReplica, type StreamEntry } from './stream-replica.ts';
+import { sendWrite } from './write-connection.ts';
 
 /** One change to the cluster's silences, as the stream holds it. */
 export type SilenceChange = { op: 'create'; silence: Silence } | { op: 'delete'; id: string; by: string; at: number };
@@ -113,8 +114,10 @@ export class SharedSilences {
   private async append(c: SilenceChange): Promise<string> {
     const fields =
       c.op === 'create' ? ['op', 'create', 's', JSON.stringify(c.silence)] : ['op', 'delete', 'id', c.id, 'by', c.by, 'at', String(c.at)];
-    const id = await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...fields, 'w', this.o.worker);
-    return id!;
+    return sendWrite(
+      this.o.redis,
+      async () => (await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...fields, 'w', this.o.worker))!,
+    );
   }
 
   /** Resume from the stored position and keep reading; the catch-up runs in the background (`caughtUp`). */

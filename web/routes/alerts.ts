@@ -1,6 +1,7 @@
 import express, { type Request, Router } from 'express';
 import { alertLog, type AlertLogEntry, type LogLetter } from '../../monitor/alerts/alert-log.ts';
-import { type DeskAction, DeskWriteRefused, type DeskWrites, LocalDesk } from '../../monitor/alerts/desk-actions.ts';
+import { type DeskAction, type DeskWrites, LocalDesk } from '../../monitor/alerts/desk-actions.ts';
+import { refusalMessage, SharedWriteRefused } from '../../monitor/alerts/shared-write-refused.ts';
 import { incidentAlertId } from '../../monitor/alerts/engine.ts';
 import type { AlertJournal } from '../../monitor/alerts/journal.ts';
 import { noteText } from '../../monitor/alerts/note-text.ts';
@@ -211,13 +212,13 @@ export function alertRoutes(store: AlertStore, callerOf: Authorize, opts: AlertR
   };
   const who = (c: Caller) => c.username ?? c.name ?? `${c.role}${c.keyId ? `:${c.keyId}` : ''}`;
   const desk = opts.desk ?? new LocalDesk(store, opts.journal);
-  /** After the checks: a write the cluster's Redis did not take stored nothing anywhere (503, try again). */
+  /** After the checks: a write the cluster's Redis did not take answers 503, saying whether it may still be recorded. */
   const write = async (a: DeskAction) => {
     try {
       return await desk.write(a);
     } catch (err) {
-      if (!(err instanceof DeskWriteRefused)) throw err;
-      throw new HttpError(503, `The change could not be shared with the cluster (${err.message}); nothing was changed. Try again.`);
+      if (!(err instanceof SharedWriteRefused)) throw err;
+      throw new HttpError(503, refusalMessage('The change', err));
     }
   };
 

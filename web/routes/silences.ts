@@ -1,3 +1,4 @@
+import { refusalMessage, SharedWriteRefused } from '../../monitor/alerts/shared-write-refused.ts';
 import { Router, type Request } from 'express';
 import type { Clock } from '../../monitor/clock.ts';
 import type { AuditLog } from '../../monitor/registry/audit.ts';
@@ -104,15 +105,13 @@ export function silenceRoutes(d: SilenceRouteDeps): Router {
   };
 
   const writes = d.writes ?? d.silences;
-  /** A write the cluster's Redis did not take: nothing was stored anywhere, the caller may try again. */
+  /** A write the cluster's Redis did not take answers 503, saying whether it may still be recorded. */
   const written = async <T>(w: () => T | Promise<T>): Promise<T> => {
     try {
       return await w();
     } catch (err) {
-      throw new HttpError(
-        503,
-        `The silence could not be shared with the cluster (${(err as Error).message}); nothing was changed. Try again.`,
-      );
+      if (!(err instanceof SharedWriteRefused)) throw err;
+      throw new HttpError(503, refusalMessage('The silence', err));
     }
   };
 

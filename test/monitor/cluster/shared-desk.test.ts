@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DeskWriteRefused } from '../../../monitor/alerts/desk-actions.ts';
+import { SharedWriteRefused } from '../../../monitor/alerts/shared-write-refused.ts';
 import { AlertJournal } from '../../../monitor/alerts/journal.ts';
 import { render } from '../../../monitor/alerts/messages/render.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
@@ -16,6 +16,7 @@ import { type DeskChange, type DeskOutcome, SharedDesk } from '../../../monitor/
 import { systemClock } from '../../../monitor/clock.ts';
 import { createLogger, type Logger } from '../../../monitor/logger.ts';
 import { alertRoutes, type Caller } from '../../../web/routes/alerts.ts';
+import { writeConnection } from '../../../monitor/cluster/write-connection.ts';
 import { redisPerFile } from '../../helpers/redis-per-file.ts';
 import { errorsAsJson } from '../../web/routes/errors-as-json.ts';
 import { device } from '../alerts/harness.ts';
@@ -49,7 +50,9 @@ const offline = (id: string, deviceId: string): AlertEvent =>
 
 /** One worker's desk: its own alerts.db in `dir`, its own connections; `alerts` are in its history already. */
 async function worker(prefix: string, dir: string, name: string, o: { alerts?: AlertEvent[]; logger?: Logger } = {}) {
-  const redis = new Redis(server.url);
+  // The API's write connection, as a worker has it: ready before the first write.
+  const redis = writeConnection(server.url);
+  await redis.connect();
   const reader = new Redis(server.url);
   const store = new AlertStore(join(dir, 'alerts.db'));
   const journal = new AlertJournal(store.db);
@@ -177,15 +180,15 @@ describe('the cluster’s shared desk on a real Redis', () => {
     expect(b.outcomes).toEqual({ malformed: 3, applied: 1 });
   });
 
-  it('Redis refusing the append: the write throws DeskWriteRefused and nothing is stored anywhere', async () => {
+  it('Redis refusing the append: the write throws SharedWriteRefused and nothing is stored anywhere', async () => {
     const prefix = `d${++n}:`;
     const x = offline('a_x5', 'collar-5');
     const a = await worker(prefix, tempDir(), 'a', { alerts: [x] });
     const b = await worker(prefix, tempDir(), 'b', { alerts: [x] });
     a.redis.disconnect();
     const base = { alertId: x.id, customerId: 'kws', by: 'wanjiru', at: AT };
-    await expect(a.desk.write({ kind: 'ack', ...base })).rejects.toBeInstanceOf(DeskWriteRefused);
-    await expect(a.desk.write({ kind: 'comment', ...base, text: 'lost?' })).rejects.toBeInstanceOf(DeskWriteRefused);
+    await expect(a.desk.write({ kind: 'ack', ...base })).rejects.toBeInstanceOf(SharedWriteRefused);
+    await expect(a.desk.write({ kind: 'comment', ...base, text: 'lost?' })).rejects.toBeInstanceOf(SharedWriteRefused);
     await sleep(600);
     for (const w of [a, b]) {
       expect(w.store.get(x.id)?.ack).toBeNull();

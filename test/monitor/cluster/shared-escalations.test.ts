@@ -13,6 +13,7 @@ import { SharedDesk } from '../../../monitor/cluster/shared-desk.ts';
 import { SharedEscalations } from '../../../monitor/cluster/shared-escalations.ts';
 import { ManualClock, systemClock } from '../../../monitor/clock.ts';
 import { createLogger } from '../../../monitor/logger.ts';
+import { writeConnection } from '../../../monitor/cluster/write-connection.ts';
 import { redisPerFile } from '../../helpers/redis-per-file.ts';
 import { device } from '../alerts/harness.ts';
 
@@ -50,7 +51,9 @@ const offline = (id: string, deviceId: string): AlertEvent =>
 /** One worker: its own alerts.db holding `alerts`, its desk replica, its escalator on the shared claim, its clock. */
 async function worker(prefix: string, name: string, alerts: AlertEvent[], clock: ManualClock) {
   const dir = mkdtempSync(join(tmpdir(), 'lastseen-esc-'));
-  const redis = new Redis(server.url);
+  // The API's write connection, as a worker has it: ready before the first write.
+  const redis = writeConnection(server.url);
+  await redis.connect();
   const reader = new Redis(server.url);
   const store = new AlertStore(join(dir, 'alerts.db'));
   const journal = new AlertJournal(store.db);

@@ -9,6 +9,7 @@ import { clusterKeys } from '../../../monitor/cluster/keys.ts';
 import { SharedSilences } from '../../../monitor/cluster/shared-silences.ts';
 import { systemClock } from '../../../monitor/clock.ts';
 import { createLogger, type Logger } from '../../../monitor/logger.ts';
+import { writeConnection } from '../../../monitor/cluster/write-connection.ts';
 import { redisPerFile } from '../../helpers/redis-per-file.ts';
 
 const log = createLogger('silent');
@@ -24,7 +25,9 @@ function tempDir(): string {
 
 /** One worker's silences: its own alerts.db in `dir`, its own connections. */
 async function worker(prefix: string, dir: string, name: string, logger: Logger = log) {
-  const redis = new Redis(server.url);
+  // The API's write connection, as a worker has it: ready before the first write.
+  const redis = writeConnection(server.url);
+  await redis.connect();
   const reader = new Redis(server.url);
   const alerts = new AlertStore(join(dir, 'alerts.db'));
   const silences = new SilenceStore(alerts.db);
