@@ -54,6 +54,7 @@ import { LetterStore } from '../monitor/letters/store.ts';
 import { Counter } from 'prom-client';
 import { silenceRoutes, type SilenceWrites } from '../web/routes/silences.ts';
 import type { DeskWrites } from '../monitor/alerts/desk-actions.ts';
+import type { NoteWrites } from '../monitor/alerts/notes-store.ts';
 import { diagnosisRouter } from '../web/routes/diagnosis.ts';
 import { simPlatformRoutes } from '../web/routes/sim-platform.ts';
 import { createHttpServer } from '../web/server.ts';
@@ -296,6 +297,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const webhookDestinations = new WebhookDestinations(config.webhookAllow);
   let sharedSilences: SilenceWrites | null = null;
   let sharedDesk: DeskWrites | null = null;
+  let sharedNotes: NoteWrites | null = null;
   const alerts = await f.add({
     name: 'alerts',
     start: () => {
@@ -384,11 +386,12 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       // What people do to an alert is the cluster's too: an ack, resolve, assignment or comment
       // made through any worker is in every worker's alerts.db, and each worker tells its own
       // pages (io.local) once its replica has it, as for the history above.
-      const desk = cluster?.shareDesk(alerts.store, alerts.journal, (changes) => {
+      const desk = cluster?.shareDesk(alerts.store, alerts.journal, alerts.notes, (changes) => {
         for (const { alertId, customerId } of changes)
           io.local.to([STAFF_ROOM, customerRoom(customerId)]).emit('alert:changed', { id: alertId, customerId });
       });
       sharedDesk = desk ?? null;
+      sharedNotes = desk?.noteWrites ?? null;
       // An unacknowledged alert is escalated by one worker: whichever claims it first in Redis,
       // unless an ack or a resolve through any worker claimed it before.
       if (cluster && desk) alerts.escalateWith(cluster.shareEscalations(desk));
@@ -535,6 +538,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
     }),
     deviceLogRoutes({
       notes: alerts.notes,
+      ...(sharedNotes ? { noteWrites: sharedNotes } : {}),
       alerts: alerts.store,
       silences: alerts.silences,
       device: silenceSubject,

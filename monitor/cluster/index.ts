@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
 import { silencedNow, type SilenceSubject } from '../alerts/silences.ts';
 import type { AlertJournal } from '../alerts/journal.ts';
+import type { NoteStore } from '../alerts/notes-store.ts';
 import type { SilenceStore } from '../alerts/silences-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
@@ -251,7 +252,7 @@ export function createCluster(o: ClusterOptions) {
      * returned writer, so every worker sees them. `onChanged` is told of the alerts a record from
      * the stream changed here (the live inbox).
      */
-    shareDesk(store: AlertStore, journal: AlertJournal, onChanged?: (changes: DeskChange[]) => void): SharedDesk {
+    shareDesk(store: AlertStore, journal: AlertJournal, notes: NoteStore, onChanged?: (changes: DeskChange[]) => void): SharedDesk {
       const records = new Counter({
         name: 'lastseen_cluster_desk_records_total',
         help: "Records of the cluster's desk stream (acks, manual resolves, assignments, comments), by outcome (appended: taken through this worker's API; applied: changed an alert here; duplicate: applied already; pending: its alert is not in this history yet; malformed: an unknown kind or a bad field, skipped).",
@@ -263,6 +264,7 @@ export function createCluster(o: ClusterOptions) {
         reader: deskReader,
         store,
         journal,
+        notes,
         clock: o.clock,
         log: o.log,
         worker: o.worker,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { DeskAction, DeskWrites } from '../alerts/desk-actions.ts';
 import type { AlertJournal, JournalEntry } from '../alerts/journal.ts';
 import { noteText } from '../alerts/note-text.ts';
+import type { Note, NoteStore, NoteWrites } from '../alerts/notes-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
@@ -37,6 +38,8 @@ export interface SharedDeskOptions {
   /** This worker's alerts.db: the alert rows, and its replica positions. */
   store: AlertStore;
   journal: AlertJournal;
+  /** This worker's device notes (in the same alerts.db): a note taken on any worker lands here too. */
+  notes?: NoteStore;
   clock: Clock;
   log: Logger;
   /** Written into each record, to tell in Redis which worker's API took the action. */
@@ -165,6 +168,23 @@ export class SharedDesk implements DeskWrites {
   }
 
   /**
+   * A note on a device's case log, cluster-wide (`noteWrites`): appended, then applied here
+   * before it resolves, like an action. Not kept aside: a note needs no alert row.
+   */
+  private async addNote(n: Omit<Note, 'id'>): Promise<Note> {
+    const notes = this.o.notes;
+    if (!notes) throw new Error('this shared desk keeps no notes');
+    const fields = ['k', 'note', 'dev', n.deviceId, 'c', n.customerId, 'by', n.by, 'at', String(n.at), 't', n.text, 'w', this.o.worker];
+    const id = await sendWrite(this.o.redis, async () => (await this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', ...fields))!);
+    this.count('appended', 1);
+    this.count(notes.applyEntry(n, id) ? 'applied' : 'duplicate', 1);
+    return notes.byEntry(id)!;
+  }
+
+  /** Where the device-log route writes notes in a cluster. */
+  readonly noteWrites: NoteWrites = { add: (n) => this.addNote(n) };
+
+  /**
    * The history just inserted `alertId` (inside its transaction): apply what was kept aside for
    * it, in stream order. The history's own notice of the new row tells the live inbox.
    */
@@ -197,6 +217,11 @@ export class SharedDesk implements DeskWrites {
   private apply(entries: StreamEntry[]): DeskChange[] {
     const changes: DeskChange[] = [];
     for (const [id, fields] of entries) {
+      const note = this.o.notes && parseNote(fields);
+      if (note) {
+        this.count(this.o.notes!.applyEntry(note, id) ? 'applied' : 'duplicate', 1);
+        continue;
+      }
       const a = parseAction(fields);
       if (!a) {
         this.o.log.error({ entryId: id }, 'cluster desk: malformed record skipped');
@@ -270,6 +295,24 @@ const recordSchema = z.discriminatedUnion('k', [
   // The second-line channels it went to (channel keys: addresses, URLs), none when absent.
   z.object({ k: z.literal('escalation'), ...base, t: z.string().min(1).max(16_000).optional() }),
 ]);
+
+const noteSchema = z.object({
+  k: z.literal('note'),
+  dev: base.a,
+  c: base.c,
+  by: name,
+  at: base.at,
+  t: text,
+});
+
+/** A device note as the stream holds it, or null when the record is not a valid note. */
+export function parseNote(fields: string[]): Omit<Note, 'id'> | null {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  if (f.k !== 'note') return null;
+  const r = noteSchema.safeParse(f);
+  return r.success ? { deviceId: r.data.dev, customerId: r.data.c, by: r.data.by, at: r.data.at, text: r.data.t } : null;
+}
 
 /** A record as the stream holds it, or null when it is not one of the known kinds with valid fields (nothing is guessed). */
 export function parseAction(fields: string[]): DeskAction | null {

@@ -222,7 +222,7 @@ describe('a cluster of two monitors, seen from either', () => {
     expect(await ids(0)).toEqual([]);
   }, 60_000);
 
-  it('an ack, an assignment and a comment made through one worker are read through the other, and its page hears of them', async () => {
+  it('an ack, an assignment, a comment and a device note made through one worker are read through the other, and its page hears of them', async () => {
     const dev = 'cv-desk';
     for (const i of [0, 1]) await api(i, 'POST', '/api/devices', { id: dev, customerId: 'fleet', offlineAfter: 3 });
     // The assignee is checked on the worker that takes the assignment (its registry here).
@@ -274,6 +274,15 @@ describe('a cluster of two monitors, seen from either', () => {
     expect(logB.find((e) => e.kind === 'comment')).toMatchObject({ by: comment.by, text: 'ranger is on the way', at: comment.at });
     expect(logB.find((e) => e.kind === 'assign')).toMatchObject({ assignee: 'otieno' });
     await waitFor(() => heard.filter((h) => h === id).length >= 3, 2000, 50);
+    // A note on the device through worker 0 is in its log through worker 1, once.
+    await api(0, 'POST', `/api/devices/${dev}/notes`, { text: 'collar battery replaced' });
+    const notesOn = async (i: number) =>
+      ((await api(i, 'GET', `/api/devices/${dev}/log`)).items as { kind: string; text?: string; by?: string }[]).filter(
+        (e) => e.kind === 'note',
+      );
+    await waitFor(async () => (await notesOn(1)).length > 0, 2000, 50);
+    expect(await notesOn(1)).toEqual(await notesOn(0));
+    expect((await notesOn(1)).map((e) => e.text)).toEqual(['collar battery replaced']);
   }, 60_000);
 
   it('an alert nobody acknowledges is escalated once by one of the workers, to the second line only; one acknowledged through either in time is not', async () => {

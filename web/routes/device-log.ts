@@ -4,7 +4,8 @@ import type { AuditLog } from '../../monitor/registry/audit.ts';
 import { caseLog, type CaseLogEntry } from '../../monitor/alerts/case-log.ts';
 import { noteText } from '../../monitor/alerts/note-text.ts';
 import type { AlertJournal } from '../../monitor/alerts/journal.ts';
-import type { NoteStore } from '../../monitor/alerts/notes-store.ts';
+import type { Note, NoteStore, NoteWrites } from '../../monitor/alerts/notes-store.ts';
+import { refusalMessage, SharedWriteRefused } from '../../monitor/alerts/shared-write-refused.ts';
 import type { SilenceSubject } from '../../monitor/alerts/silences.ts';
 import type { SilenceStore } from '../../monitor/alerts/silences-store.ts';
 import type { AlertStore } from '../../monitor/alerts/store.ts';
@@ -17,6 +18,8 @@ export const NOTE_MAX = 4000;
 
 export interface DeviceLogDeps {
   notes: NoteStore;
+  /** Where new notes go: `notes` alone, the cluster's shared desk in a cluster (every worker's log shows them). */
+  noteWrites?: NoteWrites;
   alerts: AlertStore;
   silences: SilenceStore;
   /** The device with its customer and last network and cell, or undefined. */
@@ -49,7 +52,8 @@ export function deviceLogRoutes(d: DeviceLogDeps): Router {
     return dev;
   };
 
-  r.post('/devices/:id/notes', (req, res) => {
+  const writes = d.noteWrites ?? d.notes;
+  r.post('/devices/:id/notes', async (req, res) => {
     const dev = visible(req, String(req.params.id), 'note:create');
     const body = req.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(422, 'note: send {"text": "…"}.', 'invalid_note');
@@ -57,13 +61,19 @@ export function deviceLogRoutes(d: DeviceLogDeps): Router {
     if (extra.length) throw new HttpError(422, `note: unknown field "${extra[0]}"; a note has only "text".`, 'invalid_note');
     const t = noteText(body.text, 'note field "text"', NOTE_MAX);
     if (!t.ok) throw new HttpError(422, t.message, 'invalid_note');
-    const note = d.notes.add({
-      deviceId: dev.id,
-      customerId: dev.customerId,
-      text: t.text,
-      by: actorName(req.principal!),
-      at: d.clock.now(),
-    });
+    let note: Note;
+    try {
+      note = await writes.add({
+        deviceId: dev.id,
+        customerId: dev.customerId,
+        text: t.text,
+        by: actorName(req.principal!),
+        at: d.clock.now(),
+      });
+    } catch (err) {
+      if (!(err instanceof SharedWriteRefused)) throw err;
+      throw new HttpError(503, refusalMessage('The note', err));
+    }
     d.audit?.record(req.principal, 'device.note', dev.id, { noteId: note.id });
     res.status(201).json({ id: note.id, deviceId: note.deviceId, text: note.text, by: note.by, at: new Date(note.at).toISOString() });
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SharedWriteRefused } from '../../../monitor/alerts/shared-write-refused.ts';
 import { AlertJournal } from '../../../monitor/alerts/journal.ts';
+import { NoteStore } from '../../../monitor/alerts/notes-store.ts';
 import { render } from '../../../monitor/alerts/messages/render.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
 import type { AlertEvent } from '../../../monitor/alerts/types.ts';
@@ -56,6 +57,7 @@ async function worker(prefix: string, dir: string, name: string, o: { alerts?: A
   const reader = new Redis(server.url);
   const store = new AlertStore(join(dir, 'alerts.db'));
   const journal = new AlertJournal(store.db);
+  const notes = new NoteStore(store.db);
   for (const e of o.alerts ?? []) store.insert(e, 'firing', AT);
   const changes: DeskChange[] = [];
   const outcomes: Record<string, number> = {};
@@ -64,6 +66,7 @@ async function worker(prefix: string, dir: string, name: string, o: { alerts?: A
     reader,
     store,
     journal,
+    notes,
     clock: systemClock,
     log: o.logger ?? log,
     worker: name,
@@ -83,7 +86,7 @@ async function worker(prefix: string, dir: string, name: string, o: { alerts?: A
   };
   cleanups.push(stop);
   await desk.start();
-  return { redis, reader, store, journal, desk, changes, outcomes, stop };
+  return { redis, reader, store, journal, notes, desk, changes, outcomes, stop };
 }
 
 async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
@@ -132,6 +135,30 @@ describe('the cluster’s shared desk on a real Redis', () => {
     await until('b resolved it', () => b.store.get(x.id)?.state === 'resolved');
     expect(b.store.get(x.id)?.resolvedAt).toBe(new Date(AT + 5000).toISOString());
     expect(lines(b.journal, x.id)).toEqual([`resolve wanjiru collar found ${AT + 5000}`]);
+  });
+
+  it('a note on a device taken on A is in B’s device log too, once, with who and when; a replay adds nothing', async () => {
+    const prefix = `d${++n}:`;
+    const bDir = tempDir();
+    const a = await worker(prefix, tempDir(), 'a');
+    const b = await worker(prefix, bDir, 'b');
+    const note = { deviceId: 'otter-7', customerId: 'kws', by: 'wanjiru', text: 'SIM seen in France; roaming enabled', at: AT + 1000 };
+    const written = await a.desk.noteWrites.add(note);
+    // Read-your-writes: in A's store before the write resolved.
+    expect(written).toMatchObject(note);
+    expect(a.notes.forDevice('otter-7')).toEqual([written]);
+    await until('b has the note', () => b.notes.forDevice('otter-7').length === 1);
+    expect(b.notes.forDevice('otter-7')[0]).toMatchObject(note);
+    await a.desk.noteWrites.add({ ...note, text: 'second', at: AT + 2000 });
+    await until('b has both', () => b.notes.forDevice('otter-7').length === 2);
+    await b.stop();
+    const again = new AlertStore(join(bDir, 'alerts.db'));
+    again.setReplicaPosition(clusterKeys(prefix).desk, '0-0');
+    again.close();
+    const back = await worker(prefix, bDir, 'b');
+    await back.desk.caughtUp;
+    expect(back.notes.forDevice('otter-7').map((x) => x.text)).toEqual(['SIM seen in France; roaming enabled', 'second']);
+    expect(back.outcomes).toEqual({ duplicate: 2 });
   });
 
   it('a replay of the whole stream applies nothing twice', async () => {
