@@ -107,6 +107,9 @@ CREATE INDEX IF NOT EXISTS alert_desk_pending_alert ON alert_desk_pending (alert
  *
  * Alerts only one worker has (its early warnings, alerts from before it joined) keep records
  * about them aside on the others for good; such records are small and few.
+ *
+ * Device notes (`noteWrites`, the device log's) travel the same stream as `k=note` records,
+ * keyed by device: applied at once (no alert row to wait for), by entry id once.
  */
 export class SharedDesk implements DeskWrites {
   readonly key: string;
