@@ -50,7 +50,7 @@ import { smtpTransport } from '../monitor/alerts/channels/email.ts';
 import { SocketChannel } from '../monitor/alerts/channels/socketio.ts';
 import { gazetteer } from '../monitor/geo/gazetteer.ts';
 import { LetterSender } from '../monitor/letters/send.ts';
-import { LetterStore } from '../monitor/letters/store.ts';
+import { LetterStore, type StoredLetter } from '../monitor/letters/store.ts';
 import { Counter } from 'prom-client';
 import { silenceRoutes, type SilenceWrites } from '../web/routes/silences.ts';
 import type { DeskWrites } from '../monitor/alerts/desk-actions.ts';
@@ -298,6 +298,9 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   let sharedSilences: SilenceWrites | null = null;
   let sharedDesk: DeskWrites | null = null;
   let sharedNotes: NoteWrites | null = null;
+  let shareLetter: ((l: StoredLetter) => Promise<void>) | undefined;
+  // Letters (monitor/letters/) are kept in the registry file; made here, as a cluster's desk replica writes them too.
+  const letterStore = new LetterStore(db);
   const alerts = await f.add({
     name: 'alerts',
     start: () => {
@@ -386,12 +389,19 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
       // What people do to an alert is the cluster's too: an ack, resolve, assignment or comment
       // made through any worker is in every worker's alerts.db, and each worker tells its own
       // pages (io.local) once its replica has it, as for the history above.
-      const desk = cluster?.shareDesk(alerts.store, alerts.journal, alerts.notes, (changes) => {
-        for (const { alertId, customerId } of changes)
-          io.local.to([STAFF_ROOM, customerRoom(customerId)]).emit('alert:changed', { id: alertId, customerId });
+      const desk = cluster?.shareDesk({
+        store: alerts.store,
+        journal: alerts.journal,
+        notes: alerts.notes,
+        letters: letterStore,
+        onChanged: (changes) => {
+          for (const { alertId, customerId } of changes)
+            io.local.to([STAFF_ROOM, customerRoom(customerId)]).emit('alert:changed', { id: alertId, customerId });
+        },
       });
       sharedDesk = desk ?? null;
       sharedNotes = desk?.noteWrites ?? null;
+      shareLetter = desk ? (l) => desk.shareLetter(l) : undefined;
       // An unacknowledged alert is escalated by one worker: whichever claims it first in Redis,
       // unless an ack or a resolve through any worker claimed it before.
       if (cluster && desk) alerts.escalateWith(cluster.shareEscalations(desk));
@@ -468,7 +478,7 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
   const letterSender = await f.add({
     name: 'letters',
     start: () =>
-      new LetterSender(new LetterStore(db), config.smtpUrl ? smtpTransport(config.smtpUrl) : null, config.smtpFrom, () => clock.now()),
+      new LetterSender(letterStore, config.smtpUrl ? smtpTransport(config.smtpUrl) : null, config.smtpFrom, () => clock.now(), shareLetter),
     stop: (sender) => sender.close(),
   });
   const lettersCounted = new Counter({

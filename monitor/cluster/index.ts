@@ -4,6 +4,7 @@ import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
 import { silencedNow, type SilenceSubject } from '../alerts/silences.ts';
 import type { AlertJournal } from '../alerts/journal.ts';
 import type { NoteStore } from '../alerts/notes-store.ts';
+import type { LetterStore } from '../letters/store.ts';
 import type { SilenceStore } from '../alerts/silences-store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
@@ -248,11 +249,19 @@ export function createCluster(o: ClusterOptions) {
     },
     /**
      * Make `store`'s alert rows and `journal` (this worker's alerts.db) a replica of the cluster's
-     * desk, before `start`; the API's acks, resolves, assignments and comments go through the
-     * returned writer, so every worker sees them. `onChanged` is told of the alerts a record from
+     * desk, before `start`; the API's acks, resolves, assignments, comments and device notes
+     * (`notes`) go through the returned writer, and the letters sent (`letters`, this worker's
+     * registry.db), so every worker sees them. `onChanged` is told of the alerts a record from
      * the stream changed here (the live inbox).
      */
-    shareDesk(store: AlertStore, journal: AlertJournal, notes: NoteStore, onChanged?: (changes: DeskChange[]) => void): SharedDesk {
+    shareDesk(s: {
+      store: AlertStore;
+      journal: AlertJournal;
+      notes: NoteStore;
+      letters: Pick<LetterStore, 'mirror'>;
+      onChanged?: (changes: DeskChange[]) => void;
+    }): SharedDesk {
+      const { store, journal, notes, letters, onChanged } = s;
       const records = new Counter({
         name: 'lastseen_cluster_desk_records_total',
         help: "Records of the cluster's desk stream (acks, manual resolves, assignments, comments), by outcome (appended: taken through this worker's API; applied: changed an alert here; duplicate: applied already; pending: its alert is not in this history yet; malformed: an unknown kind or a bad field, skipped).",
@@ -265,6 +274,7 @@ export function createCluster(o: ClusterOptions) {
         store,
         journal,
         notes,
+        letters,
         clock: o.clock,
         log: o.log,
         worker: o.worker,

@@ -5,6 +5,7 @@ import type { DeskAction, DeskWrites } from '../alerts/desk-actions.ts';
 import type { AlertJournal, JournalEntry } from '../alerts/journal.ts';
 import { noteText } from '../alerts/note-text.ts';
 import type { Note, NoteStore, NoteWrites } from '../alerts/notes-store.ts';
+import type { LetterStore, StoredLetter } from '../letters/store.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
@@ -40,6 +41,8 @@ export interface SharedDeskOptions {
   journal: AlertJournal;
   /** This worker's device notes (in the same alerts.db): a note taken on any worker lands here too. */
   notes?: NoteStore;
+  /** This worker's letters (in its registry.db): a letter sent through any worker is listed here too. */
+  letters?: Pick<LetterStore, 'mirror'>;
   clock: Clock;
   log: Logger;
   /** Written into each record, to tell in Redis which worker's API took the action. */
@@ -109,7 +112,9 @@ CREATE INDEX IF NOT EXISTS alert_desk_pending_alert ON alert_desk_pending (alert
  * about them aside on the others for good; such records are small and few.
  *
  * Device notes (`noteWrites`, the device log's) travel the same stream as `k=note` records,
- * keyed by device: applied at once (no alert row to wait for), by entry id once.
+ * keyed by device: applied at once (no alert row to wait for), by entry id once. So do letters
+ * (`shareLetter`, `k=letter`, the stored letter as JSON), after each SMTP outcome: every worker
+ * keeps the copy with the most attempts, by letter id.
  */
 export class SharedDesk implements DeskWrites {
   readonly key: string;
@@ -184,6 +189,25 @@ export class SharedDesk implements DeskWrites {
     return notes.byEntry(id)!;
   }
 
+  /**
+   * A letter as this worker's sender recorded it (sent, or failed), for every other worker's
+   * case logs. After the SMTP server's answer, so a failure here is logged, not thrown: the
+   * letter went out (or not) whatever its copies do; a retry shares it again.
+   */
+  async shareLetter(l: StoredLetter): Promise<void> {
+    try {
+      await sendWrite(this.o.redis, () =>
+        this.o.redis.xadd(this.key, 'MAXLEN', '~', this.maxLen, '*', 'k', 'letter', 'j', JSON.stringify(l), 'w', this.o.worker),
+      );
+      this.count('appended', 1);
+    } catch (err) {
+      this.o.log.warn(
+        { letterId: l.id, err: (err as Error).message },
+        'cluster desk: a letter was not shared; the other workers do not list it',
+      );
+    }
+  }
+
   /** Where the device-log route writes notes in a cluster. */
   readonly noteWrites: NoteWrites = { add: (n) => this.addNote(n) };
 
@@ -223,6 +247,13 @@ export class SharedDesk implements DeskWrites {
       const note = this.o.notes && parseNote(fields);
       if (note) {
         this.count(this.o.notes!.applyEntry(note, id) ? 'applied' : 'duplicate', 1);
+        continue;
+      }
+      // In registry.db, outside this transaction: an upsert that only moves forward, so a batch
+      // applied again (after a rollback here) changes nothing.
+      const letter = this.o.letters && parseLetter(fields);
+      if (letter) {
+        this.count(this.o.letters!.mirror(letter) ? 'applied' : 'duplicate', 1);
         continue;
       }
       const a = parseAction(fields);
@@ -315,6 +346,37 @@ export function parseNote(fields: string[]): Omit<Note, 'id'> | null {
   if (f.k !== 'note') return null;
   const r = noteSchema.safeParse(f);
   return r.success ? { deviceId: r.data.dev, customerId: r.data.c, by: r.data.by, at: r.data.at, text: r.data.t } : null;
+}
+
+const iso = z.iso.datetime();
+const letterSchema = z.object({
+  id: z.string().regex(/^l_[A-Za-z0-9_-]{1,64}$/),
+  deviceId: base.a.nullable(),
+  incidentId: base.a.nullable(),
+  customerId: base.c,
+  at: iso,
+  sender: z.object({ role: name, keyId: name.nullable(), name }),
+  to: z.array(z.string().min(3).max(320)).min(1).max(50),
+  subject: z.string().min(1).max(1000),
+  body: z.string().min(1).max(100_000),
+  language: z.string().min(2).max(10),
+  result: z.enum(['sent', 'failed']),
+  error: z.string().max(1000).nullable(),
+  attempts: z.number().int().min(0),
+  sentAt: iso.nullable(),
+});
+
+/** A letter as the stream holds it (its JSON, checked field by field), or null. */
+export function parseLetter(fields: string[]): StoredLetter | null {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  if (f.k !== 'letter' || f.j === undefined) return null;
+  try {
+    const r = letterSchema.safeParse(JSON.parse(f.j));
+    return r.success && (r.data.deviceId !== null || r.data.incidentId !== null) ? r.data : null;
+  } catch {
+    return null;
+  }
 }
 
 /** A record as the stream holds it, or null when it is not one of the known kinds with valid fields (nothing is guessed). */

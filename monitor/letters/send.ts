@@ -22,12 +22,23 @@ export class LetterSender {
     private transport: MailTransport | null,
     private from: string,
     private now: () => number,
+    /**
+     * Each outcome as recorded, for a cluster's other workers (monitor/cluster/shared-desk.ts
+     * shareLetter); awaited, and it handles its own failures: the letter is sent and kept here
+     * whatever becomes of its copy.
+     */
+    private shared?: (l: StoredLetter) => Promise<void>,
   ) {}
 
   send(letter: StoredLetter): Promise<StoredLetter> {
     const running = this.sending.get(letter.id);
     if (running) return running;
-    const p = this.attempt(letter).finally(() => this.sending.delete(letter.id));
+    const p = this.attempt(letter)
+      .then(async (l) => {
+        await this.shared?.(l);
+        return l;
+      })
+      .finally(() => this.sending.delete(letter.id));
     this.sending.set(letter.id, p);
     return p;
   }

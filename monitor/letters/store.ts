@@ -122,6 +122,7 @@ export function migrateLetters(db: Database, migrations: readonly string[] = LET
 export class LetterStore {
   private insert: Statement;
   private outcome: Statement;
+  private upsert: Statement;
   private byId: Statement;
   private byDevice: Statement;
   private byIncident: Statement;
@@ -134,6 +135,13 @@ export class LetterStore {
     );
     this.outcome = db.prepare(
       'UPDATE letters SET result = @result, error = @error, attempts = attempts + 1, sent_at = @sentAt WHERE id = @id',
+    );
+    // A copy from another worker (monitor/cluster/shared-desk.ts): new, or further along (more attempts).
+    this.upsert = db.prepare(
+      `INSERT INTO letters (id, device_id, incident_id, customer_id, at, sender_role, sender_key_id, sender_name, to_addrs, subject, body, language, result, error, attempts, sent_at)
+       VALUES (@id, @deviceId, @incidentId, @customerId, @at, @role, @keyId, @name, @to, @subject, @body, @language, @result, @error, @attempts, @sentAt)
+       ON CONFLICT (id) DO UPDATE SET result = excluded.result, error = excluded.error, attempts = excluded.attempts, sent_at = excluded.sent_at
+       WHERE excluded.attempts > letters.attempts`,
     );
     this.byId = db.prepare('SELECT * FROM letters WHERE id = ?');
     this.byDevice = db.prepare('SELECT * FROM letters WHERE device_id = ? ORDER BY at DESC, rowid DESC LIMIT ?');
@@ -176,6 +184,31 @@ export class LetterStore {
         : { id, result: 'failed', error: outcome.error, sentAt: null },
     );
     return this.get(id)!;
+  }
+
+  /**
+   * A letter as another worker of a cluster stored it: kept if new here, or if that copy made
+   * more attempts (a retry there); false when this store had it as far along already.
+   */
+  mirror(l: StoredLetter): boolean {
+    return (
+      this.upsert.run({
+        id: l.id,
+        deviceId: l.deviceId,
+        incidentId: l.incidentId,
+        customerId: l.customerId,
+        at: Date.parse(l.at),
+        ...l.sender,
+        to: JSON.stringify(l.to),
+        subject: l.subject,
+        body: l.body,
+        language: l.language,
+        result: l.result,
+        error: l.error,
+        attempts: l.attempts,
+        sentAt: l.sentAt === null ? null : Date.parse(l.sentAt),
+      }).changes === 1
+    );
   }
 
   get(id: string): StoredLetter | undefined {

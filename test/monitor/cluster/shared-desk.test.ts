@@ -8,6 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { SharedWriteRefused } from '../../../monitor/alerts/shared-write-refused.ts';
 import { AlertJournal } from '../../../monitor/alerts/journal.ts';
 import { NoteStore } from '../../../monitor/alerts/notes-store.ts';
+import { LetterStore } from '../../../monitor/letters/store.ts';
+import Database from 'better-sqlite3';
 import { render } from '../../../monitor/alerts/messages/render.ts';
 import { AlertStore } from '../../../monitor/alerts/store.ts';
 import type { AlertEvent } from '../../../monitor/alerts/types.ts';
@@ -58,6 +60,9 @@ async function worker(prefix: string, dir: string, name: string, o: { alerts?: A
   const store = new AlertStore(join(dir, 'alerts.db'));
   const journal = new AlertJournal(store.db);
   const notes = new NoteStore(store.db);
+  // Letters live in the worker's registry.db, a file of their own.
+  const registryDb = new Database(join(dir, 'registry.db'));
+  const letters = new LetterStore(registryDb);
   for (const e of o.alerts ?? []) store.insert(e, 'firing', AT);
   const changes: DeskChange[] = [];
   const outcomes: Record<string, number> = {};
@@ -67,6 +72,7 @@ async function worker(prefix: string, dir: string, name: string, o: { alerts?: A
     store,
     journal,
     notes,
+    letters,
     clock: systemClock,
     log: o.logger ?? log,
     worker: name,
@@ -83,10 +89,11 @@ async function worker(prefix: string, dir: string, name: string, o: { alerts?: A
     redis.disconnect();
     reader.disconnect();
     store.close();
+    registryDb.close();
   };
   cleanups.push(stop);
   await desk.start();
-  return { redis, reader, store, journal, notes, desk, changes, outcomes, stop };
+  return { redis, reader, store, journal, notes, letters, desk, changes, outcomes, stop };
 }
 
 async function until(what: string, ok: () => boolean, ms = 5000): Promise<void> {
@@ -159,6 +166,37 @@ describe('the cluster’s shared desk on a real Redis', () => {
     await back.desk.caughtUp;
     expect(back.notes.forDevice('otter-7').map((x) => x.text)).toEqual(['SIM seen in France; roaming enabled', 'second']);
     expect(back.outcomes).toEqual({ duplicate: 2 });
+  });
+
+  it('a letter sent through A is listed by B, and B keeps A’s later retry; a copy further behind or malformed changes nothing', async () => {
+    const prefix = `d${++n}:`;
+    const a = await worker(prefix, tempDir(), 'a');
+    const b = await worker(prefix, tempDir(), 'b');
+    const created = a.letters.create({
+      deviceId: 'giraffe-3',
+      customerId: 'kws',
+      at: AT,
+      sender: { role: 'agent', keyId: null, name: 'wanjiru' },
+      to: ['ranger@kws.example'],
+      subject: 'Collar giraffe-3 stopped reporting',
+      body: 'Its last position was near the river.',
+      language: 'en',
+    });
+    const failed = a.letters.record(created.id, { result: 'failed', error: '451 try later' });
+    await a.desk.shareLetter(failed);
+    await until('b lists it', () => b.letters.listByDevice('giraffe-3').length === 1);
+    expect(b.letters.get(created.id)).toEqual(failed);
+    const sent = a.letters.record(created.id, { result: 'sent', at: AT + 60_000 });
+    await a.desk.shareLetter(sent);
+    await until('b has the retry', () => b.letters.get(created.id)?.result === 'sent');
+    expect(b.letters.get(created.id)).toEqual(sent);
+    // The first copy again (a replay), and a record that is not a letter: B keeps the sent one.
+    await a.desk.shareLetter(failed);
+    await a.redis.xadd(clusterKeys(prefix).desk, '*', 'k', 'letter', 'j', JSON.stringify({ ...sent, to: [] }), 'w', 'x');
+    const last = await lastId(a.redis, prefix);
+    await until('b read both', () => b.desk.applied === last);
+    expect(b.letters.get(created.id)).toEqual(sent);
+    expect(b.outcomes).toMatchObject({ applied: 2, duplicate: 1, malformed: 1 });
   });
 
   it('a replay of the whole stream applies nothing twice', async () => {
