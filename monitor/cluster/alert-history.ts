@@ -4,7 +4,7 @@ import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { clusterKeys } from './keys.ts';
-import { StreamReplica, type StreamEntry } from './stream-replica.ts';
+import { StreamReplica, type StreamEntry, entryFields } from './stream-replica.ts';
 
 /** One alert as the cluster's history holds it: what AlertStore records of it. */
 export interface HistoryRecord {
@@ -189,8 +189,7 @@ export class AlertHistory {
 }
 
 function parseRecord(fields: string[]): HistoryRecord | null {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const f = entryFields(fields);
   const at = Number(f.at);
   if ((f.st !== 'firing' && f.st !== 'resolved' && f.st !== 'silenced') || !Number.isFinite(at) || !f.ev) return null;
   let event: AlertEvent;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
+import { entryFields } from './stream-replica.ts';
 import { clusterKeys, type ClusterKeys } from './keys.ts';
 import { outageVerdict, recoveryVerdict, type QueueVerdict } from './verdicts.ts';
 import type { ClusterRedis } from './scripts.ts';
@@ -346,8 +347,7 @@ export class AlertQueue {
 }
 
 function parseEntry(entryId: string, fields: string[]): ClusterAlert | null {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const f = entryFields(fields);
   const at = Number(f.at);
   if (!Number.isFinite(at)) return null;
   if (f.t === 'escalation') {

@@ -10,7 +10,7 @@ import type { AlertStore } from '../alerts/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { CLAIM_MS, type ClusterKeys, clusterKeys } from './keys.ts';
-import { compareIds, StreamReplica, type StreamEntry } from './stream-replica.ts';
+import { compareIds, StreamReplica, type StreamEntry, entryFields } from './stream-replica.ts';
 import { sendWrite } from './write-connection.ts';
 
 /**
@@ -341,8 +341,7 @@ const noteSchema = z.object({
 
 /** A device note as the stream holds it, or null when the record is not a valid note. */
 export function parseNote(fields: string[]): Omit<Note, 'id'> | null {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const f = entryFields(fields);
   if (f.k !== 'note') return null;
   const r = noteSchema.safeParse(f);
   return r.success ? { deviceId: r.data.dev, customerId: r.data.c, by: r.data.by, at: r.data.at, text: r.data.t } : null;
@@ -368,8 +367,7 @@ const letterSchema = z.object({
 
 /** A letter as the stream holds it (its JSON, checked field by field), or null. */
 export function parseLetter(fields: string[]): StoredLetter | null {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const f = entryFields(fields);
   if (f.k !== 'letter' || f.j === undefined) return null;
   try {
     const r = letterSchema.safeParse(JSON.parse(f.j));
@@ -381,8 +379,7 @@ export function parseLetter(fields: string[]): StoredLetter | null {
 
 /** A record as the stream holds it, or null when it is not one of the known kinds with valid fields (nothing is guessed). */
 export function parseAction(fields: string[]): DeskAction | null {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const f = entryFields(fields);
   const r = recordSchema.safeParse(f);
   if (!r.success) return null;
   const v = r.data;

@@ -5,7 +5,7 @@ import type { AlertStore } from '../alerts/store.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { clusterKeys } from './keys.ts';
-import { StreamReplica, type StreamEntry } from './stream-replica.ts';
+import { StreamReplica, type StreamEntry, entryFields } from './stream-replica.ts';
 import { sendWrite } from './write-connection.ts';
 
 /** One change to the cluster's silences, as the stream holds it. */
@@ -171,8 +171,7 @@ const isStr = (v: unknown): v is string => typeof v === 'string' && v.length > 0
 
 /** A record as the stream holds it, or null when it is not one (nothing is guessed). */
 export function parseChange(fields: string[]): SilenceChange | null {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  const f = entryFields(fields);
   if (f.op === 'delete') {
     const at = Number(f.at);
     return isStr(f.id) && isStr(f.by) && Number.isFinite(at) ? { op: 'delete', id: f.id, by: f.by, at } : null;

@@ -6,6 +6,13 @@ import { nextRetryMs } from '../store/sqlite/disk-full.ts';
 
 export type StreamEntry = [id: string, fields: string[]];
 
+/** A stream entry's flat field list (name, value, name, value …) as a map; a last odd name is dropped. */
+export function entryFields(fields: string[]): Record<string, string> {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  return f;
+}
+
 export interface StreamReplicaOptions<R> {
   /** XRANGE at the start (any connection). */
   redis: Redis;
