@@ -138,7 +138,14 @@ export class ClusterLiveness {
     if (!this.running) return;
     if (now - this.awakeAt > this.stallMs) {
       this.counts.stalls++;
-      this.fence = { since: this.awakeAt, woke: now, until: now + Math.max(this.drainMs, now - this.awakeAt) };
+      const until = now + Math.max(this.drainMs, now - this.awakeAt);
+      // A second stall inside a fence (the loop busy with what waited, timers late) extends it and
+      // keeps its start: what waited through the first stall is still being read, and a fence
+      // from the second alone would let those heartbeats count from after the first wake.
+      const open = this.fence && now < this.fence.until ? this.fence : null;
+      this.fence = open
+        ? { since: open.since, woke: open.woke, until: Math.max(open.until, until) }
+        : { since: this.awakeAt, woke: now, until };
       this.o.log.warn(
         { stalledMs: now - this.awakeAt },
         'cluster state: this worker did not run for a while; heartbeats read on waking may be old and revive nothing',
@@ -164,7 +171,8 @@ export class ClusterLiveness {
     if (!f || !this.o.worker || now < f.woke || now >= f.until) return;
     const v = await this.o.redis.hget(this.keys.drained, this.o.worker).catch(() => null);
     const refresh = Number(v);
-    if (v === null || refresh > f.since || refresh < f.since - REFRESH_SLACK_MS || this.fence !== f) return;
+    // The same fence, perhaps extended by a later stall meanwhile (it keeps its start): this drain ends it.
+    if (v === null || refresh > f.since || refresh < f.since - REFRESH_SLACK_MS || this.fence?.since !== f.since) return;
     this.fence = null;
     this.o.log.info(
       { stalledMs: f.woke - f.since, fencedMs: now - f.woke },

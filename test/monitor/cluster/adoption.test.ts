@@ -253,4 +253,48 @@ describe('a worker that slept while its queue was drained', () => {
     await a.durable();
     expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(fresh);
   });
+  it('a second stall inside the fence extends it from the first stall, and the drain still ends it', async () => {
+    const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
+    const keys = clusterKeys(prefix);
+    const make = (worker: string, stallMs: number) => {
+      const w = new ClusterLiveness({
+        redis: redisConn(),
+        clock: systemClock,
+        log,
+        prefix,
+        worker,
+        stallMs,
+        onTransition: () => undefined,
+      });
+      w.start();
+      closers.push(() => w.stop());
+      return w;
+    };
+    const a = make('w0', 300);
+    const b = make('w1', 60_000);
+    const r = redisConn();
+    b.heartbeat('seal', Date.now(), 30, null);
+    await b.durable();
+    await sleep(100);
+    const lastRefresh = Date.now() - 200;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
+    const heardByB = Date.now() - 5;
+    b.heartbeat('seal', heardByB, 30, null);
+    await b.durable();
+    a.heartbeat('otter', Date.now(), 30, null);
+    await a.durable();
+    // Busy with what waited: the loop stops turning again, shorter, before the reconnection.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 500);
+    a.heartbeat('seal', Date.now(), 30, null);
+    await a.durable();
+    expect(a.counts.stalls).toBe(2);
+    // Read after the second stall, it may still have waited through the first: no weight against b.
+    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(heardByB);
+    await r.hset(keys.drained, 'w0', String(lastRefresh));
+    await a.brokerConnected();
+    const fresh = Date.now();
+    a.heartbeat('seal', fresh, 30, null);
+    await a.durable();
+    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(fresh);
+  });
 });
