@@ -202,7 +202,12 @@ describe('heartbeats from a backlog on a real Redis', () => {
 });
 
 describe('a worker that slept while its queue was drained', () => {
-  it('ends its fence once connected again, and only if the drain followed its last refresh', async () => {
+  /**
+   * Two workers on one prefix: `a` (stallMs 300) and `b` (no fence) both hear the seal; then this
+   * whole process stops turning for 1.5 s, as under SIGSTOP, and `b` hears the seal during `a`'s
+   * sleep (a notices its wake at its next turn: a millisecond or more later).
+   */
+  async function sleptWhileBHeard() {
     const prefix = `c${++prefixN}:`;
     const keys = clusterKeys(prefix);
     const make = (worker: string, stallMs: number) => {
@@ -226,61 +231,40 @@ describe('a worker that slept while its queue was drained', () => {
     await b.durable();
     await sleep(100);
     const lastRefresh = Date.now() - 200;
-    // This whole process stops turning, as under SIGSTOP.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
-    // Heard by b during a's sleep (a notices its wake at the next turn: a millisecond or more later).
     const heardByB = Date.now() - 5;
     b.heartbeat('seal', heardByB, 30, null);
     await b.durable();
+    const sealSeen = async () => unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen;
+    return { a, r, keys, lastRefresh, heardByB, sealSeen };
+  }
+
+  it('ends its fence once connected again, and only if the drain followed its last refresh', async () => {
+    const { a, r, keys, lastRefresh, heardByB, sealSeen } = await sleptWhileBHeard();
     // a wakes (its first heartbeat notices the stall) and reconnects; no drain is recorded: still fenced.
     a.heartbeat('otter', Date.now(), 30, null);
     await a.brokerConnected();
     a.heartbeat('seal', Date.now(), 30, null);
     await a.durable();
     expect(a.counts.stalls).toBe(1);
-    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(heardByB);
+    expect(await sealSeen()).toBe(heardByB);
     // A drain after an older refresh does not count either.
     await r.hset(keys.drained, 'w0', String(lastRefresh - 60_000));
     await a.brokerConnected();
     a.heartbeat('seal', Date.now(), 30, null);
     await a.durable();
-    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(heardByB);
+    expect(await sealSeen()).toBe(heardByB);
     // The drain of this stall: what a reads from now on is new.
     await r.hset(keys.drained, 'w0', String(lastRefresh));
     await a.brokerConnected();
     const fresh = Date.now();
     a.heartbeat('seal', fresh, 30, null);
     await a.durable();
-    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(fresh);
+    expect(await sealSeen()).toBe(fresh);
   });
+
   it('a second stall inside the fence extends it from the first stall, and the drain still ends it', async () => {
-    const prefix = `t${Math.random().toString(36).slice(2, 8)}:`;
-    const keys = clusterKeys(prefix);
-    const make = (worker: string, stallMs: number) => {
-      const w = new ClusterLiveness({
-        redis: redisConn(),
-        clock: systemClock,
-        log,
-        prefix,
-        worker,
-        stallMs,
-        onTransition: () => undefined,
-      });
-      w.start();
-      closers.push(() => w.stop());
-      return w;
-    };
-    const a = make('w0', 300);
-    const b = make('w1', 60_000);
-    const r = redisConn();
-    b.heartbeat('seal', Date.now(), 30, null);
-    await b.durable();
-    await sleep(100);
-    const lastRefresh = Date.now() - 200;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);
-    const heardByB = Date.now() - 5;
-    b.heartbeat('seal', heardByB, 30, null);
-    await b.durable();
+    const { a, r, keys, lastRefresh, heardByB, sealSeen } = await sleptWhileBHeard();
     a.heartbeat('otter', Date.now(), 30, null);
     await a.durable();
     // Busy with what waited: the loop stops turning again, shorter, before the reconnection.
@@ -289,12 +273,12 @@ describe('a worker that slept while its queue was drained', () => {
     await a.durable();
     expect(a.counts.stalls).toBe(2);
     // Read after the second stall, it may still have waited through the first: no weight against b.
-    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(heardByB);
+    expect(await sealSeen()).toBe(heardByB);
     await r.hset(keys.drained, 'w0', String(lastRefresh));
     await a.brokerConnected();
     const fresh = Date.now();
     a.heartbeat('seal', fresh, 30, null);
     await a.durable();
-    expect(unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen).toBe(fresh);
+    expect(await sealSeen()).toBe(fresh);
   });
 });
