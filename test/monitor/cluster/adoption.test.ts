@@ -236,11 +236,20 @@ describe('a worker that slept while its queue was drained', () => {
     b.heartbeat('seal', heardByB, 30, null);
     await b.durable();
     const sealSeen = async () => unpackState((await r.hget(keys.bucket('seal'), 'seal'))!).lastSeen;
-    return { a, r, keys, lastRefresh, heardByB, sealSeen };
+    /** The drain of this stall is recorded: once connected, what a reads is new. */
+    const expectEndedByTheDrain = async () => {
+      await r.hset(keys.drained, 'w0', String(lastRefresh));
+      await a.brokerConnected();
+      const fresh = Date.now();
+      a.heartbeat('seal', fresh, 30, null);
+      await a.durable();
+      expect(await sealSeen()).toBe(fresh);
+    };
+    return { a, r, keys, lastRefresh, heardByB, sealSeen, expectEndedByTheDrain };
   }
 
   it('ends its fence once connected again, and only if the drain followed its last refresh', async () => {
-    const { a, r, keys, lastRefresh, heardByB, sealSeen } = await sleptWhileBHeard();
+    const { a, r, keys, lastRefresh, heardByB, sealSeen, expectEndedByTheDrain } = await sleptWhileBHeard();
     // a wakes (its first heartbeat notices the stall) and reconnects; no drain is recorded: still fenced.
     a.heartbeat('otter', Date.now(), 30, null);
     await a.brokerConnected();
@@ -254,17 +263,11 @@ describe('a worker that slept while its queue was drained', () => {
     a.heartbeat('seal', Date.now(), 30, null);
     await a.durable();
     expect(await sealSeen()).toBe(heardByB);
-    // The drain of this stall: what a reads from now on is new.
-    await r.hset(keys.drained, 'w0', String(lastRefresh));
-    await a.brokerConnected();
-    const fresh = Date.now();
-    a.heartbeat('seal', fresh, 30, null);
-    await a.durable();
-    expect(await sealSeen()).toBe(fresh);
+    await expectEndedByTheDrain();
   });
 
   it('a second stall inside the fence extends it from the first stall, and the drain still ends it', async () => {
-    const { a, r, keys, lastRefresh, heardByB, sealSeen } = await sleptWhileBHeard();
+    const { a, heardByB, sealSeen, expectEndedByTheDrain } = await sleptWhileBHeard();
     a.heartbeat('otter', Date.now(), 30, null);
     await a.durable();
     // Busy with what waited: the loop stops turning again, shorter, before the reconnection.
@@ -274,11 +277,6 @@ describe('a worker that slept while its queue was drained', () => {
     expect(a.counts.stalls).toBe(2);
     // Read after the second stall, it may still have waited through the first: no weight against b.
     expect(await sealSeen()).toBe(heardByB);
-    await r.hset(keys.drained, 'w0', String(lastRefresh));
-    await a.brokerConnected();
-    const fresh = Date.now();
-    a.heartbeat('seal', fresh, 30, null);
-    await a.durable();
-    expect(await sealSeen()).toBe(fresh);
+    await expectEndedByTheDrain();
   });
 });
