@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { resolveAdminToken } from '../monitor/admin-token.ts';
 import { createAlerts, customerInfo, deviceInfo, WebhookDestinations } from '../monitor/alerts/index.ts';
 import { networkCellOf } from '../monitor/alerts/network-cell.ts';
-import { DEFAULT_POLICY } from '../monitor/alerts/types.ts';
+import { DEFAULT_POLICY, policyFor } from '../monitor/alerts/types.ts';
 import { clusterDelivery, clusterEvent, createCluster, type Cluster, type ClusterAlert } from '../monitor/cluster/index.ts';
 import { systemClock, type Clock } from '../monitor/clock.ts';
 import { loadConfig, prepareDataDir, type Config } from '../monitor/config.ts';
@@ -386,6 +386,12 @@ export async function startMonitor<T extends MqttOutlet>(opts: StartOptions, sid
           },
           onChanged: () => alerts.engine.silencesChanged(),
         }) ?? null;
+      // An outage still open reminderAfterMs after it began is reminded of once: every worker
+      // looks in its history replica, one claim in Redis decides who queues the reminder.
+      cluster?.remind((id) => {
+        const c = registry.getCustomer(id);
+        return policyFor(c ? customerInfoOf(c) : undefined, DEFAULT_POLICY).reminderAfterMs;
+      });
       // What people do to an alert is the cluster's too: an ack, resolve, assignment or comment
       // made through any worker is in every worker's alerts.db, and each worker tells its own
       // pages (io.local) once its replica has it, as for the history above.

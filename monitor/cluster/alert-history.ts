@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { alertId } from '../alerts/decide.ts';
 import type { AlertStore } from '../alerts/store.ts';
 import type { AlertEvent } from '../alerts/types.ts';
 import type { Clock } from '../clock.ts';
@@ -26,8 +27,9 @@ export interface AppliedRecord {
 
 /**
  * The record of a cluster alert that went out (../cluster/deliver.ts renders the event): an
- * offline fires, a recovery is recorded resolved and resolves the offline it relates to, as the
- * single-process engine records them (../alerts/engine.ts `publish`, `sendOnline`).
+ * offline or a reminder fires, a recovery is recorded resolved and resolves the offline it
+ * relates to (and that offline's reminder, when it is applied), as the single-process engine
+ * records them (../alerts/engine.ts `publish`, `sendOnline`).
  */
 export function historyRecord(event: AlertEvent, at: number): HistoryRecord {
   if (event.type === 'device.online') return { event, state: 'resolved', at, ...(event.relatesTo ? { resolves: event.relatesTo } : {}) };
@@ -104,6 +106,13 @@ export interface AlertHistoryOptions {
  *     window over, still offline                                             silenced row turns firing
  *   silenced offline, device back     resolved; nothing sent                 offline, resolved;
  *                                                                            resolves the silenced row
+ *   reminder sent (./shared-reminders  device.reminder, firing                reminder, firing (ended
+ *     .ts)                                                                   at once if its offline
+ *                                                                            is resolved here already)
+ *   reminder skipped (device back     none                                   none
+ *     before the send)
+ *   online sent after a reminder      the reminder resolved with the offline the reminder resolved
+ *                                                                            with the offline
  *
  * Capped at `maxLen` (MAXLEN ~, trimmed a node at a time): a worker away for longer than the
  * cluster takes to write that many misses the trimmed ones; it says so in the log when it
@@ -173,10 +182,24 @@ export class AlertHistory {
       // A silenced alert sent once its window ended: the same id, now firing (exactly once).
       if (!fresh && r.state === 'firing') fresh = store.unsilence(r.event);
       else if (fresh) this.o.inserted?.(r.event.id);
-      if (r.resolves) store.resolve(r.resolves, r.at);
+      if (r.resolves) {
+        store.resolve(r.resolves, r.at);
+        // The outage's reminder, if one went out, ends with it (as the engine's sendOnline).
+        store.resolve(alertId('device.reminder', r.resolves), r.at);
+      }
+      if (fresh && r.event.type === 'device.reminder') this.endedAlready(r.event);
       applied.push({ record: r, fresh });
     }
     return applied;
+  }
+
+  /**
+   * A reminder sent while its device came back can reach the stream after the recovery (the two
+   * entries are sent apart): the outage is over, so the reminder ends with it here too.
+   */
+  private endedAlready(reminder: AlertEvent): void {
+    const outage = reminder.relatesTo ? this.o.store.get(reminder.relatesTo) : undefined;
+    if (outage?.state === 'resolved' && outage.resolvedAt) this.o.store.resolve(reminder.id, Date.parse(outage.resolvedAt));
   }
 
   private told(applied: AppliedRecord[]): void {

@@ -3,25 +3,26 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { entryFields } from './stream-replica.ts';
 import { clusterKeys, type ClusterKeys } from './keys.ts';
-import { outageVerdict, recoveryVerdict, type QueueVerdict } from './verdicts.ts';
+import { outageVerdict, recoveryVerdict, reminderVerdict, type QueueVerdict } from './verdicts.ts';
 import type { ClusterRedis } from './scripts.ts';
 
 /**
  * One outage or recovery as the stream holds it (written by ./scripts.ts in the deciding
- * script), or one escalation (written by ./shared-escalations.ts with its claim).
+ * script), one escalation (written by ./shared-escalations.ts with its claim), or one reminder
+ * (./shared-reminders.ts, with its claim).
  */
 export interface ClusterAlert {
   /** The stream entry id: the same on every redelivery. */
   entryId: string;
-  type: 'offline' | 'online' | 'escalation';
+  type: 'offline' | 'online' | 'escalation' | 'reminder';
   /** The device ('' for an escalated alert that names none: an incident). */
   deviceId: string;
-  /** When the device went offline (its deadline), came back (the heartbeat's receipt), or the escalation was decided. */
+  /** When the device went offline (its deadline), came back (the heartbeat's receipt), or the escalation or reminder was decided. */
   at: number;
   lastSeen: number | null;
-  /** For a recovery: when the outage it ends began. */
+  /** For a recovery or a reminder: when the outage it ends or reminds of began. */
   outageAt?: number;
-  /** For an escalation: the alert escalated, and its customer's escalateAfterMs then. */
+  /** For an escalation: the alert escalated, and its customer's escalateAfterMs then; for a reminder, the offline alert. */
   alertId?: string;
   afterMs?: number;
 }
@@ -315,6 +316,7 @@ export class AlertQueue {
     }
     // Decided by its claim, once: nothing in the device's state changes it now.
     if (a.type === 'escalation') return { kind: 'send', note: '' };
+    if (a.type === 'reminder') return reminderVerdict({ outageAt: a.outageAt ?? -1, state: await this.o.stateOf(a.deviceId) });
     const note = await this.o.redis.hget(this.keys.reported, a.deviceId);
     return recoveryVerdict({ outageAt: a.outageAt ?? -1, note, now, at: a.at });
   }
@@ -355,14 +357,20 @@ function parseEntry(entryId: string, fields: string[]): ClusterAlert | null {
     if (!f.a || !Number.isFinite(afterMs)) return null;
     return { entryId, type: 'escalation', deviceId: f.d ?? '', at, lastSeen: null, alertId: f.a, afterMs };
   }
-  if ((f.t !== 'offline' && f.t !== 'online') || !f.d) return null;
   const ls = Number(f.ls);
+  const lastSeen = Number.isFinite(ls) && ls >= 0 ? ls : null;
+  if (f.t === 'reminder') {
+    const outageAt = Number(f.since);
+    if (!f.d || !f.a || !Number.isFinite(outageAt)) return null;
+    return { entryId, type: 'reminder', deviceId: f.d, at, lastSeen, alertId: f.a, outageAt };
+  }
+  if ((f.t !== 'offline' && f.t !== 'online') || !f.d) return null;
   return {
     entryId,
     type: f.t,
     deviceId: f.d,
     at,
-    lastSeen: Number.isFinite(ls) && ls >= 0 ? ls : null,
+    lastSeen,
     ...(f.since !== undefined ? { outageAt: Number(f.since) } : {}),
   };
 }

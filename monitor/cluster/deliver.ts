@@ -31,8 +31,10 @@ export interface ClusterDeliveryOptions {
 
 /**
  * Send one queue entry on its customer's channels, rendered as the single-process engine renders
- * it (docs/contract.md §7), with the same ids: `alertId('device.offline', device, lastSeen)` and
- * for the recovery `alertId('device.online', …)` relating to it. A redelivery carries the same id
+ * it (docs/contract.md §7), with the same ids: `alertId('device.offline', device, lastSeen)`, for
+ * the recovery `alertId('device.online', …)` and for the reminder (./shared-reminders.ts)
+ * `alertId('device.reminder', offline id)`, both relating to the offline alert. A reminder goes
+ * to the first line only, as on one process, and its record into the history like an offline's. A redelivery carries the same id
  * (the webhook's `x-lastseen-delivery`), so a receiver can drop a second copy.
  *
  * Rejects when any channel rejects: the queue keeps the entry and sends it again on every channel
@@ -95,28 +97,13 @@ export function clusterEvent(
   const customer = o.customer(device.customerId);
   if (!customer) return { why: 'customer is no longer registered' };
   const offlineId = alertId('device.offline', a.deviceId, a.lastSeen);
+  const about = { at: a.at, lastSeen: a.lastSeen, cause: 'unknown', customerId: customer.id, customerName: customer.name, device } as const;
   const draft: AlertDraft =
     a.type === 'offline'
-      ? {
-          id: offlineId,
-          type: 'device.offline',
-          at: a.at,
-          lastSeen: a.lastSeen,
-          cause: 'unknown',
-          customerId: customer.id,
-          customerName: customer.name,
-          device,
-        }
-      : {
-          id: alertId('device.online', a.deviceId, a.lastSeen),
-          type: 'device.online',
-          at: a.at,
-          lastSeen: a.lastSeen,
-          cause: 'unknown',
-          customerId: customer.id,
-          customerName: customer.name,
-          device,
-          relatesTo: offlineId,
-        };
+      ? { ...about, id: offlineId, type: 'device.offline' }
+      : a.type === 'online'
+        ? { ...about, id: alertId('device.online', a.deviceId, a.lastSeen), type: 'device.online', relatesTo: offlineId }
+        : // As the engine's remindDue: its id derives from the offline alert it reminds of.
+          { ...about, id: alertId('device.reminder', a.alertId ?? ''), type: 'device.reminder', relatesTo: a.alertId };
   return { event: render(draft, languageOf(customer.language), o.now()), customer };
 }

@@ -1,7 +1,7 @@
 import { createAdapter } from '@socket.io/redis-adapter';
 import { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry as PromRegistry } from 'prom-client';
-import { silencedNow, type SilenceSubject } from '../alerts/silences.ts';
+import { silencedNow, type SilenceHit, type SilenceSubject } from '../alerts/silences.ts';
 import type { AlertJournal } from '../alerts/journal.ts';
 import type { NoteStore } from '../alerts/notes-store.ts';
 import type { LetterStore } from '../letters/store.ts';
@@ -17,10 +17,12 @@ import { AlertQueue, type ClusterAlert } from './alert-queue.ts';
 import { ClusterLiveness } from './cluster-liveness.ts';
 import { clusterKeys, unpackState } from './keys.ts';
 import { Membership } from './membership.ts';
+import { ClusterReminders } from './reminders.ts';
 import { withScripts } from './scripts.ts';
 import { writeConnection } from './write-connection.ts';
 import { type DeskChange, SharedDesk } from './shared-desk.ts';
 import { SharedEscalations } from './shared-escalations.ts';
+import { SharedReminders } from './shared-reminders.ts';
 import { SharedSilences } from './shared-silences.ts';
 import { SilencedOutages } from './silenced-outages.ts';
 import { ClusterView } from './view.ts';
@@ -66,6 +68,11 @@ export function createCluster(o: ClusterOptions) {
   // The alert history's blocking XREAD (./alert-history.ts), beside the queue's XREADGROUP.
   const historyReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   let history: AlertHistory | null = null;
+  let historyStore: AlertStore | null = null;
+  // Set by `remind`: every worker looks for due reminders in its history replica.
+  let reminders: ClusterReminders | null = null;
+  // Set with the shared silences: the cluster's silence covering a device now.
+  let coveredNow: ((deviceId: string, now: number) => SilenceHit | null) | null = null;
   // The shared silences' blocking XREAD (./shared-silences.ts).
   const silencesReader = new Redis(o.url, { lazyConnect: true, maxRetriesPerRequest: null });
   let silences: SharedSilences | null = null;
@@ -185,6 +192,7 @@ export function createCluster(o: ClusterOptions) {
      * `start`; `onApplied` is told of each batch it recorded (the live inbox).
      */
     replicateHistory(store: AlertStore, onApplied?: (applied: AppliedRecord[]) => void): void {
+      historyStore = store;
       history = new AlertHistory({
         redis,
         reader: historyReader,
@@ -198,6 +206,7 @@ export function createCluster(o: ClusterOptions) {
           const fresh = applied.filter((a) => a.fresh).length;
           historyRecords.inc({ outcome: 'applied' }, fresh);
           historyRecords.inc({ outcome: 'duplicate' }, applied.length - fresh);
+          for (const a of applied) if (a.fresh && a.record.state === 'firing') reminders?.noticed(a.record.event);
           onApplied?.(applied);
         },
       });
@@ -217,6 +226,11 @@ export function createCluster(o: ClusterOptions) {
       onChanged?: () => void;
     }): SharedSilences {
       const { store, alerts, onChanged } = s;
+      // As the single-process engine asks (the silences open now, held in memory).
+      coveredNow = (id, now) => {
+        const d = s.subject(id);
+        return d ? silencedNow(store.current(), d, now) : null;
+      };
       held = new SilencedOutages({
         redis,
         keys,
@@ -243,7 +257,10 @@ export function createCluster(o: ClusterOptions) {
         log: o.log,
         worker: o.worker,
         prefix: o.prefix,
-        onChanged,
+        onChanged: () => {
+          onChanged?.();
+          reminders?.silencesChanged();
+        },
       });
       return silences;
     },
@@ -288,6 +305,28 @@ export function createCluster(o: ClusterOptions) {
     shareEscalations(desk: SharedDesk): SharedEscalations {
       return new SharedEscalations({ redis: writes, desk, worker: o.worker, prefix: o.prefix });
     },
+    /**
+     * Reminders of the cluster's outages (./reminders.ts), claimed once for the cluster
+     * (./shared-reminders.ts): after `replicateHistory` (the outages it looks at) and
+     * `shareSilences` (what holds them back), before `start`. `afterMs` is a customer's
+     * reminderAfterMs.
+     */
+    remind(afterMs: (customerId: string) => number): void {
+      if (!historyStore) throw new Error('cluster reminders look at the history replica: replicateHistory first');
+      const claims = new SharedReminders({ redis: writes, worker: o.worker, prefix: o.prefix });
+      reminders = new ClusterReminders({
+        store: historyStore,
+        clock: o.clock,
+        log: o.log,
+        afterMs,
+        statusOf: (id) => {
+          const d = o.liveness.get(id);
+          return d && { status: d.status, since: d.statusSince };
+        },
+        silenced: (id, now) => coveredNow?.(id, now) ?? null,
+        claim: (r) => claims.claim(r),
+      });
+    },
     /** A cluster alert this worker sent (./deliver.ts onSent): into the shared history. */
     async recordSent(event: AlertEvent, at: number): Promise<void> {
       if (!history) return;
@@ -321,6 +360,8 @@ export function createCluster(o: ClusterOptions) {
       await silences?.start();
       await desk?.start();
       await queue.start();
+      // After the view caught up: a due outage is judged by every device's current status.
+      reminders?.start();
       adoption.start();
       o.log.info({ worker: o.worker, clusterSince: new Date(membership.since).toISOString() }, 'cluster worker joined');
     },
@@ -339,6 +380,7 @@ export function createCluster(o: ClusterOptions) {
     /** Resolves once the heartbeats applied so far are in Redis (the broker's PUBACKs wait on it). */
     durable: () => state.durable(),
     async stop(): Promise<void> {
+      reminders?.stop();
       adoption.stop();
       state.stop();
       view.stop();

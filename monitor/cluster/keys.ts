@@ -7,7 +7,8 @@
  *   {p}st:{bucket}         hash           device id → packed state (below); BUCKETS buckets, so
  *                                         each hash stays a small listpack (~60 devices a bucket
  *                                         at 1 M) instead of one big hashtable at ~3× the bytes
- *   {p}alerts              stream         one entry per offline and per recovery decided
+ *   {p}alerts              stream         one entry per offline and per recovery decided, and
+ *                                         per escalation and reminder claimed
  *   {p}reported            hash           device id → the offline (since) an alert went out for
  *   {p}held                hash           alert entry id → until when (Redis time, ms) the worker
  *                                         it is pending with holds it (./alert-queue.ts)
@@ -30,6 +31,8 @@
  *   {p}esc:{alert id}      string         who had the alert first: an escalator (e:worker) or
  *                                         an ack or resolve (a:worker); 30 days
  *                                         (./shared-escalations.ts)
+ *   {p}rem:{alert id}      string         the worker that reminded of the offline alert
+ *                                         (r:worker); 30 days (./shared-reminders.ts)
  *
  * `{p}` is the prefix (default `lastseen:`). Every key of one cluster hashes to the same slot in
  * Redis Cluster when the prefix is a hash tag like `{lastseen}:`; the scripts touch keys they
@@ -46,9 +49,10 @@
 export const BUCKETS = 16_384;
 
 /**
- * How long Redis remembers who had an alert first (`{p}esc:{alert id}`): far longer than any
- * escalateAfterMs. After it, each worker's journal (an `escalation` entry, or the ack on the
- * row) still keeps the alert from escalating again; the key only has to outlive the race.
+ * How long Redis remembers who had an alert first (`{p}esc:{alert id}`) and who reminded of an
+ * outage (`{p}rem:{alert id}`): far longer than any escalateAfterMs. After it, each worker's
+ * journal (an `escalation` entry, or the ack on the row) and history (the reminder's row) still
+ * keep the alert from escalating or reminding again; the key only has to outlive the race.
  */
 export const CLAIM_MS = 30 * 24 * 3600_000;
 
@@ -68,6 +72,7 @@ export interface ClusterKeys {
   desk: string;
   adoption(worker: string): string;
   escalation(alertId: string): string;
+  reminder(alertId: string): string;
   bucket(id: string): string;
 }
 
@@ -88,6 +93,7 @@ export function clusterKeys(prefix = 'lastseen:'): ClusterKeys {
     desk: `${prefix}desk`,
     adoption: (worker) => `${prefix}adopt:${worker}`,
     escalation: (alertId) => `${prefix}esc:${alertId}`,
+    reminder: (alertId) => `${prefix}rem:${alertId}`,
     bucket: (id) => `${prefix}st:${bucketOf(id)}`,
   };
 }

@@ -21,6 +21,14 @@
  *                                                                            within a re-check)
  *   otherwise                                                      skip      —
  *
+ * reminder (of the outage that began at `outageAt`, claimed once: ./shared-reminders.ts)
+ *   device offline since `outageAt` in the shared state            send      —
+ *   back, a newer outage, or gone                                  skip      — (it came back between
+ *                                                                            the claim and the send: a
+ *                                                                            reminder that it is silent
+ *                                                                            would be wrong, and its
+ *                                                                            recovery says it is back)
+ *
  * One alert per outage holds because the outage itself is the dedupe: each offline transition
  * is made once (by one script call) and adds one entry; the queue sends an entry until it is
  * acknowledged, and a recovery only after the offline it ends.
@@ -53,4 +61,9 @@ export function recoveryVerdict(i: { outageAt: number; note: string | null; now:
   if (i.note === `f${i.outageAt}`) return { kind: 'skip', note: 'del' };
   if (i.now - i.at < RECOVERY_WAIT_MS) return { kind: 'defer', until: i.now + RECOVERY_RETRY_MS };
   return { kind: 'skip', note: '' };
+}
+
+export function reminderVerdict(i: { outageAt: number; state: { status: string; since: number } | null }): QueueVerdict {
+  const still = i.state !== null && i.state.status === 'offline' && i.state.since === i.outageAt;
+  return { kind: still ? 'send' : 'skip', note: '' };
 }
