@@ -52,6 +52,12 @@ export function reminderDecision(i: {
 
 /** Open outages read per page; each pass looks at every one (its customer's delay decides, not its age). */
 const PASS = 1000;
+/**
+ * Passes follow each other at least this far apart: outages that began within a second of each
+ * other (a fleet going silent together) are reminded of in one pass, not one pass each, a second
+ * late at most where reminders are hours or days.
+ */
+const PASS_EVERY_MS = 1000;
 const OPEN: AlertQuery = { state: 'firing', types: ['device.offline'], oldestFirst: true };
 
 export interface ClusterRemindersOptions {
@@ -151,7 +157,7 @@ export class ClusterReminders {
       if (page.length < PASS || this.stopped) break;
     }
     for (const id of this.claimed) if (!open.has(id)) this.claimed.delete(id);
-    if (next < Infinity && !this.stopped) this.timer.arm(next);
+    if (next < Infinity && !this.stopped) this.timer.arm(Math.max(next, now + PASS_EVERY_MS));
   }
 
   /** Claim what is due on one page; the earliest time one of the others falls due. */
@@ -160,12 +166,12 @@ export class ClusterReminders {
     for (const a of page) {
       if (this.stopped) break;
       const afterMs = this.o.afterMs(a.customerId);
-      // Device and silences are looked up only for what is due: the rest waits whatever they say.
+      // Looked up only for what is due: the rest waits whatever they say.
       const look = a.deviceId !== null && now >= Date.parse(a.at) + afterMs;
       const d = reminderDecision({
         alert: a,
         afterMs,
-        reminded: this.claimed.has(a.id) || this.o.store.has(alertId('device.reminder', a.id)),
+        reminded: look && (this.claimed.has(a.id) || this.o.store.has(alertId('device.reminder', a.id))),
         device: look ? (this.o.statusOf(a.deviceId!) ?? null) : null,
         silence: look ? this.o.silenced(a.deviceId!, now) : null,
         now,
