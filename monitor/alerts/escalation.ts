@@ -1,3 +1,4 @@
+import { SerialPass } from './serial-pass.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../logger.ts';
 import { channelKey } from './channels/validate.ts';
@@ -141,8 +142,14 @@ export interface EscalatorOptions {
 export class Escalator {
   private timer: EarliestTimer;
   private stopped = false;
-  private passing = false;
-  private again = false;
+  /** Passes do not overlap (they await claims); one asked for meanwhile runs right after. */
+  private serial = new SerialPass(
+    () => (this.stopped ? Promise.resolve() : this.passes()),
+    (err) => {
+      this.o.log.error({ err }, 'escalation pass failed; retrying in a minute');
+      this.timer.arm(this.o.clock.now() + 60_000);
+    },
+  );
 
   constructor(private o: EscalatorOptions) {
     this.timer = new EarliestTimer(o.clock, () => this.dueWhenIdle());
@@ -175,26 +182,7 @@ export class Escalator {
   }
 
   private due(): void {
-    if (this.stopped) return;
-    if (this.passing) {
-      this.again = true;
-      return;
-    }
-    this.passing = true;
-    this.passes().then(
-      () => {
-        this.passing = false;
-        if (this.again) {
-          this.again = false;
-          this.due();
-        }
-      },
-      (err) => {
-        this.passing = false;
-        this.o.log.error({ err }, 'escalation pass failed; retrying in a minute');
-        this.timer.arm(this.o.clock.now() + 60_000);
-      },
-    );
+    if (!this.stopped) this.serial.request();
   }
 
   private async passes(): Promise<void> {

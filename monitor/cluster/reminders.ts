@@ -1,3 +1,4 @@
+import { SerialPass } from '../alerts/serial-pass.ts';
 import { alertId } from '../alerts/decide.ts';
 import { EarliestTimer } from '../alerts/earliest-timer.ts';
 import type { SilenceHit } from '../alerts/silences.ts';
@@ -88,8 +89,14 @@ export interface ClusterRemindersOptions {
 export class ClusterReminders {
   private timer: EarliestTimer;
   private stopped = false;
-  private passing = false;
-  private again = false;
+  /** Passes do not overlap (they await claims); one asked for meanwhile runs right after. */
+  private serial = new SerialPass(
+    () => (this.stopped ? Promise.resolve() : this.passes()),
+    (err) => {
+      this.o.log.error({ err }, 'cluster reminder pass failed; retrying in a minute');
+      this.timer.arm(this.o.clock.now() + 60_000);
+    },
+  );
   /**
    * Offline alerts this worker claimed, or found claimed, and whose reminder row has not reached
    * this history yet: not claimed again meanwhile (a second claim would only lose). Pruned to
@@ -124,26 +131,7 @@ export class ClusterReminders {
   }
 
   private due(): void {
-    if (this.stopped) return;
-    if (this.passing) {
-      this.again = true;
-      return;
-    }
-    this.passing = true;
-    this.passes().then(
-      () => {
-        this.passing = false;
-        if (this.again) {
-          this.again = false;
-          this.due();
-        }
-      },
-      (err) => {
-        this.passing = false;
-        this.o.log.error({ err }, 'cluster reminder pass failed; retrying in a minute');
-        this.timer.arm(this.o.clock.now() + 60_000);
-      },
-    );
+    if (!this.stopped) this.serial.request();
   }
 
   private async passes(): Promise<void> {
